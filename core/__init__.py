@@ -1,0 +1,1 @@
+"""Bastion's framework package. Nothing in core/ imports from apps/."""

@@ -1,0 +1,172 @@
+"""The async collection API every backend offers, and the shared cursor.
+
+``Collection`` is the subset of motor's ``AsyncIOMotorCollection`` that Bastion
+uses (see ``core.db.subset`` for the filters, updates and values it accepts).
+A backend subclasses it and implements the ``_``-prefixed hooks; the public
+methods validate arguments first, so every backend rejects the same input with
+the same ``UnsupportedOperation`` before touching data.
+"""
+from pymongo import ReturnDocument
+
+from . import subset
+
+
+class Cursor:
+    """A lazy ``find``: chain ``sort``/``skip``/``limit``, then ``to_list`` or ``async for``.
+
+    Mirrors motor's cursor shape. Nothing runs until the first fetch; after that
+    the cursor is spent, as in motor.
+    """
+
+    def __init__(self, collection, flt, projection, sort=None, skip=0, limit=0):
+        self.collection = collection
+        self.filter = subset.check_filter(flt)
+        self.projection = projection
+        subset.normalize_projection(projection)
+        self._sort = subset.normalize_sort(sort)
+        self._skip = 0
+        self._limit = 0
+        self.skip(skip)
+        self.limit(limit)
+        self._started = False
+        self._buffer = None
+
+    def _check_not_started(self):
+        if self._started:
+            raise RuntimeError("cannot change a cursor after it has been read")
+
+    def sort(self, key_or_list, direction=None):
+        """Order results; ``sort("f", -1)`` or ``sort([("a", 1), ("b", -1)])``."""
+        self._check_not_started()
+        self._sort = subset.normalize_sort(key_or_list, direction)
+        return self
+
+    def skip(self, count):
+        self._check_not_started()
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError("skip must be a non-negative integer")
+        self._skip = count
+        return self
+
+    def limit(self, count):
+        """Return at most ``count`` documents (0 means no limit, as in MongoDB)."""
+        self._check_not_started()
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError("limit must be a non-negative integer")
+        self._limit = count
+        return self
+
+    async def to_list(self, length=None):
+        """Fetch up to ``length`` documents (all when ``None``) as a list."""
+        if length is not None and (not isinstance(length, int) or length < 0):
+            raise ValueError("length must be a non-negative integer or None")
+        if self._buffer is None:
+            self._started = True
+            limit = self._limit
+            if length:
+                limit = min(limit, length) if limit else length
+            self._buffer = await self.collection._find(
+                self.filter, self.projection, self._sort, self._skip, limit)
+        if length:
+            docs, self._buffer = self._buffer[:length], self._buffer[length:]
+            return docs
+        docs, self._buffer = self._buffer, []
+        return docs
+
+    def __aiter__(self):
+        return self._iterate()
+
+    async def _iterate(self):
+        for doc in await self.to_list(None):
+            yield doc
+
+
+class Collection:
+    """The async collection subset. Backends implement the ``_`` hooks."""
+
+    def __init__(self, database, name):
+        self.database = database
+        self.name = name
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.database.name}.{self.name}>"
+
+    # -- reads -------------------------------------------------------------
+    def find(self, filter=None, projection=None, *, sort=None, skip=0, limit=0):
+        return Cursor(self, filter, projection, sort, skip, limit)
+
+    async def find_one(self, filter=None, projection=None, *, sort=None):
+        docs = await self.find(filter, projection, sort=sort, limit=1).to_list(1)
+        return docs[0] if docs else None
+
+    async def count_documents(self, filter=None, *, skip=0, limit=0):
+        """Count matches; ``limit`` caps the count and stops scanning early."""
+        for name, value in (("skip", skip), ("limit", limit)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer")
+        return await self._count(subset.check_filter(filter), skip, limit)
+
+    async def estimated_document_count(self):
+        return await self._estimated_count()
+
+    async def distinct(self, key, filter=None):
+        subset.check_path(key)
+        return await self._distinct(key, subset.check_filter(filter))
+
+    # -- writes ------------------------------------------------------------
+    async def insert_one(self, document):
+        subset.check_document(document)
+        return await self._insert_one(document)
+
+    async def insert_many(self, documents, ordered=True):
+        documents = list(documents)
+        if not documents:
+            raise TypeError("documents must be a non-empty list")
+        for doc in documents:
+            subset.check_document(doc)
+        return await self._insert_many(documents, ordered)
+
+    async def update_one(self, filter, update, upsert=False):
+        return await self._update(subset.check_filter(filter), subset.check_update(update),
+                                  upsert, many=False)
+
+    async def update_many(self, filter, update, upsert=False):
+        return await self._update(subset.check_filter(filter), subset.check_update(update),
+                                  upsert, many=True)
+
+    async def replace_one(self, filter, replacement, upsert=False):
+        return await self._replace_one(subset.check_filter(filter),
+                                       subset.check_replacement(replacement), upsert)
+
+    async def find_one_and_update(self, filter, update, projection=None, sort=None,
+                                  upsert=False, return_document=ReturnDocument.BEFORE):
+        subset.normalize_projection(projection)
+        return await self._find_one_and_update(
+            subset.check_filter(filter), subset.check_update(update), projection,
+            subset.normalize_sort(sort), upsert, bool(return_document))
+
+    async def delete_one(self, filter):
+        return await self._delete(subset.check_filter(filter), many=False)
+
+    async def delete_many(self, filter):
+        return await self._delete(subset.check_filter(filter), many=True)
+
+    # -- indexes and lifecycle ---------------------------------------------
+    async def create_index(self, keys, *, unique=False, name=None, expireAfterSeconds=None):
+        """Create an index if missing; return its name.
+
+        ``expireAfterSeconds`` (single datetime field) makes it a TTL index:
+        documents are removed some time after that field's value plus the delay.
+        """
+        spec = subset.normalize_index_keys(keys)
+        if expireAfterSeconds is not None and (len(spec) != 1 or unique):
+            raise subset.UnsupportedOperation("a TTL index has one field and is not unique")
+        return await self._create_index(spec, bool(unique), name or subset.index_name(spec),
+                                        expireAfterSeconds)
+
+    async def index_information(self):
+        """``{name: {"key": [(path, dir)], "unique": bool, ...}}`` like pymongo."""
+        return await self._index_information()
+
+    async def drop(self):
+        await self._drop()

@@ -1,0 +1,119 @@
+"""The MongoDB backend: motor (default) or PyMongo's ``AsyncMongoClient``.
+
+Both drivers expose the same async collection API, so one class serves both;
+only the client constructor differs. Arguments were validated by
+``core.db.base.Collection`` before reaching these hooks.
+"""
+import datetime
+
+from pymongo import ReturnDocument
+
+from .base import Collection
+from .database import Database
+
+DRIVERS = ("motor", "pymongo")
+
+
+def make_client(url, driver):
+    """Build the async client for ``driver`` ('motor' or 'pymongo')."""
+    options = dict(tz_aware=True, tzinfo=datetime.timezone.utc,
+                   serverSelectionTimeoutMS=5000, connect=False)
+    if driver == "motor":
+        from motor.motor_asyncio import AsyncIOMotorClient
+        return AsyncIOMotorClient(url, **options)
+    if driver == "pymongo":
+        from pymongo import AsyncMongoClient
+        return AsyncMongoClient(url, **options)
+    raise ValueError(f"MONGO_DRIVER must be one of {', '.join(DRIVERS)}, not {driver!r}")
+
+
+class MongoCollection(Collection):
+    def __init__(self, database, name):
+        super().__init__(database, name)
+        self.native = database.native[name]
+
+    async def _find(self, flt, projection, sort, skip, limit):
+        cursor = self.native.find(flt, projection, skip=skip, limit=limit)
+        if sort:
+            cursor = cursor.sort(sort)
+        return await cursor.to_list(None)
+
+    async def _count(self, flt, skip, limit):
+        options = {}
+        if skip:
+            options["skip"] = skip
+        if limit:
+            options["limit"] = limit
+        return await self.native.count_documents(flt, **options)
+
+    async def _estimated_count(self):
+        return await self.native.estimated_document_count()
+
+    async def _distinct(self, key, flt):
+        return await self.native.distinct(key, flt)
+
+    async def _insert_one(self, document):
+        return await self.native.insert_one(document)
+
+    async def _insert_many(self, documents, ordered):
+        return await self.native.insert_many(documents, ordered=ordered)
+
+    async def _update(self, flt, update, upsert, many):
+        method = self.native.update_many if many else self.native.update_one
+        return await method(flt, update, upsert=upsert)
+
+    async def _replace_one(self, flt, replacement, upsert):
+        return await self.native.replace_one(flt, replacement, upsert=upsert)
+
+    async def _find_one_and_update(self, flt, update, projection, sort, upsert, after):
+        return await self.native.find_one_and_update(
+            flt, update, projection=projection, sort=sort or None, upsert=upsert,
+            return_document=ReturnDocument.AFTER if after else ReturnDocument.BEFORE)
+
+    async def _delete(self, flt, many):
+        method = self.native.delete_many if many else self.native.delete_one
+        return await method(flt)
+
+    async def _create_index(self, spec, unique, name, expire_after):
+        options = {"name": name}
+        if unique:
+            options["unique"] = True
+        if expire_after is not None:
+            options["expireAfterSeconds"] = expire_after
+        return await self.native.create_index(spec, **options)
+
+    async def _index_information(self):
+        return await self.native.index_information()
+
+    async def _drop(self):
+        await self.native.drop()
+
+
+class MongoDatabase(Database):
+    collection_class = MongoCollection
+
+    def __init__(self, url, name, driver="motor"):
+        super().__init__(name)
+        self.driver = driver
+        self.backend = driver
+        self.client = make_client(url, driver)
+        self.native = self.client[name]
+
+    async def ping(self):
+        await self.native.command("ping")
+
+    async def list_collection_names(self):
+        return sorted(await self.native.list_collection_names())
+
+    async def drop_collection(self, name):
+        self._collections.pop(name, None)
+        await self.native.drop_collection(name)
+
+    async def drop(self):
+        self._collections.clear()
+        await self.client.drop_database(self.name)
+
+    async def close(self):
+        result = self.client.close()
+        if hasattr(result, "__await__"):
+            await result
