@@ -20,6 +20,8 @@ class Cursor:
 
     def __init__(self, collection, flt, projection, sort=None, skip=0, limit=0):
         self.collection = collection
+        self._started = False
+        self._buffer = None
         self.filter = subset.check_filter(flt)
         self.projection = projection
         subset.normalize_projection(projection)
@@ -28,8 +30,6 @@ class Cursor:
         self._limit = 0
         self.skip(skip)
         self.limit(limit)
-        self._started = False
-        self._buffer = None
 
     def _check_not_started(self):
         if self._started:

@@ -1,0 +1,193 @@
+"""The embedded backend: documents in SQLite, behind the same async API as motor.
+
+Every SQLite call runs on a thread executor, never on the event loop: one
+writer thread (SQLite has one writer at a time anyway) and two reader threads
+for a file; a single thread for ``:memory:``, whose database lives in one
+connection.
+"""
+import asyncio
+import datetime
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bson import ObjectId
+from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
+
+from ..base import Collection
+from ..database import Database
+from ..errors import BulkWriteError
+from .. import subset
+from .documents import project
+from .store import Store
+
+READER_THREADS = 2
+TTL_SWEEP_SECONDS = 60
+
+
+def _with_id(document):
+    """Give ``document`` an ``_id`` in place (as pymongo does) and return a copy with it first."""
+    if "_id" not in document:
+        document["_id"] = ObjectId()
+    return {"_id": document["_id"], **{k: v for k, v in document.items() if k != "_id"}}
+
+
+class EmbeddedCollection(Collection):
+
+    async def _run_read(self, method, *args):
+        return await self.database._run(self.database._readers, method, self.name, *args)
+
+    async def _run_write(self, method, *args, **kwargs):
+        self.database._start_sweeper()
+        return await self.database._run(self.database._writer, method, self.name, *args,
+                                        **kwargs)
+
+    async def _find(self, flt, projection, sort, skip, limit):
+        return await self._run_read(self.database.store.find, flt,
+                                    subset.normalize_projection(projection), sort, skip, limit)
+
+    async def _count(self, flt, skip, limit):
+        return await self._run_read(self.database.store.count, flt, skip, limit)
+
+    async def _estimated_count(self):
+        return await self._run_read(self.database.store.estimated_count)
+
+    async def _distinct(self, key, flt):
+        return await self._run_read(self.database.store.distinct, key, flt)
+
+    async def _insert_one(self, document):
+        stored = _with_id(document)
+        _count, errors = await self._run_write(self.database.store.insert, [stored], True)
+        if errors:
+            raise errors[0][1]
+        return InsertOneResult(stored["_id"], True)
+
+    async def _insert_many(self, documents, ordered):
+        stored = [_with_id(doc) for doc in documents]
+        inserted, errors = await self._run_write(self.database.store.insert, stored, ordered)
+        if errors:
+            raise BulkWriteError({
+                "writeErrors": [dict(exc.details, index=index) for index, exc in errors],
+                "writeConcernErrors": [], "nInserted": inserted, "nUpserted": 0,
+                "nMatched": 0, "nModified": 0, "nRemoved": 0, "upserted": []})
+        return InsertManyResult([doc["_id"] for doc in stored], True)
+
+    @staticmethod
+    def _update_result(result):
+        raw = {"n": result["matched"] or (1 if result["upserted_id"] is not None else 0),
+               "nModified": result["modified"], "ok": 1.0}
+        if result["upserted_id"] is not None:
+            raw["upserted"] = result["upserted_id"]
+        return UpdateResult(raw, True)
+
+    async def _update(self, flt, update, upsert, many):
+        result = await self._run_write(self.database.store.update, flt, update,
+                                       upsert=upsert, many=many)
+        return self._update_result(result)
+
+    async def _replace_one(self, flt, replacement, upsert):
+        result = await self._run_write(self.database.store.update, flt, None, upsert=upsert,
+                                       replacement=replacement)
+        return self._update_result(result)
+
+    async def _find_one_and_update(self, flt, update, projection, sort, upsert, after):
+        result = await self._run_write(self.database.store.update, flt, update,
+                                       upsert=upsert, sort=sort)
+        doc = result["after"] if after else result["before"]
+        if doc is None:
+            return None
+        return project(doc, *subset.normalize_projection(projection))
+
+    async def _delete(self, flt, many):
+        deleted = await self._run_write(self.database.store.delete, flt, many)
+        return DeleteResult({"n": deleted, "ok": 1.0}, True)
+
+    async def _create_index(self, spec, unique, name, expire_after):
+        return await self._run_write(self.database.store.create_index, spec, unique, name,
+                                     expire_after)
+
+    async def _index_information(self):
+        return await self._run_read(self.database.store.index_information)
+
+    async def _drop(self):
+        await self.database.drop_collection(self.name)
+
+
+class EmbeddedDatabase(Database):
+    """A SQLite file (or ``:memory:``) seen as one MongoDB-like database."""
+
+    collection_class = EmbeddedCollection
+
+    def __init__(self, path, name="bastion"):
+        super().__init__(name)
+        self.memory = path == ":memory:"
+        self.backend = "memory" if self.memory else "embedded"
+        if not self.memory:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.store = Store(path, name)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="bastion-db-write")
+        self._readers = self._writer if self.memory else ThreadPoolExecutor(
+            READER_THREADS, thread_name_prefix="bastion-db-read")
+        self._sweeper = None
+        self._closed = False
+
+    async def _run(self, executor, method, *args, **kwargs):
+        if self._closed:
+            raise RuntimeError("the database is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, functools.partial(method, *args, **kwargs))
+
+    async def ping(self):
+        await self._run(self._readers, self.store.ping)
+
+    async def list_collection_names(self):
+        return await self._run(self._readers, self.store.collection_names)
+
+    async def drop_collection(self, name):
+        self._collections.pop(name, None)
+        await self._run(self._writer, self.store.drop_collection, name)
+
+    async def drop(self):
+        self._collections.clear()
+        await self._run(self._writer, self.store.drop_all)
+
+    # -- TTL indexes -----------------------------------------------------------
+    def _start_sweeper(self):
+        if self._sweeper is None and not self._closed:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def _sweep_forever(self):
+        while not self._closed:
+            await asyncio.sleep(TTL_SWEEP_SECONDS)
+            try:
+                await self.sweep_expired()
+            except Exception:  # pragma: no cover - a failed sweep retries next round
+                pass
+
+    async def sweep_expired(self, now=None):
+        """Delete documents whose TTL index says they expired; return how many.
+
+        Runs every minute on its own while the database is in use, like
+        MongoDB's TTL monitor; call it directly to sweep at once.
+        """
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        removed = 0
+        for coll, field, seconds in await self._run(self._readers, self.store.ttl_indexes):
+            cutoff = now - datetime.timedelta(seconds=seconds)
+            removed += await self._run(self._writer, self.store.delete, coll,
+                                       {field: {"$lt": cutoff}}, True)
+        return removed
+
+    async def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self.store.close)
+        self._writer.shutdown(wait=True)
+        if self._readers is not self._writer:
+            self._readers.shutdown(wait=True)
+        self.store.close()

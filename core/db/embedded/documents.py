@@ -1,0 +1,146 @@
+"""Document-level work the embedded store does in Python: update operators,
+projections and the seed document of an upsert. Inputs were validated by
+``core.db.subset``; errors MongoDB raises while applying an update are raised
+here as the same ``pymongo.errors.WriteError`` codes.
+"""
+import copy
+
+from ..errors import WriteError
+from ..subset import is_operator_doc
+from .codec import canonical
+
+
+def _parent(doc, path, create):
+    """The dict holding the last segment of ``path`` (or None when absent)."""
+    *heads, last = path.split(".")
+    node = doc
+    for i, segment in enumerate(heads):
+        child = node.get(segment)
+        if child is None and segment not in node:
+            if not create:
+                return None, last
+            child = node[segment] = {}
+        if not isinstance(child, dict):
+            if not create:
+                return None, last
+            where = ".".join(heads[: i + 1])
+            raise WriteError(f"Cannot create field {last!r} in element {{{where}: ...}}", 28)
+        node = child
+    return node, last
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def apply_update(doc, update, inserting=False):
+    """Apply ``update`` to ``doc`` in place; return True when it changed."""
+    before = copy.deepcopy(doc)
+    for op, fields in update.items():
+        if op == "$setOnInsert" and not inserting:
+            continue
+        for path, arg in fields.items():
+            if op == "$unset":
+                parent, last = _parent(doc, path, create=False)
+                if parent is not None:
+                    parent.pop(last, None)
+                continue
+            parent, last = _parent(doc, path, create=True)
+            current = parent.get(last)
+            present = last in parent
+            if op in ("$set", "$setOnInsert"):
+                parent[last] = copy.deepcopy(arg)
+            elif op == "$inc":
+                if not present:
+                    parent[last] = arg
+                elif not _number(current):
+                    raise WriteError(
+                        f"Cannot apply $inc to a value of non-numeric type at {path!r}", 14)
+                else:
+                    parent[last] = current + arg
+            elif op in ("$push", "$addToSet", "$pull"):
+                if present and not isinstance(current, list):
+                    raise WriteError(f"The field {path!r} must be an array for {op}", 2)
+                items = current if present else []
+                if op == "$push":
+                    parent[last] = items + [copy.deepcopy(arg)]
+                elif op == "$addToSet":
+                    known = {canonical(item) for item in items}
+                    parent[last] = items + ([] if canonical(arg) in known else [copy.deepcopy(arg)])
+                elif present:
+                    key = canonical(arg)
+                    parent[last] = [item for item in items if canonical(item) != key]
+    return canonical(before) != canonical(doc)
+
+
+def upsert_seed(flt):
+    """The document an upsert starts from: the filter's equality conditions."""
+    seed = {}
+
+    def take(conditions):
+        for key, value in conditions.items():
+            if key == "$and":
+                for sub in value:
+                    take(sub)
+            elif key.startswith("$"):
+                continue
+            elif is_operator_doc(value):
+                if "$eq" in value:
+                    _set_path(seed, key, value["$eq"])
+            else:
+                _set_path(seed, key, value)
+    take(flt)
+    return seed
+
+
+def _set_path(doc, path, value):
+    parent, last = _parent(doc, path, create=True)
+    parent[last] = copy.deepcopy(value)
+
+
+def project(doc, mode, paths, include_id):
+    """Apply a normalized projection (see ``subset.normalize_projection``)."""
+    if mode is None:
+        return doc
+    if mode == "include":
+        out = {}
+        if include_id and "_id" in doc:
+            out["_id"] = doc["_id"]
+        for path in paths:
+            _copy_path(doc, out, path.split("."))
+        return out
+    out = copy.deepcopy(doc)
+    if not include_id:
+        out.pop("_id", None)
+    for path in paths:
+        _drop_path(out, path.split("."))
+    return out
+
+
+def _copy_path(source, target, segments):
+    head, rest = segments[0], segments[1:]
+    if head not in source:
+        return
+    value = source[head]
+    if not rest:
+        target[head] = copy.deepcopy(value)
+    elif isinstance(value, dict):
+        _copy_path(value, target.setdefault(head, {}), rest)
+    elif isinstance(value, list):
+        items = target.setdefault(head, [{} for item in value if isinstance(item, dict)])
+        for item, out in zip([i for i in value if isinstance(i, dict)], items):
+            _copy_path(item, out, rest)
+
+
+def _drop_path(target, segments):
+    head, rest = segments[0], segments[1:]
+    if head not in target:
+        return
+    if not rest:
+        del target[head]
+    elif isinstance(target[head], dict):
+        _drop_path(target[head], rest)
+    elif isinstance(target[head], list):
+        for item in target[head]:
+            if isinstance(item, dict):
+                _drop_path(item, rest)

@@ -1,0 +1,264 @@
+"""Translate subset filters and sorts into SQLite expressions over the JSON column.
+
+Every field path is read through two expressions, built by one function so that
+a query's expression is character-for-character the one in a declared index and
+SQLite's planner uses the index:
+
+    rank(path)  = MongoDB's type rank of the value (missing and null share rank 1)
+    value(path) = the stored JSON scalar (ObjectIds and dates are tagged strings)
+
+``{"n": {"$gt": 5}}`` becomes ``rank(n) = 2 AND value(n) > 5``: type bracketing
+for free, and ``ORDER BY rank, value`` is MongoDB's mixed-type sort order.
+
+A path that has ever held an array in this collection (the store records them)
+also matches through the array's elements, as MongoDB does, with
+``EXISTS (SELECT 1 FROM json_each(...))``; such paths cannot be sorted on.
+"""
+import itertools
+import re
+from functools import lru_cache
+
+from ..errors import UnsupportedOperation
+from ..subset import is_operator_doc
+from . import codec
+
+REGEX_FUNCTION = "bastion_regex"
+
+
+def json_path(segments):
+    """``["a", "b"]`` → ``$."a"."b"`` (quoted so any field name is safe)."""
+    return "$" + "".join(f'."{segment}"' for segment in segments)
+
+
+def sql_string(text):
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Operand:
+    """Where a value is read from: a JSON source expression and a path in it,
+    or the ``type``/``value`` columns of a ``json_each`` row."""
+
+    def __init__(self, type_expr, value_expr):
+        self.type = type_expr
+        self.value = value_expr
+
+    @classmethod
+    def at(cls, source, segments):
+        path = sql_string(json_path(segments))
+        return cls(f"json_type({source},{path})", f"json_extract({source},{path})")
+
+    @property
+    def rank(self):
+        t, x = self.type, self.value
+        return (f"(CASE {t} WHEN 'integer' THEN 2 WHEN 'real' THEN 2 "
+                f"WHEN 'text' THEN (CASE WHEN substr({x},1,1)=char(1114111) THEN "
+                f"(CASE substr({x},2,1) WHEN 'o' THEN 7 WHEN 'd' THEN 9 ELSE 3 END) ELSE 3 END) "
+                f"WHEN 'true' THEN 8 WHEN 'false' THEN 8 WHEN 'object' THEN 4 "
+                f"WHEN 'array' THEN 5 ELSE 1 END)")
+
+    @property
+    def key(self):
+        # ifnull: null and missing index as one key, as in a MongoDB unique index
+        return f"ifnull({self.value},0)"
+
+
+def index_columns(path, direction):
+    """The two indexed expressions for one key of an index (or ORDER BY term)."""
+    operand = Operand.at("doc", path.split("."))
+    suffix = " DESC" if direction == -1 else ""
+    return [operand.rank + suffix, operand.key + suffix]
+
+
+@lru_cache(maxsize=512)
+def compile_regex(pattern, options):
+    flags = 0
+    for letter, flag in (("i", re.IGNORECASE), ("m", re.MULTILINE),
+                         ("s", re.DOTALL), ("x", re.VERBOSE)):
+        if letter in options:
+            flags |= flag
+    return re.compile(pattern, flags)
+
+
+def regex_function(pattern, options, value):
+    """SQL function: does the stored string ``value`` match? (registered per connection)."""
+    if not isinstance(value, str):
+        return 0
+    if value.startswith(codec.TAG):
+        value = codec.decode_string(value)
+        if not isinstance(value, str):
+            return 0
+    return 1 if compile_regex(pattern, options).search(value) else 0
+
+
+class FilterCompiler:
+    """Compile one filter to ``(sql, params)`` for a collection's table.
+
+    ``array_paths`` is the set of dotted paths that have held an array in the
+    collection; only those pay for element matching.
+    """
+
+    def __init__(self, array_paths):
+        self.array_paths = frozenset(array_paths)
+        self.params = {}
+        self._aliases = itertools.count(1)
+
+    def param(self, value):
+        """Bind ``value``; named, because sub-expressions are built out of text order."""
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return ":" + name
+
+    # -- documents and logic ----------------------------------------------
+    def compile(self, flt):
+        terms = []
+        for key, value in flt.items():
+            if key == "$and":
+                terms.append(self._join([self.compile(sub) for sub in value], " AND "))
+            elif key == "$or":
+                terms.append(self._join([self.compile(sub) for sub in value], " OR "))
+            elif key == "$nor":
+                terms.append(self._not(self._join([self.compile(sub) for sub in value], " OR ")))
+            elif is_operator_doc(value):
+                terms.extend(self._operators(key, value))
+            else:
+                terms.append(self._equals(key, value))
+        return self._join(terms, " AND ") if terms else "1"
+
+    @staticmethod
+    def _join(terms, glue):
+        return terms[0] if len(terms) == 1 else "(" + glue.join(f"({t})" for t in terms) + ")"
+
+    @staticmethod
+    def _not(term):
+        return f"NOT coalesce(({term}),0)"
+
+    def _operators(self, path, ops):
+        terms = []
+        for op, arg in ops.items():
+            if op == "$options":
+                continue
+            if op == "$eq":
+                terms.append(self._equals(path, arg))
+            elif op == "$ne":
+                terms.append(self._not(self._equals(path, arg)))
+            elif op in ("$gt", "$gte", "$lt", "$lte"):
+                terms.append(self._any(path, lambda o, op=op, arg=arg: self._compare(o, op, arg)))
+            elif op == "$in":
+                terms.append(self._in(path, arg))
+            elif op == "$nin":
+                terms.append(self._not(self._in(path, arg)))
+            elif op == "$exists":
+                exists = self._any(path, lambda o: f"{o.type} IS NOT NULL", whole_only=True)
+                terms.append(exists if arg else self._not(exists))
+            elif op == "$regex":
+                options = ops.get("$options", "")
+                terms.append(self._any(path, lambda o, p=arg, f=options: self._regex(o, p, f)))
+            elif op == "$not":
+                terms.append(self._not(self._join(self._operators(path, arg), " AND ")))
+            else:  # pragma: no cover - subset.check_filter rejects these first
+                raise UnsupportedOperation(f"query operator {op!r} is outside the subset")
+        return terms
+
+    # -- leaf conditions on one operand -----------------------------------
+    def _equals(self, path, value):
+        if isinstance(value, (list, tuple)):
+            text = codec.dumps(list(value))
+            return self._any(path, lambda o: f"({o.rank}=5 AND {o.value}=json({self.param(text)}))")
+        return self._any(path, lambda o: self._scalar_eq(o, value))
+
+    def _scalar_eq(self, operand, value):
+        rank = codec.rank(value)
+        if rank == codec.RANK_NULL:
+            return f"{operand.rank}=1"
+        return f"({operand.rank}={rank} AND {operand.key}={self.param(codec.sql_param(value))})"
+
+    def _compare(self, operand, op, value):
+        rank = codec.rank(value)
+        if rank == codec.RANK_NULL:
+            return f"{operand.rank}=1" if op in ("$gte", "$lte") else "0"
+        sql_op = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}[op]
+        return (f"({operand.rank}={rank} AND "
+                f"{operand.key}{sql_op}{self.param(codec.sql_param(value))})")
+
+    def _in(self, path, values):
+        if not values:
+            return "0"
+
+        def leaf(operand):
+            by_rank = {}
+            for value in values:
+                by_rank.setdefault(codec.rank(value), []).append(value)
+            terms = []
+            for rank, group in by_rank.items():
+                if rank == codec.RANK_NULL:
+                    terms.append(f"{operand.rank}=1")
+                    continue
+                marks = ",".join(self.param(codec.sql_param(v)) for v in group)
+                terms.append(f"({operand.rank}={rank} AND {operand.key} IN ({marks}))")
+            return self._join(terms, " OR ")
+        return self._any(path, leaf)
+
+    def _regex(self, operand, pattern, options):
+        return (f"({operand.rank}=3 AND {REGEX_FUNCTION}({self.param(pattern)},"
+                f"{self.param(options)},{operand.value}))")
+
+    # -- MongoDB's path semantics: any value reachable at the path ---------
+    def _any(self, path, leaf, whole_only=False):
+        return self._reach("doc", path.split("."), "", leaf, whole_only)
+
+    def _reach(self, source, segments, prefix, leaf, whole_only, start=1):
+        """SQL true when ``leaf`` holds for some value at ``segments`` under ``source``.
+
+        ``prefix`` is the dotted path of ``source`` inside the document, used to
+        look up which sub-paths have held arrays; ``start`` skips prefixes the
+        caller has already branched on.
+        """
+        for depth in range(start, len(segments) + 1):
+            dotted = prefix + ".".join(segments[:depth])
+            if dotted not in self.array_paths:
+                continue
+            head, rest = segments[:depth], segments[depth:]
+            head_operand = Operand.at(source, head)
+            alias = f"e{next(self._aliases)}"
+            element = Operand(f"{alias}.type", f"{alias}.value")
+            if rest:
+                # through an array of sub-documents: {"comments.author": "bob"}
+                inner = self._reach(f"{alias}.value", rest, dotted + ".", leaf, whole_only)
+                scalar = self._reach(source, segments, prefix, leaf, whole_only, depth + 1)
+                return (f"((ifnull({head_operand.type},'')<>'array' AND {scalar}) OR "
+                        f"({head_operand.type}='array' AND EXISTS(SELECT 1 FROM "
+                        f"json_each({source},{sql_string(json_path(head))}) AS {alias} "
+                        f"WHERE {alias}.type='object' AND {inner})))")
+            whole = leaf(head_operand)
+            if whole_only:
+                return whole
+            return (f"({whole} OR ({head_operand.type}='array' AND EXISTS(SELECT 1 FROM "
+                    f"json_each({source},{sql_string(json_path(head))}) AS {alias} "
+                    f"WHERE {leaf(element)})))")
+        return self._reach_plain(source, segments, leaf)
+
+    @staticmethod
+    def _reach_plain(source, segments, leaf):
+        return leaf(Operand.at(source, segments))
+
+
+def compile_filter(flt, array_paths):
+    """``(where_sql, params)`` for a validated filter."""
+    compiler = FilterCompiler(array_paths)
+    where = compiler.compile(flt) if flt else "1"
+    return where, compiler.params
+
+
+def compile_sort(sort, array_paths):
+    """``ORDER BY`` terms for a validated sort (ties broken by insertion order)."""
+    terms = []
+    for path, direction in sort:
+        segments = path.split(".")
+        for depth in range(1, len(segments) + 1):
+            if ".".join(segments[:depth]) in array_paths:
+                raise UnsupportedOperation(
+                    f"cannot sort on {path!r}: it holds arrays in some documents")
+        terms.extend(index_columns(path, direction))
+    if sort:
+        terms.append("rowid")
+    return ", ".join(terms)

@@ -1,0 +1,424 @@
+"""The synchronous SQLite side of the embedded store. Runs only on executor threads.
+
+Layout of the SQLite file:
+
+    "c:<collection>"       one row per document: rowid, doc (JSON text, see codec)
+    "i:<collection>:<ix>"  expression indexes over (rank, value) of each key
+    bastion_collections    name → document count (kept by triggers: O(1) estimate)
+    bastion_indexes        declared indexes: key spec, unique, TTL seconds
+    bastion_arrays         dotted paths that have held an array, per collection
+
+Writes run in ``BEGIN IMMEDIATE`` transactions (one writer at a time across
+every process, WAL lets readers go on); reads run in a deferred transaction so
+the array-path lookup and the query see the same snapshot.
+"""
+import copy
+import json
+import sqlite3
+import threading
+
+from bson import ObjectId
+
+from ..errors import DuplicateKeyError, OperationFailure, UnsupportedOperation, WriteError
+from . import codec, documents, sql
+
+META_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bastion_collections (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS bastion_indexes (
+    coll TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL,
+    is_unique INTEGER NOT NULL, ttl REAL, PRIMARY KEY (coll, name));
+CREATE TABLE IF NOT EXISTS bastion_arrays (
+    coll TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (coll, path)) WITHOUT ROWID;
+"""
+
+
+def quote(identifier):
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def table_name(collection):
+    return quote(f"c:{collection}")
+
+
+def index_table_name(collection, name):
+    return quote(f"i:{collection}:{name}")
+
+
+def get_path(doc, path):
+    node = doc
+    for segment in path.split("."):
+        if not isinstance(node, dict) or segment not in node:
+            return None
+        node = node[segment]
+    return node
+
+
+class Store:
+    """One SQLite database file (or ``:memory:``) holding many collections."""
+
+    def __init__(self, path, database_name):
+        self.path = path
+        self.database_name = database_name
+        self.memory = path == ":memory:"
+        self._local = threading.local()
+        self._connections = []
+        self._lock = threading.Lock()
+        self._tables = set()          # collections whose table is known to exist
+
+    # -- connections --------------------------------------------------------
+    def connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._open()
+        return conn
+
+    def _open(self):
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=30)
+        conn.create_function(sql.REGEX_FUNCTION, 3, sql.regex_function, deterministic=True)
+        if not self.memory:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.executescript(META_SCHEMA)
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def close(self):
+        with self._lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.Error:  # pragma: no cover - closing is best effort
+                    pass
+            self._connections.clear()
+
+    def ping(self):
+        self.connection().execute("SELECT 1").fetchone()
+
+    # -- transactions -------------------------------------------------------
+    def _read(self, work):
+        conn = self.connection()
+        conn.execute("BEGIN")
+        try:
+            return work(conn)
+        finally:
+            conn.execute("COMMIT")
+
+    def _write(self, work):
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    # -- schema -------------------------------------------------------------
+    def _exists(self, conn, coll):
+        if coll in self._tables:
+            return True
+        row = conn.execute("SELECT 1 FROM bastion_collections WHERE name=?", (coll,)).fetchone()
+        if row:
+            self._tables.add(coll)
+        return bool(row)
+
+    def _ensure_table(self, conn, coll):
+        """Create the collection's table, ``_id`` index and count triggers (in a write txn)."""
+        if self._exists(conn, coll):
+            return
+        table, literal = table_name(coll), sql.sql_string(coll)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (doc TEXT NOT NULL)")
+        conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {index_table_name(coll, '_id_')} "
+                     f"ON {table} ({', '.join(sql.index_columns('_id', 1))})")
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {quote(f't:{coll}:ins')} AFTER INSERT ON "
+                     f"{table} BEGIN UPDATE bastion_collections SET count=count+1 "
+                     f"WHERE name={literal}; END")
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {quote(f't:{coll}:del')} AFTER DELETE ON "
+                     f"{table} BEGIN UPDATE bastion_collections SET count=count-1 "
+                     f"WHERE name={literal}; END")
+        conn.execute("INSERT OR IGNORE INTO bastion_collections VALUES (?, 0)", (coll,))
+        conn.execute("INSERT OR IGNORE INTO bastion_indexes VALUES (?, '_id_', ?, 1, NULL)",
+                     (coll, json.dumps([["_id", 1]])))
+        self._tables.add(coll)
+
+    def _arrays(self, conn, coll):
+        return {row[0] for row in conn.execute(
+            "SELECT path FROM bastion_arrays WHERE coll=?", (coll,))}
+
+    def _indexes(self, conn, coll):
+        return [(name, [tuple(k) for k in json.loads(spec)], bool(unique), ttl)
+                for name, spec, unique, ttl in conn.execute(
+                    "SELECT name, spec, is_unique, ttl FROM bastion_indexes WHERE coll=? "
+                    "ORDER BY rowid", (coll,))]
+
+    # -- writing documents ---------------------------------------------------
+    def _check_arrays(self, conn, coll, doc, known):
+        """Record the doc's array paths; refuse arrays in uniquely indexed fields."""
+        paths = codec.array_paths(doc)
+        new = paths - known
+        if not paths:
+            return
+        for name, spec, unique, _ttl in self._indexes(conn, coll):
+            if not unique:
+                continue
+            for path, _dir in spec:
+                if any(path == p or path.startswith(p + ".") for p in paths):
+                    raise UnsupportedOperation(
+                        f"field {path!r} is in the unique index {name!r} and cannot hold an "
+                        "array in the embedded store")
+        for path in new:
+            conn.execute("INSERT OR IGNORE INTO bastion_arrays VALUES (?, ?)", (coll, path))
+        known |= new
+
+    def _duplicate(self, conn, coll, error, doc):
+        """Turn SQLite's UNIQUE failure into the DuplicateKeyError MongoDB raises."""
+        message = str(error)
+        prefix = f"i:{coll}:"
+        name = message.split("index '", 1)[-1].rstrip("'") if "index '" in message else ""
+        name = name[len(prefix):] if name.startswith(prefix) else "_id_"
+        spec = next((s for n, s, _u, _t in self._indexes(conn, coll) if n == name), [])
+        key_pattern = {path: direction for path, direction in spec}
+        key_value = {path: get_path(doc, path) for path, _d in spec}
+        shown = ", ".join(f"{p}: {v!r}" for p, v in key_value.items())
+        errmsg = (f"E11000 duplicate key error collection: {self.database_name}.{coll} "
+                  f"index: {name} dup key: {{ {shown} }}")
+        details = {"code": 11000, "errmsg": errmsg, "keyPattern": key_pattern,
+                   "keyValue": key_value}
+        return DuplicateKeyError(errmsg, 11000, details)
+
+    def _insert_row(self, conn, coll, doc, known):
+        self._check_arrays(conn, coll, doc, known)
+        try:
+            conn.execute(f"INSERT INTO {table_name(coll)} (doc) VALUES (?)", (codec.dumps(doc),))
+        except sqlite3.IntegrityError as exc:
+            raise self._duplicate(conn, coll, exc, doc) from None
+
+    def insert(self, coll, docs, ordered):
+        """Insert documents (each already has ``_id``); return ``(count, errors)``.
+
+        An ordered insert stops at the first duplicate and keeps what went
+        before it, as MongoDB does; errors are ``(index, DuplicateKeyError)``.
+        """
+        def work(conn):
+            self._ensure_table(conn, coll)
+            known = self._arrays(conn, coll)
+            inserted, errors = 0, []
+            for position, doc in enumerate(docs):
+                try:
+                    self._insert_row(conn, coll, doc, known)
+                    inserted += 1
+                except DuplicateKeyError as exc:
+                    errors.append((position, exc))
+                    if ordered:
+                        break
+            return inserted, errors
+        return self._write(work)
+
+    def update(self, coll, flt, update, *, upsert=False, many=False, sort=(),
+               replacement=None):
+        """Apply an update (or a replacement) to the first/all matches.
+
+        Returns ``dict(matched, modified, upserted_id, before, after)`` where
+        before/after are the first matched document before and after the change.
+        """
+        def work(conn):
+            self._ensure_table(conn, coll)
+            known = self._arrays(conn, coll)
+            where, params = sql.compile_filter(flt, known)
+            order = sql.compile_sort(sort, known)
+            query = f"SELECT rowid, doc FROM {table_name(coll)} WHERE {where}"
+            if order:
+                query += f" ORDER BY {order}"
+            if not many:
+                query += " LIMIT 1"
+            rows = conn.execute(query, params).fetchall()
+            result = {"matched": len(rows), "modified": 0, "upserted_id": None,
+                      "before": None, "after": None}
+            for rowid, text in rows:
+                doc = codec.loads(text)
+                new = self._updated(doc, update, replacement)
+                if result["before"] is None:
+                    result["before"], result["after"] = doc, new
+                if codec.canonical(new) == codec.canonical(doc):
+                    continue
+                self._check_arrays(conn, coll, new, known)
+                try:
+                    conn.execute(f"UPDATE {table_name(coll)} SET doc=? WHERE rowid=?",
+                                 (codec.dumps(new), rowid))
+                except sqlite3.IntegrityError as exc:
+                    raise self._duplicate(conn, coll, exc, new) from None
+                result["modified"] += 1
+            if not rows and upsert:
+                seed = documents.upsert_seed(flt)
+                if replacement is not None:
+                    seed = {"_id": seed["_id"]} if "_id" in seed else {}
+                    seed.update(copy.deepcopy(replacement))
+                else:
+                    documents.apply_update(seed, update, inserting=True)
+                new = {"_id": seed.pop("_id", None) or ObjectId(), **seed}
+                self._insert_row(conn, coll, new, known)
+                result["upserted_id"] = new["_id"]
+                result["after"] = new
+            return result
+        return self._write(work)
+
+    @staticmethod
+    def _updated(doc, update, replacement):
+        if replacement is None:
+            new = copy.deepcopy(doc)
+            documents.apply_update(new, update)
+            return new
+        if "_id" in replacement and codec.canonical(replacement["_id"]) != codec.canonical(
+                doc["_id"]):
+            raise WriteError("After applying the update, the (immutable) field '_id' was "
+                             "found to have been altered", 66)
+        rest = {k: copy.deepcopy(v) for k, v in replacement.items() if k != "_id"}
+        return {"_id": doc["_id"], **rest}
+
+    def delete(self, coll, flt, many):
+        def work(conn):
+            if not self._exists(conn, coll):
+                return 0
+            where, params = sql.compile_filter(flt, self._arrays(conn, coll))
+            limit = "" if many else " LIMIT 1"
+            table = table_name(coll)
+            return conn.execute(
+                f"DELETE FROM {table} WHERE rowid IN "
+                f"(SELECT rowid FROM {table} WHERE {where}{limit})", params).rowcount
+        return self._write(work)
+
+    # -- reading --------------------------------------------------------------
+    def find(self, coll, flt, projection, sort, skip, limit):
+        mode, paths, include_id = projection
+
+        def work(conn):
+            if not self._exists(conn, coll):
+                return []
+            known = self._arrays(conn, coll)
+            where, params = sql.compile_filter(flt, known)
+            order = sql.compile_sort(sort, known)
+            query = f"SELECT doc FROM {table_name(coll)} WHERE {where}"
+            if order:
+                query += f" ORDER BY {order}"
+            query += " LIMIT :_limit OFFSET :_skip"
+            params.update(_limit=limit or -1, _skip=skip)
+            return conn.execute(query, params).fetchall()
+        rows = self._read(work)
+        return [documents.project(codec.loads(text), mode, paths, include_id)
+                for (text,) in rows]
+
+    def count(self, coll, flt, skip, limit):
+        """Count matches; the LIMIT sits inside SQL so a capped count stops early."""
+        def work(conn):
+            if not self._exists(conn, coll):
+                return 0
+            where, params = sql.compile_filter(flt, self._arrays(conn, coll))
+            params.update(_limit=limit or -1, _skip=skip)
+            return conn.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table_name(coll)} WHERE {where} "
+                f"LIMIT :_limit OFFSET :_skip)", params).fetchone()[0]
+        return self._read(work)
+
+    def estimated_count(self, coll):
+        row = self.connection().execute(
+            "SELECT count FROM bastion_collections WHERE name=?", (coll,)).fetchone()
+        return row[0] if row else 0
+
+    def distinct(self, coll, path, flt):
+        docs = self.find(coll, flt, (None, [], True), [], 0, 0)
+        seen, values = set(), []
+        for doc in docs:
+            for value in _values_at(doc, path.split(".")):
+                items = value if isinstance(value, list) else [value]
+                for item in items:
+                    key = codec.canonical(item)
+                    if key not in seen:
+                        seen.add(key)
+                        values.append(item)
+        return values
+
+    # -- indexes --------------------------------------------------------------
+    def create_index(self, coll, spec, unique, name, ttl):
+        def work(conn):
+            self._ensure_table(conn, coll)
+            for existing, existing_spec, existing_unique, existing_ttl in self._indexes(conn, coll):
+                if existing == name:
+                    if (existing_spec, existing_unique, existing_ttl) != (
+                            list(spec), unique, ttl):
+                        raise OperationFailure(
+                            f"An existing index has the same name as the requested index: "
+                            f"{name}", 86)
+                    return name
+            if unique:
+                arrays = self._arrays(conn, coll)
+                for path, _dir in spec:
+                    if any(path == p or path.startswith(p + ".") for p in arrays):
+                        raise UnsupportedOperation(
+                            f"cannot create unique index {name!r}: {path!r} holds arrays")
+            columns = ", ".join(c for path, d in spec for c in sql.index_columns(path, d))
+            try:
+                conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS "
+                             f"{index_table_name(coll, name)} ON {table_name(coll)} ({columns})")
+            except sqlite3.IntegrityError:
+                raise DuplicateKeyError(
+                    f"E11000 duplicate key error: cannot create unique index {name} on "
+                    f"{self.database_name}.{coll}: duplicates exist", 11000) from None
+            conn.execute("INSERT INTO bastion_indexes VALUES (?, ?, ?, ?, ?)",
+                         (coll, name, json.dumps(spec), int(unique), ttl))
+            return name
+        return self._write(work)
+
+    def index_information(self, coll):
+        def work(conn):
+            if not self._exists(conn, coll):
+                return {}
+            info = {}
+            for name, spec, unique, ttl in self._indexes(conn, coll):
+                entry = {"v": 2, "key": spec}
+                if unique and name != "_id_":
+                    entry["unique"] = True
+                if ttl is not None:
+                    entry["expireAfterSeconds"] = int(ttl) if float(ttl).is_integer() else ttl
+                info[name] = entry
+            return info
+        return self._read(work)
+
+    def ttl_indexes(self):
+        """``[(collection, field, seconds)]`` for every TTL index in the file."""
+        return [(coll, json.loads(spec)[0][0], ttl) for coll, spec, ttl in self.connection().execute(
+            "SELECT coll, spec, ttl FROM bastion_indexes WHERE ttl IS NOT NULL")]
+
+    # -- collections ------------------------------------------------------------
+    def collection_names(self):
+        return [row[0] for row in self.connection().execute(
+            "SELECT name FROM bastion_collections ORDER BY name")]
+
+    def drop_collection(self, coll):
+        def work(conn):
+            conn.execute(f"DROP TABLE IF EXISTS {table_name(coll)}")
+            for table in ("bastion_collections", "bastion_indexes", "bastion_arrays"):
+                column = "name" if table == "bastion_collections" else "coll"
+                conn.execute(f"DELETE FROM {table} WHERE {column}=?", (coll,))
+            self._tables.discard(coll)
+        self._write(work)
+
+    def drop_all(self):
+        for coll in self.collection_names():
+            self.drop_collection(coll)
+
+
+def _values_at(doc, segments):
+    """Values at a dotted path with MongoDB's array traversal (for ``distinct``)."""
+    head, rest = segments[0], segments[1:]
+    if not isinstance(doc, dict) or head not in doc:
+        return []
+    value = doc[head]
+    if not rest:
+        return [value]
+    if isinstance(value, list):
+        return [v for item in value for v in _values_at(item, rest)]
+    return _values_at(value, rest)
