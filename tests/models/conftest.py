@@ -1,0 +1,45 @@
+"""Fixtures for the model tests: a fresh database per test, bound for models.
+
+``db`` runs each test on the in-memory engine and, when ``MONGO_URL`` is set
+(CI), again on that MongoDB-wire server in a throw-away database.
+"""
+import os
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+import core.models
+from core.db import connect
+
+
+def _wire_url():
+    base = os.environ.get("MONGO_URL")
+    if not base:
+        pytest.skip("MONGO_URL is not set (no MongoDB-wire server)")
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/test_models_{uuid.uuid4().hex[:12]}"))
+
+
+@pytest.fixture(params=["memory", pytest.param("wire", marks=pytest.mark.wire)])
+async def db(request):
+    database = connect("memory:") if request.param == "memory" else connect(_wire_url())
+    previous = core.models.unbind()
+    core.models.bind(database)
+    try:
+        yield database
+    finally:
+        core.models.unbind()
+        if previous is not None:
+            core.models.bind(previous)
+        if request.param == "wire":
+            await database.drop()
+        await database.close()
+
+
+@pytest.fixture
+async def memory_db():
+    """An unbound in-memory database (for db= / using() tests)."""
+    database = connect("memory:")
+    yield database
+    await database.close()
