@@ -79,6 +79,37 @@ def compile_regex(pattern, options):
     return re.compile(pattern, flags)
 
 
+_REGEX_SPECIALS = frozenset(".^$*+?{}[]|()\\")
+NON_ASCII_GLOB = "*[^\x01-\x7f]*"
+
+
+def regex_literal(pattern, options):
+    """The literal text ``pattern`` matches (e.g. ``re.escape`` output), or None.
+
+    Literal searches — what an admin search box sends — are run by SQLite's C
+    functions instead of a Python callback per row.
+    """
+    if "x" in options:
+        return None
+    out, chars = [], iter(pattern)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, None)
+            if escaped is None or escaped.isalnum() or escaped == "_":
+                return None
+            out.append(escaped)
+        elif char in _REGEX_SPECIALS:
+            return None
+        else:
+            out.append(char)
+    return "".join(out) or None
+
+
+def like_pattern(literal):
+    """``literal`` as a LIKE pattern with ``\\`` as the escape character."""
+    return "%" + "".join("\\" + c if c in "%_\\" else c for c in literal) + "%"
+
+
 def regex_function(pattern, options, value):
     """SQL function: does the stored string ``value`` match? (registered per connection)."""
     if not isinstance(value, str):
@@ -199,8 +230,21 @@ class FilterCompiler:
         return self._any(path, leaf)
 
     def _regex(self, operand, pattern, options):
-        return (f"({operand.rank}=3 AND {REGEX_FUNCTION}({self.param(pattern)},"
-                f"{self.param(options)},{operand.value}))")
+        x = operand.value
+        general = f"{REGEX_FUNCTION}({self.param(pattern)},{self.param(options)},{x})"
+        literal = regex_literal(pattern, options)
+        if literal is None:
+            match = general
+        elif "i" not in options:
+            match = f"instr({x},{self.param(literal)})>0"
+        elif literal.isascii():
+            # LIKE folds ASCII case; only text with non-ASCII characters (where
+            # Unicode folding such as K→k can matter) goes to Python
+            match = (f"({x} LIKE {self.param(like_pattern(literal))} ESCAPE '\\' OR "
+                     f"({x} GLOB {self.param(NON_ASCII_GLOB)} AND {general}))")
+        else:
+            match = general
+        return f"({operand.rank}=3 AND {match})"
 
     # -- MongoDB's path semantics: any value reachable at the path ---------
     def _any(self, path, leaf, whole_only=False):
