@@ -12,7 +12,7 @@ _database = None
 
 
 def bind(db):
-    """Make ``db`` (a ``core.db.Database``) the default for every model; returns the previous one."""
+    """Make ``db`` (a ``core.db.Database``) every model's default; returns the previous one."""
     global _database
     if not isinstance(db, Database):
         raise TypeError(f"bind() takes a core.db Database (from core.db.connect), "
