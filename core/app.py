@@ -1,0 +1,341 @@
+"""Building and serving the Tornado application.
+
+    from core.app import make_app, startup, shutdown
+    app = make_app(settings)            # registry and database from the settings
+    await startup(app)                  # bind models to the db, ensure indexes
+    ...
+    await shutdown(app)                 # close the database
+
+``make_app`` wires: ``/healthz``, each app's own routes, static files at
+``STATIC_URL``, a template loader that searches ``TEMPLATE_DIRS`` then each app's
+template folder, XSRF protection, signed cookies, gzip, security headers on every
+response, and HTML/JSON error pages (``core.handlers``). ``serve`` runs it on
+bound sockets until SIGINT/SIGTERM, then shuts down gracefully.
+"""
+import asyncio
+import logging
+import os
+import posixpath
+import signal
+import time
+from pathlib import Path
+
+import tornado.httpserver
+import tornado.httputil
+import tornado.template
+import tornado.web
+
+from core.db import connect
+from core.handlers.errors import NotFoundHandler, StaticFileHandler
+from core.handlers.health import HealthHandler
+from core.registry import Registry
+
+log = logging.getLogger("bastion")
+
+
+# -- templates ------------------------------------------------------------------------------
+class TemplateNotFound(FileNotFoundError):
+    """No template folder has the template."""
+
+
+class TemplateLoader(tornado.template.BaseLoader):
+    """Loads templates from a list of folders, the first that has the file winning.
+
+    Names are relative to the folders (``"admin/404.html"``), as in Django: in
+    ``{% extends "base.html" %}`` the name is looked up from the top of every
+    folder, whatever folder the extending template is in. A name starting with
+    ``./`` or ``../`` is relative to the including template. Names cannot leave
+    the folders. With ``cache=False`` (DEBUG) templates are re-read on every load.
+    """
+
+    def __init__(self, dirs, cache=True, **kwargs):
+        super().__init__(**kwargs)
+        self.dirs = [Path(d).resolve() for d in dirs]
+        self.cache = cache
+
+    def __repr__(self):
+        return f"<TemplateLoader {[str(d) for d in self.dirs]}>"
+
+    def resolve_path(self, name, parent_path=None):
+        if parent_path and (name.startswith("./") or name.startswith("../")):
+            name = posixpath.join(posixpath.dirname(parent_path), name)
+        return posixpath.normpath(name)
+
+    def find(self, name):
+        """The file for template ``name``, or ``None``."""
+        name = posixpath.normpath(name)
+        if name.startswith(("/", "../")) or name == ".." or "\x00" in name:
+            return None
+        for folder in self.dirs:
+            path = (folder / name).resolve()
+            if path.is_relative_to(folder) and path.is_file():
+                return path
+        return None
+
+    def exists(self, name):
+        return self.find(name) is not None
+
+    def load(self, name, parent_path=None):
+        if not self.cache:
+            self.reset()
+        return super().load(name, parent_path)
+
+    def _create_template(self, name):
+        path = self.find(name)
+        if path is None:
+            raise TemplateNotFound(f"template {name!r} not found in "
+                                   f"{', '.join(str(d) for d in self.dirs)}")
+        return tornado.template.Template(path.read_bytes(), name=name, loader=self)
+
+
+# -- application ----------------------------------------------------------------------------
+class AppSettings(dict):
+    """Tornado's application settings dict that also answers Bastion's settings.
+
+    ``handler.settings["xsrf_cookies"]`` (Tornado's) and ``handler.settings.DEBUG``
+    or ``handler.settings.get("DEBUG")`` (Bastion's) both work.
+    """
+
+    def __init__(self, tornado_settings, config):
+        super().__init__(tornado_settings)
+        self.config = config
+
+    def __getattr__(self, name):
+        if name.isupper():
+            return getattr(self.config, name)
+        raise AttributeError(name)
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        if isinstance(key, str) and key.isupper():
+            return self.config.get(key, default)
+        return default
+
+
+class SecurityHeadersTransform(tornado.web.OutputTransform):
+    """Adds the security headers to every response (static files and errors included).
+
+    ``BaseHandler`` sets them already; this covers handlers that are not
+    Bastion's. A header a handler set itself is left alone.
+    """
+
+    headers = {}
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):
+        for name, value in self.headers.items():
+            if name not in headers:
+                headers[name] = value
+        return status_code, headers, chunk
+
+
+class InFlight:
+    """Counts requests that have started and not yet finished (for graceful shutdown)."""
+
+    def __init__(self):
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def started(self):
+        self.count += 1
+        self._idle.clear()
+
+    def finished(self):
+        self.count = max(0, self.count - 1)
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self):
+        await self._idle.wait()
+
+
+class _TrackedConnection:
+    """Wraps a request's HTTP connection to notice when its response is finished."""
+
+    def __init__(self, connection, request):
+        self._connection = connection
+        self._request = request
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+    def finish(self):
+        try:
+            return self._connection.finish()
+        finally:
+            self._request.done()
+
+
+class _TrackedDelegate(tornado.httputil.HTTPMessageDelegate):
+    """Wraps the router's delegate: a request is in flight from its headers to its end."""
+
+    def __init__(self, in_flight):
+        self.in_flight = in_flight
+        self.delegate = None
+        self.active = False
+
+    def begin(self):
+        if not self.active:
+            self.active = True
+            self.in_flight.started()
+
+    def done(self):
+        if self.active:
+            self.active = False
+            self.in_flight.finished()
+
+    def headers_received(self, start_line, headers):
+        self.begin()
+        return self.delegate.headers_received(start_line, headers)
+
+    def data_received(self, chunk):
+        return self.delegate.data_received(chunk)
+
+    def finish(self):
+        return self.delegate.finish()
+
+    def on_connection_close(self):
+        try:
+            return self.delegate.on_connection_close()
+        finally:
+            self.done()
+
+
+class BastionApplication(tornado.web.Application):
+    """A ``tornado.web.Application`` that knows its settings, registry and database.
+
+    ``config``   Bastion's ``core.conf.Settings``
+    ``registry`` the loaded ``core.registry.Registry``
+    ``db``       the ``core.db.Database``
+    ``in_flight`` requests being served now (``InFlight``)
+    """
+
+    def __init__(self, handlers, *, config, registry, db, **tornado_settings):
+        super().__init__(handlers, **tornado_settings)
+        self.config = config
+        self.registry = registry
+        self.db = db
+        self.settings = AppSettings(self.settings, config)
+        self.security_headers = dict(config.get("SECURITY_HEADERS") or {})
+        self.add_transform(type("SecurityHeaders", (SecurityHeadersTransform,),
+                                {"headers": self.security_headers}))
+        self.in_flight = InFlight()
+
+    def start_request(self, server_conn, request_conn):
+        tracked = _TrackedDelegate(self.in_flight)
+        tracked.delegate = super().start_request(
+            server_conn, _TrackedConnection(request_conn, tracked))
+        return tracked
+
+
+def make_app(settings, registry=None, db=None, **tornado_settings):
+    """Build the Tornado application for ``settings``.
+
+    ``registry`` defaults to ``Registry(settings).load()``; ``db`` to
+    ``core.db.connect(settings.DATABASE_URL, settings.MONGO_DRIVER)``. Extra
+    keyword arguments become Tornado application settings. Call
+    ``await startup(app)`` before serving.
+    """
+    if registry is None:
+        registry = Registry(settings).load()
+    elif not registry.loaded:
+        registry.load()
+    if db is None:
+        db = connect(settings.DATABASE_URL, settings.MONGO_DRIVER)
+    template_dirs = list(settings.TEMPLATE_DIRS) + registry.template_dirs()
+    static_url = settings.STATIC_URL.rstrip("/") + "/"
+    cookie_kwargs = {"httponly": True, "samesite": "Lax"}
+    if settings.SECURE_COOKIES:
+        cookie_kwargs["secure"] = True
+    options = dict(
+        cookie_secret=settings.COOKIE_SECRET,
+        xsrf_cookies=True,
+        xsrf_cookie_kwargs=dict(cookie_kwargs),
+        compress_response=True,
+        template_loader=TemplateLoader(template_dirs, cache=not settings.DEBUG),
+        static_path=str(settings.STATIC_DIR),
+        static_url_prefix=static_url,
+        static_handler_class=StaticFileHandler,
+        default_handler_class=NotFoundHandler,
+        login_url=settings.LOGIN_URL,
+        serve_traceback=bool(settings.DEBUG),
+        static_hash_cache=not settings.DEBUG,
+        autoreload=bool(settings.get("AUTORELOAD", False)),
+        cookie_kwargs=cookie_kwargs,
+    )
+    options.update(tornado_settings)
+    if not options.get("cookie_secret"):
+        raise ValueError("make_app needs settings.COOKIE_SECRET (signed cookies and XSRF)")
+    handlers = [(r"/healthz", HealthHandler)] + list(registry.routes())
+    return BastionApplication(handlers, config=settings, registry=registry, db=db, **options)
+
+
+async def startup(app, ensure_indexes=True):
+    """Before serving: bind every model to ``app.db`` and create declared indexes.
+
+    Returns ``{model key: [index names]}`` (empty when ``ensure_indexes`` is false).
+    """
+    app.registry.bind(app.db)
+    if not ensure_indexes:
+        return {}
+    return await app.registry.ensure_indexes()
+
+
+async def shutdown(app):
+    """After serving: close the database."""
+    await app.db.close()
+
+
+# -- serving --------------------------------------------------------------------------------
+def make_server(app):
+    """An ``HTTPServer`` for ``app`` with the settings' body limit and proxy trust."""
+    config = app.config
+    return tornado.httpserver.HTTPServer(
+        app, xheaders=bool(config.get("XHEADERS", False)),
+        max_body_size=int(config.get("MAX_BODY_SIZE", 10 * 1024 * 1024)))
+
+
+async def drain(server, app, timeout):
+    """Stop accepting, let in-flight requests finish (up to ``timeout`` s), close the rest."""
+    server.stop()
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(app.in_flight.wait_idle(), timeout)
+    except asyncio.TimeoutError:
+        log.warning("shutdown: %d request(s) still running after %.0f s; closing them",
+                    app.in_flight.count, timeout)
+    remaining = max(0.1, timeout - (time.monotonic() - started))
+    try:
+        await asyncio.wait_for(server.close_all_connections(), remaining)
+    except asyncio.TimeoutError:
+        log.warning("shutdown: connections did not close in time")
+
+
+async def serve(app, sockets, ready=None, stop_requested=None):
+    """Serve ``app`` on ``sockets`` until SIGINT or SIGTERM, then shut down gracefully.
+
+    Runs ``startup`` first; on the signal: stop accepting, finish in-flight
+    requests (``SHUTDOWN_TIMEOUT``), close connections, ``shutdown`` (closes the
+    database). ``ready()`` is called once the server accepts requests;
+    ``stop_requested()``, if given, says a stop signal came before the loop ran.
+    """
+    await startup(app)
+    server = make_server(app)
+    server.add_sockets(sockets)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    if stop_requested is not None and stop_requested():
+        stop.set()
+    try:
+        if ready is not None:
+            ready()
+        await stop.wait()
+        log.info("pid %d: shutting down", os.getpid())
+        await drain(server, app, float(app.config.get("SHUTDOWN_TIMEOUT", 10.0)))
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await shutdown(app)

@@ -1,0 +1,261 @@
+"""Settings: a Python module picked by ``BASTION_SETTINGS``, refined by the environment.
+
+    from core.conf import settings
+    settings.DATABASE_URL           # loaded on first use
+
+    from core.conf import load_settings
+    s = load_settings("settings.test", DATABASE_URL="memory:")   # a fresh object, for tests
+
+Loading, in order:
+
+1. import the module named by ``module_name`` / ``BASTION_SETTINGS`` (default
+   ``settings.dev``) and take its UPPER_CASE names;
+2. environment variables override single values (``ENV_OVERRIDES``), parsed
+   into the setting's type;
+3. keyword overrides given to ``load_settings`` win over both;
+4. values are checked (``validate``) and a relative ``embedded:`` path is made
+   relative to ``BASE_DIR``;
+5. the module's ``finalize(settings)`` runs last, if it has one: production uses
+   it to refuse to start without ``COOKIE_SECRET``, dev to create one.
+
+A problem is an ``ImproperlyConfigured`` with a one-line message, which
+``manage.py`` prints as ``error: ...`` (exit 1).
+"""
+import importlib
+import os
+import secrets
+import time
+from pathlib import Path
+
+DEFAULT_SETTINGS_MODULE = "settings.dev"
+SETTINGS_ENV_VAR = "BASTION_SETTINGS"
+MONGO_DRIVERS = ("motor", "pymongo")
+
+
+class ImproperlyConfigured(Exception):
+    """The settings (or INSTALLED_APPS) are wrong; the message says what to change."""
+
+
+def names_missing_module(missing, dotted):
+    """True when the module ``missing`` (from ModuleNotFoundError.name) is ``dotted`` or a parent."""
+    return bool(missing) and (dotted == missing or dotted.startswith(missing + "."))
+
+
+def _parse_str(name, raw):
+    return raw
+
+
+def _parse_int(name, raw):
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from None
+
+
+def _parse_bool(name, raw):
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true/false (1/0), not {raw!r}")
+
+
+def _parse_path(name, raw):
+    return Path(raw).expanduser()
+
+
+# Environment variable → parser; the variable overrides the setting of the same name.
+ENV_OVERRIDES = {
+    "DATABASE_URL": _parse_str,
+    "MONGO_DRIVER": _parse_str,
+    "COOKIE_SECRET": _parse_str,
+    "BCRYPT_ROUNDS": _parse_int,
+    "PORT": _parse_int,
+    "DEBUG": _parse_bool,
+    "VAR_DIR": _parse_path,
+}
+
+
+class Settings:
+    """Settings with attribute access: ``settings.DEBUG``.
+
+    ``module`` is the dotted name the values came from. A missing name raises
+    ``AttributeError`` naming the module; ``get(name, default)`` does not.
+    """
+
+    def __init__(self, module_name, values):
+        object.__setattr__(self, "module", module_name)
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"setting {name!r} is not defined (settings module "
+                                 f"{self.module})") from None
+
+    def __setattr__(self, name, value):
+        if not name.isupper():
+            raise AttributeError(f"settings are UPPER_CASE names, not {name!r}")
+        self._values[name] = value
+
+    def __contains__(self, name):
+        return name in self._values
+
+    def get(self, name, default=None):
+        return self._values.get(name, default)
+
+    def as_dict(self):
+        """A copy of every setting (secrets included: do not log it)."""
+        return dict(self._values)
+
+    def __repr__(self):
+        return f"<Settings {self.module}>"
+
+
+def load_settings(module_name=None, *, environ=None, **overrides):
+    """Build a fresh ``Settings`` (see the module docstring for the order).
+
+    ``module_name`` defaults to ``$BASTION_SETTINGS`` or ``settings.dev``;
+    ``environ`` defaults to ``os.environ``; ``overrides`` are UPPER_CASE settings.
+    """
+    environ = os.environ if environ is None else environ
+    module_name = module_name or environ.get(SETTINGS_ENV_VAR) or DEFAULT_SETTINGS_MODULE
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if names_missing_module(exc.name, module_name):
+            raise ImproperlyConfigured(
+                f"settings module {module_name!r} cannot be imported (no module named "
+                f"{exc.name!r}); check {SETTINGS_ENV_VAR}") from None
+        raise
+    values = {name: getattr(module, name) for name in dir(module) if name.isupper()}
+    for name, parse in ENV_OVERRIDES.items():
+        raw = environ.get(name)
+        if raw is not None and (raw != "" or name == "DEBUG"):
+            values[name] = parse(name, raw)
+    for name, value in overrides.items():
+        if not name.isupper():
+            raise TypeError(f"setting overrides are UPPER_CASE names, not {name!r}")
+        values[name] = value
+    settings = Settings(module_name, values)
+    validate(settings)
+    finalize = getattr(module, "finalize", None)
+    if callable(finalize):
+        finalize(settings)
+    return settings
+
+
+def validate(settings):
+    """Check types and ranges; normalise paths. Raises ``ImproperlyConfigured``."""
+    for name in ("BASE_DIR", "VAR_DIR", "STATIC_DIR"):
+        if name not in settings:
+            raise ImproperlyConfigured(f"{settings.module} must define {name}")
+        settings._values[name] = Path(settings.get(name)).expanduser()
+    base = settings.BASE_DIR
+    if not settings.VAR_DIR.is_absolute():
+        settings.VAR_DIR = base / settings.VAR_DIR
+    settings.TEMPLATE_DIRS = [Path(d) if Path(d).is_absolute() else base / d
+                              for d in settings.get("TEMPLATE_DIRS", [])]
+
+    url = settings.get("DATABASE_URL")
+    if not isinstance(url, str) or ":" not in url:
+        raise ImproperlyConfigured(f"DATABASE_URL must look like 'embedded:PATH', 'memory:' "
+                                   f"or 'mongodb://HOST/DB', not {url!r}")
+    scheme, _, rest = url.partition(":")
+    if scheme not in ("embedded", "memory", "mongodb", "mongodb+srv"):
+        raise ImproperlyConfigured(f"DATABASE_URL has unknown scheme {scheme!r} (expected "
+                                   "embedded, memory, mongodb or mongodb+srv)")
+    if scheme == "embedded":
+        if not rest:
+            raise ImproperlyConfigured("DATABASE_URL 'embedded:' needs a file path, "
+                                       "e.g. embedded:var/bastion.sqlite3")
+        path = Path(rest).expanduser()
+        if not path.is_absolute():
+            settings.DATABASE_URL = f"embedded:{base / path}"
+
+    if settings.get("MONGO_DRIVER") not in MONGO_DRIVERS:
+        raise ImproperlyConfigured(f"MONGO_DRIVER must be one of {', '.join(MONGO_DRIVERS)}, "
+                                   f"not {settings.get('MONGO_DRIVER')!r}")
+    rounds = settings.get("BCRYPT_ROUNDS")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or not 4 <= rounds <= 31:
+        raise ImproperlyConfigured(f"BCRYPT_ROUNDS must be an integer from 4 to 31, "
+                                   f"not {rounds!r}")
+    port = settings.get("PORT")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ImproperlyConfigured(f"PORT must be an integer from 0 to 65535, not {port!r}")
+    apps = settings.get("INSTALLED_APPS")
+    if not isinstance(apps, (list, tuple)) or not all(isinstance(a, str) for a in apps):
+        raise ImproperlyConfigured("INSTALLED_APPS must be a list of dotted package names")
+    if len(set(apps)) != len(apps):
+        raise ImproperlyConfigured("INSTALLED_APPS lists the same package twice")
+    secret = settings.get("COOKIE_SECRET")
+    if secret is not None and not isinstance(secret, (str, bytes)):
+        raise ImproperlyConfigured("COOKIE_SECRET must be a string")
+
+
+def ensure_dev_cookie_secret(var_dir):
+    """Return the secret in ``var_dir/cookie_secret``, creating it (mode 0600) if missing.
+
+    Safe when several processes start at once: the file is created exclusively
+    and a process that loses the race reads the winner's secret.
+    """
+    var_dir = Path(var_dir)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "cookie_secret"
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            existing = path.read_text().strip()
+            if existing:
+                return existing
+            time.sleep(0.01)  # another process created it and is writing it now
+        raise ImproperlyConfigured(f"{path} is empty; delete it to get a new secret") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+class LazySettings:
+    """The process-wide settings, loaded on first attribute access.
+
+    ``configure(settings)`` installs a given ``Settings`` instead (``manage.py``
+    and tests use it); ``reset()`` forgets it so the next access loads again.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_wrapped", None)
+
+    def _setup(self):
+        if self._wrapped is None:
+            object.__setattr__(self, "_wrapped", load_settings())
+        return self._wrapped
+
+    def __getattr__(self, name):
+        return getattr(self._setup(), name)
+
+    def __setattr__(self, name, value):
+        setattr(self._setup(), name, value)
+
+    def __contains__(self, name):
+        return name in self._setup()
+
+    def configure(self, settings):
+        object.__setattr__(self, "_wrapped", settings)
+        return settings
+
+    def reset(self):
+        object.__setattr__(self, "_wrapped", None)
+
+    @property
+    def configured(self):
+        return self._wrapped is not None
+
+    def __repr__(self):
+        return f"<LazySettings {self._wrapped!r}>"
+
+
+settings = LazySettings()

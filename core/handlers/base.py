@@ -1,0 +1,219 @@
+"""``BaseHandler``: what every Bastion handler shares.
+
+A request's path through a handler (Tornado calls these, in this order):
+
+1. ``__init__`` → ``initialize(**kwargs)`` — the route's keyword arguments.
+2. ``set_default_headers()`` — before anything is written, and again after
+   ``clear()`` (so error pages get them too). Here: the security headers.
+3. ``check_xsrf_cookie()`` — for POST/PUT/PATCH/DELETE when ``xsrf_cookies`` is on
+   (it always is in Bastion); a missing or wrong ``_xsrf`` token is a 403.
+4. ``prepare()`` — may be a coroutine; authentication and permission checks live
+   here in subclasses; raise ``HTTPError`` to stop.
+5. ``get()`` / ``post()`` / ... — the work.
+6. ``on_finish()`` — after the response is sent.
+
+Any exception from 3–5 becomes ``send_error(status)`` → ``write_error()``, which
+answers with an HTML page (``templates/admin/<status>.html``, else
+``admin/error.html``) or JSON ``{"error": "..."}`` when the path starts with
+``/api/`` or the client's ``Accept`` prefers JSON. A traceback is shown only
+when ``DEBUG`` is on.
+"""
+import datetime
+import json
+import logging
+import traceback
+
+import tornado.web
+from bson import ObjectId
+from tornado import escape, httputil
+
+log = logging.getLogger("bastion.handlers")
+
+FALLBACK_SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+}
+
+
+class HTTPError(tornado.web.HTTPError):
+    """An HTTP error with a ``message`` meant for the client.
+
+    ``raise HTTPError(409, "That username is taken.")`` answers 409 with that
+    text on the error page or as ``{"error": "That username is taken."}``.
+    (Tornado's own ``log_message`` is for the server log; a plain
+    ``tornado.web.HTTPError`` shows its reason phrase, or for a 4xx its
+    log message.)
+    """
+
+    def __init__(self, status_code=500, message=None, **kwargs):
+        super().__init__(status_code, message, **kwargs)
+        self.message = message
+
+
+def json_default(value):
+    """``json.dumps(default=...)`` for what documents hold: ObjectId, datetimes, sets."""
+    if isinstance(value, ObjectId):
+        return str(value)
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def accepts_json(request):
+    """True when the request path is under ``/api/`` or ``Accept`` prefers JSON to HTML."""
+    if request.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("Accept", "")
+    if not accept:
+        return False
+    best = {"json": 0.0, "html": 0.0}
+    for part in accept.split(","):
+        media, _, params = part.strip().partition(";")
+        media = media.strip().lower()
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media == "application/json" or media.endswith("+json"):
+            best["json"] = max(best["json"], quality)
+        elif media in ("text/html", "application/xhtml+xml", "text/*", "*/*"):
+            # a wildcard counts for HTML, slightly below an explicit type
+            best["html"] = max(best["html"], quality if "*" not in media else quality - 0.001)
+    return best["json"] > best["html"]
+
+
+class ErrorPageMixin:
+    """``write_error`` that answers in HTML or JSON; usable on any RequestHandler."""
+
+    def wants_json(self):
+        """Should the error (or response) be JSON? Override to change the rule."""
+        return accepts_json(self.request)
+
+    def get_error_message(self, status_code, exception=None):
+        """The text shown to the client for this error (never internal detail for a 5xx)."""
+        message = getattr(exception, "message", None)
+        if isinstance(message, str) and message:
+            return message
+        if isinstance(exception, tornado.web.HTTPError):
+            if exception.reason:
+                return exception.reason
+            if 400 <= status_code < 500 and exception.log_message:
+                try:
+                    return exception.get_message()
+                except (TypeError, ValueError):
+                    return exception.log_message
+        return httputil.responses.get(status_code, "Unknown error")
+
+    def write_error(self, status_code, **kwargs):
+        """Called by ``send_error`` (after ``clear()``) to write the error response.
+
+        ``kwargs["exc_info"]`` is there when an exception caused the error.
+        Override ``get_error_message`` or the templates rather than this.
+        """
+        exc_info = kwargs.get("exc_info")
+        exception = exc_info[1] if exc_info else None
+        message = self.get_error_message(status_code, exception)
+        show_traceback = bool(self.settings.get("serve_traceback")) and exc_info is not None
+        trace = "".join(traceback.format_exception(*exc_info)) if show_traceback else None
+        if self.request.method == "HEAD" or status_code in (204, 304):
+            return self.finish()
+        if self.wants_json():
+            body = {"error": message}
+            if trace:
+                body["traceback"] = trace
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            return self.finish(json.dumps(body))
+        try:
+            html = self.render_error_page(status_code, message, trace)
+        except Exception:
+            log.exception("could not render the error page for %s", status_code)
+            html = (f"<!doctype html><title>{status_code} {escape.xhtml_escape(message)}"
+                    f"</title><h1>{status_code}</h1><p>{escape.xhtml_escape(message)}</p>")
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        return self.finish(html)
+
+    def render_error_page(self, status_code, message, trace=None):
+        """Render ``admin/<status>.html`` or ``admin/error.html``; returns bytes."""
+        loader = self.settings.get("template_loader")
+        name = f"admin/{status_code}.html"
+        if loader is None or not loader.exists(name):
+            name = "admin/error.html"
+        return self.render_string(name, status_code=status_code, message=message,
+                                  traceback=trace, reason=self._reason)
+
+
+class BaseHandler(ErrorPageMixin, tornado.web.RequestHandler):
+    """The base of every Bastion handler.
+
+    ``self.db`` is the application's database (``core.db``), ``self.registry``
+    the app registry, and ``self.settings`` Tornado's application settings
+    (``self.settings["xsrf_cookies"]``) which also answer Bastion's settings as
+    attributes (``self.settings.DEBUG``, ``self.settings.BCRYPT_ROUNDS``).
+    """
+
+    @property
+    def config(self):
+        """Bastion's ``core.conf.Settings`` (the same values as ``self.settings.NAME``)."""
+        return self.application.config
+
+    @property
+    def db(self):
+        """The ``core.db.Database`` the application was built with."""
+        return self.application.db
+
+    @property
+    def registry(self):
+        """The ``core.registry.Registry`` of installed apps and models."""
+        return self.application.registry
+
+    def set_default_headers(self):
+        """Called at construction and by ``clear()``: the security headers.
+
+        Override (calling ``super()``) to add headers; to relax one for a
+        handler, set it again in the handler method.
+        """
+        headers = getattr(self.application, "security_headers", FALLBACK_SECURITY_HEADERS)
+        for name, value in headers.items():
+            self.set_header(name, value)
+
+    def render_string(self, template_name, **kwargs):
+        """Render a template from the application's loader (``templates/``, then apps')."""
+        loader = self.settings.get("template_loader")
+        if loader is None:
+            return super().render_string(template_name, **kwargs)
+        template = loader.load(template_name)
+        namespace = self.get_template_namespace()
+        namespace.update(kwargs)
+        return template.generate(**namespace)
+
+    def get_template_namespace(self):
+        """Names every template sees: Tornado's plus ``settings`` and ``registry``."""
+        namespace = super().get_template_namespace()
+        namespace.update(settings=self.settings, registry=getattr(self.application,
+                                                                  "registry", None))
+        return namespace
+
+    def write_json(self, data, status=None):
+        """Finish with ``data`` as JSON (ObjectId and datetimes become strings)."""
+        if status is not None:
+            self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(data, default=json_default))
+
+    def get_json_body(self):
+        """The request body parsed as a JSON object; 400 if it is not one."""
+        try:
+            data = json.loads(self.request.body or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise HTTPError(400, f"The body is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise HTTPError(400, "The body must be a JSON object.")
+        return data

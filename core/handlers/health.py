@@ -1,0 +1,41 @@
+"""``GET /healthz``: 200 when the database answers a ping, else 503."""
+import asyncio
+import logging
+
+from .base import BaseHandler
+
+log = logging.getLogger("bastion.health")
+
+
+class HealthHandler(BaseHandler):
+    """Answers ``{"status": "ok"}`` (200) or ``{"status": "unavailable"}`` (503).
+
+    The ping is bounded by ``DATABASE_PING_TIMEOUT`` seconds, so a load balancer
+    always gets an answer. Never cached.
+    """
+
+    def compute_etag(self):
+        """No ETag: a health check must never be answered 304."""
+        return None
+
+    async def get(self):
+        healthy = await self.database_answers()
+        self.set_header("Cache-Control", "no-store")
+        self.write_json({"status": "ok" if healthy else "unavailable"},
+                        status=200 if healthy else 503)
+
+    async def head(self):
+        healthy = await self.database_answers()
+        self.set_header("Cache-Control", "no-store")
+        self.set_status(200 if healthy else 503)
+        self.finish()
+
+    async def database_answers(self):
+        timeout = self.settings.get("DATABASE_PING_TIMEOUT", 2.0)
+        try:
+            await asyncio.wait_for(self.db.ping(), timeout)
+        except Exception as exc:  # any failure, including a timeout or a closed db
+            log.warning("health check: database did not answer: %s: %s",
+                        type(exc).__name__, exc)
+            return False
+        return True

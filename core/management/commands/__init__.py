@@ -1,0 +1,1 @@
+"""Core's management commands: one module per command, each with a ``Command`` subclass."""

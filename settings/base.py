@@ -1,0 +1,69 @@
+"""Defaults shared by every environment. See docs/settings.md for each setting.
+
+Only UPPER_CASE names are settings. ``core.conf`` applies environment-variable
+overrides (``DATABASE_URL``, ``MONGO_DRIVER``, ``COOKIE_SECRET``,
+``BCRYPT_ROUNDS``, ``PORT``, ``DEBUG``, ``VAR_DIR``) on top of the module, then
+calls the module's ``finalize(settings)`` if it defines one.
+"""
+from pathlib import Path
+
+# The project checkout (the folder holding manage.py).
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Local state: the embedded database, the dev cookie secret. Git ignores var/.
+VAR_DIR = BASE_DIR / "var"
+
+DEBUG = False
+
+# -- database ---------------------------------------------------------------------------------
+# "embedded:PATH" (SQLite file; a relative PATH is relative to BASE_DIR), "memory:",
+# or "mongodb://HOST:PORT/DBNAME" / "mongodb+srv://...".
+DATABASE_URL = "embedded:var/bastion.sqlite3"
+# Driver for mongodb:// URLs: "motor" or "pymongo" (PyMongo's AsyncMongoClient).
+MONGO_DRIVER = "motor"
+# Seconds /healthz and `manage.py check` wait for the database to answer a ping.
+DATABASE_PING_TIMEOUT = 2.0
+
+# -- apps -------------------------------------------------------------------------------------
+# App packages; each has an app.py defining a core.registry.App subclass.
+INSTALLED_APPS = []
+
+# -- HTTP server ------------------------------------------------------------------------------
+ADDRESS = "127.0.0.1"
+PORT = 8000
+# Worker processes for runserver: 1 = no fork, 0 = one per CPU.
+PROCESSES = 1
+# Largest request body accepted (bytes); bigger bodies get 413.
+MAX_BODY_SIZE = 10 * 1024 * 1024
+# Trust X-Real-Ip / X-Forwarded-For / X-Scheme from a reverse proxy.
+XHEADERS = False
+# Seconds a graceful shutdown waits for in-flight requests.
+SHUTDOWN_TIMEOUT = 10.0
+# Reload the server when a source file changes (single process only).
+AUTORELOAD = False
+
+# -- templates and static files ---------------------------------------------------------------
+TEMPLATE_DIRS = [BASE_DIR / "templates"]
+STATIC_DIR = BASE_DIR / "static"
+STATIC_URL = "/static/"
+
+# -- security ---------------------------------------------------------------------------------
+# Signs secure cookies (sessions, XSRF). Required in production; dev creates one in VAR_DIR.
+COOKIE_SECRET = None
+# Mark cookies Secure (HTTPS only). On in production.
+SECURE_COOKIES = False
+# bcrypt work factor for password hashes.
+BCRYPT_ROUNDS = 12
+LOGIN_URL = "/admin/login/"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Sent on every response (core.handlers.base); a handler may override one of them.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+}
