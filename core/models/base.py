@@ -351,10 +351,11 @@ class Model(metaclass=ModelBase):
             try:
                 await collection.insert_one(self.to_bson())
             except DuplicateKeyError as exc:
+                error = await self._unique_error(exc, collection)
                 self.version = old_version
                 if generated:
                     self.id = None
-                raise self._unique_error(exc) from None
+                raise error from None
         else:
             old = self.version
             doc = self.to_bson()
@@ -364,7 +365,7 @@ class Model(metaclass=ModelBase):
             try:
                 result = await collection.replace_one(guard, doc)
             except DuplicateKeyError as exc:
-                raise self._unique_error(exc) from None
+                raise await self._unique_error(exc, collection) from None
             if not result.matched_count:
                 current = await collection.find_one({"_id": self.id})
                 raise StaleObjectError(type(self), self.id, old, current)
@@ -405,39 +406,71 @@ class Model(metaclass=ModelBase):
         return await field.target.get(value, db=db if db is not None else self._db)
 
     # -- helpers -----------------------------------------------------------------
-    def _unique_error(self, exc):
-        """Turn the driver's ``DuplicateKeyError`` into a ``UniqueError``."""
+    async def _unique_error(self, exc, collection):
+        """Turn the driver's ``DuplicateKeyError`` into a ``UniqueError``.
+
+        The violated index comes from the error's ``keyPattern`` or the index
+        name in its message (MongoDB, the embedded store). A server that reports
+        neither (FerretDB v1) gets one look-up per declared unique index for
+        another document holding the same values; that read only names the
+        field, the index alone decided the write.
+        """
         meta = self._meta
-        details = getattr(exc, "details", None) or {}
-        key_pattern = details.get("keyPattern") if isinstance(details, dict) else None
-        text = " ".join(str(part) for part in (
-            exc, details.get("errmsg", "") if isinstance(details, dict) else ""))
-        match = re.search(r"index:\s*([^\s]+)", text)
+        details = getattr(exc, "details", None)
+        details = details if isinstance(details, dict) else {}
+        key_pattern = details.get("keyPattern")
+        if not isinstance(key_pattern, dict) or not key_pattern:
+            key_pattern = None
+        text = f"{exc} {details.get('errmsg', '')}"
+        match = re.search(r"index:\s*([^\s,]+)", text)
         index_name = match.group(1) if match else None
-        field = meta.unique_field_for(index_name=index_name, key_pattern=key_pattern)
-        index = meta.index_named(index_name) if index_name else None
-        if field is None and key_pattern is None and index is None:
-            for candidate in meta.indexes:  # last resort: a declared name in the text
+        paths = list(key_pattern) if key_pattern else None
+        if paths is None and index_name is not None:
+            index = meta.index_named(index_name)
+            if index is not None:
+                paths = index.fields
+            elif index_name == "_id_":
+                paths = ["_id"]
+        if paths is None:
+            for candidate in meta.indexes:  # a declared index name anywhere in the text
                 if candidate.unique and re.search(
                         rf"(?<![\w.]){re.escape(candidate.name)}(?![\w])", text):
-                    index = candidate
-                    if len(candidate.keys) == 1 and candidate.fields[0] in meta.fields:
-                        field = candidate.fields[0]
+                    index_name, paths = candidate.name, candidate.fields
                     break
+        if paths is None:
+            paths = await self._find_duplicated_paths(collection)
+        return self._unique_error_for(paths, index_name)
+
+    async def _find_duplicated_paths(self, collection):
+        """The paths of the unique index another stored document collides with, or None."""
+        doc = self.to_bson()
+        for index in self._meta.indexes:
+            if not index.unique or not all(path in doc for path in index.fields):
+                continue
+            values = {path: doc[path] for path in index.fields}
+            if any(isinstance(value, (list, dict)) for value in values.values()):
+                continue
+            if await collection.find_one({**values, "_id": {"$ne": self.id}}, {"_id": 1}):
+                return index.fields
+        if not self._persisted and await collection.find_one({"_id": self.id}, {"_id": 1}):
+            return ["_id"]
+        return None
+
+    def _unique_error_for(self, paths, index_name=None):
+        meta = self._meta
         subject = meta.verbose_name[:1].upper() + meta.verbose_name[1:]
-        if field is not None:
-            label = meta.fields[field].verbose_name
-            return UniqueError(f"{subject} with this {label} already exists.", field=field,
-                               index=index_name or f"{field}_1")
-        paths = list(key_pattern) if key_pattern else (index.fields if index else [])
+        if not paths:
+            return UniqueError(f"{subject} with these values already exists.", index=index_name)
         if paths == ["_id"]:
             return UniqueError(f"{subject} with this id already exists.", index="_id_")
-        if paths:
-            labels = [meta.fields[p].verbose_name if p in meta.fields else p for p in paths]
-            what = " and ".join(labels)
-            return UniqueError(f"{subject} with this {what} already exists.",
-                               index=index.name if index else index_name)
-        return UniqueError(f"{subject} with these values already exists.", index=index_name)
+        labels = [meta.fields[p].verbose_name if p in meta.fields else p for p in paths]
+        message = f"{subject} with this {' and '.join(labels)} already exists."
+        if index_name is None:
+            declared = [i for i in meta.indexes if i.unique and i.fields == list(paths)]
+            index_name = declared[0].name if declared else "_".join(f"{p}_1" for p in paths)
+        if len(paths) == 1 and paths[0] in meta.fields:
+            return UniqueError(message, field=paths[0], index=index_name)
+        return UniqueError(message, index=index_name)
 
 
 def _translate_filter(flt):

@@ -225,21 +225,6 @@ class Options:
             seen[index.name] = index
         return list(seen.values())
 
-    def unique_field_for(self, index_name=None, key_pattern=None):
-        """The field a single-field unique index guards (by name or key pattern), or None."""
-        for index in self.indexes:
-            if not index.unique or len(index.keys) != 1:
-                continue
-            if (index_name is not None and index.name == index_name) or (
-                    key_pattern is not None and list(key_pattern) == index.fields):
-                path = index.fields[0]
-                return path if path in self.fields else None
-        if key_pattern is not None and len(key_pattern) == 1:
-            path = next(iter(key_pattern))
-            if path in self.fields:
-                return path
-        return None
-
     def index_named(self, name):
         for index in self.indexes:
             if index.name == name:

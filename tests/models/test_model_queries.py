@@ -3,6 +3,7 @@ import datetime
 
 import pytest
 from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
 
 import core.models
 from core.models import (
@@ -213,7 +214,9 @@ async def test_unique_violation_names_the_field_and_writes_nothing(db):
     assert await Article.count() == 1
 
 
-async def test_unique_violation_on_update(db):
+async def test_unique_violation_on_update(db, ferretdb_deviates):
+    ferretdb_deviates("a unique-index violation by a replacement answers InternalError "
+                      "(code 1), so the driver raises OperationFailure, not DuplicateKeyError")
     await Article.ensure_indexes()
     await Article.create(title="One", slug="one")
     two = await Article.create(title="Two", slug="two")
@@ -284,3 +287,38 @@ async def test_using_and_db_keyword_target_another_database(db, memory_db):
     assert await other.find_one({"slug": "built"}) == made
     assert [a.slug for a in await other.find(sort="slug").to_list(None)] == [
         "built", "elsewhere"]
+
+
+FERRET_MESSAGE = "E11000 duplicate key error collection: db.testapp_article"
+
+
+@pytest.mark.parametrize("message, details", [
+    # MongoDB and the embedded store: keyPattern and the index name
+    ("E11000 duplicate key error collection: db.testapp_article index: slug_1 dup key: "
+     "{ slug: \"taken\" }",
+     {"code": 11000, "keyPattern": {"slug": 1}, "keyValue": {"slug": "taken"}}),
+    # keyPattern only
+    ("E11000 duplicate key error", {"code": 11000, "keyPattern": {"slug": 1}}),
+    # the index name in the message only
+    ("E11000 duplicate key error collection: db.testapp_article index: slug_1", None),
+    # FerretDB v1: neither (the model finds the colliding document)
+    (FERRET_MESSAGE, {"index": 0, "code": 11000, "errmsg": FERRET_MESSAGE}),
+], ids=["mongodb", "key-pattern", "index-name", "ferretdb"])
+async def test_every_duplicate_key_error_shape_names_the_field(db, message, details):
+    await Article.create(title="One", slug="taken")
+    clash = Article(title="Two", slug="taken", id=ObjectId())
+    clash.clean()
+    exc = DuplicateKeyError(message, 11000, details)
+    error = await clash._unique_error(exc, Article.get_collection())
+    assert isinstance(error, UniqueError)
+    assert error.errors == {"slug": "Article with this slug already exists."}
+    assert error.index == "slug_1"
+
+
+async def test_reusing_an_existing_id_is_a_unique_error(db):
+    first = await Article.create(title="One", slug="one")
+    copy = Article(id=first.id, title="Copy", slug="copy")
+    with pytest.raises(UniqueError) as info:
+        await copy.save()
+    assert info.value.errors == {"__all__": "Article with this id already exists."}
+    assert (await Article.get(first.id)).title == "One"
