@@ -1,7 +1,8 @@
 """Fixtures for the model tests: a fresh database per test, bound for models.
 
-``db`` runs each test on the in-memory engine and, when ``MONGO_URL`` is set
-(CI), again on that MongoDB-wire server in a throw-away database.
+``db`` runs each test on the in-memory engine, on the embedded engine in a
+file and, when ``MONGO_URL`` is set (CI), on that MongoDB-wire server in a
+throw-away database.
 """
 import os
 import uuid
@@ -21,9 +22,14 @@ def _wire_url():
     return urlunsplit(parts._replace(path=f"/test_models_{uuid.uuid4().hex[:12]}"))
 
 
-@pytest.fixture(params=["memory", pytest.param("wire", marks=pytest.mark.wire)])
-async def db(request):
-    database = connect("memory:") if request.param == "memory" else connect(_wire_url())
+@pytest.fixture(params=["memory", "embedded", pytest.param("wire", marks=pytest.mark.wire)])
+async def db(request, tmp_path):
+    if request.param == "memory":
+        database = connect("memory:")
+    elif request.param == "embedded":
+        database = connect(f"embedded:{tmp_path}/models.sqlite3")
+    else:
+        database = connect(_wire_url())
     previous = core.models.unbind()
     core.models.bind(database)
     try:

@@ -261,14 +261,18 @@ async def test_reference_field_and_get_related(db):
     assert info.value.field == "article"
 
 
-async def test_unbound_use_is_a_clear_error(memory_db):
-    core.models.unbind()
-    with pytest.raises(DatabaseNotBound, match="bind"):
-        await Article.get(ObjectId())
-    with pytest.raises(DatabaseNotBound):
-        await Article.create(title="x", slug="x")
-    with pytest.raises(TypeError):
-        core.models.bind("memory:")
+async def test_unbound_use_is_a_clear_error():
+    previous = core.models.unbind()
+    try:
+        with pytest.raises(DatabaseNotBound, match="bind"):
+            await Article.get(ObjectId())
+        with pytest.raises(DatabaseNotBound):
+            await Article.create(title="x", slug="x")
+        with pytest.raises(TypeError):
+            core.models.bind("memory:")
+    finally:
+        if previous is not None:
+            core.models.bind(previous)
 
 
 async def test_using_and_db_keyword_target_another_database(db, memory_db):
