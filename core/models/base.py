@@ -86,6 +86,8 @@ class ModelBase(type):
                 fields.update(base_meta.fields)
         for key, field in list(fields.items()):  # each model owns copies of inherited fields
             if key in attrs:
+                if not isinstance(attrs[key], Field):  # e.g. ``created = None`` drops it
+                    del fields[key]
                 continue
             field = _copy_field(field)
             field.contribute_to_class(cls, key)

@@ -181,6 +181,17 @@ def test_abstract_models_share_fields_and_meta():
     assert Note._meta.fields["created"].model is Note
     with pytest.raises(TypeError, match="abstract"):
         Stamped()
+
+    class Undated(Stamped):
+        created = None
+        text = fields.TextField()
+
+        class Meta:
+            app_label = "testapp"
+            ordering = ["text"]      # the inherited ordering names the dropped field
+
+    assert list(Undated._meta.fields) == ["text"]
+    assert "created" not in Undated(text="x").to_bson()
     with pytest.raises(LookupError):
         get_model(Stamped._meta.key)
 
