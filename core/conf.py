@@ -37,7 +37,7 @@ class ImproperlyConfigured(Exception):
 
 
 def names_missing_module(missing, dotted):
-    """True when the module ``missing`` (from ModuleNotFoundError.name) is ``dotted`` or a parent."""
+    """Is ``missing`` (a ModuleNotFoundError's ``name``) ``dotted`` itself or a parent of it?"""
     return bool(missing) and (dotted == missing or dotted.startswith(missing + "."))
 
 

@@ -1,0 +1,212 @@
+"""The Tornado application on a real server: health, headers, errors, XSRF, static, gzip."""
+import json
+import re
+from http.cookies import SimpleCookie
+
+import pytest
+import tornado.httputil
+import tornado.web
+
+from core.app import TemplateLoader, make_app, startup
+from core.conf import load_settings
+from core.db import connect
+from core.handlers.base import BaseHandler, accepts_json
+from framework_support import free_port
+
+
+@pytest.fixture
+async def server(settings, live):
+    app = make_app(settings, db=connect("memory:"))
+    await startup(app)
+    return await live(app)
+
+
+async def test_healthz_answers_ok_json(server):
+    response = await server.fetch("/healthz")
+    assert response.code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert json.loads(response.body) == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+    head = await server.fetch("/healthz", method="HEAD")
+    assert head.code == 200
+
+
+async def test_healthz_503_when_the_database_is_closed(settings, live):
+    db = connect("memory:")
+    server = await live(make_app(settings, db=db))
+    assert (await server.fetch("/healthz")).code == 200
+    await db.close()
+    response = await server.fetch("/healthz")
+    assert response.code == 503
+    assert json.loads(response.body) == {"status": "unavailable"}
+
+
+async def test_healthz_503_when_mongodb_is_unreachable(tmp_path, live):
+    port = free_port()  # nothing listens there
+    settings = load_settings("settings.test", environ={}, VAR_DIR=tmp_path,
+                             DATABASE_URL=f"mongodb://127.0.0.1:{port}/bastion"
+                                          "?serverSelectionTimeoutMS=300",
+                             DATABASE_PING_TIMEOUT=1.0)
+    server = await live(make_app(settings))
+    response = await server.fetch("/healthz", request_timeout=10)
+    assert response.code == 503
+    assert json.loads(response.body) == {"status": "unavailable"}
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/no/such/page", "/static/bastion.css",
+                                  "/api/nothing"])
+async def test_security_headers_on_every_response(server, path):
+    response = await server.fetch(path)
+    headers = response.headers
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    csp = headers["Content-Security-Policy"]
+    assert csp.startswith("default-src 'self'")
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self';" in csp and "style-src 'self';" in csp
+    assert "unsafe-inline" not in csp
+
+
+async def test_404_is_an_html_page_extending_the_base_layout(server):
+    response = await server.fetch("/no/such/page")
+    assert response.code == 404
+    assert response.headers["Content-Type"].startswith("text/html")
+    body = response.body.decode()
+    assert "<title>404 Not Found · Bastion</title>" in body
+    assert '<a class="brand" href="/admin/">Bastion</a>' in body  # from base.html
+    assert "<code>/no/such/page</code>" in body
+
+
+async def test_404_is_json_under_api_or_when_json_is_preferred(server):
+    api = await server.fetch("/api/blog/nothing/")
+    assert api.code == 404
+    assert api.headers["Content-Type"].startswith("application/json")
+    assert json.loads(api.body) == {"error": "Page not found."}
+    asked = await server.fetch("/no/such/page", headers={"Accept": "application/json"})
+    assert asked.code == 404 and json.loads(asked.body) == {"error": "Page not found."}
+    browser = await server.fetch("/no/such/page", headers={
+        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    assert browser.headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("accept, expected", [
+    ("application/json", True),
+    ("text/html", False),
+    ("*/*", False),
+    ("", False),
+    ("text/html;q=0.5, application/json", True),
+    ("application/json;q=0.2, text/html", False),
+    ("application/problem+json", True),
+])
+def test_accept_header_choice(accept, expected):
+    headers = tornado.httputil.HTTPHeaders({"Host": "localhost"})
+    if accept:
+        headers["Accept"] = accept
+    request = tornado.httputil.HTTPServerRequest(
+        start_line=tornado.httputil.RequestStartLine("GET", "/page", "HTTP/1.1"), headers=headers)
+    assert accepts_json(request) is expected
+
+
+async def test_xsrf_is_enforced_on_post(server):
+    without = await server.fetch("/healthz", method="POST", body="")
+    assert without.code == 403
+    assert "_xsrf" in without.body.decode()
+    # With a token the request gets past the XSRF check (then 405: healthz has no POST).
+    page = await server.fetch("/no/such/page")
+    cookie = SimpleCookie(page.headers["Set-Cookie"])["_xsrf"].value
+    token = re.search(r'name="xsrf-token" content="([^"]+)"', page.body.decode()).group(1)
+    allowed = await server.fetch("/healthz", method="POST", body=f"_xsrf={token}",
+                                 headers={"Cookie": f"_xsrf={cookie}"})
+    assert allowed.code == 405
+
+
+async def test_post_to_a_missing_url_is_404_not_403(server):
+    response = await server.fetch("/nothing/here", method="POST", body="x=1")
+    assert response.code == 404
+
+
+async def test_xsrf_cookie_is_httponly_samesite_and_secure_in_production(settings, live):
+    server = await live(make_app(settings, db=connect("memory:")))
+    cookie = (await server.fetch("/nope")).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    prod = load_settings("settings.production", environ={"COOKIE_SECRET": "p" * 48},
+                         VAR_DIR=settings.VAR_DIR, DATABASE_URL="memory:")
+    prod_server = await live(make_app(prod, db=connect("memory:")))
+    assert "Secure" in (await prod_server.fetch("/nope")).headers["Set-Cookie"]
+
+
+async def test_static_files_are_served_and_gzipped(server):
+    plain = await server.fetch("/static/bastion.css")
+    assert plain.code == 200
+    assert plain.headers["Content-Type"].startswith("text/css")
+    assert b".site-header" in plain.body
+    gzipped = await server.fetch("/static/bastion.css", decompress_response=False,
+                                 headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers.get("Content-Encoding") == "gzip"
+    assert len(gzipped.body) < len(plain.body)
+    missing = await server.fetch("/static/nothing.css")
+    assert missing.code == 404 and b"Bastion" in missing.body
+
+
+class Boom(BaseHandler):
+    def get(self):
+        raise ZeroDivisionError("secret internal detail")
+
+
+class Denied(BaseHandler):
+    def get(self):
+        raise tornado.web.HTTPError(403)
+
+
+async def serve_with_extra_routes(settings, live):
+    app = make_app(settings, db=connect("memory:"))
+    app.add_handlers(r".*", [(r"/boom", Boom), (r"/api/boom", Boom), (r"/denied", Denied)])
+    return await live(app)
+
+
+async def test_500_never_leaks_the_traceback_unless_debug(settings, live):
+    server = await serve_with_extra_routes(settings, live)
+    page = await server.fetch("/boom")
+    assert page.code == 500
+    body = page.body.decode()
+    assert "500 Server Error" in body
+    assert "secret internal detail" not in body and "Traceback" not in body
+    api = await server.fetch("/api/boom")
+    assert api.code == 500 and json.loads(api.body) == {"error": "Internal Server Error"}
+
+    debug = load_settings("settings.test", environ={}, VAR_DIR=settings.VAR_DIR,
+                          DATABASE_URL="memory:", DEBUG=True)
+    debug_server = await serve_with_extra_routes(debug, live)
+    shown = (await debug_server.fetch("/boom")).body.decode()
+    assert "Traceback" in shown and "secret internal detail" in shown
+
+
+async def test_403_page(settings, live):
+    server = await serve_with_extra_routes(settings, live)
+    page = await server.fetch("/denied")
+    assert page.code == 403
+    assert "403 Forbidden · Bastion" in page.body.decode()
+    api = await server.fetch("/denied", headers={"Accept": "application/json"})
+    assert json.loads(api.body) == {"error": "Forbidden"}
+
+
+def test_template_loader_searches_dirs_in_order_and_stays_inside(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    (first / "admin").mkdir(parents=True)
+    (second / "admin").mkdir(parents=True)
+    (first / "base.html").write_text("FIRST[{% block body %}{% end %}]")
+    (second / "base.html").write_text("SECOND")
+    (second / "admin" / "page.html").write_text(
+        '{% extends "base.html" %}{% block body %}page{% end %}')
+    (second / "admin" / "inc.html").write_text('{% include "./part.html" %}')
+    (second / "admin" / "part.html").write_text("part")
+    (tmp_path / "secret.txt").write_text("secret")
+    loader = TemplateLoader([first, second])
+    # found in the second dir; its {% extends "base.html" %} resolves from the top: first wins
+    assert loader.load("admin/page.html").generate() == b"FIRST[page]"
+    assert loader.load("admin/inc.html").generate() == b"part"
+    assert loader.find("../secret.txt") is None
+    assert loader.find("admin/../../secret.txt") is None
+    with pytest.raises(FileNotFoundError, match="'nothing.html' not found"):
+        loader.load("nothing.html")
