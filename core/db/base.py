@@ -14,14 +14,18 @@ from . import subset
 class Cursor:
     """A lazy ``find``: chain ``sort``/``skip``/``limit``, then ``to_list`` or ``async for``.
 
-    Mirrors motor's cursor shape. Nothing runs until the first fetch; after that
-    the cursor is spent, as in motor.
+    Mirrors motor's cursor shape. Nothing runs until the first fetch; each fetch
+    continues where the previous one stopped, and ``async for`` reads in batches
+    of ``batch_size``.
     """
+
+    batch_size = 100
 
     def __init__(self, collection, flt, projection, sort=None, skip=0, limit=0):
         self.collection = collection
         self._started = False
-        self._buffer = None
+        self._exhausted = False
+        self._consumed = 0
         self.filter = subset.check_filter(flt)
         self.projection = projection
         subset.normalize_projection(projection)
@@ -57,28 +61,32 @@ class Cursor:
         return self
 
     async def to_list(self, length=None):
-        """Fetch up to ``length`` documents (all when ``None``) as a list."""
-        if length is not None and (not isinstance(length, int) or length < 0):
+        """Fetch the next ``length`` documents (all remaining when ``None``) as a list."""
+        if length is not None and (isinstance(length, bool) or not isinstance(length, int)
+                                   or length < 0):
             raise ValueError("length must be a non-negative integer or None")
-        if self._buffer is None:
-            self._started = True
-            limit = self._limit
-            if length:
-                limit = min(limit, length) if limit else length
-            self._buffer = await self.collection._find(
-                self.filter, self.projection, self._sort, self._skip, limit)
-        if length:
-            docs, self._buffer = self._buffer[:length], self._buffer[length:]
-            return docs
-        docs, self._buffer = self._buffer, []
+        self._started = True
+        if self._exhausted:
+            return []
+        remaining = self._limit - self._consumed if self._limit else 0
+        want = min(n for n in (length, remaining) if n) if (length or remaining) else 0
+        docs = await self.collection._find(self.filter, self.projection, self._sort,
+                                           self._skip + self._consumed, want)
+        self._consumed += len(docs)
+        if not want or len(docs) < want or (self._limit and self._consumed >= self._limit):
+            self._exhausted = True
         return docs
 
     def __aiter__(self):
         return self._iterate()
 
     async def _iterate(self):
-        for doc in await self.to_list(None):
-            yield doc
+        while True:
+            batch = await self.to_list(self.batch_size)
+            for doc in batch:
+                yield doc
+            if self._exhausted:
+                return
 
 
 class Collection:

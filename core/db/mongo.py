@@ -5,8 +5,10 @@ only the client constructor differs. Arguments were validated by
 ``core.db.base.Collection`` before reaching these hooks.
 """
 import datetime
+import functools
 
 from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from .base import Collection
 from .database import Database
@@ -25,6 +27,29 @@ def make_client(url, driver):
         from pymongo import AsyncMongoClient
         return AsyncMongoClient(url, **options)
     raise ValueError(f"MONGO_DRIVER must be one of {', '.join(DRIVERS)}, not {driver!r}")
+
+
+def _is_duplicate(error):
+    return error.code in (11000, 11001, 12582) or "UNIQUE constraint failed" in str(error)
+
+
+def duplicates_as_duplicate_key_error(method):
+    """Make every server report a unique-index violation as ``DuplicateKeyError``.
+
+    MongoDB does; FerretDB v1 answers an *update* that breaks a unique index
+    with a generic ``OperationFailure`` (code 1, "UNIQUE constraint failed").
+    """
+    @functools.wraps(method)
+    async def wrapper(*args, **kwargs):
+        try:
+            return await method(*args, **kwargs)
+        except (DuplicateKeyError, BulkWriteError):
+            raise
+        except OperationFailure as exc:
+            if not _is_duplicate(exc):
+                raise
+            raise DuplicateKeyError(str(exc), 11000, exc.details) from exc
+    return wrapper
 
 
 class MongoCollection(Collection):
@@ -52,19 +77,24 @@ class MongoCollection(Collection):
     async def _distinct(self, key, flt):
         return await self.native.distinct(key, flt)
 
+    @duplicates_as_duplicate_key_error
     async def _insert_one(self, document):
         return await self.native.insert_one(document)
 
+    @duplicates_as_duplicate_key_error
     async def _insert_many(self, documents, ordered):
         return await self.native.insert_many(documents, ordered=ordered)
 
+    @duplicates_as_duplicate_key_error
     async def _update(self, flt, update, upsert, many):
         method = self.native.update_many if many else self.native.update_one
         return await method(flt, update, upsert=upsert)
 
+    @duplicates_as_duplicate_key_error
     async def _replace_one(self, flt, replacement, upsert):
         return await self.native.replace_one(flt, replacement, upsert=upsert)
 
+    @duplicates_as_duplicate_key_error
     async def _find_one_and_update(self, flt, update, projection, sort, upsert, after):
         return await self.native.find_one_and_update(
             flt, update, projection=projection, sort=sort or None, upsert=upsert,
@@ -74,6 +104,7 @@ class MongoCollection(Collection):
         method = self.native.delete_many if many else self.native.delete_one
         return await method(flt)
 
+    @duplicates_as_duplicate_key_error
     async def _create_index(self, spec, unique, name, expire_after):
         options = {"name": name}
         if unique:

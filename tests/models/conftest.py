@@ -49,18 +49,3 @@ async def memory_db():
     database = connect("memory:")
     yield database
     await database.close()
-
-
-@pytest.fixture
-async def ferretdb_deviates(request, db):
-    """``ferretdb_deviates("what differs")``: on a FerretDB v1 server the test becomes a
-    strict xfail (as in tests/contract); on every other backend it must pass."""
-    on_ferretdb = False
-    if db.backend in ("motor", "pymongo"):
-        on_ferretdb = "ferretdbVersion" in await db.native.command("buildInfo")
-
-    def deviates(reason):
-        if on_ferretdb:
-            request.node.add_marker(
-                pytest.mark.xfail(strict=True, reason=f"FerretDB v1 deviation: {reason}"))
-    return deviates
