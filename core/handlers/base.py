@@ -184,6 +184,17 @@ class BaseHandler(ErrorPageMixin, tornado.web.RequestHandler):
         for name, value in headers.items():
             self.set_header(name, value)
 
+    def set_cookie(self, name, value, *args, **kwargs):
+        """Set a cookie; flags default to the application's ``cookie_kwargs``.
+
+        That is ``HttpOnly`` and ``SameSite=Lax`` always, plus ``Secure`` when
+        ``SECURE_COOKIES`` is on; pass a flag explicitly to change it for one cookie.
+        Signed cookies (``set_signed_cookie``) and the XSRF cookie come through here.
+        """
+        for flag, default in (self.settings.get("cookie_kwargs") or {}).items():
+            kwargs.setdefault(flag, default)
+        return super().set_cookie(name, value, *args, **kwargs)
+
     def render_string(self, template_name, **kwargs):
         """Render a template from the application's loader (``templates/``, then apps')."""
         loader = self.settings.get("template_loader")

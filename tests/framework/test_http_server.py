@@ -159,10 +159,32 @@ class Denied(BaseHandler):
         raise tornado.web.HTTPError(403)
 
 
+class SetsSession(BaseHandler):
+    def get(self):
+        self.set_signed_cookie("session", "abc")
+        self.set_cookie("visible", "1", httponly=False)
+        self.write("ok")
+
+
 async def serve_with_extra_routes(settings, live):
     app = make_app(settings, db=connect("memory:"))
-    app.add_handlers(r".*", [(r"/boom", Boom), (r"/api/boom", Boom), (r"/denied", Denied)])
+    app.add_handlers(r".*", [(r"/boom", Boom), (r"/api/boom", Boom), (r"/denied", Denied),
+                             (r"/session", SetsSession)])
     return await live(app)
+
+
+async def test_handler_cookies_default_to_httponly_samesite_and_secure(settings, live):
+    server = await serve_with_extra_routes(settings, live)
+    cookies = (await server.fetch("/session")).headers.get_list("Set-Cookie")
+    session = next(c for c in cookies if c.startswith("session="))
+    assert "HttpOnly" in session and "SameSite=Lax" in session and "Secure" not in session
+    visible = next(c for c in cookies if c.startswith("visible="))
+    assert "HttpOnly" not in visible  # an explicit flag wins
+    prod = load_settings("settings.production", environ={"COOKIE_SECRET": "p" * 48},
+                         VAR_DIR=settings.VAR_DIR, DATABASE_URL="memory:")
+    prod_server = await serve_with_extra_routes(prod, live)
+    cookies = (await prod_server.fetch("/session")).headers.get_list("Set-Cookie")
+    assert all("Secure" in c for c in cookies)
 
 
 async def test_500_never_leaks_the_traceback_unless_debug(settings, live):
