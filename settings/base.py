@@ -55,6 +55,9 @@ SECURE_COOKIES = False
 # bcrypt work factor for password hashes.
 BCRYPT_ROUNDS = 12
 LOGIN_URL = "/admin/login/"
+# Permissions a user made by `manage.py createuser` without --perm gets,
+# e.g. {"blog.article": ["read"]}.
+DEFAULT_PERMISSIONS = {}
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
