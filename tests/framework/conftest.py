@@ -1,7 +1,7 @@
 """Fixtures for the framework tests: settings, a live Tornado server, a throw-away app.
 
-* ``settings`` — ``settings.test`` with an in-memory database and a temp ``VAR_DIR``,
-  read without the outer environment.
+* ``settings`` — ``settings.test`` with an in-memory database, a temp ``VAR_DIR`` and
+  no installed apps, read without the outer environment.
 * ``live`` — ``await live(app)`` serves an application on a free 127.0.0.1 port
   with a real ``HTTPServer``; ``await server.fetch(path)`` answers through a real
   ``AsyncHTTPClient``. Everything is stopped and closed after the test.
@@ -29,8 +29,9 @@ _package_numbers = itertools.count(1)
 
 @pytest.fixture
 def settings(tmp_path):
+    """The framework alone: no installed apps (the apps have their own tests)."""
     return load_settings("settings.test", environ={}, VAR_DIR=tmp_path / "var",
-                         DATABASE_URL="memory:")
+                         DATABASE_URL="memory:", INSTALLED_APPS=[])
 
 
 @dataclass

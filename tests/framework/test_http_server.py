@@ -46,7 +46,7 @@ async def test_healthz_503_when_mongodb_is_unreachable(tmp_path, live):
     settings = load_settings("settings.test", environ={}, VAR_DIR=tmp_path,
                              DATABASE_URL=f"mongodb://127.0.0.1:{port}/bastion"
                                           "?serverSelectionTimeoutMS=300",
-                             DATABASE_PING_TIMEOUT=1.0)
+                             DATABASE_PING_TIMEOUT=1.0, INSTALLED_APPS=[])
     server = await live(make_app(settings))
     response = await server.fetch("/healthz", request_timeout=10)
     assert response.code == 503
@@ -131,7 +131,7 @@ async def test_xsrf_cookie_is_httponly_samesite_and_secure_in_production(setting
     cookie = (await server.fetch("/nope")).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     prod = load_settings("settings.production", environ={"COOKIE_SECRET": "p" * 48},
-                         VAR_DIR=settings.VAR_DIR, DATABASE_URL="memory:")
+                         VAR_DIR=settings.VAR_DIR, DATABASE_URL="memory:", INSTALLED_APPS=[])
     prod_server = await live(make_app(prod, db=connect("memory:")))
     assert "Secure" in (await prod_server.fetch("/nope")).headers["Set-Cookie"]
 
@@ -181,7 +181,7 @@ async def test_handler_cookies_default_to_httponly_samesite_and_secure(settings,
     visible = next(c for c in cookies if c.startswith("visible="))
     assert "HttpOnly" not in visible  # an explicit flag wins
     prod = load_settings("settings.production", environ={"COOKIE_SECRET": "p" * 48},
-                         VAR_DIR=settings.VAR_DIR, DATABASE_URL="memory:")
+                         VAR_DIR=settings.VAR_DIR, DATABASE_URL="memory:", INSTALLED_APPS=[])
     prod_server = await serve_with_extra_routes(prod, live)
     cookies = (await prod_server.fetch("/session")).headers.get_list("Set-Cookie")
     assert all("Secure" in c for c in cookies)
@@ -198,7 +198,7 @@ async def test_500_never_leaks_the_traceback_unless_debug(settings, live):
     assert api.code == 500 and json.loads(api.body) == {"error": "Internal Server Error"}
 
     debug = load_settings("settings.test", environ={}, VAR_DIR=settings.VAR_DIR,
-                          DATABASE_URL="memory:", DEBUG=True)
+                          DATABASE_URL="memory:", DEBUG=True, INSTALLED_APPS=[])
     debug_server = await serve_with_extra_routes(debug, live)
     shown = (await debug_server.fetch("/boom")).body.decode()
     assert "Traceback" in shown and "secret internal detail" in shown
