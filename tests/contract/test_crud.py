@@ -165,10 +165,52 @@ async def test_to_list_length_fetches_in_batches(coll):
     assert await cursor.to_list(None) == []
 
 
+async def test_to_list_length_respects_skip_and_limit(coll):
+    await fill(coll)
+    cursor = coll.find().sort("n", 1).skip(3).limit(5)
+    assert [d["n"] for d in await cursor.to_list(3)] == [3, 4, 5]
+    assert [d["n"] for d in await cursor.to_list(3)] == [6, 7]
+    assert await cursor.to_list(3) == []
+
+
 async def test_async_for_iterates_the_cursor(coll):
     await fill(coll, 6)
     seen = [doc["n"] async for doc in coll.find({"parity": "odd"}).sort("n", -1)]
     assert seen == [5, 3, 1]
+
+
+async def test_async_for_over_many_documents_returns_each_once(coll):
+    await coll.insert_many([{"_id": i, "g": i % 3} for i in range(250)])
+    unsorted = [doc["_id"] async for doc in coll.find()]
+    assert sorted(unsorted) == list(range(250))
+    # a sort key with many ties: still every document exactly once, in key order
+    tied = [doc async for doc in coll.find().sort("g", 1)]
+    assert sorted(doc["_id"] for doc in tied) == list(range(250))
+    assert [doc["g"] for doc in tied] == sorted(doc["g"] for doc in tied)
+    window = [doc["_id"] async for doc in coll.find().sort("_id", -1).skip(10).limit(200)]
+    assert window == list(range(239, 39, -1))
+
+
+async def test_async_for_visits_every_match_while_the_loop_updates_them(coll):
+    # a cursor is one query: documents the loop takes out of the filter must not shift
+    # the documents still to come
+    await coll.insert_many([{"_id": i, "state": "queued"} for i in range(250)])
+    visited = []
+    async for doc in coll.find({"state": "queued"}).sort("_id", 1):
+        visited.append(doc["_id"])
+        await coll.update_one({"_id": doc["_id"]}, {"$set": {"state": "done"}})
+    assert visited == list(range(250))
+    assert await coll.count_documents({"state": "queued"}) == 0
+
+
+async def test_async_for_visits_every_document_while_the_loop_deletes_them(coll):
+    await coll.insert_many([{"_id": i} for i in range(250)])
+    visited = []
+    async for doc in coll.find({}).sort("_id", 1):
+        visited.append(doc["_id"])
+        await coll.delete_one({"_id": doc["_id"]})
+    assert visited == list(range(250))
+    assert await coll.count_documents({}) == 0
 
 
 async def test_find_one_with_sort_and_no_match(coll):
