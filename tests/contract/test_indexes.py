@@ -76,20 +76,17 @@ async def users(coll):
     return coll
 
 
-FERRETDB_UPDATE_DUPLICATE = (
-    "a unique-index violation by an update, replacement or findAndModify answers "
-    "InternalError (code 1, 'UNIQUE constraint failed') instead of code 11000, so the "
-    "driver raises OperationFailure, not DuplicateKeyError")
+async def assert_duplicate_rejected(coll, write):
+    """``write`` fails with DuplicateKeyError (code 11000) and changes nothing.
 
-
-async def assert_duplicate_rejected(coll, write, ferretdb_deviates=None):
-    """``write`` fails with DuplicateKeyError (code 11000) and changes nothing."""
+    FerretDB v1 answers a unique violation by an update, a replacement or findAndModify
+    with InternalError (code 1, "UNIQUE constraint failed"); core/db/mongo.py turns that
+    into DuplicateKeyError, and these tests hold it to that.
+    """
     before = await everything(coll)
     with pytest.raises(OperationFailure) as caught:
         await write
     assert await everything(coll) == before
-    if ferretdb_deviates and type(caught.value) is not DuplicateKeyError:
-        ferretdb_deviates(FERRETDB_UPDATE_DUPLICATE)
     assert type(caught.value) is DuplicateKeyError
     assert caught.value.code == 11000
 
@@ -103,30 +100,25 @@ async def test_unique_index_rejects_an_upsert_that_would_duplicate(users):
         users, users.update_one({"_id": 9}, {"$set": {"email": "bob@x.org"}}, upsert=True))
 
 
-async def test_unique_index_rejects_an_update_to_a_taken_value(users, ferretdb_deviates):
+async def test_unique_index_rejects_an_update_to_a_taken_value(users):
     await assert_duplicate_rejected(
-        users, users.update_one({"_id": 2}, {"$set": {"email": "ann@x.org", "other": 1}}),
-        ferretdb_deviates)
+        users, users.update_one({"_id": 2}, {"$set": {"email": "ann@x.org", "other": 1}}))
 
 
-async def test_unique_index_rejects_update_many_to_a_taken_value(users, ferretdb_deviates):
+async def test_unique_index_rejects_update_many_to_a_taken_value(users):
     await assert_duplicate_rejected(
-        users, users.update_many({"_id": 2}, {"$set": {"email": "ann@x.org"}}),
-        ferretdb_deviates)
+        users, users.update_many({"_id": 2}, {"$set": {"email": "ann@x.org"}}))
 
 
-async def test_unique_index_rejects_a_replacement_with_a_taken_value(users, ferretdb_deviates):
+async def test_unique_index_rejects_a_replacement_with_a_taken_value(users):
     await assert_duplicate_rejected(
-        users, users.replace_one({"_id": 2}, {"email": "ann@x.org", "name": "bob"}),
-        ferretdb_deviates)
+        users, users.replace_one({"_id": 2}, {"email": "ann@x.org", "name": "bob"}))
 
 
-async def test_unique_index_rejects_find_one_and_update_to_a_taken_value(users,
-                                                                         ferretdb_deviates):
+async def test_unique_index_rejects_find_one_and_update_to_a_taken_value(users):
     await assert_duplicate_rejected(
         users, users.find_one_and_update({"_id": 2}, {"$set": {"email": "ann@x.org"}},
-                                         return_document=ReturnDocument.AFTER),
-        ferretdb_deviates)
+                                         return_document=ReturnDocument.AFTER))
 
 
 async def test_unique_index_in_an_ordered_insert_many(users):
@@ -168,7 +160,7 @@ async def test_unique_index_counts_a_missing_field_as_null(coll, ferretdb_deviat
     assert [d["_id"] for d in await coll.find().to_list(None)] == [1]
 
 
-async def test_compound_unique_index(coll, ferretdb_deviates):
+async def test_compound_unique_index(coll):
     assert await coll.create_index([("org", 1), ("slug", 1)], unique=True) == "org_1_slug_1"
     await coll.insert_many([{"_id": 1, "org": "a", "slug": "home"},
                             {"_id": 2, "org": "b", "slug": "home"},
@@ -179,8 +171,7 @@ async def test_compound_unique_index(coll, ferretdb_deviates):
     assert info["org_1_slug_1"]["unique"] is True
     await coll.update_one({"_id": 3}, {"$set": {"org": "c"}})  # (c, about) is free
     await assert_duplicate_rejected(
-        coll, coll.update_one({"_id": 3}, {"$set": {"org": "b", "slug": "home"}}),
-        ferretdb_deviates)
+        coll, coll.update_one({"_id": 3}, {"$set": {"org": "b", "slug": "home"}}))
 
 
 async def test_unique_index_on_a_dotted_path(coll):
