@@ -73,9 +73,11 @@ async def tagged(coll):
     ({"tags": {"$ne": "x"}}, [3, 5, 6]),
     ({"tags": {"$ne": ["x", "y"]}}, [2, 3, 4, 5, 6]),
     ({"tags": {"$gt": "x"}}, [1, 2, 3]),
+    ({"tags": {"$in": []}}, []),
+    ({"tags": {"$nin": []}}, [1, 2, 3, 4, 5, 6]),
 ], ids=["scalar-in-array", "$eq-in-array", "whole-array", "whole-array-order",
         "array-prefix", "empty-array", "$in", "$in-none", "$nin", "$ne-scalar", "$ne-array",
-        "$gt-element"])
+        "$gt-element", "$in-empty", "$nin-empty"])
 async def test_array_fields(coll, tagged, flt, expected):
     assert await matching(coll, flt) == expected
 
@@ -238,6 +240,43 @@ async def test_regex_with_escaped_user_text_matches_literally_and_ignores_case(c
     assert await matching(coll, {"name": {"$regex": pattern}}) == [4, 6]
 
 
+async def test_regex_literal_text_with_sql_wildcards_and_backslashes(coll):
+    texts = ["50%_off", "50% off", "500_off", "5000off", "a\\b", "a/b", "C:\\Temp"]
+    await coll.insert_many([{"_id": i, "s": t} for i, t in enumerate(texts)])
+    for options in ("", "i"):
+        for i, text in enumerate(texts):
+            flt = {"s": {"$regex": re.escape(text), "$options": options}}
+            assert await matching(coll, flt) == [i], (text, options)
+    assert await matching(coll, {"s": {"$regex": re.escape("c:\\temp"), "$options": "i"}}) == [6]
+    assert await matching(coll, {"s": {"$regex": re.escape("c:\\temp")}}) == []
+
+
+async def test_regex_on_non_ascii_text(coll):
+    await coll.insert_many([{"_id": 1, "s": "Ærøskøbing"}, {"_id": 2, "s": "ærø"},
+                            {"_id": 3, "s": "Zürich"}, {"_id": 4, "s": "zurich"}])
+    assert await matching(coll, {"s": {"$regex": re.escape("ærø"), "$options": "i"}}) == [1, 2]
+    assert await matching(coll, {"s": {"$regex": re.escape("ærø")}}) == [2]
+    assert await matching(coll, {"s": {"$regex": "^zü", "$options": "i"}}) == [3]
+    assert await matching(coll, {"s": {"$regex": "ü"}}) == [3]
+
+
+async def test_regex_sees_only_the_string_itself(coll):
+    # a string that starts with the highest code point, a date and an ObjectId never
+    # match a regex on anything but a string's own characters
+    await coll.insert_many([
+        {"_id": 1, "s": "\U0010ffffabc"},
+        {"_id": 2, "s": datetime.datetime(2024, 1, 1, tzinfo=UTC)},
+        {"_id": 3, "s": ObjectId("5f0000000000000000000000")},
+        {"_id": 4, "s": "plain s"},
+    ])
+    assert await matching(coll, {"s": {"$regex": "s"}}) == [4]
+    assert await matching(coll, {"s": {"$regex": "S", "$options": "i"}}) == [4]
+    assert await matching(coll, {"s": {"$regex": "5f"}}) == []
+    assert await matching(coll, {"s": {"$regex": "d"}}) == []
+    assert await matching(coll, {"s": {"$regex": "abc"}}) == [1]
+    assert await matching(coll, {"s": {"$regex": "^\U0010ffffa"}}) == [1]
+
+
 async def test_anchored_regex(coll, named):
     assert await matching(coll, {"name": {"$regex": "^a"}}) == [2, 3, 6]
     assert await matching(coll, {"name": {"$regex": "^a", "$options": "i"}}) == [1, 2, 3, 6]
@@ -288,6 +327,13 @@ async def test_mixed_type_sort_follows_mongodb_order(coll):
     assert ascending == [6, 10, 11, 8, 4, 7, 3, 5, 9, 2, 1]
     descending = [d["_id"] for d in await coll.find().sort([("v", -1), ("_id", 1)]).to_list(None)]
     assert descending == [1, 2, 9, 5, 3, 7, 4, 8, 11, 6, 10]
+
+
+async def test_strings_sort_by_code_point(coll):
+    words = ["b", "B", "a", "A", "é", "z", "Z", "ä", "", "aa", "\U0010ffffx"]
+    await coll.insert_many([{"_id": i, "w": w} for i, w in enumerate(words)])
+    got = [d["w"] for d in await coll.find().sort("w", 1).to_list(None)]
+    assert got == ["", "A", "B", "Z", "a", "aa", "b", "z", "ä", "é", "\U0010ffffx"]
 
 
 async def test_ints_and_floats_sort_together(coll):

@@ -35,6 +35,24 @@ async def test_aware_datetime_round_trip_is_utc_truncated_to_milliseconds(coll):
     assert back.tzinfo is not None
     assert back.utcoffset() == datetime.timedelta(0)
     assert back == when.replace(microsecond=123000)
+    # the query value is truncated the same way
+    assert (await coll.find_one({"v": when}))["_id"] == "v"
+
+
+async def test_datetimes_before_1970_round_trip_and_compare(coll):
+    dates = [datetime.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+             datetime.datetime(1900, 1, 1, tzinfo=UTC),
+             datetime.datetime(1970, 1, 1, tzinfo=UTC),
+             datetime.datetime(1, 1, 1, tzinfo=UTC),
+             datetime.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)]
+    await coll.insert_many([{"_id": i, "at": d} for i, d in enumerate(dates)])
+    got = {d["_id"]: d["at"] for d in await coll.find().to_list(None)}
+    assert got[0] == datetime.datetime(1969, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+    assert [got[i] for i in (1, 2, 3, 4)] == [dates[i] for i in (1, 2, 3, 4)]
+    in_order = [d["_id"] async for d in coll.find().sort("at", 1)]
+    assert in_order == [3, 1, 0, 2, 4]
+    epoch = datetime.datetime(1970, 1, 1, tzinfo=UTC)
+    assert await coll.count_documents({"at": {"$lt": epoch}}) == 3
 
 
 async def test_datetime_in_another_timezone_comes_back_as_the_same_instant_in_utc(coll):
@@ -100,6 +118,9 @@ async def test_64_bit_integers_are_exact(coll):
     assert got == values
     assert await coll.count_documents({"n": 2 ** 53 + 1}) == 1
     assert await coll.count_documents({"n": 2 ** 53}) == 0
+    # integers and doubles compare exactly, not after rounding to a double
+    assert await coll.count_documents({"n": float(2 ** 53)}) == 0
+    assert await coll.count_documents({"n": {"$gt": float(2 ** 53)}}) == 2
 
 
 async def test_bool_is_not_a_number(coll):
@@ -146,7 +167,8 @@ async def test_a_null_field_stays_present(coll):
 
 async def test_strings_round_trip_exactly(coll):
     texts = ["", "plain", "ünïcödé ✓ 日本語", 'quotes " \' and \\ backslash', "line\nbreak\ttab",
-             "$dollar", "a.b", "emoji 🦊", "x" * 10_000]
+             "$dollar", "a.b", "emoji 🦊", "x" * 10_000, "\U0010ffff starts high",
+             "50%_off", "%", "_"]
     await coll.insert_many([{"_id": i, "s": s} for i, s in enumerate(texts)])
     got = [d["s"] for d in await coll.find().sort("_id", 1).to_list(None)]
     assert got == texts
