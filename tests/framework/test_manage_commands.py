@@ -1,7 +1,14 @@
 """manage.py in a subprocess: help, errors, check, ensure_indexes, shell, app commands."""
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
 import pytest
 
-from framework_support import free_port, manage, manage_env
+from framework_support import REPO, free_port, manage, manage_env
 
 CORE_COMMANDS = ("check", "ensure_indexes", "help", "runserver", "shell")
 
@@ -163,3 +170,38 @@ def test_app_command_is_listed_and_runs(notes_env):
     result = manage(["hello", "ada"], notes_env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "hello, ada, from Notes\n"
+
+
+def test_interactive_shell_awaits_at_the_prompt(env):
+    """On a terminal, shell is an asyncio REPL: top-level await at the >>> prompt."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, str(REPO / "manage.py"), "shell"], cwd=REPO,
+                               env=env, stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    output = b""
+
+    def read_until(marker, timeout=20):
+        nonlocal output
+        deadline = time.monotonic() + timeout
+        while marker not in output and time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.2)
+            if ready:
+                try:
+                    output += os.read(controller, 4096)
+                except OSError:
+                    break
+        return marker in output
+
+    try:
+        assert read_until(b">>> "), output
+        assert b"Preloaded:" in output and b"registry" in output
+        os.write(controller, b"n = await db['repl'].count_documents({})\n")
+        os.write(controller, b"print('count is', n + 41)\n")
+        assert read_until(b"count is 41"), output
+        os.write(controller, b"\x04")  # Ctrl-D ends the REPL
+        assert process.wait(20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(controller)

@@ -162,3 +162,14 @@ def test_runserver_refuses_a_busy_port(tmp_path, servers):
     assert clash.returncode == 1
     assert clash.stderr.strip().startswith(f"error: cannot listen on 127.0.0.1:{server.port}")
     assert server.stop() == 0
+
+
+def test_runserver_with_an_unreachable_database_fails_with_one_line(tmp_path):
+    env = manage_env(tmp_path, DATABASE_URL=f"mongodb://127.0.0.1:{free_port()}/bastion"
+                                            "?serverSelectionTimeoutMS=300")
+    result = manage(["runserver", "--port", str(free_port())], env)
+    assert result.returncode == 1
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("error: database mongodb://127.0.0.1:")
+    assert "is unreachable" in errors[0]

@@ -18,6 +18,7 @@ import tornado.process
 
 from core.app import make_app, serve
 from core.management.base import Command, CommandError
+from core.management.commands.check import redact_url
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _stop_early = []  # a worker that got a stop signal before its event loop ran
@@ -108,6 +109,15 @@ class RunserverCommand(Command):
 
     async def serve(self, sockets, address, port, worker):
         app = make_app(self.settings, self.registry)
+        timeout = float(self.settings.get("DATABASE_PING_TIMEOUT", 2.0))
+        try:
+            await asyncio.wait_for(app.db.ping(), max(timeout, 5.0))
+        except Exception as exc:
+            await app.db.close()
+            reason = "no answer" if isinstance(exc, asyncio.TimeoutError) else \
+                f"{type(exc).__name__}: {exc}"
+            raise CommandError(f"database {redact_url(self.settings.DATABASE_URL)} is "
+                               f"unreachable ({reason})") from None
         who = "" if worker is None else f" (worker {worker}, pid {os.getpid()})"
 
         def ready():
