@@ -166,6 +166,11 @@ class _TrackedConnection:
         finally:
             self._request.done()
 
+    def detach(self):
+        """A WebSocket took the stream over: no longer a request to wait for."""
+        self._request.done()
+        return self._connection.detach()
+
 
 class _TrackedDelegate(tornado.httputil.HTTPMessageDelegate):
     """Wraps the router's delegate: a request is in flight from its headers to its end."""

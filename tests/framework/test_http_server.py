@@ -6,6 +6,7 @@ from http.cookies import SimpleCookie
 import pytest
 import tornado.httputil
 import tornado.web
+import tornado.websocket
 
 from core.app import TemplateLoader, make_app, startup
 from core.conf import load_settings
@@ -232,3 +233,21 @@ def test_template_loader_searches_dirs_in_order_and_stays_inside(tmp_path):
     assert loader.find("admin/../../secret.txt") is None
     with pytest.raises(FileNotFoundError, match="'nothing.html' not found"):
         loader.load("nothing.html")
+
+
+class Echo(tornado.websocket.WebSocketHandler):
+    def on_message(self, message):
+        self.write_message(message)
+
+
+async def test_open_websockets_do_not_count_as_in_flight_requests(settings, live):
+    app = make_app(settings, db=connect("memory:"))
+    app.add_handlers(r".*", [(r"/ws", Echo)])
+    server = await live(app)
+    socket = await tornado.websocket.websocket_connect(server.url("/ws").replace("http", "ws"))
+    await socket.write_message("hi")
+    assert await socket.read_message() == "hi"
+    assert app.in_flight.count == 0  # graceful shutdown will not wait for it
+    assert (await server.fetch("/healthz")).code == 200
+    assert app.in_flight.count == 0
+    socket.close()
