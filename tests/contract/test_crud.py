@@ -113,6 +113,15 @@ async def test_find_projection(coll, person, projection, expected):
     assert await coll.find_one({"_id": 1}, projection) == expected
 
 
+async def test_projection_through_an_array_of_sub_documents(coll):
+    await coll.insert_one({"_id": 1, "title": "t", "comments": [
+        {"author": "bob", "votes": 3}, {"author": "cy", "votes": 9}, {"votes": 1}]})
+    assert await coll.find_one({}, {"comments.author": 1, "_id": 0}) == {
+        "comments": [{"author": "bob"}, {"author": "cy"}, {}]}
+    assert await coll.find_one({}, {"comments.votes": 0}) == {
+        "_id": 1, "title": "t", "comments": [{"author": "bob"}, {"author": "cy"}, {}]}
+
+
 async def test_sort_on_one_key_both_directions(coll):
     await coll.insert_many([{"_id": i, "n": n} for i, n in enumerate([5, 1, 4, 2, 3])])
     assert [d["n"] for d in await coll.find().sort("n", 1).to_list(None)] == [1, 2, 3, 4, 5]

@@ -1,4 +1,6 @@
 """update_one / update_many: the update operators of the subset and UpdateResult."""
+import datetime
+
 import pytest
 from bson import ObjectId
 from pymongo.errors import WriteError
@@ -53,6 +55,13 @@ async def test_set_through_a_scalar_fails_and_changes_nothing(coll):
     assert await doc(coll) == {"_id": 1, "a": 5}
 
 
+async def test_set_a_named_field_through_an_array_fails_and_changes_nothing(coll):
+    await coll.insert_one({"_id": 1, "comments": [{"author": "bob"}], "n": 1})
+    with pytest.raises(WriteError):
+        await coll.update_one({"_id": 1}, {"$set": {"comments.author": "cy", "n": 2}})
+    assert await doc(coll) == {"_id": 1, "comments": [{"author": "bob"}], "n": 1}
+
+
 # -- $unset ------------------------------------------------------------------------
 
 async def test_unset_removes_fields(coll):
@@ -89,6 +98,21 @@ async def test_inc_a_string_fails_and_changes_nothing(coll):
     with pytest.raises(WriteError):
         await coll.update_one({"_id": 1}, {"$inc": {"n": 1, "name": 1}})
     assert await doc(coll) == {"_id": 1, "name": "ann", "n": 1}
+
+
+async def test_inc_a_null_fails_and_changes_nothing(coll):
+    await coll.insert_one({"_id": 1, "n": None})
+    with pytest.raises(WriteError):
+        await coll.update_one({"_id": 1}, {"$inc": {"n": 1}})
+    assert await doc(coll) == {"_id": 1, "n": None}
+
+
+async def test_inc_mixing_int_and_float(coll):
+    await coll.insert_one({"_id": 1, "i": 2, "f": 0.5})
+    await coll.update_one({"_id": 1}, {"$inc": {"i": 0.5, "f": 2}})
+    got = await doc(coll)
+    assert got == {"_id": 1, "i": 2.5, "f": 2.5}
+    assert type(got["i"]) is float and type(got["f"]) is float
 
 
 async def test_inc_stays_exact_for_large_integers(coll):
@@ -128,6 +152,22 @@ async def test_add_to_set_adds_only_missing_values(coll):
     assert counts(await coll.update_one({"_id": 1}, {"$addToSet": {"tags": "a"}})) == (1, 0, None)
     await coll.update_one({"_id": 1}, {"$addToSet": {"fresh": "x"}})
     assert await doc(coll) == {"_id": 1, "tags": ["a", "b"], "fresh": ["x"]}
+
+
+async def test_add_to_set_and_pull_use_mongodb_equality(coll):
+    when = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    await coll.insert_one({"_id": 1, "nums": [1], "flags": [True], "subs": [{"k": 1}],
+                           "dates": [when]})
+    assert counts(await coll.update_one({"_id": 1}, {"$addToSet": {"nums": 1.0}})) == (1, 0, None)
+    assert counts(await coll.update_one({"_id": 1}, {"$addToSet": {"flags": 1}})) == (1, 1, None)
+    assert counts(await coll.update_one({"_id": 1}, {"$addToSet": {"subs": {"k": 1}}})) == (
+        1, 0, None)
+    assert counts(await coll.update_one(
+        {"_id": 1}, {"$addToSet": {"dates": when.replace(microsecond=400)}})) == (1, 0, None)
+    assert await doc(coll) == {"_id": 1, "nums": [1], "flags": [True, 1], "subs": [{"k": 1}],
+                               "dates": [when]}
+    await coll.update_one({"_id": 1}, {"$pull": {"flags": True}})
+    assert (await doc(coll))["flags"] == [1]
 
 
 # -- upserts and $setOnInsert --------------------------------------------------------
