@@ -27,7 +27,7 @@ $(STAMP): setup.cfg pyproject.toml | $(PY)
 	touch $(STAMP)
 
 run: $(STAMP)
-	BASTION_SETTINGS=$${BASTION_SETTINGS:-settings.dev} $(PY) manage.py runserver
+	$(PY) manage.py runserver
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
