@@ -414,3 +414,34 @@ async def test_distinct_keeps_numbers_and_strings_apart(coll):
     assert len(values) == 4  # 1 and 1.0 are the same value; "1" and None are not numbers
     assert sorted(v for v in values if isinstance(v, (int, float))) == [1, 2]
     assert "1" in values and None in values
+
+
+# -- database and collection lifecycle ---------------------------------------------
+
+async def test_database_lists_and_drops_collections(db):
+    await db.ping()
+    assert db["a"] is db.get_collection("a")
+    await db["a"].insert_one({"_id": 1, "k": 1})
+    await db["b"].create_index("k", unique=True)
+    await db["b"].insert_one({"_id": 1, "k": 1})
+    assert {"a", "b"} <= set(await db.list_collection_names())
+    await db["a"].delete_many({})
+    assert await db["b"].count_documents({}) == 1  # collections are separate
+
+    await db.drop_collection("b")
+    assert "b" not in await db.list_collection_names()
+    assert await db["b"].count_documents({}) == 0
+    # the dropped collection's indexes went with it
+    await db["b"].insert_many([{"k": 1}, {"k": 1}])
+    assert set(await db["b"].index_information()) == {"_id_"}
+
+
+async def test_collection_drop_removes_documents_and_indexes(db):
+    coll = db["c"]
+    await coll.create_index("k", unique=True)
+    await coll.insert_one({"k": 1})
+    await coll.drop()
+    assert await coll.count_documents({}) == 0
+    assert await coll.estimated_document_count() == 0
+    await coll.insert_many([{"k": 1}, {"k": 1}])
+    assert await coll.count_documents({"k": 1}) == 2
