@@ -1,0 +1,32 @@
+"""Every ```python block in README.md and docs/*.md runs, in order, per file.
+
+Blocks of one file share a namespace and may use top-level ``await``. A block
+that is illustration only is fenced as ```text instead.
+"""
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+def python_blocks(path):
+    return BLOCK.findall(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
+@pytest.mark.parametrize("path", [p for p in DOCS if python_blocks(p)],
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+async def test_doc_snippets_run(path, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)          # snippets that write files write them here
+    namespace = {"__name__": f"doc:{path.name}"}
+    for number, source in enumerate(python_blocks(path), 1):
+        code = compile(source, f"{path.name}#block{number}", "exec",
+                       flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        result = eval(code, namespace)
+        if result is not None:           # a block with top-level await is a coroutine
+            await result
+    assert namespace, "the snippets ran"
