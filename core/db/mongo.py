@@ -18,8 +18,9 @@ DRIVERS = ("motor", "pymongo")
 
 def make_client(url, driver):
     """Build the async client for ``driver`` ('motor' or 'pymongo')."""
-    options = dict(tz_aware=True, tzinfo=datetime.timezone.utc,
-                   serverSelectionTimeoutMS=5000, connect=False)
+    options = dict(tz_aware=True, tzinfo=datetime.timezone.utc, connect=False)
+    if "serverselectiontimeoutms" not in url.lower():
+        options["serverSelectionTimeoutMS"] = 5000   # fail fast unless the URL says otherwise
     if driver == "motor":
         from motor.motor_asyncio import AsyncIOMotorClient
         return AsyncIOMotorClient(url, **options)
