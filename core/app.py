@@ -6,7 +6,8 @@
     ...
     await shutdown(app)                 # close the database
 
-``make_app`` wires: ``/healthz``, each app's own routes, static files at
+``make_app`` wires: ``/healthz``, the login pages and ``/admin/``
+(``core.auth.handlers``), each app's own routes, static files at
 ``STATIC_URL``, a template loader that searches ``TEMPLATE_DIRS`` then each app's
 template folder, XSRF protection, signed cookies, gzip, security headers on every
 response, and HTML/JSON error pages (``core.handlers``). ``serve`` runs it on
@@ -25,6 +26,7 @@ import tornado.httputil
 import tornado.template
 import tornado.web
 
+from core.auth.handlers import auth_routes, ensure_auth_indexes
 from core.db import connect
 from core.handlers.errors import NotFoundHandler, StaticFileHandler
 from core.handlers.health import HealthHandler
@@ -272,7 +274,7 @@ def make_app(settings, registry=None, db=None, **tornado_settings):
     options.update(tornado_settings)
     if not options.get("cookie_secret"):
         raise ValueError("make_app needs settings.COOKIE_SECRET (signed cookies and XSRF)")
-    handlers = [(r"/healthz", HealthHandler)] + list(registry.routes())
+    handlers = [(r"/healthz", HealthHandler)] + auth_routes() + list(registry.routes())
     return BastionApplication(handlers, config=settings, registry=registry, db=db, **options)
 
 
@@ -284,7 +286,9 @@ async def startup(app, ensure_indexes=True):
     app.registry.bind(app.db)
     if not ensure_indexes:
         return {}
-    return await app.registry.ensure_indexes()
+    created = await app.registry.ensure_indexes()
+    await ensure_auth_indexes(app.db, app.config)   # sessions and login_failures (TTL)
+    return created
 
 
 async def shutdown(app):

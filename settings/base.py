@@ -70,3 +70,21 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
 }
+
+# -- logging in and sessions (core.auth) ------------------------------------------------------
+# The user model, as "<app_label>.<model_name>"; core finds it through the registry.
+AUTH_USER_MODEL = "accounts.user"
+# A session unused this long is over (seconds); last use is recorded at most once a minute.
+SESSION_IDLE_SECONDS = 2 * 60 * 60
+# A session this old is over however busy it is (seconds).
+SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
+# Logins are refused (429, Retry-After) after this many failures within the window,
+# per username and per client address; the password is not checked then.
+LOGIN_THROTTLE_USER_LIMIT = 5
+LOGIN_THROTTLE_IP_LIMIT = 20
+LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
+# Password checks (bcrypt) running at once per process; 0 = CPUs - 1 (at least 1), which
+# leaves a core to the event loop during a burst of logins.
+LOGIN_THROTTLE_CONCURRENCY = 0
+# Let visitors create their own account at /admin/register/ (404 when off).
+ALLOW_REGISTRATION = False

@@ -27,6 +27,8 @@ import tornado.web
 from bson import ObjectId
 from tornado import escape, httputil
 
+from core.auth.mixins import CurrentUserMixin, login_required  # noqa: F401
+
 log = logging.getLogger("bastion.handlers")
 
 FALLBACK_SECURITY_HEADERS = {
@@ -150,13 +152,20 @@ class ErrorPageMixin:
                                   traceback=trace, reason=self._reason)
 
 
-class BaseHandler(ErrorPageMixin, tornado.web.RequestHandler):
+class BaseHandler(CurrentUserMixin, ErrorPageMixin, tornado.web.RequestHandler):
     """The base of every Bastion handler.
 
     ``self.db`` is the application's database (``core.db``), ``self.registry``
     the app registry, and ``self.settings`` Tornado's application settings
     (``self.settings["xsrf_cookies"]``) which also answer Bastion's settings as
     attributes (``self.settings.DEBUG``, ``self.settings.BCRYPT_ROUNDS``).
+
+    ``prepare()`` (``core.auth.mixins.CurrentUserMixin``) loads the session
+    cookie's user once per request: ``self.current_user``, ``self.session`` and
+    ``self.permissions``. Set ``login_required = True`` (or decorate a method
+    with ``core.auth.mixins.login_required``) to send anonymous users to the
+    login page (401 JSON under ``/api/``). Overrides of ``prepare`` call
+    ``await super().prepare()`` first.
     """
 
     @property
@@ -206,10 +215,12 @@ class BaseHandler(ErrorPageMixin, tornado.web.RequestHandler):
         return template.generate(**namespace)
 
     def get_template_namespace(self):
-        """Names every template sees: Tornado's plus ``settings`` and ``registry``."""
+        """Names every template sees: Tornado's (``current_user``...) plus ``settings``,
+        ``registry`` and ``permissions``."""
         namespace = super().get_template_namespace()
         namespace.update(settings=self.settings, registry=getattr(self.application,
-                                                                  "registry", None))
+                                                                  "registry", None),
+                         permissions=self.permissions)
         return namespace
 
     def write_json(self, data, status=None):

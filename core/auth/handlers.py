@@ -1,0 +1,443 @@
+"""The login pages: log in, log out, change password, register; and the admin landing page.
+
+=========================== ========= ============================================
+``/admin/``                 GET       logged in: the models the user may read
+``/admin/login/``           GET/POST  the login form (``?next=`` a same-site path)
+``/admin/logout/``          POST      ends the session (GET: 405)
+``/admin/password_change/`` GET/POST  logged in: old password, new password twice
+``/admin/register/``        GET/POST  only with ``ALLOW_REGISTRATION = True`` (else 404)
+=========================== ========= ============================================
+
+``auth_routes()`` lists them for ``core.app.make_app``. Forms are WTForms
+(``wtforms.Form`` fed by ``FormData``, an adapter over Tornado's request
+arguments) and post Tornado's ``_xsrf`` token.
+
+Logging in never tells which usernames exist: an unknown user, a wrong
+password and an inactive account get the same message after the same bcrypt
+work (``dummy_verify`` for an unknown name). ``LoginThrottle`` refuses attempts
+(429 + ``Retry-After``) before any password is checked. Password checks wait
+for one of ``LOGIN_THROTTLE_CONCURRENCY`` slots (default: CPUs - 1), so a burst
+of logins cannot take every core from the event loop.
+"""
+import asyncio
+import os
+import re
+from urllib.parse import urlsplit
+
+import wtforms
+from tornado import escape
+from wtforms import validators
+
+from core.auth.passwords import PasswordError, validate_password
+from core.auth.sessions import utcnow
+from core.auth.throttle import LoginThrottle
+from core.handlers.base import BaseHandler, HTTPError
+from core.models.errors import NON_FIELD_ERRORS, StaleObjectError, ValidationError
+
+__all__ = [
+    "AdminIndexHandler", "FormData", "LoginForm", "LoginHandler", "LogoutHandler",
+    "PasswordChangeForm", "PasswordChangeHandler", "RegisterForm", "RegisterHandler",
+    "auth_routes", "password_slots", "render_field", "safe_next_url",
+]
+
+DEFAULT_NEXT = "/admin/"
+INVALID_LOGIN = "Please enter a correct username and password. Both are case-sensitive."
+_UNSAFE_NEXT_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+def safe_next_url(value, default=DEFAULT_NEXT):
+    """``value`` if it is a same-site relative path (``/admin/x/?q=1``), else ``default``.
+
+    Refused: anything not starting with one ``/`` (``//evil.com``,
+    ``https://evil.com``, ``javascript:...``), backslashes (``/\\evil.com``, which
+    browsers read as ``//``), whitespace and control characters (browsers drop
+    tabs and newlines inside URLs), and anything with a scheme or host.
+    """
+    if not isinstance(value, str) or not value or len(value) > 2048:
+        return default
+    if not value.startswith("/") or value.startswith("//"):
+        return default
+    if _UNSAFE_NEXT_CHARS.search(value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    return value
+
+
+def password_slots(application):
+    """The per-application semaphore bounding password checks that run at once."""
+    slots = getattr(application, "password_slots", None)
+    if slots is None:
+        wanted = int(application.settings.get("LOGIN_THROTTLE_CONCURRENCY", 0) or 0)
+        if wanted <= 0:
+            wanted = max(1, (os.cpu_count() or 2) - 1)
+        slots = asyncio.Semaphore(wanted)
+        application.password_slots = slots
+    return slots
+
+
+def login_throttle(application):
+    """The application's ``LoginThrottle`` (made once)."""
+    throttle = getattr(application, "login_throttle", None)
+    if throttle is None or throttle.db is not application.db:
+        throttle = LoginThrottle.from_settings(application.db, application.settings)
+        application.login_throttle = throttle
+    return throttle
+
+
+class FormData:
+    """Tornado's request arguments with the ``getlist`` WTForms reads.
+
+    POST forms read the body only (``?username=`` in the URL is ignored);
+    values are decoded as UTF-8 (a bad byte is a 400) and not stripped.
+    """
+
+    def __init__(self, handler, body_only=True):
+        source = handler.request.body_arguments if body_only else handler.request.arguments
+        self._data = {name: [handler.decode_argument(v, name=name) for v in values]
+                      for name, values in source.items()}
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+    def __contains__(self, name):
+        return name in self._data
+
+    def getlist(self, name):
+        return list(self._data.get(name, []))
+
+
+def render_field(field, **attrs):
+    """A form field as HTML: label, input and its errors, linked for screen readers."""
+    field_id = f"id_{field.name}"
+    attrs.setdefault("id", field_id)
+    if field.flags.required:
+        attrs.setdefault("required", True)
+    described = []
+    if field.description:
+        described.append(f"{field_id}_help")
+    if field.errors:
+        attrs["aria_invalid"] = "true"
+        described.append(f"{field_id}_errors")
+    if described:
+        attrs["aria_describedby"] = " ".join(described)
+    html = [f'<div class="field{" has-errors" if field.errors else ""}">',
+            f'<label for="{escape.xhtml_escape(attrs["id"])}">'
+            f'{escape.xhtml_escape(field.label.text)}</label>',
+            str(field(**attrs))]
+    if field.description:
+        html.append(f'<p class="help" id="{field_id}_help">'
+                    f'{escape.xhtml_escape(field.description)}</p>')
+    if field.errors:
+        html.append(f'<ul class="errorlist" id="{field_id}_errors">')
+        html.extend(f"<li>{escape.xhtml_escape(str(e))}</li>" for e in field.errors)
+        html.append("</ul>")
+    html.append("</div>")
+    return "".join(html)
+
+
+def add_error(form, name, message):
+    """Attach ``message`` to field ``name`` (or to the form, for ``"__all__"``)."""
+    field = getattr(form, name, None) if name != NON_FIELD_ERRORS else None
+    if field is None or not isinstance(field, wtforms.Field):
+        form.form_errors.append(message)
+        return
+    if isinstance(field.errors, tuple):
+        field.errors = list(field.errors)
+    field.errors.append(message)
+
+
+# -- forms ----------------------------------------------------------------------------------
+
+class LoginForm(wtforms.Form):
+    username = wtforms.StringField("Username", [validators.InputRequired("Enter your username."),
+                                                validators.Length(max=150)])
+    password = wtforms.PasswordField("Password",
+                                     [validators.InputRequired("Enter your password."),
+                                      validators.Length(max=1024)])
+
+
+class PasswordChangeForm(wtforms.Form):
+    old_password = wtforms.PasswordField(
+        "Current password", [validators.InputRequired("Enter your current password."),
+                             validators.Length(max=1024)])
+    new_password1 = wtforms.PasswordField(
+        "New password", [validators.InputRequired("Enter a new password."),
+                         validators.Length(max=1024)],
+        description="At least 10 characters; not a common password, not all digits, "
+                    "not like your username or email.")
+    new_password2 = wtforms.PasswordField(
+        "New password (again)", [validators.InputRequired("Enter the new password again."),
+                                 validators.EqualTo("new_password1",
+                                                    "The two passwords do not match.")])
+
+
+class RegisterForm(wtforms.Form):
+    username = wtforms.StringField(
+        "Username", [validators.InputRequired("Choose a username."),
+                     validators.Length(max=150)],
+        description="Letters, digits and @ . + - _ only.")
+    email = wtforms.EmailField("Email", [validators.InputRequired("Enter your email address."),
+                                         validators.Length(max=254)])
+    password1 = wtforms.PasswordField(
+        "Password", [validators.InputRequired("Choose a password."),
+                     validators.Length(max=1024)],
+        description="At least 10 characters; not a common password, not all digits, "
+                    "not like your username or email.")
+    password2 = wtforms.PasswordField(
+        "Password (again)", [validators.InputRequired("Enter the password again."),
+                             validators.EqualTo("password1", "The two passwords do not match.")])
+
+
+# -- handlers -------------------------------------------------------------------------------
+
+class AuthHandler(BaseHandler):
+    """Shared by the login pages: the user model, the throttle, the form helpers."""
+
+    def get_template_namespace(self):
+        namespace = super().get_template_namespace()
+        namespace.update(render_field=render_field)
+        return namespace
+
+    def require_user_model(self):
+        model = self.get_user_model()
+        if model is None:
+            raise HTTPError(503, "Logging in is not available: no user model is installed "
+                                 f"(settings.AUTH_USER_MODEL = "
+                                 f"{self.settings.get('AUTH_USER_MODEL')!r}).")
+        return model
+
+    @property
+    def throttle(self):
+        return login_throttle(self.application)
+
+    def next_url(self):
+        raw = self.get_body_argument("next", None) if self.request.method == "POST" else None
+        if raw is None:
+            raw = self.get_query_argument("next", None)
+        return safe_next_url(raw)
+
+    def refuse_throttled(self, verdict):
+        """Set 429 and ``Retry-After``; answer JSON clients at once (returns True then).
+
+        For HTML the caller renders its form with ``verdict.message``.
+        """
+        self.set_status(429)
+        self.set_header("Retry-After", str(verdict.retry_after))
+        if self.wants_json():
+            self.write_json({"error": verdict.message, "retry_after": verdict.retry_after})
+            return True
+        return False
+
+    async def start_session(self, user):
+        """Log ``user`` in: discard any session the browser brought, issue a new id."""
+        old = self.get_session_id()
+        if old is not None:
+            await self.session_store.delete(old)
+        raw_id, session = await self.session_store.create(user.id)
+        self.set_session_cookie(raw_id)
+        self.session = session
+        self.current_user = user
+        await type(user).get_collection(self.db).update_one(
+            {"_id": user.id}, {"$set": {"last_login": utcnow()}})
+        return session
+
+
+class LoginHandler(AuthHandler):
+    """``/admin/login/``: the username/password form."""
+
+    template = "admin/login.html"
+
+    def render_form(self, form, error=None):
+        self.render(self.template, form=form, error=error, next_url=self.next_url())
+
+    def get(self):
+        self.require_user_model()
+        self.render_form(LoginForm())
+
+    async def post(self):
+        user_model = self.require_user_model()
+        form = LoginForm(FormData(self))
+        if not form.validate():
+            return self.render_form(form)
+        username, password = form.username.data, form.password.data
+        ip = self.request.remote_ip
+        verdict = await self.throttle.check(username, ip)
+        if verdict.blocked:
+            if not self.refuse_throttled(verdict):
+                self.render_form(form, error=verdict.message)
+            return
+        async with password_slots(self.application):
+            user = await user_model.authenticate(username, password, db=self.db)
+        if user is None:
+            await self.throttle.failed(username, ip)
+            if self.wants_json():
+                raise HTTPError(401, INVALID_LOGIN)
+            return self.render_form(form, error=INVALID_LOGIN)
+        await self.throttle.succeeded(username)
+        await self.start_session(user)
+        self.redirect(self.next_url(), status=303)
+
+
+class LogoutHandler(AuthHandler):
+    """``/admin/logout/``: POST ends the session; there is no GET (405)."""
+
+    async def post(self):
+        raw_id = self.get_session_id()
+        if raw_id is not None:
+            await self.session_store.delete(raw_id)
+        self.clear_session_cookie()
+        self.session = None
+        self.current_user = None
+        if self.wants_json():
+            return self.write_json({"status": "logged out"})
+        self.redirect(self.get_login_url(), status=303)
+
+
+class PasswordChangeHandler(AuthHandler):
+    """``/admin/password_change/``: ends the user's other sessions, rotates this one."""
+
+    template = "admin/password_change.html"
+    login_required = True
+
+    def render_form(self, form, error=None, done=False):
+        self.render(self.template, form=form, error=error, done=done)
+
+    def get(self):
+        self.render_form(PasswordChangeForm(), done=self.get_query_argument("done", "") == "1")
+
+    async def post(self):
+        user = self.current_user
+        form = PasswordChangeForm(FormData(self))
+        if not form.validate():
+            return self.render_form(form)
+        verdict = await self.throttle.check(user.username, None)
+        if verdict.blocked:
+            if not self.refuse_throttled(verdict):
+                self.render_form(form, error=verdict.message)
+            return
+        async with password_slots(self.application):
+            right = await user.check_password(form.old_password.data)
+        if not right:
+            await self.throttle.failed(user.username, self.request.remote_ip)
+            add_error(form, "old_password", "Your current password was entered incorrectly.")
+            return self.render_form(form)
+        new = form.new_password1.data
+        try:
+            validate_password(new, username=user.username, email=getattr(user, "email", None))
+        except PasswordError as exc:
+            for message in exc.messages:
+                add_error(form, "new_password1", message)
+            return self.render_form(form)
+        await self.throttle.succeeded(user.username)
+        await self.save_password(user, new)
+        await self.session_store.delete_for_user(user.id, keep=self.session)
+        raw_id, self.session = await self.session_store.rotate(self.session)
+        self.set_session_cookie(raw_id)
+        self.redirect(self.request.path + "?done=1", status=303)
+
+    async def save_password(self, user, new):
+        async with password_slots(self.application):
+            for attempt in range(3):
+                await user.set_password(new, validate=False)
+                try:
+                    return await user.save(db=self.db)
+                except StaleObjectError:       # saved by someone else meanwhile: redo on top
+                    await user.reload(db=self.db)
+            raise HTTPError(409, "Your account was changed meanwhile; try again.")
+
+
+class RegisterHandler(AuthHandler):
+    """``/admin/register/``: self sign-up, only when ``ALLOW_REGISTRATION`` is true.
+
+    Creates an active, non-superuser account with ``DEFAULT_PERMISSIONS`` and
+    logs it in.
+    """
+
+    template = "admin/register.html"
+
+    async def prepare(self):
+        if not self.settings.get("ALLOW_REGISTRATION", False):
+            raise HTTPError(404, "Page not found.")
+        await super().prepare()
+
+    def render_form(self, form):
+        self.render(self.template, form=form)
+
+    def get(self):
+        self.require_user_model()
+        self.render_form(RegisterForm())
+
+    async def post(self):
+        user_model = self.require_user_model()
+        form = RegisterForm(FormData(self))
+        if not form.validate():
+            return self.render_form(form)
+        username, email = form.username.data.strip(), form.email.data.strip()
+        password = form.password1.data
+        try:
+            validate_password(password, username=username, email=email)
+        except PasswordError as exc:
+            for message in exc.messages:
+                add_error(form, "password1", message)
+            return self.render_form(form)
+        permissions = dict(self.settings.get("DEFAULT_PERMISSIONS") or {})
+        try:
+            async with password_slots(self.application):
+                user = await user_model.create_user(
+                    username, email, password, db=self.db, validate=False,
+                    permissions=permissions, is_superuser=False, is_active=True)
+        except ValidationError as exc:   # UniqueError included: a taken username or email
+            for name, message in exc.errors.items():
+                add_error(form, name if name in ("username", "email") else NON_FIELD_ERRORS,
+                          message)
+            return self.render_form(form)
+        await self.start_session(user)
+        self.redirect(DEFAULT_NEXT, status=303)
+
+
+class AdminIndexHandler(AuthHandler):
+    """``/admin/``: a landing page listing the models the user may read."""
+
+    template = "admin/index.html"
+    login_required = True
+
+    def get(self):
+        models = []
+        for key in self.permissions.readable_models():
+            try:
+                model = self.registry.get_model(key)
+            except LookupError:      # a grant for a model that is not installed
+                continue
+            app = self.registry.get_app(model._meta.app_label)
+            models.append({"key": key, "app": app.verbose_name,
+                           "name": str(getattr(model._meta, "verbose_name_plural", None)
+                                       or model._meta.model_name),
+                           "url": f"/admin/{model._meta.app_label}/{model._meta.model_name}/",
+                           "actions": self.permissions.actions(key)})
+        self.render(self.template, models=models)
+
+
+def auth_routes():
+    """The URL specs of the login pages and the admin landing page."""
+    return [
+        (r"/admin/", AdminIndexHandler),
+        (r"/admin/login/", LoginHandler),
+        (r"/admin/logout/", LogoutHandler),
+        (r"/admin/password_change/", PasswordChangeHandler),
+        (r"/admin/register/", RegisterHandler),
+    ]
+
+
+async def ensure_auth_indexes(db, settings):
+    """Create the ``sessions`` and ``login_failures`` indexes (TTL cleanup included)."""
+    from core.auth.sessions import SessionStore
+    names = await SessionStore.from_settings(db, settings).ensure_indexes()
+    names += await LoginThrottle.from_settings(db, settings).ensure_indexes()
+    return names

@@ -1,0 +1,179 @@
+"""Who is making this request: the session cookie, the user, their permissions.
+
+``BaseHandler`` includes ``CurrentUserMixin``; its ``async prepare()`` runs once
+per request and sets:
+
+``self.session``      the ``core.auth.sessions.Session``, or ``None``
+``self.current_user`` the user (an object of ``settings.AUTH_USER_MODEL``), or ``None``
+``self.permissions``  a ``core.permissions.Permissions`` (empty for anonymous users)
+
+A handler that needs a logged-in user declares it::
+
+    class ReportHandler(BaseHandler):
+        login_required = True            # every method
+
+    class MixedHandler(BaseHandler):
+        @login_required                  # one method
+        async def post(self): ...
+
+An anonymous request to such a handler is redirected to
+``LOGIN_URL?next=<path>`` (HTML) or answered 401 ``{"error": ...}`` (``/api/``
+paths and clients that ask for JSON). A handler overriding ``prepare`` must
+``await super().prepare()`` first.
+
+The user model is found through the registry (``settings.AUTH_USER_MODEL``,
+``"accounts.user"``); core never imports the app. It must offer
+``get(id, db=)``, ``is_active``, and (for its permissions) ``get_permissions(registry, db=)``.
+"""
+import functools
+import math
+from urllib.parse import urlencode
+
+from core.permissions import Permissions
+
+from .sessions import SessionStore
+
+__all__ = ["CurrentUserMixin", "SESSION_COOKIE", "login_required"]
+
+SESSION_COOKIE = "bastion_session"
+
+
+def login_required(method):
+    """Decorate a handler method: anonymous users are sent to log in (or get 401)."""
+    @functools.wraps(method)
+    async def wrapper(self, *args, **kwargs):
+        if self.current_user is None:
+            return self.deny_anonymous()
+        result = method(self, *args, **kwargs)
+        if result is not None and hasattr(result, "__await__"):
+            result = await result
+        return result
+    return wrapper
+
+
+class CurrentUserMixin:
+    """Session authentication for ``tornado.web.RequestHandler`` subclasses."""
+
+    #: every method of the handler needs a logged-in user
+    login_required = False
+    #: load the session and user in ``prepare`` (off: the request stays anonymous)
+    load_user = True
+
+    session = None
+    _permissions = None
+
+    # -- the pieces, each overridable ----------------------------------------------------------
+    @property
+    def session_store(self):
+        """The application's ``SessionStore`` (made once per application)."""
+        app = self.application
+        store = getattr(app, "session_store", None)
+        if store is None or store.db is not self.application.db:
+            store = SessionStore.from_settings(app.db, app.settings)
+            app.session_store = store
+        return store
+
+    def get_user_model(self):
+        """The user model class (``settings.AUTH_USER_MODEL``), or ``None`` if not installed."""
+        registry = getattr(self.application, "registry", None)
+        key = self.settings.get("AUTH_USER_MODEL") or "accounts.user"
+        if registry is None:
+            return None
+        try:
+            return registry.get_model(key)
+        except LookupError:
+            return None
+
+    def get_session_id(self):
+        """The session id from the signed cookie, or ``None`` (a forged cookie is ``None``)."""
+        max_age = int(self.settings.get("SESSION_MAX_AGE_SECONDS", 14 * 86400))
+        value = self.get_signed_cookie(SESSION_COOKIE, max_age_days=math.ceil(max_age / 86400))
+        if value is None:
+            return None
+        try:
+            return value.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+
+    def set_session_cookie(self, raw_id):
+        """Send ``raw_id`` in the signed, HttpOnly, SameSite=Lax (Secure in production) cookie."""
+        max_age = int(self.settings.get("SESSION_MAX_AGE_SECONDS", 14 * 86400))
+        self.set_signed_cookie(SESSION_COOKIE, raw_id, expires_days=None, max_age=max_age,
+                               path="/")
+
+    def clear_session_cookie(self):
+        self.clear_cookie(SESSION_COOKIE, path="/")
+
+    async def load_current_user(self):
+        """Find the session and its user; return the user or ``None``.
+
+        An expired or unknown session, a missing user or an inactive one is
+        anonymous; the session of a missing or inactive user is deleted.
+        """
+        raw_id = self.get_session_id()
+        if raw_id is None:
+            return None
+        user_model = self.get_user_model()
+        if user_model is None:
+            return None
+        session = await self.session_store.load(raw_id)
+        if session is None:
+            return None
+        user = await user_model.get(session.user_id, db=self.application.db)
+        if user is None or not getattr(user, "is_active", False):
+            await self.session_store.delete_session(session)
+            return None
+        self.session = session
+        return user
+
+    async def compute_permissions(self, user):
+        """The ``Permissions`` of ``user`` (``None``: nobody, may do nothing)."""
+        registry = getattr(self.application, "registry", None)
+        if user is None:
+            return Permissions(None, registry=registry)
+        get_permissions = getattr(user, "get_permissions", None)
+        if get_permissions is not None:
+            return await get_permissions(registry, db=self.application.db)
+        return await Permissions.for_user(user, None, registry)
+
+    @property
+    def permissions(self):
+        """What the current user may do; computed once per request (in ``prepare``)."""
+        if self._permissions is None:
+            self._permissions = Permissions(None, registry=getattr(self.application,
+                                                                   "registry", None))
+        return self._permissions
+
+    @permissions.setter
+    def permissions(self, value):
+        self._permissions = value
+
+    def get_current_user(self):
+        """Tornado's hook; the user is loaded in ``prepare`` (it needs the database)."""
+        return None
+
+    def get_login_url(self):
+        return self.settings.get("login_url") or self.settings.get("LOGIN_URL") or "/admin/login/"
+
+    def deny_anonymous(self):
+        """Answer a request that needs a user: 401 JSON, or a redirect to the login page."""
+        from core.handlers.base import HTTPError
+        if self.wants_json():
+            raise HTTPError(401, "Authentication required: log in first.")
+        url = self.get_login_url()
+        next_url = self.request.uri if self.request.method in ("GET", "HEAD") \
+            else self.request.path
+        self.redirect(f"{url}?{urlencode({'next': next_url})}",
+                      status=302 if self.request.method in ("GET", "HEAD") else 303)
+
+    # -- the request lifecycle -------------------------------------------------------------
+    async def prepare(self):
+        """Load the session, user and permissions once; enforce ``login_required``.
+
+        Called by Tornado before the method. Overrides must ``await super().prepare()``.
+        """
+        user = await self.load_current_user() if self.load_user else None
+        self.current_user = user
+        self._permissions = await self.compute_permissions(user) if user is not None else None
+        if self.login_required and user is None:
+            self.deny_anonymous()

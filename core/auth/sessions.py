@@ -1,0 +1,192 @@
+"""Server-side sessions in the database (collection ``sessions``).
+
+    store = SessionStore(db, idle_seconds=7200, max_age_seconds=14 * 86400)
+    raw_id, session = await store.create(user.id)    # raw_id goes into the signed cookie
+    session = await store.load(raw_id)                # None: unknown, expired or ended
+    raw_id, session = await store.rotate(session)     # new id, same user (password change)
+    await store.delete(raw_id)                        # logout
+    await store.delete_for_user(user.id, keep=session)   # end every other session
+
+The id a browser holds is ``secrets.token_urlsafe(32)`` (256 random bits). The
+database never sees it: a session document's ``_id`` is the SHA-256 of the id,
+so a copy of the ``sessions`` collection does not let anyone log in.
+
+A session document::
+
+    {"_id": "<sha256 hex of the id>", "user_id": ObjectId(...),
+     "created_at": datetime, "last_seen": datetime, "expires_at": datetime}
+
+Two limits, both enforced here on every ``load`` (not left to the cleanup):
+
+* idle — ``last_seen`` older than ``idle_seconds`` ends the session;
+* absolute — ``created_at`` older than ``max_age_seconds`` ends it, however busy.
+
+``expires_at`` is the earlier of the two deadlines; a TTL index on it
+(``ensure_indexes``) lets the database delete dead sessions on its own.
+``last_seen`` is written at most once per ``touch_seconds`` (60), not on every
+request, so idle expiry is exact to within that minute.
+
+Ending all of a user's sessions is ``delete_many({"user_id": id})`` on this
+collection: ``manage.py changepassword`` and ``deactivate`` rely on it.
+"""
+import datetime
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+__all__ = ["SESSIONS_COLLECTION", "Session", "SessionStore", "hash_session_id",
+           "new_session_id", "utcnow"]
+
+SESSIONS_COLLECTION = "sessions"
+USER_FIELD = "user_id"
+TOUCH_SECONDS = 60
+ID_BYTES = 32           # secrets.token_urlsafe(32): 256 bits, 43 characters
+MAX_ID_LENGTH = 128     # a cookie value longer than this is not one of ours
+
+
+def utcnow():
+    """Now, timezone-aware UTC, at the millisecond precision the stores keep."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _aware(value):
+    """A stored datetime as aware UTC (a store without tz_aware returns naive UTC)."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def new_session_id():
+    """A fresh random session id (what the cookie holds)."""
+    return secrets.token_urlsafe(ID_BYTES)
+
+
+def hash_session_id(raw_id):
+    """The document key for ``raw_id``: its SHA-256, hex."""
+    return hashlib.sha256(raw_id.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Session:
+    """One loaded session. ``key`` is the stored hash, never the id itself."""
+
+    key: str
+    user_id: object
+    created_at: datetime.datetime
+    last_seen: datetime.datetime
+    expires_at: datetime.datetime
+    data: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_document(cls, doc):
+        return cls(key=doc["_id"], user_id=doc.get(USER_FIELD),
+                   created_at=_aware(doc.get("created_at")),
+                   last_seen=_aware(doc.get("last_seen")),
+                   expires_at=_aware(doc.get("expires_at")),
+                   data=dict(doc.get("data") or {}))
+
+
+class SessionStore:
+    """The ``sessions`` collection of ``db``, with the expiry rules.
+
+    ``idle_seconds``     a session unused this long is over
+    ``max_age_seconds``  a session this old is over, used or not
+    ``touch_seconds``    write ``last_seen`` at most this often
+    """
+
+    def __init__(self, db, idle_seconds, max_age_seconds, touch_seconds=TOUCH_SECONDS,
+                 collection=SESSIONS_COLLECTION):
+        if idle_seconds <= 0 or max_age_seconds <= 0:
+            raise ValueError("session lifetimes must be positive")
+        self.db = db
+        self.collection = db[collection]
+        self.idle = datetime.timedelta(seconds=idle_seconds)
+        self.max_age = datetime.timedelta(seconds=max_age_seconds)
+        self.touch = datetime.timedelta(seconds=touch_seconds)
+
+    @classmethod
+    def from_settings(cls, db, settings):
+        return cls(db, int(settings.get("SESSION_IDLE_SECONDS", 2 * 3600)),
+                   int(settings.get("SESSION_MAX_AGE_SECONDS", 14 * 86400)))
+
+    async def ensure_indexes(self):
+        """The TTL index on ``expires_at`` and the ``user_id`` index; returns their names."""
+        return [
+            await self.collection.create_index("expires_at", expireAfterSeconds=0,
+                                               name="expires_at_ttl"),
+            await self.collection.create_index(USER_FIELD, name="user_id"),
+        ]
+
+    def _deadline(self, created_at, last_seen):
+        return min(last_seen + self.idle, created_at + self.max_age)
+
+    def is_expired(self, session, now=None):
+        """Past the idle or the absolute limit (judged from the stored times)."""
+        now = now or utcnow()
+        if not isinstance(session.created_at, datetime.datetime) or \
+                not isinstance(session.last_seen, datetime.datetime):
+            return True
+        return now >= self._deadline(session.created_at, session.last_seen)
+
+    async def create(self, user_id, data=None, now=None):
+        """Store a new session for ``user_id``; returns ``(raw_id, Session)``."""
+        now = now or utcnow()
+        raw_id = new_session_id()
+        doc = {"_id": hash_session_id(raw_id), USER_FIELD: user_id, "created_at": now,
+               "last_seen": now, "expires_at": self._deadline(now, now), "data": data or {}}
+        await self.collection.insert_one(doc)
+        return raw_id, Session.from_document(doc)
+
+    async def load(self, raw_id, now=None):
+        """The live session for the cookie's ``raw_id``, else ``None``.
+
+        An expired session is deleted on sight. A session last seen more than
+        ``touch_seconds`` ago gets ``last_seen`` (and ``expires_at``) moved to now.
+        """
+        if not isinstance(raw_id, str) or not raw_id or len(raw_id) > MAX_ID_LENGTH:
+            return None
+        key = hash_session_id(raw_id)
+        doc = await self.collection.find_one({"_id": key})
+        if doc is None:
+            return None
+        session = Session.from_document(doc)
+        now = now or utcnow()
+        if self.is_expired(session, now):
+            await self.collection.delete_one({"_id": key})
+            return None
+        if now - session.last_seen >= self.touch:
+            expires_at = self._deadline(session.created_at, now)
+            await self.collection.update_one(
+                {"_id": key}, {"$set": {"last_seen": now, "expires_at": expires_at}})
+            session.last_seen, session.expires_at = now, expires_at
+        return session
+
+    async def delete(self, raw_id):
+        """End the session whose id is ``raw_id``; True if there was one."""
+        if not isinstance(raw_id, str) or not raw_id or len(raw_id) > MAX_ID_LENGTH:
+            return False
+        result = await self.collection.delete_one({"_id": hash_session_id(raw_id)})
+        return bool(result.deleted_count)
+
+    async def delete_session(self, session):
+        result = await self.collection.delete_one({"_id": session.key})
+        return bool(result.deleted_count)
+
+    async def delete_for_user(self, user_id, keep=None):
+        """End every session of ``user_id`` except ``keep`` (a ``Session``); returns how many."""
+        flt = {USER_FIELD: user_id}
+        if keep is not None:
+            flt["_id"] = {"$ne": keep.key}
+        result = await self.collection.delete_many(flt)
+        return result.deleted_count
+
+    async def rotate(self, session, now=None):
+        """Replace ``session`` by a new one (new id) for the same user: ``(raw_id, Session)``.
+
+        The new session starts its lifetimes afresh: rotation follows a
+        re-authentication (a password change asks for the current password).
+        """
+        created = await self.create(session.user_id, session.data, now=now)
+        await self.delete_session(session)
+        return created

@@ -1,0 +1,239 @@
+"""Logging in and out over HTTP: XSRF, messages, cookies, rotation, next=, last_login."""
+import datetime
+import hashlib
+import re
+
+import pytest
+
+from auth_kit import PASSWORD, SESSION_COOKIE, make_settings
+
+INVALID = "Please enter a correct username and password"
+
+
+async def test_login_page_is_an_accessible_form_without_inline_script(site):
+    page = await site.browser().get("/admin/login/")
+    assert page.code == 200
+    html = page.text
+    assert '<label for="id_username">Username</label>' in html
+    assert '<label for="id_password">Password</label>' in html
+    assert re.search(r'<input[^>]*autocomplete="username"[^>]*name="username"', html)
+    assert re.search(r'<input[^>]*autocomplete="current-password"[^>]*name="password"', html)
+    assert 'name="_xsrf"' in html
+    assert "<script" not in html                    # CSP is 'self' only: no inline code
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+async def test_post_without_xsrf_token_is_403_and_logs_nobody_in(site):
+    await site.create_user("alice")
+    browser = site.browser()
+    await browser.get("/admin/login/")              # has the _xsrf cookie, omits the field
+    response = await browser.post("/admin/login/", {"username": "alice", "password": PASSWORD},
+                                  xsrf=False)
+    assert response.code == 403
+    assert response.set_cookie_line(SESSION_COOKIE) is None
+    assert await site.sessions() == []
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_answer(site):
+    await site.create_user("alice")
+    browser = site.browser()
+    wrong = await browser.login("alice", "not-her-password-at-all")
+    unknown = await browser.login("nobody-by-that-name", "not-her-password-at-all")
+    assert wrong.code == unknown.code == 200
+    assert INVALID in wrong.text and INVALID in unknown.text
+    def strip(text):                     # the xsrf token and the typed username differ
+        return re.sub(r'(value|content)="[^"]*"', "", text)
+
+    assert strip(wrong.text) == strip(unknown.text)
+    assert browser.session is None
+    assert await site.sessions() == []
+
+
+async def test_inactive_user_with_the_right_password_gets_the_same_message(site):
+    await site.create_user("alice", is_active=False)
+    response = await site.browser().login("alice")
+    assert response.code == 200 and INVALID in response.text
+    assert await site.sessions() == []
+
+
+async def test_unknown_user_costs_a_bcrypt_check_too(site, monkeypatch):
+    import bcrypt
+    calls = []
+    real = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda pw, h: calls.append(h) or real(pw, h))
+    await site.create_user("alice")
+    browser = site.browser()
+    await browser.login("alice", "not-her-password-at-all")
+    await browser.login("nobody-by-that-name", "not-her-password-at-all")
+    assert len(calls) == 2
+    assert calls[0][:7] == calls[1][:7]             # same algorithm and cost ("$2b$04$")
+
+
+async def test_empty_fields_are_shown_next_to_the_fields(site):
+    response = await site.browser().post("/admin/login/", {"username": "", "password": ""})
+    assert response.code == 200
+    assert 'id="id_username_errors"' in response.text and "Enter your username." in response.text
+    assert 'id="id_password_errors"' in response.text and "Enter your password." in response.text
+    assert 'aria-invalid="true"' in response.text
+
+
+async def test_login_sets_a_signed_httponly_lax_cookie_holding_only_a_hashed_key(site):
+    user = await site.create_user("alice")
+    browser = site.browser()
+    response = await browser.login("alice")
+    assert response.code == 303 and response.location == "/admin/"
+    line = response.set_cookie_line(SESSION_COOKIE)
+    assert "HttpOnly" in line and "SameSite=Lax" in line and "Path=/" in line
+    assert "Secure" not in line                      # test settings: plain http
+    raw_id = browser.session
+    stored = await site.sessions()
+    assert len(stored) == 1
+    # the cookie is Tornado-signed; its value holds the random id, the db only its hash
+    from tornado.web import decode_signed_value
+    session_id = decode_signed_value(site.app.settings["cookie_secret"], SESSION_COOKIE,
+                                     raw_id).decode()
+    assert len(session_id) >= 43                     # token_urlsafe(32): 256 bits
+    assert stored[0]["_id"] == hashlib.sha256(session_id.encode()).hexdigest()
+    assert stored[0]["user_id"] == user.id
+    assert session_id not in repr(stored)
+    # and it works: the landing page knows alice
+    page = await browser.get("/admin/")
+    assert page.code == 200 and "alice" in page.text
+    await user.reload(db=site.db)
+    assert user.last_login is not None
+
+
+async def test_cookies_are_secure_under_production_settings(server, tmp_path):
+    settings = make_settings(tmp_path, "settings.production", COOKIE_SECRET="x" * 48)
+    site = await server(settings)
+    await site.create_user("alice")
+    browser = site.browser()
+    response = await browser.login("alice")
+    assert response.code == 303
+    line = response.set_cookie_line(SESSION_COOKIE)
+    assert "Secure" in line and "HttpOnly" in line and "SameSite=Lax" in line
+
+
+async def test_forged_or_unknown_session_cookie_is_anonymous(site):
+    await site.create_user("alice")
+    browser = site.browser()
+    await browser.login("alice")
+    browser.cookies[SESSION_COOKIE] = browser.session[:-4] + "AAAA"   # bad signature
+    response = await browser.get("/admin/")
+    assert response.code == 302 and response.location.startswith("/admin/login/")
+    await site.db["sessions"].delete_many({})
+    fresh = site.browser()
+    await fresh.login("alice")
+    await site.db["sessions"].delete_many({})                        # validly signed, unknown id
+    response = await fresh.get("/admin/")
+    assert response.code == 302
+
+
+async def test_a_new_session_id_at_every_login_and_the_old_one_is_discarded(site):
+    await site.create_user("alice")
+    await site.create_user("mallory")
+    planted = site.browser()
+    await planted.login("mallory")
+    fixated = planted.session                    # a cookie an attacker got into the browser
+    victim = site.browser(cookies=dict(planted.cookies))
+    response = await victim.login("alice")
+    assert response.code == 303
+    assert victim.session != fixated
+    # the cookie presented before login is dead now, for everyone holding it
+    replay = site.browser(cookies={SESSION_COOKIE: fixated})
+    assert (await replay.get("/admin/")).code == 302
+    stored = await site.sessions()
+    assert len(stored) == 1
+    whoami = await victim.get("/api/demo/whoami")
+    assert whoami.json()["username"] == "alice"
+    # logging in again rotates again
+    before = victim.session
+    await victim.login("alice")
+    assert victim.session != before
+    assert len(await site.sessions()) == 1
+
+
+async def test_anonymous_html_is_redirected_to_login_with_next(site):
+    response = await site.browser().get("/admin/?x=1")
+    assert response.code == 302
+    assert response.location == "/admin/login/?next=%2Fadmin%2F%3Fx%3D1"
+
+
+async def test_anonymous_api_gets_401_json(site):
+    response = await site.browser().get("/api/demo/whoami")
+    assert response.code == 401
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert "error" in response.json() and "log in" in response.json()["error"].lower()
+    as_json = await site.browser().get("/demo/whoami", headers={"Accept": "application/json"})
+    assert as_json.code == 401
+
+
+async def test_login_required_decorator_guards_one_method(site):
+    await site.create_user("alice")
+    anonymous = site.browser()
+    assert (await anonymous.get("/api/demo/mixed")).json() == {"username": None}
+    assert (await anonymous.post("/api/demo/mixed")).code == 401
+    browser = site.browser()
+    await browser.login("alice")
+    assert (await browser.post("/api/demo/mixed")).json() == {"posted_by": "alice"}
+
+
+async def test_logout_is_post_only_and_a_replayed_cookie_fails(site):
+    await site.create_user("alice")
+    browser = site.browser()
+    await browser.login("alice")
+    old = browser.session
+    assert (await browser.get("/admin/logout/")).code == 405
+    assert (await browser.get("/admin/")).code == 200     # GET did not log out
+    response = await browser.post("/admin/logout/")
+    assert response.code == 303 and response.location == "/admin/login/"
+    cleared = response.set_cookie_line(SESSION_COOKIE)
+    assert cleared.startswith(f'{SESSION_COOKIE}="";')
+    expires = re.search(r"expires=\w+, (\d+ \w+ \d+)", cleared).group(1)
+    assert datetime.datetime.strptime(expires, "%d %b %Y") < datetime.datetime.now()
+    assert browser.session is None
+    assert await site.sessions() == []
+    replay = site.browser(cookies={SESSION_COOKIE: old})
+    response = await replay.get("/admin/")
+    assert response.code == 302 and response.location.startswith("/admin/login/")
+
+
+async def test_logout_without_xsrf_is_refused(site):
+    await site.create_user("alice")
+    browser = site.browser()
+    await browser.login("alice")
+    response = await browser.post("/admin/logout/", xsrf=False)
+    assert response.code == 403
+    assert len(await site.sessions()) == 1
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.com", "//evil.com/admin/", "/\\evil.com", "/\\/evil.com", "\\\\evil.com",
+    "https://evil.com/", "http:evil.com", "javascript:alert(1)", "evil.com",
+    "/\t/evil.com", "/\n/evil.com", " //evil.com", "", "admin/",
+])
+async def test_open_redirects_on_next_are_refused(site, target):
+    await site.create_user("alice")
+    response = await site.browser().login("alice", next=target)
+    assert response.code == 303
+    assert response.location == "/admin/"
+
+
+async def test_a_same_site_next_is_honoured_from_query_or_form(site):
+    await site.create_user("alice")
+    response = await site.browser().login("alice", next="/admin/demo/widget/?q=a%20b&o=-name")
+    assert response.location == "/admin/demo/widget/?q=a%20b&o=-name"
+    page = await site.browser().get("/admin/login/?next=/admin/demo/gadget/")
+    assert 'name="next" value="/admin/demo/gadget/"' in page.text
+    evil = await site.browser().get("/admin/login/?next=//evil.com")
+    assert 'name="next" value="/admin/"' in evil.text
+
+
+def test_safe_next_url_rules():
+    from core.auth.handlers import safe_next_url
+    assert safe_next_url("/admin/x/?a=1#frag") == "/admin/x/?a=1#frag"
+    assert safe_next_url("/") == "/"
+    for bad in ("//x", "/\\x", "https://x", "javascript:x", "x", None, 42, "/a\x00b",
+                "/" + "a" * 3000):
+        assert safe_next_url(bad) == "/admin/"
+    assert safe_next_url("//x", default="/home") == "/home"
