@@ -41,6 +41,7 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(site):
     unknown = await browser.login("nobody-by-that-name", "not-her-password-at-all")
     assert wrong.code == unknown.code == 200
     assert INVALID in wrong.text and INVALID in unknown.text
+
     def strip(text):                     # the xsrf token and the typed username differ
         return re.sub(r'(value|content)="[^"]*"', "", text)
 

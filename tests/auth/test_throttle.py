@@ -1,0 +1,165 @@
+"""Login throttling: per username and per address, in the database, before any bcrypt."""
+import datetime
+
+import bcrypt
+import pytest
+
+from auth_kit import PASSWORD, make_settings
+from core.auth.throttle import LoginThrottle
+from core.db import connect
+
+WRONG = "definitely-not-the-password"
+
+
+@pytest.fixture
+def bcrypt_calls(monkeypatch):
+    """Counts bcrypt checks (the real function still runs)."""
+    calls = []
+    real = bcrypt.checkpw
+
+    def counting(password, hashed):
+        calls.append(hashed)
+        return real(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", counting)
+    return calls
+
+
+async def test_five_failures_lock_the_username_even_for_the_right_password(
+        server, tmp_path, bcrypt_calls):
+    site = await server(make_settings(tmp_path, XHEADERS=True))   # X-Real-Ip names the client
+    await site.create_user("alice")
+    browser = site.browser(remote_headers={"X-Real-Ip": "198.51.100.1"})
+    for _ in range(5):
+        response = await browser.login("alice", WRONG)
+        assert response.code == 200
+    assert len(bcrypt_calls) == 5
+    locked = await browser.login("alice", PASSWORD)
+    assert locked.code == 429
+    retry_after = int(locked.headers["Retry-After"])
+    assert 0 < retry_after <= 15 * 60
+    assert "Too many failed login attempts" in locked.text
+    assert len(bcrypt_calls) == 5                    # the password was not checked
+    assert browser.session is None and await site.sessions() == []
+    # another address cannot try alice either (the username counter)
+    other = site.browser(remote_headers={"X-Real-Ip": "203.0.113.7"})
+    assert (await other.login("alice", PASSWORD)).code == 429
+    failures = await site.db["login_failures"].find({"scope": "ip"}).to_list(None)
+    assert {doc["key"] for doc in failures} == {"198.51.100.1"}
+
+
+async def test_a_json_client_gets_429_json_with_retry_after(site):
+    await site.create_user("alice")
+    browser = site.browser()
+    for _ in range(5):
+        await browser.login("alice", WRONG)
+    form = {"username": "alice", "password": PASSWORD, "_xsrf": await browser.xsrf()}
+    response = await browser.fetch("/admin/login/", method="POST", form=form,
+                                   headers={"Accept": "application/json"})
+    assert response.code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Too many failed login attempts" in response.json()["error"]
+
+
+async def test_the_username_counter_ignores_case_and_other_users_are_unaffected(site):
+    await site.create_user("alice")
+    await site.create_user("bob")
+    browser = site.browser()
+    for name in ("alice", "ALICE", "Alice", "alice", "aLiCe"):
+        await browser.login(name, WRONG)
+    assert (await browser.login("alice")).code == 429
+    assert (await browser.login("bob")).code == 303
+
+
+async def test_success_resets_the_username_counter(site):
+    await site.create_user("alice")
+    browser = site.browser()
+    for _ in range(4):
+        await browser.login("alice", WRONG)
+    assert (await browser.login("alice")).code == 303
+    for _ in range(4):
+        assert (await browser.login("alice", WRONG)).code == 200
+    assert (await browser.login("alice")).code == 303    # 8 failures, but 4 since the success
+
+
+async def test_twenty_failures_from_one_address_lock_it_and_success_does_not_reset_it(
+        server, tmp_path, bcrypt_calls):
+    site = await server(make_settings(tmp_path, XHEADERS=True))
+    await site.create_user("alice")
+    browser = site.browser(remote_headers={"X-Real-Ip": "198.51.100.1"})
+    for number in range(19):
+        assert (await browser.login(f"guess{number}", WRONG)).code == 200
+    assert (await browser.login("alice")).code == 303     # a success from the address...
+    await browser.login("guess-last", WRONG)              # ...then the 20th failure
+    checks = len(bcrypt_calls)
+    same_address = site.browser(remote_headers={"X-Real-Ip": "198.51.100.1"})
+    locked = await same_address.login("alice")            # right password, fresh username count
+    assert locked.code == 429 and int(locked.headers["Retry-After"]) > 0
+    assert len(bcrypt_calls) == checks
+    elsewhere = site.browser(remote_headers={"X-Real-Ip": "203.0.113.7"})
+    assert (await elsewhere.login("alice")).code == 303
+
+
+async def test_failures_are_counted_across_processes_sharing_the_database(server, tmp_path):
+    url = f"embedded:{tmp_path / 'shared.sqlite3'}"
+    first = await server(make_settings(tmp_path, DATABASE_URL=url))
+    second = await server(make_settings(tmp_path, DATABASE_URL=url))
+    await first.create_user("alice")
+    for index in range(5):
+        site = first if index % 2 else second
+        assert (await site.browser().login("alice", WRONG)).code == 200
+    assert (await first.browser().login("alice")).code == 429
+    assert (await second.browser().login("alice")).code == 429
+
+
+# -- the counter itself ------------------------------------------------------------------------
+
+@pytest.fixture(params=["memory", "embedded"])
+async def failures_db(request, tmp_path):
+    db = connect("memory:" if request.param == "memory" else f"embedded:{tmp_path / 't.db'}")
+    yield db
+    await db.close()
+
+
+def at(seconds):
+    return datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc) + \
+        datetime.timedelta(seconds=seconds)
+
+
+async def test_window_slides_and_retry_after_counts_down(failures_db):
+    throttle = LoginThrottle(failures_db, user_limit=3, ip_limit=100, window_seconds=600)
+    for second in (0, 100, 200):
+        await throttle.failed("alice", "10.0.0.1", now=at(second))
+    verdict = await throttle.check("alice", "10.0.0.1", now=at(250))
+    assert verdict.blocked and verdict.scope == "user"
+    assert verdict.retry_after == 350                 # the failure at 0 leaves at 600
+    verdict = await throttle.check("alice", "10.0.0.1", now=at(601))
+    assert not verdict.blocked                        # two in the window now
+
+
+async def test_ip_limit_and_retry_after_with_more_failures_than_the_limit(failures_db):
+    throttle = LoginThrottle(failures_db, user_limit=100, ip_limit=2, window_seconds=60)
+    for second, name in ((0, "a"), (10, "b"), (20, "c")):
+        await throttle.failed(name, "10.0.0.9", now=at(second))
+    verdict = await throttle.check("d", "10.0.0.9", now=at(30))
+    assert verdict.blocked and verdict.scope == "ip"
+    assert verdict.retry_after == 40                  # under 2 once the one at 10 leaves
+    assert not (await throttle.check("d", "10.0.0.10", now=at(30))).blocked
+
+
+async def test_success_clears_the_username_only_and_ttl_removes_old_failures(failures_db):
+    throttle = LoginThrottle(failures_db, user_limit=2, ip_limit=2, window_seconds=60)
+    await throttle.ensure_indexes()
+    info = await failures_db["login_failures"].index_information()
+    assert info["expires_at_ttl"]["expireAfterSeconds"] == 0
+    now = datetime.datetime.now(datetime.timezone.utc)
+    await throttle.failed("alice", "10.0.0.1", now=now - datetime.timedelta(seconds=120))
+    await throttle.failed("alice", "10.0.0.1", now=now)
+    await throttle.failed("alice", "10.0.0.1", now=now)
+    await throttle.succeeded("alice")
+    assert await failures_db["login_failures"].count_documents({"scope": "user"}) == 0
+    assert await failures_db["login_failures"].count_documents({"scope": "ip"}) == 3
+    assert (await throttle.check("bob", "10.0.0.1", now=now)).blocked
+    assert await failures_db.sweep_expired() == 1     # the failure from 2 minutes ago
+    stored = await failures_db["login_failures"].find({}).to_list(None)
+    assert all("alice" not in str(doc) for doc in stored)   # usernames are stored hashed
