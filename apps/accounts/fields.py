@@ -1,4 +1,8 @@
-"""``PermissionsField``: a permissions dict ``{"blog.article": ["read", "write"]}``.
+"""Fields of the accounts models.
+
+``PasswordHashField`` holds a bcrypt hash and never shows it.
+
+``PermissionsField``: a permissions dict ``{"blog.article": ["read", "write"]}``.
 
 Stored as nested documents, ``{"blog": {"article": ["read", "write"]}}``: the
 store's field names may not contain a dot, and nesting keeps each grant
@@ -10,7 +14,7 @@ names lower-case identifiers); whether the model and action exist depends on
 the installed apps and is checked where grants are made
 (``core.permissions.validate_grant``).
 """
-from core.models.fields import Field
+from core.models.fields import Field, StringField
 from core.permissions import normalize_permissions
 
 
@@ -74,3 +78,32 @@ class PermissionsField(Field):
 
     def display(self, value):
         return "; ".join(f"{key}: {', '.join(actions)}" for key, actions in (value or {}).items())
+
+
+class PasswordHashField(StringField):
+    """A bcrypt hash (``"$2b$12$..."``), set with ``User.set_password``; never shown.
+
+    It refuses anything that is not a bcrypt hash, so a plain-text password
+    can never be stored by mistake. ``display`` and ``to_json`` reveal only
+    whether a password is set; ``hidden = True`` tells generic views to leave
+    the field out altogether. Not editable in forms.
+    """
+
+    hidden = True
+
+    def __init__(self, **options):
+        options.setdefault("editable", False)
+        options.setdefault("max_length", 200)
+        super().__init__(**options)
+
+    def validate(self, value):
+        super().validate(value)
+        if not value.startswith("$2"):
+            raise self.error("This field holds a bcrypt hash; set passwords with "
+                             "set_password().")
+
+    def to_json(self, value):
+        return None
+
+    def display(self, value):
+        return "(set)" if value else "(not set)"

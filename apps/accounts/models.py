@@ -17,7 +17,7 @@ from core.auth.passwords import (dummy_verify, hash_password, validate_password,
 from core.models import Model, ValidationError, fields
 from core.permissions import Permissions
 
-from .fields import PermissionsField
+from .fields import PasswordHashField, PermissionsField
 
 USERNAME_RE = re.compile(r"^[\w.@+-]+$")
 ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -69,8 +69,7 @@ class User(Model):
     username = fields.StringField(max_length=150, required=True, unique=True,
                                   help_text="Letters, digits and @ . + - _ only.")
     email = fields.EmailField(required=True, unique=True)
-    password = fields.StringField(max_length=200, editable=False,
-                                  help_text="The bcrypt hash; never shown.")
+    password = PasswordHashField(help_text="The bcrypt hash; never shown.")
     is_active = fields.BooleanField(default=True)
     is_superuser = fields.BooleanField(default=False)
     permissions = PermissionsField()

@@ -45,6 +45,16 @@ async def test_password_hash_is_never_shown(db):
     assert "password" not in user.to_json()
     assert user.password not in repr(user) and user.password not in str(user)
     assert repr(user) == "<User: alice>"
+    assert user.get_display("password") == "(set)"
+    assert User._meta.get_field("password").hidden is True
+    assert User._meta.get_field("password").editable is False
+
+
+async def test_a_plain_text_password_can_never_be_stored(db):
+    with pytest.raises(ValidationError) as info:
+        await User.create(username="alice", email="alice@example.com", password=PASSWORD)
+    assert info.value.field == "password"
+    assert await User.count() == 0
 
 
 async def test_username_and_email_are_unique_by_index(db):
