@@ -6,6 +6,7 @@ only the client constructor differs. Arguments were validated by
 """
 import datetime
 import functools
+import logging
 
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
@@ -14,6 +15,8 @@ from .base import Collection
 from .database import Database
 
 DRIVERS = ("motor", "pymongo")
+NOT_IMPLEMENTED = 238
+log = logging.getLogger("bastion.db")
 
 
 def make_client(url, driver):
@@ -112,6 +115,15 @@ class MongoCollection(Collection):
             options["unique"] = True
         if expire_after is not None:
             options["expireAfterSeconds"] = expire_after
+        try:
+            return await self.native.create_index(spec, **options)
+        except OperationFailure as exc:
+            if expire_after is None or exc.code != NOT_IMPLEMENTED:
+                raise
+        # FerretDB v1 has no TTL indexes: keep the index for queries; expiry must be
+        # (and in Bastion is) enforced when documents are read
+        log.warning("server has no TTL indexes; %s.%s is a plain index", self.name, name)
+        options.pop("expireAfterSeconds")
         return await self.native.create_index(spec, **options)
 
     async def _index_information(self):
