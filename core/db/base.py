@@ -14,9 +14,11 @@ from . import subset
 class Cursor:
     """A lazy ``find``: chain ``sort``/``skip``/``limit``, then ``to_list`` or ``async for``.
 
-    Mirrors motor's cursor shape. Nothing runs until the first fetch; each fetch
-    continues where the previous one stopped, and ``async for`` reads in batches
-    of ``batch_size``.
+    Mirrors motor's cursor shape. Nothing runs until the first fetch, which opens
+    the backend's cursor (``Collection._open_cursor``); each fetch continues
+    where the previous one stopped, and ``async for`` reads in batches of
+    ``batch_size``. Documents changed or removed while a cursor is open are
+    never skipped because of it: the result set is fixed when it opens.
     """
 
     batch_size = 100
@@ -25,7 +27,7 @@ class Cursor:
         self.collection = collection
         self._started = False
         self._exhausted = False
-        self._consumed = 0
+        self._source = None
         self.filter = subset.check_filter(flt)
         self.projection = projection
         subset.normalize_projection(projection)
@@ -68,13 +70,11 @@ class Cursor:
         self._started = True
         if self._exhausted:
             return []
-        remaining = self._limit - self._consumed if self._limit else 0
-        want = min(n for n in (length, remaining) if n) if (length or remaining) else 0
-        docs = await self.collection._find(self.filter, self.projection, self._sort,
-                                           self._skip + self._consumed, want)
-        self._consumed += len(docs)
-        if not want or len(docs) < want or (self._limit and self._consumed >= self._limit):
-            self._exhausted = True
+        if self._source is None:
+            self._source = self.collection._open_cursor(
+                self.filter, self.projection, self._sort, self._skip, self._limit)
+        docs = await self._source.next_batch(length or None)
+        self._exhausted = self._source.exhausted
         return docs
 
     def __aiter__(self):

@@ -11,8 +11,10 @@ import logging
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
+from . import subset
 from .base import Collection
 from .database import Database
+from .projection import project
 
 DRIVERS = ("motor", "pymongo")
 NOT_IMPLEMENTED = 238
@@ -56,16 +58,29 @@ def duplicates_as_duplicate_key_error(method):
     return wrapper
 
 
+class NativeSource:
+    """A cursor's source on MongoDB: the driver's server-side cursor."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+        self.exhausted = False
+
+    async def next_batch(self, length):
+        docs = await self.cursor.to_list(length)
+        self.exhausted = length is None or len(docs) < length
+        return docs
+
+
 class MongoCollection(Collection):
     def __init__(self, database, name):
         super().__init__(database, name)
         self.native = database.native[name]
 
-    async def _find(self, flt, projection, sort, skip, limit):
+    def _open_cursor(self, flt, projection, sort, skip, limit):
         cursor = self.native.find(flt, projection, skip=skip, limit=limit)
         if sort:
             cursor = cursor.sort(sort)
-        return await cursor.to_list(None)
+        return NativeSource(cursor)
 
     async def _count(self, flt, skip, limit):
         options = {}
@@ -100,9 +115,11 @@ class MongoCollection(Collection):
 
     @duplicates_as_duplicate_key_error
     async def _find_one_and_update(self, flt, update, projection, sort, upsert, after):
-        return await self.native.find_one_and_update(
-            flt, update, projection=projection, sort=sort or None, upsert=upsert,
+        # the projection is applied here: FerretDB v1 has no findAndModify "fields"
+        doc = await self.native.find_one_and_update(
+            flt, update, sort=sort or None, upsert=upsert,
             return_document=ReturnDocument.AFTER if after else ReturnDocument.BEFORE)
+        return None if doc is None else project(doc, *subset.normalize_projection(projection))
 
     async def _delete(self, flt, many):
         method = self.native.delete_many if many else self.native.delete_one

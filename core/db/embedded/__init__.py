@@ -18,7 +18,7 @@ from ..base import Collection
 from ..database import Database
 from ..errors import BulkWriteError
 from .. import subset
-from .documents import project
+from ..projection import project
 from .store import Store
 
 READER_THREADS = 2
@@ -32,6 +32,42 @@ def _with_id(document):
     return {"_id": document["_id"], **{k: v for k, v in document.items() if k != "_id"}}
 
 
+class SnapshotSource:
+    """A cursor's source on the embedded store.
+
+    Reading everything at once (``to_list(None)``, or a batch that covers the
+    limit) is one query. Reading in batches first fixes the result set — the
+    matching rowids, in order, from one snapshot — then loads documents batch by
+    batch, so a loop that updates or deletes what it iterates never skips a
+    document (deleted ones are left out, updated ones are read as they are now).
+    """
+
+    def __init__(self, collection, flt, projection, sort, skip, limit):
+        self.collection = collection
+        self.query = (flt, sort, skip, limit)
+        self.projection = projection
+        self.rowids = None
+        self.exhausted = False
+
+    async def next_batch(self, length):
+        store = self.collection.database.store
+        flt, sort, skip, limit = self.query
+        if self.rowids is None:
+            if length is None or (limit and length >= limit):
+                self.exhausted = True
+                return await self.collection._run_read(store.find, flt, self.projection, sort,
+                                                       skip, limit)
+            self.rowids = await self.collection._run_read(store.find_rowids, flt, sort, skip,
+                                                          limit)
+        docs = []
+        while self.rowids and (length is None or len(docs) < length):
+            wanted = len(self.rowids) if length is None else length - len(docs)
+            batch, self.rowids = self.rowids[:wanted], self.rowids[wanted:]
+            docs += await self.collection._run_read(store.fetch_rowids, batch, self.projection)
+        self.exhausted = not self.rowids
+        return docs
+
+
 class EmbeddedCollection(Collection):
 
     async def _run_read(self, method, *args):
@@ -42,9 +78,9 @@ class EmbeddedCollection(Collection):
         return await self.database._run(self.database._writer, method, self.name, *args,
                                         **kwargs)
 
-    async def _find(self, flt, projection, sort, skip, limit):
-        return await self._run_read(self.database.store.find, flt,
-                                    subset.normalize_projection(projection), sort, skip, limit)
+    def _open_cursor(self, flt, projection, sort, skip, limit):
+        return SnapshotSource(self, flt, subset.normalize_projection(projection), sort, skip,
+                              limit)
 
     async def _count(self, flt, skip, limit):
         return await self._run_read(self.database.store.count, flt, skip, limit)

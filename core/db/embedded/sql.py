@@ -244,6 +244,9 @@ class FilterCompiler:
                      f"({x} GLOB {self.param(NON_ASCII_GLOB)} AND {general}))")
         else:
             match = general
+        if match is not general:
+            # an escaped string is stored behind its tag: only the function strips it
+            match = f"(CASE WHEN substr({x},1,1)=char(1114111) THEN {general} ELSE {match} END)"
         return f"({operand.rank}=3 AND {match})"
 
     # -- MongoDB's path semantics: any value reachable at the path ---------

@@ -20,6 +20,7 @@ import threading
 from bson import ObjectId
 
 from ..errors import DuplicateKeyError, OperationFailure, UnsupportedOperation, WriteError
+from ..projection import project
 from . import codec, documents, sql
 
 META_SCHEMA = """
@@ -292,24 +293,36 @@ class Store:
         return self._write(work)
 
     # -- reading --------------------------------------------------------------
-    def find(self, coll, flt, projection, sort, skip, limit):
-        mode, paths, include_id = projection
-
+    def _select(self, coll, column, flt, sort, skip, limit):
+        """Rows of ``column`` for a filter/sort/skip/limit, in one read transaction."""
         def work(conn):
             if not self._exists(conn, coll):
                 return []
             known = self._arrays(conn, coll)
             where, params = sql.compile_filter(flt, known)
             order = sql.compile_sort(sort, known)
-            query = f"SELECT doc FROM {table_name(coll)} WHERE {where}"
+            query = f"SELECT {column} FROM {table_name(coll)} WHERE {where}"
             if order:
                 query += f" ORDER BY {order}"
             query += " LIMIT :_limit OFFSET :_skip"
             params.update(_limit=limit or -1, _skip=skip)
             return conn.execute(query, params).fetchall()
-        rows = self._read(work)
-        return [documents.project(codec.loads(text), mode, paths, include_id)
-                for (text,) in rows]
+        return self._read(work)
+
+    def find(self, coll, flt, projection, sort, skip, limit):
+        rows = self._select(coll, "doc", flt, sort, skip, limit)
+        return [project(codec.loads(text), *projection) for (text,) in rows]
+
+    def find_rowids(self, coll, flt, sort, skip, limit):
+        return [rowid for (rowid,) in self._select(coll, "rowid", flt, sort, skip, limit)]
+
+    def fetch_rowids(self, coll, rowids, projection):
+        """Documents for ``rowids``, in that order; rows deleted since are left out."""
+        marks = ",".join("?" * len(rowids))
+        found = dict(self.connection().execute(
+            f"SELECT rowid, doc FROM {table_name(coll)} WHERE rowid IN ({marks})", rowids))
+        return [project(codec.loads(found[rowid]), *projection)
+                for rowid in rowids if rowid in found]
 
     def count(self, coll, flt, skip, limit):
         """Count matches; the LIMIT sits inside SQL so a capped count stops early."""
