@@ -267,20 +267,18 @@ class LoginHandler(AuthHandler):
         if not form.validate():
             return self.render_form(form)
         username, password = form.username.data, form.password.data
-        ip = self.request.remote_ip
-        verdict = await self.throttle.check(username, ip)
-        if verdict.blocked:
-            if not self.refuse_throttled(verdict):
-                self.render_form(form, error=verdict.message)
+        attempt = await self.throttle.begin(username, self.request.remote_ip)
+        if attempt.verdict.blocked:
+            if not self.refuse_throttled(attempt.verdict):
+                self.render_form(form, error=attempt.verdict.message)
             return
         async with password_slots(self.application):
             user = await user_model.authenticate(username, password, db=self.db)
-        if user is None:
-            await self.throttle.failed(username, ip)
+        if user is None:                 # the attempt stays counted as a failure
             if self.wants_json():
                 raise HTTPError(401, INVALID_LOGIN)
             return self.render_form(form, error=INVALID_LOGIN)
-        await self.throttle.succeeded(username)
+        await attempt.succeeded()
         await self.start_session(user)
         self.redirect(self.next_url(), status=303)
 
@@ -317,17 +315,6 @@ class PasswordChangeHandler(AuthHandler):
         form = PasswordChangeForm(FormData(self))
         if not form.validate():
             return self.render_form(form)
-        verdict = await self.throttle.check(user.username, None)
-        if verdict.blocked:
-            if not self.refuse_throttled(verdict):
-                self.render_form(form, error=verdict.message)
-            return
-        async with password_slots(self.application):
-            right = await user.check_password(form.old_password.data)
-        if not right:
-            await self.throttle.failed(user.username, self.request.remote_ip)
-            add_error(form, "old_password", "Your current password was entered incorrectly.")
-            return self.render_form(form)
         new = form.new_password1.data
         try:
             validate_password(new, username=user.username, email=getattr(user, "email", None))
@@ -335,7 +322,17 @@ class PasswordChangeHandler(AuthHandler):
             for message in exc.messages:
                 add_error(form, "new_password1", message)
             return self.render_form(form)
-        await self.throttle.succeeded(user.username)
+        attempt = await self.throttle.begin(user.username, self.request.remote_ip)
+        if attempt.verdict.blocked:
+            if not self.refuse_throttled(attempt.verdict):
+                self.render_form(form, error=attempt.verdict.message)
+            return
+        async with password_slots(self.application):
+            right = await user.check_password(form.old_password.data)
+        if not right:                    # counted against the username, like a login
+            add_error(form, "old_password", "Your current password was entered incorrectly.")
+            return self.render_form(form)
+        await attempt.succeeded()
         await self.save_password(user, new)
         await self.session_store.delete_for_user(user.id, keep=self.session)
         raw_id, self.session = await self.session_store.rotate(self.session)

@@ -1,4 +1,5 @@
 """Login throttling: per username and per address, in the database, before any bcrypt."""
+import asyncio
 import datetime
 
 import bcrypt
@@ -46,6 +47,33 @@ async def test_five_failures_lock_the_username_even_for_the_right_password(
     assert (await other.login("alice", PASSWORD)).code == 429
     failures = await site.db["login_failures"].find({"scope": "ip"}).to_list(None)
     assert {doc["key"] for doc in failures} == {"198.51.100.1"}
+
+
+async def test_concurrent_guesses_cannot_slip_past_the_limit(site, bcrypt_calls):
+    await site.create_user("alice")
+    browsers = [site.browser() for _ in range(12)]
+    for browser in browsers:
+        await browser.xsrf()
+    responses = await asyncio.gather(*(b.login("alice", WRONG) for b in browsers))
+    codes = sorted(r.code for r in responses)
+    assert codes.count(200) <= 5 and codes.count(429) >= 7
+    assert len(bcrypt_calls) <= 5
+    assert (await site.browser().login("alice")).code == 429
+
+
+async def test_wrong_current_passwords_on_password_change_count_too(site, bcrypt_calls):
+    await site.create_user("alice")
+    browser = site.browser()
+    assert (await browser.login("alice")).code == 303
+    form = {"old_password": WRONG, "new_password1": "quartz-meadow-lantern",
+            "new_password2": "quartz-meadow-lantern"}
+    for _ in range(5):
+        assert (await browser.post("/admin/password_change/", form)).code == 200
+    checks = len(bcrypt_calls)
+    locked = await browser.post("/admin/password_change/", dict(form, old_password=PASSWORD))
+    assert locked.code == 429 and int(locked.headers["Retry-After"]) > 0
+    assert len(bcrypt_calls) == checks
+    assert (await site.browser().login("alice")).code == 429
 
 
 async def test_a_json_client_gets_429_json_with_retry_after(site):
@@ -145,6 +173,22 @@ async def test_ip_limit_and_retry_after_with_more_failures_than_the_limit(failur
     assert verdict.blocked and verdict.scope == "ip"
     assert verdict.retry_after == 40                  # under 2 once the one at 10 leaves
     assert not (await throttle.check("d", "10.0.0.10", now=at(30))).blocked
+
+
+async def test_begin_counts_first_and_takes_back_refused_and_successful_attempts(
+        failures_db):
+    throttle = LoginThrottle(failures_db, user_limit=2, ip_limit=10, window_seconds=60)
+    coll = failures_db["login_failures"]
+    first = await throttle.begin("alice", "10.0.0.1", now=at(0))
+    second = await throttle.begin("alice", "10.0.0.1", now=at(1))
+    assert not first.verdict.blocked and not second.verdict.blocked
+    assert await coll.count_documents({}) == 4            # counted before any password check
+    third = await throttle.begin("alice", "10.0.0.1", now=at(2))
+    assert third.verdict.blocked and third.verdict.retry_after == 58
+    assert await coll.count_documents({}) == 4            # the refused one left no record
+    await second.succeeded()
+    assert await coll.count_documents({"scope": "user"}) == 0
+    assert await coll.count_documents({"scope": "ip"}) == 1   # first's failure stays
 
 
 async def test_success_clears_the_username_only_and_ttl_removes_old_failures(failures_db):
