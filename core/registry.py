@@ -50,6 +50,8 @@ class App:
     ``commands``      dotted path of a module or package of management commands;
                       default ``<package>.management.commands`` or ``<package>.commands``
                       if either exists
+    (an ``admin`` module in the package, if any, is imported once all apps are
+    loaded: that is where ``@core.admin.register`` declarations live)
 
     Override ``get_models``, ``get_routes``, ``get_template_dir`` or
     ``get_commands_module`` for the rare case; ``ready`` runs once the whole
@@ -124,6 +126,15 @@ class App:
                 return importlib.import_module(candidate)
         return None
 
+    def get_admin_module(self):
+        """Import the app's ``admin`` module (its ``@register`` calls), if it has one.
+
+        Called once by ``Registry.load`` after every app's models are known, so an
+        admin module may refer to another app's models.
+        """
+        name = f"{self.package}.admin"
+        return importlib.import_module(name) if _module_exists(name) else None
+
     def ready(self):
         """Called once after every installed app is loaded; override to wire things up."""
 
@@ -196,6 +207,8 @@ class Registry:
                     raise ImproperlyConfigured(f"two models have the key {key!r}")
                 self.models[key] = model
         self.loaded = True
+        for app in self.apps.values():
+            app.get_admin_module()
         for app in self.apps.values():
             app.ready()
         return self

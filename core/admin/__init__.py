@@ -1,0 +1,7 @@
+"""The admin: generic handlers for every installed model, declared per model.
+
+Public API: ``ModelAdmin`` (declarative options), ``register`` (the decorator an
+app's ``admin.py`` uses), ``action`` (bulk actions), ``AdminSite``.
+"""
+from .options import AdminAction, ModelAdmin, action  # noqa: F401
+from .sites import AdminSite, register  # noqa: F401

@@ -1,0 +1,247 @@
+"""``ModelAdmin``: how one model appears in the admin, declared as attributes.
+
+An app says how its models look in ``<app>/admin.py``::
+
+    from core.admin import ModelAdmin, action, register
+    from .models import Article
+
+    @register(Article)
+    class ArticleAdmin(ModelAdmin):
+        list_display = ["title", "category", "published", "created"]
+        search_fields = ["title", "body"]
+        list_filter = ["published", "category"]
+        ordering = ["-created"]
+        readonly_fields = ["author", "created"]
+
+        def has_object_permission(self, handler, action, obj):
+            # the seed's rule: only the author deletes (superusers bypass every rule)
+            return action != "delete" or obj.author == handler.current_user.id
+
+        @action(permission="publish", label="Publish selected articles")
+        async def publish_selected(self, handler, objects):
+            ...
+            return f"Published {len(objects)} articles."
+
+A model nobody registers gets a plain ``ModelAdmin``: every installed model is in
+the admin. The common case needs attributes only; the rare case overrides one
+``get_*`` / ``has_*`` method, or swaps a whole handler (``list_handler = MyList``).
+"""
+from core.models import fields as model_fields
+
+DEFAULT_PER_PAGE = 50
+PER_PAGE_CHOICES = (25, 50, 100, 200)
+FILTERABLE = (model_fields.BooleanField, model_fields.ChoiceField, model_fields.ReferenceField)
+SEARCHABLE = (model_fields.StringField,)          # TextField and EmailField included
+
+
+class AdminAction:
+    """A bulk action on the list page: a coroutine taking the selected objects.
+
+    ``permission`` is the action each selected object must allow (the model's
+    permission and the object rule are checked per object; objects that fail are
+    skipped and reported, never touched). ``confirm`` shows a confirmation page
+    first. The function returns a message for the flash, or ``None``.
+    """
+
+    def __init__(self, function, name=None, label=None, permission="write", confirm=False):
+        self.function = function
+        self.name = name or function.__name__
+        self.label = label or self.name.replace("_", " ").capitalize()
+        self.permission = permission
+        self.confirm = confirm
+
+    async def run(self, model_admin, handler, objects):
+        return await self.function(model_admin, handler, objects)
+
+    def __repr__(self):
+        return f"<AdminAction {self.name} needs {self.permission!r}>"
+
+
+def action(function=None, *, name=None, label=None, permission="write", confirm=False):
+    """Mark a ``ModelAdmin`` coroutine method as a bulk action (see ``AdminAction``)."""
+    def wrap(func):
+        func.admin_action = AdminAction(func, name, label, permission, confirm)
+        return func
+    return wrap(function) if function is not None else wrap
+
+
+async def delete_selected(model_admin, handler, objects):
+    """The built-in bulk delete (always behind a confirmation page)."""
+    for obj in objects:
+        await model_admin.delete_model(handler, obj)
+    return None
+
+
+DELETE_SELECTED = AdminAction(delete_selected, "delete_selected", "Delete selected",
+                              permission="delete", confirm=True)
+
+
+class ModelAdmin:
+    """Declarative admin options for one model; one instance per model per site.
+
+    Attributes (defaults in brackets):
+
+    ``list_display``     columns of the list page [the first five editable fields]
+    ``list_display_links`` columns linking to the object [the first column]
+    ``search_fields``    fields ``?q=`` searches, case-insensitively, any word in any
+                         field [none: no search box]
+    ``list_filter``      fields offered as filters, ``?<field>=<value>`` [none]
+    ``ordering``         default sort, e.g. ``["-created"]`` [the model's Meta.ordering,
+                         else newest first]
+    ``sortable_fields``  fields a user may sort by with ``?o=`` [list_display fields]
+    ``list_per_page`` / ``list_per_page_choices``  page size and the sizes offered
+    ``fields``           form fields, in order [every editable field]
+    ``readonly_fields``  shown on forms but never written from a request
+    ``exclude``          never on forms or detail pages
+    ``form_class``       a WTForms form to use instead of the generated one
+    ``actions``          bulk action names (methods decorated with ``@action``)
+                         [``["delete_selected"]``]
+    ``list_handler`` … ``history_handler``  handler classes; swap one for a subclass
+    """
+
+    list_display = None
+    list_display_links = None
+    search_fields = ()
+    list_filter = ()
+    ordering = None
+    sortable_fields = None
+    list_per_page = DEFAULT_PER_PAGE
+    list_per_page_choices = PER_PAGE_CHOICES
+    fields = None
+    readonly_fields = ()
+    exclude = ()
+    form_class = None
+    actions = ("delete_selected",)
+
+    # handler classes; None means the site's defaults (core.admin.handlers)
+    list_handler = None
+    detail_handler = None
+    create_handler = None
+    update_handler = None
+    delete_handler = None
+    history_handler = None
+
+    def __init__(self, model, site=None):
+        self.model = model
+        self.site = site
+        self.opts = model._meta
+
+    def __repr__(self):
+        return f"<{type(self).__name__} for {self.opts.key}>"
+
+    # -- names -----------------------------------------------------------------------------
+    @property
+    def key(self):
+        """The permission key, ``"<app>.<model>"``."""
+        return self.opts.key
+
+    @property
+    def url_prefix(self):
+        """``/admin/<app>/<model>/``."""
+        return f"/admin/{self.opts.app_label}/{self.opts.model_name}/"
+
+    def object_url(self, obj, suffix=""):
+        return f"{self.url_prefix}{obj.id}/{suffix}"
+
+    # -- what is shown ---------------------------------------------------------------------
+    def editable_field_names(self):
+        return [name for name, field in self.opts.fields.items()
+                if getattr(field, "editable", True) and name not in self.exclude]
+
+    def get_list_display(self, handler):
+        """Columns of the list page (field names, or names of methods taking ``obj``)."""
+        if self.list_display:
+            return list(self.list_display)
+        return self.editable_field_names()[:5] or ["id"]
+
+    def get_list_display_links(self, handler):
+        columns = self.get_list_display(handler)
+        return list(self.list_display_links or columns[:1])
+
+    def get_search_fields(self, handler):
+        return list(self.search_fields)
+
+    def get_list_filter(self, handler):
+        return list(self.list_filter)
+
+    def get_ordering(self, handler):
+        """Default sort as ``["-created", ...]``; ``_id`` is always appended as tie-breaker."""
+        if self.ordering:
+            return list(self.ordering)
+        ordering = getattr(self.opts, "ordering", None)
+        return list(ordering) if ordering else ["-id"]
+
+    def get_sortable_fields(self, handler):
+        if self.sortable_fields is not None:
+            return list(self.sortable_fields)
+        return [name for name in self.get_list_display(handler) if name in self.opts.fields]
+
+    def get_fields(self, handler, obj=None):
+        """Form fields in order (read-only ones included, rendered as text)."""
+        names = list(self.fields) if self.fields else self.editable_field_names()
+        return [name for name in names if name not in self.exclude]
+
+    def get_readonly_fields(self, handler, obj=None):
+        return list(self.readonly_fields)
+
+    def get_form_class(self, handler, obj=None):
+        """The WTForms class for add/change pages (generated from the model by default)."""
+        if self.form_class is not None:
+            return self.form_class
+        from .forms import model_form
+        return model_form(self.model, self.get_fields(handler, obj),
+                          self.get_readonly_fields(handler, obj))
+
+    def get_actions(self, handler):
+        """``{name: AdminAction}`` the user may see (those whose permission they hold)."""
+        found = {}
+        for name in self.actions:
+            if name == "delete_selected":
+                bulk = DELETE_SELECTED
+            else:
+                method = getattr(type(self), name, None)
+                bulk = getattr(method, "admin_action", None)
+                if bulk is None:
+                    raise AttributeError(f"{type(self).__name__}.{name} is not an @action")
+            if self.has_permission(handler, bulk.permission):
+                found[bulk.name] = bulk
+        return found
+
+    def object_label(self, obj):
+        """How an object is named on pages, in the audit log and on delete pages."""
+        return str(obj)
+
+    # -- queries -----------------------------------------------------------------------------
+    def get_base_filter(self, handler):
+        """A filter every query of this admin adds (row-level scoping); ``{}`` by default."""
+        return {}
+
+    # -- permissions ------------------------------------------------------------------------
+    def has_permission(self, handler, action):
+        """May the current user do ``action`` on this model at all? (the dict decides)."""
+        return handler.permissions.has(self.key, action)
+
+    def has_object_permission(self, handler, action, obj):
+        """The per-object rule, on top of the model-level grant; ``True`` by default.
+
+        Override to narrow (e.g. only the author may delete). Superusers bypass it.
+        Bulk actions ask it for every selected object.
+        """
+        return True
+
+    def may(self, handler, action, obj=None):
+        """The one check handlers make: the grant, and with ``obj`` the object rule."""
+        if obj is None:
+            return self.has_permission(handler, action)
+        return handler.permissions.has(
+            self.key, action, obj=obj,
+            object_rule=lambda user, act, target: self.has_object_permission(handler, act, target))
+
+    # -- saving ------------------------------------------------------------------------------
+    async def save_model(self, handler, obj, form, change):
+        """Save ``obj`` after the form's data was put on it; override to set extra fields."""
+        await obj.save(db=handler.db)
+
+    async def delete_model(self, handler, obj):
+        """Delete one object (single delete page and the bulk action both call this)."""
+        await obj.delete(db=handler.db)

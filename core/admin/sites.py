@@ -1,0 +1,59 @@
+"""The admin site: which ``ModelAdmin`` serves each installed model, and its URLs.
+
+``@register(Model)`` (in an app's ``admin.py``, imported by the registry when the
+app loads) records the ``ModelAdmin`` class for a model. ``AdminSite(registry)``
+then gives every installed model an instance — the registered class, or a plain
+``ModelAdmin`` — so an app added to ``INSTALLED_APPS`` is in the admin at once.
+"""
+from .options import ModelAdmin
+
+_registered = {}
+
+
+def register(*models, site_class=None):
+    """Class decorator: ``@register(Article)`` makes the class Article's ``ModelAdmin``."""
+    def wrap(admin_class):
+        if not (isinstance(admin_class, type) and issubclass(admin_class, ModelAdmin)):
+            raise TypeError(f"@register needs a ModelAdmin subclass, not {admin_class!r}")
+        for model in models:
+            _registered[model] = admin_class
+        return admin_class
+    return wrap
+
+
+def registered_admin_class(model):
+    """The ``ModelAdmin`` class registered for ``model`` (or its nearest base), else the plain one."""
+    for klass in getattr(model, "__mro__", (model,)):
+        if klass in _registered:
+            return _registered[klass]
+    return ModelAdmin
+
+
+class AdminSite:
+    """Every installed model's ``ModelAdmin``, keyed by model key, in app order."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        self.admins = {}
+        for key, model in registry.models.items():
+            self.admins[key] = registered_admin_class(model)(model, site=self)
+
+    def __contains__(self, key):
+        return key in self.admins
+
+    def get(self, key):
+        """The ``ModelAdmin`` for ``"<app>.<model>"``, or ``None``."""
+        return self.admins.get(key)
+
+    def for_url(self, app_label, model_name):
+        return self.admins.get(f"{app_label}.{model_name}")
+
+    def readable(self, handler):
+        """``[(app, [model admin, ...]), ...]`` the user may read, for the index and nav."""
+        groups = []
+        for app in self.registry.apps.values():
+            admins = [admin for admin in self.admins.values()
+                      if admin.opts.app_label == app.label and admin.may(handler, "read")]
+            if admins:
+                groups.append((app, admins))
+        return groups
