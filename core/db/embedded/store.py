@@ -229,14 +229,7 @@ class Store:
         def work(conn):
             self._ensure_table(conn, coll)
             known = self._arrays(conn, coll)
-            where, params = sql.compile_filter(flt, known)
-            order = sql.compile_sort(sort, known)
-            query = f"SELECT rowid, doc FROM {table_name(coll)} WHERE {where}"
-            if order:
-                query += f" ORDER BY {order}"
-            if not many:
-                query += " LIMIT 1"
-            rows = conn.execute(query, params).fetchall()
+            rows = self._query(conn, coll, "rowid, doc", flt, sort, 0, 0 if many else 1, known)
             result = {"matched": len(rows), "modified": 0, "upserted_id": None,
                       "before": None, "after": None}
             for rowid, text in rows:
@@ -293,20 +286,28 @@ class Store:
         return self._write(work)
 
     # -- reading --------------------------------------------------------------
-    def _select(self, coll, column, flt, sort, skip, limit):
-        """Rows of ``column`` for a filter/sort/skip/limit, in one read transaction."""
+    @staticmethod
+    def _query(conn, coll, columns, flt, sort, skip, limit, known):
+        """Run ``SELECT columns … WHERE flt ORDER BY sort LIMIT/OFFSET`` on ``conn``.
+
+        ``known`` is the collection's array paths, read in the same transaction.
+        """
+        where, params = sql.compile_filter(flt, known)
+        order = sql.compile_sort(sort, known)
+        query = f"SELECT {columns} FROM {table_name(coll)} WHERE {where}"
+        if order:
+            query += f" ORDER BY {order}"
+        query += " LIMIT :_limit OFFSET :_skip"
+        params.update(_limit=limit or -1, _skip=skip)
+        return conn.execute(query, params).fetchall()
+
+    def _select(self, coll, columns, flt, sort, skip, limit):
+        """``_query`` in its own read transaction (empty for a collection never written)."""
         def work(conn):
             if not self._exists(conn, coll):
                 return []
-            known = self._arrays(conn, coll)
-            where, params = sql.compile_filter(flt, known)
-            order = sql.compile_sort(sort, known)
-            query = f"SELECT {column} FROM {table_name(coll)} WHERE {where}"
-            if order:
-                query += f" ORDER BY {order}"
-            query += " LIMIT :_limit OFFSET :_skip"
-            params.update(_limit=limit or -1, _skip=skip)
-            return conn.execute(query, params).fetchall()
+            return self._query(conn, coll, columns, flt, sort, skip, limit,
+                               self._arrays(conn, coll))
         return self._read(work)
 
     def find(self, coll, flt, projection, sort, skip, limit):
