@@ -55,7 +55,7 @@ class App:
 
     Override ``get_models``, ``get_routes``, ``get_template_dir`` or
     ``get_commands_module`` for the rare case; ``ready`` runs once the whole
-    registry is loaded.
+    registry is loaded; ``first_run`` on a development server's first start.
     """
 
     label = None
@@ -137,6 +137,16 @@ class App:
 
     def ready(self):
         """Called once after every installed app is loaded; override to wire things up."""
+
+    def first_run(self, run):
+        """Called by ``runserver`` on the first run in development; does nothing by default.
+
+        Only when ``FIRST_RUN_DEMO`` is on and no user exists yet, in
+        ``INSTALLED_APPS`` order, before serving. ``run`` is a
+        ``core.management.firstrun.FirstRun`` (``db``, ``settings``, ``admin_url``,
+        ``say(line)``, ``state``). May be a coroutine function. Override to create a
+        first user or load demo data.
+        """
 
 
 def is_model_class(obj):

@@ -26,7 +26,10 @@ DATABASE_PING_TIMEOUT = 2.0
 
 # -- apps -------------------------------------------------------------------------------------
 # App packages; each has an app.py defining a core.registry.App subclass.
-INSTALLED_APPS = []
+INSTALLED_APPS = [
+    "apps.accounts",
+    "apps.blog",
+]
 
 # -- HTTP server ------------------------------------------------------------------------------
 ADDRESS = "127.0.0.1"
@@ -88,3 +91,8 @@ LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
 LOGIN_THROTTLE_CONCURRENCY = 0
 # Let visitors create their own account at /admin/register/ (404 when off).
 ALLOW_REGISTRATION = False
+
+# -- first run --------------------------------------------------------------------------------
+# On (dev only): `manage.py runserver` on a database with no users runs each app's
+# App.first_run hook: a superuser "admin" with a random password, printed once, and demo data.
+FIRST_RUN_DEMO = False

@@ -5,6 +5,8 @@ from .base import *  # noqa: F401,F403
 
 DEBUG = True
 DATABASE_URL = "embedded:var/bastion.sqlite3"
+# An empty database gets a superuser (password printed once) and the demo data.
+FIRST_RUN_DEMO = True
 
 
 def finalize(settings):

@@ -5,7 +5,8 @@ With N > 1 (or 0: one per CPU) the listening sockets are bound first, then
 event loop and database connection. SIGINT/SIGTERM shut down gracefully: stop
 accepting, finish in-flight requests (``SHUTDOWN_TIMEOUT``), close the database.
 A supervising parent forwards the signal to its workers and exits 0 once they
-have all stopped.
+have all stopped. With ``FIRST_RUN_DEMO`` (dev) on an empty database, the apps'
+first-run hooks run first (``core.management.firstrun``).
 """
 import asyncio
 import logging
@@ -19,6 +20,7 @@ import tornado.process
 from core.app import make_app, serve
 from core.management.base import Command, CommandError
 from core.management.commands.check import redact_url
+from core.management.firstrun import first_run
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _stop_early = []  # a worker that got a stop signal before its event loop ran
@@ -101,11 +103,32 @@ class RunserverCommand(Command):
             raise CommandError(f"cannot listen on {address}:{port}: "
                                f"{exc.strerror or exc}") from None
         port = sockets[0].getsockname()[1]
+        if settings.get("FIRST_RUN_DEMO"):
+            asyncio.run(self.first_run(address, port))
         worker = None
         if processes != 1:
             worker = fork_workers(processes)
         asyncio.run(self.serve(sockets, address, port, worker))
         return 0
+
+    async def first_run(self, address, port):
+        """On an empty database (dev settings): the apps' first-run hooks, their box printed once.
+
+        See ``core.management.firstrun``. Runs before any worker is forked; an
+        unreachable database is left for ``serve`` to report.
+        """
+        host = "127.0.0.1" if address in ("", "0.0.0.0", "::") else address
+        host = f"[{host}]" if ":" in host else host
+        timeout = float(self.settings.get("DATABASE_PING_TIMEOUT", 2.0))
+        async with self.database(bind=False) as db:
+            try:
+                await asyncio.wait_for(db.ping(), max(timeout, 5.0))
+            except Exception:
+                return
+            run = await first_run(self.settings, self.registry, db,
+                                  f"http://{host}:{port}/admin/")
+        if run is not None and run.lines:
+            self.write(run.box())
 
     async def serve(self, sockets, address, port, worker):
         app = make_app(self.settings, self.registry)

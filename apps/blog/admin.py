@@ -1,0 +1,46 @@
+"""How the blog's models appear in the admin (imported by the registry once apps load)."""
+from core.admin import ModelAdmin, action, register
+
+from .models import Article, Category
+
+
+@register(Article)
+class ArticleAdmin(ModelAdmin):
+    list_display = ["title", "category", "author", "published", "created"]
+    search_fields = ["title", "body"]
+    list_filter = ["published", "category"]
+    ordering = ["-created"]
+    readonly_fields = ["author", "created", "updated"]
+    actions = ["delete_selected", "publish"]
+
+    def has_object_permission(self, handler, action, obj):
+        """Only an article's author may delete it (superusers bypass every object rule)."""
+        if action == "delete":
+            user = handler.current_user
+            return user is not None and obj.author is not None and obj.author == user.id
+        return True
+
+    async def save_model(self, handler, obj, form, change):
+        """A new article's author is whoever creates it."""
+        if not change and handler.current_user is not None:
+            obj.author = handler.current_user.id
+        await super().save_model(handler, obj, form, change)
+
+    @action(permission="publish", label="Publish selected articles")
+    async def publish(self, handler, objects):
+        """Mark the selected articles published; returns the message for the page."""
+        changed = 0
+        for article in objects:
+            if not article.published:
+                article.published = True
+                await article.save(db=handler.db)
+                changed += 1
+        noun = "article" if changed == 1 else "articles"
+        return f"Published {changed} {noun}."
+
+
+@register(Category)
+class CategoryAdmin(ModelAdmin):
+    list_display = ["name", "description"]
+    search_fields = ["name"]
+    ordering = ["name"]
