@@ -200,6 +200,10 @@ class RegisterForm(wtforms.Form):
 class AuthHandler(BaseHandler):
     """Shared by the login pages: the user model, the throttle, the form helpers."""
 
+    def set_default_headers(self):
+        super().set_default_headers()
+        self.set_header("Cache-Control", "no-store")     # forms and per-user pages
+
     def get_template_namespace(self):
         namespace = super().get_template_namespace()
         namespace.update(render_field=render_field)

@@ -21,6 +21,7 @@ async def test_login_page_is_an_accessible_form_without_inline_script(site):
     assert 'name="_xsrf"' in html
     assert "<script" not in html                    # CSP is 'self' only: no inline code
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
 
 
 async def test_post_without_xsrf_token_is_403_and_logs_nobody_in(site):
