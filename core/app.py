@@ -6,8 +6,9 @@
     ...
     await shutdown(app)                 # close the database
 
-``make_app`` wires: ``/healthz``, the login pages and ``/admin/``
-(``core.auth.handlers``), each app's own routes, static files at
+``make_app`` wires: ``/healthz``, the admin (``core.admin.routes``: ``/admin/`` and
+every installed model's pages, from an ``AdminSite`` kept as ``app.admin_site``),
+the login pages (``core.auth.handlers``), each app's own routes, static files at
 ``STATIC_URL``, a template loader that searches ``TEMPLATE_DIRS`` then each app's
 template folder, XSRF protection, signed cookies, gzip, security headers on every
 response, and HTML/JSON error pages (``core.handlers``). ``serve`` runs it on
@@ -26,6 +27,8 @@ import tornado.httputil
 import tornado.template
 import tornado.web
 
+from core.admin.routes import admin_routes
+from core.admin.sites import AdminSite
 from core.auth.handlers import auth_routes, ensure_auth_indexes
 from core.db import connect
 from core.handlers.errors import NotFoundHandler, StaticFileHandler
@@ -274,8 +277,13 @@ def make_app(settings, registry=None, db=None, **tornado_settings):
     options.update(tornado_settings)
     if not options.get("cookie_secret"):
         raise ValueError("make_app needs settings.COOKIE_SECRET (signed cookies and XSRF)")
-    handlers = [(r"/healthz", HealthHandler)] + auth_routes() + list(registry.routes())
-    return BastionApplication(handlers, config=settings, registry=registry, db=db, **options)
+    admin_site = AdminSite(registry)
+    # the admin's /admin/ index comes first: it replaces the landing page in auth_routes()
+    handlers = ([(r"/healthz", HealthHandler)] + admin_routes(admin_site) + auth_routes()
+                + list(registry.routes()))
+    app = BastionApplication(handlers, config=settings, registry=registry, db=db, **options)
+    app.admin_site = admin_site
+    return app
 
 
 async def startup(app, ensure_indexes=True):

@@ -1,0 +1,216 @@
+"""WTForms forms generated from a model, for the admin's add and change pages.
+
+``model_form(Model, field_names, readonly)`` returns a ``wtforms.Form`` class
+with one input per editable field (read-only ones are left out: the page shows
+them as text and the request can never write them)::
+
+    StringField   → StringField with Length(max/min)
+    TextField     → TextAreaField
+    EmailField    → EmailField
+    IntegerField / FloatField → IntegerField / FloatField with NumberRange
+    BooleanField  → BooleanField
+    DateTimeField → DateTimeLocalField (UTC)
+    ChoiceField (or choices=) → SelectField
+    ReferenceField → SelectField; choices loaded by ``load_reference_choices``
+                     (up to ``REFERENCE_CHOICES_LIMIT`` objects, labelled)
+    ListField     → one comma-separated text input
+    other fields  → a text area holding ``field.display(value)``, parsed back by
+                    the model field (e.g. a permissions dict)
+
+A model field may supply its own WTForms field with a ``formfield(**kwargs)``
+method. Fields marked ``hidden`` (password hashes) never appear.
+
+The form only shapes input; the model's ``clean()`` has the last word and its
+``ValidationError`` is shown next to the fields (``add_model_errors``).
+"""
+import datetime
+
+import wtforms
+from bson import ObjectId
+from wtforms import validators
+
+from core.models import fields as model_fields
+from core.models.errors import NON_FIELD_ERRORS
+
+REFERENCE_CHOICES_LIMIT = 500
+BLANK_CHOICE = ("", "---------")
+
+__all__ = ["ModelForm", "model_form", "load_reference_choices", "add_model_errors",
+           "form_values", "REFERENCE_CHOICES_LIMIT"]
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+class CommaSeparatedField(wtforms.StringField):
+    """A list of strings edited as ``"a, b, c"``; the model field splits it."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, (list, tuple)):
+            return ", ".join(str(item) for item in self.data)
+        return _text(self.data)
+
+
+class DisplayTextField(wtforms.TextAreaField):
+    """Any other model field: edited as the text of ``display`` and parsed by the model."""
+
+    def __init__(self, *args, model_field=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model_field = model_field
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, str):
+            return self.data
+        return self.model_field.display(self.data) if self.model_field else _text(self.data)
+
+
+class ModelForm(wtforms.Form):
+    """Base of generated forms; ``model``, ``field_names`` and ``readonly`` are class data."""
+
+    model = None
+    field_names = ()
+    readonly = ()
+
+    @property
+    def reference_fields(self):
+        return [name for name in self.field_names
+                if name in self._fields and isinstance(self.model._meta.fields.get(name),
+                                                       model_fields.ReferenceField)]
+
+
+def _label(field):
+    text = field.verbose_name
+    return text[:1].upper() + text[1:]
+
+
+def formfield_for(field):
+    """The WTForms field for one model field (``None``: leave it out)."""
+    custom = getattr(field, "formfield", None)
+    if callable(custom):
+        return custom(label=_label(field), description=field.help_text or "")
+    kwargs = {"label": _label(field), "description": field.help_text or ""}
+    checks = []
+    if field.required and not isinstance(field, model_fields.BooleanField):
+        checks.append(validators.InputRequired("This field is required."))
+    else:
+        checks.append(validators.Optional())
+    if isinstance(field, model_fields.BooleanField):
+        return wtforms.BooleanField(**kwargs)
+    if isinstance(field, model_fields.ReferenceField):
+        return wtforms.SelectField(validators=checks, coerce=_text, choices=[BLANK_CHOICE],
+                                   validate_choice=False, **kwargs)
+    if field.choices is not None and not isinstance(field, model_fields.ListField):
+        choices = [(str(value), str(label)) for value, label in field.choices]
+        if not field.required:
+            choices.insert(0, BLANK_CHOICE)
+        return wtforms.SelectField(validators=checks, coerce=_text, choices=choices, **kwargs)
+    if isinstance(field, model_fields.ListField):
+        return CommaSeparatedField(validators=checks, **kwargs)
+    if isinstance(field, model_fields.StringField):
+        if field.max_length is not None or field.min_length is not None:
+            checks.append(validators.Length(min=field.min_length or -1,
+                                            max=field.max_length or -1))
+        if isinstance(field, model_fields.EmailField):
+            return wtforms.EmailField(validators=checks, **kwargs)
+        if isinstance(field, model_fields.TextField):
+            return wtforms.TextAreaField(validators=checks, **kwargs)
+        return wtforms.StringField(validators=checks, **kwargs)
+    if isinstance(field, (model_fields.IntegerField, model_fields.FloatField)):
+        if field.min_value is not None or field.max_value is not None:
+            checks.append(validators.NumberRange(min=field.min_value, max=field.max_value))
+        klass = wtforms.IntegerField if isinstance(field, model_fields.IntegerField) \
+            else wtforms.FloatField
+        return klass(validators=checks, **kwargs)
+    if isinstance(field, model_fields.DateTimeField):
+        kwargs["description"] = (kwargs["description"] + " " if kwargs["description"]
+                                 else "") + "UTC."
+        return wtforms.DateTimeLocalField(validators=checks,
+                                          format=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
+                                          **kwargs)
+    return DisplayTextField(validators=checks, model_field=field, **kwargs)
+
+
+def model_form(model, field_names=None, readonly=()):
+    """A ``ModelForm`` subclass for ``model`` with ``field_names`` minus ``readonly``."""
+    meta = model._meta
+    names = list(field_names) if field_names is not None else [
+        name for name, field in meta.fields.items() if field.editable]
+    attrs = {"model": model, "field_names": [], "readonly": []}
+    for name in names:
+        field = meta.fields.get(name)
+        if field is None or getattr(field, "hidden", False):
+            continue
+        if name in readonly or not field.editable:
+            attrs["readonly"].append(name)
+            continue
+        form_field = formfield_for(field)
+        if form_field is not None:
+            attrs[name] = form_field
+            attrs["field_names"].append(name)
+    return type(f"{model.__name__}Form", (ModelForm,), attrs)
+
+
+async def load_reference_choices(form, db, label=str, limit=REFERENCE_CHOICES_LIMIT):
+    """Fill each reference select with up to ``limit`` objects of its model (one query each).
+
+    The current value is kept as an option even when it is beyond the limit.
+    """
+    meta = form.model._meta
+    for name in getattr(form, "reference_fields", ()):
+        target = meta.fields[name].target
+        objects = await target.find(db=db).limit(limit).to_list(limit)
+        choices = [(str(obj.id), label(obj)) for obj in objects]
+        current = form[name].data
+        if current and current not in {value for value, _ in choices}:
+            obj = await target.get(current, db=db)
+            if obj is not None:
+                choices.append((str(obj.id), label(obj)))
+        blank = [] if meta.fields[name].required and current else [BLANK_CHOICE]
+        form[name].choices = blank + choices
+
+
+async def check_references(form, db):
+    """Add an error to each reference select whose id names no object; True if all exist."""
+    ok = True
+    meta = form.model._meta
+    for name in getattr(form, "reference_fields", ()):
+        value = form[name].data
+        if not value:
+            continue
+        if not (len(value) == 24 and ObjectId.is_valid(value)) or \
+                await meta.fields[name].target.get(value, db=db) is None:
+            _append_error(form[name], "Select a valid choice; that object does not exist.")
+            ok = False
+    return ok
+
+
+def form_values(form):
+    """``{model field name: input value}`` for every editable input of ``form``."""
+    values = {}
+    for name in getattr(form, "field_names", ()):
+        data = form[name].data
+        if isinstance(data, datetime.datetime) and data.tzinfo is None:
+            data = data.replace(tzinfo=datetime.timezone.utc)
+        values[name] = data
+    return values
+
+
+def _append_error(field, message):
+    if isinstance(field.errors, tuple):
+        field.errors = list(field.errors)
+    field.errors.append(message)
+
+
+def add_model_errors(form, errors):
+    """Show a model ``ValidationError.errors`` dict next to the fields (else on the form)."""
+    for name, message in errors.items():
+        if name != NON_FIELD_ERRORS and name in getattr(form, "_fields", {}):
+            _append_error(form[name], message)
+        else:
+            form.form_errors.append(message if name == NON_FIELD_ERRORS
+                                    else f"{name}: {message}")

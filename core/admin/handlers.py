@@ -1,0 +1,896 @@
+"""The admin's generic handlers: index, list, detail, add, change, delete.
+
+Each handler serves one page for one model (the route gives it the model's
+``ModelAdmin`` as ``self.model_admin``) and declares the permission ``action``
+it needs. ``AdminHandler.prepare`` enforces, before any database work:
+
+1. a logged-in user (else a redirect to the login page, or 401 for JSON);
+2. ``model_admin.may(self, self.required_action())`` (else the 403 page).
+
+Handlers that work on one object then load it (a malformed or unknown id is a
+404) and check the object rule with ``may(self, action, obj)`` (else 403).
+
+Every write goes through ``ModelAdmin.save_model`` / ``delete_model`` and is
+recorded with ``self.audit(...)``. Messages for the next page ("flashes") travel
+in a signed cookie (``flash`` / ``get_flashes``).
+
+Swap one page for one model with a subclass::
+
+    class ArticleList(ListHandler):
+        def get_queryset_filter(self):           # any small hook below
+            ...
+
+    class ArticleAdmin(ModelAdmin):
+        list_handler = ArticleList
+"""
+import datetime
+import json
+import logging
+import re
+from urllib.parse import urlencode
+
+from bson import ObjectId
+
+from core.auth.handlers import FormData, render_field
+from core.handlers.base import BaseHandler, HTTPError
+from core.models import fields as model_fields
+from core.models.base import parse_id
+from core.models.errors import StaleObjectError, ValidationError
+
+from . import pagination
+from .forms import add_model_errors, check_references, form_values, load_reference_choices
+
+log = logging.getLogger("bastion.admin")
+
+FLASH_COOKIE = "bastion_flash"
+MAX_SEARCH_LENGTH = 200
+MAX_SEARCH_WORDS = 10
+MAX_SELECTED = 1000
+FILTER_CHOICES_LIMIT = 100
+REFERENCES_SHOWN = 5
+REDACTED = "(redacted)"
+_SECRET_NAME = re.compile(r"password|secret|token|api_?key", re.I)
+
+__all__ = [
+    "AdminHandler", "AdminIndexHandler", "CreateHandler", "DeleteHandler", "DetailHandler",
+    "ListHandler", "ModelHandler", "ObjectHandler", "UpdateHandler", "format_value",
+]
+
+
+# -- presentation helpers ------------------------------------------------------------------------
+def format_datetime(value):
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_value(field, value):
+    """Plain text for a stored value (references and booleans are handled by the caller)."""
+    if value is None or value == "":
+        return "—"
+    if field is not None and getattr(field, "choices", None) is not None \
+            and not isinstance(field, model_fields.ListField):
+        return field.display(value)
+    if isinstance(value, datetime.datetime):
+        return format_datetime(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value) or "—"
+    if field is not None and type(field).display is not model_fields.Field.display:
+        return field.display(value)
+    return str(value)
+
+
+def is_hidden(field):
+    """Fields generic pages never show (password hashes)."""
+    return bool(getattr(field, "hidden", False))
+
+
+class Cell:
+    """One value on a page: ``kind`` is ``"text"``, ``"bool"`` or ``"link"``."""
+
+    __slots__ = ("kind", "text", "value", "url")
+
+    def __init__(self, kind="text", text="", value=None, url=None):
+        self.kind, self.text, self.value, self.url = kind, text, value, url
+
+
+# -- the base ------------------------------------------------------------------------------------
+class AdminHandler(BaseHandler):
+    """Base of the admin pages: login, the permission check, flashes, audit, rendering."""
+
+    login_required = True
+    #: the permission action this page needs on the model
+    action = "read"
+    template = None
+
+    def initialize(self, model_admin=None, site=None):
+        self.model_admin = model_admin
+        self.site = site if site is not None else getattr(model_admin, "site", None)
+        self._flashes = None
+
+    def set_default_headers(self):
+        super().set_default_headers()
+        self.set_header("Cache-Control", "no-store")      # per-user pages
+
+    # -- permission -------------------------------------------------------------------------
+    def required_action(self):
+        """The action ``prepare`` checks on the model (``self.action`` by default)."""
+        return self.action
+
+    async def prepare(self):
+        """Called before the method: the user, then the model permission; no database work."""
+        await super().prepare()
+        if self._finished or self.current_user is None:
+            return
+        if self.model_admin is not None:
+            needed = self.required_action()
+            if needed is not None and not self.model_admin.may(self, needed):
+                raise HTTPError(403, f"You may not {needed} {self.opts.verbose_name_plural}.")
+
+    def deny(self, action, obj=None):
+        what = self.model_admin.object_label(obj) if obj is not None else \
+            self.opts.verbose_name_plural
+        raise HTTPError(403, f"You may not {action} {what}.")
+
+    @property
+    def opts(self):
+        return self.model_admin.opts
+
+    @property
+    def model(self):
+        return self.model_admin.model
+
+    # -- flashes ----------------------------------------------------------------------------
+    def flash(self, text, level="success"):
+        """Show ``text`` on the next page this browser renders (a signed cookie)."""
+        pending = self.get_flashes(clear=False) + [[level, str(text)[:1000]]]
+        self._flashes = pending[-5:]
+        self.set_signed_cookie(FLASH_COOKIE, json.dumps(self._flashes), expires_days=None,
+                               path="/")
+
+    def get_flashes(self, clear=True):
+        """The pending ``[(level, text), ...]``; ``clear`` removes them (once shown)."""
+        if self._flashes is None:
+            raw = self.get_signed_cookie(FLASH_COOKIE, max_age_days=1)
+            try:
+                data = json.loads(raw) if raw else []
+            except ValueError:
+                data = []
+            self._flashes = [[str(level), str(text)] for level, text in
+                             (item for item in data if isinstance(item, list) and len(item) == 2)]
+        flashes = list(self._flashes)
+        if clear and flashes:
+            self._flashes = []
+            self.clear_cookie(FLASH_COOKIE, path="/")
+        return flashes
+
+    # -- audit ------------------------------------------------------------------------------
+    async def audit(self, action, obj=None, changes=None, model_admin=None, **extra):
+        """Record one entry in the audit log (``core.audit``), if installed.
+
+        The single place admin writes are recorded; a failure to record is
+        logged, never shown as an error for a write that already happened.
+        """
+        try:
+            from core import audit as audit_log
+        except ImportError:
+            return None
+        record = getattr(audit_log, "record", None)
+        if record is None:
+            return None
+        admin = model_admin or self.model_admin
+        try:
+            return await record(self, action=action, model_key=admin.key if admin else None,
+                                obj=obj, changes=changes, **extra)
+        except Exception:
+            log.exception("could not record %s of %s in the audit log", action,
+                          getattr(obj, "id", None))
+            return None
+
+    def snapshot(self, obj):
+        """The audit view of ``obj``: every shown field as JSON (hidden ones left out)."""
+        out = {}
+        for name, field in obj._meta.fields.items():
+            if is_hidden(field):
+                continue
+            value = field.to_json(obj._data.get(name))
+            out[name] = REDACTED if _SECRET_NAME.search(name) and value else value
+        return out
+
+    @staticmethod
+    def diff(before, after):
+        """``{field: {"before": old, "after": new}}`` for the fields that changed."""
+        return {name: {"before": before.get(name), "after": after.get(name)}
+                for name in after if before.get(name) != after.get(name)}
+
+    # -- rendering --------------------------------------------------------------------------
+    def get_template_namespace(self):
+        namespace = super().get_template_namespace()
+        namespace.update(render_field=render_field, model_admin=self.model_admin,
+                         admin_site=self.site, opts=self.model_admin.opts
+                         if self.model_admin else None, format_datetime=format_datetime)
+        return namespace
+
+    def admin_for(self, model):
+        """The site's ``ModelAdmin`` for ``model`` (a class), or ``None``."""
+        if self.site is None or model is None:
+            return None
+        return self.site.get(model._meta.key)
+
+    def label_for(self, obj):
+        admin = self.admin_for(type(obj))
+        return admin.object_label(obj) if admin is not None else str(obj)
+
+    def detail_url_for(self, obj):
+        """The detail page of ``obj`` if the user may read its model, else ``None``."""
+        admin = self.admin_for(type(obj))
+        if admin is None or not admin.may(self, "read"):
+            return None
+        return admin.object_url(obj)
+
+    def base_filter(self):
+        return self.model_admin.get_base_filter(self) or {}
+
+    def scoped(self, flt):
+        """``flt`` narrowed by the admin's base filter (row-level scoping)."""
+        base = self.base_filter()
+        if not base:
+            return flt
+        if not flt:
+            return dict(base)
+        return {"$and": [base, flt]}
+
+
+class AdminIndexHandler(AdminHandler):
+    """``/admin/``: the apps and the models the user may read, with add links."""
+
+    template = "admin/index.html"
+
+    def get(self):
+        groups = []
+        for app, admins in (self.site.readable(self) if self.site else []):
+            groups.append({"app": app, "models": [
+                {"key": admin.key, "name": _capital(admin.opts.verbose_name_plural),
+                 "url": admin.url_prefix,
+                 "add_url": admin.url_prefix + "add/" if admin.may(self, "write") else None,
+                 "actions": self.permissions.actions(admin.key)}
+                for admin in admins]})
+        self.render(self.template, groups=groups)
+
+
+def _capital(text):
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+class ModelHandler(AdminHandler):
+    """A page about one model (``self.model_admin``)."""
+
+    def get_template_namespace(self):
+        namespace = super().get_template_namespace()
+        namespace.update(model_name=_capital(self.opts.verbose_name),
+                         model_name_plural=_capital(self.opts.verbose_name_plural),
+                         list_url=self.model_admin.url_prefix,
+                         app_label=self.opts.app_label)
+        return namespace
+
+    async def resolve_references(self, objects, names):
+        """``{(name, id): (label, url)}`` for the ``ReferenceField`` columns ``names``.
+
+        One ``$in`` query per reference column, whatever the number of rows.
+        """
+        found = {}
+        for name in names:
+            field = self.opts.fields[name]
+            ids = list({obj._data.get(name) for obj in objects
+                        if isinstance(obj._data.get(name), ObjectId)})
+            if not ids:
+                continue
+            try:
+                target = field.target
+            except LookupError:
+                continue
+            related = await target.find({"_id": {"$in": ids}}, db=self.db).to_list(None)
+            for other in related:
+                found[(name, other.id)] = (self.label_for(other), self.detail_url_for(other))
+        return found
+
+    def cell(self, obj, name, references=None):
+        """The ``Cell`` showing column ``name`` of ``obj``."""
+        field = self.opts.fields.get(name)
+        if field is not None:
+            value = obj._data.get(name)
+            if isinstance(field, model_fields.BooleanField):
+                return Cell("bool", "Yes" if value else "No", bool(value))
+            if isinstance(field, model_fields.ReferenceField):
+                if value is None:
+                    return Cell("text", "—")
+                label, url = (references or {}).get((name, value), (f"{value} (missing)", None))
+                return Cell("link" if url else "text", label, url=url)
+            return Cell("text", format_value(field, value))
+        if name == "id":
+            return Cell("text", str(obj.id))
+        if name == "__str__":
+            return Cell("text", self.model_admin.object_label(obj))
+        method = getattr(self.model_admin, name, None)
+        if callable(method):
+            value = method(obj)
+        else:
+            value = getattr(obj, name, None)
+            value = value() if callable(value) else value
+        if isinstance(value, bool):
+            return Cell("bool", "Yes" if value else "No", value)
+        return Cell("text", format_value(None, value))
+
+    def column_label(self, name):
+        field = self.opts.fields.get(name)
+        if field is not None:
+            return _capital(field.verbose_name)
+        if name == "__str__":
+            return _capital(self.opts.verbose_name)
+        method = getattr(self.model_admin, name, None) or getattr(self.model, name, None)
+        return _capital(getattr(method, "short_description", name.replace("_", " ")))
+
+
+# -- list ----------------------------------------------------------------------------------------
+class ListHandler(ModelHandler):
+    """``/admin/<app>/<model>/``: search, filters, sorting, keyset pages, bulk actions.
+
+    GET needs ``read``; a POST (bulk action) needs the chosen action's own permission,
+    and each selected object must pass ``may(self, permission, obj)``.
+    """
+
+    action = "read"
+    template = "admin/list.html"
+    confirm_template = "admin/bulk_confirm.html"
+    bulk = None
+
+    # -- permission for POST: the bulk action's own ----------------------------------------
+    def required_action(self):
+        if self.request.method != "POST":
+            return self.action
+        name = self.get_body_argument("action", "")
+        offered = self.model_admin.get_actions(self)
+        if name not in offered:
+            if name in self.model_admin.actions:
+                raise HTTPError(403, f"You may not use the action {name!r}.")
+            raise HTTPError(400, "Choose an action from the list.")
+        self.bulk = offered[name]
+        return self.bulk.permission
+
+    # -- query parameters ---------------------------------------------------------------------
+    def get_search_query(self):
+        q = self.get_query_argument("q", "").strip()
+        return q[:MAX_SEARCH_LENGTH]
+
+    def get_search_filter(self, q):
+        """Every word must match some search field (case-insensitive, literally)."""
+        names = self.model_admin.get_search_fields(self)
+        if not q or not names:
+            return None
+        words = q.split()[:MAX_SEARCH_WORDS]
+        clauses = [{"$or": [{name: {"$regex": re.escape(word), "$options": "i"}}
+                            for name in names]} for word in words]
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def get_filter_values(self):
+        """``{field: value}`` from ``?<field>=`` for ``list_filter`` fields; 400 if invalid."""
+        values = {}
+        for name in self.model_admin.get_list_filter(self):
+            raw = self.get_query_argument(name, None)
+            if raw is None or raw == "":
+                continue
+            field = self.opts.get_field(name)
+            try:
+                value = field.to_python(raw)
+            except ValidationError as exc:
+                raise HTTPError(400, f"Invalid filter {name}={raw!r}: {exc.message}") from None
+            if value is None:
+                continue
+            values[name] = value
+        return values
+
+    def get_sort(self):
+        """``(sort pairs with _id last, current ?o= value or None)``; 400 for an unknown field."""
+        raw = self.get_query_argument("o", None)
+        if raw:
+            name = raw[1:] if raw.startswith("-") else raw
+            if name not in self.model_admin.get_sortable_fields(self) \
+                    or name not in self.opts.fields:
+                raise HTTPError(400, f"Cannot sort by {raw!r}.")
+            direction = -1 if raw.startswith("-") else 1
+            return [(name, direction), ("_id", direction)], raw
+        pairs = []
+        for item in self.model_admin.get_ordering(self):
+            desc = item.startswith("-")
+            path = item[1:] if desc else item
+            path = "_id" if path == "id" else path
+            pairs.append((path, -1 if desc else 1))
+        if not pairs or pairs[-1][0] != "_id":
+            pairs = [p for p in pairs if p[0] != "_id"]
+            pairs.append(("_id", pairs[-1][1] if pairs else -1))
+        return pairs, None
+
+    def get_per_page(self):
+        raw = self.get_query_argument("per_page", None)
+        choices = list(self.model_admin.list_per_page_choices)
+        if raw is None or raw == "":
+            return self.model_admin.list_per_page, choices
+        try:
+            value = int(raw)
+        except ValueError:
+            value = None
+        if value not in choices:
+            raise HTTPError(400, f"per_page must be one of {', '.join(map(str, choices))}.")
+        return value, choices
+
+    def query_args(self, **changes):
+        """The list's current query arguments with ``changes`` (``None`` drops one)."""
+        keep = ["q", "o", "per_page"] + list(self.model_admin.get_list_filter(self))
+        args = {}
+        for name in keep:
+            value = self.get_query_argument(name, None)
+            if value not in (None, ""):
+                args[name] = value
+        for name, value in changes.items():
+            if value is None:
+                args.pop(name, None)
+            else:
+                args[name] = value
+        return args
+
+    def url_with(self, **changes):
+        args = self.query_args(**changes)
+        return self.model_admin.url_prefix + (f"?{urlencode(args)}" if args else "")
+
+    # -- the page -----------------------------------------------------------------------------
+    async def get(self):
+        admin = self.model_admin
+        q = self.get_search_query()
+        search = self.get_search_filter(q)
+        filter_values = self.get_filter_values()
+        sort, current_o = self.get_sort()
+        per_page, per_page_choices = self.get_per_page()
+        secret = self.application.settings["cookie_secret"]
+        position = None
+        token = self.get_query_argument("cursor", None)
+        if token:
+            try:
+                position = pagination.decode_cursor(secret, token, sort)
+            except pagination.CursorError as exc:
+                raise HTTPError(400, str(exc)) from None
+
+        clauses = [c for c in (search, *({k: v} for k, v in filter_values.items())) if c]
+        narrowed = self.scoped({"$and": clauses} if len(clauses) > 1 else
+                               (clauses[0] if clauses else {}))
+        flt = narrowed
+        backwards = position is not None and position.direction == "prev"
+        if position is not None:
+            keyset = pagination.keyset_filter(sort, position.values, backwards=backwards)
+            flt = {"$and": [narrowed, keyset]} if narrowed else keyset
+        query_sort = pagination.reverse_sort(sort) if backwards else sort
+        objects = await self.model.find(flt, sort=query_sort, limit=per_page + 1,
+                                        db=self.db).to_list(per_page + 1)
+        more = len(objects) > per_page
+        objects = objects[:per_page]
+        if backwards:
+            objects.reverse()
+            has_prev, has_next = more, True
+        else:
+            has_prev, has_next = position is not None, more
+
+        def cursor_for(obj, direction):
+            doc = obj.to_bson()
+            return pagination.encode_cursor(secret, sort, pagination.sort_values(doc, sort),
+                                            direction)
+
+        next_url = self.url_with(cursor=cursor_for(objects[-1], "next")) \
+            if has_next and objects else None
+        prev_url = self.url_with(cursor=cursor_for(objects[0], "prev")) \
+            if has_prev and objects else None
+
+        # counts: estimated when nothing narrows the list, capped otherwise
+        if narrowed:
+            count = await self.model.count(narrowed, limit=pagination.COUNT_CAP + 1, db=self.db)
+            count_text = pagination.format_count(count, capped=True)
+            estimated = False
+        else:
+            count = await self.model.get_collection(self.db).estimated_document_count()
+            count_text = pagination.format_count(count, capped=False)
+            estimated = True
+
+        columns = [name for name in admin.get_list_display(self)
+                   if not is_hidden(self.opts.fields.get(name))]
+        links = set(admin.get_list_display_links(self))
+        references = await self.resolve_references(
+            objects, [name for name in columns if isinstance(self.opts.fields.get(name),
+                                                             model_fields.ReferenceField)])
+        rows = []
+        for obj in objects:
+            cells = []
+            for name in columns:
+                cell = self.cell(obj, name, references)
+                if name in links:
+                    cell = Cell("link", cell.text if cell.kind != "bool" else cell.text,
+                                url=admin.object_url(obj))
+                cells.append(cell)
+            rows.append({"id": str(obj.id), "label": admin.object_label(obj), "cells": cells})
+
+        sortable = set(admin.get_sortable_fields(self))
+        headers = []
+        primary, primary_dir = sort[0]
+        for name in columns:
+            header = {"name": name, "label": self.column_label(name), "url": None,
+                      "sorted": None}
+            if name in sortable and name in self.opts.fields:
+                if primary == name:
+                    header["sorted"] = "ascending" if primary_dir > 0 else "descending"
+                    flip = f"-{name}" if primary_dir > 0 else name
+                else:
+                    flip = name
+                header["url"] = self.url_with(o=flip, cursor=None)
+            headers.append(header)
+
+        actions = admin.get_actions(self)
+        self.render(self.template, rows=rows, headers=headers, q=q,
+                    search_enabled=bool(admin.get_search_fields(self)),
+                    filters=await self.filter_sidebar(filter_values),
+                    actions=list(actions.values()), count_text=count_text,
+                    estimated=estimated, next_url=next_url, prev_url=prev_url,
+                    first_url=self.url_with(cursor=None) if position is not None else None,
+                    per_page=per_page, per_page_choices=per_page_choices,
+                    per_page_urls={n: self.url_with(per_page=n, cursor=None)
+                                   for n in per_page_choices},
+                    current_o=current_o, add_url=admin.url_prefix + "add/"
+                    if admin.may(self, "write") else None,
+                    query_hidden=self.query_args(q=None, cursor=None),
+                    clear_url=admin.url_prefix if (q or filter_values) else None)
+
+    async def filter_sidebar(self, current):
+        """``[{"label", "options": [{"label", "url", "selected"}]}]`` for ``list_filter``."""
+        sidebar = []
+        for name in self.model_admin.get_list_filter(self):
+            field = self.opts.get_field(name)
+            raw = self.get_query_argument(name, "") or ""
+            options = [("", "All")]
+            if isinstance(field, model_fields.BooleanField):
+                options += [("1", "Yes"), ("0", "No")]
+            elif isinstance(field, model_fields.ReferenceField):
+                try:
+                    target = field.target
+                    related = await target.find(db=self.db).limit(FILTER_CHOICES_LIMIT) \
+                        .to_list(FILTER_CHOICES_LIMIT)
+                except LookupError:
+                    related = []
+                options += [(str(obj.id), self.label_for(obj)) for obj in related]
+            elif field.choices is not None:
+                options += [(str(value), str(label)) for value, label in field.choices]
+            selected_value = current.get(name)
+            sidebar.append({"name": name, "label": _capital(field.verbose_name), "options": [
+                {"label": label, "url": self.url_with(**{name: value or None, "cursor": None}),
+                 "selected": (value == raw) if value == "" else
+                 (selected_value is not None and field.to_python(value) == selected_value)}
+                for value, label in options]})
+        return sidebar
+
+    # -- bulk actions -------------------------------------------------------------------------
+    async def post(self):
+        bulk = self.bulk
+        raw_ids = self.get_body_arguments("_selected_action")
+        if not raw_ids:
+            self.flash("Select some items first; nothing was changed.", "warning")
+            return self.redirect(self.request.uri, status=303)
+        if len(raw_ids) > MAX_SELECTED:
+            raise HTTPError(400, f"Select at most {MAX_SELECTED} items at once.")
+        ids = [parse_id(raw) for raw in raw_ids]
+        if any(oid is None for oid in ids):
+            raise HTTPError(400, "The selection holds an id that is not valid.")
+        objects = await self.model.find(self.scoped({"_id": {"$in": ids}}),
+                                        db=self.db).to_list(None)
+        allowed = [obj for obj in objects if self.model_admin.may(self, bulk.permission, obj)]
+        skipped = [obj for obj in objects if obj not in allowed]
+        if bulk.confirm and self.get_body_argument("post", "") != "yes":
+            return self.render(self.confirm_template, bulk=bulk, allowed=[
+                (obj, self.model_admin.object_label(obj)) for obj in allowed], skipped=[
+                (obj, self.model_admin.object_label(obj)) for obj in skipped])
+        message = None
+        if allowed:
+            before = {obj.id: self.snapshot(obj) for obj in allowed}
+            message = await bulk.run(self.model_admin, self, allowed)
+            audit_action = "delete" if bulk.name == "delete_selected" else bulk.name
+            for obj in allowed:
+                await self.audit(audit_action, obj=obj,
+                                 changes=None if audit_action == "delete" else
+                                 self.diff(before[obj.id], self.snapshot(obj)),
+                                 bulk_action=bulk.name)
+        if message is None:
+            noun = self.opts.verbose_name if len(allowed) == 1 else self.opts.verbose_name_plural
+            message = f"{bulk.label}: done for {len(allowed)} {noun}."
+        self.flash(message, "success" if allowed else "warning")
+        if skipped:
+            names = ", ".join(self.model_admin.object_label(obj) for obj in skipped[:20])
+            more = f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""
+            self.flash(f"Skipped {len(skipped)} you may not {bulk.permission}: {names}{more}.",
+                       "warning")
+        self.redirect(self.request.uri, status=303)
+
+
+# -- one object ----------------------------------------------------------------------------------
+class ObjectHandler(ModelHandler):
+    """A page about one object: ``self.object`` is loaded from the URL's id."""
+
+    object = None
+
+    async def get_object(self, object_id):
+        """The object (within the base filter) or 404; then the object rule for ``action``."""
+        oid = parse_id(object_id)
+        if oid is None:
+            raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
+        found = await self.model.find(self.scoped({"_id": oid}), limit=1,
+                                      db=self.db).to_list(1)
+        if not found:
+            raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
+        obj = found[0]
+        if not self.model_admin.may(self, self.action, obj):
+            self.deny(self.action, obj)
+        self.object = obj
+        return obj
+
+    def object_links(self, obj):
+        """The pages about ``obj`` the user may open: ``{name: url}``."""
+        admin = self.model_admin
+        links = {"detail": admin.object_url(obj)}
+        if admin.may(self, "write", obj):
+            links["change"] = admin.object_url(obj, "change/")
+        if admin.may(self, "delete", obj):
+            links["delete"] = admin.object_url(obj, "delete/")
+        from .routes import default_history_handler
+        if (admin.history_handler or default_history_handler()) is not None \
+                and admin.may(self, "read", obj):
+            links["history"] = admin.object_url(obj, "history/")
+        return links
+
+    def get_template_namespace(self):
+        namespace = super().get_template_namespace()
+        if self.object is not None:
+            namespace.update(obj=self.object,
+                             object_label=self.model_admin.object_label(self.object))
+        return namespace
+
+
+class DetailHandler(ObjectHandler):
+    """``/admin/<app>/<model>/<id>/``: every shown field; references link to their pages."""
+
+    action = "read"
+    template = "admin/detail.html"
+
+    def field_names(self, obj):
+        admin = self.model_admin
+        names = [n for n in admin.get_fields(self, obj) if n in self.opts.fields]
+        names += [n for n in self.opts.fields if n not in names]
+        return [n for n in names if n not in admin.exclude and not is_hidden(self.opts.fields[n])]
+
+    async def get(self, object_id):
+        obj = await self.get_object(object_id)
+        names = self.field_names(obj)
+        references = await self.resolve_references(
+            [obj], [n for n in names if isinstance(self.opts.fields[n],
+                                                   model_fields.ReferenceField)])
+        rows = [(self.column_label(name), self.cell(obj, name, references)) for name in names]
+        self.render(self.template, rows=rows, links=self.object_links(obj))
+
+
+class FormHandler(ObjectHandler):
+    """Shared by the add and change pages: the generated form, saving, conflicts."""
+
+    action = "write"
+    template = "admin/form.html"
+    change = False
+
+    def get_form_class(self, obj):
+        return self.model_admin.get_form_class(self, obj)
+
+    async def build_form(self, obj, formdata=None):
+        form_class = self.get_form_class(obj)
+        form = form_class(formdata, obj=obj) if formdata is not None else form_class(obj=obj)
+        await load_reference_choices(form, self.db, label=self.label_for)
+        return form
+
+    def readonly_rows(self, obj, form):
+        names = [n for n in getattr(form, "readonly", ()) if n in self.opts.fields]
+        return [(self.column_label(n), self.cell(obj, n)) for n in names]
+
+    def render_form(self, obj, form, conflict=None, status=None):
+        if status is not None:
+            self.set_status(status)
+        self.render(self.template, form=form, change=self.change,
+                    readonly_rows=self.readonly_rows(obj, form) if obj is not None else [],
+                    version=obj.version if (obj is not None and self.change) else None,
+                    conflict=conflict,
+                    links=self.object_links(obj) if self.change else {},
+                    may_add=self.model_admin.may(self, "write"))
+
+    def redirect_after_save(self, obj):
+        """Where "Save", "Save and continue editing", "Save and add another" go."""
+        admin = self.model_admin
+        if self.get_body_argument("_continue", None) is not None:
+            return admin.object_url(obj, "change/")
+        if self.get_body_argument("_addanother", None) is not None:
+            return admin.url_prefix + "add/"
+        return admin.url_prefix
+
+    async def save_from_form(self, obj, form):
+        """Apply the form to ``obj`` and save; returns ``None`` or a rendered-error reason."""
+        before = self.snapshot(obj) if self.change else {}
+        for name, value in form_values(form).items():
+            setattr(obj, name, value)
+        try:
+            await self.model_admin.save_model(self, obj, form, self.change)
+        except StaleObjectError as exc:
+            return await self.describe_conflict(exc)
+        except ValidationError as exc:           # UniqueError included
+            add_model_errors(form, exc.errors)
+            return False
+        after = self.snapshot(obj)
+        if self.change:
+            await self.audit("update", obj=obj, changes=self.diff(before, after))
+        else:
+            await self.audit("create", obj=obj, changes=self.diff({}, after))
+        return None
+
+    async def describe_conflict(self, exc):
+        """What to tell a user whose save lost a race: who changed the object, and when."""
+        current = exc.current
+        if current is None:
+            return {"deleted": True, "who": None, "when": None, "version": None}
+        who, when = current.get("updated_by"), current.get("updated_at")
+        if who is None or when is None:
+            entry = await self.latest_audit_entry(exc.id)
+            if entry:
+                who = who or entry.get("username") or entry.get("user")
+                when = when or entry.get("timestamp") or entry.get("at") or entry.get("time")
+        if isinstance(who, ObjectId):
+            user_model = self.get_user_model()
+            user = await user_model.get(who, db=self.db) if user_model else None
+            who = getattr(user, "username", None) or str(who)
+        if isinstance(when, datetime.datetime):
+            when = format_datetime(when)
+        return {"deleted": False, "who": who, "when": when,
+                "version": exc.current_version}
+
+    async def latest_audit_entry(self, object_id):
+        """The newest audit entry for the object (``core.audit``), or ``None``."""
+        try:
+            from core import audit as audit_log
+        except ImportError:
+            return None
+        latest = getattr(audit_log, "latest", None)
+        if latest is None:
+            return None
+        try:
+            entry = await latest(self.db, model_key=self.model_admin.key, object_id=object_id)
+        except Exception:
+            log.exception("could not read the audit log")
+            return None
+        if entry is not None and not isinstance(entry, dict):
+            entry = getattr(entry, "to_json", lambda: vars(entry))()
+        return entry
+
+
+class CreateHandler(FormHandler):
+    """``/admin/<app>/<model>/add/``: a new object (``write``)."""
+
+    async def get(self):
+        obj = self.model()
+        self.render_form(None, await self.build_form(obj))
+
+    async def post(self):
+        obj = self.model()
+        obj._db = self.db
+        form = await self.build_form(obj, FormData(self))
+        valid = form.validate()
+        valid = await check_references(form, self.db) and valid
+        if not valid:
+            return self.render_form(None, form)
+        problem = await self.save_from_form(obj, form)
+        if problem is not None:
+            return self.render_form(None, form)
+        self.flash(f"The {self.opts.verbose_name} “{self.model_admin.object_label(obj)}” "
+                   "was added.")
+        self.redirect(self.redirect_after_save(obj), status=303)
+
+
+class UpdateHandler(FormHandler):
+    """``/admin/<app>/<model>/<id>/change/``: edit (``write`` + the object rule).
+
+    The form carries the object's ``version``; a save over a newer version is
+    refused and the form comes back with the user's input and who changed it.
+    """
+
+    change = True
+
+    async def get(self, object_id):
+        obj = await self.get_object(object_id)
+        self.render_form(obj, await self.build_form(obj))
+
+    async def post(self, object_id):
+        obj = await self.get_object(object_id)
+        raw_version = self.get_body_argument("_version", "")
+        try:
+            version = int(raw_version)
+        except ValueError:
+            raise HTTPError(400, "The form has no valid version; reload the page.") from None
+        form = await self.build_form(obj, FormData(self))
+        valid = form.validate()
+        valid = await check_references(form, self.db) and valid
+        if not valid:
+            return self.render_form(obj, form)
+        current_version = obj.version
+        obj.version = version                    # save only over the version the user saw
+        problem = await self.save_from_form(obj, form)
+        if isinstance(problem, dict):            # stale: nothing was written
+            fresh = await self.model.find(self.scoped({"_id": obj.id}), limit=1,
+                                          db=self.db).to_list(1)
+            shown = fresh[0] if fresh else obj
+            if not fresh:
+                shown.version = current_version
+            return self.render_form(shown, form, conflict=problem, status=409)
+        if problem is not None:
+            obj.version = version
+            return self.render_form(obj, form)
+        self.flash(f"The {self.opts.verbose_name} “{self.model_admin.object_label(obj)}” "
+                   "was changed.")
+        self.redirect(self.redirect_after_save(obj), status=303)
+
+
+class DeleteHandler(ObjectHandler):
+    """``/admin/<app>/<model>/<id>/delete/``: GET asks, POST deletes (``delete`` + rule)."""
+
+    action = "delete"
+    template = "admin/delete_confirm.html"
+
+    async def referring(self, obj):
+        """What points at ``obj``: ``[{"label", "count", "count_text", "objects"}]``.
+
+        Every registered model's ``ReferenceField`` to this model is counted
+        (capped) and its first few objects listed (linked when readable).
+        """
+        found = []
+        for admin in (self.site.admins.values() if self.site else ()):
+            for name, field in admin.opts.fields.items():
+                if not isinstance(field, model_fields.ReferenceField):
+                    continue
+                try:
+                    target = field.target
+                except LookupError:
+                    continue
+                if target is None or target._meta.key != self.opts.key:
+                    continue
+                flt = {name: obj.id}
+                count = await admin.model.count(flt, limit=pagination.COUNT_CAP + 1,
+                                                db=self.db)
+                if not count:
+                    continue
+                readable = admin.may(self, "read")
+                shown = await admin.model.find(flt, limit=REFERENCES_SHOWN, db=self.db) \
+                    .to_list(REFERENCES_SHOWN) if readable else []
+                found.append({
+                    "label": f"{_capital(admin.opts.verbose_name_plural)} "
+                             f"({field.verbose_name})",
+                    "count_text": pagination.format_count(count, capped=True),
+                    "objects": [(admin.object_label(o), admin.object_url(o)) for o in shown]})
+        return found
+
+    async def get(self, object_id):
+        obj = await self.get_object(object_id)
+        self.render(self.template, related=await self.referring(obj))
+
+    async def post(self, object_id):
+        obj = await self.get_object(object_id)
+        label = self.model_admin.object_label(obj)
+        before = self.snapshot(obj)
+        await self.model_admin.delete_model(self, obj)
+        await self.audit("delete", obj=obj, changes={name: {"before": value, "after": None}
+                                                     for name, value in before.items()})
+        self.flash(f"The {self.opts.verbose_name} “{label}” was deleted.")
+        self.redirect(self.model_admin.url_prefix, status=303)

@@ -1,0 +1,171 @@
+"""Keyset pagination for list pages: fast on any page of a big collection.
+
+A page is "the ``per_page`` objects after (or before) this position in the
+sort order". The position is the last (first) row's sort-key values plus its
+``_id`` (the tie-breaker that makes the order total), carried in an opaque,
+signed, url-safe token::
+
+    token = encode_cursor(secret, sort, values, "next")
+    position = decode_cursor(secret, token, sort)     # CursorError if tampered
+    flt = {"$and": [base_filter, keyset_filter(sort, position.values, position.direction)]}
+
+Nothing is skipped: the store seeks with the sort index, so page 10,000 costs
+what page 1 costs. Missing and ``None`` values sort first ascending (as in
+MongoDB), and ``keyset_filter`` handles them at every key.
+
+Counts follow the same rule: ``estimated_document_count`` when nothing narrows
+the list, ``count_documents(filter, limit=CAP + 1)`` otherwise ("1,000+").
+"""
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+
+from bson import ObjectId
+
+COUNT_CAP = 1000
+
+__all__ = ["COUNT_CAP", "CursorError", "Position", "decode_cursor", "encode_cursor",
+           "format_count", "keyset_filter", "reverse_sort", "sort_values"]
+
+
+class CursorError(ValueError):
+    """The page token is malformed, forged or for another sort order (answer 400)."""
+
+
+class Position:
+    """A decoded cursor: ``values`` (one per sort key, ``_id`` last) and ``direction``."""
+
+    def __init__(self, values, direction):
+        self.values = values
+        self.direction = direction
+
+    def __repr__(self):
+        return f"<Position {self.direction} {self.values!r}>"
+
+
+# -- values <-> JSON ------------------------------------------------------------------------------
+def _dump(value):
+    if isinstance(value, ObjectId):
+        return {"o": str(value)}
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return {"d": value.isoformat()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise CursorError(f"cannot page on a value of type {type(value).__name__}")
+
+
+def _load(value):
+    if isinstance(value, dict) and len(value) == 1:
+        (tag, text), = value.items()
+        if not isinstance(text, str):
+            raise CursorError("bad value in cursor")
+        try:
+            if tag == "o":
+                return ObjectId(text)
+            if tag == "d":
+                moment = datetime.datetime.fromisoformat(text)
+                if moment.tzinfo is None:
+                    raise ValueError("naive")
+                return moment
+        except (ValueError, TypeError):
+            raise CursorError("bad value in cursor") from None
+        raise CursorError("bad value in cursor")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise CursorError("bad value in cursor")
+
+
+def _signature(secret, payload):
+    key = secret.encode() if isinstance(secret, str) else bytes(secret)
+    digest = hmac.new(key, b"bastion.cursor:" + payload, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=")
+
+
+def _sort_id(sort):
+    return ",".join(f"{'-' if d < 0 else ''}{path}" for path, d in sort)
+
+
+def encode_cursor(secret, sort, values, direction):
+    """An opaque token for the position ``values`` in ``sort``; ``direction`` "next"/"prev"."""
+    body = json.dumps({"s": _sort_id(sort), "v": [_dump(v) for v in values],
+                       "d": direction}, separators=(",", ":")).encode()
+    payload = base64.urlsafe_b64encode(body).rstrip(b"=")
+    return (payload + b"." + _signature(secret, payload)).decode("ascii")
+
+
+def decode_cursor(secret, token, sort):
+    """The ``Position`` in ``token``; ``CursorError`` unless signed by us for ``sort``."""
+    if not isinstance(token, str) or len(token) > 4096 or token.count(".") != 1:
+        raise CursorError("The page cursor is not valid.")
+    payload, signature = token.encode("ascii", "replace").split(b".")
+    if not hmac.compare_digest(signature, _signature(secret, payload)):
+        raise CursorError("The page cursor is not valid.")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)))
+    except (ValueError, TypeError):
+        raise CursorError("The page cursor is not valid.") from None
+    if not isinstance(data, dict) or data.get("s") != _sort_id(sort):
+        raise CursorError("The page cursor belongs to another sort order.")
+    values, direction = data.get("v"), data.get("d")
+    if direction not in ("next", "prev") or not isinstance(values, list) \
+            or len(values) != len(sort):
+        raise CursorError("The page cursor is not valid.")
+    return Position([_load(v) for v in values], direction)
+
+
+# -- queries -------------------------------------------------------------------------------------
+def reverse_sort(sort):
+    return [(path, -direction) for path, direction in sort]
+
+
+def sort_values(doc, sort):
+    """The values of ``doc`` (a stored document) at each sort path."""
+    out = []
+    for path, _ in sort:
+        value = doc
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        out.append(value)
+    return out
+
+
+def _after(path, direction, value):
+    """A filter for "strictly after ``value`` at ``path``" in ``direction`` (1 or -1).
+
+    ``None`` (and a missing field) sorts before every other value.
+    """
+    if direction > 0:
+        return {path: {"$ne": None}} if value is None else {path: {"$gt": value}}
+    if value is None:
+        return None                     # nothing sorts below null
+    return {"$or": [{path: {"$lt": value}}, {path: None}]}
+
+
+def keyset_filter(sort, values, backwards=False):
+    """Rows after (``backwards``: before) ``values`` in ``sort`` (the last key is unique).
+
+    ``(k1 > v1) or (k1 == v1 and k2 > v2) or ...``, with null handling.
+    """
+    if backwards:
+        sort = reverse_sort(sort)
+    branches = []
+    for i, (path, direction) in enumerate(sort):
+        after = _after(path, direction, values[i])
+        if after is None:
+            continue
+        equal = [{p: values[j]} for j, (p, _) in enumerate(sort[:i])]
+        branches.append({"$and": equal + [after]} if equal else after)
+    if not branches:
+        return {"_id": {"$in": []}}
+    return branches[0] if len(branches) == 1 else {"$or": branches}
+
+
+def format_count(count, capped):
+    """``"1,234"``, or ``"1,000+"`` when a capped count hit the cap."""
+    if capped and count > COUNT_CAP:
+        return f"{COUNT_CAP:,}+"
+    return f"{count:,}"

@@ -1,0 +1,63 @@
+"""The admin's URLs (GUIDE §4), one set per model of an ``AdminSite``.
+
+=========================================== ======================== =========
+``/admin/``                                 ``AdminIndexHandler``    logged in
+``/admin/<app>/<model>/``                   ``ListHandler``          read (POST: the action's)
+``/admin/<app>/<model>/add/``               ``CreateHandler``        write
+``/admin/<app>/<model>/<id>/``              ``DetailHandler``        read
+``/admin/<app>/<model>/<id>/change/``       ``UpdateHandler``        write
+``/admin/<app>/<model>/<id>/delete/``       ``DeleteHandler``        delete
+``/admin/<app>/<model>/<id>/history/``      ``core.audit``'s ``HistoryHandler`` (when installed)
+=========================================== ======================== =========
+
+A ``ModelAdmin`` swaps any of them with ``list_handler = MyList`` (and
+``detail_handler``, ``create_handler``, ``update_handler``, ``delete_handler``,
+``history_handler``). Handlers get ``model_admin`` and ``site`` as route kwargs.
+URLs that name no registered model fall through to the 404 handler.
+"""
+import re
+
+from tornado.web import URLSpec
+
+from . import handlers
+
+OBJECT_ID = r"([^/]+)"
+
+
+def default_history_handler():
+    """``core.audit.handlers.HistoryHandler`` if the audit app is there, else ``None``."""
+    try:
+        from core.audit.handlers import HistoryHandler
+    except ImportError:
+        return None
+    return HistoryHandler
+
+
+def model_routes(model_admin, site):
+    """The URL specs of one model's pages."""
+    prefix = re.escape(model_admin.url_prefix)
+    kwargs = {"model_admin": model_admin, "site": site}
+    name = model_admin.key.replace(".", "_")
+    pages = [
+        ("", model_admin.list_handler or handlers.ListHandler, "list"),
+        ("add/", model_admin.create_handler or handlers.CreateHandler, "add"),
+        (f"{OBJECT_ID}/", model_admin.detail_handler or handlers.DetailHandler, "detail"),
+        (f"{OBJECT_ID}/change/", model_admin.update_handler or handlers.UpdateHandler,
+         "change"),
+        (f"{OBJECT_ID}/delete/", model_admin.delete_handler or handlers.DeleteHandler,
+         "delete"),
+    ]
+    history = model_admin.history_handler or default_history_handler()
+    if history is not None:
+        pages.append((f"{OBJECT_ID}/history/", history, "history"))
+    return [URLSpec(prefix + suffix + "$", handler, kwargs, name=f"admin_{name}_{page}")
+            for suffix, handler, page in pages]
+
+
+def admin_routes(site):
+    """``/admin/`` plus every model's pages, for ``core.app.make_app``."""
+    routes = [URLSpec(r"/admin/$", handlers.AdminIndexHandler, {"site": site},
+                      name="admin_index")]
+    for model_admin in site.admins.values():
+        routes.extend(model_routes(model_admin, site))
+    return routes
