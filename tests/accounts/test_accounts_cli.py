@@ -420,11 +420,11 @@ async def test_terminal_prompts_twice_and_the_entries_must_match(cli):
     status, output = run_on_terminal(cli, ["createuser", "tty", "--email", "tty@example.com"],
                                      [PASSWORD, PASSWORD])
     assert status == 0, output
-    assert output == "Password: \nPassword (again): \ncreated user tty\n"
+    assert output == "Password: \nPassword (again): \ncreated user tty\n", output
     assert PASSWORD not in output                      # not echoed
     status, output = run_on_terminal(cli, ["changepassword", "tty"],
                                      [NEW_PASSWORD, NEW_PASSWORD + "x"])
-    assert status == 1
-    assert output.endswith("error: the two passwords do not match; nothing changed\n")
+    assert status == 1, output
+    assert output.endswith("error: the two passwords do not match; nothing changed\n"), output
     tty = await cli.user("tty")
     assert tty["version"] == 1                         # unchanged
