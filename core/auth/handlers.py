@@ -239,6 +239,31 @@ class AuthHandler(BaseHandler):
             return True
         return False
 
+    async def throttled_check(self, username, check):
+        """Run the password check ``check()`` (a coroutine function) under the throttle.
+
+        Returns ``(verdict, result)``; when ``verdict.blocked`` the password was
+        not checked and ``result`` is ``None``. The check waits for a password
+        slot (``password_slots``); the throttle is asked again once the slot is
+        held and a failure is recorded before it is released, so guesses queued
+        behind a failing one see its failure. A falsy result is a failure; a
+        truthy one clears the username's failures.
+        """
+        ip = self.request.remote_ip
+        verdict = await self.throttle.check(username, ip)     # refuse without queueing
+        if verdict.blocked:
+            return verdict, None
+        async with password_slots(self.application):
+            verdict = await self.throttle.check(username, ip)
+            if verdict.blocked:
+                return verdict, None
+            result = await check()
+            if not result:
+                await self.throttle.failed(username, ip)
+        if result:
+            await self.throttle.succeeded(username)
+        return verdict, result
+
     async def start_session(self, user):
         """Log ``user`` in: discard any session the browser brought, issue a new id."""
         old = self.get_session_id()
@@ -271,18 +296,16 @@ class LoginHandler(AuthHandler):
         if not form.validate():
             return self.render_form(form)
         username, password = form.username.data, form.password.data
-        attempt = await self.throttle.begin(username, self.request.remote_ip)
-        if attempt.verdict.blocked:
-            if not self.refuse_throttled(attempt.verdict):
-                self.render_form(form, error=attempt.verdict.message)
+        verdict, user = await self.throttled_check(
+            username, lambda: user_model.authenticate(username, password, db=self.db))
+        if verdict.blocked:
+            if not self.refuse_throttled(verdict):
+                self.render_form(form, error=verdict.message)
             return
-        async with password_slots(self.application):
-            user = await user_model.authenticate(username, password, db=self.db)
-        if user is None:                 # the attempt stays counted as a failure
+        if user is None:
             if self.wants_json():
                 raise HTTPError(401, INVALID_LOGIN)
             return self.render_form(form, error=INVALID_LOGIN)
-        await attempt.succeeded()
         await self.start_session(user)
         self.redirect(self.next_url(), status=303)
 
@@ -326,17 +349,15 @@ class PasswordChangeHandler(AuthHandler):
             for message in exc.messages:
                 add_error(form, "new_password1", message)
             return self.render_form(form)
-        attempt = await self.throttle.begin(user.username, self.request.remote_ip)
-        if attempt.verdict.blocked:
-            if not self.refuse_throttled(attempt.verdict):
-                self.render_form(form, error=attempt.verdict.message)
+        verdict, right = await self.throttled_check(
+            user.username, lambda: user.check_password(form.old_password.data))
+        if verdict.blocked:
+            if not self.refuse_throttled(verdict):
+                self.render_form(form, error=verdict.message)
             return
-        async with password_slots(self.application):
-            right = await user.check_password(form.old_password.data)
         if not right:                    # counted against the username, like a login
             add_error(form, "old_password", "Your current password was entered incorrectly.")
             return self.render_form(form)
-        await attempt.succeeded()
         await self.save_password(user, new)
         await self.session_store.delete_for_user(user.id, keep=self.session)
         raw_id, self.session = await self.session_store.rotate(self.session)

@@ -1,18 +1,19 @@
 """Login throttling, stored in the database so it holds across processes.
 
     throttle = LoginThrottle.from_settings(db, settings)
-    attempt = await throttle.begin(username, ip)
-    if attempt.verdict.blocked:
-        ...answer 429 with Retry-After: attempt.verdict.retry_after; do NOT check the password
+    verdict = await throttle.check(username, ip)
+    if verdict.blocked:
+        ...answer 429 with Retry-After: verdict.retry_after, and do NOT check the password
     ...check the password...
-    await attempt.succeeded()      # right password: the username's count restarts
-    # a wrong password needs nothing more: begin() already counted the attempt
+    await throttle.failed(username, ip)      # wrong password / unknown user
+    await throttle.succeeded(username)       # right password: the username's count restarts
 
-``begin`` records the attempt as a failure *before* the password is checked and
-then counts the records up to its own, so concurrent guesses cannot all slip in
-while the first ones are still in bcrypt: of 12 at once, 5 go on; a success
-takes its own record back. (``check``, ``failed``
-and ``succeeded`` are the same steps one at a time.)
+Concurrent guesses: the login handler checks again, and records a failure,
+while it holds one of the process's few password-check slots
+(``core.auth.handlers.password_slots``), so guesses queued behind a failing one
+see its failure. At most ``slots - 1`` extra guesses per process can be in
+flight when the limit is reached, while concurrent *right* passwords for one
+account are never refused for being concurrent.
 
 Each failed login is one document of the ``login_failures`` collection, once for
 its username and once for its client address::
@@ -34,13 +35,11 @@ A TTL index on ``expires_at`` deletes old failures.
 import datetime
 import hashlib
 import math
-from dataclasses import dataclass, field
-
-from bson import ObjectId
+from dataclasses import dataclass
 
 from .sessions import utcnow
 
-__all__ = ["Attempt", "FAILURES_COLLECTION", "LoginThrottle", "Verdict"]
+__all__ = ["FAILURES_COLLECTION", "LoginThrottle", "Verdict"]
 
 FAILURES_COLLECTION = "login_failures"
 SCOPE_USER = "user"
@@ -117,42 +116,12 @@ class LoginThrottle:
 
     def _failure_docs(self, username, ip, now):
         expires = now + self.window
-        docs = [{"_id": ObjectId(), "scope": SCOPE_USER, "key": username_key(username),
+        docs = [{"scope": SCOPE_USER, "key": username_key(username),
                  "at": now, "expires_at": expires}]
         if ip is not None:
-            docs.append({"_id": ObjectId(), "scope": SCOPE_IP, "key": ip_key(ip), "at": now,
+            docs.append({"scope": SCOPE_IP, "key": ip_key(ip), "at": now,
                          "expires_at": expires})
         return docs
-
-    async def _count(self, scope, key, now, up_to=None):
-        flt = {"scope": scope, "key": key, "at": {"$gt": now - self.window}}
-        if up_to is not None:       # attempts recorded before this one (ObjectIds ascend)
-            flt["_id"] = {"$lte": up_to}
-        return await self.collection.count_documents(flt)
-
-    async def begin(self, username, ip, now=None):
-        """Count this attempt as a failure now, and say whether it may go on.
-
-        Returns an ``Attempt``: when ``attempt.verdict.blocked`` the record is
-        already taken back (a refused attempt does not extend the lock).
-        """
-        now = now or utcnow()
-        docs = self._failure_docs(username, ip, now)
-        await self.collection.insert_many(docs)
-        attempt = Attempt(self, username, docs, Verdict(False))
-        scope = None
-        user_doc, ip_doc = docs[0], docs[-1] if ip is not None else None
-        if await self._count(SCOPE_USER, user_doc["key"], now,
-                             user_doc["_id"]) > self.user_limit:
-            scope = SCOPE_USER
-        elif ip_doc is not None and await self._count(SCOPE_IP, ip_doc["key"], now,
-                                                      ip_doc["_id"]) > self.ip_limit:
-            scope = SCOPE_IP
-        if scope is not None:
-            await attempt.withdraw()
-            verdict = await self.check(username, ip, now)
-            attempt.verdict = verdict if verdict.blocked else Verdict(True, 1, scope)
-        return attempt
 
     async def check(self, username, ip, now=None):
         """May this username try to log in from this address now?"""
@@ -173,23 +142,3 @@ class LoginThrottle:
         """A right password: forget the username's failures (the address's stay)."""
         await self.collection.delete_many({"scope": SCOPE_USER,
                                            "key": username_key(username)})
-
-
-@dataclass
-class Attempt:
-    """One login attempt under way (``LoginThrottle.begin``); counted as a failure."""
-
-    throttle: LoginThrottle
-    username: str
-    docs: list = field(repr=False)
-    verdict: Verdict
-
-    async def withdraw(self):
-        """Take this attempt's records back."""
-        await self.throttle.collection.delete_many(
-            {"_id": {"$in": [doc["_id"] for doc in self.docs]}})
-
-    async def succeeded(self):
-        """The password was right: drop this attempt and the username's failures."""
-        await self.withdraw()
-        await self.throttle.succeeded(self.username)
