@@ -32,8 +32,17 @@ from wtforms import validators
 from core.models import fields as model_fields
 from core.models.errors import NON_FIELD_ERRORS
 
+try:                                   # wtforms >= 3.3 wants SelectChoice objects
+    from wtforms.fields.choices import SelectChoice as _SelectChoice
+
+    def choice(value, label):
+        return _SelectChoice(value=value, label=label)
+except ImportError:                     # pragma: no cover - older wtforms
+    def choice(value, label):
+        return (value, label)
+
 REFERENCE_CHOICES_LIMIT = 500
-BLANK_CHOICE = ("", "---------")
+BLANK_CHOICE = choice("", "---------")
 
 __all__ = ["ModelForm", "model_form", "load_reference_choices", "add_model_errors",
            "form_values", "REFERENCE_CHOICES_LIMIT"]
@@ -105,7 +114,7 @@ def formfield_for(field):
         return wtforms.SelectField(validators=checks, coerce=_text, choices=[BLANK_CHOICE],
                                    validate_choice=False, **kwargs)
     if field.choices is not None and not isinstance(field, model_fields.ListField):
-        choices = [(str(value), str(label)) for value, label in field.choices]
+        choices = [choice(str(value), str(label)) for value, label in field.choices]
         if not field.required:
             choices.insert(0, BLANK_CHOICE)
         return wtforms.SelectField(validators=checks, coerce=_text, choices=choices, **kwargs)
@@ -164,12 +173,12 @@ async def load_reference_choices(form, db, label=str, limit=REFERENCE_CHOICES_LI
     for name in getattr(form, "reference_fields", ()):
         target = meta.fields[name].target
         objects = await target.find(db=db).limit(limit).to_list(limit)
-        choices = [(str(obj.id), label(obj)) for obj in objects]
+        choices = [choice(str(obj.id), label(obj)) for obj in objects]
         current = form[name].data
-        if current and current not in {value for value, _ in choices}:
+        if current and current not in {str(obj.id) for obj in objects}:
             obj = await target.get(current, db=db)
             if obj is not None:
-                choices.append((str(obj.id), label(obj)))
+                choices.append(choice(str(obj.id), label(obj)))
         blank = [] if meta.fields[name].required and current else [BLANK_CHOICE]
         form[name].choices = blank + choices
 
