@@ -390,13 +390,18 @@ class ListHandler(ModelHandler):
             values[name] = value
         return values
 
+    def sortable_fields(self):
+        """``get_sortable_fields`` minus what cannot be sorted on (lists, unknown names)."""
+        return [name for name in self.model_admin.get_sortable_fields(self)
+                if name in self.opts.fields and not is_hidden(self.opts.fields[name])
+                and not getattr(self.opts.fields[name], "accepts_containers", False)]
+
     def get_sort(self):
         """``(sort pairs with _id last, current ?o= value or None)``; 400 for an unknown field."""
         raw = self.get_query_argument("o", None)
         if raw:
             name = raw[1:] if raw.startswith("-") else raw
-            if name not in self.model_admin.get_sortable_fields(self) \
-                    or name not in self.opts.fields:
+            if name not in self.sortable_fields():
                 raise HTTPError(400, f"Cannot sort by {raw!r}.")
             direction = -1 if raw.startswith("-") else 1
             return [(name, direction), ("_id", direction)], raw
@@ -516,13 +521,13 @@ class ListHandler(ModelHandler):
                 cells.append(cell)
             rows.append({"id": str(obj.id), "label": admin.object_label(obj), "cells": cells})
 
-        sortable = set(admin.get_sortable_fields(self))
+        sortable = set(self.sortable_fields())
         headers = []
         primary, primary_dir = sort[0]
         for name in columns:
             header = {"name": name, "label": self.column_label(name), "url": None,
                       "sorted": None}
-            if name in sortable and name in self.opts.fields:
+            if name in sortable:
                 if primary == name:
                     header["sorted"] = "ascending" if primary_dir > 0 else "descending"
                     flip = f"-{name}" if primary_dir > 0 else name
