@@ -27,6 +27,7 @@ DATABASE_PING_TIMEOUT = 2.0
 # -- apps -------------------------------------------------------------------------------------
 # App packages; each has an app.py defining a core.registry.App subclass.
 INSTALLED_APPS = [
+    "core.audit",
     "apps.accounts",
     "apps.blog",
 ]

@@ -1,0 +1,42 @@
+"""The audit log in the admin: readable by whoever holds ``audit.entry: [read]``,
+changeable by nobody — not even a superuser.
+
+The global log is the generic list page of ``audit.entry``
+(``/admin/audit/entry/``); there is no add, change, delete or bulk action.
+"""
+from core.admin import ModelAdmin, register
+
+from .models import AuditEntry, ReadOnlyEntryError
+
+READ = "read"
+
+
+@register(AuditEntry)
+class AuditEntryAdmin(ModelAdmin):
+    list_display = ["at", "actor", "action", "model_key", "object_label"]
+    list_filter = ["action", "model_key"]
+    search_fields = ["actor", "object_label"]
+    ordering = ["-at"]
+    actions = ()
+    readonly_fields = tuple(AuditEntry._meta.fields)
+
+    def has_permission(self, handler, action):
+        """Only ``read``, and only with the grant: write, delete and the rest are refused
+        whatever the permissions (superusers included)."""
+        return action == READ and super().has_permission(handler, action)
+
+    def has_object_permission(self, handler, action, obj):
+        return action == READ
+
+    def may(self, handler, action, obj=None):
+        # the engine lets a superuser past object rules, so refuse before it is asked
+        return action == READ and super().may(handler, action, obj)
+
+    def get_actions(self, handler):
+        return {}
+
+    async def save_model(self, handler, obj, form, change):
+        raise ReadOnlyEntryError("audit entries cannot be added or changed in the admin")
+
+    async def delete_model(self, handler, obj):
+        raise ReadOnlyEntryError("audit entries cannot be deleted")

@@ -1,0 +1,116 @@
+"""The history page of one object: ``/admin/<app>/<model>/<id>/history/``.
+
+``HistoryHandler`` is an admin object page (``core.admin.handlers.ObjectHandler``):
+it needs a logged-in user and ``read`` on the model (``ModelAdmin.may``),
+answers 404 for a malformed id or an object that is not there (unless the log
+still holds its history: a deleted object's history stays readable), checks the
+object rule, and lists the object's audit entries newest first — when, who,
+what, and a before/after table of the changed fields. A JSON client gets the
+same entries as JSON.
+
+The admin mounts it for every model (``core.admin.routes``); a ``ModelAdmin``
+may swap it with ``history_handler = MyHistory``. Unknown models are 404 there.
+"""
+import datetime
+from pathlib import Path
+
+from core.admin.handlers import ObjectHandler
+from core.handlers.base import HTTPError
+from core.models import parse_id
+
+from .api import history
+from .models import ACTIONS
+
+__all__ = ["HistoryHandler", "action_label", "format_change_value"]
+
+HISTORY_LIMIT = 200
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def format_change_value(value):
+    """A stored value as short human text for the before/after table."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc)
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {format_change_value(item)}"
+                         for key, item in value.items()) or "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_change_value(item) for item in value) or "—"
+    return str(value)
+
+
+def action_label(action):
+    """``"login_failed"`` → ``"Failed login"`` (an unknown action: its words)."""
+    return dict(ACTIONS).get(action, str(action).replace("_", " ").capitalize())
+
+
+class HistoryHandler(ObjectHandler):
+    """GET: the object's audit entries, newest first (``read`` on the model)."""
+
+    action = "read"
+    template = "admin/audit/history.html"
+    #: the most entries one page shows
+    limit = HISTORY_LIMIT
+
+    async def get_history_object(self, raw_id):
+        """``(object or None, entries)``; 404 when neither the object nor its history exists."""
+        oid = parse_id(raw_id)
+        if oid is None:
+            raise HTTPError(404, f"No {self.opts.verbose_name} with id {raw_id!r}.")
+        found = await self.model.find(self.scoped({"_id": oid}), limit=1,
+                                      db=self.db).to_list(1)
+        obj = found[0] if found else None
+        if obj is not None:
+            if not self.model_admin.may(self, "read", obj):
+                self.deny("read", obj)
+            self.object = obj
+        entries = await history(self.model_admin.key, str(oid), limit=self.limit, db=self.db)
+        # a deleted object's history stays readable, unless the admin scopes rows (then
+        # nobody can tell whether the object was in this user's scope)
+        if obj is None and (not entries or self.base_filter()):
+            raise HTTPError(404, f"No {self.opts.verbose_name} with id {raw_id!r}.")
+        return obj, entries
+
+    async def get(self, object_id):
+        obj, entries = await self.get_history_object(object_id)
+        oid = str(parse_id(object_id))
+        if obj is not None:
+            label = self.model_admin.object_label(obj)
+        else:
+            label = next((e.object_label for e in entries if e.object_label), oid)
+        if self.wants_json():
+            return self.write_json({"model": self.model_admin.key, "id": oid, "label": label,
+                                    "exists": obj is not None,
+                                    "entries": [entry.to_json() for entry in entries]})
+        self.render(self.template, obj=obj, entries=entries, history_label=label, object_id=oid,
+                    limit=self.limit, links=self.object_links(obj) if obj is not None else {},
+                    field_label=self.change_label, change_value=format_change_value,
+                    action_label=action_label)
+
+    def change_label(self, name):
+        """The label of a changed field: its verbose name, if the model still has it."""
+        field = self.opts.fields.get(name)
+        text = field.verbose_name if field is not None else name.replace("_", " ")
+        return text[:1].upper() + text[1:]
+
+    def render_string(self, template_name, **kwargs):
+        """As usual; when the audit app is not installed (its template folder not on the
+        loader) the page is still found, next to this module."""
+        loader = self.settings.get("template_loader")
+        if loader is not None and hasattr(loader, "dirs") and not loader.exists(template_name):
+            fallback = getattr(self.application, "_audit_template_loader", None)
+            if fallback is None:
+                from core.app import TemplateLoader
+                fallback = TemplateLoader([*loader.dirs, TEMPLATES], cache=loader.cache)
+                self.application._audit_template_loader = fallback
+            template = fallback.load(template_name)
+            namespace = self.get_template_namespace()
+            namespace.update(kwargs)
+            return template.generate(**namespace)
+        return super().render_string(template_name, **kwargs)

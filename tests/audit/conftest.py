@@ -1,0 +1,111 @@
+"""Fixtures for the audit tests (helpers in ``audit_kit``).
+
+* ``db`` — a fresh in-memory database bound for the models, audit indexes made.
+* ``server`` / ``site`` — the app (``core.audit`` + accounts + ``audit_demo``) served on
+  a free 127.0.0.1 port after ``startup``; real database, real bcrypt (4 rounds).
+* ``cli`` — ``manage.py`` in a subprocess on an embedded temp database.
+"""
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import tornado.httpclient
+import tornado.testing
+
+import core.models
+from audit_kit import SUPPORT, Site, make_settings
+from core.app import make_app, make_server, shutdown, startup
+from core.db import connect
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def db():
+    database = connect("memory:")
+    previous = core.models.unbind()
+    core.models.bind(database)
+    from core.audit import AuditEntry
+    await AuditEntry.ensure_indexes()
+    try:
+        yield database
+    finally:
+        core.models.unbind()
+        if previous is not None:
+            core.models.bind(previous)
+        await database.close()
+
+
+@pytest.fixture
+def audit_settings(tmp_path):
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def server(audit_settings):
+    previous_db = core.models.unbind()
+    started = []
+
+    async def start(settings=None):
+        app = make_app(settings or audit_settings)
+        await startup(app)
+        sock, port = tornado.testing.bind_unused_port()
+        http_server = make_server(app)
+        http_server.add_sockets([sock])
+        client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
+        site = Site(app, http_server, port, client)
+        started.append(site)
+        return site
+
+    yield start
+    for site in started:
+        site.client.close()
+        site.server.stop()
+        await site.server.close_all_connections()
+        await shutdown(site.app)
+    core.models.unbind()
+    if previous_db is not None:
+        core.models.bind(previous_db)
+
+
+@pytest.fixture
+async def site(server):
+    return await server()
+
+
+@dataclass
+class Cli:
+    env: dict
+    db_url: str
+
+    def __call__(self, *args, input=None, timeout=60):
+        return subprocess.run([sys.executable, str(REPO / "manage.py"), *args], cwd=REPO,
+                              env=self.env, capture_output=True, text=True, timeout=timeout,
+                              input="" if input is None else input)
+
+    def ok(self, *args, **kwargs):
+        result = self(*args, **kwargs)
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result
+
+    async def entries(self):
+        database = connect(self.db_url)
+        try:
+            return await database["audit_log"].find({}).sort([("at", 1), ("_id", 1)]) \
+                .to_list(None)
+        finally:
+            await database.close()
+
+
+@pytest.fixture
+def cli(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
+                        "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS", "PYTHONPATH")}
+    db_url = f"embedded:{tmp_path / 'db.sqlite3'}"
+    env.update(BASTION_SETTINGS="audit_settings", PYTHONPATH=str(SUPPORT), DATABASE_URL=db_url,
+               VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
+    return Cli(env, db_url)
