@@ -9,6 +9,7 @@ import getpass
 import json
 import sys
 
+from core.audit import record
 from core.auth.passwords import PasswordError, validate_password
 from core.management import Command, CommandError
 from core.models import StaleObjectError, ValidationError
@@ -91,6 +92,13 @@ class AccountsCommand(Command):
         except StaleObjectError:
             raise CommandError(f"{obj._meta.verbose_name} {obj} was changed by someone else "
                                "meanwhile; nothing was saved, try again") from None
+
+    # -- audit -------------------------------------------------------------------------------
+    async def audit(self, action, obj, **kw):
+        """Record what this command did in the audit log (``core.audit``): the actor is
+        ``"manage.py"`` (no user), the detail names the command."""
+        kw.setdefault("detail", f"manage.py {self.name}")
+        await record(action=action, actor="manage.py", obj=obj, db=self.db, **kw)
 
     # -- passwords ---------------------------------------------------------------------------
     def add_password_argument(self, parser):

@@ -5,6 +5,7 @@ terminal, never from the command line. Any unknown user, role, model key or
 action, or a rejected password, is one line ``error: ...``, exit 1, and
 nothing changed.
 """
+from core.audit import diff, snapshot
 from core.management import CommandError
 from core.models import UniqueError, ValidationError
 
@@ -35,6 +36,7 @@ class CreateUserBase(AccountsCommand):
             await user.save()
         except UniqueError as exc:  # someone took the name meanwhile: the index says no
             raise CommandError(describe_error(exc)) from None
+        await self.audit("create", user, changes=diff({}, snapshot(user)))
         return user
 
 
@@ -96,6 +98,8 @@ class ChangePasswordCommand(AccountsCommand):
         password = self.read_password(args, user.username, user.email)
         await user.set_password(password, validate=False)
         await self.save(user)
+        await self.audit("password_change", user,
+                         changes={"password": {"before": "(set)", "after": "(set)"}})
         ended = await user.end_sessions(self.db)
         self.write(f"changed the password of {user.username}; ended "
                    f"{self.plural(ended, 'session')}")
@@ -114,6 +118,8 @@ class DeactivateCommand(AccountsCommand):
         if user.is_active:
             user.is_active = False
             await self.save(user)
+            await self.audit("update", user,
+                             changes={"is_active": {"before": True, "after": False}})
         ended = await user.end_sessions(self.db)
         self.write(f"deactivated {user.username}; ended {self.plural(ended, 'session')}")
 
@@ -131,6 +137,8 @@ class ActivateCommand(AccountsCommand):
         if not user.is_active:
             user.is_active = True
             await self.save(user)
+            await self.audit("update", user,
+                             changes={"is_active": {"before": False, "after": True}})
         self.write(f"activated {user.username}")
 
 
@@ -232,8 +240,11 @@ class GrantCommand(GrantBase):
         permissions = dict(obj.permissions)
         before = set(permissions.get(key, []))
         permissions[key] = sorted(before | set(actions))
+        old = dict(obj.permissions)
         obj.permissions = permissions
         await self.save(obj)
+        await self.audit("permission_change", obj,
+                         changes=diff({"permissions": old}, {"permissions": obj.permissions}))
         self.write(f"{label}: {key}: {', '.join(permissions[key])}")
 
 
@@ -260,8 +271,11 @@ class RevokeCommand(GrantBase):
             permissions[key] = remaining
         else:
             permissions.pop(key, None)
+        old = dict(obj.permissions)
         obj.permissions = permissions
         await self.save(obj)
+        await self.audit("permission_change", obj,
+                         changes=diff({"permissions": old}, {"permissions": obj.permissions}))
         now = ", ".join(remaining) if remaining else "nothing"
         self.write(f"{label}: {key}: {now}")
 
@@ -286,6 +300,7 @@ class CreateRoleCommand(AccountsCommand):
             await role.save()
         except ValidationError as exc:
             raise CommandError(describe_error(exc)) from None
+        await self.audit("role_change", role, changes=diff({}, snapshot(role)))
         self.write(f"created role {role.name}")
 
 
@@ -303,6 +318,9 @@ class DeleteRoleCommand(AccountsCommand):
         result = await users.update_many({"roles": role.name},
                                          {"$pull": {"roles": role.name}, "$inc": {"version": 1}})
         await role.delete()
+        await self.audit("role_change", role, changes=diff(snapshot(role), {}),
+                         detail=f"manage.py {self.name} (removed from "
+                                f"{self.plural(result.modified_count, 'user')})")
         self.write(f"deleted role {role.name} (removed from "
                    f"{self.plural(result.modified_count, 'user')})")
 
@@ -322,8 +340,11 @@ class AssignRoleCommand(AccountsCommand):
         if role.name in user.roles:
             self.write(f"{user.username} already has role {role.name}")
             return
+        old = list(user.roles)
         user.roles = [*user.roles, role.name]
         await self.save(user)
+        await self.audit("role_change", user,
+                         changes={"roles": {"before": old, "after": list(user.roles)}})
         self.write(f"{user.username}: roles: {', '.join(user.roles)}")
 
 
@@ -342,8 +363,11 @@ class UnassignRoleCommand(AccountsCommand):
             await self.get_role(args.role)  # unknown role: that error first
             self.write(f"{user.username} does not have role {args.role}")
             return
+        old = list(user.roles)
         user.roles = [name for name in user.roles if name != args.role]
         await self.save(user)
+        await self.audit("role_change", user,
+                         changes={"roles": {"before": old, "after": list(user.roles)}})
         self.write(f"{user.username}: roles: {', '.join(user.roles) or 'none'}")
 
 

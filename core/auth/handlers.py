@@ -20,6 +20,7 @@ for one of ``LOGIN_THROTTLE_CONCURRENCY`` slots (default: CPUs - 1), so a burst
 of logins cannot take every core from the event loop.
 """
 import asyncio
+import logging
 import os
 import re
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ import wtforms
 from tornado import escape
 from wtforms import validators
 
+from core.audit import REDACTED, diff, record_request, snapshot
 from core.auth.passwords import PasswordError, validate_password
 from core.auth.sessions import utcnow
 from core.auth.throttle import LoginThrottle
@@ -39,6 +41,8 @@ __all__ = [
     "PasswordChangeForm", "PasswordChangeHandler", "RegisterForm", "RegisterHandler",
     "auth_routes", "password_slots", "render_field", "safe_next_url",
 ]
+
+log = logging.getLogger("bastion.auth")
 
 DEFAULT_NEXT = "/admin/"
 INVALID_LOGIN = "Please enter a correct username and password. Both are case-sensitive."
@@ -264,6 +268,14 @@ class AuthHandler(BaseHandler):
             await self.throttle.succeeded(username)
         return verdict, result
 
+    async def audit(self, action, **kw):
+        """Record ``action`` in the audit log (``core.audit``); a failure to record is
+        logged, never shown to the user."""
+        try:
+            await record_request(self, action, **kw)
+        except Exception:
+            log.exception("could not record %s in the audit log", action)
+
     async def start_session(self, user):
         """Log ``user`` in: discard any session the browser brought, issue a new id."""
         old = self.get_session_id()
@@ -303,10 +315,12 @@ class LoginHandler(AuthHandler):
                 self.render_form(form, error=verdict.message)
             return
         if user is None:
+            await self.audit("login_failed", actor=username, detail="wrong username or password")
             if self.wants_json():
                 raise HTTPError(401, INVALID_LOGIN)
             return self.render_form(form, error=INVALID_LOGIN)
         await self.start_session(user)
+        await self.audit("login")
         self.redirect(self.next_url(), status=303)
 
 
@@ -314,6 +328,8 @@ class LogoutHandler(AuthHandler):
     """``/admin/logout/``: POST ends the session; there is no GET (405)."""
 
     async def post(self):
+        if self.current_user is not None:
+            await self.audit("logout")
         raw_id = self.get_session_id()
         if raw_id is not None:
             await self.session_store.delete(raw_id)
@@ -359,6 +375,9 @@ class PasswordChangeHandler(AuthHandler):
             add_error(form, "old_password", "Your current password was entered incorrectly.")
             return self.render_form(form)
         await self.save_password(user, new)
+        await self.audit("password_change", obj=user, object_label=str(user),
+                         changes={"password": {"before": REDACTED, "after": REDACTED}},
+                         detail="changed at /admin/password_change/; other sessions ended")
         await self.session_store.delete_for_user(user.id, keep=self.session)
         raw_id, self.session = await self.session_store.rotate(self.session)
         self.set_session_cookie(raw_id)
@@ -420,6 +439,8 @@ class RegisterHandler(AuthHandler):
                 add_error(form, name if name in ("username", "email") else NON_FIELD_ERRORS,
                           message)
             return self.render_form(form)
+        await self.audit("create", actor=user, obj=user, changes=diff({}, snapshot(user)),
+                         detail="registered at /admin/register/ (and logged in)")
         await self.start_session(user)
         self.redirect(DEFAULT_NEXT, status=303)
 
