@@ -90,8 +90,18 @@ def test_startapp_writes_the_app_and_says_what_to_do_next(shop):
     text = "".join((root / f).read_text() for f in EXPECTED_FILES)
     assert "%%" not in text and "app_name" not in text
     assert "class ShopApp(App):" in (root / "apps/shop/app.py").read_text()
-    compile_all = shop.run("-m", "py_compile", *[f for f in EXPECTED_FILES if f.endswith(".py")])
-    assert compile_all.returncode == 0, compile_all.stderr
+    assert 'verbose_name = "Shop"' in (root / "apps/shop/app.py").read_text()
+    lint = shop.run("-m", "flake8", "--max-line-length", "100", "apps/shop")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_a_two_word_name_gets_class_and_display_forms(project):
+    result = project.manage("startapp", "book_club")
+    assert result.returncode == 0, result.stderr
+    app = (project.root / "apps/book_club/app.py").read_text()
+    shutil.rmtree(project.root / "apps" / "book_club")
+    assert "class BookClubApp(App):" in app
+    assert 'label = "book_club"' in app and 'verbose_name = "Book club"' in app
 
 
 def test_bad_or_taken_names_are_one_line_errors_and_change_nothing(project):

@@ -1,10 +1,10 @@
 """``manage.py startapp NAME``: scaffold a working app in ``apps/NAME/``.
 
 The files come from ``core/management/app_template/``: in paths, ``app_name``
-becomes NAME; in the text, ``%%app_name%%`` becomes NAME and ``%%AppName%%`` its
-class-name form (``shop`` → ``Shop``, ``book_club`` → ``BookClub``); a ``-tpl``
-suffix is dropped. The app is not turned on: the command says which line to add
-to ``INSTALLED_APPS``.
+becomes NAME; in the text, ``%%app_name%%`` becomes NAME, ``%%AppName%%`` its
+class-name form (``book_club`` → ``BookClub``) and ``%%verbose_name%%`` its label
+for people (``Book club``); a ``-tpl`` suffix is dropped. The app is not turned
+on: the command says which line to add to ``INSTALLED_APPS``.
 """
 import keyword
 import re
@@ -25,7 +25,8 @@ def class_name(name):
 
 def render_template_tree(template_dir, target, name):
     """Copy ``template_dir`` to ``target`` with NAME filled in; returns the files written."""
-    replacements = {"%%app_name%%": name, "%%AppName%%": class_name(name)}
+    replacements = {"%%app_name%%": name, "%%AppName%%": class_name(name),
+                    "%%verbose_name%%": name.replace("_", " ").capitalize()}
     written = []
     for source in sorted(template_dir.rglob("*")):
         relative = source.relative_to(template_dir)
