@@ -6,7 +6,7 @@ from .models import Box
 
 @register(Box)
 class BoxAdmin(ModelAdmin):
-    list_display = ["name", "count"]
+    list_display = ["name", "size"]
 
     def has_object_permission(self, handler, action, obj):
         return obj.owner in (None, "", handler.current_user.username)

@@ -1,4 +1,4 @@
-"""``vault.box``: a name, a secret ``api_token``, notes and a count."""
+"""``vault.box``: a name, a secret ``api_token``, notes, a size and an owner."""
 from core.models import Model, fields
 
 
@@ -6,7 +6,7 @@ class Box(Model):
     name = fields.StringField(max_length=80, required=True)
     api_token = fields.StringField(max_length=80)
     notes = fields.TextField()
-    count = fields.IntegerField(default=0)
+    size = fields.IntegerField(default=0)
     owner = fields.StringField(max_length=80)
 
     def __str__(self):
