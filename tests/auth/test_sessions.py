@@ -280,3 +280,11 @@ async def test_store_rotate_and_delete_for_user(store):
     assert (await store.load(new)).user_id == "u"
     assert await store.delete(new) and not await store.delete(new)
     assert await store.load(c) is not None
+
+
+async def test_startup_creates_the_ttl_indexes(site):
+    for name in ("sessions", "login_failures"):
+        info = await site.db[name].index_information()
+        assert info["expires_at_ttl"]["expireAfterSeconds"] == 0
+        assert info["expires_at_ttl"]["key"] == [("expires_at", 1)]
+    assert "user_id" in await site.db["sessions"].index_information()
