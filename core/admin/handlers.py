@@ -241,6 +241,15 @@ class AdminHandler(BaseHandler):
         return {"$and": [base, flt]}
 
 
+def _read(entry, *names):
+    """The first non-empty of ``names`` on an audit entry (an object or a dict)."""
+    for name in names:
+        value = entry.get(name) if isinstance(entry, dict) else getattr(entry, name, None)
+        if value:
+            return value
+    return None
+
+
 class AdminIndexHandler(AdminHandler):
     """``/admin/``: the apps and the models the user may read, with add links."""
 
@@ -602,7 +611,7 @@ class ListHandler(ModelHandler):
         if allowed:
             before = {obj.id: self.snapshot(obj) for obj in allowed}
             message = await bulk.run(self.model_admin, self, allowed)
-            audit_action = "delete" if bulk.name == "delete_selected" else bulk.name
+            audit_action = "delete" if bulk.name == "delete_selected" else "bulk_action"
             for obj in allowed:
                 await self.audit(audit_action, obj=obj,
                                  changes=None if audit_action == "delete" else
@@ -751,9 +760,9 @@ class FormHandler(ObjectHandler):
         who, when = current.get("updated_by"), current.get("updated_at")
         if who is None or when is None:
             entry = await self.latest_audit_entry(exc.id)
-            if entry:
-                who = who or entry.get("username") or entry.get("user")
-                when = when or entry.get("timestamp") or entry.get("at") or entry.get("time")
+            if entry is not None:
+                who = who or _read(entry, "actor", "username", "user")
+                when = when or _read(entry, "at", "timestamp", "time")
         if isinstance(who, ObjectId):
             user_model = self.get_user_model()
             user = await user_model.get(who, db=self.db) if user_model else None
@@ -777,8 +786,6 @@ class FormHandler(ObjectHandler):
         except Exception:
             log.exception("could not read the audit log")
             return None
-        if entry is not None and not isinstance(entry, dict):
-            entry = getattr(entry, "to_json", lambda: vars(entry))()
         return entry
 
 

@@ -96,7 +96,7 @@ async def test_bulk_actions_are_audited_per_object(site, notes, monkeypatch):
     await browser.post(LIST, selection(mine[:2], "delete_selected", post="yes"))
     await browser.post(LIST, selection(mine[2:], "mark_done"))
     assert [(e["action"], e["bulk_action"]) for e in entries] == [
-        ("delete", "delete_selected"), ("delete", "delete_selected"), ("mark_done", "mark_done")]
+        ("delete", "delete_selected"), ("delete", "delete_selected"), ("bulk_action", "mark_done")]
     assert entries[-1]["changes"] == {"done": {"before": False, "after": True}}
 
 

@@ -207,3 +207,34 @@ async def test_users_are_edited_without_ever_showing_the_password_hash(site, aud
     assert stored.password.startswith("$2")                          # untouched
     assert "password" not in audit_log[-1]["changes"]
     assert audit_log[-1]["changes"]["permissions"]["after"] == {"notes.note": ["read", "write"]}
+
+
+async def test_a_conflict_names_the_latest_audit_entry_when_the_document_does_not(
+        site, writer, monkeypatch):
+    import core
+    fake = types.ModuleType("core.audit")
+    asked = []
+
+    async def record(handler, **entry):
+        pass
+
+    async def latest(db, *, model_key, object_id):
+        asked.append((model_key, object_id))
+        return {"actor": "carol", "at": datetime.datetime(2024, 7, 2, 8, 0,
+                                                          tzinfo=datetime.timezone.utc)}
+
+    fake.record, fake.latest = record, latest
+    monkeypatch.setitem(sys.modules, "core.audit", fake)
+    monkeypatch.setattr(core, "audit", fake, raising=False)
+    Note = site.model("notes.note")
+    note = await Note.create(title="Shared", db=site.db)
+    theirs = await Note.get(note.id, db=site.db)
+    theirs.title = "Carol's"
+    await theirs.save(db=site.db)
+    response = await writer.post(f"{LIST}{note.id}/change/", note_form(title="Mine",
+                                                                       _version="1"))
+    assert response.code == 409
+    assert '<strong class="conflict-who">carol</strong>' in response.text
+    assert "2024-07-02 08:00 UTC" in response.text
+    assert asked == [("notes.note", note.id)]
+    assert (await Note.get(note.id, db=site.db)).title == "Carol's"
