@@ -21,13 +21,17 @@ says ``hidden = True``, is written as ``"••••"`` (or left empty when it 
 empty) — by ``diff`` and ``snapshot``, and again by ``record`` for changes built
 by hand.
 """
+import hashlib
+import hmac
+import os
+
 from core.models import parse_id
 
 from .models import ACTION_RE, AuditEntry, storable
 
 __all__ = [
-    "REDACTED", "SECRET_FIELDS", "diff", "history", "is_secret", "latest", "latest_change",
-    "record",
+    "Masked", "REDACTED", "SECRET_FIELDS", "diff", "history", "is_secret", "latest",
+    "latest_change", "record",
     "record_request", "redact", "snapshot",
 ]
 
@@ -48,7 +52,36 @@ def is_secret(name, secret_fields=SECRET_FIELDS):
     return any(word in lowered for word in secret_fields)
 
 
+# keys the fingerprints of secrets in snapshots; never leaves the process
+_SNAPSHOT_KEY = os.urandom(32)
+
+
+class Masked:
+    """A secret in a ``snapshot``: shows as ``"••••"``, yet two snapshots tell whether it
+    changed (it compares by a keyed fingerprint that is never stored or shown)."""
+
+    __slots__ = ("_fingerprint",)
+
+    def __init__(self, value):
+        self._fingerprint = hmac.new(_SNAPSHOT_KEY, repr(value).encode("utf-8", "replace"),
+                                     hashlib.sha256).digest()
+
+    def __eq__(self, other):
+        return isinstance(other, Masked) and hmac.compare_digest(self._fingerprint,
+                                                                 other._fingerprint)
+
+    def __hash__(self):
+        return hash(self._fingerprint)
+
+    def __str__(self):
+        return REDACTED
+
+    __repr__ = __str__
+
+
 def _mask(value):
+    if isinstance(value, Masked):
+        return REDACTED
     return value if value is None or value == "" else REDACTED
 
 
@@ -74,7 +107,8 @@ def snapshot(obj, fields=None, secret_fields=SECRET_FIELDS):
     """``{field: value}`` of a model object, ready for ``diff`` (secrets masked).
 
     ``fields`` limits it to those names. Fields marked ``hidden`` (a password
-    hash) and secret-named fields are masked.
+    hash) and secret-named fields become ``Masked``: shown as ``"••••"``, but
+    ``diff`` of two snapshots still sees whether the secret changed.
     """
     hidden = _hidden_fields(obj)
     names = list(fields) if fields is not None else list(obj._meta.fields)
@@ -82,8 +116,9 @@ def snapshot(obj, fields=None, secret_fields=SECRET_FIELDS):
     for name in names:
         value = storable(getattr(obj, name, None))
         if name in hidden or is_secret(name, secret_fields):
-            value = _mask(value)
-        out[name] = redact(value, secret_fields)
+            out[name] = value if value is None or value == "" else Masked(value)
+        else:
+            out[name] = redact(value, secret_fields)
     return out
 
 
@@ -102,7 +137,13 @@ def diff(before, after, secret_fields=SECRET_FIELDS, *, hidden=()):
     for name in list(before) + [key for key in after if key not in before]:
         if name in IGNORED_FIELDS:
             continue
-        old, new = storable(before.get(name)), storable(after.get(name))
+        old, new = before.get(name), after.get(name)
+        if isinstance(old, Masked) or isinstance(new, Masked):
+            if old == new:
+                continue
+            changes[name] = {"before": _mask(old), "after": _mask(new)}
+            continue
+        old, new = storable(old), storable(new)
         if old == new and type(old) is type(new):
             continue
         if name in hidden or is_secret(name, secret_fields):

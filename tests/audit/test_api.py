@@ -83,10 +83,20 @@ def test_diff_secret_fields_and_hidden_are_configurable():
         "password": {"before": "1", "after": "2"}}
 
 
-def test_snapshot_masks_hidden_and_secret_fields():
+def test_snapshot_masks_secrets_yet_diff_sees_whether_they_changed():
     gizmo = Gizmo(name="g", password=SECRET, tags=["a"])
-    assert snapshot(gizmo) == {"name": "g", "password": REDACTED, "tags": ["a"]}
-    assert snapshot(gizmo, fields=["name"]) == {"name": "g"}
+    snap = snapshot(gizmo)
+    assert (snap["name"], snap["tags"]) == ("g", ["a"])
+    assert str(snap["password"]) == repr(snap["password"]) == REDACTED
+    assert SECRET not in repr(snap) and snapshot(gizmo, fields=["name"]) == {"name": "g"}
+    gizmo.name = "h"
+    assert diff(snap, snapshot(gizmo)) == {"name": {"before": "g", "after": "h"}}
+    gizmo.password = SECRET + "!"
+    assert diff(snap, snapshot(gizmo))["password"] == {"before": REDACTED, "after": REDACTED}
+    gizmo.password = None
+    assert diff(snap, snapshot(gizmo))["password"] == {"before": REDACTED, "after": None}
+    assert diff({}, snapshot(Gizmo(password=SECRET)))["password"] == {"before": None,
+                                                                      "after": REDACTED}
 
 
 # -- record -----------------------------------------------------------------------------------
