@@ -149,3 +149,21 @@ async def test_nobody_may_add_change_or_delete_entries_not_even_a_superuser(site
     after = await site.entries()
     assert after[:len(before)] == before                          # nothing changed or lost
     assert not [e for e in after if e["action"] in ("update", "delete", "create")]
+
+
+async def test_a_stale_save_says_who_changed_the_object_and_when(site):
+    box = await site.model("vault.box").create(name="Shared", db=site.db)
+    mine = await site.user_browser("ann", {"vault.box": ["read", "write"]})
+    theirs = await site.user_browser("bob", {"vault.box": ["read", "write"]})
+    form = await mine.get(f"{BOXES}{box.id}/change/")
+    assert 'name="_version" value="1"' in form.text
+    saved = await theirs.post(f"{BOXES}{box.id}/change/",
+                              box_form(name="Bob's edit", _version="1"))
+    assert saved.code == 303
+    [entry] = await site.entries(action="update")
+    stale = await mine.post(f"{BOXES}{box.id}/change/", box_form(name="Ann's edit",
+                                                                 _version="1"))
+    assert stale.code == 409
+    assert '<strong class="conflict-who">bob</strong>' in stale.text
+    assert entry["at"].strftime("%Y-%m-%d %H:%M") in stale.text
+    assert len(await site.entries(action="update")) == 1          # the lost save: no entry
