@@ -5,7 +5,8 @@ When the setting ``FIRST_RUN_DEMO`` is on (``settings.dev`` only) and the user m
 ``App.first_run(run)`` hook in ``INSTALLED_APPS`` order, then prints what the
 hooks said once, in a box. The accounts app creates a superuser there and says
 how to log in; the demo app loads its demo data. Core never imports an app: it
-only calls the hooks.
+only calls the hooks. A marker document in ``bastion_first_run`` makes it happen
+once per database, even when two servers start at once.
 
     run = await first_run(settings, registry, db, "http://127.0.0.1:8000/admin/")
     if run is not None:
@@ -16,8 +17,13 @@ A hook receives a ``FirstRun``: ``db``, ``settings``, ``registry``, ``admin_url`
 app leaves the new superuser's id under ``"superuser_id"``).
 """
 import inspect
+from datetime import datetime, timezone
 
-__all__ = ["FirstRun", "first_run", "is_first_run"]
+from core.db.errors import DuplicateKeyError
+
+__all__ = ["MARKER_COLLECTION", "FirstRun", "first_run", "is_first_run"]
+
+MARKER_COLLECTION = "bastion_first_run"
 
 
 class FirstRun:
@@ -66,20 +72,30 @@ async def is_first_run(settings, registry, db):
 async def first_run(settings, registry, db, admin_url):
     """Run every app's ``first_run`` hook if this is a first run; the ``FirstRun`` or ``None``.
 
-    Every model's declared indexes are created first, so the hooks' writes are
-    held to unique indexes (two servers starting at once cannot both create
-    the superuser).
+    A marker document (``MARKER_COLLECTION``) makes it happen once per database:
+    of two servers starting at once on the same empty database, one runs the
+    hooks. Every model's declared indexes are created before the hooks run.
     """
     if not await is_first_run(settings, registry, db):
         return None
-    for model in registry.get_models():
-        await model.ensure_indexes(db=db)
+    try:    # one first run per database, even with two servers starting at once
+        await db[MARKER_COLLECTION].insert_one({"_id": "first_run",
+                                                "at": datetime.now(timezone.utc)})
+    except DuplicateKeyError:
+        return None
     run = FirstRun(db, settings, registry, admin_url)
-    for app in registry.apps.values():
-        hook = getattr(app, "first_run", None)
-        if hook is None:
-            continue
-        result = hook(run)
-        if inspect.isawaitable(result):
-            await result
+    try:
+        for model in registry.get_models():
+            await model.ensure_indexes(db=db)
+        for app in registry.apps.values():
+            hook = getattr(app, "first_run", None)
+            if hook is None:
+                continue
+            result = hook(run)
+            if inspect.isawaitable(result):
+                await result
+    except BaseException:
+        # a failed first run may be tried again (if it left no user behind)
+        await db[MARKER_COLLECTION].delete_one({"_id": "first_run"})
+        raise
     return run

@@ -1,5 +1,6 @@
 """The first run: on an empty database with the dev settings, runserver makes a superuser
 (password printed once, in a box) and loads the demo data; never otherwise."""
+import asyncio
 import http.cookiejar
 import os
 import re
@@ -53,6 +54,32 @@ async def test_first_run_makes_a_superuser_and_loads_the_demo_once(tmp_path, reg
     assert await Article.count({"author": admin.id}) == 60 and await Category.count() == 6
 
     assert await first_run(settings, registry, db, ADMIN_URL) is None     # users exist now
+    assert await User.count() == 1 and await Article.count() == 60
+
+
+async def test_two_servers_starting_at_once_make_one_first_run(tmp_path, registry, db):
+    settings = dev_settings(tmp_path)
+    runs = await asyncio.gather(*(first_run(settings, registry, db, ADMIN_URL)
+                                  for _ in range(3)))
+    assert sum(run is not None for run in runs) == 1
+    assert await User.count() == 1 and await Article.count() == 60
+    assert await Category.count() == 6
+
+
+async def test_a_failed_first_run_can_be_tried_again(tmp_path, registry, db):
+    settings = dev_settings(tmp_path)
+    accounts = registry.apps["accounts"]
+
+    async def broken(run):
+        raise RuntimeError("disk full")
+
+    accounts.first_run = broken
+    with pytest.raises(RuntimeError, match="disk full"):
+        await first_run(settings, registry, db, ADMIN_URL)
+    assert await User.count() == 0 and await Article.count() == 0
+    del accounts.first_run                                   # the real hook again
+    run = await first_run(settings, registry, db, ADMIN_URL)
+    assert run is not None and LOGIN_LINE.search(run.box())
     assert await User.count() == 1 and await Article.count() == 60
 
 
