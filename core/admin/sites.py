@@ -22,7 +22,8 @@ def register(*models, site_class=None):
 
 
 def registered_admin_class(model):
-    """The ``ModelAdmin`` class registered for ``model`` (or its nearest base), else the plain one."""
+    """The ``ModelAdmin`` class registered for ``model`` (or its nearest base), else the
+    plain one."""
     for klass in getattr(model, "__mro__", (model,)):
         if klass in _registered:
             return _registered[klass]
