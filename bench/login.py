@@ -149,7 +149,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--slots", type=int, default=0,
                         help="LOGIN_THROTTLE_CONCURRENCY (0: CPUs - 1)")
-    parser.add_argument("--idle-seconds", type=float, default=3.0)
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--serve", metavar="WORKDIR", help=argparse.SUPPRESS)
     parser.add_argument("--storm", metavar="PORT", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
