@@ -188,20 +188,26 @@ class AdminHandler(BaseHandler):
             return None
 
     def snapshot(self, obj):
-        """The audit view of ``obj``: every shown field as JSON (hidden ones left out)."""
-        out = {}
-        for name, field in obj._meta.fields.items():
-            if is_hidden(field):
-                continue
-            value = field.to_json(obj._data.get(name))
-            out[name] = REDACTED if _SECRET_NAME.search(name) and value else value
-        return out
+        """``obj``'s shown fields as JSON values, for ``diff`` (hidden fields left out)."""
+        return {name: field.to_json(obj._data.get(name))
+                for name, field in obj._meta.fields.items() if not is_hidden(field)}
 
     @staticmethod
     def diff(before, after):
-        """``{field: {"before": old, "after": new}}`` for the fields that changed."""
-        return {name: {"before": before.get(name), "after": after.get(name)}
-                for name in after if before.get(name) != after.get(name)}
+        """``{field: {"before": old, "after": new}}`` for the fields that changed.
+
+        A secret (a name like ``*password*``, ``*token*``, ``*secret*``) shows that
+        it changed, never its values.
+        """
+        changes = {}
+        for name in dict.fromkeys([*before, *after]):
+            old, new = before.get(name), after.get(name)
+            if old == new:
+                continue
+            if _SECRET_NAME.search(name):
+                old, new = (REDACTED if old else old), (REDACTED if new else new)
+            changes[name] = {"before": old, "after": new}
+        return changes
 
     # -- rendering --------------------------------------------------------------------------
     def get_template_namespace(self):
@@ -902,7 +908,6 @@ class DeleteHandler(ObjectHandler):
         label = self.model_admin.object_label(obj)
         before = self.snapshot(obj)
         await self.model_admin.delete_model(self, obj)
-        await self.audit("delete", obj=obj, changes={name: {"before": value, "after": None}
-                                                     for name, value in before.items()})
+        await self.audit("delete", obj=obj, changes=self.diff(before, {}))
         self.flash(f"The {self.opts.verbose_name} “{label}” was deleted.")
         self.redirect(self.model_admin.url_prefix, status=303)

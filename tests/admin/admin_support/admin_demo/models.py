@@ -32,7 +32,14 @@ class Note(Model):
         return self.title
 
 
+class HiddenField(fields.StringField):
+    """Like the accounts app's password hash: generic pages never show it."""
+    hidden = True
+
+
 class Plain(Model):
     """No ModelAdmin registered: the plain one serves it."""
     name = fields.StringField(max_length=40)
     score = fields.FloatField()
+    api_token = fields.StringField(max_length=80)
+    key_hash = HiddenField(max_length=80)
