@@ -483,14 +483,19 @@ class ListHandler(ModelHandler):
         clauses = [c for c in (search, *({k: v} for k, v in filter_values.items())) if c]
         narrowed = self.scoped({"$and": clauses} if len(clauses) > 1 else
                                (clauses[0] if clauses else {}))
-        flt = narrowed
         backwards = position is not None and position.direction == "prev"
-        if position is not None:
-            keyset = pagination.keyset_filter(sort, position.values, backwards=backwards)
-            flt = {"$and": [narrowed, keyset]} if narrowed else keyset
         query_sort = pagination.reverse_sort(sort) if backwards else sort
-        objects = await self.model.find(flt, sort=query_sort, limit=per_page + 1,
-                                        db=self.db).to_list(per_page + 1)
+        segments = [None] if position is None else pagination.keyset_segments(
+            sort, position.values, backwards=backwards)
+        objects = []
+        for segment in segments:         # each reads one index range; usually only the first
+            wanted = per_page + 1 - len(objects)
+            if wanted <= 0:
+                break
+            flt = narrowed if segment is None else (
+                {"$and": [narrowed, segment]} if narrowed else segment)
+            objects += await self.model.find(flt, sort=query_sort, limit=wanted,
+                                             db=self.db).to_list(wanted)
         more = len(objects) > per_page
         objects = objects[:per_page]
         if backwards:

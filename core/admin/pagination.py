@@ -7,11 +7,14 @@ signed, url-safe token::
 
     token = encode_cursor(secret, sort, values, "next")
     position = decode_cursor(secret, token, sort)     # CursorError if tampered
-    flt = {"$and": [base_filter, keyset_filter(sort, position.values, position.direction)]}
+    for part in keyset_segments(sort, position.values, position.direction == "prev"):
+        rows += find({"$and": [base_filter, part]}, sort, limit=remaining)
 
-Nothing is skipped: the store seeks with the sort index, so page 10,000 costs
-what page 1 costs. Missing and ``None`` values sort first ascending (as in
-MongoDB), and ``keyset_filter`` handles them at every key.
+Nothing is skipped: with an index on the sort keys *and* ``_id`` (e.g.
+``Index(["-created", "-id"])`` for ``ordering = ["-created"]``) the store seeks
+to the cursor, so page 10,000 costs what page 1 costs. Missing and ``None``
+values sort first ascending (as in MongoDB); ``keyset_filter`` (one filter) and
+``keyset_segments`` (the same rows as index-friendly parts) handle them.
 
 Counts follow the same rule: ``estimated_document_count`` when nothing narrows
 the list, ``count_documents(filter, limit=CAP + 1)`` otherwise ("1,000+").
@@ -27,7 +30,7 @@ from bson import ObjectId
 COUNT_CAP = 1000
 
 __all__ = ["COUNT_CAP", "CursorError", "Position", "decode_cursor", "encode_cursor",
-           "format_count", "keyset_filter", "reverse_sort", "sort_values"]
+           "format_count", "keyset_filter", "keyset_segments", "reverse_sort", "sort_values"]
 
 
 class CursorError(ValueError):
@@ -162,6 +165,41 @@ def keyset_filter(sort, values, backwards=False):
     if not branches:
         return {"_id": {"$in": []}}
     return branches[0] if len(branches) == 1 else {"$or": branches}
+
+
+def keyset_segments(sort, values, backwards=False):
+    """Filters whose results, concatenated in this order, are the rows after ``values``.
+
+    The same rows as ``keyset_filter``, split so that each part reads one range of an
+    index on the sort keys (an ``$or`` across the first key would make the store scan
+    and sort): ``first key beyond the cursor (or equal, then the other keys beyond
+    it)``, and separately the ``None``/missing values of the first key, which sort
+    before every other value. Run them in order, each with the page's remaining limit.
+    """
+    if backwards:
+        sort = reverse_sort(sort)
+    (path, direction), rest = sort[0], sort[1:]
+    value = values[0]
+    tail = keyset_filter(rest, values[1:]) if rest else None
+
+    def tied(equal):
+        if tail is None:
+            return None
+        return {"$and": [equal, tail]}
+
+    if value is None:
+        nulls = tied({path: None})
+        segments = [nulls] if nulls is not None else []
+        if direction > 0:
+            segments.append({path: {"$ne": None}})
+        return segments
+    bound, beyond = ("$gte", "$gt") if direction > 0 else ("$lte", "$lt")
+    after = {path: {beyond: value}}
+    inner = {"$or": [after, tail]} if tail is not None else after
+    segments = [{"$and": [{path: {bound: value}}, inner]}]
+    if direction < 0:
+        segments.append({path: None})
+    return segments
 
 
 def format_count(count, capped):

@@ -41,8 +41,24 @@ def test_count_text():
     assert pagination.format_count(1234567, capped=False) == "1,234,567"
 
 
+async def next_page(collection, sort, after, limit, segmented):
+    if after is None:
+        return await collection.find({}, sort=sort, limit=limit).to_list(limit)
+    if not segmented:
+        flt = pagination.keyset_filter(sort, after)
+        return await collection.find(flt, sort=sort, limit=limit).to_list(limit)
+    rows = []
+    for part in pagination.keyset_segments(sort, after):
+        wanted = limit - len(rows)
+        if wanted <= 0:
+            break
+        rows += await collection.find(part, sort=sort, limit=wanted).to_list(wanted)
+    return rows
+
+
+@pytest.mark.parametrize("segmented", [False, True])
 @pytest.mark.parametrize("direction", [1, -1])
-async def test_keyset_filter_walks_every_row_once_with_ties_and_nulls(direction):
+async def test_keyset_walks_every_row_once_with_ties_and_nulls(direction, segmented):
     db = connect("memory:")
     try:
         collection = db["rows"]
@@ -53,8 +69,7 @@ async def test_keyset_filter_walks_every_row_once_with_ties_and_nulls(direction)
         expected = [d["_id"] for d in await collection.find({}, sort=sort).to_list(None)]
         seen, after = [], None
         while True:
-            flt = pagination.keyset_filter(sort, after) if after else {}
-            page = await collection.find(flt, sort=sort, limit=4).to_list(4)
+            page = await next_page(collection, sort, after, 4, segmented)
             if not page:
                 break
             seen += [d["_id"] for d in page]
