@@ -1,5 +1,5 @@
 """Models for the admin tests: every field kind the generated forms handle."""
-from core.models import Model, fields
+from core.models import Index, Model, fields
 
 
 class Category(Model):
@@ -27,6 +27,7 @@ class Note(Model):
 
     class Meta:
         ordering = ["-created"]
+        indexes = [Index(["-created", "-id"])]        # the list's sort, tie-breaker included
 
     def __str__(self):
         return self.title
