@@ -294,8 +294,18 @@ async def startup(app, ensure_indexes=True):
     app.registry.bind(app.db)
     if not ensure_indexes:
         return {}
-    created = await app.registry.ensure_indexes()
-    await ensure_auth_indexes(app.db, app.config)   # sessions and login_failures (TTL)
+    return await ensure_all_indexes(app.registry, app.db, app.config)
+
+
+async def ensure_all_indexes(registry, db, settings):
+    """Every index Bastion needs; ``{owner: [index names]}``.
+
+    The installed models' declared indexes (keyed by model key), then the
+    indexes of core's own collections (``sessions`` and ``login_failures``, with
+    their TTL cleanup). Runs at start-up and in ``manage.py ensure_indexes``.
+    """
+    created = await registry.ensure_indexes()
+    created["sessions, login_failures"] = await ensure_auth_indexes(db, settings)
     return created
 
 

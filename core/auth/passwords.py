@@ -6,8 +6,8 @@
     hashed = await hash_password("correct horse battery")         # "$2b$12$..."
     await verify_password("correct horse battery", hashed)        # True
 
-bcrypt is deliberately slow, so every hash and check runs in the default thread
-executor: the event loop keeps serving other requests meanwhile. The work factor
+bcrypt is deliberately slow, so every hash and check runs in a bounded thread
+pool (``bcrypt_executor``): the event loop keeps serving other requests meanwhile. The work factor
 is ``settings.BCRYPT_ROUNDS`` (12 by default; the test settings use 4).
 
 ``dummy_verify()`` costs what a real check costs. Call it when a login names an
@@ -20,7 +20,9 @@ message instead of silently truncating.
 import asyncio
 import difflib
 import functools
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import bcrypt
@@ -78,9 +80,28 @@ def _too_long_message():
             f"(UTF-8) are allowed.")
 
 
+_executor = None
+_executor_pid = None
+
+
+def bcrypt_executor():
+    """The thread pool every bcrypt call runs in: CPUs − 1 threads (at least one).
+
+    bcrypt releases the GIL, so a pool this size keeps a core free for the event
+    loop during a login storm; extra calls queue instead of competing. Created
+    per process (after ``runserver --processes`` forks).
+    """
+    global _executor, _executor_pid
+    if _executor is None or _executor_pid != os.getpid():
+        workers = max(1, (os.cpu_count() or 2) - 1)
+        _executor = ThreadPoolExecutor(workers, thread_name_prefix="bastion-bcrypt")
+        _executor_pid = os.getpid()
+    return _executor
+
+
 async def _in_executor(func, *args):
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, functools.partial(func, *args))
+    return await loop.run_in_executor(bcrypt_executor(), functools.partial(func, *args))
 
 
 async def hash_password(password, rounds=None):

@@ -14,6 +14,10 @@ class HealthHandler(BaseHandler):
     always gets an answer. Never cached.
     """
 
+    #: no session lookup: a probe carries no login, and a database outage must
+    #: answer 503 here, not fail while loading a user
+    load_user = False
+
     def compute_etag(self):
         """No ETag: a health check must never be answered 304."""
         return None
