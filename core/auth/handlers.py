@@ -315,7 +315,11 @@ class LoginHandler(AuthHandler):
                 self.render_form(form, error=verdict.message)
             return
         if user is None:
-            await self.audit("login_failed", actor=username, detail="wrong username or password")
+            # name the account only if it exists: an unknown "username" may be a
+            # password typed into the wrong box, and must not be stored in clear
+            known = await user_model.find_one({"username": username}, db=self.db)
+            await self.audit("login_failed", actor=username if known else "(unknown user)",
+                             detail="wrong username or password")
             if self.wants_json():
                 raise HTTPError(401, INVALID_LOGIN)
             return self.render_form(form, error=INVALID_LOGIN)
