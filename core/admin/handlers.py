@@ -536,7 +536,7 @@ class ListHandler(ModelHandler):
             for name in columns:
                 cell = self.cell(obj, name, references)
                 if name in links:
-                    cell = Cell("link", cell.text if cell.kind != "bool" else cell.text,
+                    cell = Cell("link", cell.text,
                                 url=admin.object_url(obj))
                 cells.append(cell)
             rows.append({"id": str(obj.id), "label": admin.object_label(obj), "cells": cells})
