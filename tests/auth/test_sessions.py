@@ -230,8 +230,10 @@ async def test_the_event_loop_keeps_running_while_bcrypt_works(site):
     assert [code for code, _ in results] == [303, 303]
     shortest = min(duration for _, duration in results)
     assert shortest > 0.2                     # bcrypt really ran at cost 13
-    # had a check run on the loop, one tick would have waited the whole check
-    assert max(gaps) < shortest / 2, (max(gaps), shortest)
+    # had a check run on the loop, one tick would have waited the whole check (a gap
+    # about as long as the shortest login); scheduling noise on a loaded machine stays
+    # well below that
+    assert max(gaps) < shortest * 0.8, (max(gaps), shortest)
 
 
 # -- the store itself -----------------------------------------------------------------------------
