@@ -53,7 +53,8 @@ _SECRET_NAME = re.compile(r"password|secret|token|api_?key", re.I)
 
 __all__ = [
     "AdminHandler", "AdminIndexHandler", "CreateHandler", "DeleteHandler", "DetailHandler",
-    "ListHandler", "ModelHandler", "ObjectHandler", "UpdateHandler", "format_value",
+    "ListHandler", "ListQueryMixin", "ModelHandler", "ObjectHandler", "UpdateHandler",
+    "format_value",
 ]
 
 
@@ -347,33 +348,23 @@ class ModelHandler(AdminHandler):
         return _capital(getattr(method, "short_description", name.replace("_", " ")))
 
 
-# -- list ----------------------------------------------------------------------------------------
-class ListHandler(ModelHandler):
-    """``/admin/<app>/<model>/``: search, filters, sorting, keyset pages, bulk actions.
+# -- the list query (shared by the list page and the JSON API) ----------------------------------
+class ListRows:
+    """What ``ListQueryMixin.query_rows`` found: the parsed arguments and one ``Page``."""
 
-    GET needs ``read``; a POST (bulk action) needs the chosen action's own permission,
-    and each selected object must pass ``may(self, permission, obj)``.
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+class ListQueryMixin:
+    """Search ``?q=``, filters ``?<field>=``, sort ``?o=``, ``?per_page=`` and the keyset
+    ``?cursor=`` of a model's list, turned into one page of rows (``query_rows``).
+
+    The list page (``ListHandler``) and the JSON API's list share it, so both read the
+    same rows the same way. Needs ``self.model_admin`` and ``self.scoped`` (the admin's
+    base filter); bad arguments are ``HTTPError(400)``.
     """
 
-    action = "read"
-    template = "admin/list.html"
-    confirm_template = "admin/bulk_confirm.html"
-    bulk = None
-
-    # -- permission for POST: the bulk action's own ----------------------------------------
-    def required_action(self):
-        if self.request.method != "POST":
-            return self.action
-        name = self.get_body_argument("action", "")
-        offered = self.model_admin.get_actions(self)
-        if name not in offered:
-            if name in self.model_admin.actions:
-                raise HTTPError(403, f"You may not use the action {name!r}.")
-            raise HTTPError(400, "Choose an action from the list.")
-        self.bulk = offered[name]
-        return self.bulk.permission
-
-    # -- query parameters ---------------------------------------------------------------------
     def get_search_query(self):
         q = self.get_query_argument("q", "").strip()
         return q[:MAX_SEARCH_LENGTH]
@@ -444,6 +435,63 @@ class ListHandler(ModelHandler):
             raise HTTPError(400, f"per_page must be one of {', '.join(map(str, choices))}.")
         return value, choices
 
+    async def query_rows(self):
+        """Parse the list's query arguments and fetch the page: a ``ListRows`` with
+        ``q``, ``filter_values``, ``sort``, ``current_o``, ``per_page``,
+        ``per_page_choices``, ``position``, ``narrowed`` (the filter), ``page``
+        (``pagination.Page``), ``count``, ``count_text`` and ``estimated``."""
+        q = self.get_search_query()
+        search = self.get_search_filter(q)
+        filter_values = self.get_filter_values()
+        sort, current_o = self.get_sort()
+        per_page, per_page_choices = self.get_per_page()
+        secret = self.application.settings["cookie_secret"]
+        position = None
+        token = self.get_query_argument("cursor", None)
+        if token:
+            try:
+                position = pagination.decode_cursor(secret, token, sort)
+            except pagination.CursorError as exc:
+                raise HTTPError(400, str(exc)) from None
+        clauses = [c for c in (search, *({k: v} for k, v in filter_values.items())) if c]
+        narrowed = self.scoped({"$and": clauses} if len(clauses) > 1 else
+                               (clauses[0] if clauses else {}))
+        page = await pagination.fetch_page(self.model, self.db, narrowed, sort, position,
+                                           per_page, secret)
+        count, count_text, estimated = await pagination.count_rows(self.model, self.db,
+                                                                   narrowed)
+        return ListRows(q=q, filter_values=filter_values, sort=sort, current_o=current_o,
+                        per_page=per_page, per_page_choices=per_page_choices,
+                        position=position, narrowed=narrowed, page=page, count=count,
+                        count_text=count_text, estimated=estimated)
+
+
+# -- list ----------------------------------------------------------------------------------------
+class ListHandler(ListQueryMixin, ModelHandler):
+    """``/admin/<app>/<model>/``: search, filters, sorting, keyset pages, bulk actions.
+
+    GET needs ``read``; a POST (bulk action) needs the chosen action's own permission,
+    and each selected object must pass ``may(self, permission, obj)``.
+    """
+
+    action = "read"
+    template = "admin/list.html"
+    confirm_template = "admin/bulk_confirm.html"
+    bulk = None
+
+    # -- permission for POST: the bulk action's own ----------------------------------------
+    def required_action(self):
+        if self.request.method != "POST":
+            return self.action
+        name = self.get_body_argument("action", "")
+        offered = self.model_admin.get_actions(self)
+        if name not in offered:
+            if name in self.model_admin.actions:
+                raise HTTPError(403, f"You may not use the action {name!r}.")
+            raise HTTPError(400, "Choose an action from the list.")
+        self.bulk = offered[name]
+        return self.bulk.permission
+
     def query_args(self, **changes):
         """The list's current query arguments with ``changes`` (``None`` drops one)."""
         keep = ["q", "o", "per_page"] + list(self.model_admin.get_list_filter(self))
@@ -466,63 +514,15 @@ class ListHandler(ModelHandler):
     # -- the page -----------------------------------------------------------------------------
     async def get(self):
         admin = self.model_admin
-        q = self.get_search_query()
-        search = self.get_search_filter(q)
-        filter_values = self.get_filter_values()
-        sort, current_o = self.get_sort()
-        per_page, per_page_choices = self.get_per_page()
-        secret = self.application.settings["cookie_secret"]
-        position = None
-        token = self.get_query_argument("cursor", None)
-        if token:
-            try:
-                position = pagination.decode_cursor(secret, token, sort)
-            except pagination.CursorError as exc:
-                raise HTTPError(400, str(exc)) from None
-
-        clauses = [c for c in (search, *({k: v} for k, v in filter_values.items())) if c]
-        narrowed = self.scoped({"$and": clauses} if len(clauses) > 1 else
-                               (clauses[0] if clauses else {}))
-        backwards = position is not None and position.direction == "prev"
-        query_sort = pagination.reverse_sort(sort) if backwards else sort
-        segments = [None] if position is None else pagination.keyset_segments(
-            sort, position.values, backwards=backwards)
-        objects = []
-        for segment in segments:         # each reads one index range; usually only the first
-            wanted = per_page + 1 - len(objects)
-            if wanted <= 0:
-                break
-            flt = narrowed if segment is None else (
-                {"$and": [narrowed, segment]} if narrowed else segment)
-            objects += await self.model.find(flt, sort=query_sort, limit=wanted,
-                                             db=self.db).to_list(wanted)
-        more = len(objects) > per_page
-        objects = objects[:per_page]
-        if backwards:
-            objects.reverse()
-            has_prev, has_next = more, True
-        else:
-            has_prev, has_next = position is not None, more
-
-        def cursor_for(obj, direction):
-            doc = obj.to_bson()
-            return pagination.encode_cursor(secret, sort, pagination.sort_values(doc, sort),
-                                            direction)
-
-        next_url = self.url_with(cursor=cursor_for(objects[-1], "next")) \
-            if has_next and objects else None
-        prev_url = self.url_with(cursor=cursor_for(objects[0], "prev")) \
-            if has_prev and objects else None
-
-        # counts: estimated when nothing narrows the list, capped otherwise
-        if narrowed:
-            count = await self.model.count(narrowed, limit=pagination.COUNT_CAP + 1, db=self.db)
-            count_text = pagination.format_count(count, capped=True)
-            estimated = False
-        else:
-            count = await self.model.get_collection(self.db).estimated_document_count()
-            count_text = pagination.format_count(count, capped=False)
-            estimated = True
+        rows_found = await self.query_rows()
+        q, filter_values, sort = rows_found.q, rows_found.filter_values, rows_found.sort
+        current_o, position = rows_found.current_o, rows_found.position
+        per_page, per_page_choices = rows_found.per_page, rows_found.per_page_choices
+        page = rows_found.page
+        objects = page.objects
+        next_url = self.url_with(cursor=page.next_cursor) if page.next_cursor else None
+        prev_url = self.url_with(cursor=page.prev_cursor) if page.prev_cursor else None
+        count_text, estimated = rows_found.count_text, rows_found.estimated
 
         columns = [name for name in admin.get_list_display(self)
                    if not is_hidden(self.opts.fields.get(name))]

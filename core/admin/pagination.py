@@ -29,8 +29,9 @@ from bson import ObjectId
 
 COUNT_CAP = 1000
 
-__all__ = ["COUNT_CAP", "CursorError", "Position", "decode_cursor", "encode_cursor",
-           "format_count", "keyset_filter", "keyset_segments", "reverse_sort", "sort_values"]
+__all__ = ["COUNT_CAP", "CursorError", "Page", "Position", "count_rows", "decode_cursor",
+           "encode_cursor", "fetch_page", "format_count", "keyset_filter", "keyset_segments",
+           "reverse_sort", "sort_values"]
 
 
 class CursorError(ValueError):
@@ -207,3 +208,69 @@ def format_count(count, capped):
     if capped and count > COUNT_CAP:
         return f"{COUNT_CAP:,}+"
     return f"{count:,}"
+
+
+# -- one page of rows --------------------------------------------------------------------------
+class Page:
+    """One page of a list: ``objects`` in ``sort`` order, whether there are rows before
+    (``has_prev``) and after (``has_next``) it, and ``cursor(obj, direction)``."""
+
+    def __init__(self, objects, sort, has_prev, has_next, secret):
+        self.objects = objects
+        self.sort = sort
+        self.has_prev = has_prev
+        self.has_next = has_next
+        self._secret = secret
+
+    def cursor(self, obj, direction):
+        """The token of the page after (``"next"``) or before (``"prev"``) ``obj``."""
+        return encode_cursor(self._secret, self.sort,
+                             sort_values(obj.to_bson(), self.sort), direction)
+
+    @property
+    def next_cursor(self):
+        return self.cursor(self.objects[-1], "next") if self.has_next and self.objects \
+            else None
+
+    @property
+    def prev_cursor(self):
+        return self.cursor(self.objects[0], "prev") if self.has_prev and self.objects \
+            else None
+
+
+async def fetch_page(model, db, flt, sort, position, per_page, secret):
+    """The ``Page`` of ``model`` objects matching ``flt`` after/before ``position``.
+
+    ``position`` is a decoded cursor (``None``: the first page). Each keyset segment
+    reads one index range, with the page's remaining limit; usually only the first runs.
+    """
+    backwards = position is not None and position.direction == "prev"
+    query_sort = reverse_sort(sort) if backwards else sort
+    segments = [None] if position is None else keyset_segments(
+        sort, position.values, backwards=backwards)
+    objects = []
+    for segment in segments:
+        wanted = per_page + 1 - len(objects)
+        if wanted <= 0:
+            break
+        part = flt if segment is None else ({"$and": [flt, segment]} if flt else segment)
+        objects += await model.find(part, sort=query_sort, limit=wanted,
+                                    db=db).to_list(wanted)
+    more = len(objects) > per_page
+    objects = objects[:per_page]
+    if backwards:
+        objects.reverse()
+        has_prev, has_next = more, True
+    else:
+        has_prev, has_next = position is not None, more
+    return Page(objects, sort, has_prev, has_next, secret)
+
+
+async def count_rows(model, db, flt):
+    """``(count, text, estimated)``: the collection's estimate when ``flt`` is empty,
+    else a count capped at ``COUNT_CAP + 1`` (``"1,000+"``)."""
+    if flt:
+        count = await model.count(flt, limit=COUNT_CAP + 1, db=db)
+        return count, format_count(count, capped=True), False
+    count = await model.get_collection(db).estimated_document_count()
+    return count, format_count(count, capped=False), True
