@@ -16,7 +16,12 @@ Offset pagination would make the last figure grow with the page number; keyset
 pages should stay flat. They do when an index covers the whole sort, ``_id``
 tie-breaker included (``--id-index`` adds ``(created -1, _id -1)``); with only
 ``(created -1)`` every page after the first sorts the rows past the cursor.
-Figures are only as quiet as the machine.
+Measured on the embedded store (SQLite 3.40): with ``--id-index`` at 20,000
+articles the pages are flat (~20-40 ms); at 100,000 a page near the start still
+costs ~100-300 ms, because SQLite answers the range filter on the expression
+index with a temp B-tree sort (``EXPLAIN QUERY PLAN``: "USE TEMP B-TREE FOR
+ORDER BY") while the unfiltered first page walks the index. Figures are only as
+quiet as the machine.
 """
 import argparse
 import asyncio
