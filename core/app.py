@@ -8,7 +8,8 @@
 
 ``make_app`` wires: ``/healthz``, the admin (``core.admin.routes``: ``/admin/`` and
 every installed model's pages, from an ``AdminSite`` kept as ``app.admin_site``),
-the login pages (``core.auth.handlers``), each app's own routes, static files at
+the login pages (``core.auth.handlers``), the JSON API (``core.api``: ``/api/``), each
+app's own routes, static files at
 ``STATIC_URL``, a template loader that searches ``TEMPLATE_DIRS`` then each app's
 template folder, XSRF protection, signed cookies, gzip, security headers on every
 response, and HTML/JSON error pages (``core.handlers``). ``serve`` runs it on
@@ -29,6 +30,7 @@ import tornado.web
 
 from core.admin.routes import admin_routes
 from core.admin.sites import AdminSite
+from core.api import api_fallback_routes, api_routes
 from core.auth.handlers import auth_routes, ensure_auth_indexes
 from core.db import connect
 from core.handlers.errors import NotFoundHandler, StaticFileHandler
@@ -280,7 +282,7 @@ def make_app(settings, registry=None, db=None, **tornado_settings):
     admin_site = AdminSite(registry)
     # the admin's /admin/ index comes first: it replaces the landing page in auth_routes()
     handlers = ([(r"/healthz", HealthHandler)] + admin_routes(admin_site) + auth_routes()
-                + list(registry.routes()))
+                + api_routes(admin_site) + list(registry.routes()) + api_fallback_routes())
     app = BastionApplication(handlers, config=settings, registry=registry, db=db, **options)
     app.admin_site = admin_site
     return app
@@ -304,8 +306,10 @@ async def ensure_all_indexes(registry, db, settings):
     indexes of core's own collections (``sessions`` and ``login_failures``, with
     their TTL cleanup). Runs at start-up and in ``manage.py ensure_indexes``.
     """
+    from core.auth.tokens import TokenStore
     created = await registry.ensure_indexes()
     created["sessions, login_failures"] = await ensure_auth_indexes(db, settings)
+    created["api_tokens"] = await TokenStore(db).ensure_indexes()
     return created
 
 

@@ -1,0 +1,227 @@
+"""``/api/openapi.json``: an OpenAPI 3.0 document for the models the caller may use.
+
+Schemas come from the model fields (type, ``required``, ``enum`` for choices,
+``maxLength``/``minLength``, ``minimum``/``maximum``, formats ``date-time`` and
+``email``, references as 24-hex ids). Paths and operations are only those the
+caller's permissions allow: ``read`` → the GETs, ``write`` → POST/PUT/PATCH,
+``delete`` → DELETE. A model the caller may not read is left out altogether.
+"""
+from core.models import fields as model_fields
+
+from .serialization import readable_fields, writable_fields
+
+__all__ = ["build_openapi", "field_schema"]
+
+ID_SCHEMA = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+        "version": {"type": "integer", "nullable": True},
+    },
+}
+ERROR_STATUSES = {
+    "400": "Malformed JSON, cursor or query argument",
+    "401": "Not authenticated (missing, unknown, revoked or expired token)",
+    "403": "Not permitted (the model grant or the object rule)",
+    "404": "No such model or object",
+    "409": "Stale version or a taken unique value",
+    "413": "Body too large",
+    "415": "The body is not application/json",
+    "422": "Invalid or unknown fields",
+}
+
+
+def _choice_type(values):
+    if all(isinstance(v, bool) for v in values):
+        return "boolean"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "integer"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "number"
+    if all(isinstance(v, str) for v in values):
+        return "string"
+    return None
+
+
+def field_schema(field):
+    """The JSON schema of one model field's JSON value."""
+    if isinstance(field, model_fields.ListField):
+        schema = {"type": "array", "items": field_schema(field.item_field)}
+        if field.max_items is not None:
+            schema["maxItems"] = field.max_items
+        return schema
+    if field.choices is not None:
+        values = [value for value, _ in field.choices]
+        kind = _choice_type(values)
+        schema = {"enum": values}
+        if kind:
+            schema["type"] = kind
+        return schema
+    if isinstance(field, model_fields.ReferenceField):
+        return dict(ID_SCHEMA)
+    if isinstance(field, model_fields.DateTimeField):
+        return {"type": "string", "format": "date-time"}
+    if isinstance(field, model_fields.BooleanField):
+        return {"type": "boolean"}
+    if isinstance(field, model_fields.IntegerField):
+        schema = {"type": "integer", "format": "int64"}
+    elif isinstance(field, model_fields.FloatField):
+        schema = {"type": "number"}
+    else:
+        schema = None
+    if schema is not None:
+        if field.min_value is not None:
+            schema["minimum"] = field.min_value
+        if field.max_value is not None:
+            schema["maximum"] = field.max_value
+        return schema
+    if isinstance(field, model_fields.StringField):
+        schema = {"type": "string"}
+        if isinstance(field, model_fields.EmailField):
+            schema["format"] = "email"
+        if field.max_length is not None:
+            schema["maxLength"] = field.max_length
+        if field.min_length is not None:
+            schema["minLength"] = field.min_length
+        return schema
+    if getattr(field, "accepts_containers", False):
+        return {"type": "object"}
+    return {}
+
+
+def _nullable(schema, field):
+    if field.required or not schema:
+        return schema
+    return {**schema, "nullable": True}
+
+
+def _object_schema(model_admin):
+    props = {"id": dict(ID_SCHEMA), "version": {"type": "integer"}}
+    for name, field in readable_fields(model_admin).items():
+        schema = _nullable(field_schema(field), field)
+        if field.help_text:
+            schema = {**schema, "description": str(field.help_text)}
+        props[name] = schema
+    return {"type": "object", "required": list(props), "properties": props}
+
+
+def _input_schema(fields, required=(), version=False):
+    props = {name: _nullable(field_schema(field), field) for name, field in fields.items()}
+    if version:
+        props["version"] = {"type": "integer", "description": "the version you read; "
+                                                              "another one is a 409"}
+    schema = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _errors(*codes):
+    return {code: {"description": ERROR_STATUSES[code],
+                   "content": {"application/json": {"schema": {
+                       "$ref": "#/components/schemas/Error"}}}}
+            for code in codes}
+
+
+def _json(ref_or_schema):
+    return {"application/json": {"schema": ref_or_schema}}
+
+
+def build_openapi(site, handler):
+    """The OpenAPI document for ``handler``'s user (``site``: the ``AdminSite``)."""
+    paths = {}
+    schemas = {"Error": ERROR_SCHEMA}
+    for admin in (site.admins.values() if site is not None else ()):
+        if not admin.may(handler, "read"):
+            continue
+        name = admin.key.replace(".", "_")
+        label = admin.opts.verbose_name
+        schemas[name] = _object_schema(admin)
+        ref = {"$ref": f"#/components/schemas/{name}"}
+        can_write = admin.may(handler, "write")
+        can_delete = admin.may(handler, "delete")
+        base = f"/api/{admin.opts.app_label}/{admin.opts.model_name}/"
+        sortable = [n for n in admin.get_sortable_fields(handler)
+                    if n in admin.opts.fields and n in readable_fields(admin)
+                    and not getattr(admin.opts.fields[n], "accepts_containers", False)]
+        list_params = [
+            {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200},
+             "description": "search (every word in some search field)"},
+            {"name": "o", "in": "query", "schema": {"type": "string", "enum": sorted(
+                sortable + [f"-{f}" for f in sortable])}},
+            {"name": "cursor", "in": "query", "schema": {"type": "string"},
+             "description": "the next/previous token of a previous page"},
+            {"name": "per_page", "in": "query", "schema": {
+                "type": "integer", "enum": list(admin.list_per_page_choices)}},
+        ]
+        for filter_name in admin.get_list_filter(handler):
+            field = admin.opts.fields.get(filter_name)
+            if field is None:
+                continue
+            schema = field_schema(field)
+            if isinstance(field, model_fields.BooleanField):
+                schema = {"type": "string", "enum": ["true", "false", "1", "0"]}
+            list_params.append({"name": filter_name, "in": "query", "schema": schema})
+        list_ops = {"get": {
+            "operationId": f"list_{name}", "summary": f"List {admin.opts.verbose_name_plural}",
+            "parameters": list_params,
+            "responses": {"200": {"description": "One page", "content": _json({
+                "type": "object", "required": ["results", "next", "count"],
+                "properties": {
+                    "results": {"type": "array", "items": ref},
+                    "next": {"type": "string", "nullable": True},
+                    "previous": {"type": "string", "nullable": True},
+                    "count": {"oneOf": [{"type": "integer"}, {"type": "string"}]}}})},
+                **_errors("400", "401", "403", "404")}}}
+        object_ops = {"get": {
+            "operationId": f"get_{name}", "summary": f"Read one {label}",
+            "responses": {"200": {"description": "The object", "content": _json(ref)},
+                          **_errors("401", "403", "404")}}}
+        if can_write:
+            writable = writable_fields(admin, handler)
+            required = [n for n, f in writable.items() if f.required and not f.has_default()]
+            schemas[f"{name}_create"] = _input_schema(writable, required)
+            schemas[f"{name}_replace"] = _input_schema(writable, required, version=True)
+            schemas[f"{name}_update"] = _input_schema(writable, version=True)
+            body_errors = _errors("400", "401", "403", "404", "409", "413", "415", "422")
+            list_ops["post"] = {
+                "operationId": f"create_{name}", "summary": f"Create a {label}",
+                "requestBody": {"required": True, "content": _json(
+                    {"$ref": f"#/components/schemas/{name}_create"})},
+                "responses": {"201": {"description": "Created", "content": _json(ref)},
+                              **body_errors}}
+            object_ops["put"] = {
+                "operationId": f"replace_{name}", "summary": f"Replace a {label}",
+                "requestBody": {"required": True, "content": _json(
+                    {"$ref": f"#/components/schemas/{name}_replace"})},
+                "responses": {"200": {"description": "Saved", "content": _json(ref)},
+                              **body_errors}}
+            object_ops["patch"] = {
+                "operationId": f"update_{name}", "summary": f"Change a {label}",
+                "requestBody": {"required": True, "content": _json(
+                    {"$ref": f"#/components/schemas/{name}_update"})},
+                "responses": {"200": {"description": "Saved", "content": _json(ref)},
+                              **body_errors}}
+        if can_delete:
+            object_ops["delete"] = {
+                "operationId": f"delete_{name}", "summary": f"Delete a {label}",
+                "responses": {"204": {"description": "Deleted"},
+                              **_errors("401", "403", "404", "409")}}
+        object_ops["parameters"] = [{"name": "id", "in": "path", "required": True,
+                                     "schema": {"type": "string"}}]
+        paths[base] = list_ops
+        paths[base + "{id}"] = object_ops
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Bastion API", "version": "1",
+                 "description": "The models you may use, with your permissions."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearerAuth": []}],
+    }

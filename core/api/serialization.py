@@ -1,0 +1,132 @@
+"""Objects to JSON and JSON bodies to field values, through the model's fields.
+
+    data = to_representation(model_admin, handler, obj)    # {"id", "version", fields...}
+    values = parse_body(model_admin, handler, body, obj, partial=True)   # or 422
+
+An object is ``{"id": "<24 hex>", "version": n, <field>: field.to_json(value)...}``:
+datetimes ISO 8601 UTC, references their id as hex. Fields marked ``hidden``
+(password hashes) and the admin's ``exclude`` never appear.
+
+A body may name only fields the admin lets a request write (``writable_fields``:
+the form's fields minus read-only, non-editable and hidden ones); ``id`` and
+``version`` and read-only fields are accepted only with the object's current
+value (so a GET representation can be PUT back). Each value goes through the
+field's ``to_python``, so a container where a scalar belongs (``{"$gt": ""}``) is a
+422 naming the field and never reaches a query.
+"""
+from core.models import fields as model_fields
+from core.models.errors import NON_FIELD_ERRORS, ValidationError
+
+__all__ = ["BodyError", "is_hidden", "parse_body", "readable_fields", "to_representation",
+           "writable_fields"]
+
+
+class BodyError(Exception):
+    """A body the API refuses: ``status`` (422), a message and ``{field: message}``."""
+
+    def __init__(self, message, fields=None, status=422):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.status = status
+
+
+def is_hidden(field):
+    return bool(getattr(field, "hidden", False))
+
+
+def readable_fields(model_admin):
+    """``{name: field}`` an API response shows, in declaration order."""
+    return {name: field for name, field in model_admin.opts.fields.items()
+            if not is_hidden(field) and name not in model_admin.exclude}
+
+
+def writable_fields(model_admin, handler, obj=None):
+    """``{name: field}`` a request may write (as the admin's form would)."""
+    readonly = set(model_admin.get_readonly_fields(handler, obj))
+    fields = model_admin.opts.fields
+    out = {}
+    for name in model_admin.get_fields(handler, obj):
+        field = fields.get(name)
+        if field is None or is_hidden(field) or name in readonly or name in model_admin.exclude \
+                or not getattr(field, "editable", True):
+            continue
+        out[name] = field
+    return out
+
+
+def to_representation(model_admin, obj):
+    """``obj`` as the API shows it."""
+    data = {"id": str(obj.id) if obj.id is not None else None, "version": obj.version}
+    for name, field in readable_fields(model_admin).items():
+        data[name] = field.to_json(obj._data.get(name))
+    return data
+
+
+def _same(field, current, given):
+    """Does the JSON value ``given`` say what ``current`` (a Python value) is?"""
+    if given == field.to_json(current):
+        return True
+    try:
+        return field.to_python(given) == current
+    except (ValidationError, TypeError, ValueError):
+        return False
+
+
+def parse_body(model_admin, handler, body, obj=None, partial=False):
+    """``{name: python value}`` to set on ``obj`` from ``body`` (a dict); ``BodyError`` if not.
+
+    ``obj`` is the stored object (``None`` when creating). With ``partial`` (PATCH)
+    only the given fields change; otherwise (POST, PUT) a writable field the body
+    leaves out takes its default.
+    """
+    writable = writable_fields(model_admin, handler, obj)
+    known = model_admin.opts.fields
+    shown = readable_fields(model_admin)
+    errors = {}
+    values = {}
+    for name, raw in body.items():
+        if not isinstance(name, str):
+            errors[str(name)] = "Unknown field."
+            continue
+        if name in ("id", "version"):
+            continue                        # checked by the handler
+        if name in writable:
+            field = writable[name]
+            try:
+                values[name] = field.to_python(raw)
+            except ValidationError as exc:
+                errors[name] = exc.errors.get(name) or exc.message
+            continue
+        if name in shown and name in known:
+            if obj is not None and _same(known[name], obj._data.get(name), raw):
+                continue                    # a read-only field, unchanged
+            if obj is None and raw is None:
+                continue
+            errors[name] = "This field is read-only."
+            continue
+        errors[name[:100]] = "Unknown field."
+    if not partial:
+        for name, field in writable.items():
+            if name not in body:
+                values[name] = field.get_default()
+    if errors:
+        raise BodyError("The body has invalid fields.", errors)
+    return values
+
+
+def model_errors(exc):
+    """A model ``ValidationError`` as ``(message, {field: message})``."""
+    fields = {name: message for name, message in exc.errors.items() if name != NON_FIELD_ERRORS}
+    general = exc.errors.get(NON_FIELD_ERRORS)
+    return (general or "The object is not valid."), fields
+
+
+def reference_fields(values, model_admin):
+    """``[(name, field, id)]`` of the reference values in ``values`` that are set."""
+    out = []
+    for name, value in values.items():
+        field = model_admin.opts.fields.get(name)
+        if isinstance(field, model_fields.ReferenceField) and value is not None:
+            out.append((name, field, value))
+    return out

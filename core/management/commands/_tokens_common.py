@@ -1,0 +1,62 @@
+"""What the token commands share: the user model (via the registry) and the store."""
+import datetime
+
+from core.management import Command, CommandError
+
+
+def iso(value):
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return value.astimezone(datetime.timezone.utc).isoformat()
+    return None
+
+
+class TokenCommand(Command):
+    """Base of ``createtoken``, ``tokens`` and ``revoketoken``: ``run(args)`` with
+    ``self.db`` open, ``self.store`` (``core.auth.tokens.TokenStore``) and
+    ``self.user_model`` (``settings.AUTH_USER_MODEL``, found through the registry)."""
+
+    async def handle(self, args):
+        from core.auth.tokens import TokenStore
+        key = self.settings.get("AUTH_USER_MODEL") or "accounts.user"
+        try:
+            self.user_model = self.registry.get_model(key)
+        except LookupError:
+            raise CommandError(f"the user model {key!r} is not installed") from None
+        async with self.database() as db:
+            self.db = db
+            self.store = TokenStore(db)
+            await self.store.ensure_indexes()
+            return await self.run(args)
+
+    async def run(self, args):
+        raise NotImplementedError
+
+    async def get_user(self, username):
+        user = await self.user_model.find_one({"username": username}, db=self.db) \
+            if isinstance(username, str) and username else None
+        if user is None:
+            raise CommandError(f"unknown user {username!r}")
+        return user
+
+    async def audit(self, action, detail, user):
+        try:
+            from core.audit import record
+        except ImportError:
+            return
+        await record(action=action, actor="manage.py", obj=user, db=self.db, detail=detail)
+
+    def describe(self, doc, usernames):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        expires = doc.get("expires_at")
+        if isinstance(expires, datetime.datetime) and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=datetime.timezone.utc)
+        return {"id": str(doc["_id"]), "name": doc.get("name"),
+                "username": usernames.get(doc.get("user_id"), str(doc.get("user_id"))),
+                "created_at": iso(doc.get("created_at")), "expires_at": iso(expires),
+                "last_used_at": iso(doc.get("last_used_at")),
+                "expired": bool(expires is not None and now >= expires)}
+
+
+__all__ = ["CommandError", "TokenCommand", "iso"]
