@@ -1,0 +1,59 @@
+"""``manage.py dumpdata [MODEL...] [--output FILE]``: documents as JSON lines.
+
+One line per stored document, ``{"model": KEY, "document": {...}}`` in relaxed
+Extended JSON (see ``core.management.serialization`` and docs/deploy.md).
+Streams each collection; a progress bar goes to stderr, never to the data.
+"""
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from core.management.base import Command, CommandError
+from core.management.serialization import describe_counts, dump, select_models
+
+
+class DumpdataCommand(Command):
+    name = "dumpdata"
+    help = ("Write the documents of every installed model (or of the MODELs / apps named) "
+            "as JSON lines to stdout or --output.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("models", nargs="*", metavar="MODEL",
+                            help="a model key (blog.article) or an app label (blog); "
+                                 "default: every installed model")
+        parser.add_argument("--output", "-o", metavar="FILE",
+                            help="write to FILE (replaced only once the dump is complete) "
+                                 "instead of stdout")
+        parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                            help="show a progress bar on stderr (default: when stderr is a "
+                                 "terminal and there are 1,000 documents or more)")
+
+    async def handle(self, args):
+        models = select_models(self.registry, args.models)
+        if args.output:
+            return await self.dump_to_file(models, Path(args.output), args.progress)
+        async with self.database(bind=False) as db:
+            counts = await dump(db, models, self.stdout.write, self.stderr, args.progress)
+        self.stdout.flush()
+        self.warn(f"dumped {describe_counts(counts)}")
+        return 0
+
+    async def dump_to_file(self, models, path, progress):
+        folder = path.parent if str(path.parent) else Path(".")
+        if not folder.is_dir():
+            raise CommandError(f"cannot write {path}: folder {folder} does not exist")
+        try:
+            fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+                async with self.database(bind=False) as db:
+                    counts = await dump(db, models, out.write, self.stderr, progress)
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise
+        self.warn(f"dumped {describe_counts(counts)} to {path}")
+        return 0

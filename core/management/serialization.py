@@ -1,0 +1,471 @@
+"""Model documents as JSON lines: what ``manage.py dumpdata`` writes and ``loaddata`` reads.
+
+The format: UTF-8 text, one document per line, each line one JSON object::
+
+    {"model": "blog.article", "document": {"_id": {"$oid": "665f1c..."}, "version": 3,
+     "title": "Hello", "created": {"$date": "2024-05-01T12:30:00.123Z"}, ...}}
+
+``model`` is the model key (``app_label.model_name``); ``document`` is the stored
+document exactly as the database holds it (``_id``, ``version``, every field,
+keys the model does not declare), in MongoDB Extended JSON v2, *relaxed* mode
+(``bson.json_util``): ObjectIds are ``{"$oid": ...}``, dates ``{"$date": ISO-8601
+UTC}`` (``{"$date": {"$numberLong": ms}}`` before 1970), numbers plain JSON.
+Blank lines are ignored; line numbers in errors count every line from 1.
+
+Dumping streams each model's collection in ``_id`` order (``async for`` over the
+cursor); nothing is held in memory but one batch. Loading reads the file twice:
+first it validates every line (JSON, a known model key, an ObjectId ``_id``, and
+the document through its model: each field's ``from_bson``/``clean``, the model's
+``clean``), then it inserts in batches. The first bad line stops it before
+anything is written; an insert that fails (an ``_id`` already present, a unique
+index) removes every document the run inserted. Either way the error is one
+line naming the file, the line and the reason.
+"""
+import asyncio
+import datetime
+import os
+from collections import Counter
+
+from bson import ObjectId, json_util
+from bson.json_util import JSONMode, JSONOptions
+
+from core.db import subset
+from core.db.errors import BulkWriteError, PyMongoError, UnsupportedOperation
+from core.models import ValidationError
+
+from .base import CommandError
+
+JSON_OPTIONS = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True,
+                           tzinfo=datetime.timezone.utc)
+#: a progress bar appears on its own (``--progress`` unset) from this many documents on
+PROGRESS_THRESHOLD = 1000
+#: documents per insert_many, and per duplicate-_id check before it
+BATCH_SIZE = 500
+#: documents per write to the output while dumping
+WRITE_BATCH = 500
+
+
+# -- lines ---------------------------------------------------------------------------------
+#: characters ``str.splitlines`` (and JavaScript) take for line breaks that JSON leaves raw
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def dump_line(key, document):
+    """One line (with its ``\\n``) for a stored ``document`` of the model ``key``.
+
+    Non-ASCII text stays readable UTF-8, except the characters some readers
+    take for a line break (U+0085, U+2028, U+2029): those are escaped, so a
+    document is always exactly one line whatever splits the file.
+    """
+    text = json_util.dumps({"model": key, "document": document}, json_options=JSON_OPTIONS,
+                           ensure_ascii=False, separators=(",", ":"))
+    return text.translate(_LINE_BREAKS) + "\n"
+
+
+class LineError(Exception):
+    """A line that cannot be loaded; ``reason`` is one line of text."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def one_line(text):
+    return " ".join(str(text).split())
+
+
+def parse_line(text, registry):
+    """``(model class, stored document)`` for one line, validated; raises ``LineError``."""
+    try:
+        data = json_util.loads(text, json_options=JSON_OPTIONS)
+    except ValueError as exc:  # JSONDecodeError, a bad $date, a bad $oid (InvalidId)
+        raise LineError(f"invalid JSON: {one_line(exc)}") from None
+    except Exception as exc:
+        raise LineError(f"invalid extended JSON: {type(exc).__name__}: {one_line(exc)}") \
+            from None
+    if not isinstance(data, dict):
+        raise LineError(f"expected an object {{\"model\": ..., \"document\": ...}}, not "
+                        f"{_json_type(data)}")
+    extra = sorted(set(data) - {"model", "document"})
+    if extra:
+        raise LineError(f"unexpected key(s) {', '.join(map(repr, extra))}; a line holds "
+                        "\"model\" and \"document\" only")
+    key, document = data.get("model"), data.get("document")
+    if not isinstance(key, str):
+        raise LineError("\"model\" must be a model key such as \"blog.article\"")
+    try:
+        model = registry.get_model(key)
+    except LookupError as exc:
+        raise LineError(one_line(exc)) from None
+    if not isinstance(document, dict):
+        raise LineError(f"{model._meta.key}: \"document\" must be an object, not "
+                        f"{_json_type(document)}")
+    return model, clean_document(model, document)
+
+
+def _json_type(value):
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), f"a {type(value).__name__}")
+
+
+def clean_document(model, document):
+    """The document ``model`` would store for ``document``; raises ``LineError``.
+
+    Runs it through the model: ``from_bson``, ``clean()`` (every field's
+    ``to_python`` and ``required``, then the model's own rules) and ``to_bson``.
+    A declared field whose stored value would come out different (e.g. text
+    in a number field, a permissions dict of the wrong shape that ``from_bson``
+    would drop) is an error too: a dump is loaded as it is, never repaired.
+    """
+    key = model._meta.key
+    oid = document.get("_id")
+    if "_id" not in document:
+        raise LineError(f"{key}: the document has no \"_id\"")
+    if not isinstance(oid, ObjectId):
+        raise LineError(f"{key}: \"_id\" must be an ObjectId ({{\"$oid\": \"<24 hex "
+                        f"digits>\"}}), not {oid!r}")
+    where = f"{key} {oid}"
+    version = document.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)
+                                or version < 1):
+        raise LineError(f"{where}: version must be a whole number from 1, not {version!r}")
+    try:
+        obj = model.from_bson(document)
+        obj.clean()
+        cleaned = obj.to_bson()
+        subset.check_document(cleaned)
+    except ValidationError as exc:
+        raise LineError(f"{where}: {one_line(exc)}") from None
+    except (UnsupportedOperation, ValueError, TypeError) as exc:
+        raise LineError(f"{where}: {one_line(exc)}") from None
+    for name in model._meta.fields:
+        if name in document and not _same(cleaned.get(name), document[name]):
+            raise LineError(f"{where}: {name}: {_short(document[name])} is not a value this "
+                            f"model stores (it would store {_short(cleaned.get(name))})")
+    return cleaned
+
+
+def _same(a, b):
+    """Equal, and of the same JSON kinds (``True`` is not ``1``, ``"1"`` is not ``1``)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _short(value, limit=60):
+    text = json_util.dumps(value, json_options=JSON_OPTIONS, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def read_lines(path):
+    """``(line number, text, bytes read)`` for every non-blank line of the file at ``path``."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            text = raw.strip()
+            if not text:
+                yield number, None, len(raw)
+                continue
+            try:
+                yield number, text.decode("utf-8"), len(raw)
+            except UnicodeDecodeError as exc:
+                raise LoadError(path, number, f"not UTF-8 text ({exc.reason} at byte "
+                                              f"{exc.start})") from None
+
+
+class LoadError(CommandError):
+    """A file that cannot be loaded: ``error: FILE line N: reason``."""
+
+    def __init__(self, path, line, reason):
+        where = f"{path} line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+def read_documents(path, registry, upto=None):
+    """``(line, model, document, bytes)`` per line, each validated; ``LoadError`` on a bad one.
+
+    Blank lines yield ``(line, None, None, bytes)`` so a caller can count bytes.
+    ``upto`` stops after that line.
+    """
+    for number, text, size in read_lines(path):
+        if upto is not None and number > upto:
+            return
+        if text is None:
+            yield number, None, None, size
+            continue
+        try:
+            model, document = parse_line(text, registry)
+        except LineError as exc:
+            raise LoadError(path, number, exc.reason) from None
+        yield number, model, document, size
+
+
+# -- model selection -----------------------------------------------------------------------
+def select_models(registry, names):
+    """The models to dump: every installed one for no ``names``, else those named.
+
+    A name is a model key (``blog.article``) or an app label (``blog``: its
+    models). Unknown → ``CommandError``.
+    """
+    if not names:
+        return list(registry.models.values())
+    chosen = []
+    for name in names:
+        lowered = name.lower()
+        if "." not in lowered and lowered in registry.apps:
+            found = registry.get_models(lowered)
+        else:
+            try:
+                found = [registry.get_model(lowered)]
+            except LookupError as exc:
+                raise CommandError(one_line(exc)) from None
+        chosen.extend(m for m in found if m not in chosen)
+    return chosen
+
+
+# -- progress ------------------------------------------------------------------------------
+class NoBar:
+    """What a progress bar offers, doing nothing."""
+
+    def update(self, n=1):
+        pass
+
+    def set_description(self, text):
+        pass
+
+    def close(self):
+        pass
+
+
+def _is_terminal(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def progress_bar(stream, total, desc, unit="doc", enabled=None):
+    """A ``tqdm`` bar on ``stream`` (stderr), or a ``NoBar``.
+
+    ``enabled`` True/False forces it; ``None`` shows it when ``stream`` is a
+    terminal and ``total`` reaches ``PROGRESS_THRESHOLD`` (in documents; a byte
+    total counts as large from 1 MB).
+    """
+    if enabled is None:
+        threshold = PROGRESS_THRESHOLD if unit != "B" else 1 << 20
+        enabled = _is_terminal(stream) and total is not None and total >= threshold
+    if not enabled:
+        return NoBar()
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, unit=unit, file=stream, unit_scale=True,
+                dynamic_ncols=True, mininterval=0.2, leave=True)
+
+
+# -- dumping -------------------------------------------------------------------------------
+async def dump(db, models, write, stderr, progress=None):
+    """Write every document of ``models`` as lines through ``write(text)``; returns counts.
+
+    Streams: one cursor per model, in ``_id`` order, read in batches.
+    """
+    totals = [await db[m._meta.collection].estimated_document_count() for m in models]
+    bar = progress_bar(stderr, sum(totals), "dumpdata", enabled=progress)
+    counts = Counter()
+    try:
+        for model in models:
+            key = model._meta.key
+            bar.set_description(key)
+            cursor = db[model._meta.collection].find({}, sort=[("_id", 1)])
+            cursor.batch_size = WRITE_BATCH
+            chunk = []
+            async for document in cursor:
+                chunk.append(dump_line(key, document))
+                if len(chunk) >= WRITE_BATCH:
+                    write("".join(chunk))
+                    bar.update(len(chunk))
+                    counts[key] += len(chunk)
+                    chunk = []
+            if chunk:
+                write("".join(chunk))
+                bar.update(len(chunk))
+                counts[key] += len(chunk)
+            counts.setdefault(key, 0)
+    finally:
+        bar.close()
+    return counts
+
+
+# -- loading -------------------------------------------------------------------------------
+def validate_file(path, registry, stderr, progress=None):
+    """First pass: every line valid? Returns ``Counter({model key: documents})``."""
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    bar = progress_bar(stderr, size, "validating", unit="B", enabled=progress)
+    counts = Counter()
+    try:
+        for _number, model, _document, nbytes in read_documents(path, registry):
+            if model is not None:
+                counts[model._meta.key] += 1
+            bar.update(nbytes)
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        bar.close()
+    return counts
+
+
+class InsertFailed(Exception):
+    """An insert refused a line."""
+
+    def __init__(self, line, reason):
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+async def load(db, path, registry, stderr, total, progress=None):
+    """Second pass: insert every document in batches; returns ``Counter`` of inserted.
+
+    Call ``validate_file`` first. On a failed insert, removes what this run
+    inserted and raises ``LoadError`` naming the line.
+    """
+    for key in sorted(total):
+        await registry.get_model(key).ensure_indexes(db=db)
+    bar = progress_bar(stderr, sum(total.values()), "loaddata", enabled=progress)
+    counts = Counter()
+    batch, batch_model = [], None
+    # lines up to here may hold documents of this run: their _ids were absent before it
+    claimed = Claimed()
+
+    async def flush():
+        nonlocal batch
+        if batch:
+            await insert_batch(db, batch_model, batch, claimed)
+            counts[batch_model._meta.key] += len(batch)
+            bar.update(len(batch))
+            batch = []
+
+    try:
+        try:
+            for number, model, document, _ in read_documents(path, registry):
+                if model is None:
+                    continue
+                if model is not batch_model or len(batch) >= BATCH_SIZE:
+                    await flush()
+                    batch_model = model
+                batch.append((number, document))
+            await flush()
+        finally:
+            bar.close()
+    except InsertFailed as failure:
+        removed = await remove_loaded(db, path, registry, claimed.upto)
+        raise LoadError(path, failure.line, f"{failure.reason}; {nothing_loaded(removed)}") \
+            from None
+    except LoadError as exc:  # the file changed since it was validated
+        removed = await remove_loaded(db, path, registry, claimed.upto)
+        raise LoadError(path, exc.line, f"{exc.reason} (the file changed while loading); "
+                                        f"{nothing_loaded(removed)}") from None
+    except (Exception, asyncio.CancelledError) as exc:
+        # the database went away, or Ctrl-C: take back what we can, then report
+        try:
+            removed = await remove_loaded(db, path, registry, claimed.upto)
+        except Exception:
+            raise exc from None
+        if isinstance(exc, asyncio.CancelledError):
+            print(f"loaddata interrupted; removed the {removed} document(s) it had inserted",
+                  file=stderr, flush=True)
+            raise
+        raise LoadError(path, batch[0][0] if batch else None,
+                        f"{type(exc).__name__}: {one_line(exc)}; {nothing_loaded(removed)}") \
+            from None
+    return counts
+
+
+def nothing_loaded(removed):
+    if not removed:
+        return "nothing was loaded"
+    return (f"nothing was loaded (the {removed} document{'' if removed == 1 else 's'} this "
+            "run had inserted were removed)")
+
+
+class Claimed:
+    """The last line whose ``_id`` was checked absent before this run inserted it."""
+
+    upto = 0
+
+
+async def insert_batch(db, model, batch, claimed):
+    """Insert ``[(line, document)]`` of one model; ``InsertFailed`` names the refused line.
+
+    First asks which of the batch's ``_id``s exist already: such a line fails
+    before anything of the batch is written, so the rollback (``remove_loaded``
+    up to ``claimed.upto``) never removes a document this run did not insert.
+    """
+    collection = db[model._meta.collection]
+    key = model._meta.key
+    ids = [document["_id"] for _, document in batch]
+    present = {doc["_id"] for doc in await collection.find(
+        {"_id": {"$in": ids}}, {"_id": 1}).to_list(None)}
+    if present:
+        number, document = next((n, d) for n, d in batch if d["_id"] in present)
+        raise InsertFailed(number, f"{key} {document['_id']}: a document with this _id is "
+                                   "already in the database (or earlier in this file)")
+    claimed.upto = batch[-1][0]
+    try:
+        await collection.insert_many([document for _, document in batch], ordered=True)
+    except BulkWriteError as exc:
+        errors = (exc.details or {}).get("writeErrors") or [{}]
+        index = errors[0].get("index", 0)
+        index = index if isinstance(index, int) and 0 <= index < len(batch) else 0
+        number, document = batch[index]
+        message = errors[0].get("errmsg") or str(exc)
+        raise InsertFailed(number, f"{key} {document['_id']}: {one_line(message)}") from None
+    except PyMongoError as exc:
+        first, last = batch[0][0], batch[-1][0]
+        raise InsertFailed(first, f"{key}: inserting lines {first}-{last} failed: "
+                                  f"{type(exc).__name__}: {one_line(exc)}") from None
+
+
+async def remove_loaded(db, path, registry, upto):
+    """Delete the documents of lines 1..``upto`` (by ``_id``); returns how many went."""
+    removed = 0
+    pending = {}
+
+    async def delete(collection, ids):
+        result = await db[collection].delete_many({"_id": {"$in": ids}})
+        return getattr(result, "deleted_count", 0) or 0
+
+    if upto < 1:
+        return 0
+    for _number, model, document, _ in read_documents(path, registry, upto=upto):
+        if model is None:
+            continue
+        ids = pending.setdefault(model._meta.collection, [])
+        ids.append(document["_id"])
+        if len(ids) >= BATCH_SIZE:
+            removed += await delete(model._meta.collection, ids)
+            pending[model._meta.collection] = []
+    for collection, ids in pending.items():
+        if ids:
+            removed += await delete(collection, ids)
+    return removed
+
+
+def describe_counts(counts):
+    """``"3 documents (accounts.user 1, blog.article 2)"``."""
+    total = sum(counts.values())
+    parts = ", ".join(f"{key} {n}" for key, n in counts.items())
+    noun = "document" if total == 1 else "documents"
+    return f"{total} {noun}" + (f" ({parts})" if parts else "")
