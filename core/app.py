@@ -6,7 +6,8 @@
     ...
     await shutdown(app)                 # close the database
 
-``make_app`` wires: ``/healthz``, the admin (``core.admin.routes``: ``/admin/`` and
+``make_app`` wires: ``/healthz``, the live socket ``/admin/live`` (``core.live``,
+kept as ``app.live``), the admin (``core.admin.routes``: ``/admin/`` and
 every installed model's pages, from an ``AdminSite`` kept as ``app.admin_site``),
 the login pages (``core.auth.handlers``), the JSON API (``core.api``: ``/api/``), each
 app's own routes, static files at
@@ -35,6 +36,7 @@ from core.auth.handlers import auth_routes, ensure_auth_indexes
 from core.db import connect
 from core.handlers.errors import NotFoundHandler, StaticFileHandler
 from core.handlers.health import HealthHandler
+from core.live import LiveHub, live_routes
 from core.registry import Registry
 
 log = logging.getLogger("bastion")
@@ -281,10 +283,12 @@ def make_app(settings, registry=None, db=None, **tornado_settings):
         raise ValueError("make_app needs settings.COOKIE_SECRET (signed cookies and XSRF)")
     admin_site = AdminSite(registry)
     # the admin's /admin/ index comes first: it replaces the landing page in auth_routes()
-    handlers = ([(r"/healthz", HealthHandler)] + admin_routes(admin_site) + auth_routes()
-                + api_routes(admin_site) + list(registry.routes()) + api_fallback_routes())
+    handlers = ([(r"/healthz", HealthHandler)] + live_routes() + admin_routes(admin_site)
+                + auth_routes() + api_routes(admin_site) + list(registry.routes())
+                + api_fallback_routes())
     app = BastionApplication(handlers, config=settings, registry=registry, db=db, **options)
     app.admin_site = admin_site
+    app.live = LiveHub(app)          # /admin/live's sockets and their audit-log feed
     return app
 
 
@@ -294,6 +298,9 @@ async def startup(app, ensure_indexes=True):
     Returns ``{model key: [index names]}`` (empty when ``ensure_indexes`` is false).
     """
     app.registry.bind(app.db)
+    live = getattr(app, "live", None)
+    if live is not None:
+        live.start()                 # idle (no queries) until a live socket connects
     if not ensure_indexes:
         return {}
     return await ensure_all_indexes(app.registry, app.db, app.config)
@@ -314,7 +321,10 @@ async def ensure_all_indexes(registry, db, settings):
 
 
 async def shutdown(app):
-    """After serving: close the database."""
+    """After serving: close the live sockets (1001) and their feed, then the database."""
+    live = getattr(app, "live", None)
+    if live is not None:
+        await live.stop()
     await app.db.close()
 
 

@@ -1,0 +1,18 @@
+"""Live updates: admin pages follow creates, updates and deletes over a WebSocket.
+
+    core.live.handlers.LiveHandler   /admin/live (authentication, subscriptions, filtering)
+    core.live.hub.LiveHub            this process's sockets and its one feed (``app.live``)
+    core.live.feed.AuditFeed         tails the append-only ``audit_log`` (every process)
+
+See docs/live.md for the protocol, the permission rules and the measured latency.
+"""
+from .feed import AuditFeed, LiveEvent  # noqa: F401
+from .handlers import LiveContext, LiveHandler  # noqa: F401
+from .hub import LiveHub  # noqa: F401
+
+__all__ = ["AuditFeed", "LiveContext", "LiveEvent", "LiveHandler", "LiveHub", "live_routes"]
+
+
+def live_routes():
+    """The URL spec of the live socket, for ``core.app.make_app``."""
+    return [(r"/admin/live$", LiveHandler)]

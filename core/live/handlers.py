@@ -1,0 +1,372 @@
+"""``/admin/live``: the WebSocket list and detail pages subscribe on (``static/live.js``).
+
+A socket's life (Tornado calls these, in this order):
+
+1. ``prepare()`` — before the upgrade: the ``Origin`` (when sent) must be this
+   server's own scheme and host, and the session cookie must name a logged-in,
+   active user; otherwise the upgrade is answered 403. (No XSRF token: a GET
+   upgrade cannot carry one; the origin check is what stops cross-site pages.)
+2. ``open()`` — the socket joins this process's ``LiveHub``; the client is sent
+   ``{"type": "hello", ...}``.
+3. ``on_message()`` — ``subscribe`` / ``unsubscribe`` / ``ping`` (docs/live.md).
+4. events: the hub queues every event of a subscribed model on the socket; the
+   socket's sender task sends it only if the user may ``read`` the model *and*
+   the object, asked of the model's ``ModelAdmin.may`` with a ``LiveContext``
+   standing in for a request handler.
+5. every ``LIVE_RECHECK_SECONDS`` (5), and before sending an event when the last
+   check is older than that, the session is loaded again and the permissions
+   recomputed: a session that ended (logout, password change, deactivation) or
+   expired closes the socket with code 4001; lost permissions stop delivery.
+6. ``on_close()`` — the socket leaves the hub.
+
+Tornado pings every ``LIVE_PING_INTERVAL`` seconds (20) and closes a socket that
+has not answered within ``LIVE_PING_TIMEOUT`` (20; at most the interval).
+"""
+import asyncio
+import json
+import logging
+import time
+from urllib.parse import urlsplit
+
+import tornado.websocket
+
+from core.admin.options import ModelAdmin
+from core.auth.mixins import CurrentUserMixin
+from core.handlers.base import ErrorPageMixin, HTTPError, json_default
+from core.models.base import parse_id
+
+log = logging.getLogger("bastion.live")
+
+CLOSE_SESSION_ENDED = 4001
+CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+
+MAX_MESSAGE_CHARS = 16 * 1024
+MAX_SUBSCRIPTIONS = 20
+MAX_IDS = 500
+MAX_KNOWN_IDS = 5000
+QUEUE_SIZE = 1000
+MESSAGES_PER_WINDOW = 120         # client messages per 10 s before the socket is closed
+
+
+class LiveContext:
+    """What ``ModelAdmin.may`` and its hooks read from a handler, for one socket.
+
+    ``current_user``, ``permissions`` and ``session`` are replaced on every
+    re-check; ``application``, ``request``, ``settings``, ``db`` and ``registry``
+    are the socket's.
+    """
+
+    def __init__(self, handler):
+        self.application = handler.application
+        self.request = handler.request
+        self.settings = handler.settings
+        self.db = handler.application.db
+        self.registry = handler.application.registry
+        self.current_user = handler.current_user
+        self.permissions = handler.permissions
+        self.session = handler.session
+
+
+def same_origin(origin, request):
+    """Is ``origin`` (an ``Origin`` header) this request's own scheme and host?"""
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    return (parts.scheme.lower() == request.protocol.lower()
+            and parts.netloc.lower() == request.host.lower())
+
+
+class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketHandler):
+    """One live socket: authentication at the upgrade, subscriptions, filtered delivery."""
+
+    # -- settings -----------------------------------------------------------------------------
+    @property
+    def ping_interval(self):
+        value = self.settings.get("websocket_ping_interval")
+        return float(self.settings.get("LIVE_PING_INTERVAL", 20.0)) if value is None else value
+
+    @property
+    def ping_timeout(self):
+        value = self.settings.get("websocket_ping_timeout")
+        return float(self.settings.get("LIVE_PING_TIMEOUT", 20.0)) if value is None else value
+
+    @property
+    def recheck_seconds(self):
+        return float(self.settings.get("LIVE_RECHECK_SECONDS", 5.0))
+
+    @property
+    def hub(self):
+        return self.application.live
+
+    @property
+    def site(self):
+        return self.application.admin_site
+
+    def wants_json(self):
+        return True
+
+    # -- before the upgrade ---------------------------------------------------------------------
+    def check_origin(self, origin):
+        """Only this server's own scheme and host (Tornado asks for cross-looking requests)."""
+        return same_origin(origin, self.request)
+
+    async def prepare(self):
+        """Refuse (403) a foreign ``Origin`` and anyone not logged in, before upgrading."""
+        origin = self.request.headers.get("Origin")
+        if origin is not None and not same_origin(origin, self.request):
+            raise HTTPError(403, "Cross-origin WebSocket refused.")
+        await super().prepare()
+        if self.current_user is None:
+            raise HTTPError(403, "Log in first.")
+        self.raw_session_id = self.get_session_id()
+
+    # -- the socket -------------------------------------------------------------------------------
+    async def open(self):
+        self.context = LiveContext(self)
+        self.checked_at = time.monotonic()
+        self.subscriptions = {}          # model key -> None (every object) or {object ids}
+        self.known = {}                  # model key -> {object id: None}, ids this user may read
+        self.queue = asyncio.Queue(QUEUE_SIZE)
+        self.overflowed = False
+        self.ended = False
+        self.message_times = []
+        self.last_pong = time.monotonic()
+        self.tasks = [asyncio.ensure_future(self._send_events()),
+                      asyncio.ensure_future(self._recheck_periodically()),
+                      asyncio.ensure_future(self._watch_heartbeat())]
+        await self.hub.attach(self)
+        user = self.current_user
+        self.send({"type": "hello", "user": getattr(user, "username", None),
+                   "recheck_seconds": self.recheck_seconds})
+
+    def on_close(self):
+        self._stop()
+
+    def _stop(self):
+        if getattr(self, "tasks", None) is None:
+            return
+        for task in self.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        self.tasks = []
+        self.hub.detach(self)
+
+    def end(self, code, reason):
+        """Close the socket with ``code`` and stop serving it at once."""
+        if getattr(self, "ended", False):
+            return
+        self.ended = True
+        self._stop()
+        try:
+            self.close(code, reason)
+        except Exception:  # the stream may be gone already
+            pass
+
+    def send(self, message):
+        """Send one JSON message; ``None`` if the socket is closed."""
+        try:
+            return self.write_message(json.dumps(message, default=json_default))
+        except tornado.websocket.WebSocketClosedError:
+            return None
+
+    # -- client messages ----------------------------------------------------------------------
+    async def on_message(self, message):
+        if self.ended:
+            return
+        now = time.monotonic()
+        self.message_times = [t for t in self.message_times if now - t < 10.0] + [now]
+        if len(self.message_times) > MESSAGES_PER_WINDOW:
+            return self.end(CLOSE_POLICY, "too many messages")
+        if isinstance(message, bytes) or len(message) > MAX_MESSAGE_CHARS:
+            return self.end(CLOSE_TOO_BIG, "messages are JSON text up to 16 KiB")
+        try:
+            data = json.loads(message)
+        except ValueError:
+            return self.send({"type": "error", "error": "Messages must be JSON objects."})
+        if not isinstance(data, dict):
+            return self.send({"type": "error", "error": "Messages must be JSON objects."})
+        kind = data.get("type")
+        if kind == "ping":
+            return self.send({"type": "pong"})
+        if kind == "subscribe":
+            return await self.subscribe(data)
+        if kind == "unsubscribe":
+            key = data.get("model")
+            if isinstance(key, str) and key in self.subscriptions:
+                del self.subscriptions[key]
+                self.known.pop(key, None)
+                self.hub.unsubscribe(self, key)
+            return self.send({"type": "unsubscribed", "model": key})
+        return self.send({"type": "error", "error": f"Unknown message type {kind!r}."})
+
+    async def subscribe(self, data):
+        """``{"type": "subscribe", "model": KEY, "id": ID?, "ids": [ID, ...]?}``."""
+        key, object_id, ids = data.get("model"), data.get("id"), data.get("ids") or []
+        if not isinstance(key, str) or (object_id is not None and not isinstance(object_id, str)) \
+                or not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            return self.send({"type": "error", "error": "subscribe needs a model key, and "
+                              "optionally an object id and a list of ids."})
+        if self._is_stale() and not await self.refresh():
+            return
+        admin = self.site.get(key.lower())
+        if admin is None or not admin.may(self.context, "read"):
+            return self.send({"type": "error", "model": key,
+                              "error": f"You may not read {key}."})
+        key = admin.key
+        if key not in self.subscriptions and len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+            return self.send({"type": "error", "model": key,
+                              "error": f"At most {MAX_SUBSCRIPTIONS} subscriptions."})
+        wanted = ([object_id] if object_id is not None else []) + ids[:MAX_IDS]
+        readable = await self._readable_ids(admin, wanted)
+        if object_id is not None and object_id not in readable:
+            return self.send({"type": "error", "model": key, "id": object_id,
+                              "error": "No such object, or you may not read it."})
+        for oid in readable:
+            self._know(key, oid)
+        if object_id is None:
+            self.subscriptions[key] = None
+        elif key not in self.subscriptions:
+            self.subscriptions[key] = {object_id}
+        elif self.subscriptions[key] is not None:
+            self.subscriptions[key].add(object_id)
+        self.hub.subscribe(self, key)
+        return self.send({"type": "subscribed", "model": key, "id": object_id})
+
+    async def _readable_ids(self, admin, ids):
+        """The ids among ``ids`` naming objects this user may read now."""
+        oids = [oid for oid in (parse_id(i) for i in ids) if oid is not None]
+        if not oids:
+            return set()
+        flt = self._scoped(admin, {"_id": {"$in": oids}})
+        found = await admin.model.find(flt, limit=len(oids), db=self.context.db).to_list(None)
+        return {str(obj.id) for obj in found if admin.may(self.context, "read", obj)}
+
+    def _scoped(self, admin, flt):
+        base = admin.get_base_filter(self.context) or {}
+        return {"$and": [base, flt]} if base else flt
+
+    def _know(self, key, object_id):
+        known = self.known.setdefault(key, {})
+        known[object_id] = None
+        if len(known) > MAX_KNOWN_IDS:
+            del known[next(iter(known))]
+
+    # -- events -------------------------------------------------------------------------------
+    def enqueue(self, event):
+        """Called by the hub for each event of a subscribed model (never blocks)."""
+        if self.ended:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            if not self.overflowed:
+                self.overflowed = True
+                self.send({"type": "overflow",
+                           "error": "Too many changes to follow; reload the page."})
+
+    async def _send_events(self):
+        while True:
+            event = await self.queue.get()
+            try:
+                if self._is_stale() and not await self.refresh():
+                    return
+                if await self.may_see(event):
+                    self._know(event.model_key, event.object_id)
+                    user = self.context.current_user
+                    sent = self.send(event.message(
+                        mine=event.actor_id is not None and event.actor_id == user.id))
+                    if sent is not None:
+                        self.hub.delivered += 1
+                        await sent
+            except asyncio.CancelledError:
+                raise
+            except tornado.websocket.WebSocketClosedError:
+                return
+            except Exception:
+                log.exception("live: could not deliver %r", event)
+
+    async def may_see(self, event):
+        """May this socket's user read ``event``'s model and object (as they are now)?"""
+        key = event.model_key
+        if key not in self.subscriptions:
+            return False
+        wanted = self.subscriptions[key]
+        if wanted is not None and event.object_id not in wanted:
+            return False
+        admin = self.site.get(key)
+        ctx = self.context
+        if admin is None or not admin.may(ctx, "read"):
+            return False
+        base = admin.get_base_filter(ctx) or {}
+        if not base and not self._has_object_rule(admin):
+            return True
+        if event.kind == "deleted":       # gone: only ids this user could read before
+            return event.object_id in self.known.get(key, ())
+        if base:
+            oid = parse_id(event.object_id)
+            if oid is None:
+                return False
+            found = await admin.model.find(self._scoped(admin, {"_id": oid}), limit=1,
+                                           db=ctx.db).to_list(1)
+            obj = found[0] if found else None
+        else:
+            obj = await event.load_object(admin.model, ctx.db)
+        return obj is not None and admin.may(ctx, "read", obj)
+
+    def _has_object_rule(self, admin):
+        perms = self.context.permissions
+        if perms.is_active and perms.is_superuser:
+            return False                  # rules narrow grants; a superuser bypasses them
+        overridden = type(admin).has_object_permission is not ModelAdmin.has_object_permission
+        return overridden or bool(perms.object_rules.get(admin.key))
+
+    # -- heartbeat ----------------------------------------------------------------------------
+    def on_pong(self, data):
+        self.last_pong = time.monotonic()
+
+    async def _watch_heartbeat(self):
+        """Leave the hub as soon as pongs stop (Tornado then closes the stream itself)."""
+        interval, timeout = self.ping_interval or 0, self.ping_timeout or 0
+        if interval <= 0 or timeout <= 0:
+            return
+        while not self.ended:
+            await asyncio.sleep(interval)
+            if time.monotonic() - self.last_pong > interval + min(timeout, interval):
+                self.end(CLOSE_GOING_AWAY, "ping timed out")
+                return
+
+    # -- re-checking the session and permissions ------------------------------------------------
+    def _is_stale(self):
+        return time.monotonic() - self.checked_at >= self.recheck_seconds
+
+    async def _recheck_periodically(self):
+        while not self.ended:
+            await asyncio.sleep(max(0.05, self.recheck_seconds - (time.monotonic()
+                                                                  - self.checked_at)))
+            if self._is_stale():
+                try:
+                    await self.refresh()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("live: re-checking a session failed")
+
+    async def refresh(self):
+        """Load the session, user and permissions again; False (and closed 4001) if over."""
+        session = await self.session_store.load(self.raw_session_id)
+        user = None
+        if session is not None:
+            model = self.get_user_model()
+            user = await model.get(session.user_id, db=self.application.db) \
+                if model is not None else None
+        if user is None or not getattr(user, "is_active", False):
+            self.end(CLOSE_SESSION_ENDED, "session ended")
+            return False
+        permissions = await self.compute_permissions(user)
+        self.context.current_user, self.context.permissions = user, permissions
+        self.context.session = session
+        self.checked_at = time.monotonic()
+        return True

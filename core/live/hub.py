@@ -1,0 +1,71 @@
+"""The hub: this process's live sockets, by model key, and its one ``AuditFeed``.
+
+``core.app.make_app`` makes one (``app.live``); ``startup`` starts it and
+``shutdown`` stops it (closing every socket with 1001, "going away"). The feed
+calls ``dispatch(events)``; the hub puts each event on the queue of every
+socket subscribed to the event's model, and each socket decides for itself
+(its user's permissions, the object rule) whether to send it.
+"""
+import logging
+
+from .feed import AuditFeed
+
+log = logging.getLogger("bastion.live")
+
+
+class LiveHub:
+    """Live sockets of one process and the feed that serves them."""
+
+    def __init__(self, app):
+        self.app = app
+        config = app.config
+        self.connections = set()
+        self.by_model = {}
+        self.delivered = 0
+        self.feed = AuditFeed(
+            app.db, self.dispatch, lambda: bool(self.connections),
+            interval=float(config.get("LIVE_FEED_INTERVAL", 0.25)),
+            overlap=float(config.get("LIVE_FEED_OVERLAP_SECONDS", 3.0)))
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self):
+        self.feed.start()
+
+    async def stop(self):
+        for connection in list(self.connections):
+            connection.end(1001, "server shutting down")
+        self.connections.clear()
+        self.by_model.clear()
+        await self.feed.stop()
+
+    # -- sockets ----------------------------------------------------------------------------
+    async def attach(self, connection):
+        """A socket opened: count it, and make sure the feed is reading from now on."""
+        first = not self.connections
+        self.connections.add(connection)
+        if first:
+            self.feed.wake()
+        if self.feed.running:
+            await self.feed.prime()
+
+    def detach(self, connection):
+        self.connections.discard(connection)
+        for key in list(connection.subscriptions):
+            self.unsubscribe(connection, key)
+
+    def subscribe(self, connection, model_key):
+        self.by_model.setdefault(model_key, set()).add(connection)
+
+    def unsubscribe(self, connection, model_key):
+        listeners = self.by_model.get(model_key)
+        if listeners is not None:
+            listeners.discard(connection)
+            if not listeners:
+                del self.by_model[model_key]
+
+    # -- fan-out ----------------------------------------------------------------------------
+    def dispatch(self, events):
+        """Called by the feed: queue each event for the sockets subscribed to its model."""
+        for event in events:
+            for connection in list(self.by_model.get(event.model_key, ())):
+                connection.enqueue(event)
