@@ -3,6 +3,7 @@ a socket is closed (logout, heartbeat) or goes quiet (permission revoked)."""
 import asyncio
 import base64
 import os
+import re
 
 import pytest
 
@@ -239,3 +240,22 @@ async def test_shutdown_closes_sockets_with_going_away(server):
     await site.app.live.stop()
     assert await client.closed(timeout=3) == 1001
     assert not site.app.live.feed.running
+
+
+# -- the pages opt in -----------------------------------------------------------------------------
+async def test_list_and_detail_pages_load_live_js_and_say_what_to_follow(site):
+    alice = await site.user_browser("alice", NOTES)
+    note = await site.model("notes.note").create(title="Shown", db=site.db)
+    listing = await alice.get(LIST)
+    assert listing.code == 200
+    assert 'data-live-model="notes.note" data-live-page="list"' in listing.text
+    assert 'id="live-status" role="status" aria-live="polite"' in listing.text
+    detail = await alice.get(f"{LIST}{note.id}/")
+    assert detail.code == 200
+    assert f'data-live-page="detail" data-live-id="{note.id}"' in detail.text
+    for page in (listing, detail):
+        scripts = re.findall(r"<script([^>]*)>", page.text)
+        assert any('src="/static/live.js' in attrs for attrs in scripts)
+        assert all("src=" in attrs for attrs in scripts)        # CSP: no inline scripts
+    script = await alice.get("/static/live.js")
+    assert script.code == 200 and "/admin/live" in script.text
