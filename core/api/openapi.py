@@ -46,6 +46,14 @@ def _choice_type(values):
     return None
 
 
+def _strict_choices(field):
+    """Are the choices the only values? (An "open" choice field that overrides the
+    conversion, like the audit log's action, only suggests them.)"""
+    if isinstance(field, model_fields.ChoiceField):
+        return type(field).coerce is model_fields.ChoiceField.coerce
+    return True
+
+
 def field_schema(field):
     """The JSON schema of one model field's JSON value."""
     if isinstance(field, model_fields.ListField):
@@ -53,7 +61,7 @@ def field_schema(field):
         if field.max_items is not None:
             schema["maxItems"] = field.max_items
         return schema
-    if field.choices is not None:
+    if field.choices is not None and _strict_choices(field):
         values = [value for value, _ in field.choices]
         kind = _choice_type(values)
         schema = {"enum": values}

@@ -1,0 +1,72 @@
+"""Fixtures for the API tests.
+
+* ``site`` — the app (``core.audit``, accounts, blog) served on a free 127.0.0.1 port,
+  real in-memory database, real bcrypt (4 rounds); ``site.token(user)`` makes a token.
+* ``cli_site`` — the same on an embedded database shared with ``manage.py`` run in a
+  subprocess (``cli_site.cli("createtoken", ...)``).
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tornado.httpclient
+import tornado.testing
+
+import core.models
+from api_kit import ApiSite, make_settings
+from core.app import make_app, make_server, shutdown, startup
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def server(tmp_path):
+    previous_db = core.models.unbind()
+    started = []
+
+    async def start(**overrides):
+        settings = make_settings(tmp_path, **overrides)
+        app = make_app(settings)
+        await startup(app)
+        sock, port = tornado.testing.bind_unused_port()
+        http_server = make_server(app)
+        http_server.add_sockets([sock])
+        client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
+        site = ApiSite(app, http_server, port, client)
+        started.append(site)
+        return site
+
+    yield start
+    for site in started:
+        site.client.close()
+        site.server.stop()
+        await site.server.close_all_connections()
+        await shutdown(site.app)
+    core.models.unbind()
+    if previous_db is not None:
+        core.models.bind(previous_db)
+
+
+@pytest.fixture
+async def site(server):
+    return await server()
+
+
+@pytest.fixture
+async def cli_site(server, tmp_path):
+    db_url = f"embedded:{tmp_path / 'shared.sqlite3'}"
+    site = await server(DATABASE_URL=db_url)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
+                        "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS")}
+    env.update(BASTION_SETTINGS="settings.test", DATABASE_URL=db_url,
+               VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
+
+    def cli(*args, timeout=60):
+        return subprocess.run([sys.executable, str(REPO / "manage.py"), *args], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=timeout,
+                              input="")
+    site.cli = cli
+    return site
