@@ -16,7 +16,9 @@ A socket's life (Tornado calls these, in this order):
 5. every ``LIVE_RECHECK_SECONDS`` (5), and before sending an event when the last
    check is older than that, the session is loaded again and the permissions
    recomputed: a session that ended (logout, password change, deactivation) or
-   expired closes the socket with code 4001; lost permissions stop delivery.
+   expired closes the socket with code 4001; lost permissions stop delivery. The
+   re-check does not touch the session: an open socket does not keep it from
+   idling out.
 6. ``on_close()`` — the socket leaves the hub.
 
 Tornado pings every ``LIVE_PING_INTERVAL`` seconds (20) and closes a socket that
@@ -32,6 +34,7 @@ import tornado.websocket
 
 from core.admin.options import ModelAdmin
 from core.auth.mixins import CurrentUserMixin
+from core.auth.sessions import Session, hash_session_id
 from core.handlers.base import ErrorPageMixin, HTTPError, json_default
 from core.models.base import parse_id
 
@@ -354,9 +357,25 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
                 except Exception:
                     log.exception("live: re-checking a session failed")
 
+    async def load_session_untouched(self):
+        """The socket's session if it still exists and has not expired, else ``None``."""
+        raw = self.raw_session_id
+        if not isinstance(raw, str) or not raw:
+            return None
+        store = self.session_store
+        doc = await store.collection.find_one({"_id": hash_session_id(raw)})
+        if doc is None:
+            return None
+        session = Session.from_document(doc)
+        return None if store.is_expired(session) else session
+
     async def refresh(self):
-        """Load the session, user and permissions again; False (and closed 4001) if over."""
-        session = await self.session_store.load(self.raw_session_id)
+        """Load the session, user and permissions again; False (and closed 4001) if over.
+
+        The session is read, not touched: an open socket is not activity, so it
+        does not keep an idle session alive (``SESSION_IDLE_SECONDS`` still ends it).
+        """
+        session = await self.load_session_untouched()
         user = None
         if session is not None:
             model = self.get_user_model()

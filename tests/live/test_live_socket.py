@@ -168,6 +168,15 @@ async def test_deactivation_closes_the_socket(site):
     assert await client.closed(timeout=3) == 4001
 
 
+async def test_an_idle_session_expires_and_the_socket_does_not_keep_it_alive(server, tmp_path):
+    from live_kit import make_settings
+    site = await server(make_settings(tmp_path, SESSION_IDLE_SECONDS=1))
+    alice = await site.user_browser("alice", NOTES)
+    client = await live(site, alice)
+    assert await client.closed(timeout=4) == 4001
+    assert (await alice.get(LIST)).code == 302          # and the pages agree: logged out
+
+
 async def test_a_revoked_permission_stops_delivery(site):
     writer = await site.user_browser("writer", NOTES)
     alice = await site.user_browser("alice", {"notes.note": ["read"]})
