@@ -289,8 +289,8 @@ async def ws_clients(port, cookie, count, writes, timeout):
 
     connections = []
     for start in range(0, count, 50):                   # open in waves of 50
-        connections += await asyncio.gather(*(connect() for _ in range(start,
-                                                                         min(count, start + 50))))
+        wave = min(count, start + 50) - start
+        connections += await asyncio.gather(*(connect() for _ in range(wave)))
     print(f"ready {len(connections)}", flush=True)
     receipts = []                                       # (label, received wall time, at)
 
@@ -452,11 +452,12 @@ def main():
                 try:
                     _, page = http_json(port, "/api/blog/article/", token)
                     detail = f"/api/blog/article/{page['results'][0]['id']}"
+                    plural = "es" if processes > 1 else ""
                     for name, path in (("list (first page)", "/api/blog/article/"),
                                        ("detail", detail)):
                         result = measure_http(port, path, token, args.clients, args.seconds)
                         lines.append(
-                            f"{name + f', {processes} process' + ('es' if processes > 1 else ''):<30}"
+                            f"{f'{name}, {processes} process{plural}':<30}"
                             f" {result['requests'] / result['seconds']:>8.0f}"
                             f" {result['p50']:>8.1f} {result['p99']:>8.1f}"
                             f" {result['errors']:>7}")
