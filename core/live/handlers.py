@@ -140,7 +140,11 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         self.tasks = [asyncio.ensure_future(self._send_events()),
                       asyncio.ensure_future(self._recheck_periodically()),
                       asyncio.ensure_future(self._watch_heartbeat())]
+        self.stopped = False
         await self.hub.attach(self)
+        if self.stopped:                 # closed while the feed primed
+            self.hub.detach(self)
+            return
         user = self.current_user
         self.send({"type": "hello", "user": getattr(user, "username", None),
                    "recheck_seconds": self.recheck_seconds})
@@ -151,6 +155,7 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
     def _stop(self):
         if getattr(self, "tasks", None) is None:
             return
+        self.stopped = True
         for task in self.tasks:
             if task is not asyncio.current_task():
                 task.cancel()
