@@ -8,6 +8,12 @@ class AccountsApp(App):
     models = "apps.accounts.models"
     commands = "apps.accounts.commands"
 
+    def get_routes(self):
+        """The set-password page of a user (the other user/role pages are the admin's)."""
+        from .handlers import PASSWORD_PATH, UserPasswordHandler
+        return [(PASSWORD_PATH + "$", UserPasswordHandler, {},
+                 "admin_accounts_user_password")]
+
     async def first_run(self, run):
         """On a development server's first start (no users yet): a superuser ``admin``.
 

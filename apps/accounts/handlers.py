@@ -1,0 +1,230 @@
+"""The accounts pages of the admin: user and role forms and details, and set-password.
+
+The generic handlers (``core.admin.handlers``) do the work; these subclasses add
+what users and roles need:
+
+* forms draw the permission matrix and the roles checkboxes
+  (``core.admin.widgets.render_field``), and the user form's role choices are
+  loaded (with the roles the editor may not hand out locked) before it is built;
+* the user detail page shows the *effective* permissions with where each comes
+  from (``user``, ``role:NAME``, ``superuser``); the role detail page shows its
+  grants as a matrix and who holds it;
+* ``UserPasswordHandler`` serves ``/admin/accounts/user/<id>/password/``: it needs
+  ``write`` on ``accounts.user`` (and the object rule: only superusers set a
+  superuser's password), sets the new bcrypt hash and ends every session of that
+  user (but the editor's own, when they set their own password).
+"""
+from core.admin.handlers import (Cell, CreateHandler, DetailHandler, ObjectHandler,
+                                 UpdateHandler)
+from core.admin.widgets import MATRIX_COLUMNS, matrix_groups, render_field
+from core.auth.handlers import FormData, password_slots
+from core.handlers.base import HTTPError
+from core.models.errors import StaleObjectError
+
+from . import forms
+from .models import Role, User
+
+__all__ = ["RoleCreateHandler", "RoleDetailHandler", "RoleUpdateHandler", "UserCreateHandler",
+           "UserDetailHandler", "UserPasswordHandler", "UserUpdateHandler",
+           "effective_matrix"]
+
+PASSWORD_PATH = r"/admin/accounts/user/([^/]+)/password/"
+HOLDERS_SHOWN = 50
+MASK = "••••"
+
+
+def effective_matrix(registry, sources):
+    """Rows of ``{"key", "label", "cells": [...], "extras": [(action, [sources])]}`` grouped
+    by app, for the models ``sources`` (``Permissions.sources()``) names; plus the grants on
+    models not installed: ``(groups, others)``."""
+    groups, seen = [], set()
+    for group in matrix_groups(registry):
+        rows = []
+        for model in group["models"]:
+            key = model["key"]
+            seen.add(key)
+            per_action = sources.get(key)
+            if not per_action:
+                continue
+            rows.append({
+                "key": key, "label": model["label"],
+                "cells": [(action, action in model["actions"], per_action.get(action, []))
+                          for action in MATRIX_COLUMNS],
+                "extras": [(action, per_action.get(action, []))
+                           for action in model["actions"] if action not in MATRIX_COLUMNS]})
+        if rows:
+            groups.append({"label": group["label"], "app": group["app"], "rows": rows})
+    others = {key: per_action for key, per_action in sources.items() if key not in seen}
+    return groups, others
+
+
+class AccountsPageMixin:
+    """Templates of accounts pages draw the matrix and checkbox widgets."""
+
+    def get_template_namespace(self):
+        namespace = super().get_template_namespace()
+        namespace.update(render_field=render_field, matrix_columns=MATRIX_COLUMNS)
+        return namespace
+
+    def grantable(self):
+        """The editor's ``Permissions`` limiting what they may grant (``None``: superuser)."""
+        return None if self.permissions.is_superuser else self.permissions
+
+
+# -- users -----------------------------------------------------------------------------------
+class UserFormMixin(AccountsPageMixin):
+    role_choices = None
+
+    async def build_form(self, obj, formdata=None):
+        current = list(obj.roles) if obj is not None and obj.roles else []
+        self.role_choices = await forms.role_choices(Role, self.db, self.grantable(), current)
+        return await super().build_form(obj, formdata)
+
+    def readonly_rows(self, obj, form):
+        rows = super().readonly_rows(obj, form)
+        if self.change and obj is not None and self.model_admin.may(self, "write", obj):
+            rows.insert(0, ("Password", Cell("link", "Set a new password",
+                                             url=self.model_admin.password_url(obj))))
+        return rows
+
+
+class UserCreateHandler(UserFormMixin, CreateHandler):
+    """``/admin/accounts/user/add/``: with a password and its confirmation."""
+
+
+class UserUpdateHandler(UserFormMixin, UpdateHandler):
+    """``/admin/accounts/user/<id>/change/``: no password here (its own page)."""
+
+
+class UserDetailHandler(AccountsPageMixin, DetailHandler):
+    """``/admin/accounts/user/<id>/``: the fields, then the effective permissions."""
+
+    template = "admin/accounts/user_detail.html"
+
+    def field_names(self, obj):
+        return [name for name in super().field_names(obj) if name != "permissions"]
+
+    async def get(self, object_id):
+        obj = await self.get_object(object_id)
+        names = self.field_names(obj)
+        rows = [(self.column_label(name), self.cell(obj, name)) for name in names]
+        if self.model_admin.may(self, "write", obj):
+            rows.insert(2, ("Password", Cell("link", "Set a new password",
+                                             url=self.model_admin.password_url(obj))))
+        perms = await obj.get_permissions(self.registry, db=self.db)
+        groups, others = effective_matrix(self.registry, perms.sources())
+        direct = obj.permissions or {}
+        self.render(self.template, rows=rows, links=self.object_links(obj),
+                    effective_groups=groups, other_grants=others,
+                    is_superuser=perms.is_superuser, is_active=perms.is_active,
+                    direct=direct, describe_grants=forms.describe_grants)
+
+
+# -- roles ------------------------------------------------------------------------------------
+class RoleCreateHandler(AccountsPageMixin, CreateHandler):
+    """``/admin/accounts/role/add/``."""
+
+
+class RoleUpdateHandler(AccountsPageMixin, UpdateHandler):
+    """``/admin/accounts/role/<id>/change/`` (the name is fixed once created)."""
+
+
+class RoleDetailHandler(AccountsPageMixin, DetailHandler):
+    """``/admin/accounts/role/<id>/``: its grants as a matrix, and the users holding it."""
+
+    template = "admin/accounts/role_detail.html"
+
+    def field_names(self, obj):
+        return [name for name in super().field_names(obj) if name != "permissions"]
+
+    async def get(self, object_id):
+        obj = await self.get_object(object_id)
+        rows = [(self.column_label(name), self.cell(obj, name))
+                for name in self.field_names(obj)]
+        sources = {key: {action: [f"role:{obj.name}"] for action in actions}
+                   for key, actions in (obj.permissions or {}).items()}
+        groups, others = effective_matrix(self.registry, sources)
+        holders, more = [], 0
+        user_admin = self.admin_for(User)
+        if user_admin is not None and user_admin.may(self, "read"):
+            found = await User.find({"roles": obj.name}, sort=[("username", 1)],
+                                    limit=HOLDERS_SHOWN + 1, db=self.db).to_list(None)
+            more = max(0, len(found) - HOLDERS_SHOWN)
+            holders = [(user.username, user_admin.object_url(user))
+                       for user in found[:HOLDERS_SHOWN]]
+        self.render(self.template, rows=rows, links=self.object_links(obj),
+                    effective_groups=groups, other_grants=others, holders=holders,
+                    more_holders=more, may_list_users=user_admin is not None and
+                    user_admin.may(self, "read"))
+
+
+# -- set a user's password ------------------------------------------------------------------
+class UserPasswordHandler(AccountsPageMixin, ObjectHandler):
+    """``/admin/accounts/user/<id>/password/``: set a new password; ends their sessions.
+
+    Needs ``write`` on ``accounts.user`` and the user admin's object rule (only
+    superusers may set a superuser's password). Someone who is not a superuser
+    may set only the password of a user who holds no permission they lack
+    themselves: setting a password is taking the account over.
+    """
+
+    action = "write"
+    template = "admin/accounts/user_password.html"
+
+    def initialize(self, model_admin=None, site=None):
+        site = site if site is not None else getattr(self.application, "admin_site", None)
+        if model_admin is None and site is not None:
+            model_admin = site.get(User._meta.key)
+        super().initialize(model_admin=model_admin, site=site)
+
+    async def prepare(self):
+        if self.model_admin is None:            # no admin site: never serve without checks
+            raise HTTPError(404, "The admin is not installed.")
+        await super().prepare()
+
+    async def get_object(self, object_id):
+        obj = await super().get_object(object_id)
+        me = self.current_user
+        if not self.permissions.is_superuser and obj.id != getattr(me, "id", None):
+            theirs = await obj.get_permissions(self.registry, db=self.db)
+            missing = forms.not_held(self.permissions, theirs.effective())
+            if missing:
+                raise HTTPError(403, f"You may not set the password of {obj.username}: they "
+                                     "hold permissions you do not hold.")
+        return obj
+
+    def render_form(self, obj, form):
+        self.render(self.template, form=form, links=self.object_links(obj),
+                    change_url=self.model_admin.object_url(obj, "change/"))
+
+    async def get(self, object_id):
+        obj = await self.get_object(object_id)
+        self.render_form(obj, forms.SetPasswordForm(user=obj))
+
+    async def post(self, object_id):
+        obj = await self.get_object(object_id)
+        form = forms.SetPasswordForm(FormData(self), user=obj)
+        if not form.validate():
+            return self.render_form(obj, form)
+        await self.save_password(obj, form.password1.data)
+        own = obj.id == getattr(self.current_user, "id", None)
+        ended = await self.session_store.delete_for_user(
+            obj.id, keep=self.session if own else None)
+        await self.audit("password_change", obj=obj,
+                         changes={"password": {"before": MASK, "after": MASK}},
+                         detail=f"set in the admin by {self.current_user.username}; "
+                                f"{ended} session(s) ended")
+        noun = "session" if ended == 1 else "sessions"
+        self.flash(f"The password of “{obj.username}” was set; {ended} {noun} of theirs "
+                   "ended.")
+        self.redirect(self.model_admin.object_url(obj, "change/"), status=303)
+
+    async def save_password(self, user, raw):
+        async with password_slots(self.application):
+            for _attempt in range(3):
+                await user.set_password(raw, validate=False)    # validated by the form
+                try:
+                    return await user.save(db=self.db)
+                except StaleObjectError:        # saved by someone else meanwhile: redo
+                    await user.reload(db=self.db)
+        raise HTTPError(409, "The user was changed meanwhile; try again.")

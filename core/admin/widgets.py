@@ -1,0 +1,329 @@
+"""Form widgets the generated forms do not make: a permission matrix and checkbox lists.
+
+``PermissionMatrixField`` edits a permissions dict (GUIDE §3) as a table of
+checkboxes: one row per installed model, grouped by app, with a checkbox for
+each action *that model* declares (``read``, ``write``, ``delete`` and its extra
+actions, e.g. ``publish``), from ``core.permissions.model_actions``::
+
+    from core.admin.widgets import PermissionMatrixField
+
+    class RoleForm(wtforms.Form):
+        permissions = PermissionMatrixField("Permissions", registry=handler.registry,
+                                            grantable=handler.permissions)
+
+Each checkbox posts ``<model key>:<action>`` under the field's name. Every
+posted value is checked with ``core.permissions.validate_grant``: an unknown
+model, an action the model does not declare, or anything that is not one plain
+``key:action`` text is a field error, never a 500, and the field's data is left
+as it was. Grants the form cannot show are kept as they were: those on models
+that are not installed (now) and actions a model no longer declares.
+
+``grantable`` (a ``core.permissions.Permissions``, or ``None`` for everything)
+says which cells the person filling the form may change; the others are shown
+disabled and keep their stored value (a disabled checkbox posts nothing).
+Whether a grant is *allowed* is decided where the object is saved; the locks
+only keep an honest form from asking for what will be refused.
+
+``CheckboxListField`` is a multi-select as a list of labelled checkboxes (the
+roles of a user); ``locked`` choices are disabled and keep their stored state.
+In both, a locked value posted anyway is *not* dropped silently: it reaches
+the save, whose check refuses it with a field error.
+
+Fields that draw their own label and errors (``draws_itself = True``) are
+rendered by ``render_field`` here, which hands every other field to the login
+pages' ``render_field``; a handler puts it in its template namespace.
+"""
+from collections.abc import Mapping
+
+import wtforms
+from markupsafe import Markup, escape
+
+from core.models.options import DEFAULT_ACTIONS
+from core.permissions import (ACTION_RE, MODEL_KEY_RE, GrantError, model_actions,
+                              validate_grant)
+
+__all__ = ["CheckboxListField", "PermissionMatrixField", "matrix_groups", "render_field"]
+
+#: actions with a column of their own; a model's other actions share the last column
+MATRIX_COLUMNS = tuple(DEFAULT_ACTIONS)
+MAX_POSTED_VALUES = 5000
+MAX_VALUE_LENGTH = 200
+
+
+def _title(text):
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+def _html_id(*parts):
+    return "_".join(str(part).replace(".", "_") for part in parts)
+
+
+def matrix_groups(registry):
+    """``[{"label", "app", "models": [{"key", "label", "actions"}]}]`` in app order.
+
+    ``registry`` is a ``core.registry.Registry`` (apps in ``INSTALLED_APPS``
+    order, models labelled with their verbose names) or a mapping ``{model key:
+    Model class or actions}`` (grouped by the key's app label, sorted).
+    """
+    known = model_actions(registry)
+    apps = getattr(registry, "apps", None)
+    groups = {}
+    order = list(apps) if isinstance(apps, Mapping) else []
+    for key in known:
+        label = key.split(".", 1)[0]
+        if label not in order:
+            order.append(label)
+    models = getattr(registry, "models", registry)
+    for key, actions in (known.items() if apps is not None else sorted(known.items())):
+        app_label = key.split(".", 1)[0]
+        model = models.get(key) if isinstance(models, Mapping) else None
+        meta = getattr(model, "_meta", None)
+        name = _title(meta.verbose_name) if meta is not None else key.split(".", 1)[1]
+        groups.setdefault(app_label, []).append(
+            {"key": key, "label": name, "actions": tuple(actions)})
+    out = []
+    for app_label in order:
+        if app_label not in groups:
+            continue
+        app = apps.get(app_label) if isinstance(apps, Mapping) else None
+        out.append({"app": app_label,
+                    "label": getattr(app, "verbose_name", None) or _title(app_label),
+                    "models": groups[app_label]})
+    return out
+
+
+class PermissionMatrixField(wtforms.Field):
+    """A permissions dict edited as models × actions checkboxes (see the module doc)."""
+
+    draws_itself = True
+
+    def __init__(self, label=None, validators=None, *, registry=None, grantable=None,
+                 **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.registry = registry
+        self.models = model_actions(registry)
+        self.groups = matrix_groups(registry)
+        self.grantable = grantable
+        self.bad_values = []
+
+    # -- what may be changed --------------------------------------------------------------
+    def may_change(self, key, action):
+        """May the person filling the form tick or untick this cell?"""
+        return self.grantable is None or self.grantable.has(key, action)
+
+    def _kept(self):
+        """Stored grants this form cannot change: unshown ones and locked cells."""
+        kept = {}
+        for key, actions in (self.object_data or {}).items():
+            shown = self.models.get(key, ())
+            for action in actions:
+                if action not in shown or not self.may_change(key, action):
+                    kept.setdefault(key, set()).add(action)
+        return kept
+
+    def hidden_grants(self):
+        """Stored grants the matrix has no checkbox for: ``{key: [actions]}``."""
+        out = {}
+        for key, actions in (self.object_data or {}).items():
+            extra = [a for a in actions if a not in self.models.get(key, ())]
+            if extra:
+                out[key] = extra
+        return out
+
+    # -- data ---------------------------------------------------------------------------------
+    def process_data(self, value):
+        self.data = {key: sorted(actions) for key, actions in dict(value or {}).items()
+                     if isinstance(actions, (list, tuple, set, frozenset))}
+
+    def process_formdata(self, valuelist):
+        self.bad_values = []
+        granted = {}
+        if len(valuelist) > MAX_POSTED_VALUES:
+            self.bad_values.append(f"Too many values ({len(valuelist)}).")
+            valuelist = []
+        for raw in valuelist:
+            text = raw if isinstance(raw, str) else ""
+            key, _, action = text.lower().partition(":")
+            if len(text) > MAX_VALUE_LENGTH or not MODEL_KEY_RE.match(key) \
+                    or not ACTION_RE.match(action):
+                shown = repr(raw)[:60]
+                self.bad_values.append(f"{shown} is not a permission "
+                                       "(expected 'app_label.model_name:action').")
+                continue
+            try:
+                key, actions = validate_grant(self.models, key, [action])
+            except GrantError as exc:
+                self.bad_values.append(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+                continue
+            granted.setdefault(key, set()).update(actions)
+        if self.bad_values:
+            self.data = dict(self.object_data or {})        # nothing changes
+            return
+        for key, actions in self._kept().items():
+            granted.setdefault(key, set()).update(actions)
+        self.data = {key: sorted(actions) for key, actions in sorted(granted.items())
+                     if actions}
+
+    def pre_validate(self, form):
+        if self.bad_values:
+            self.errors.extend(self.bad_values)
+        if self.data is not None and not isinstance(self.data, dict):
+            raise wtforms.validators.StopValidation("Permissions must be a dict.")
+
+    def _value(self):
+        return ""
+
+    # -- drawing ------------------------------------------------------------------------------
+    def is_checked(self, key, action):
+        return action in (self.data or {}).get(key, ())
+
+    def __call__(self, **kwargs):
+        return self.render_table(**kwargs)
+
+    def render_table(self, **kwargs):
+        """The ``<table>``: a row header per model, a column header per action."""
+        field_id = kwargs.get("id") or f"id_{self.name}"
+        html = [f'<table class="permission-matrix" id="{escape(field_id)}_table">',
+                f'<caption class="visually-hidden">{escape(self.label.text)}: models and '
+                'actions</caption>',
+                '<thead><tr><th scope="col">Model</th>']
+        html += [f'<th scope="col">{escape(_title(action))}</th>' for action in MATRIX_COLUMNS]
+        html.append('<th scope="col">Other actions</th></tr></thead>')
+        for group in self.groups:
+            html.append(f'<tbody data-app="{escape(group["app"])}">'
+                        f'<tr class="matrix-app"><th scope="rowgroup" '
+                        f'colspan="{len(MATRIX_COLUMNS) + 2}">{escape(group["label"])}</th></tr>')
+            for model in group["models"]:
+                key = model["key"]
+                row_id = _html_id(field_id, key)
+                html.append(f'<tr data-model="{escape(key)}"><th scope="row" id="{row_id}">'
+                            f'{escape(model["label"])} <code>{escape(key)}</code></th>')
+                for action in MATRIX_COLUMNS:
+                    if action in model["actions"]:
+                        html.append(f'<td>{self._checkbox(field_id, model, action)}</td>')
+                    else:
+                        html.append('<td class="matrix-none"><span aria-hidden="true">—</span>'
+                                    '<span class="visually-hidden">not an action of this '
+                                    'model</span></td>')
+                extras = [a for a in model["actions"] if a not in MATRIX_COLUMNS]
+                html.append('<td class="matrix-extra">')
+                for action in extras:
+                    html.append(f'<span class="matrix-extra-action">'
+                                f'{self._checkbox(field_id, model, action, visible=True)}'
+                                '</span>')
+                html.append('</td></tr>')
+            html.append('</tbody>')
+        html.append('</table>')
+        return Markup("".join(html))
+
+    def _checkbox(self, field_id, model, action, visible=False):
+        key = model["key"]
+        box_id = _html_id(field_id, key, action)
+        attrs = [f'type="checkbox" name="{escape(self.name)}" value="{escape(key)}:'
+                 f'{escape(action)}" id="{box_id}"']
+        if self.is_checked(key, action):
+            attrs.append("checked")
+        if not self.may_change(key, action):
+            attrs.append('disabled title="You do not hold this permission"')
+        label = f"{_title(action)} {model['label']} ({key})"
+        label_class = "matrix-action-label" if visible else "visually-hidden"
+        text = escape(_title(action)) if visible else escape(label)
+        return Markup(f'<input {" ".join(attrs)}><label for="{box_id}" class="{label_class}"'
+                      + (f' aria-label="{escape(label)}"' if visible else "")
+                      + f'>{text}</label>')
+
+    def render_block(self, **kwargs):
+        """The whole field: a fieldset with legend, help, errors and the table."""
+        field_id = kwargs.get("id") or f"id_{self.name}"
+        described = []
+        if self.description:
+            described.append(f"{field_id}_help")
+        if self.errors:
+            described.append(f"{field_id}_errors")
+        attrs = f' aria-describedby="{" ".join(described)}"' if described else ""
+        html = [f'<fieldset class="field matrix-field{" has-errors" if self.errors else ""}" '
+                f'id="{escape(field_id)}"{attrs}>',
+                f'<legend>{escape(self.label.text)}</legend>']
+        if self.description:
+            html.append(f'<p class="help" id="{field_id}_help">{escape(self.description)}</p>')
+        if self.errors:
+            html.append(f'<ul class="errorlist" id="{field_id}_errors">')
+            html += [f"<li>{escape(str(error))}</li>" for error in self.errors]
+            html.append("</ul>")
+        html.append(str(self.render_table(id=field_id)))
+        hidden = self.hidden_grants()
+        if hidden:
+            kept = "; ".join(f"{key}: {', '.join(actions)}" for key, actions in hidden.items())
+            html.append(f'<p class="help matrix-kept">Kept as they are (no such model or '
+                        f'action installed now): {escape(kept)}</p>')
+        html.append("</fieldset>")
+        return Markup("".join(html))
+
+
+class CheckboxListField(wtforms.SelectMultipleField):
+    """A multi-select drawn as a list of labelled checkboxes.
+
+    ``locked`` holds values the person filling the form may not change: they are
+    drawn disabled and keep their stored state when nothing is posted for them
+    (a value posted anyway is kept in the data, for the save to refuse).
+    """
+
+    draws_itself = True
+
+    def __init__(self, label=None, validators=None, *, locked=(), **kwargs):
+        kwargs.setdefault("coerce", str)
+        super().__init__(label, validators, **kwargs)
+        self.locked = set(locked)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is None:
+            return
+        stored = list(self.object_data or ())
+        # a locked value keeps its stored state when not posted (disabled boxes post
+        # nothing); one posted anyway stays in the data, for the save to refuse
+        self.data = list(self.data) + [value for value in stored
+                                       if value in self.locked and value not in self.data]
+
+    def render_block(self, **kwargs):
+        field_id = kwargs.get("id") or f"id_{self.name}"
+        described = [f"{field_id}_help"] if self.description else []
+        if self.errors:
+            described.append(f"{field_id}_errors")
+        attrs = f' aria-describedby="{" ".join(described)}"' if described else ""
+        html = [f'<fieldset class="field checkbox-list{" has-errors" if self.errors else ""}" '
+                f'id="{escape(field_id)}"{attrs}>',
+                f'<legend>{escape(self.label.text)}</legend>']
+        if self.description:
+            html.append(f'<p class="help" id="{field_id}_help">{escape(self.description)}</p>')
+        if self.errors:
+            html.append(f'<ul class="errorlist" id="{field_id}_errors">')
+            html += [f"<li>{escape(str(error))}</li>" for error in self.errors]
+            html.append("</ul>")
+        choices = list(self.iter_choices())
+        if not choices:
+            html.append('<p class="help">None to choose from yet.</p>')
+        html.append('<ul class="checkbox-choices">')
+        for position, choice in enumerate(choices):
+            if hasattr(choice, "value"):
+                value, label, selected = choice.value, choice.label, choice.selected
+            else:                                   # pragma: no cover - older wtforms
+                value, label, selected = choice[0], choice[1], choice[2]
+            box_id = f"{field_id}_{position}"
+            extra = " checked" if selected else ""
+            if value in self.locked:
+                extra += ' disabled title="It grants permissions you do not hold"'
+            html.append(f'<li><input type="checkbox" name="{escape(self.name)}" '
+                        f'value="{escape(value)}" id="{box_id}"{extra}>'
+                        f'<label for="{box_id}">{escape(label)}</label></li>')
+        html.append("</ul></fieldset>")
+        return Markup("".join(html))
+
+
+def render_field(field, **attrs):
+    """A form field as HTML: widgets that draw themselves, else the standard layout."""
+    if getattr(field, "draws_itself", False):
+        return str(field.render_block(**attrs))
+    from core.auth.handlers import render_field as standard
+    return standard(field, **attrs)

@@ -1,0 +1,48 @@
+"""Fixtures for the users-and-roles admin tests.
+
+``site`` serves ``settings.test`` with the accounts and blog apps (``blog.article``
+declares the extra action ``publish``) on a free 127.0.0.1 port: the real
+in-memory database, real bcrypt (4 rounds). The helpers (``Site``, ``Browser``)
+are the admin tests' (``tests/admin/admin_kit.py``).
+"""
+import sys
+from pathlib import Path
+
+import pytest
+import tornado.httpclient
+import tornado.testing
+
+import core.models
+from core.app import make_app, make_server, shutdown, startup
+
+ADMIN_TESTS = Path(__file__).resolve().parent.parent / "admin"
+if str(ADMIN_TESTS) not in sys.path:
+    sys.path.insert(0, str(ADMIN_TESTS))
+
+from admin_kit import Site, make_settings  # noqa: E402
+
+
+@pytest.fixture
+def accounts_settings(tmp_path):
+    apps = ["core.audit", "apps.accounts", "apps.blog"]
+    return make_settings(tmp_path, INSTALLED_APPS=apps)
+
+
+@pytest.fixture
+async def site(accounts_settings):
+    previous_db = core.models.unbind()
+    app = make_app(accounts_settings)
+    await startup(app)
+    sock, port = tornado.testing.bind_unused_port()
+    http_server = make_server(app)
+    http_server.add_sockets([sock])
+    client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
+    served = Site(app, http_server, port, client)
+    yield served
+    client.close()
+    http_server.stop()
+    await http_server.close_all_connections()
+    await shutdown(app)
+    core.models.unbind()
+    if previous_db is not None:
+        core.models.bind(previous_db)
