@@ -102,12 +102,17 @@ class Runserver:
 
 
 async def test_an_event_written_on_one_process_reaches_a_socket_on_another(env, tmp_path):
-    manage(env, "createuser", "alice", "--email", "alice@example.com", "--password-stdin",
-           "--perm", "blog.article=read,write", input=PASSWORD + "\n")
-    manage(env, "createuser", "bob", "--email", "bob@example.com", "--password-stdin",
-           "--perm", "blog.article=read", input=PASSWORD + "\n")
-    a, b = Runserver(env, tmp_path), Runserver(env, tmp_path)
+    a, b = Runserver(env, tmp_path), Runserver(env, tmp_path)   # start while users are made
     try:
+        users = [subprocess.Popen(
+            [sys.executable, str(REPO / "manage.py"), "createuser", name, "--email",
+             f"{name}@example.com", "--password-stdin", "--perm", f"blog.article={perms}"],
+            cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+            for name, perms in (("alice", "read,write"), ("bob", "read"))]
+        for process in users:
+            _, errors = process.communicate(PASSWORD + "\n", timeout=60)
+            assert process.returncode == 0, errors
         a.wait_until_up()
         b.wait_until_up()
         alice, bob = Browser(a), Browser(a)           # both log in on A
