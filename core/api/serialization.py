@@ -12,7 +12,8 @@ the form's fields minus read-only, non-editable and hidden ones); ``id`` and
 ``version`` and read-only fields are accepted only with the object's current
 value (so a GET representation can be PUT back). Each value goes through the
 field's ``to_python``, so a container where a scalar belongs (``{"$gt": ""}``) is a
-422 naming the field and never reaches a query.
+422 naming the field and never reaches a query. ``null`` sets a field to its default
+(``[]`` for a list, ``false`` for a boolean without another default), else to empty.
 """
 from core.models import fields as model_fields
 from core.models.errors import NON_FIELD_ERRORS, ValidationError
@@ -94,9 +95,16 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
         if name in writable:
             field = writable[name]
             try:
-                values[name] = field.to_python(raw)
+                value = field.to_python(raw)
             except ValidationError as exc:
                 errors[name] = exc.errors.get(name) or exc.message
+                continue
+            except (OverflowError, ValueError, TypeError):
+                errors[name] = "The value is out of range or not valid."
+                continue
+            if value is None and field.has_default():
+                value = field.get_default()         # null: the field's default ([], False...)
+            values[name] = value
             continue
         if name in shown and name in known:
             if obj is not None and _same(known[name], obj._data.get(name), raw):
