@@ -165,6 +165,8 @@ class UserAdmin(AccountsAdmin):
             if password:
                 await obj.set_password(password, validate=False)   # validated by the form
         await obj.save(db=handler.db)
+        if before is not None and before.is_active and not obj.is_active:
+            await obj.end_sessions(handler.db)        # as manage.py deactivate does
         old_perms = before.permissions if before else {}
         await _audit(handler, "permission_change", obj,
                      self.permission_changes(old_perms, obj.permissions),

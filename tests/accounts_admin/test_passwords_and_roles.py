@@ -1,5 +1,5 @@
 """The set-password page, and role edits reaching their users on the next request."""
-from kit import PASSWORD, ROLES, USERS, audit_entries, errors_in, role_form
+from kit import PASSWORD, ROLES, USERS, audit_entries, errors_in, role_form, user_form
 
 NEW = "copper-meadow-lantern"
 
@@ -120,3 +120,15 @@ async def test_a_new_role_and_a_deleted_role_are_audited_and_holders_lose_it(sit
     bob_user = await get_user(site, "bob")
     changes = [e.changes["roles"] for e in await audit_entries(site, "role_change", bob_user.id)]
     assert changes == [{"before": ["auditors"], "after": []}]
+
+
+async def test_deactivating_a_user_in_the_admin_ends_their_sessions(site):
+    root = await site.user_browser("root", is_superuser=True)
+    bob_browser = await site.user_browser("bob")
+    bob = await get_user(site, "bob")
+    assert await site.db["sessions"].count_documents({"user_id": bob.id}) == 1
+    response = await root.post(f"{USERS}{bob.id}/change/", user_form(bob, is_active=None))
+    assert response.code == 303
+    assert (await get_user(site, "bob")).is_active is False
+    assert await site.db["sessions"].count_documents({"user_id": bob.id}) == 0
+    assert (await bob_browser.get("/admin/")).code == 302
