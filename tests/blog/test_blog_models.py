@@ -13,10 +13,10 @@ def test_keys_actions_and_list_page_indexes(registry):
     assert Article._meta.actions == ("read", "write", "delete", "publish")
     assert Category._meta.actions == ("read", "write", "delete")
     assert [index.keys for index in Article._meta.indexes] == [
-        [("created", -1)],
-        [("category", 1), ("created", -1)],
-        [("published", 1), ("created", -1)],
-        [("author", 1), ("created", -1)],
+        [("created", -1), ("_id", -1)],
+        [("category", 1), ("created", -1), ("_id", -1)],
+        [("published", 1), ("created", -1), ("_id", -1)],
+        [("author", 1), ("created", -1), ("_id", -1)],
     ]
     assert [(index.name, index.unique) for index in Category._meta.indexes] == [("name_1", True)]
 

@@ -34,7 +34,7 @@ async def plan(db, coll, flt, sort):
     def explain():
         known = db.store._arrays(db.store.connection(), coll.name)
         where, params = sql.compile_filter(flt, known)
-        order = sql.compile_sort(sort, known)
+        order = sql.compile_sort(sort, known, flt)
         query = f'EXPLAIN QUERY PLAN SELECT doc FROM "c:{coll.name}" WHERE {where}'
         if order:
             query += f" ORDER BY {order}"
@@ -170,3 +170,27 @@ async def test_case_insensitive_search_matches_unicode_folds_like_python(db):
     await coll.insert_many([{"s": "\u212aelvin"}, {"s": "kelvin"}, {"s": "other"}])
     found = await coll.find({"s": {"$regex": re.escape("KELVIN"), "$options": "i"}}).to_list(None)
     assert sorted(d["s"] for d in found) == ["kelvin", "\u212aelvin"]
+
+
+async def test_keyset_ranges_read_the_index_in_order(db):
+    """A "created before the cursor" page must not sort the rest of the collection."""
+    coll = db["articles"]
+    await coll.create_index([("created", -1), ("_id", -1)])
+    await seed(coll, 300)
+    cursor = datetime.datetime(2024, 1, 1, 2, tzinfo=UTC)
+    keyset = {"$and": [{"created": {"$lte": cursor}},
+                       {"$or": [{"created": {"$lt": cursor}}, {"_id": {"$lt": "zzz"}}]}]}
+    text = await plan(db, coll, keyset, [("created", -1), ("_id", -1)])
+    assert "USING INDEX i:articles:created_-1__id_-1" in text
+    assert "TEMP B-TREE" not in text, text
+    page = await coll.find(keyset, sort=[("created", -1), ("_id", -1)], limit=5).to_list(None)
+    # n=120 sits exactly at the cursor, and an ObjectId is never < a string
+    assert [d["n"] for d in page] == [119, 118, 117, 116, 115]
+
+
+def test_pinned_terms_are_what_the_top_level_conjunction_fixes():
+    assert sql.pinned_terms({"n": {"$lt": 5}, "s": "x"}, set()) == {
+        "n": (2, False), "s": (3, True)}
+    assert sql.pinned_terms({"$and": [{"at": {"$gte": 1}}, {"at": {"$lte": "z"}}]}, set()) == {}
+    assert sql.pinned_terms({"tags": "x", "n": None}, {"tags"}) == {}
+    assert sql.pinned_terms({"$or": [{"n": 1}, {"n": "a"}]}, set()) == {}

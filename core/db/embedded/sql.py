@@ -296,8 +296,55 @@ def compile_filter(flt, array_paths):
     return where, compiler.params
 
 
-def compile_sort(sort, array_paths):
-    """``ORDER BY`` terms for a validated sort (ties broken by insertion order)."""
+def pinned_terms(flt, array_paths):
+    """What a filter's top-level conjunction fixes, per plain (never-array) path.
+
+    ``{path: (rank, value_fixed)}``: ``{"n": {"$lt": 5}}`` fixes the rank of ``n``
+    (numbers), ``{"n": 5}`` fixes rank and value. ``compile_sort`` leaves fixed
+    terms out of ``ORDER BY``: SQLite cannot tell that an expression the WHERE
+    clause pins is constant, and would sort in a temporary B-tree instead of
+    reading the index in order.
+    """
+    found = {}
+
+    def fix(path, rank, value_fixed):
+        if any(".".join(path.split(".")[:i]) in array_paths
+               for i in range(1, path.count(".") + 2)):
+            return
+        old = found.get(path)
+        if old is not None and old[0] != rank:
+            found[path] = (None, False)        # contradictory: fix nothing
+        else:
+            found[path] = (rank, value_fixed or bool(old and old[1]))
+
+    def visit(conditions):
+        for key, value in conditions.items():
+            if key == "$and":
+                for sub in value:
+                    visit(sub)
+            elif key.startswith("$"):
+                continue
+            elif is_operator_doc(value):
+                for op, arg in value.items():
+                    if op in ("$gt", "$gte", "$lt", "$lte") and arg is not None:
+                        fix(key, codec.rank(arg), False)
+                    elif op == "$eq" and arg is not None and not isinstance(arg, (list, tuple)):
+                        fix(key, codec.rank(arg), True)
+                    elif op == "$regex":
+                        fix(key, codec.RANK_STRING, False)
+            elif value is not None and not isinstance(value, (list, tuple)):
+                fix(key, codec.rank(value), True)
+    visit(flt or {})
+    return {path: fixed for path, fixed in found.items() if fixed[0] is not None}
+
+
+def compile_sort(sort, array_paths, flt=None):
+    """``ORDER BY`` terms for a validated sort (ties in index order, as in MongoDB).
+
+    Terms the filter pins (see ``pinned_terms``) are left out so SQLite reads a
+    matching index in order and stops at ``LIMIT``.
+    """
+    pinned = pinned_terms(flt, array_paths) if flt else {}
     terms = []
     for path, direction in sort:
         segments = path.split(".")
@@ -305,7 +352,9 @@ def compile_sort(sort, array_paths):
             if ".".join(segments[:depth]) in array_paths:
                 raise UnsupportedOperation(
                     f"cannot sort on {path!r}: it holds arrays in some documents")
-        terms.extend(index_columns(path, direction))
-    if sort:
-        terms.append("rowid")
+        rank_term, value_term = index_columns(path, direction)
+        rank_fixed, value_fixed = pinned.get(path, (None, False))
+        if value_fixed:
+            continue
+        terms.extend([value_term] if rank_fixed else [rank_term, value_term])
     return ", ".join(terms)

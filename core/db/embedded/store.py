@@ -293,7 +293,7 @@ class Store:
         ``known`` is the collection's array paths, read in the same transaction.
         """
         where, params = sql.compile_filter(flt, known)
-        order = sql.compile_sort(sort, known)
+        order = sql.compile_sort(sort, known, flt)
         query = f"SELECT {columns} FROM {table_name(coll)} WHERE {where}"
         if order:
             query += f" ORDER BY {order}"
