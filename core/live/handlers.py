@@ -138,8 +138,7 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         self.message_times = []
         self.last_pong = time.monotonic()
         self.tasks = [asyncio.ensure_future(self._send_events()),
-                      asyncio.ensure_future(self._recheck_periodically()),
-                      asyncio.ensure_future(self._watch_heartbeat())]
+                      asyncio.ensure_future(self._housekeeping())]
         self.stopped = False
         await self.hub.attach(self)
         if self.stopped:                 # closed while the feed primed
@@ -331,29 +330,32 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         overridden = type(admin).has_object_permission is not ModelAdmin.has_object_permission
         return overridden or bool(perms.object_rules.get(admin.key))
 
-    # -- heartbeat ----------------------------------------------------------------------------
+    # -- housekeeping: heartbeat and re-checks -------------------------------------------------
     def on_pong(self, data):
         self.last_pong = time.monotonic()
 
-    async def _watch_heartbeat(self):
-        """Leave the hub as soon as pongs stop (Tornado then closes the stream itself)."""
+    def _pongs_stopped(self):
+        """Tornado pings; True when the last pong is older than one interval + the timeout."""
         interval, timeout = self.ping_interval or 0, self.ping_timeout or 0
         if interval <= 0 or timeout <= 0:
-            return
-        while not self.ended:
-            await asyncio.sleep(interval)
-            if time.monotonic() - self.last_pong > interval + min(timeout, interval):
-                self.end(CLOSE_GOING_AWAY, "ping timed out")
-                return
+            return False
+        return time.monotonic() - self.last_pong > interval + min(timeout, interval)
 
-    # -- re-checking the session and permissions ------------------------------------------------
     def _is_stale(self):
         return time.monotonic() - self.checked_at >= self.recheck_seconds
 
-    async def _recheck_periodically(self):
+    async def _housekeeping(self):
+        """One task per socket: leave as soon as pongs stop (Tornado then closes the stream),
+        and re-check the session and permissions every ``LIVE_RECHECK_SECONDS``."""
+        interval = self.ping_interval or 0
         while not self.ended:
-            await asyncio.sleep(max(0.05, self.recheck_seconds - (time.monotonic()
-                                                                  - self.checked_at)))
+            wait = self.recheck_seconds - (time.monotonic() - self.checked_at)
+            if interval > 0:
+                wait = min(wait, interval)
+            await asyncio.sleep(max(0.05, wait))
+            if self._pongs_stopped():
+                self.end(CLOSE_GOING_AWAY, "ping timed out")
+                return
             if self._is_stale():
                 try:
                     await self.refresh()
@@ -379,18 +381,27 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
 
         The session is read, not touched: an open socket is not activity, so it
         does not keep an idle session alive (``SESSION_IDLE_SECONDS`` still ends it).
+        Sockets of one session (tabs) share one check (``LiveHub.check_session``).
         """
-        session = await self.load_session_untouched()
-        user = None
-        if session is not None:
-            model = self.get_user_model()
-            user = await model.get(session.user_id, db=self.application.db) \
-                if model is not None else None
-        if user is None or not getattr(user, "is_active", False):
+        found = await asyncio.shield(self.hub.check_session(
+            self.raw_session_id, self._load_auth, max(0.0, self.recheck_seconds / 2)))
+        if found is None:
             self.end(CLOSE_SESSION_ENDED, "session ended")
             return False
-        permissions = await self.compute_permissions(user)
+        session, user, permissions = found
         self.context.current_user, self.context.permissions = user, permissions
         self.context.session = session
         self.checked_at = time.monotonic()
         return True
+
+    async def _load_auth(self):
+        """``(session, user, permissions)`` from the database, or ``None`` if it is over."""
+        session = await self.load_session_untouched()
+        if session is None:
+            return None
+        model = self.get_user_model()
+        user = await model.get(session.user_id, db=self.application.db) \
+            if model is not None else None
+        if user is None or not getattr(user, "is_active", False):
+            return None
+        return session, user, await self.compute_permissions(user)

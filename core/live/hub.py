@@ -6,7 +6,9 @@ calls ``dispatch(events)``; the hub puts each event on the queue of every
 socket subscribed to the event's model, and each socket decides for itself
 (its user's permissions, the object rule) whether to send it.
 """
+import asyncio
 import logging
+import time
 
 from .feed import AuditFeed
 
@@ -22,6 +24,7 @@ class LiveHub:
         self.connections = set()
         self.by_model = {}
         self.delivered = 0
+        self.auth_checks = {}            # raw session id -> (monotonic time, future)
         self.feed = AuditFeed(
             app.db, self.dispatch, lambda: bool(self.connections),
             interval=float(config.get("LIVE_FEED_INTERVAL", 0.25)),
@@ -36,6 +39,7 @@ class LiveHub:
             connection.end(1001, "server shutting down")
         self.connections.clear()
         self.by_model.clear()
+        self.auth_checks.clear()
         await self.feed.stop()
 
     # -- sockets ----------------------------------------------------------------------------
@@ -62,6 +66,22 @@ class LiveHub:
             listeners.discard(connection)
             if not listeners:
                 del self.by_model[model_key]
+
+    # -- shared session checks ------------------------------------------------------------------
+    def check_session(self, raw_session_id, load, max_age):
+        """``load()``'s answer for this session, shared by the session's sockets for
+        ``max_age`` seconds (a user with ten tabs costs one check, not ten)."""
+        now = time.monotonic()
+        cached = self.auth_checks.get(raw_session_id)
+        if cached is not None and now - cached[0] < max_age and not (
+                cached[1].done() and (cached[1].cancelled() or cached[1].exception())):
+            return cached[1]
+        if len(self.auth_checks) > 4 * len(self.connections) + 16:
+            self.auth_checks = {key: value for key, value in self.auth_checks.items()
+                                if now - value[0] < max_age}
+        future = asyncio.ensure_future(load())
+        self.auth_checks[raw_session_id] = (now, future)
+        return future
 
     # -- fan-out ----------------------------------------------------------------------------
     def dispatch(self, events):
