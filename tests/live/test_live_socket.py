@@ -268,3 +268,20 @@ async def test_list_and_detail_pages_load_live_js_and_say_what_to_follow(site):
         assert all("src=" in attrs for attrs in scripts)        # CSP: no inline scripts
     script = await alice.get("/static/live.js")
     assert script.code == 200 and "/admin/live" in script.text
+
+
+async def test_json_api_writes_are_events_too(site):
+    import json
+    writer = await site.user_browser("writer", NOTES)
+    reader = await site.user_browser("reader", {"notes.note": ["read"]})
+    client = await live(site, reader)
+    assert (await client.subscribe("notes.note"))["type"] == "subscribed"
+    token = await writer.xsrf()
+    response = await writer.fetch("/api/notes/note/", method="POST",
+                                  body=json.dumps({"title": "From the API"}),
+                                  headers={"Content-Type": "application/json",
+                                           "X-XSRFToken": token})
+    assert response.code == 201, (response.code, response.text[:300])
+    got = await client.event(event="created")
+    assert got["label"] == "From the API" and got["actor"] == "writer"
+    client.close()
