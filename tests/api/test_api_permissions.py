@@ -149,3 +149,24 @@ async def test_openapi_enum_for_strict_choices_only():
     assert field_schema(rank) == {"enum": [1, 2], "type": "integer"}
     # the audit log's action accepts any identifier: its choices are suggestions
     assert "enum" not in field_schema(AuditEntry._meta.fields["action"])
+
+
+async def test_the_accounts_admin_escalation_checks_apply_to_the_api(site):
+    """A user manager (not a superuser) cannot grant what they do not hold, nor make
+    anyone a superuser: the UserAdmin's save_model refuses, as on the change page."""
+    manager = await site.token_client("manager", {"accounts.user": ["read", "write"],
+                                                  "blog.article": ["read"]})
+    target = await site.create_user("target", {"blog.article": ["read"]})
+    path = f"/api/accounts/user/{target.id}"
+    reply = await manager.patch(path, {"permissions": {"blog.article": ["read", "delete"]}})
+    assert reply.code == 422 and "permissions" in reply.json["fields"]
+    reply = await manager.patch(path, {"is_superuser": True})
+    assert reply.code == 422 and "is_superuser" in reply.json["fields"]
+    await target.reload(db=site.db)
+    assert target.permissions == {"blog.article": ["read"]} and not target.is_superuser
+    assert target.version == 1
+    # what they hold they may grant
+    reply = await manager.patch(path, {"permissions": {"accounts.user": ["read"],
+                                                       "blog.article": ["read"]}})
+    assert reply.code == 200, reply
+    assert reply.json["permissions"] == {"accounts.user": ["read"], "blog.article": ["read"]}
