@@ -194,3 +194,22 @@ def test_pinned_terms_are_what_the_top_level_conjunction_fixes():
     assert sql.pinned_terms({"$and": [{"at": {"$gte": 1}}, {"at": {"$lte": "z"}}]}, set()) == {}
     assert sql.pinned_terms({"tags": "x", "n": None}, {"tags"}) == {}
     assert sql.pinned_terms({"$or": [{"n": 1}, {"n": "a"}]}, set()) == {}
+
+
+SEARCH_TEXTS = ["Zebra crossing", "a zebra", "ZEBRA!", "zeb ra", "caf\u00e9 zebra", "\u212aelvin",
+                "kelvin", 'say "hi"', "back\\slash", "tab\there", "50% off_sale", "\U0010ffffzebra",
+                "Stra\u00dfe", "no match here"]
+SEARCH_WORDS = ["zebra", "ZEBRA", "kelvin", '"hi"', "back\\slash", "tab\there", "50% off_",
+                "stra\u00dfe", "caf\u00e9", "\U0010ffffz", "other-field"]
+
+
+@pytest.mark.parametrize("options", ["i", ""])
+async def test_literal_searches_answer_exactly_as_python_re(db, options):
+    """The raw-text prefilter and the LIKE/instr fast paths only ever narrow the scan."""
+    coll = db["texts"]
+    await coll.insert_many([{"s": text, "other": "other-field"} for text in SEARCH_TEXTS])
+    flags = re.IGNORECASE if options else 0
+    for word in SEARCH_WORDS:
+        found = await coll.find({"s": {"$regex": re.escape(word), "$options": options}}).to_list(None)
+        expected = [t for t in SEARCH_TEXTS if re.search(re.escape(word), t, flags)]
+        assert sorted(d["s"] for d in found) == sorted(expected), word

@@ -247,7 +247,24 @@ class FilterCompiler:
         if match is not general:
             # an escaped string is stored behind its tag: only the function strips it
             match = f"(CASE WHEN substr({x},1,1)=char(1114111) THEN {general} ELSE {match} END)"
-        return f"({operand.rank}=3 AND {match})"
+        return f"({self._raw_text_prefilter(literal, options)}{operand.rank}=3 AND {match})"
+
+    def _raw_text_prefilter(self, literal, options):
+        """A cheap necessary condition on the raw JSON text, checked before any parsing.
+
+        A literal can be in a field only if it is in the document's text (when it
+        has no character JSON escapes). Parsing JSON is what costs in a scan;
+        ``instr`` on the text does not, so non-matching documents are rejected
+        without it. Case-insensitively, documents holding non-ASCII text (where
+        Unicode folding could match) are passed on to the exact test.
+        """
+        if literal is None or any(c in '"\\' or c < " " for c in literal):
+            return ""
+        if "i" not in options:
+            return f"instr(doc,{self.param(literal)})>0 AND "
+        if not literal.isascii():
+            return ""
+        return f"(instr(lower(doc),{self.param(literal.lower())})>0 OR folds) AND "
 
     # -- MongoDB's path semantics: any value reachable at the path ---------
     def _any(self, path, leaf, whole_only=False):

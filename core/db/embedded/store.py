@@ -45,6 +45,13 @@ def index_table_name(collection, name):
     return quote(f"i:{collection}:{name}")
 
 
+def row_values(doc):
+    """``(doc text, folds)`` for a row: folds is 1 when the text has non-ASCII
+    characters other than tags, where case-insensitive matching may fold."""
+    text = codec.dumps(doc)
+    return text, 0 if text.replace(codec.TAG, "").isascii() else 1
+
+
 def get_path(doc, path):
     node = doc
     for segment in path.split("."):
@@ -132,7 +139,9 @@ class Store:
         if self._exists(conn, coll):
             return
         table, literal = table_name(coll), sql.sql_string(coll)
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (doc TEXT NOT NULL)")
+        # folds: the text holds non-ASCII characters besides tags (see sql.FilterCompiler)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} "
+                     f"(doc TEXT NOT NULL, folds INTEGER NOT NULL DEFAULT 1)")
         conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {index_table_name(coll, '_id_')} "
                      f"ON {table} ({', '.join(sql.index_columns('_id', 1))})")
         conn.execute(f"CREATE TRIGGER IF NOT EXISTS {quote(f't:{coll}:ins')} AFTER INSERT ON "
@@ -194,7 +203,8 @@ class Store:
     def _insert_row(self, conn, coll, doc, known):
         self._check_arrays(conn, coll, doc, known)
         try:
-            conn.execute(f"INSERT INTO {table_name(coll)} (doc) VALUES (?)", (codec.dumps(doc),))
+            conn.execute(f"INSERT INTO {table_name(coll)} (doc, folds) VALUES (?, ?)",
+                         row_values(doc))
         except sqlite3.IntegrityError as exc:
             raise self._duplicate(conn, coll, exc, doc) from None
 
@@ -241,8 +251,8 @@ class Store:
                     continue
                 self._check_arrays(conn, coll, new, known)
                 try:
-                    conn.execute(f"UPDATE {table_name(coll)} SET doc=? WHERE rowid=?",
-                                 (codec.dumps(new), rowid))
+                    conn.execute(f"UPDATE {table_name(coll)} SET doc=?, folds=? WHERE rowid=?",
+                                 (*row_values(new), rowid))
                 except sqlite3.IntegrityError as exc:
                     raise self._duplicate(conn, coll, exc, new) from None
                 result["modified"] += 1
