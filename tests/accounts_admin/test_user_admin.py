@@ -120,6 +120,7 @@ async def test_detail_page_shows_effective_permissions_with_their_sources(site, 
     assert page.code == 200
     text = page.text
     assert "Effective permissions" in text
+    assert f'data-live-page="detail" data-live-id="{alice.id}"' in text   # live notices
     row = text[text.index('<tr data-model="blog.article">'):]
     row = row[:row.index("</tr>")]
     assert 'data-action="read"' in row and "user, role:editors" in row
