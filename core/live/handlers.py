@@ -42,6 +42,7 @@ log = logging.getLogger("bastion.live")
 
 CLOSE_SESSION_ENDED = 4001
 CLOSE_GOING_AWAY = 1001
+CLOSE_UNSUPPORTED = 1003
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 
@@ -187,7 +188,9 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         self.message_times = [t for t in self.message_times if now - t < 10.0] + [now]
         if len(self.message_times) > MESSAGES_PER_WINDOW:
             return self.end(CLOSE_POLICY, "too many messages")
-        if isinstance(message, bytes) or len(message) > MAX_MESSAGE_CHARS:
+        if isinstance(message, bytes):
+            return self.end(CLOSE_UNSUPPORTED, "messages are JSON text")
+        if len(message) > MAX_MESSAGE_CHARS:
             return self.end(CLOSE_TOO_BIG, "messages are JSON text up to 16 KiB")
         try:
             data = json.loads(message)

@@ -285,3 +285,16 @@ async def test_json_api_writes_are_events_too(site):
     got = await client.event(event="created")
     assert got["label"] == "From the API" and got["actor"] == "writer"
     client.close()
+
+
+async def test_bad_client_messages_get_an_error_or_a_close(site):
+    alice = await site.user_browser("alice", NOTES)
+    client = await live(site, alice)
+    await client.connection.write_message("not json")
+    assert (await client.next())["type"] == "error"
+    await client.send({"type": "subscribe", "model": {"$gt": ""}})
+    assert (await client.next())["type"] == "error"
+    await client.send({"type": "subscribe", "model": "notes.note", "ids": "x" * 10})
+    assert (await client.next())["type"] == "error"
+    await client.connection.write_message("[" + "1," * 9000 + "1]")
+    assert await client.closed(timeout=3) == 1009
