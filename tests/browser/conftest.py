@@ -34,7 +34,7 @@ async def chromium():
         context = await playwright.chromium.launch_persistent_context(
             profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 800}, locale="en-US")
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(20_000)
         try:
             yield context
         finally:
