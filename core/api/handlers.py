@@ -321,6 +321,8 @@ class ApiObjectHandler(ApiHandler, ObjectHandler):
         if header is None:
             return None
         text = header.strip()
+        if text == "*":
+            return None                          # any version (the object exists)
         if text.startswith("W/"):
             text = text[2:]
         text = text.strip('"')

@@ -108,10 +108,12 @@ async def test_409_stale_version_changes_nothing(site, writer, article):
     is_error(await writer.put(f"{ARTICLES}{article_id}", {"title": "Late"},
                               headers={"If-Match": '"4"'}), 409)
     is_error(await writer.delete(f"{ARTICLES}{article_id}", headers={"If-Match": '"2"'}), 409)
+    is_error(await writer.patch(f"{ARTICLES}{article_id}", {"title": "Bad"},
+                                headers={"If-Match": "yesterday"}), 400)
     await unchanged(site, article)
     # the right version goes through, then the old one is stale
     ok = await writer.patch(f"{ARTICLES}{article_id}", {"title": "Fresh"},
-                            headers={"If-Match": '"1"'})
+                            headers={"If-Match": 'W/"1"'})
     assert ok.code == 200 and ok.json["version"] == 2
     is_error(await writer.patch(f"{ARTICLES}{article_id}", {"title": "Lost", "version": 1}),
              409)
