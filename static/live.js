@@ -33,10 +33,18 @@
     /* -- what the user sees and hears ------------------------------------------------- */
     function clear(el) { while (el.firstChild) { el.removeChild(el.firstChild); } }
 
+    /* two slots in the status region: "new" (the running count of new objects) and
+       "last" (the latest change), so a change does not hide the count */
     function notice(text, linkText, kind) {
       if (!status) { return; }
-      clear(status);
-      var box = document.createElement("p");
+      var slot = kind === "new" ? "new" : "last";
+      var box = status.querySelector('[data-slot="' + slot + '"]');
+      if (!box) {
+        box = document.createElement("p");
+        box.setAttribute("data-slot", slot);
+        if (slot === "new") { status.insertBefore(box, status.firstChild); } else { status.appendChild(box); }
+      }
+      clear(box);
       box.className = "live-notice" + (kind ? " live-" + kind : "");
       box.appendChild(document.createTextNode(text));
       if (linkText) {
@@ -46,7 +54,6 @@
         link.textContent = linkText;
         box.appendChild(link);
       }
-      status.appendChild(box);
     }
 
     function who(message) { return message.mine ? "you" : (message.actor || "someone"); }
