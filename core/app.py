@@ -282,10 +282,9 @@ def make_app(settings, registry=None, db=None, **tornado_settings):
     if not options.get("cookie_secret"):
         raise ValueError("make_app needs settings.COOKIE_SECRET (signed cookies and XSRF)")
     admin_site = AdminSite(registry)
-    # the admin's /admin/ index comes first: it replaces the landing page in auth_routes()
-    # an app's own /api/ URLs win over the generic API patterns
-    handlers = ([(r"/healthz", HealthHandler)] + live_routes() + admin_routes(admin_site)
-                + auth_routes() + list(registry.routes()) + api_routes(admin_site)
+    # an app's own routes come first: an explicit page wins over the generic patterns
+    handlers = ([(r"/healthz", HealthHandler)] + list(registry.routes()) + live_routes()
+                + admin_routes(admin_site) + auth_routes() + api_routes(admin_site)
                 + api_fallback_routes())
     app = BastionApplication(handlers, config=settings, registry=registry, db=db, **options)
     app.admin_site = admin_site

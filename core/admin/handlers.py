@@ -269,7 +269,8 @@ class AdminIndexHandler(AdminHandler):
                 {"key": admin.key, "name": _capital(admin.opts.verbose_name_plural),
                  "url": admin.url_prefix,
                  "add_url": admin.url_prefix + "add/" if admin.may(self, "write") else None,
-                 "actions": self.permissions.actions(admin.key)}
+                 "actions": [action for action in admin.opts.actions
+                             if admin.may(self, action)]}
                 for admin in admins]})
         self.render(self.template, groups=groups)
 

@@ -37,7 +37,7 @@ from core.handlers.base import BaseHandler, HTTPError
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError, ValidationError
 
 __all__ = [
-    "AdminIndexHandler", "FormData", "LoginForm", "LoginHandler", "LogoutHandler",
+    "FormData", "LoginForm", "LoginHandler", "LogoutHandler",
     "PasswordChangeForm", "PasswordChangeHandler", "RegisterForm", "RegisterHandler",
     "auth_routes", "password_slots", "render_field", "safe_next_url",
 ]
@@ -449,32 +449,9 @@ class RegisterHandler(AuthHandler):
         self.redirect(DEFAULT_NEXT, status=303)
 
 
-class AdminIndexHandler(AuthHandler):
-    """``/admin/``: a landing page listing the models the user may read."""
-
-    template = "admin/index.html"
-    login_required = True
-
-    def get(self):
-        models = []
-        for key in self.permissions.readable_models():
-            try:
-                model = self.registry.get_model(key)
-            except LookupError:      # a grant for a model that is not installed
-                continue
-            app = self.registry.get_app(model._meta.app_label)
-            models.append({"key": key, "app": app.verbose_name,
-                           "name": str(getattr(model._meta, "verbose_name_plural", None)
-                                       or model._meta.model_name),
-                           "url": f"/admin/{model._meta.app_label}/{model._meta.model_name}/",
-                           "actions": self.permissions.actions(key)})
-        self.render(self.template, models=models)
-
-
 def auth_routes():
-    """The URL specs of the login pages and the admin landing page."""
+    """The URL specs of the login, logout, password and registration pages."""
     return [
-        (r"/admin/", AdminIndexHandler),
         (r"/admin/login/", LoginHandler),
         (r"/admin/logout/", LogoutHandler),
         (r"/admin/password_change/", PasswordChangeHandler),
