@@ -167,22 +167,16 @@ class AdminHandler(BaseHandler):
 
     # -- audit ------------------------------------------------------------------------------
     async def audit(self, action, obj=None, changes=None, model_admin=None, **extra):
-        """Record one entry in the audit log (``core.audit``), if installed.
+        """Record one entry in the audit log (``core.audit.record_request``).
 
         The single place admin writes are recorded; a failure to record is
         logged, never shown as an error for a write that already happened.
         """
-        try:
-            from core import audit as audit_log
-        except ImportError:
-            return None
-        record = getattr(audit_log, "record", None)
-        if record is None:
-            return None
+        from core.audit import record_request      # core.audit registers its own admin
         admin = model_admin or self.model_admin
         try:
-            return await record(self, action=action, model_key=admin.key if admin else None,
-                                obj=obj, changes=changes, **extra)
+            return await record_request(self, action, model_key=admin.key if admin else None,
+                                        obj=obj, changes=changes, **extra)
         except Exception:
             log.exception("could not record %s of %s in the audit log", action,
                           getattr(obj, "id", None))
@@ -246,15 +240,6 @@ class AdminHandler(BaseHandler):
         if not flt:
             return dict(base)
         return {"$and": [base, flt]}
-
-
-def _read(entry, *names):
-    """The first non-empty of ``names`` on an audit entry (an object or a dict)."""
-    for name in names:
-        value = entry.get(name) if isinstance(entry, dict) else getattr(entry, name, None)
-        if value:
-            return value
-    return None
 
 
 class AdminIndexHandler(AdminHandler):
@@ -773,8 +758,8 @@ class FormHandler(ObjectHandler):
         if who is None or when is None:
             entry = await self.latest_audit_entry(exc.id)
             if entry is not None:
-                who = who or _read(entry, "actor", "username", "user")
-                when = when or _read(entry, "at", "timestamp", "time")
+                who = who or entry.actor
+                when = when or entry.at
         if isinstance(who, ObjectId):
             user_model = self.get_user_model()
             user = await user_model.get(who, db=self.db) if user_model else None
@@ -785,20 +770,13 @@ class FormHandler(ObjectHandler):
                 "version": exc.current_version}
 
     async def latest_audit_entry(self, object_id):
-        """The newest audit entry for the object (``core.audit``), or ``None``."""
+        """The newest audit entry for the object, or ``None``."""
+        from core.audit import latest_change
         try:
-            from core import audit as audit_log
-        except ImportError:
-            return None
-        latest = getattr(audit_log, "latest", None)
-        if latest is None:
-            return None
-        try:
-            entry = await latest(self.db, model_key=self.model_admin.key, object_id=object_id)
+            return await latest_change(self.model_admin.key, object_id, db=self.db)
         except Exception:
             log.exception("could not read the audit log")
             return None
-        return entry
 
 
 class CreateHandler(FormHandler):

@@ -5,12 +5,12 @@
 Entries live in the ``audit_log`` collection as ``AuditEntry`` objects (model key
 ``audit.entry``) and are append-only. See ``docs/audit.md``.
 """
-from .api import (REDACTED, SECRET_FIELDS, diff, history, is_secret, latest,  # noqa: F401
+from .api import (REDACTED, SECRET_FIELDS, diff, history, is_secret,  # noqa: F401
                   latest_change, record, record_request, redact, snapshot)
 from .models import ACTIONS, AuditEntry, ReadOnlyEntryError, register_action  # noqa: F401
 
 __all__ = [
     "ACTIONS", "AuditEntry", "REDACTED", "ReadOnlyEntryError", "SECRET_FIELDS", "diff",
-    "history", "is_secret", "latest", "latest_change", "record", "record_request", "redact",
+    "history", "is_secret", "latest_change", "record", "record_request", "redact",
     "register_action", "snapshot",
 ]

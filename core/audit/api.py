@@ -30,9 +30,8 @@ from core.models import parse_id
 from .models import ACTION_RE, AuditEntry, storable
 
 __all__ = [
-    "Masked", "REDACTED", "SECRET_FIELDS", "diff", "history", "is_secret", "latest",
-    "latest_change", "record",
-    "record_request", "redact", "snapshot",
+    "Masked", "REDACTED", "SECRET_FIELDS", "diff", "history", "is_secret", "latest_change",
+    "record", "record_request", "redact", "snapshot",
 ]
 
 #: what a secret value is written as
@@ -192,7 +191,7 @@ def _cut(name, value):
     return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
-async def record(handler=None, /, *, action, actor=None, model_key=None, obj=None,
+async def record(*, action, actor=None, model_key=None, obj=None,
                  object_id=None, object_label=None, changes=None, ip=None, detail=None,
                  bulk_action=None, db=None):
     """Append one entry to the audit log; returns the saved ``AuditEntry``.
@@ -208,16 +207,10 @@ async def record(handler=None, /, *, action, actor=None, model_key=None, obj=Non
     ``detail``  free text (``bulk_action``, a bulk action's name, goes there if unset)
     ``db``      the database (default: the one the models are bound to)
 
-    ``record(handler, action=...)`` is ``record_request(handler, ...)``: the
-    handler's user, client address and database fill what is not given.
     Raises ``ValueError`` for an action that is not a lower-case identifier.
     """
     if not isinstance(action, str) or not ACTION_RE.match(action):
         raise ValueError(f"audit actions are lower-case identifiers, not {action!r}")
-    if handler is not None:
-        actor = actor if actor is not None else getattr(handler, "current_user", None)
-        ip = ip if ip is not None else _request_ip(handler)
-        db = db if db is not None else getattr(handler, "db", None)
     if bulk_action and not detail:
         detail = f"bulk action {bulk_action}"
     secret_fields = SECRET_FIELDS
@@ -249,7 +242,10 @@ def _request_ip(handler):
 async def record_request(handler, action, **kw):
     """``record`` for a request: the actor is ``handler.current_user``, the IP the
     client's address, the database the handler's (each may be given instead)."""
-    return await record(handler, action=action, **kw)
+    kw.setdefault("actor", getattr(handler, "current_user", None))
+    kw.setdefault("ip", _request_ip(handler))
+    kw.setdefault("db", getattr(handler, "db", None))
+    return await record(action=action, **kw)
 
 
 def _object_filter(model_key, object_id):
@@ -269,15 +265,3 @@ async def latest_change(model_key, object_id, *, db=None):
     """The object's newest entry, or ``None`` — for "changed by X at T" on a stale save."""
     found = await history(model_key, object_id, limit=1, db=db)
     return found[0] if found else None
-
-
-async def latest(db=None, *, model_key, object_id):
-    """``latest_change`` as a plain dict (``to_json()`` plus ``username``, the actor),
-    or ``None``: the form the admin's stale-save message reads."""
-    entry = await latest_change(model_key, object_id, db=db)
-    if entry is None:
-        return None
-    data = entry.to_json()
-    data["username"] = entry.actor or None
-    data["at"] = entry.at
-    return data

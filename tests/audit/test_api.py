@@ -8,7 +8,7 @@ import pytest
 from bson import ObjectId
 
 import core.audit
-from core.audit import (REDACTED, AuditEntry, ReadOnlyEntryError, diff, history, latest,
+from core.audit import (REDACTED, AuditEntry, ReadOnlyEntryError, diff, history,
                         latest_change, record, record_request, snapshot)
 from core.audit.admin import AuditEntryAdmin
 from core.models import Model, fields
@@ -201,14 +201,6 @@ async def test_history_is_newest_first_and_limited(db):
     assert [e.detail for e in await history("vault.box", "b1", limit=2)] == ["4", "3"]
     assert (await latest_change("vault.box", "b1")).detail == "4"
     assert await latest_change("vault.box", "nope") is None
-
-
-async def test_latest_gives_the_admin_a_dict_with_who_and_when(db):
-    await record(action="update", actor=user("bob"), model_key="vault.box", object_id="b1")
-    found = await latest(db, model_key="vault.box", object_id="b1")
-    assert found["username"] == "bob" and found["action"] == "update"
-    assert isinstance(found["at"], datetime.datetime)
-    assert await latest(db, model_key="vault.box", object_id="zz") is None
 
 
 async def test_the_indexes_are_declared_and_created(db):
