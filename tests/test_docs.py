@@ -30,3 +30,12 @@ async def test_doc_snippets_run(path, monkeypatch, tmp_path):
         if result is not None:           # a block with top-level await is a coroutine
             await result
     assert namespace, "the snippets ran"
+
+
+def test_every_setting_is_documented():
+    """docs/settings.md has a row for every setting settings/base.py defines."""
+    names = re.findall(r"^([A-Z][A-Z0-9_]*) *[:=]", (ROOT / "settings" / "base.py").read_text(),
+                       re.MULTILINE)
+    documented = (ROOT / "docs" / "settings.md").read_text()
+    missing = [name for name in names if f"`{name}`" not in documented]
+    assert names and not missing, f"settings missing from docs/settings.md: {missing}"
