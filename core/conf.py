@@ -74,6 +74,7 @@ ENV_OVERRIDES = {
     "PORT": _parse_int,
     "DEBUG": _parse_bool,
     "VAR_DIR": _parse_path,
+    "XHEADERS": _parse_bool,
 }
 
 

@@ -130,3 +130,8 @@ def test_production_without_secret_exits_1_with_one_line(tmp_path):
         assert len(lines) == 1, result.stderr
         assert lines[0].startswith("error: COOKIE_SECRET is not set")
         assert "Traceback" not in result.stderr
+
+
+def test_xheaders_can_be_turned_on_from_the_environment():
+    assert load_settings("settings.test", environ={}).XHEADERS is False
+    assert load_settings("settings.test", environ={"XHEADERS": "true"}).XHEADERS is True
