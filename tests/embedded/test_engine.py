@@ -213,3 +213,24 @@ async def test_literal_searches_answer_exactly_as_python_re(db, options):
         found = await coll.find({"s": {"$regex": re.escape(word), "$options": options}}).to_list(None)
         expected = [t for t in SEARCH_TEXTS if re.search(re.escape(word), t, flags)]
         assert sorted(d["s"] for d in found) == sorted(expected), word
+
+
+async def test_a_file_from_before_the_folds_column_is_migrated(tmp_path):
+    import sqlite3
+    path = tmp_path / "old.sqlite3"
+    old = connect(f"embedded:{path}")
+    await old["notes"].insert_one({"s": "caf\u00e9 zebra"})
+    await old.close()
+    raw = sqlite3.connect(path)            # rebuild the table as version 0 wrote it
+    raw.executescript('ALTER TABLE "c:notes" RENAME TO old; '
+                      'CREATE TABLE "c:notes" (doc TEXT NOT NULL); '
+                      'INSERT INTO "c:notes" (rowid, doc) SELECT rowid, doc FROM old; '
+                      'DROP TABLE old; PRAGMA user_version=0;')
+    raw.close()
+    db = connect(f"embedded:{path}")
+    try:
+        await db["notes"].insert_one({"s": "plain zebra"})
+        found = await db["notes"].find({"s": {"$regex": "ZEBRA", "$options": "i"}}).to_list(None)
+        assert sorted(d["s"] for d in found) == ["caf\u00e9 zebra", "plain zebra"]
+    finally:
+        await db.close()

@@ -23,6 +23,9 @@ from ..errors import DuplicateKeyError, OperationFailure, UnsupportedOperation, 
 from ..projection import project
 from . import codec, documents, sql
 
+# the file layout's version (PRAGMA user_version); Store._migrate upgrades older files
+SCHEMA_VERSION = 1
+
 META_SCHEMA = """
 CREATE TABLE IF NOT EXISTS bastion_collections (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS bastion_indexes (
@@ -89,9 +92,31 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.executescript(META_SCHEMA)
+        self._migrate(conn)
         with self._lock:
             self._connections.append(conn)
         return conn
+
+    @staticmethod
+    def _migrate(conn):
+        """Bring a file written by an older Bastion up to ``SCHEMA_VERSION`` (once)."""
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < 1:      # 1: the row's "folds" flag (literal-search prefilter)
+                for (coll,) in conn.execute("SELECT name FROM bastion_collections").fetchall():
+                    columns = {row[1] for row in conn.execute(
+                        f"PRAGMA table_info({table_name(coll)})")}
+                    if columns and "folds" not in columns:
+                        conn.execute(f"ALTER TABLE {table_name(coll)} ADD COLUMN "
+                                     "folds INTEGER NOT NULL DEFAULT 1")
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def close(self):
         with self._lock:
