@@ -97,3 +97,18 @@ ALLOW_REGISTRATION = False
 # On (dev only): `manage.py runserver` on a database with no users runs each app's
 # App.first_run hook: a superuser "admin" with a random password, printed once, and demo data.
 FIRST_RUN_DEMO = False
+
+# -- JSON API ---------------------------------------------------------------------------------
+# Largest JSON body /api/ accepts (bytes); bigger → 413.
+API_MAX_BODY_SIZE = 1024 * 1024
+
+# -- live updates (/admin/live) ---------------------------------------------------------------
+# How often each process reads new audit entries, and how far back each read looks again
+# (entries committed late or by another process are caught; ids already sent are skipped).
+LIVE_FEED_INTERVAL = 0.25
+LIVE_FEED_OVERLAP_SECONDS = 3.0
+# WebSocket heartbeat: ping every N seconds, close a client silent for the timeout.
+LIVE_PING_INTERVAL = 20.0
+LIVE_PING_TIMEOUT = 20.0
+# How often an open socket re-reads its session and permissions (logout, revokes).
+LIVE_RECHECK_SECONDS = 5.0
