@@ -9,11 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import tornado.httpclient
-import tornado.testing
 
-import core.models
-from core.app import make_app, make_server, shutdown, startup
+from http_kit import serving
 
 ADMIN_TESTS = Path(__file__).resolve().parent.parent / "admin"
 if str(ADMIN_TESTS) not in sys.path:
@@ -30,19 +27,5 @@ def accounts_settings(tmp_path):
 
 @pytest.fixture
 async def site(accounts_settings):
-    previous_db = core.models.unbind()
-    app = make_app(accounts_settings)
-    await startup(app)
-    sock, port = tornado.testing.bind_unused_port()
-    http_server = make_server(app)
-    http_server.add_sockets([sock])
-    client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
-    served = Site(app, http_server, port, client)
-    yield served
-    client.close()
-    http_server.stop()
-    await http_server.close_all_connections()
-    await shutdown(app)
-    core.models.unbind()
-    if previous_db is not None:
-        core.models.bind(previous_db)
+    async with serving(Site) as servers:
+        yield await servers.serve(accounts_settings)
