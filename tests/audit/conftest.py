@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import tornado.httpclient
-import tornado.testing
 
 import core.models
 from audit_kit import SUPPORT, Site, make_settings
-from core.app import make_app, make_server, shutdown, startup
 from core.db import connect
+from http_kit import serving
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,29 +44,10 @@ def audit_settings(tmp_path):
 
 @pytest.fixture
 async def server(audit_settings):
-    previous_db = core.models.unbind()
-    started = []
-
-    async def start(settings=None):
-        app = make_app(settings or audit_settings)
-        await startup(app)
-        sock, port = tornado.testing.bind_unused_port()
-        http_server = make_server(app)
-        http_server.add_sockets([sock])
-        client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
-        site = Site(app, http_server, port, client)
-        started.append(site)
-        return site
-
-    yield start
-    for site in started:
-        site.client.close()
-        site.server.stop()
-        await site.server.close_all_connections()
-        await shutdown(site.app)
-    core.models.unbind()
-    if previous_db is not None:
-        core.models.bind(previous_db)
+    async with serving(Site) as servers:
+        async def start(settings=None):
+            return await servers.serve(settings or audit_settings)
+        yield start
 
 
 @pytest.fixture
