@@ -3,17 +3,14 @@ import json
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 
+import http_kit
 from core.auth.tokens import TokenStore
-from core.conf import load_settings
-
-PASSWORD = "plum-harbour-velvet"
+from http_kit import PASSWORD
 
 
 def make_settings(tmp_path, **overrides):
-    values = dict(VAR_DIR=tmp_path / "var", DATABASE_URL="memory:",
-                  INSTALLED_APPS=["core.audit", "apps.accounts", "apps.blog"])
-    values.update(overrides)
-    return load_settings("settings.test", environ={}, **values)
+    return http_kit.make_settings(tmp_path, ["core.audit", "apps.accounts", "apps.blog"],
+                                  **overrides)
 
 
 class Reply:
@@ -83,27 +80,8 @@ class Client:
         return self.request("DELETE", path, **kw)
 
 
-@dataclass
-class ApiSite:
-    app: object
-    server: object
-    port: int
-    client: object
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    @property
-    def db(self):
-        return self.app.db
-
-    def model(self, key):
-        return self.app.registry.get_model(key)
-
-    async def create_user(self, username, permissions=None, **extra):
-        User = self.model("accounts.user")
-        return await User.create_user(username, f"{username}@example.com", PASSWORD,
-                                      db=self.db, permissions=permissions or {}, **extra)
+class ApiSite(http_kit.Site):
+    """A served app (``http_kit.Site``) with JSON clients: token, session, anonymous."""
 
     async def token_client(self, username, permissions=None, **extra):
         """A client with a Bearer token of a new user holding ``permissions``."""

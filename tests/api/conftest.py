@@ -11,42 +11,19 @@ import sys
 from pathlib import Path
 
 import pytest
-import tornado.httpclient
-import tornado.testing
 
-import core.models
 from api_kit import ApiSite, make_settings
-from core.app import make_app, make_server, shutdown, startup
+from http_kit import serving
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 async def server(tmp_path):
-    previous_db = core.models.unbind()
-    started = []
-
-    async def start(**overrides):
-        settings = make_settings(tmp_path, **overrides)
-        app = make_app(settings)
-        await startup(app)
-        sock, port = tornado.testing.bind_unused_port()
-        http_server = make_server(app)
-        http_server.add_sockets([sock])
-        client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
-        site = ApiSite(app, http_server, port, client)
-        started.append(site)
-        return site
-
-    yield start
-    for site in started:
-        site.client.close()
-        site.server.stop()
-        await site.server.close_all_connections()
-        await shutdown(site.app)
-    core.models.unbind()
-    if previous_db is not None:
-        core.models.bind(previous_db)
+    async with serving(ApiSite) as servers:
+        async def start(**overrides):
+            return await servers.serve(make_settings(tmp_path, **overrides))
+        yield start
 
 
 @pytest.fixture
