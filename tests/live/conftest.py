@@ -6,11 +6,8 @@
   ``shutdown`` afterwards closes the sockets and stops the feed.
 """
 import pytest
-import tornado.httpclient
-import tornado.testing
 
-import core.models
-from core.app import make_app, make_server, shutdown, startup
+from http_kit import serving
 from live_kit import Site, make_settings
 
 
@@ -21,29 +18,10 @@ def live_settings(tmp_path):
 
 @pytest.fixture
 async def server(live_settings):
-    previous_db = core.models.unbind()
-    started = []
-
-    async def start(settings=None, **tornado_settings):
-        app = make_app(settings or live_settings, **tornado_settings)
-        await startup(app)
-        sock, port = tornado.testing.bind_unused_port()
-        http_server = make_server(app)
-        http_server.add_sockets([sock])
-        client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
-        site = Site(app, http_server, port, client)
-        started.append(site)
-        return site
-
-    yield start
-    for site in started:
-        site.client.close()
-        site.server.stop()
-        await shutdown(site.app)
-        await site.server.close_all_connections()
-    core.models.unbind()
-    if previous_db is not None:
-        core.models.bind(previous_db)
+    async with serving(Site, shutdown_first=True) as servers:
+        async def start(settings=None, **tornado_settings):
+            return await servers.serve(settings or live_settings, **tornado_settings)
+        yield start
 
 
 @pytest.fixture
