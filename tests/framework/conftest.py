@@ -18,11 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import tornado.httpclient
-import tornado.testing
 
-from core.app import make_server, shutdown
-from core.conf import load_settings
+from http_kit import Site, make_settings, serving
 
 _package_numbers = itertools.count(1)
 
@@ -30,20 +27,10 @@ _package_numbers = itertools.count(1)
 @pytest.fixture
 def settings(tmp_path):
     """The framework alone: no installed apps (the apps have their own tests)."""
-    return load_settings("settings.test", environ={}, VAR_DIR=tmp_path / "var",
-                         DATABASE_URL="memory:", INSTALLED_APPS=[])
+    return make_settings(tmp_path, [])
 
 
-@dataclass
-class LiveServer:
-    app: object
-    server: object
-    port: int
-    client: object
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
-
+class LiveServer(Site):
     async def fetch(self, path, **kwargs):
         kwargs.setdefault("raise_error", False)
         kwargs.setdefault("follow_redirects", False)
@@ -52,28 +39,10 @@ class LiveServer:
 
 @pytest.fixture
 async def live():
-    import core.models
-    previous_db = core.models.unbind()
-    started = []
-
-    async def start(app):
-        sock, port = tornado.testing.bind_unused_port()  # 127.0.0.1 only
-        server = make_server(app)
-        server.add_sockets([sock])
-        client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
-        live_server = LiveServer(app, server, port, client)
-        started.append(live_server)
-        return live_server
-
-    yield start
-    for live_server in started:
-        live_server.client.close()
-        live_server.server.stop()
-        await live_server.server.close_all_connections()
-        await shutdown(live_server.app)
-    core.models.unbind()
-    if previous_db is not None:
-        core.models.bind(previous_db)
+    async with serving(LiveServer) as servers:
+        async def start(app):
+            return servers.serve_app(app)
+        yield start
 
 
 APP_PY = '''
