@@ -6,14 +6,15 @@
 * ``log_in(page, site, username)`` — logs in through the login form.
 """
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+import http_kit
+from http_kit import PASSWORD
 
 CHROMIUM = Path(os.environ.get("BASTION_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-PASSWORD = "plum-harbour-velvet"
 WRITER = {"blog.article": ["read", "write", "delete"], "blog.category": ["read"],
           "accounts.user": ["read"]}
 READER = {"blog.article": ["read"]}
@@ -30,25 +31,9 @@ if MISSING is None and not CHROMIUM.exists():
                "the tests never download a browser")
 
 
-@dataclass
-class Site:
-    app: object
-    port: int
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    @property
-    def db(self):
-        return self.app.db
-
-    def model(self, key):
-        return self.app.registry.get_model(key)
-
-    async def create_user(self, username, permissions=None, **extra):
-        User = self.model("accounts.user")
-        return await User.create_user(username, f"{username}@example.com", PASSWORD,
-                                      db=self.db, permissions=permissions or {}, **extra)
+class Site(http_kit.Site):
+    """A served app (``http_kit.Site``): ``url(path)``, ``db``, ``model(key)``,
+    ``create_user``."""
 
 
 async def log_in(page, site, username, password=PASSWORD):

@@ -16,13 +16,10 @@ import tempfile
 
 import pytest
 import pytest_asyncio
-import tornado.testing
 
 import browser_kit
-import core.models
 from browser_kit import CHROMIUM, CHROMIUM_ARGS, Site
-from core.app import make_app, make_server, shutdown, startup
-from core.conf import load_settings
+from http_kit import make_settings, serving
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -44,24 +41,9 @@ async def chromium():
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def site(tmp_path):
-    settings = load_settings("settings.test", environ={}, VAR_DIR=tmp_path / "var",
-                             DATABASE_URL="memory:",
-                             INSTALLED_APPS=["core.audit", "apps.accounts", "apps.blog"])
-    previous_db = core.models.unbind()
-    app = make_app(settings)
-    await startup(app)
-    sock, port = tornado.testing.bind_unused_port()
-    server = make_server(app)
-    server.add_sockets([sock])
-    try:
-        yield Site(app, port)
-    finally:
-        server.stop()
-        await server.close_all_connections()
-        await shutdown(app)
-        core.models.unbind()
-        if previous_db is not None:
-            core.models.bind(previous_db)
+    settings = make_settings(tmp_path, ["core.audit", "apps.accounts", "apps.blog"])
+    async with serving(Site) as servers:
+        yield await servers.serve(settings)
 
 
 @pytest_asyncio.fixture(loop_scope="module")
