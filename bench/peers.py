@@ -428,7 +428,8 @@ def check_answer(name: str, got, exp: dict, notes: list, res: dict) -> None:
         want = min(PAGE, exp["search_total"])
         bad = [d.get("title") for d in got if SEARCH_WORD not in d.get("title", "").lower()]
         if len(got) != want or bad:
-            notes.append(f"search page WRONG: {len(got)} docs (want {want}), {len(bad)} non-matching")
+            notes.append(f"search page WRONG: {len(got)} docs (want {want}), "
+                         f"{len(bad)} non-matching")
     elif name == "count":
         res["count_value"] = got
         if got == exp["count_uncapped"] and exp["count_uncapped"] != exp["count"]:
@@ -445,7 +446,8 @@ def check_answer(name: str, got, exp: dict, notes: list, res: dict) -> None:
 
 def importable(engine: str) -> str | None:
     """None when importable, else the reason."""
-    mods = {"litemongo": ("litemongo",), "montydb": ("montydb",), "nx27017": ("nx_27017", "pymongo")}
+    mods = {"litemongo": ("litemongo",), "montydb": ("montydb",),
+            "nx27017": ("nx_27017", "pymongo")}
     for mod in mods[engine]:
         try:
             __import__(mod)
@@ -511,13 +513,15 @@ def print_table(results: list[dict]) -> None:
             fmt(t.get("indexed"), 2), fmt(t.get("filtered"), 2), fmt(t.get("search"), 2),
             fmt(t.get("count"), 2), fmt(rss, 0),
         ]
-        print(" | ".join(c.rjust(w) if i else c.ljust(w) for i, (c, (_, w)) in enumerate(zip(cells, cols))))
+        print(" | ".join(c.rjust(w) if i else c.ljust(w)
+                         for i, (c, (_, w)) in enumerate(zip(cells, cols))))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10000,100000", help="comma-separated N values")
-    ap.add_argument("--engines", default=",".join(ENGINES), help="comma-separated: " + ",".join(ENGINES))
+    ap.add_argument("--engines", default=",".join(ENGINES),
+                    help="comma-separated: " + ",".join(ENGINES))
     ap.add_argument("--runs", type=int, default=5, help="runs per query; the median is reported")
     ap.add_argument("--cap", type=float, default=30.0, help="per-query-run cap in seconds")
     ap.add_argument("--insert-cap", type=float, default=900.0,

@@ -1,6 +1,7 @@
 """Store benchmark: insert, indexed/filtered/search pages, counts, per backend and size.
 
-    python bench/store.py [--sizes 10000,100000] [--backends memory,embedded,wire-motor,wire-pymongo]
+    python bench/store.py [--sizes 10000,100000]
+                          [--backends memory,embedded,wire-motor,wire-pymongo]
 
 The wire backends run when MONGO_URL points at a MongoDB-wire server. Prints
 one table; medians of 5 runs, in milliseconds.
@@ -21,6 +22,7 @@ from bench.workload import (  # noqa: E402
 from core.db import connect  # noqa: E402
 
 RUNS = 5
+MIN_SIZE = 10_000
 
 
 def backend_url(backend, workdir):
@@ -82,7 +84,13 @@ async def main(argv=None):
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--backends", default="memory,embedded,wire-motor,wire-pymongo")
     args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        parser.error("--sizes takes comma-separated integers, e.g. 10000,100000")
+    if min(sizes) < MIN_SIZE:
+        parser.error(f"sizes must be at least {MIN_SIZE:,}: the search page needs 50 of the "
+                     "documents that match (one in 200)")
     print(f"{'backend':<14}{'docs':>8}" + "".join(f"{c:>17}" for c in COLUMNS))
     print(f"{'':<14}{'':>8}" + "".join(f"{'(s)' if c == 'insert s' else '(ms)':>17}"
                                        for c in COLUMNS))

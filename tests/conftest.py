@@ -23,4 +23,5 @@ def pytest_runtest_makereport(item, call):
     if report.skipped and running_in_ci() and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
-        report.longrepr = f"skipped under CI=true, where every optional part must be present: {reason}"
+        report.longrepr = ("skipped under CI=true, where every optional part must be present: "
+                           f"{reason}")

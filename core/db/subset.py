@@ -264,7 +264,8 @@ def normalize_sort(key_or_list, direction=None):
         try:
             path, dirn = pair
         except (TypeError, ValueError):
-            raise UnsupportedOperation(f"sort takes (field, direction) pairs, not {pair!r}") from None
+            raise UnsupportedOperation(
+                f"sort takes (field, direction) pairs, not {pair!r}") from None
         check_path(path)
         if dirn not in (1, -1) or isinstance(dirn, bool):
             raise UnsupportedOperation(f"sort direction for {path!r} must be 1 or -1")

@@ -210,7 +210,8 @@ async def test_literal_searches_answer_exactly_as_python_re(db, options):
     await coll.insert_many([{"s": text, "other": "other-field"} for text in SEARCH_TEXTS])
     flags = re.IGNORECASE if options else 0
     for word in SEARCH_WORDS:
-        found = await coll.find({"s": {"$regex": re.escape(word), "$options": options}}).to_list(None)
+        flt = {"s": {"$regex": re.escape(word), "$options": options}}
+        found = await coll.find(flt).to_list(None)
         expected = [t for t in SEARCH_TEXTS if re.search(re.escape(word), t, flags)]
         assert sorted(d["s"] for d in found) == sorted(expected), word
 

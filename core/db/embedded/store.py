@@ -438,8 +438,9 @@ class Store:
 
     def ttl_indexes(self):
         """``[(collection, field, seconds)]`` for every TTL index in the file."""
-        return [(coll, json.loads(spec)[0][0], ttl) for coll, spec, ttl in self.connection().execute(
-            "SELECT coll, spec, ttl FROM bastion_indexes WHERE ttl IS NOT NULL")]
+        rows = self.connection().execute(
+            "SELECT coll, spec, ttl FROM bastion_indexes WHERE ttl IS NOT NULL")
+        return [(coll, json.loads(spec)[0][0], ttl) for coll, spec, ttl in rows]
 
     # -- collections ------------------------------------------------------------
     def collection_names(self):
