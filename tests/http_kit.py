@@ -10,7 +10,9 @@
   ``HTTPServer`` and ``AsyncHTTPClient``: ``await servers.serve(settings, db=None)`` builds
   the app, runs ``startup`` and returns a ``site_class``; ``serve_app(app)`` serves an app
   already built. Leaving ``serving`` closes the clients, servers and connections, runs
-  ``shutdown`` and restores the models' previous database binding.
+  ``shutdown`` and restores the models' previous database binding. ``servers.starter(
+  settings)`` is the ``await start(settings=None, db=None)`` a ``server`` fixture yields.
+* ``bound(database)`` — binds a database for the models, restoring the previous binding.
 * ``Site`` — a served app: ``url``, ``db``, ``model``, ``browser()``, ``create_user``,
   ``user_browser``.
 * ``Browser`` — ``AsyncHTTPClient`` with its own cookie jar, redirects not followed;
@@ -193,6 +195,13 @@ class Servers:
         await startup(app)
         return self.serve_app(app)
 
+    def starter(self, default_settings):
+        """``await start(settings=None, db=None, **tornado_settings)``: serve
+        ``default_settings`` unless given others (what a ``server`` fixture yields)."""
+        async def start(settings=None, db=None, **tornado_settings):
+            return await self.serve(settings or default_settings, db=db, **tornado_settings)
+        return start
+
     def serve_app(self, app):
         sock, port = tornado.testing.bind_unused_port()
         http_server = make_server(app)
@@ -215,6 +224,19 @@ class Servers:
         core.models.unbind()
         if self.previous_db is not None:
             core.models.bind(self.previous_db)
+
+
+@contextlib.asynccontextmanager
+async def bound(database):
+    """Bind ``database`` for the models; afterwards the previous binding is restored."""
+    previous = core.models.unbind()
+    core.models.bind(database)
+    try:
+        yield database
+    finally:
+        core.models.unbind()
+        if previous is not None:
+            core.models.bind(previous)
 
 
 @contextlib.asynccontextmanager

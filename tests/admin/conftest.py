@@ -18,9 +18,7 @@ def admin_settings(tmp_path):
 @pytest.fixture
 async def server(admin_settings):
     async with serving(Site) as servers:
-        async def start(settings=None):
-            return await servers.serve(settings or admin_settings)
-        yield start
+        yield servers.starter(admin_settings)
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-import core.models
 from audit_kit import SUPPORT, Site, make_settings
 from core.db import connect
-from http_kit import serving
+from http_kit import bound, serving
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,16 +23,12 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 async def db():
     database = connect("memory:")
-    previous = core.models.unbind()
-    core.models.bind(database)
-    from core.audit import AuditEntry
-    await AuditEntry.ensure_indexes()
     try:
-        yield database
+        async with bound(database):
+            from core.audit import AuditEntry
+            await AuditEntry.ensure_indexes()
+            yield database
     finally:
-        core.models.unbind()
-        if previous is not None:
-            core.models.bind(previous)
         await database.close()
 
 
@@ -45,9 +40,7 @@ def audit_settings(tmp_path):
 @pytest.fixture
 async def server(audit_settings):
     async with serving(Site) as servers:
-        async def start(settings=None):
-            return await servers.serve(settings or audit_settings)
-        yield start
+        yield servers.starter(audit_settings)
 
 
 @pytest.fixture

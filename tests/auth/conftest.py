@@ -20,9 +20,7 @@ def auth_settings(tmp_path):
 @pytest.fixture
 async def server(auth_settings):
     async with serving(Site) as servers:
-        async def start(settings=None, db=None):
-            return await servers.serve(settings or auth_settings, db=db)
-        yield start
+        yield servers.starter(auth_settings)
 
 
 @pytest.fixture

@@ -19,9 +19,7 @@ def live_settings(tmp_path):
 @pytest.fixture
 async def server(live_settings):
     async with serving(Site, shutdown_first=True) as servers:
-        async def start(settings=None, **tornado_settings):
-            return await servers.serve(settings or live_settings, **tornado_settings)
-        yield start
+        yield servers.starter(live_settings)
 
 
 @pytest.fixture
