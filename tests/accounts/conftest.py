@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-import core.models
 from core.db import connect
+from http_kit import bound
 
 REPO = Path(__file__).resolve().parents[2]
 SUPPORT = Path(__file__).resolve().parent / "acl_support"
@@ -28,17 +28,13 @@ PASSWORD = "plum-harbour-velvet"   # passes every validator
 @pytest.fixture
 async def db():
     database = connect("memory:")
-    previous = core.models.unbind()
-    core.models.bind(database)
-    from apps.accounts.models import Role, User
-    await User.ensure_indexes()
-    await Role.ensure_indexes()
     try:
-        yield database
+        async with bound(database):
+            from apps.accounts.models import Role, User
+            await User.ensure_indexes()
+            await Role.ensure_indexes()
+            yield database
     finally:
-        core.models.unbind()
-        if previous is not None:
-            core.models.bind(previous)
         await database.close()
 
 

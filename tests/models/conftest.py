@@ -10,8 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-import core.models
 from core.db import connect
+from http_kit import bound
 
 
 def _wire_url():
@@ -30,14 +30,10 @@ async def db(request, tmp_path):
         database = connect(f"embedded:{tmp_path}/models.sqlite3")
     else:
         database = connect(_wire_url())
-    previous = core.models.unbind()
-    core.models.bind(database)
     try:
-        yield database
+        async with bound(database):
+            yield database
     finally:
-        core.models.unbind()
-        if previous is not None:
-            core.models.bind(previous)
         if request.param == "wire":
             await database.drop()
         await database.close()
