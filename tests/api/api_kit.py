@@ -13,12 +13,11 @@ def make_settings(tmp_path, **overrides):
                                   **overrides)
 
 
-class Reply:
+class Reply(http_kit.Response):
+    """``http_kit.Response`` with the body parsed: ``json`` is the value (``None`` if none)."""
+
     def __init__(self, raw):
-        self.raw = raw
-        self.code = raw.code
-        self.headers = raw.headers
-        self.text = raw.body.decode("utf-8", "replace") if raw.body else ""
+        super().__init__(raw)
         try:
             self.json = json.loads(self.text) if self.text else None
         except ValueError:
