@@ -31,3 +31,12 @@ class Site(http_kit.Site):
 def text_of(html):
     """Visible text, tags removed, whitespace collapsed."""
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def contains(value, needle):
+    """Does ``needle`` occur anywhere in a stored document (keys and values)?"""
+    if isinstance(value, dict):
+        return any(contains(k, needle) or contains(v, needle) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(contains(v, needle) for v in value)
+    return needle in str(value)

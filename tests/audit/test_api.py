@@ -8,6 +8,7 @@ import pytest
 from bson import ObjectId
 
 import core.audit
+from audit_kit import contains
 from core.audit import (REDACTED, AuditEntry, ReadOnlyEntryError, diff, history,
                         latest_change, record, record_request, snapshot)
 from core.audit.admin import AuditEntryAdmin
@@ -31,15 +32,6 @@ def user(username="alice"):
 
 async def raw_documents(db):
     return await db["audit_log"].find({}).to_list(None)
-
-
-def contains(value, needle):
-    """Does ``needle`` occur anywhere in a stored document (keys and values)?"""
-    if isinstance(value, dict):
-        return any(contains(k, needle) or contains(v, needle) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(contains(v, needle) for v in value)
-    return needle in str(value)
 
 
 # -- diff -------------------------------------------------------------------------------------

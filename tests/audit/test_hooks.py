@@ -1,16 +1,8 @@
 """Logging in and out, password changes and registration leave entries (HTTP), and the
 accounts commands record who changed what (``manage.py`` in a subprocess)."""
-from audit_kit import NEW_PASSWORD, PASSWORD, make_settings
+from audit_kit import NEW_PASSWORD, PASSWORD, contains, make_settings
 
 WRONG = "not-the-password-42x"
-
-
-def contains(value, needle):
-    if isinstance(value, dict):
-        return any(contains(k, needle) or contains(v, needle) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(contains(v, needle) for v in value)
-    return needle in str(value)
 
 
 async def test_login_failure_success_and_logout_are_recorded(site):
