@@ -12,6 +12,8 @@
   already built. Leaving ``serving`` closes the clients, servers and connections, runs
   ``shutdown`` and restores the models' previous database binding. ``servers.starter(
   settings)`` is the ``await start(settings=None, db=None)`` a ``server`` fixture yields.
+* ``server_fixture(settings_fixture, site_class)`` makes a conftest's ``server`` fixture
+  from that; ``site`` (imported into a conftest) is ``await server()``.
 * ``bound(database)`` — binds a database for the models, restoring the previous binding.
 * ``Site`` — a served app: ``url``, ``db``, ``model``, ``browser()``, ``create_user``,
   ``user_browser``.
@@ -24,6 +26,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 
+import pytest
 import tornado.httpclient
 import tornado.testing
 
@@ -247,3 +250,21 @@ async def serving(site_class=Site, shutdown_first=False):
         yield servers
     finally:
         await servers.close()
+
+
+def server_fixture(settings_fixture, site_class=Site, **serving_kwargs):
+    """A ``server`` fixture for a conftest: ``await server(settings=None, db=None)`` serves
+    the value of the fixture named ``settings_fixture`` (or ``settings``) and returns a
+    ``site_class``; everything is stopped after the test (see ``serving``)."""
+    @pytest.fixture
+    async def server(request):
+        default_settings = request.getfixturevalue(settings_fixture)
+        async with serving(site_class, **serving_kwargs) as servers:
+            yield servers.starter(default_settings)
+    return server
+
+
+@pytest.fixture
+async def site(server):
+    """``await server()``: the one served app most tests need (import it into a conftest)."""
+    return await server()

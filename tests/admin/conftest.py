@@ -7,7 +7,7 @@
 import pytest
 
 from admin_kit import Site, make_settings
-from http_kit import serving
+from http_kit import server_fixture, site  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -15,12 +15,4 @@ def admin_settings(tmp_path):
     return make_settings(tmp_path)
 
 
-@pytest.fixture
-async def server(admin_settings):
-    async with serving(Site) as servers:
-        yield servers.starter(admin_settings)
-
-
-@pytest.fixture
-async def site(server):
-    return await server()
+server = server_fixture("admin_settings", Site)

@@ -15,7 +15,7 @@ import pytest
 
 from audit_kit import SUPPORT, Site, make_settings
 from core.db import connect
-from http_kit import bound, serving
+from http_kit import bound, server_fixture, site  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,15 +37,7 @@ def audit_settings(tmp_path):
     return make_settings(tmp_path)
 
 
-@pytest.fixture
-async def server(audit_settings):
-    async with serving(Site) as servers:
-        yield servers.starter(audit_settings)
-
-
-@pytest.fixture
-async def site(server):
-    return await server()
+server = server_fixture("audit_settings", Site)
 
 
 @dataclass

@@ -9,7 +9,7 @@
 import pytest
 
 from auth_kit import Site, make_settings
-from http_kit import serving
+from http_kit import server_fixture, site  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -17,12 +17,4 @@ def auth_settings(tmp_path):
     return make_settings(tmp_path)
 
 
-@pytest.fixture
-async def server(auth_settings):
-    async with serving(Site) as servers:
-        yield servers.starter(auth_settings)
-
-
-@pytest.fixture
-async def site(server):
-    return await server()
+server = server_fixture("auth_settings", Site)

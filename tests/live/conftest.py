@@ -7,7 +7,7 @@
 """
 import pytest
 
-from http_kit import serving
+from http_kit import server_fixture, site  # noqa: F401  (fixtures)
 from live_kit import Site, make_settings
 
 
@@ -16,12 +16,4 @@ def live_settings(tmp_path):
     return make_settings(tmp_path)
 
 
-@pytest.fixture
-async def server(live_settings):
-    async with serving(Site, shutdown_first=True) as servers:
-        yield servers.starter(live_settings)
-
-
-@pytest.fixture
-async def site(server):
-    return await server()
+server = server_fixture("live_settings", Site, shutdown_first=True)
