@@ -14,6 +14,7 @@
   settings)`` is the ``await start(settings=None, db=None)`` a ``server`` fixture yields.
 * ``server_fixture(settings_fixture, site_class)`` makes a conftest's ``server`` fixture
   from that; ``site`` (imported into a conftest) is ``await server()``.
+* ``outer_env()`` — the environment a ``manage.py`` subprocess starts from.
 * ``bound(database)`` — binds a database for the models, restoring the previous binding.
 * ``Site`` — a served app: ``url``, ``db``, ``model``, ``browser()``, ``create_user``,
   ``user_browser``.
@@ -22,6 +23,7 @@
 """
 import contextlib
 import json
+import os
 import urllib.parse
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -37,6 +39,17 @@ from core.conf import load_settings
 PASSWORD = "plum-harbour-velvet"          # passes every validator
 NEW_PASSWORD = "quartz-meadow-lantern"
 LOGIN = "/admin/login/"
+
+# the variables a ``manage.py`` subprocess must not inherit from the outer environment
+SETTINGS_VARIABLES = ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
+                      "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS")
+
+
+def outer_env(keep_pythonpath=False):
+    """``os.environ`` for a ``manage.py`` subprocess: without the settings' variables, and
+    without ``PYTHONPATH`` unless ``keep_pythonpath``; the caller adds its own."""
+    dropped = SETTINGS_VARIABLES if keep_pythonpath else SETTINGS_VARIABLES + ("PYTHONPATH",)
+    return {k: v for k, v in os.environ.items() if k not in dropped}
 
 
 def make_settings(tmp_path, apps, module="settings.test", **overrides):

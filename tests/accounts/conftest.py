@@ -6,7 +6,6 @@
   declares the extra action ``publish``); ``await cli.state()`` reads the users,
   roles and sessions back from that database.
 """
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.db import connect
-from http_kit import bound
+from http_kit import bound, outer_env
 
 REPO = Path(__file__).resolve().parents[2]
 SUPPORT = Path(__file__).resolve().parent / "acl_support"
@@ -93,9 +92,7 @@ class Cli:
 
 @pytest.fixture
 def cli(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
-                        "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS", "PYTHONPATH")}
+    env = outer_env()
     db_url = f"embedded:{tmp_path / 'db.sqlite3'}"
     env.update(BASTION_SETTINGS="acl_settings", PYTHONPATH=str(SUPPORT), DATABASE_URL=db_url,
                VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")

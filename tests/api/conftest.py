@@ -5,7 +5,6 @@
 * ``cli_site`` — the same on an embedded database shared with ``manage.py`` run in a
   subprocess (``cli_site.cli("createtoken", ...)``).
 """
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from api_kit import ApiSite, make_settings
-from http_kit import serving
+from http_kit import outer_env, serving
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,9 +34,7 @@ async def site(server):
 async def cli_site(server, tmp_path):
     db_url = f"embedded:{tmp_path / 'shared.sqlite3'}"
     site = await server(DATABASE_URL=db_url)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
-                        "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS")}
+    env = outer_env(keep_pythonpath=True)
     env.update(BASTION_SETTINGS="settings.test", DATABASE_URL=db_url,
                VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
 

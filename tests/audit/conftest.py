@@ -5,7 +5,6 @@
   a free 127.0.0.1 port after ``startup``; real database, real bcrypt (4 rounds).
 * ``cli`` — ``manage.py`` in a subprocess on an embedded temp database.
 """
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import pytest
 
 from audit_kit import SUPPORT, Site, make_settings
 from core.db import connect
-from http_kit import bound, server_fixture, site  # noqa: F401  (fixtures)
+from http_kit import bound, outer_env, server_fixture, site  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,9 +65,7 @@ class Cli:
 
 @pytest.fixture
 def cli(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
-                        "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS", "PYTHONPATH")}
+    env = outer_env()
     db_url = f"embedded:{tmp_path / 'db.sqlite3'}"
     env.update(BASTION_SETTINGS="audit_settings", PYTHONPATH=str(SUPPORT), DATABASE_URL=db_url,
                VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")

@@ -2,7 +2,6 @@
 (password printed once, in a box) and loads the demo data; never otherwise."""
 import asyncio
 import http.cookiejar
-import os
 import re
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from apps.accounts.models import User
 from apps.blog.models import Article, Category
 from core.conf import load_settings
 from core.management.firstrun import first_run
+from http_kit import outer_env
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
@@ -104,9 +104,7 @@ def free_port():
 
 
 def dev_env(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS", "PORT",
-                        "DEBUG", "VAR_DIR", "BASTION_SETTINGS", "PYTHONPATH")}
+    env = outer_env()
     env.update(BASTION_SETTINGS="settings.dev", VAR_DIR=str(tmp_path / "var"),
                DATABASE_URL=f"embedded:{tmp_path / 'db' / 'bastion.sqlite3'}",
                COOKIE_SECRET="first-run-test-secret", BCRYPT_ROUNDS="4",

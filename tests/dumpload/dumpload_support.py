@@ -1,7 +1,6 @@
 """Helpers for the dumpdata/loaddata tests: subprocess runs, seeding, raw reads."""
 import datetime
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from bson import ObjectId
 
 from core.db import connect
 from core.management.serialization import dump_line
+from http_kit import outer_env
 
 REPO = Path(__file__).resolve().parents[2]
 UTC = datetime.timezone.utc
@@ -29,9 +29,7 @@ class Workspace:
         return f"embedded:{self.root / name}.sqlite3"
 
     def env(self, database_url, **extra):
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
-                            "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS", "PYTHONPATH")}
+        env = outer_env()
         env.update(BASTION_SETTINGS="settings.test", VAR_DIR=str(self.root / "var"),
                    DATABASE_URL=database_url, PYTHONUNBUFFERED="1")
         env.update({k: str(v) for k, v in extra.items()})

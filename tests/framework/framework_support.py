@@ -1,9 +1,10 @@
 """Helpers shared by the framework tests (subprocesses of manage.py, free ports)."""
-import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from http_kit import outer_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,9 +17,7 @@ def free_port():
 
 def manage_env(tmp_path, **extra):
     """Environment for ``manage.py`` in a subprocess: test settings, an embedded temp DB."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
-                        "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS", "PYTHONPATH")}
+    env = outer_env()
     env.update(BASTION_SETTINGS="settings.test", VAR_DIR=str(tmp_path / "var"),
                DATABASE_URL=f"embedded:{tmp_path / 'db' / 'bastion.sqlite3'}",
                PYTHONUNBUFFERED="1")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import tornado.httpclient
 
+from http_kit import outer_env
 from live_kit import PASSWORD, Browser, LiveClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,9 +41,7 @@ def env(tmp_path):
     (tmp_path / "pkgs").mkdir()
     module = f"live_settings_{os.getpid()}"
     (tmp_path / "pkgs" / f"{module}.py").write_text(SETTINGS)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
-                        "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS", "PYTHONPATH")}
+    env = outer_env()
     env.update(BASTION_SETTINGS=module, PYTHONPATH=str(tmp_path / "pkgs"),
                VAR_DIR=str(tmp_path / "var"), COOKIE_SECRET="live-test-secret-shared-by-both",
                DATABASE_URL=f"embedded:{tmp_path / 'db' / 'bastion.sqlite3'}",

@@ -6,7 +6,6 @@ make: ``ensure_indexes``/``check`` pass, the model is registered, the app's own
 test passes, and its admin pages and own page answer over HTTP.
 """
 import http.cookiejar
-import os
 import re
 import shutil
 import socket
@@ -19,6 +18,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from http_kit import outer_env
 
 REPO = Path(__file__).resolve().parents[2]
 COPIED = ("core", "apps", "settings", "templates", "static", "manage.py")
@@ -33,9 +34,7 @@ EXPECTED_FILES = [
 class Project:
     def __init__(self, root):
         self.root = root
-        self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
-                                 "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS", "PYTHONPATH")}
+        self.env = outer_env()
         self.env.update(BASTION_SETTINGS="settings.test", VAR_DIR=str(root / "var"),
                         DATABASE_URL=f"embedded:{root / 'var' / 'shop.sqlite3'}",
                         PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
