@@ -48,6 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.http_client import Connection, percentile  # noqa: E402
+
 PASSWORD = "plum-harbour-velvet"
 USERNAME = "apibench"
 CATEGORIES = 20
@@ -66,11 +68,6 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
 
 
 def raise_file_limit():
@@ -172,55 +169,6 @@ def rss_kib(pid):
 
 
 # -- role: HTTP load (a separate process) ----------------------------------------------------
-class Connection:
-    """One keep-alive HTTP/1.1 connection; ``get(path)`` → ``(status, body)``."""
-
-    def __init__(self, port, headers):
-        self.port = port
-        self.headers = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        self.reader = self.writer = None
-
-    async def get(self, path):
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                          f"{self.headers}\r\n".encode("latin-1"))
-        status_line = await self.reader.readline()
-        if not status_line:
-            raise ConnectionError("the server closed the connection")
-        status = int(status_line.split()[1])
-        headers = {}
-        while True:
-            line = await self.reader.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        if "content-length" in headers:
-            body = await self.reader.readexactly(int(headers["content-length"]))
-        elif headers.get("transfer-encoding", "").lower() == "chunked":
-            parts = []
-            while True:
-                size = int((await self.reader.readline()).split(b";")[0], 16)
-                if size == 0:
-                    await self.reader.readline()
-                    break
-                parts.append(await self.reader.readexactly(size))
-                await self.reader.readline()
-            body = b"".join(parts)
-        else:
-            body = await self.reader.read()
-            self.close()
-        if headers.get("connection", "").lower() == "close":
-            self.close()
-        return status, body
-
-    def close(self):
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-
 async def http_load(port, path, token, clients, seconds):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     connections = [Connection(port, headers) for _ in range(clients)]

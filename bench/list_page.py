@@ -47,6 +47,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.http_client import Connection, percentile  # noqa: E402
+
 PASSWORD = "plum-harbour-velvet"
 READER = "reader"
 CATEGORIES = 20
@@ -180,59 +182,9 @@ async def drop(url, workdir):
 
 # -- the client: keep-alive HTTP/1.1 over asyncio streams ----------------------------------------
 
-class Connection:
-    """One keep-alive connection; ``get(path)`` returns ``(status, body bytes)``."""
-
-    def __init__(self, port, cookie=""):
-        self.port, self.cookie = port, cookie
-        self.reader = self.writer = None
-
-    async def get(self, path):
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                   f"Cookie: {self.cookie}\r\n\r\n" if self.cookie else
-                   f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n\r\n")
-        self.writer.write(request.encode("latin-1"))
-        status_line = await self.reader.readline()
-        if not status_line:
-            raise ConnectionError("the server closed the connection")
-        status = int(status_line.split()[1])
-        headers = {}
-        while True:
-            line = await self.reader.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        if "content-length" in headers:
-            body = await self.reader.readexactly(int(headers["content-length"]))
-        elif headers.get("transfer-encoding", "").lower() == "chunked":
-            parts = []
-            while True:
-                length = int((await self.reader.readline()).split(b";")[0], 16)
-                if length == 0:
-                    await self.reader.readline()
-                    break
-                parts.append(await self.reader.readexactly(length))
-                await self.reader.readline()
-            body = b"".join(parts)
-        else:
-            body = await self.reader.read()
-            self.close()
-        if headers.get("connection", "").lower() == "close":
-            self.close()
-        return status, body
-
-    def close(self):
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-
 async def load(port, path, cookie, clients, seconds, check):
     """``clients`` connections GET ``path`` until ``seconds`` pass: (req/s, latencies ms)."""
-    connections = [Connection(port, cookie) for _ in range(clients)]
+    connections = [Connection(port, {"Cookie": cookie} if cookie else {}) for _ in range(clients)]
     for connection in connections:                    # warm up every connection
         status, body = await asyncio.wait_for(connection.get(path), REQUEST_TIMEOUT)
         check(status, body)
@@ -255,11 +207,6 @@ async def load(port, path, cookie, clients, seconds, check):
             connection.close()
     elapsed = time.perf_counter() - started
     return len(latencies) / elapsed, latencies
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
 
 
 def summary(rate, latencies):
@@ -307,7 +254,7 @@ def list_check(kind):
 
 async def page_paths(port, cookie, category, deep):
     """The path of each page kind; the deep one by following ``next`` ``deep`` times."""
-    connection = Connection(port, cookie)
+    connection = Connection(port, {"Cookie": cookie} if cookie else {})
     first = "/admin/blog/article/"
     paths = {"first": first, "published": first + "?published=true",
              "category": first + "?category=" + category}

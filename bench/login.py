@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.http_client import percentile  # noqa: E402
+
 PASSWORD = "plum-harbour-velvet"
 USERNAME = "bench"
 
@@ -72,12 +74,6 @@ async def create_user(workdir, rounds):
     user.password = await hash_password(PASSWORD, rounds=rounds)
     await user.save(db=app.db)
     await shutdown(app)
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def probe_until(client, base, stop, samples):
