@@ -93,6 +93,28 @@ def matrix_groups(registry):
     return out
 
 
+def fieldset_start(field, css_class, kwargs):
+    """``(field_id, html lines)`` opening a widget's fieldset: legend, help, errors.
+
+    The help text and errors are tied to the fieldset with ``aria-describedby``.
+    """
+    field_id = kwargs.get("id") or f"id_{field.name}"
+    described = [f"{field_id}_help"] if field.description else []
+    if field.errors:
+        described.append(f"{field_id}_errors")
+    attrs = f' aria-describedby="{" ".join(described)}"' if described else ""
+    html = [f'<fieldset class="field {css_class}{" has-errors" if field.errors else ""}" '
+            f'id="{escape(field_id)}"{attrs}>',
+            f'<legend>{escape(field.label.text)}</legend>']
+    if field.description:
+        html.append(f'<p class="help" id="{field_id}_help">{escape(field.description)}</p>')
+    if field.errors:
+        html.append(f'<ul class="errorlist" id="{field_id}_errors">')
+        html += [f"<li>{escape(str(error))}</li>" for error in field.errors]
+        html.append("</ul>")
+    return field_id, html
+
+
 class PermissionMatrixField(wtforms.Field):
     """A permissions dict edited as models × actions checkboxes (see the module doc)."""
 
@@ -235,22 +257,7 @@ class PermissionMatrixField(wtforms.Field):
 
     def render_block(self, **kwargs):
         """The whole field: a fieldset with legend, help, errors and the table."""
-        field_id = kwargs.get("id") or f"id_{self.name}"
-        described = []
-        if self.description:
-            described.append(f"{field_id}_help")
-        if self.errors:
-            described.append(f"{field_id}_errors")
-        attrs = f' aria-describedby="{" ".join(described)}"' if described else ""
-        html = [f'<fieldset class="field matrix-field{" has-errors" if self.errors else ""}" '
-                f'id="{escape(field_id)}"{attrs}>',
-                f'<legend>{escape(self.label.text)}</legend>']
-        if self.description:
-            html.append(f'<p class="help" id="{field_id}_help">{escape(self.description)}</p>')
-        if self.errors:
-            html.append(f'<ul class="errorlist" id="{field_id}_errors">')
-            html += [f"<li>{escape(str(error))}</li>" for error in self.errors]
-            html.append("</ul>")
+        field_id, html = fieldset_start(self, "matrix-field", kwargs)
         html.append(str(self.render_table(id=field_id)))
         hidden = self.hidden_grants()
         if hidden:
@@ -287,20 +294,7 @@ class CheckboxListField(wtforms.SelectMultipleField):
                                        if value in self.locked and value not in self.data]
 
     def render_block(self, **kwargs):
-        field_id = kwargs.get("id") or f"id_{self.name}"
-        described = [f"{field_id}_help"] if self.description else []
-        if self.errors:
-            described.append(f"{field_id}_errors")
-        attrs = f' aria-describedby="{" ".join(described)}"' if described else ""
-        html = [f'<fieldset class="field checkbox-list{" has-errors" if self.errors else ""}" '
-                f'id="{escape(field_id)}"{attrs}>',
-                f'<legend>{escape(self.label.text)}</legend>']
-        if self.description:
-            html.append(f'<p class="help" id="{field_id}_help">{escape(self.description)}</p>')
-        if self.errors:
-            html.append(f'<ul class="errorlist" id="{field_id}_errors">')
-            html += [f"<li>{escape(str(error))}</li>" for error in self.errors]
-            html.append("</ul>")
+        field_id, html = fieldset_start(self, "checkbox-list", kwargs)
         choices = list(self.iter_choices())
         if not choices:
             html.append('<p class="help">None to choose from yet.</p>')
