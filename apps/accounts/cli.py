@@ -9,7 +9,7 @@ import getpass
 import json
 import sys
 
-from core.audit import record
+from core.audit import diff, record
 from core.auth.passwords import PasswordError, validate_password
 from core.management import Command, CommandError
 from core.models import StaleObjectError, ValidationError
@@ -94,6 +94,13 @@ class AccountsCommand(Command):
                                "meanwhile; nothing was saved, try again") from None
 
     # -- audit -------------------------------------------------------------------------------
+    async def change_field(self, obj, name, value, action):
+        """Set one field of ``obj``, save it, and audit the field's before and after."""
+        before = getattr(obj, name)
+        setattr(obj, name, value)
+        await self.save(obj)
+        await self.audit(action, obj, changes=diff({name: before}, {name: getattr(obj, name)}))
+
     async def audit(self, action, obj, **kw):
         """Record what this command did in the audit log (``core.audit``): the actor is
         ``"manage.py"`` (no user), the detail names the command."""

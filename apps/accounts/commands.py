@@ -105,41 +105,36 @@ class ChangePasswordCommand(AccountsCommand):
                    f"{self.plural(ended, 'session')}")
 
 
-class DeactivateCommand(AccountsCommand):
+class SetActiveBase(AccountsCommand):
+    """``activate`` / ``deactivate``: set ``is_active``; deactivation ends the sessions."""
+
+    active = None
+    writes = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("username", metavar="USERNAME")
+
+    async def run(self, args):
+        user = await self.get_user(args.username)
+        if user.is_active != self.active:
+            await self.change_field(user, "is_active", self.active, "update")
+        if self.active:
+            self.write(f"activated {user.username}")
+        else:
+            ended = await user.end_sessions(self.db)
+            self.write(f"deactivated {user.username}; ended {self.plural(ended, 'session')}")
+
+
+class DeactivateCommand(SetActiveBase):
     name = "deactivate"
     help = "Deactivate a user: no login, no permissions; ends their sessions."
-    writes = True
-
-    def add_arguments(self, parser):
-        parser.add_argument("username", metavar="USERNAME")
-
-    async def run(self, args):
-        user = await self.get_user(args.username)
-        if user.is_active:
-            user.is_active = False
-            await self.save(user)
-            await self.audit("update", user,
-                             changes={"is_active": {"before": True, "after": False}})
-        ended = await user.end_sessions(self.db)
-        self.write(f"deactivated {user.username}; ended {self.plural(ended, 'session')}")
+    active = False
 
 
-class ActivateCommand(AccountsCommand):
+class ActivateCommand(SetActiveBase):
     name = "activate"
     help = "Activate a user again."
-    writes = True
-
-    def add_arguments(self, parser):
-        parser.add_argument("username", metavar="USERNAME")
-
-    async def run(self, args):
-        user = await self.get_user(args.username)
-        if not user.is_active:
-            user.is_active = True
-            await self.save(user)
-            await self.audit("update", user,
-                             changes={"is_active": {"before": False, "after": True}})
-        self.write(f"activated {user.username}")
+    active = True
 
 
 class UsersCommand(AccountsCommand):
@@ -240,11 +235,7 @@ class GrantCommand(GrantBase):
         permissions = dict(obj.permissions)
         before = set(permissions.get(key, []))
         permissions[key] = sorted(before | set(actions))
-        old = dict(obj.permissions)
-        obj.permissions = permissions
-        await self.save(obj)
-        await self.audit("permission_change", obj,
-                         changes=diff({"permissions": old}, {"permissions": obj.permissions}))
+        await self.change_field(obj, "permissions", permissions, "permission_change")
         self.write(f"{label}: {key}: {', '.join(permissions[key])}")
 
 
@@ -271,11 +262,7 @@ class RevokeCommand(GrantBase):
             permissions[key] = remaining
         else:
             permissions.pop(key, None)
-        old = dict(obj.permissions)
-        obj.permissions = permissions
-        await self.save(obj)
-        await self.audit("permission_change", obj,
-                         changes=diff({"permissions": old}, {"permissions": obj.permissions}))
+        await self.change_field(obj, "permissions", permissions, "permission_change")
         now = ", ".join(remaining) if remaining else "nothing"
         self.write(f"{label}: {key}: {now}")
 
@@ -340,11 +327,7 @@ class AssignRoleCommand(AccountsCommand):
         if role.name in user.roles:
             self.write(f"{user.username} already has role {role.name}")
             return
-        old = list(user.roles)
-        user.roles = [*user.roles, role.name]
-        await self.save(user)
-        await self.audit("role_change", user,
-                         changes={"roles": {"before": old, "after": list(user.roles)}})
+        await self.change_field(user, "roles", [*user.roles, role.name], "role_change")
         self.write(f"{user.username}: roles: {', '.join(user.roles)}")
 
 
@@ -363,11 +346,8 @@ class UnassignRoleCommand(AccountsCommand):
             await self.get_role(args.role)  # unknown role: that error first
             self.write(f"{user.username} does not have role {args.role}")
             return
-        old = list(user.roles)
-        user.roles = [name for name in user.roles if name != args.role]
-        await self.save(user)
-        await self.audit("role_change", user,
-                         changes={"roles": {"before": old, "after": list(user.roles)}})
+        await self.change_field(user, "roles", [name for name in user.roles if name != args.role],
+                                "role_change")
         self.write(f"{user.username}: roles: {', '.join(user.roles) or 'none'}")
 
 
