@@ -632,16 +632,20 @@ class ObjectHandler(ModelHandler):
 
     object = None
 
-    async def get_object(self, object_id):
-        """The object (within the base filter) or 404; then the object rule for ``action``."""
+    async def find_object(self, object_id):
+        """The object with this id within the base filter, or ``None``; 404 for a malformed id."""
         oid = parse_id(object_id)
         if oid is None:
             raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
         found = await self.model.find(self.scoped({"_id": oid}), limit=1,
                                       db=self.db).to_list(1)
-        if not found:
+        return found[0] if found else None
+
+    async def get_object(self, object_id):
+        """The object (within the base filter) or 404; then the object rule for ``action``."""
+        obj = await self.find_object(object_id)
+        if obj is None:
             raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
-        obj = found[0]
         if not self.model_admin.may(self, self.action, obj):
             self.deny(self.action, obj)
         self.object = obj

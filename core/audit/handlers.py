@@ -60,12 +60,8 @@ class HistoryHandler(ObjectHandler):
 
     async def get_history_object(self, raw_id):
         """``(object or None, entries)``; 404 when neither the object nor its history exists."""
+        obj = await self.find_object(raw_id)
         oid = parse_id(raw_id)
-        if oid is None:
-            raise HTTPError(404, f"No {self.opts.verbose_name} with id {raw_id!r}.")
-        found = await self.model.find(self.scoped({"_id": oid}), limit=1,
-                                      db=self.db).to_list(1)
-        obj = found[0] if found else None
         if obj is not None:
             if not self.model_admin.may(self, "read", obj):
                 self.deny("read", obj)
