@@ -34,10 +34,6 @@ def _grants_added(before, after):
     return added
 
 
-def _grants_removed(before, after):
-    return _grants_added(after, before)
-
-
 def _editor_grantable(handler):
     """The editor's ``Permissions`` when their grants limit what they may grant, else None."""
     perms = handler.permissions

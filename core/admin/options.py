@@ -26,12 +26,9 @@ A model nobody registers gets a plain ``ModelAdmin``: every installed model is i
 the admin. The common case needs attributes only; the rare case overrides one
 ``get_*`` / ``has_*`` method, or swaps a whole handler (``list_handler = MyList``).
 """
-from core.models import fields as model_fields
 
 DEFAULT_PER_PAGE = 50
 PER_PAGE_CHOICES = (25, 50, 100, 200)
-FILTERABLE = (model_fields.BooleanField, model_fields.ChoiceField, model_fields.ReferenceField)
-SEARCHABLE = (model_fields.StringField,)          # TextField and EmailField included
 
 
 class AdminAction:

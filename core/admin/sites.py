@@ -10,7 +10,7 @@ from .options import ModelAdmin
 _registered = {}
 
 
-def register(*models, site_class=None):
+def register(*models):
     """Class decorator: ``@register(Article)`` makes the class Article's ``ModelAdmin``."""
     def wrap(admin_class):
         if not (isinstance(admin_class, type) and issubclass(admin_class, ModelAdmin)):

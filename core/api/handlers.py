@@ -35,7 +35,6 @@ __all__ = ["ApiError", "ApiHandler", "ApiListHandler", "ApiNotFoundHandler",
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 LIST_ARGUMENTS = ("q", "o", "cursor", "per_page")
-WRITE_METHODS = ("POST", "PUT", "PATCH")
 
 
 class ApiError(HTTPError):
