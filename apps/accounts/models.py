@@ -14,8 +14,9 @@ import re
 
 from core.auth.passwords import (dummy_verify, hash_password, validate_password,
                                  verify_password)
+from core.auth.tokens import TokenStore
 from core.models import Model, ValidationError, fields
-from core.permissions import Permissions
+from core.permissions import Permissions, merge_permissions
 
 from .fields import PasswordHashField, PermissionsField
 
@@ -161,6 +162,28 @@ class User(Model):
         async def load_roles(names):
             return await Role.load(names, db=db)
         return await Permissions.for_user(self, load_roles, registry, object_rules=object_rules)
+
+    async def stored_grants(self, *, db=None):
+        """Everything the user is *stored* to hold: direct grants plus every role's grants,
+        active or not (``Permissions`` of an inactive user is empty; this is not).
+
+        What the escalation rules compare: an account is "stronger" than an editor
+        when this holds a grant the editor lacks (or the account is a superuser).
+        """
+        roles = await Role.load(list(self.roles or ()), db=db)
+        return merge_permissions(self.permissions or {}, *roles.values())
+
+    async def is_last_active_superuser(self, *, db=None):
+        """True when this user is an active superuser and no other active one exists."""
+        if not (self.is_superuser and self.is_active):
+            return False
+        others = await type(self).count({"is_superuser": True, "is_active": True,
+                                         "_id": {"$ne": self.id}}, limit=1, db=db)
+        return others == 0
+
+    async def revoke_tokens(self, db):
+        """Delete every API token of the user; returns how many (never brought back)."""
+        return await TokenStore(db).revoke_for_user(self.id)
 
     async def end_sessions(self, db):
         """Delete the user's sessions (log them out everywhere); returns how many."""
