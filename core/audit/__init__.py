@@ -7,11 +7,12 @@ Entries live in the ``audit_log`` collection as ``AuditEntry`` objects (model ke
 """
 from .api import (REDACTED, SECRET_FIELDS, diff, history, is_secret,  # noqa: F401
                   latest_change, record, record_request, redact, snapshot)
-from .atomic import audited  # noqa: F401
+from .atomic import audited, count_pending, repair_pending  # noqa: F401
 from .models import ACTIONS, AuditEntry, ReadOnlyEntryError, register_action  # noqa: F401
 
 __all__ = [
-    "ACTIONS", "AuditEntry", "audited", "REDACTED", "ReadOnlyEntryError", "SECRET_FIELDS", "diff",
+    "ACTIONS", "AuditEntry", "REDACTED", "ReadOnlyEntryError", "SECRET_FIELDS", "audited",
+    "count_pending", "diff", "repair_pending",
     "history", "is_secret", "latest_change", "record", "record_request", "redact",
     "register_action", "snapshot",
 ]

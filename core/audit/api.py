@@ -30,7 +30,8 @@ from core.models import parse_id
 from .models import ACTION_RE, AuditEntry, storable
 
 __all__ = [
-    "Masked", "REDACTED", "SECRET_FIELDS", "diff", "history", "is_secret", "latest_change",
+    "Masked", "REDACTED", "SECRET_FIELDS", "build_entry",
+    "diff", "history", "is_secret", "latest_change",
     "record", "record_request", "redact", "snapshot",
 ]
 
@@ -209,6 +210,16 @@ async def record(*, action, actor=None, model_key=None, obj=None,
 
     Raises ``ValueError`` for an action that is not a lower-case identifier.
     """
+    entry = build_entry(action=action, actor=actor, model_key=model_key, obj=obj,
+                        object_id=object_id, object_label=object_label, changes=changes,
+                        ip=ip, detail=detail, bulk_action=bulk_action)
+    await entry.save(db=db)
+    return entry
+
+
+def build_entry(*, action, actor=None, model_key=None, obj=None, object_id=None,
+                object_label=None, changes=None, ip=None, detail=None, bulk_action=None):
+    """The unsaved ``AuditEntry`` ``record`` would save (same arguments but ``db``)."""
     if not isinstance(action, str) or not ACTION_RE.match(action):
         raise ValueError(f"audit actions are lower-case identifiers, not {action!r}")
     if bulk_action and not detail:
@@ -230,7 +241,6 @@ async def record(*, action, actor=None, model_key=None, obj=None,
         object_id=_cut("object_id", object_id), object_label=_cut("object_label", object_label),
         changes=_clean_changes(changes, hidden, secret_fields), ip=_cut("ip", ip),
         detail=_cut("detail", detail))
-    await entry.save(db=db)
     return entry
 
 

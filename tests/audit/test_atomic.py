@@ -1,0 +1,222 @@
+"""``audited``: an object's write and its audit entry, both or neither — and the repair
+that resolves what a crash between the two left behind, on every backend
+(memory, an embedded file, a MongoDB-wire server when ``MONGO_URL`` is set).
+
+A crash is reproduced exactly as it leaves the database: the ``audited`` block is
+entered (its pending entry written), the write is done or not, and the block is
+never left — what a process killed at that point leaves behind. The kill -9 of a
+real server is in ``tests/faults/test_crash_writes.py``.
+"""
+import os
+import types
+import uuid
+
+import pytest
+from bson import ObjectId
+
+from core.audit import AuditEntry, audited, count_pending, history, repair_pending
+from core.audit.atomic import PENDING_COLLECTION, REPAIRED_NOTE
+from core.db import connect
+from core.models import Model, StaleObjectError, fields
+from http_kit import bound
+
+NO_WIRE_SERVER = "MONGO_URL not set: no MongoDB-wire server"
+ABANDONED = []
+
+
+class Crate(Model):
+    name = fields.StringField(max_length=50, required=True)
+    size = fields.IntegerField(default=0)
+
+    class Meta:
+        app_label = "testatomic"
+
+
+def url_with_database(url, name):
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+@pytest.fixture(params=["memory", "embedded", pytest.param("wire", marks=pytest.mark.wire)])
+async def db(request, tmp_path):
+    if request.param == "memory":
+        database = connect("memory:")
+    elif request.param == "embedded":
+        database = connect(f"embedded:{tmp_path / 'store.sqlite3'}")
+    else:
+        mongo_url = os.environ.get("MONGO_URL")
+        if not mongo_url:
+            pytest.skip(NO_WIRE_SERVER)
+        database = connect(url_with_database(mongo_url, f"bastion_test_{uuid.uuid4().hex[:12]}"))
+    try:
+        async with bound(database):
+            await AuditEntry.ensure_indexes()
+            yield database
+    finally:
+        try:
+            if request.param == "wire":
+                await database.drop()
+        finally:
+            await database.close()
+
+
+def handler(db, username="alice"):
+    user = types.SimpleNamespace(id=ObjectId(), username=username)
+    return types.SimpleNamespace(current_user=user, db=db, model_admin=None,
+                                 request=types.SimpleNamespace(remote_ip="192.0.2.7"))
+
+
+async def entries(db):
+    return await db["audit_log"].find({}).sort([("at", 1), ("_id", 1)]).to_list(None)
+
+
+async def pending(db):
+    return await db[PENDING_COLLECTION].find({}).to_list(None)
+
+
+async def crash_inside(db, action, obj, write=None, **kw):
+    """Enter ``audited``, run ``write`` (or nothing), and never leave: a process killed
+    between the write and its entry."""
+    manager = audited(handler(db), action, obj=obj, **kw)
+    await manager.__aenter__()
+    if write is not None:
+        await write()
+    ABANDONED.append(manager)      # never exited (nor collected) during the test
+    return manager
+
+
+# -- normal exits --------------------------------------------------------------------------
+async def test_create_records_one_entry_with_changes_set_after_the_write(db):
+    crate = Crate(name="first")
+    async with audited(handler(db), "create", obj=crate) as entry:
+        assert crate.id is not None            # chosen before the write
+        assert len(await pending(db)) == 1     # the outbox holds it while the block runs
+        assert await entries(db) == []         # and readers do not see it
+        await crate.save()
+        entry.changes = {"name": {"before": None, "after": "first"}}
+    assert await pending(db) == []
+    [doc] = await entries(db)
+    assert doc["_id"] == entry.id and doc["action"] == "create"
+    assert doc["object_id"] == str(crate.id) and doc["model_key"] == "testatomic.crate"
+    assert doc["actor"] == "alice" and doc["ip"] == "192.0.2.7"
+    assert doc["changes"] == {"name": {"before": None, "after": "first"}}
+    assert entry.entry is not None and entry.entry.id == entry.id
+
+
+async def test_a_block_that_raises_records_nothing_and_propagates(db):
+    crate = Crate(name="x" * 51)             # too long: save raises ValidationError
+    with pytest.raises(Exception) as caught:
+        async with audited(handler(db), "create", obj=crate):
+            await crate.save()
+    assert "name" in str(caught.value)
+    assert crate.id is None                  # the id chosen for the insert is given back
+    assert await entries(db) == [] and await pending(db) == []
+
+
+async def test_a_stale_update_records_nothing(db):
+    crate = await Crate.create(name="a")
+    other = await Crate.get(crate.id)
+    other.size = 2
+    await other.save()
+    crate.size = 3
+    with pytest.raises(StaleObjectError):
+        async with audited(handler(db), "update", obj=crate):
+            await crate.save()
+    assert await entries(db) == [] and await pending(db) == []
+    assert (await Crate.get(crate.id)).size == 2
+
+
+async def test_a_bad_action_is_refused_before_the_write(db):
+    crate = Crate(name="a")
+    ran = []
+    with pytest.raises(ValueError):
+        async with audited(handler(db), "Not An Action", obj=crate):
+            ran.append(True)
+    assert ran == [] and crate.id is None and await pending(db) == []
+
+
+# -- crashes and the repair ----------------------------------------------------------------
+async def test_crash_after_a_create_is_recorded_by_the_repair(db):
+    crate = Crate(name="made")
+    await crash_inside(db, "create", crate, crate.save,
+                       changes={"name": {"before": None, "after": "made"}})
+    assert await entries(db) == [] and await count_pending(db) == 1
+    report = await repair_pending(db)
+    assert len(report.committed) == 1 and report.dropped == []
+    [doc] = await entries(db)
+    assert doc["object_id"] == str(crate.id) and doc["action"] == "create"
+    assert doc["changes"] == {"name": {"before": None, "after": "made"}}
+    assert REPAIRED_NOTE in doc["detail"]
+    assert await count_pending(db) == 0
+    assert len(await history("testatomic.crate", crate.id)) == 1
+
+
+async def test_crash_before_a_create_is_dropped_by_the_repair(db):
+    crate = Crate(name="never")
+    await crash_inside(db, "create", crate)           # killed before the insert
+    report = await repair_pending(db)
+    assert report.committed == [] and len(report.dropped) == 1
+    assert await entries(db) == [] and await count_pending(db) == 0
+
+
+async def test_crash_around_an_update_follows_the_version(db):
+    crate = await Crate.create(name="v1")
+    done = await Crate.get(crate.id)
+    done.size = 5
+    await crash_inside(db, "update", done, done.save)           # v1 → v2, then killed
+    not_done = await Crate.get(crate.id)
+    not_done.size = 9
+    await crash_inside(db, "update", not_done)                  # expects v3, killed first
+    report = await repair_pending(db)
+    assert len(report.committed) == 1 and len(report.dropped) == 1
+    [doc] = await entries(db)
+    assert doc["action"] == "update" and doc["object_id"] == str(crate.id)
+    assert (await Crate.get(crate.id)).version == 2
+
+
+async def test_crash_around_a_delete_follows_whether_the_object_is_gone(db):
+    gone = await Crate.create(name="gone")
+    kept = await Crate.create(name="kept")
+    await crash_inside(db, "delete", gone, gone.delete)
+    await crash_inside(db, "delete", kept)
+    await repair_pending(db)
+    docs = await entries(db)
+    assert [(d["action"], d["object_id"]) for d in docs] == [("delete", str(gone.id))]
+    assert await Crate.get(kept.id) is not None
+
+
+async def test_a_create_later_deleted_is_still_recorded(db):
+    crate = Crate(name="brief")
+    await crash_inside(db, "create", crate, crate.save)
+    async with audited(handler(db), "delete", obj=crate):
+        await crate.delete()
+    await repair_pending(db)
+    assert sorted(d["action"] for d in await entries(db)) == ["create", "delete"]
+
+
+async def test_repair_twice_and_after_a_normal_commit_records_once(db):
+    crate = Crate(name="once")
+    await crash_inside(db, "create", crate, crate.save)
+    first = await repair_pending(db)
+    second = await repair_pending(db)
+    assert len(first.committed) == 1 and second.committed == second.dropped == []
+    assert len(await entries(db)) == 1
+
+
+async def test_repair_before_leaves_newer_pending_entries_alone(db):
+    import datetime
+    crate = Crate(name="in flight")
+    await crash_inside(db, "create", crate, crate.save)
+    cutoff = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+    report = await repair_pending(db, before=cutoff)
+    assert report.committed == report.dropped == []
+    assert await count_pending(db) == 1
+
+
+async def test_start_up_repair_runs_with_the_audit_indexes(db):
+    crate = Crate(name="restart")
+    await crash_inside(db, "create", crate, crate.save)
+    await AuditEntry.ensure_indexes()              # what start-up (and ensure_indexes) run
+    assert await count_pending(db) == 0
+    assert [d["object_id"] for d in await entries(db)] == [str(crate.id)]
