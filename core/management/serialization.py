@@ -20,9 +20,19 @@ the document through its model: each field's ``from_bson``/``clean``, the model'
 anything is written; an insert that fails (an ``_id`` already present, a unique
 index) removes every document the run inserted. Either way the error is one
 line naming the file, the line and the reason.
+
+A load survives being killed (kill -9, a power cut): before each batch is
+inserted, the ``loaddata_journal`` collection records, for the file's SHA-256,
+the last line claimed so far — lines whose ``_id`` was checked absent. Running
+``loaddata`` on the same file again resumes: lines up to there whose document is
+in the database are kept as they are, the others inserted, then it goes on; the
+journal entry goes when the load is complete (or rolled back). ``loaddata
+--rollback FILE`` removes what an interrupted load of FILE inserted instead, and
+``manage.py check`` names interrupted loads.
 """
 import asyncio
 import datetime
+import hashlib
 import os
 from collections import Counter
 
@@ -335,24 +345,70 @@ class InsertFailed(Exception):
         self.reason = reason
 
 
-async def load(db, path, registry, stderr, total, progress=None):
-    """Second pass: insert every document in batches; returns ``Counter`` of inserted.
+#: one document per load in progress: ``_id`` the file's SHA-256, ``upto`` the last claimed line
+JOURNAL_COLLECTION = "loaddata_journal"
 
-    Call ``validate_file`` first. On a failed insert, removes what this run
-    inserted and raises ``LoadError`` naming the line.
+
+def file_digest(path):
+    """The SHA-256 (hex) of the file at ``path``: which load a journal entry belongs to."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return digest.hexdigest()
+
+
+async def interrupted_loads(db):
+    """The journal entries of loads that were interrupted (or are running now)."""
+    return await db[JOURNAL_COLLECTION].find({}, sort=[("started", 1)]).to_list(None)
+
+
+async def rollback_interrupted(db, path, registry, digest):
+    """Remove what an interrupted load of this file inserted; returns how many went.
+
+    ``CommandError`` when no load of this file was interrupted.
+    """
+    journal = await db[JOURNAL_COLLECTION].find_one({"_id": digest})
+    if journal is None:
+        raise CommandError(f"{path}: no interrupted load of this file to roll back")
+    removed = await remove_loaded(db, path, registry, journal.get("upto") or 0)
+    await db[JOURNAL_COLLECTION].delete_one({"_id": digest})
+    return removed
+
+
+async def load(db, path, registry, stderr, total, progress=None, digest=None):
+    """Second pass: insert every document in batches; returns ``Counter`` of loaded.
+
+    Call ``validate_file`` first. On a failed insert, removes what this run (and the
+    interrupted runs it resumed) inserted and raises ``LoadError`` naming the line.
+    With ``digest`` (``file_digest``), progress is journaled and an interrupted load
+    of the same file is resumed (see the module docstring); ``counts.resumed`` then
+    says how many documents were already in.
     """
     for key in sorted(total):
         await registry.get_model(key).ensure_indexes(db=db)
     bar = progress_bar(stderr, sum(total.values()), "loaddata", enabled=progress)
     counts = Counter()
+    counts.resumed = 0
     batch, batch_model = [], None
     # lines up to here may hold documents of this run: their _ids were absent before it
     claimed = Claimed()
+    journal = Journal(db, digest, path) if digest is not None else None
+    if journal is not None:
+        claimed.upto = claimed.resumed_upto = await journal.open(sum(total.values()))
 
     async def flush():
         nonlocal batch
         if batch:
-            await insert_batch(db, batch_model, batch, claimed)
+            old = [item for item in batch if item[0] <= claimed.resumed_upto]
+            new = [item for item in batch if item[0] > claimed.resumed_upto]
+            if old:
+                counts.resumed += await finish_batch(db, batch_model, old)
+            if new:
+                await insert_batch(db, batch_model, new, claimed, journal)
             counts[batch_model._meta.key] += len(batch)
             bar.update(len(batch))
             batch = []
@@ -370,17 +426,17 @@ async def load(db, path, registry, stderr, total, progress=None):
         finally:
             bar.close()
     except InsertFailed as failure:
-        removed = await remove_loaded(db, path, registry, claimed.upto)
+        removed = await undo(db, path, registry, claimed.upto, journal)
         raise LoadError(path, failure.line, f"{failure.reason}; {nothing_loaded(removed)}") \
             from None
     except LoadError as exc:  # the file changed since it was validated
-        removed = await remove_loaded(db, path, registry, claimed.upto)
+        removed = await undo(db, path, registry, claimed.upto, journal)
         raise LoadError(path, exc.line, f"{exc.reason} (the file changed while loading); "
                                         f"{nothing_loaded(removed)}") from None
     except (Exception, asyncio.CancelledError) as exc:
         # the database went away, or Ctrl-C: take back what we can, then report
         try:
-            removed = await remove_loaded(db, path, registry, claimed.upto)
+            removed = await undo(db, path, registry, claimed.upto, journal)
         except Exception:
             raise exc from None
         if isinstance(exc, asyncio.CancelledError):
@@ -390,7 +446,58 @@ async def load(db, path, registry, stderr, total, progress=None):
         raise LoadError(path, batch[0][0] if batch else None,
                         f"{type(exc).__name__}: {one_line(exc)}; {nothing_loaded(removed)}") \
             from None
+    if journal is not None:
+        await journal.close()
     return counts
+
+
+async def undo(db, path, registry, upto, journal):
+    """Remove lines 1..``upto``, then the journal entry (kept if the removal fails, so a
+    re-run can still finish or roll back)."""
+    removed = await remove_loaded(db, path, registry, upto)
+    if journal is not None:
+        await journal.close()
+    return removed
+
+
+class Journal:
+    """A load's entry in ``loaddata_journal``: the last claimed line, written before each
+    batch is inserted."""
+
+    def __init__(self, db, digest, path):
+        self.collection = db[JOURNAL_COLLECTION]
+        self.digest = digest
+        self.path = str(path)
+
+    async def open(self, documents):
+        """Start (or resume) the load; returns the line an interrupted run claimed up to."""
+        found = await self.collection.find_one({"_id": self.digest})
+        if found is not None:
+            return int(found.get("upto") or 0)
+        await self.collection.insert_one({
+            "_id": self.digest, "path": self.path, "documents": documents, "upto": 0,
+            "started": datetime.datetime.now(datetime.timezone.utc)})
+        return 0
+
+    async def claim(self, upto):
+        await self.collection.update_one({"_id": self.digest}, {"$set": {"upto": upto}})
+
+    async def close(self):
+        await self.collection.delete_one({"_id": self.digest})
+
+
+async def finish_batch(db, model, batch):
+    """Lines an interrupted run claimed: insert those whose document is not in the
+    database; returns how many were in already."""
+    collection = db[model._meta.collection]
+    ids = [document["_id"] for _, document in batch]
+    present = {doc["_id"] for doc in await collection.find(
+        {"_id": {"$in": ids}}, {"_id": 1}).to_list(None)}
+    missing = [(number, document) for number, document in batch
+               if document["_id"] not in present]
+    if missing:
+        await insert_documents(collection, model._meta.key, missing)
+    return len(batch) - len(missing)
 
 
 def nothing_loaded(removed):
@@ -401,17 +508,20 @@ def nothing_loaded(removed):
 
 
 class Claimed:
-    """The last line whose ``_id`` was checked absent before this run inserted it."""
+    """The last line whose ``_id`` was checked absent before this load inserted it
+    (``resumed_upto``: the part an interrupted run had claimed)."""
 
     upto = 0
+    resumed_upto = 0
 
 
-async def insert_batch(db, model, batch, claimed):
+async def insert_batch(db, model, batch, claimed, journal=None):
     """Insert ``[(line, document)]`` of one model; ``InsertFailed`` names the refused line.
 
     First asks which of the batch's ``_id``s exist already: such a line fails
     before anything of the batch is written, so the rollback (``remove_loaded``
     up to ``claimed.upto``) never removes a document this run did not insert.
+    The claim is journaled before the insert, so a killed run is resumed.
     """
     collection = db[model._meta.collection]
     key = model._meta.key
@@ -423,6 +533,13 @@ async def insert_batch(db, model, batch, claimed):
         raise InsertFailed(number, f"{key} {document['_id']}: a document with this _id is "
                                    "already in the database (or earlier in this file)")
     claimed.upto = batch[-1][0]
+    if journal is not None:
+        await journal.claim(claimed.upto)
+    await insert_documents(collection, key, batch)
+
+
+async def insert_documents(collection, key, batch):
+    """``insert_many`` of ``[(line, document)]``; ``InsertFailed`` names the refused line."""
     try:
         await collection.insert_many([document for _, document in batch], ordered=True)
     except BulkWriteError as exc:

@@ -1,4 +1,5 @@
-"""``manage.py check``: settings load, the database answers, declared indexes exist."""
+"""``manage.py check``: settings load, the database answers, declared indexes exist;
+reports pending audit entries and interrupted loads."""
 import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,6 +40,7 @@ class CheckCommand(Command):
                                    f"{' '.join(str(exc).split())}") from None
             self.write(f"database: {url} ({db.backend}) answers")
             missing = await registry.missing_indexes(db)
+            await self.report_interrupted(db)
         if missing:
             detail = "; ".join(f"{key} ({', '.join(names)})" for key, names in missing.items())
             raise CommandError(f"missing indexes: {detail}; run 'manage.py ensure_indexes'")
@@ -47,3 +49,19 @@ class CheckCommand(Command):
         self.write(f"indexes: {declared} declared, all present")
         self.write("OK")
         return 0
+
+    async def report_interrupted(self, db):
+        """What a crash left unfinished: pending audit entries, interrupted loads (a
+        line each, only when there is something; neither makes the check fail)."""
+        from core.audit import count_pending
+        from core.management.serialization import interrupted_loads
+        pending = await count_pending(db)
+        if pending:
+            self.write(f"audit: {pending} pending entr{'y' if pending == 1 else 'ies'} (writes "
+                       "a crash may have interrupted, or requests running now); "
+                       "'manage.py repair_audit' or a server start resolves them")
+        for load in await interrupted_loads(db):
+            self.write(f"loaddata: an interrupted load of {load.get('path')} (claimed up "
+                       f"to line {load.get('upto')}, {load.get('documents')} documents in "
+                       f"all); run 'manage.py loaddata {load.get('path')}' again to finish "
+                       "it, or add --rollback to undo it")

@@ -1,34 +1,51 @@
-"""``manage.py loaddata FILE``: load a ``dumpdata`` file, all of it or nothing.
+"""``manage.py loaddata FILE [--rollback]``: load a ``dumpdata`` file, all of it or nothing.
 
 Validates every line through its model first (one pass, nothing written); the
 first bad line is one error naming it. Then inserts in batches, keeping the
 ``_id``s; an insert that fails (an ``_id`` already there, a unique index)
-removes everything this run inserted. See ``core.management.serialization``.
+removes everything this load inserted. Progress is journaled: a load that was
+killed is finished by running the same command again, or undone with
+``--rollback``. See ``core.management.serialization``.
 """
 import argparse
 
 from core.management.base import Command
-from core.management.serialization import describe_counts, load, validate_file
+from core.management.serialization import (describe_counts, file_digest, load,
+                                           rollback_interrupted, validate_file)
 
 
 class LoaddataCommand(Command):
     name = "loaddata"
     help = ("Load a dumpdata file (JSON lines): every document is validated first, and "
-            "nothing is kept unless all of it loads.")
+            "nothing is kept unless all of it loads; an interrupted load is finished by "
+            "running it again.")
 
     def add_arguments(self, parser):
         parser.add_argument("file", metavar="FILE", help="a file written by dumpdata")
         parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                             help="show a progress bar on stderr (default: when stderr is a "
                                  "terminal and the file is large)")
+        parser.add_argument("--rollback", action="store_true",
+                            help="instead of loading: remove what an interrupted load of "
+                                 "FILE inserted")
 
     async def handle(self, args):
         total = validate_file(args.file, self.registry, self.stderr, args.progress)
+        digest = file_digest(args.file)
+        if args.rollback:
+            async with self.database(bind=False) as db:
+                removed = await rollback_interrupted(db, args.file, self.registry, digest)
+            self.write(f"rolled back the interrupted load of {args.file}: removed {removed} "
+                       f"document{'' if removed == 1 else 's'}")
+            return 0
         if not total:
             self.write(f"loaded 0 documents: {args.file} holds none")
             return 0
         async with self.database(bind=False) as db:
             counts = await load(db, args.file, self.registry, self.stderr, total,
-                                args.progress)
-        self.write(f"loaded {describe_counts(counts)}")
+                                args.progress, digest=digest)
+        resumed = getattr(counts, "resumed", 0)
+        note = (f" (finished an interrupted load: {resumed} of them were in already)"
+                if resumed else "")
+        self.write(f"loaded {describe_counts(counts)}{note}")
         return 0

@@ -1,0 +1,41 @@
+"""``manage.py repair_audit [--min-age SECONDS]``: finish what a crash left half-audited.
+
+An ``audited`` write (``core.audit.audited``) leaves a pending entry behind when the
+process dies between the write and its audit entry. This records the entries whose
+write happened and drops the others (``core.audit.repair_pending``). The server does
+the same at start-up; ``manage.py check`` says how many pending entries wait.
+"""
+import datetime
+
+from core.management.base import Command, CommandError
+
+#: pending entries younger than this may belong to a request still in flight
+DEFAULT_MIN_AGE = 60.0
+
+
+class RepairAuditCommand(Command):
+    name = "repair_audit"
+    help = ("Record the audit entries of writes a crash interrupted, and drop those of "
+            "writes that did not happen (safe to run again).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--min-age", type=float, default=DEFAULT_MIN_AGE,
+                            metavar="SECONDS",
+                            help="leave pending entries younger than this alone: they may "
+                                 f"belong to a running request (default {DEFAULT_MIN_AGE:g}; "
+                                 "0 when no server runs)")
+
+    async def handle(self, args):
+        from core.audit import count_pending, repair_pending
+        if not args.min_age >= 0:
+            raise CommandError("--min-age must be 0 or more", returncode=2)
+        before = datetime.datetime.now(datetime.timezone.utc) \
+            - datetime.timedelta(seconds=args.min_age)
+        async with self.database() as db:
+            report = await repair_pending(db, before=before)
+            left = await count_pending(db)
+        self.write(f"audit repair: {report.summary()}")
+        if left:
+            self.write(f"{left} younger pending entr{'y' if left == 1 else 'ies'} left alone "
+                       "(--min-age); run again later, or with --min-age 0 if no server runs")
+        return 0
