@@ -1,0 +1,54 @@
+"""Fixtures of the escalation matrix: one served site per test module.
+
+``site`` serves ``settings.test`` with the audit, accounts and blog apps on a free
+127.0.0.1 port (real in-memory store, real bcrypt at the test settings' low cost) once per
+module; cells never share a target, so no state needs resetting between them. The form
+helpers come from ``tests/accounts_admin/kit.py`` (its folder and ``tests/admin`` are put
+on ``sys.path``). A summary line at the end says how many matrix cells ran.
+"""
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest_asyncio
+
+import http_kit
+
+TESTS = Path(__file__).resolve().parent.parent
+for folder in (TESTS / "admin", TESTS / "accounts_admin"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from escalation_kit import Matrix  # noqa: E402
+
+APPS = ["core.audit", "apps.accounts", "apps.blog"]
+_outcomes = Counter()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def site(tmp_path_factory):
+    settings = http_kit.make_settings(tmp_path_factory.mktemp("escalation"), APPS)
+    async with http_kit.serving(http_kit.Site) as servers:
+        yield await servers.serve(settings)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def matrix(site):
+    """Editors (cached per profile) and fresh targets on the module's site."""
+    made = Matrix(site)
+    await made.setup()
+    return made
+
+
+def pytest_runtest_logreport(report):
+    """Count the matrix cells (tests named ``test_cell``/``test_role_cell``) by outcome."""
+    if report.when == "call" and "/escalation/" in report.nodeid.replace("\\", "/") and \
+            "_cell[" in report.nodeid:
+        _outcomes[report.outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _outcomes:
+        total = sum(_outcomes.values())
+        parts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(_outcomes.items()))
+        terminalreporter.write_line(f"escalation matrix: {total} cells ran ({parts})")

@@ -1,0 +1,72 @@
+"""The escalation matrix on users: editor profiles × targets × operations × channels.
+
+Every cell is generated from the tables in ``escalation_kit`` and asserted against the one
+rule function ``expected``: an allowed cell answers 2xx/303 and the stored target changed
+as asked; a denied cell answers no 5xx (a 4xx, a form page with an error, or a 303 that
+changed nothing) and the stored target — is_active, username, email, password hash,
+permissions, roles, existence, token count — is exactly as before; a "kept" cell is
+accepted but the grants and roles the editor does not hold stay as stored.
+"""
+import pytest
+
+from escalation_kit import (ALLOWED, CHANGED, DENIED, KEPT, NEW_PASSWORD, OWN_PASSWORD,
+                            cells, change_for, concrete, describe, expected, expected_state,
+                            form_error_shown, get_user, perform, snapshot, target_spec)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+CELLS = cells()
+
+
+def cell_id(cell):
+    return "-".join(cell)
+
+
+def success_codes(channel, op):
+    if channel in ("form", "bulk"):
+        return {303}
+    return {204} if op == "delete" else {200}
+
+
+@pytest.mark.parametrize("profile,kind,op,channel", CELLS, ids=[cell_id(c) for c in CELLS])
+async def test_cell(site, matrix, profile, kind, op, channel):
+    editor = await matrix.editor(profile, fresh=kind == "self")
+    user = editor.user if kind == "self" else await matrix.target(profile, kind)
+    user = await get_user(site, user.id)
+    spec = target_spec(profile, kind)
+    change = concrete(change_for(profile, spec, op), user)
+    verdict = expected(profile, kind, op)
+    before = await snapshot(site, user.id)
+    response = await perform(site, editor, user, op, channel, change)
+    after = await snapshot(site, user.id)
+    want = expected_state(profile, spec, op, verdict, before, change)
+    seen = describe(response)
+
+    assert response.code < 500, seen
+    if verdict == ALLOWED or verdict == KEPT:
+        assert response.code in success_codes(channel, op), (verdict, seen)
+    elif verdict == OWN_PASSWORD:
+        assert response.code == 303 and \
+            (response.location or "").startswith("/admin/password_change/"), seen
+    else:
+        assert verdict == DENIED
+        if channel.startswith("api"):
+            assert 400 <= response.code < 500, seen
+        elif response.code == 200:
+            assert form_error_shown(response.text), ("200 without an error", seen)
+        else:
+            assert response.code == 303 or 400 <= response.code < 500, seen
+        if 400 <= response.code < 500:           # a refusal writes nothing at all
+            assert (await get_user(site, user.id)).version == user.version, seen
+
+    if want.get("password") is CHANGED:
+        assert after["password"] != before["password"], seen
+        assert await (await get_user(site, user.id)).check_password(NEW_PASSWORD)
+        after = dict(after, password=CHANGED)
+    assert after == want, (verdict, seen)
+
+    if channel.startswith("api") and response.code == 200:
+        body = response.json()                # the response shows what is stored
+        for name in ("username", "email", "is_active", "is_superuser", "permissions",
+                     "roles"):
+            assert body.get(name) == after[name], (name, body.get(name), after[name])
