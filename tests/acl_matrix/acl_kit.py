@@ -1,0 +1,845 @@
+"""The model ACL matrix: cells generated from the permission dicts, one pure expectation.
+
+A cell is ``(model key, profile, endpoint)``:
+
+* models — every installed model the matrix covers (``MODELS``), with the actions its
+  ``Meta`` declares (read-only models, the audit log, allow ``read`` only, whoever asks);
+* profiles — every subset of those actions as a permissions dict, plus ``superuser`` and
+  ``inactive`` (holding every action, deactivated after logging in);
+* endpoints — the admin pages, each bulk action the model's admin declares, the JSON API,
+  each OpenAPI operation, the WebSocket feed (``endpoints(model)``).
+
+``expected(profile, model, endpoint)`` is the one pure function saying what the rules
+(``docs/permissions.md``: "seeing is reading") answer; ``World.run(cell)`` makes the request
+on a served site and checks the status, the effect (or that nothing changed) and that no
+response holds a marker (``SECRET-…-7f3a``) of a model the profile may not read — pages,
+403 bodies, bulk confirm pages, flashes on the next page, API bodies, WebSocket frames.
+"""
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import http_kit
+from http_kit import PASSWORD
+
+TESTS = Path(__file__).resolve().parents[1]
+for folder in ("api", "live"):
+    if str(TESTS / folder) not in sys.path:
+        sys.path.insert(0, str(TESTS / folder))
+
+from api_kit import Client  # noqa: E402
+from live_kit import LiveClient, Refused  # noqa: E402
+
+APPS = ["core.audit", "apps.accounts", "apps.blog"]
+FAST_LIVE = dict(LIVE_RECHECK_SECONDS=0.3, LIVE_FEED_INTERVAL=0.05)
+WS_WAIT = 5.0            # seconds to wait for the sentinel event (it always comes)
+
+MODELS = ("blog.article", "blog.category", "accounts.role", "accounts.user", "audit.entry")
+# "The audit log is readable by whoever holds audit.entry: [read], changeable by nobody —
+# not even a superuser" (core/audit/admin.py, docs/audit.md): only read is ever allowed.
+READ_ONLY_MODELS = ("audit.entry",)
+
+MARKERS = {
+    "blog.article": "SECRET-ARTICLE-7f3a",
+    "blog.category": "SECRET-CATEGORY-7f3a",
+    "accounts.role": "SECRET-ROLE-7f3a",
+    "accounts.user": "SECRET-USER-7f3a",
+    "audit.entry": "SECRET-AUDIT-7f3a",
+}
+# a model every profile of a module reads, whose change is sent after the target's on the
+# WebSocket: receiving it proves the feed delivered everything before it
+SENTINELS = {
+    "blog.article": "accounts.role",
+    "blog.category": "accounts.role",
+    "accounts.role": "blog.category",
+    "accounts.user": "blog.category",
+}
+# the field a change (form, PATCH, PUT) rewrites, and the fields a PUT must carry
+CHANGE_FIELD = {"blog.article": "title", "blog.category": "name",
+                "accounts.role": "description", "accounts.user": "email"}
+PUT_KEEP = {"blog.article": (), "blog.category": (), "accounts.role": ("name",),
+            "accounts.user": ("username",)}
+# the field a WebSocket cell's change (by the superuser, through the API) rewrites
+# models whose cells' targets have an article referring to them (delete pages list it)
+REFERRED_BY_ARTICLES = ("blog.category", "accounts.user")
+TOUCH_FIELD = {"blog.article": "body", "blog.category": "description",
+               "accounts.role": "description", "accounts.user": "email"}
+
+
+# -- the plan: models, profiles, endpoints (from the installed apps) -----------------------------
+@dataclass(frozen=True)
+class ModelPlan:
+    key: str
+    actions: tuple                 # what Meta declares (what a grant may name)
+    allowed: tuple                 # what anybody may ever do (read only on read-only models)
+    bulk: tuple                    # ((name, permission, confirm), ...) the admin declares
+    verbose_name_plural: str
+
+    @property
+    def app_label(self):
+        return self.key.split(".")[0]
+
+    @property
+    def model_name(self):
+        return self.key.split(".")[1]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    grants: frozenset = frozenset()
+    superuser: bool = False
+    inactive: bool = False
+
+
+_PLAN = None
+
+
+def plan():
+    """``{model key: ModelPlan}`` read from a registry and admin site built like the app's."""
+    global _PLAN
+    if _PLAN is None:
+        from core.admin.options import DELETE_SELECTED
+        from core.admin.sites import AdminSite
+        from core.registry import Registry
+        settings = http_kit.make_settings(Path(tempfile.gettempdir()) / "acl-matrix-plan", APPS)
+        site = AdminSite(Registry(settings).load())
+        found = {}
+        for key in MODELS:
+            admin = site.get(key)
+            if admin is None:
+                continue
+            actions = tuple(admin.model._meta.actions)
+            bulk = []
+            for name in admin.actions:
+                if name == "delete_selected":
+                    bulk.append((name, DELETE_SELECTED.permission, DELETE_SELECTED.confirm))
+                else:
+                    act = getattr(getattr(type(admin), name), "admin_action")
+                    bulk.append((act.name, act.permission, act.confirm))
+            allowed = ("read",) if key in READ_ONLY_MODELS else actions
+            found[key] = ModelPlan(key, actions, allowed, tuple(bulk),
+                                   str(admin.opts.verbose_name_plural))
+        _PLAN = found
+    return _PLAN
+
+
+def profiles(model):
+    """Every subset of the model's actions as a permissions dict, then superuser, inactive."""
+    out = []
+    for size in range(len(model.actions) + 1):
+        for subset in itertools.combinations(model.actions, size):
+            out.append(Profile("+".join(subset) or "nothing", frozenset(subset)))
+    out.append(Profile("superuser", superuser=True))
+    out.append(Profile("inactive", frozenset(model.actions), inactive=True))
+    return out
+
+
+OPENAPI_OPS = ("list.get", "list.post", "object.get", "object.patch", "object.put",
+               "object.delete")
+
+
+def endpoints(model):
+    pages = ["login", "index", "list", "detail", "history", "add:get", "add:post",
+             "change:get", "change:post", "delete:get", "delete:post"]
+    bulk = []
+    for name, _permission, confirm in model.bulk:
+        if confirm:
+            bulk.append(f"bulk:{name}:confirm")
+        bulk.append(f"bulk:{name}:post")
+    api = ["api:list", "api:detail", "api:post", "api:patch", "api:put", "api:delete"]
+    openapi = [f"openapi:{op}" for op in OPENAPI_OPS]
+    return pages + bulk + api + openapi + ["ws"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    model: str
+    profile: Profile
+    endpoint: str
+
+    @property
+    def id(self):
+        return f"{self.model}|{self.profile.name}|{self.endpoint}"
+
+
+def cells(model_key):
+    model = plan().get(model_key)
+    if model is None:
+        return []
+    return [Cell(model_key, profile, endpoint) for profile in profiles(model)
+            for endpoint in endpoints(model)]
+
+
+def all_cells():
+    return [cell for key in MODELS for cell in cells(key)]
+
+
+# -- the rules, as one pure function ----------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    status: int                    # the status the first response must have
+    allowed: bool                  # the request does what it asks
+    readable: bool                 # the profile may read the model (may see its data)
+    login: bool = False            # the answer sends the (inactive) user to log in
+
+
+def needs(model, endpoint):
+    """The actions an endpoint needs on the model (rules.md)."""
+    if endpoint in ("index", "list", "detail", "history", "api:list", "api:detail", "ws",
+                    "openapi:list.get", "openapi:object.get"):
+        return ("read",)
+    if endpoint in ("add:get", "add:post", "api:post", "openapi:list.post"):
+        return ("write",)
+    if endpoint in ("change:get", "change:post", "api:patch", "api:put", "openapi:object.patch",
+                    "openapi:object.put"):
+        return ("read", "write")
+    if endpoint in ("delete:get", "delete:post", "api:delete", "openapi:object.delete"):
+        return ("delete",)
+    if endpoint.startswith("bulk:"):
+        name = endpoint.split(":")[1]
+        permission = next(p for n, p, _c in model.bulk if n == name)
+        return ("read", permission)
+    if endpoint == "login":
+        return ()
+    raise ValueError(endpoint)
+
+
+def is_post(endpoint):
+    """Is the endpoint's request a form POST (the add/change/delete pages, bulk actions)?"""
+    return endpoint.endswith(":post") or endpoint.startswith("bulk:")
+
+
+OK_STATUS = {"api:post": 201, "api:delete": 204}
+
+
+def expected(profile, model, endpoint):
+    """What the rules answer for ``profile`` on ``endpoint`` of ``model``."""
+    def can(action):
+        if action not in model.allowed or profile.inactive:
+            return False
+        return profile.superuser or action in profile.grants
+
+    readable = can("read")
+    if endpoint == "login":
+        return Outcome(303 if not profile.inactive else 200, not profile.inactive, readable)
+    if profile.inactive:
+        if endpoint.startswith(("api:", "openapi:")):
+            return Outcome(401, False, False)
+        if endpoint == "ws":
+            return Outcome(403, False, False)
+        return Outcome(303 if is_post(endpoint) else 302, False, False, login=True)
+    allowed = all(can(action) for action in needs(model, endpoint))
+    if endpoint in ("index", "ws") or endpoint.startswith("openapi:"):
+        return Outcome(200, allowed, readable)        # allowed: listed / delivered
+    if endpoint.startswith("api:"):
+        return Outcome(OK_STATUS.get(endpoint, 200) if allowed else 403, allowed, readable)
+    if endpoint.endswith(":post"):
+        return Outcome(303 if allowed else 403, allowed, readable)
+    return Outcome(200 if allowed else 403, allowed, readable)
+
+
+def cell_profile_reads(profile, key):
+    """May ``profile`` (of another model's module) read ``key``? Only a superuser may."""
+    return profile.superuser and not profile.inactive
+
+
+def unreadable_markers(profile, module_model, plans):
+    """The markers of every model this profile may not read (none for the audit reader's
+    other models: reading the log shows what happened to them)."""
+    out = []
+    for key, marker in MARKERS.items():
+        model = plans.get(key)
+        if model is None:
+            continue
+        if module_model == "audit.entry" and key != "audit.entry":
+            continue
+        if key == module_model:
+            readable = expected(profile, model, "list").allowed
+        else:
+            readable = profile.superuser and not profile.inactive
+            if not readable and key == SENTINELS.get(module_model):
+                readable = not profile.inactive
+        if not readable:
+            out.append(marker)
+    return out
+
+
+# -- HTML helpers ---------------------------------------------------------------------------
+class FormParser(HTMLParser):
+    """The fields a browser would post from the ``<form class="model-form">``, and every
+    ``<select>``'s options ``[(value, label, selected)]``."""
+
+    INPUTS = ("text", "hidden", "email", "number", "password", "search", "url", "date",
+              "datetime-local", "time", "tel")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.inside = False
+        self.pairs = []
+        self.selects = {}
+        self._select = None
+        self._option = None
+        self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and "model-form" in (a.get("class") or ""):
+            self.inside = True
+        if not self.inside or "disabled" in a:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = (a.get("type") or "text").lower()
+            if kind in self.INPUTS:
+                self.pairs.append((name, a.get("value") or ""))
+            elif kind in ("checkbox", "radio") and "checked" in a:
+                self.pairs.append((name, a.get("value") or "on"))
+        elif tag == "select" and name:
+            self._select = (name, "multiple" in a)
+            self.selects[name] = []
+        elif tag == "option" and self._select is not None:
+            self._option = [a.get("value"), "", "selected" in a]
+        elif tag == "textarea" and name:
+            self._textarea = [name, ""]
+
+    def handle_data(self, data):
+        if self._option is not None:
+            self._option[1] += data
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.inside:
+            self.inside = False
+        elif tag == "option" and self._option is not None:
+            value, label, selected = self._option
+            label = label.strip()
+            value = label if value is None else value
+            self.selects[self._select[0]].append((value, label, selected))
+            if selected:
+                self.pairs.append((self._select[0], value))
+            self._option = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            text = self._textarea[1]       # a browser drops one leading newline
+            text = text[2:] if text.startswith("\r\n") else \
+                text[1:] if text.startswith("\n") else text
+            self.pairs.append((self._textarea[0], text))
+            self._textarea = None
+
+
+def parse_form(text):
+    parser = FormParser()
+    parser.feed(text)
+    return parser
+
+
+def with_values(pairs, values):
+    """``pairs`` without ``_xsrf``, each name in ``values`` set to its one value."""
+    out = [(k, v) for k, v in pairs if k != "_xsrf" and k not in values]
+    out.extend(values.items())
+    return out
+
+
+def find_marker(text, markers):
+    """``(marker, context)`` of the first marker in ``text`` (case-insensitive), or None."""
+    lower = text.lower()
+    for marker in markers:
+        at = lower.find(marker.lower())
+        if at >= 0:
+            return marker, text[max(0, at - 100):at + 60].replace("\n", " ")
+    return None
+
+
+def shown(response):
+    text = getattr(response, "text", "") or ""
+    return f"{getattr(response, 'code', '?')} {getattr(response, 'location', '') or ''} " \
+           f"{_summary(text)}"
+
+
+def _summary(text):
+    """The page's message (h1 / error / flash), else the start of the body."""
+    for pattern in (r'"error":\s*"([^"]*)"', r"<h1[^>]*>(.*?)</h1>",
+                    r'<ul class="messages"[^>]*>(.*?)</ul>'):
+        found = re.search(pattern, text, re.S)
+        if found:
+            return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()[:200]
+    return re.sub(r"\s+", " ", text)[:200]
+
+
+# -- the served world ------------------------------------------------------------------------
+@dataclass
+class Actor:
+    profile: Profile
+    user: object
+    browser: object
+    api: Client
+
+
+@dataclass
+class World:
+    """One served site for one model's cells: users created once, objects per cell."""
+
+    model: ModelPlan
+    site: object
+    root: Actor
+    actors: dict
+    fixed: dict = field(default_factory=dict)
+    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def db(self):
+        return self.site.db
+
+    def klass(self, key=None):
+        return self.site.model(key or self.model.key)
+
+    # -- setup -----------------------------------------------------------------------------
+    @classmethod
+    async def start(cls, servers, tmp_path, model_key):
+        settings = http_kit.make_settings(tmp_path, APPS, **FAST_LIVE)
+        site = await servers.serve(settings)
+        model = plan()[model_key]
+        root = await cls._actor(site, Profile("root", superuser=True), "acl-root")
+        world = cls(model, site, root, {})
+        sentinel_key = SENTINELS.get(model_key)
+        for profile in profiles(model):
+            perms = {}
+            if profile.grants:
+                perms[model_key] = sorted(profile.grants)
+            if sentinel_key and not profile.superuser:
+                perms[sentinel_key] = ["read"]
+            username = "acl-" + re.sub(r"[^a-z]+", "-", profile.name)
+            world.actors[profile.name] = await cls._actor(site, profile, username, perms)
+        # the inactive profile logged in while active; now it is not (its session and
+        # token are kept: an inactive user's own session or token must be refused anyway)
+        inactive = world.actors["inactive"]
+        await world.klass("accounts.user").get_collection(site.db).update_one(
+            {"_id": inactive.user.id}, {"$set": {"is_active": False}})
+        await world.setup_fixed()
+        return world
+
+    @staticmethod
+    async def _actor(site, profile, username, perms=None):
+        from core.auth.tokens import TokenStore
+        user = await site.create_user(username, perms or {}, is_superuser=profile.superuser)
+        browser = site.browser()
+        response = await browser.login(username)
+        assert response.code == 303, (username, response.code, response.text[:300])
+        raw, _ = await TokenStore(site.db).create(user.id, name="acl")
+        return Actor(profile, user, browser, Client(site, token=raw))
+
+    async def setup_fixed(self):
+        """Objects every cell of the module shares: the sentinel, the article's category."""
+        db = self.db
+        Category, Role = self.klass("blog.category"), self.klass("accounts.role")
+        if self.model.key == "blog.article":
+            self.fixed["category"] = await Category.create(
+                name=MARKERS["blog.category"] + "-ref", description=MARKERS["blog.category"],
+                db=db)
+        sentinel = SENTINELS.get(self.model.key)
+        if sentinel == "accounts.role":
+            self.fixed["sentinel"] = await Role.create(name="acl-sentinel", db=db)
+        elif sentinel == "blog.category":
+            self.fixed["sentinel"] = await Category.create(name="acl-sentinel", db=db)
+
+    # -- objects ---------------------------------------------------------------------------
+    def marker(self, key=None):
+        return f"{MARKERS[key or self.model.key]}-{next(self.counter)}"
+
+    async def create_target(self, actor, endpoint):
+        """A fresh object of the module's model with markers in its fields (and, for a
+        category or user, an article referring to it: the delete pages' "referring" list)."""
+        db, key, mark = self.db, self.model.key, self.marker()
+        extra = []
+        if key == "blog.article":
+            obj = await self.klass().create(
+                title=mark, body=f"{mark} body", tags=[mark.lower()],
+                category=self.fixed["category"].id, author=actor.user.id, db=db)
+        elif key == "blog.category":
+            obj = await self.klass().create(name=mark, description=f"{mark} text", db=db)
+            extra.append(await self.klass("blog.article").create(
+                title=self.marker("blog.article"), category=obj.id, db=db))
+        elif key == "accounts.role":
+            obj = await self.klass().create(name=mark, description=f"{mark} text",
+                                            permissions={}, db=db)
+        elif key == "accounts.user":
+            active = not endpoint.startswith("bulk:activate")
+            obj = await self.klass().create_user(mark, f"{mark.lower()}@example.com", PASSWORD,
+                                                 db=db, is_active=active)
+            extra.append(await self.klass("blog.article").create(
+                title=self.marker("blog.article"), author=obj.id, db=db))
+        elif key == "audit.entry":
+            from core.audit.api import record
+            obj = await record(action="login", actor=mark, object_label=mark,
+                               detail=f"{mark} detail", db=db)
+        else:
+            raise ValueError(key)
+        return obj, extra
+
+    async def raw(self, oid, key=None):
+        return await self.klass(key).get_collection(self.db).find_one({"_id": oid})
+
+    async def cleanup(self, objs):
+        for obj in objs:
+            with contextlib.suppress(Exception):
+                await self.klass(obj._meta.key).get_collection(self.db).delete_one(
+                    {"_id": obj.id})
+
+    def admin_url(self, obj=None, suffix=""):
+        base = f"/admin/{self.model.app_label}/{self.model.model_name}/"
+        return base if obj is None else f"{base}{obj.id}/{suffix}"
+
+    def api_url(self, obj=None):
+        base = f"/api/{self.model.app_label}/{self.model.model_name}/"
+        return base if obj is None else f"{base}{obj.id}"
+
+    # -- one cell --------------------------------------------------------------------------
+    async def run(self, cell):
+        actor = self.actors[cell.profile.name]
+        outcome = expected(cell.profile, self.model, cell.endpoint)
+        check = Check(cell, outcome, unreadable_markers(cell.profile, self.model.key, plan()))
+        created = []
+        try:
+            await self._run(cell, actor, outcome, check, created)
+        finally:
+            await self.cleanup(created)
+        check.done()
+
+    async def _run(self, cell, actor, outcome, check, created):
+        endpoint = cell.endpoint
+        if endpoint == "login":
+            return await self.cell_login(actor, outcome, check)
+        if endpoint == "index":
+            response = await actor.browser.get("/admin/")
+            check.status(response, outcome)
+            if not outcome.login:
+                listed = f'data-model="{self.model.key}"' in response.text
+                check.that(listed == outcome.allowed,
+                           f"index lists the model: {listed}, expected {outcome.allowed}")
+            return
+        if endpoint.startswith("openapi:"):
+            return await self.cell_openapi(actor, outcome, check, endpoint.split(":")[1])
+        target, extra = await self.create_target(actor, endpoint)
+        created.extend([target, *extra])
+        before = await self.raw(target.id)
+        if endpoint == "ws":
+            return await self.cell_ws(actor, outcome, check, target)
+        if endpoint.startswith("api:"):
+            await self.cell_api(actor, outcome, check, target, endpoint.split(":")[1], created)
+        elif endpoint.startswith("bulk:"):
+            await self.cell_bulk(actor, outcome, check, target, endpoint)
+        else:
+            await self.cell_page(actor, outcome, check, target, endpoint, created)
+        after = await self.raw(target.id)
+        if not outcome.allowed or endpoint.endswith((":get", ":confirm")) or \
+                endpoint in ("list", "detail", "history", "api:list", "api:detail"):
+            check.that(after == before, f"the object changed: {_delta(before, after)}")
+
+    async def follow(self, actor, response, check, expect_open=False):
+        """Render the next page(s) (where the flash shows) and check them too."""
+        location = response.location
+        if response.code in (302, 303) and location and location.startswith("/"):
+            nxt = await actor.browser.get(location)
+            check.body(nxt, f"the page after the redirect ({location})")
+            if expect_open:
+                check.that(nxt.code == 200,
+                           f"the redirect after the save leads to {location}: {shown(nxt)}")
+        index = await actor.browser.get("/admin/")
+        check.body(index, "the next page (/admin/)")
+
+    async def cell_login(self, actor, outcome, check):
+        browser = self.site.browser()
+        response = await browser.login(actor.user.username)
+        check.status(response, outcome)
+        if outcome.allowed:
+            check.that((response.location or "").startswith("/admin"), shown(response))
+
+    async def cell_openapi(self, actor, outcome, check, op):
+        reply = await actor.api.get("/api/openapi.json")
+        check.status(reply, outcome)
+        if outcome.status != 200 or reply.json is None:
+            return
+        where, method = op.split(".")
+        path = self.api_url() if where == "list" else self.api_url() + "{id}"
+        ops = {m for m in reply.json.get("paths", {}).get(path, {}) if m != "parameters"}
+        check.that((method in ops) == outcome.allowed,
+                   f"OpenAPI {path} lists {sorted(ops)}; {method} expected: {outcome.allowed}")
+
+    # pages -----------------------------------------------------------------------------
+    async def cell_page(self, actor, outcome, check, target, endpoint, created):
+        browser, key = actor.browser, self.model.key
+        page, _, method = endpoint.partition(":")
+        if endpoint == "list":
+            response = await browser.get(self.admin_url())
+        elif endpoint == "detail":
+            response = await browser.get(self.admin_url(target))
+        elif endpoint == "history":
+            response = await browser.get(self.admin_url(target, "history/"))
+        elif endpoint == "add:get":
+            response = await browser.get(self.admin_url() + "add/")
+        elif endpoint == "change:get":
+            response = await browser.get(self.admin_url(target, "change/"))
+        elif endpoint == "delete:get":
+            response = await browser.get(self.admin_url(target, "delete/"))
+        elif endpoint == "add:post":
+            return await self.cell_add_post(actor, outcome, check, created)
+        elif endpoint == "change:post":
+            return await self.cell_change_post(actor, outcome, check, target)
+        elif endpoint == "delete:post":
+            response = await browser.post(self.admin_url(target, "delete/"), {})
+            check.status(response, outcome)
+            check.body(response)
+            gone = await self.raw(target.id) is None
+            check.that(gone == outcome.allowed, f"deleted: {gone}")
+            await self.follow(actor, response, check)
+            return
+        else:
+            raise ValueError(endpoint)
+        check.status(response, outcome)
+        check.body(response)
+        if outcome.status == 200 and endpoint in ("list", "detail", "change:get"):
+            check.that(MARKERS[key].lower() in response.text.lower(),
+                       "the readable object is not on the page")
+        if endpoint == "delete:get" and outcome.allowed and not outcome.readable:
+            check.that("(hidden)" in response.text,
+                       "the delete page of an unreadable object names it other than (hidden)")
+        if endpoint == "delete:get" and outcome.allowed and key in REFERRED_BY_ARTICLES \
+                and not cell_profile_reads(actor.profile, "blog.article"):
+            label = plan()["blog.article"].verbose_name_plural.capitalize()
+            check.that(f"{label} (" not in response.text,
+                       f"the delete page counts referring {label.lower()} the user may not read")
+
+    async def root_form(self, path):
+        page = await self.root.browser.get(path)
+        assert page.code == 200, (path, shown(page))
+        return parse_form(page.text)
+
+    def add_values(self, mark):
+        key = self.model.key
+        if key == "blog.article":
+            return {"title": mark, "body": mark}
+        if key in ("blog.category", "accounts.role"):
+            return {"name": mark, "description": mark}
+        if key == "accounts.user":
+            return {"username": mark, "email": f"{mark.lower()}@example.com",
+                    "password1": http_kit.NEW_PASSWORD, "password2": http_kit.NEW_PASSWORD}
+        return {"actor": mark, "action": "login"}
+
+    def new_value(self, mark):
+        return f"{mark.lower()}@example.com" if self.model.key == "accounts.user" else mark
+
+    async def cell_add_post(self, actor, outcome, check, created):
+        mark = self.marker()
+        if self.model.key in READ_ONLY_MODELS:
+            pairs = list(self.add_values(mark).items())
+        else:
+            form = await self.root_form(self.admin_url() + "add/")
+            pairs = with_values(form.pairs, self.add_values(mark))
+        count = await self.klass().count({}, db=self.db)
+        response = await actor.browser.post(self.admin_url() + "add/", pairs)
+        check.status(response, outcome)
+        check.body(response)
+        field_name = next(iter(self.add_values(mark)))
+        made = await self.klass().find({field_name: mark}, db=self.db).to_list(None)
+        created.extend(made)
+        check.that(bool(made) == outcome.allowed, f"created: {bool(made)}")
+        if not outcome.allowed:
+            check.that(await self.klass().count({}, db=self.db) == count, "objects were added")
+        await self.follow(actor, response, check, expect_open=outcome.allowed)
+
+    async def cell_change_post(self, actor, outcome, check, target):
+        name = CHANGE_FIELD.get(self.model.key, "actor")
+        new = self.new_value(self.marker())
+        if self.model.key in READ_ONLY_MODELS:
+            pairs = [("actor", new), ("_version", str(target.version or 1))]
+        else:
+            form = await self.root_form(self.admin_url(target, "change/"))
+            pairs = with_values(form.pairs, {name: new})
+        response = await actor.browser.post(self.admin_url(target, "change/"), pairs)
+        check.status(response, outcome)
+        check.body(response)
+        doc = await self.raw(target.id)
+        changed = doc is not None and doc.get(name) == new
+        check.that(changed == outcome.allowed, f"{name} changed: {changed}")
+        await self.follow(actor, response, check)
+
+    # bulk ------------------------------------------------------------------------------
+    async def cell_bulk(self, actor, outcome, check, target, endpoint):
+        _, name, step = endpoint.split(":")
+        form = [("action", name), ("_selected_action", str(target.id))]
+        if step == "post":
+            form.append(("post", "yes"))
+        response = await actor.browser.post(self.admin_url(), form)
+        check.status(response, outcome)
+        check.body(response)
+        if step == "confirm":
+            if outcome.allowed:
+                check.that(MARKERS[self.model.key].lower() in response.text.lower(),
+                           "the confirm page does not name the selected object")
+            await self.follow(actor, response, check)
+            return
+        doc = await self.raw(target.id)
+        effect = {"delete_selected": doc is None,
+                  "publish": doc is not None and doc.get("published") is True,
+                  "deactivate_selected": doc is not None and doc.get("is_active") is False,
+                  "activate_selected": doc is not None and doc.get("is_active") is True}
+        if name in effect and outcome.allowed:
+            check.that(effect[name], f"the action {name} had no effect: {doc}")
+        await self.follow(actor, response, check)
+
+    # API -------------------------------------------------------------------------------
+    def api_body(self, op, target, mark):
+        key = self.model.key
+        if op == "post":
+            body = {k: v for k, v in self.add_values(mark).items()
+                    if not k.startswith("password")}
+            return body if key not in READ_ONLY_MODELS else {"actor": mark, "action": "login"}
+        name = CHANGE_FIELD.get(key, "actor")
+        body = {name: self.new_value(mark)}
+        if op == "put":
+            for keep in PUT_KEEP.get(key, ()):
+                body[keep] = getattr(target, keep)
+        return body
+
+    async def cell_api(self, actor, outcome, check, target, op, created):
+        client, mark = actor.api, self.marker()
+        url = self.api_url(None if op in ("list", "post") else target)
+        method = {"list": "GET", "detail": "GET", "post": "POST", "patch": "PATCH",
+                  "put": "PUT", "delete": "DELETE"}[op]
+        body = self.api_body(op, target, mark) if op in ("post", "patch", "put") else None
+        reply = await client.request(method, url, body)
+        check.status(reply, outcome)
+        check.body(reply)
+        if op in ("list", "detail") and outcome.allowed:
+            check.that(MARKERS[self.model.key].lower() in reply.text.lower(),
+                       "the readable object is not in the reply")
+        if op == "post":
+            field_name = next(iter(body))
+            made = await self.klass().find({field_name: body[field_name]}, db=self.db) \
+                .to_list(None)
+            created.extend(made)
+            check.that(bool(made) == outcome.allowed, f"created: {bool(made)}")
+            if outcome.allowed and reply.json is not None:
+                if outcome.readable:
+                    check.that(reply.json.get(field_name) == body[field_name],
+                               f"the 201 body of a reader is not the object: {reply.text[:200]}")
+                else:
+                    check.that(set(reply.json) == {"id", "version"},
+                               f"the 201 body of a non-reader holds {sorted(reply.json)}")
+        elif op in ("patch", "put"):
+            name = next(iter(body))
+            doc = await self.raw(target.id)
+            changed = doc is not None and doc.get(name) == body[name]
+            check.that(changed == outcome.allowed, f"{name} changed: {changed}")
+        elif op == "delete":
+            gone = await self.raw(target.id) is None
+            check.that(gone == outcome.allowed, f"deleted: {gone}")
+            if outcome.allowed:
+                check.that(reply.text == "", f"a 204 with a body: {reply.text[:200]}")
+
+    # WebSocket -------------------------------------------------------------------------
+    async def cell_ws(self, actor, outcome, check, target):
+        try:
+            client = await LiveClient.connect(self.site.port, actor.browser.cookies)
+        except Refused as refused:
+            check.that(refused.code == outcome.status and outcome.status == 403,
+                       f"the upgrade was refused with {refused.code}")
+            return
+        try:
+            check.that(outcome.status == 200, "the upgrade was accepted")
+            frames = [client.hello]
+            reply = await client.subscribe(self.model.key)
+            frames.append(reply)
+            subscribed = reply.get("type") == "subscribed"
+            check.that(subscribed == outcome.allowed, f"subscribe answered {reply}")
+            if self.model.key not in SENTINELS:
+                return check.frames(frames)
+            sentinel_key = SENTINELS[self.model.key]
+            sentinel = self.fixed["sentinel"]
+            reply = await client.subscribe(sentinel_key)
+            assert reply.get("type") == "subscribed", reply     # the harness's own grant
+            touch = TOUCH_FIELD[self.model.key]
+            value = self.new_value(self.marker()) + ("" if touch == "email" else " touched")
+            changed = await self.root.api.patch(self.api_url(target), {touch: value})
+            assert changed.code == 200, changed
+            tick = await self.root.api.patch(
+                f"/api/{sentinel_key.replace('.', '/')}/{sentinel.id}",
+                {"description": f"tick {next(self.counter)}"})
+            assert tick.code == 200, tick
+            got_target = False
+            deadline = asyncio.get_running_loop().time() + WS_WAIT
+            while True:
+                left = deadline - asyncio.get_running_loop().time()
+                message = await client.next(max(left, 0.01)) if left > 0 else None
+                if message is None:
+                    check.that(False, "the sentinel event never came")
+                    break
+                frames.append(message)
+                if message.get("type") != "event":
+                    continue
+                if message.get("model") == self.model.key and message.get("id") == str(target.id):
+                    got_target = True
+                if message.get("model") == sentinel_key and message.get("id") == str(sentinel.id):
+                    break
+            check.that(got_target == outcome.allowed,
+                       f"the change event was delivered: {got_target}")
+            check.frames(frames)
+        except asyncio.TimeoutError:
+            check.that(False, "the sentinel event never came (timeout)")
+        finally:
+            client.close()
+
+
+def _delta(before, after):
+    if before is None or after is None:
+        return f"{before!r} -> {after!r}"
+    return {k: (before.get(k), after.get(k)) for k in set(before) | set(after)
+            if before.get(k) != after.get(k)}
+
+
+class Check:
+    """Collects a cell's failed expectations; ``done`` fails the test naming them all."""
+
+    def __init__(self, cell, outcome, markers):
+        self.cell, self.outcome, self.markers = cell, outcome, markers
+        self.problems = []
+        self.seen = None
+
+    def that(self, condition, message):
+        if not condition:
+            self.problems.append(message)
+
+    def status(self, response, outcome):
+        self.seen = shown(response)
+        if response.code != outcome.status:
+            self.problems.append(f"status {response.code}, expected {outcome.status}")
+        elif outcome.login:
+            self.that((response.location or "").startswith("/admin/login/"),
+                      f"not sent to log in: {response.location}")
+
+    def body(self, response, where="the response"):
+        text = getattr(response, "text", "") or ""
+        found = find_marker(text, self.markers)
+        if found:
+            self.problems.append(f"{where} ({response.code}) shows {found[0]}: …{found[1]}…")
+
+    def frames(self, frames):
+        for frame in frames:
+            found = find_marker(json.dumps(frame), self.markers)
+            if found:
+                self.problems.append(f"a WebSocket frame shows {found[0]}: {frame}")
+
+    def done(self):
+        if self.problems:
+            raise AssertionError(f"{self.cell.id} (expected {self.outcome}): "
+                                 + "; ".join(self.problems) + f" | seen: {self.seen}")

@@ -1,0 +1,29 @@
+"""Fixtures for the model ACL matrix (the cells and the rules are in ``acl_kit``).
+
+* ``world`` — module-scoped: one served site (audit, accounts, blog; in memory, real
+  bcrypt at 4 rounds, the live feed running) for the module's ``MODEL``, with one logged-in
+  user, browser and API token per profile, created once; each cell makes its own objects.
+"""
+import pytest
+import pytest_asyncio
+
+import acl_kit
+from http_kit import serving
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(request, tmp_path_factory):
+    model = request.module.MODEL
+    if model not in acl_kit.plan():
+        pytest.skip(f"{model} is not installed")
+    async with serving(shutdown_first=True) as servers:
+        yield await acl_kit.World.start(servers, tmp_path_factory.mktemp("acl"), model)
+
+
+def pytest_terminal_summary(terminalreporter):
+    ran = [r for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])
+           if "acl_matrix" in r.nodeid and "test_cell[" in r.nodeid]
+    if ran:
+        failed = sum(1 for r in ran if r.failed)
+        terminalreporter.write_line(f"ACL matrix: {len(ran)} cells run, {failed} wrong "
+                                    f"(of {len(acl_kit.all_cells())} generated)")
