@@ -23,8 +23,8 @@ from bson import ObjectId  # noqa: F401  (re-exported)
 from pymongo import ASCENDING, DESCENDING, ReturnDocument  # noqa: F401
 
 from .errors import (  # noqa: F401
-    BulkWriteError, DatabaseUnavailable, DuplicateKeyError, PyMongoError,
-    UnsupportedOperation, WriteError,
+    BulkWriteError, DatabaseUnavailable, DuplicateKeyError, PyMongoError, QueryTimeout,
+    UnsupportedOperation, ValueOutOfRange, WriteError,
 )
 
 DEFAULT_DB_NAME = "bastion"

@@ -5,11 +5,15 @@ Every backend raises the *driver's* exception types for database errors
 ``BulkWriteError`` for a failed ordered ``insert_many``, ``WriteError`` for an
 update that cannot apply), so code above ``core.db`` catches one type whatever
 the backend. ``UnsupportedOperation`` is ours: a filter, update, sort or
-projection outside the written-down subset (see ``core.db.subset``).
+projection outside the written-down subset (see ``core.db.subset``);
+``ValueOutOfRange`` (an ``UnsupportedOperation`` and an ``OverflowError``) is an int
+outside int64; ``QueryTimeout`` (a ``pymongo.errors.ExecutionTimeout``) a search that
+ran past the embedded store's time budget.
 """
 from pymongo.errors import (  # noqa: F401  (re-exported)
     BulkWriteError,
     DuplicateKeyError,
+    ExecutionTimeout,
     OperationFailure,
     PyMongoError,
     WriteError,
@@ -24,5 +28,26 @@ class UnsupportedOperation(ValueError):
     """
 
 
+class ValueOutOfRange(UnsupportedOperation, OverflowError):
+    """An int outside BSON's int64 in a document, filter or update (what PyMongo refuses
+    with ``OverflowError`` when it encodes one; both types catch it)."""
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database did not answer (used by health checks and ``check``)."""
+
+
+class QueryTimeout(ExecutionTimeout):
+    """A query ran past the time budget of the embedded store (``code`` 50, as MongoDB's
+    ``maxTimeMS`` error: catch ``pymongo.errors.ExecutionTimeout`` for both).
+
+    The embedded store gives a query that holds a ``$regex`` a budget of
+    ``Store.regex_time_budget`` seconds, and refuses to run a (non-literal) regular
+    expression over a string longer than ``REGEX_SUBJECT_LIMIT`` characters; either way
+    the statement stops and nothing was changed. The message says which. Pages show it
+    as a message, the API as a 400: the search is too broad, not the server broken.
+    """
+
+    def __init__(self, message):
+        super().__init__(message, 50, {"ok": 0, "errmsg": message, "code": 50,
+                                       "codeName": "MaxTimeMSExpired"})

@@ -5,7 +5,8 @@ subset fails the same way on the embedded store and on a real MongoDB, and
 code that passes its tests on one runs on the other.
 
 Values
-    ``None``, ``bool``, ``int`` (64-bit), finite ``float``, ``str``,
+    ``None``, ``bool``, ``int`` (64-bit; a bigger one raises ``ValueOutOfRange``,
+    an ``OverflowError`` as PyMongo's), finite ``float``, ``str``,
     ``bson.ObjectId``, ``datetime.datetime`` (stored in UTC with millisecond
     precision, returned timezone-aware), and ``list`` / ``dict`` of these in
     documents. Field names are non-empty strings without ``.``, and do not start
@@ -42,7 +43,7 @@ import re
 
 from bson import ObjectId
 
-from .errors import UnsupportedOperation
+from .errors import UnsupportedOperation, ValueOutOfRange
 
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
@@ -76,7 +77,7 @@ def check_scalar(value, where="value"):
     """Raise unless ``value`` is a scalar of the subset (no list, no dict)."""
     if isinstance(value, int) and not isinstance(value, bool):
         if not INT64_MIN <= value <= INT64_MAX:
-            raise OverflowError("MongoDB can only handle up to 8-byte ints")
+            raise ValueOutOfRange(f"{where}: MongoDB can only handle up to 8-byte ints")
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise UnsupportedOperation(f"{where}: NaN and infinity are outside the subset")

@@ -4,9 +4,10 @@ and the seed document of an upsert. Inputs were validated by
 here as the same ``pymongo.errors.WriteError`` codes.
 """
 import copy
+import math
 
 from ..errors import WriteError
-from ..subset import is_operator_doc
+from ..subset import INT64_MAX, INT64_MIN, is_operator_doc
 from .codec import canonical
 
 
@@ -33,6 +34,19 @@ def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _checked_sum(current, arg, path):
+    """``current + arg`` as MongoDB's ``$inc`` computes it: an int64 overflow is an error
+    (code 2, BadValue), as is a float result too big to be finite (outside the subset)."""
+    total = current + arg
+    if isinstance(total, int) and not INT64_MIN <= total <= INT64_MAX:
+        raise WriteError(f"Failed to apply $inc operations to current value ({current}) "
+                         f"at {path!r}: the result overflows a 64-bit integer", 2)
+    if isinstance(total, float) and not math.isfinite(total):
+        raise WriteError(f"Failed to apply $inc operations to current value ({current}) "
+                         f"at {path!r}: the result is not a finite number", 2)
+    return total
+
+
 def apply_update(doc, update, inserting=False):
     """Apply ``update`` to ``doc`` in place; return True when it changed."""
     before = copy.deepcopy(doc)
@@ -57,7 +71,7 @@ def apply_update(doc, update, inserting=False):
                     raise WriteError(
                         f"Cannot apply $inc to a value of non-numeric type at {path!r}", 14)
                 else:
-                    parent[last] = current + arg
+                    parent[last] = _checked_sum(current, arg, path)
             elif op in ("$push", "$addToSet", "$pull"):
                 if present and not isinstance(current, list):
                     raise WriteError(f"The field {path!r} must be an array for {op}", 2)

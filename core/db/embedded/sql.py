@@ -16,7 +16,11 @@ also matches through the array's elements, as MongoDB does, with
 """
 import itertools
 import re
+import threading
+import time
 from functools import lru_cache
+
+import _sre
 
 from ..errors import UnsupportedOperation
 from ..subset import is_operator_doc
@@ -80,14 +84,20 @@ def compile_regex(pattern, options):
 
 
 _REGEX_SPECIALS = frozenset(".^$*+?{}[]|()\\")
-NON_ASCII_GLOB = "*[^\x01-\x7f]*"
+GLOB_SPECIALS = frozenset("*?[")
+#: longer literals go to the regex callback (SQLite caps LIKE/GLOB patterns at 50,000 bytes)
+MAX_LITERAL_LENGTH = 1000
+
+#: the longest string the Python regex callback will look at; a longer value makes the
+#: query fail with ``QueryTimeout`` rather than hold the GIL for as long as it takes
+REGEX_SUBJECT_LIMIT = 1_000_000
 
 
 def regex_literal(pattern, options):
     """The literal text ``pattern`` matches (e.g. ``re.escape`` output), or None.
 
     Literal searches — what an admin search box sends — are run by SQLite's C
-    functions instead of a Python callback per row.
+    functions (``instr``, ``LIKE``, ``GLOB``) instead of a Python callback per row.
     """
     if "x" in options:
         return None
@@ -102,7 +112,10 @@ def regex_literal(pattern, options):
             return None
         else:
             out.append(char)
-    return "".join(out) or None
+    literal = "".join(out)
+    if not literal or "\x00" in literal or len(literal) > MAX_LITERAL_LENGTH:
+        return None
+    return literal
 
 
 def like_pattern(literal):
@@ -110,15 +123,139 @@ def like_pattern(literal):
     return "%" + "".join("\\" + c if c in "%_\\" else c for c in literal) + "%"
 
 
+# -- case-insensitive literals as GLOB character classes ------------------------------------
+# Python's re (the reference the embedded store answers like) matches a cased pattern
+# character p, under IGNORECASE, against every character s whose simple lower-case
+# mapping is lower(p) or one of re's extra equivalents of lower(p) (i/ı, s/ſ, µ/μ...).
+_lower = getattr(_sre, "unicode_tolower", None)
+_iscased = getattr(_sre, "unicode_iscased", None)
+#: characters that lower-case to a letter without being its upper or title case
+#: (tests/embedded checks this table against every code point of this Python)
+ODD_LOWERS = {0x69: (0x130,), 0xdf: (0x1e9e,), 0xe5: (0x212b,), 0x3b8: (0x3f4,),
+              0x3c9: (0x2126,), 0x6b: (0x212a,)}
+
+
+def _simple_lower(code):
+    if _lower is not None:
+        return _lower(code)
+    lowered = chr(code).lower()                      # pragma: no cover - not CPython
+    return ord(lowered) if len(lowered) == 1 else code
+
+
+def _extra_cases():
+    try:
+        from re import _casefix
+        return _casefix._EXTRA_CASES
+    except (ImportError, AttributeError):             # pragma: no cover - not CPython 3.11+
+        return {}
+
+
+@lru_cache(maxsize=4096)
+def fold_class(char):
+    """Every character ``re.search(re.escape(char), s, re.I)`` accepts, sorted."""
+    code = ord(char)
+    cased = _iscased(code) if _iscased is not None else char.lower() != char.upper()
+    if not cased:
+        return (char,)
+    low = _simple_lower(code)
+    targets = {low, *_extra_cases().get(low, ())}
+    candidates = {code}
+    for target in targets:
+        candidates.add(target)
+        candidates.update(ODD_LOWERS.get(target, ()))
+        for cased_form in (chr(target).upper(), chr(target).title()):
+            if len(cased_form) == 1:
+                candidates.add(ord(cased_form))
+    return tuple(sorted(chr(c) for c in candidates if _simple_lower(c) in targets))
+
+
+def _glob_char(char):
+    return f"[{char}]" if char in GLOB_SPECIALS else char
+
+
+def glob_patterns(literal, ignore_case):
+    """GLOB patterns (any one matching is a match) for "contains ``literal``".
+
+    Case-insensitively each character becomes its ``fold_class`` (``[cC][aA][fF][éÉ]``);
+    the first is spelled out, one pattern per member, because GLOB scans quickly for
+    ``*x…`` and slowly for ``*[…]…``.
+    """
+    def spell(char):
+        members = fold_class(char) if ignore_case else (char,)
+        return _glob_char(members[0]) if len(members) == 1 else "[" + "".join(members) + "]"
+    rest = "".join(spell(char) for char in literal[1:])
+    firsts = fold_class(literal[0]) if ignore_case else (literal[0],)
+    return [f"*{_glob_char(first)}{rest}*" for first in firsts]
+
+
+def folds_needed(literal):
+    """True when ``literal`` cannot match pure-ASCII text case-insensitively (a character
+    with no ASCII member in its fold class), so rows without non-ASCII text can be skipped."""
+    return any(char != codec.TAG and not any(member.isascii() for member in fold_class(char))
+               for char in literal)            # rows' folds flag leaves tags out
+
+
+# -- the Python regex callback, on a budget -------------------------------------------------
+class _Budget(threading.local):
+    deadline = None
+    exceeded = None
+
+
+budget = _Budget()
+
+
+def start_budget(seconds):
+    """Give the queries this thread runs next ``seconds`` in all (``stop_budget`` ends it)."""
+    budget.deadline = time.monotonic() + seconds
+    budget.exceeded = None
+
+
+def stop_budget():
+    """End the budget; return why it ran out (text), or None if it did not."""
+    reason = budget.exceeded
+    budget.deadline = budget.exceeded = None
+    return reason
+
+
+def budget_spent():
+    """Progress handler: non-zero (interrupt the statement) once the budget is spent."""
+    if budget.deadline is not None and time.monotonic() > budget.deadline:
+        budget.exceeded = budget.exceeded or "the query ran past its time budget"
+        return 1
+    return 0
+
+
 def regex_function(pattern, options, value):
-    """SQL function: does the stored string ``value`` match? (registered per connection)."""
+    """SQL function: does the stored string ``value`` match? (registered per connection).
+
+    Only regular expressions that are not literal text get here. Each call is
+    bounded (a value over ``REGEX_SUBJECT_LIMIT`` characters is refused) and the
+    statement's budget is checked before each one.
+    """
     if not isinstance(value, str):
         return 0
+    if budget.deadline is not None and time.monotonic() > budget.deadline:
+        budget.exceeded = budget.exceeded or "the query ran past its time budget"
+        raise TimeoutError(budget.exceeded)
+    if len(value) > REGEX_SUBJECT_LIMIT:
+        budget.exceeded = (f"a value of {len(value)} characters is too long for a "
+                           f"regular expression (the limit is {REGEX_SUBJECT_LIMIT}); "
+                           "search it for literal text instead")
+        raise TimeoutError(budget.exceeded)
     if value.startswith(codec.TAG):
         value = codec.decode_string(value)
         if not isinstance(value, str):
             return 0
     return 1 if compile_regex(pattern, options).search(value) else 0
+
+
+def uses_regex(flt):
+    """Does the (validated) filter hold a ``$regex`` anywhere?"""
+    if isinstance(flt, dict):
+        return "$regex" in flt or any(uses_regex(value) for value in flt.values())
+    if isinstance(flt, (list, tuple)):
+        return any(uses_regex(item) for item in flt)
+    return False
 
 
 class FilterCompiler:
@@ -231,22 +368,25 @@ class FilterCompiler:
 
     def _regex(self, operand, pattern, options):
         x = operand.value
-        general = f"{REGEX_FUNCTION}({self.param(pattern)},{self.param(options)},{x})"
         literal = regex_literal(pattern, options)
         if literal is None:
-            match = general
-        elif "i" not in options:
-            match = f"instr({x},{self.param(literal)})>0"
-        elif literal.isascii():
-            # LIKE folds ASCII case; only text with non-ASCII characters (where
-            # Unicode folding such as K→k can matter) goes to Python
-            match = (f"({x} LIKE {self.param(like_pattern(literal))} ESCAPE '\\' OR "
-                     f"({x} GLOB {self.param(NON_ASCII_GLOB)} AND {general}))")
+            # a real regular expression: Python's re, one bounded call per string
+            match = f"{REGEX_FUNCTION}({self.param(pattern)},{self.param(options)},{x})"
+            return f"({operand.rank}=3 AND {match})"
+        # the string itself: an escaped one is stored behind its tag and a letter
+        text = f"(CASE WHEN substr({x},1,1)=char(1114111) THEN substr({x},3) ELSE {x} END)"
+        if "i" not in options:
+            match = f"instr({text},{self.param(literal)})>0"
         else:
-            match = general
-        if match is not general:
-            # an escaped string is stored behind its tag: only the function strips it
-            match = f"(CASE WHEN substr({x},1,1)=char(1114111) THEN {general} ELSE {match} END)"
+            # GLOB classes give Unicode case folding in C; LIKE (ASCII folding) is exact
+            # and quicker for an ASCII literal on a row whose text is all ASCII
+            match = self._join([f"{text} GLOB {self.param(glob)}"
+                                for glob in glob_patterns(literal, True)], " OR ")
+            if literal.isascii():
+                match = (f"(CASE WHEN folds THEN {match} ELSE "
+                         f"{text} LIKE {self.param(like_pattern(literal))} ESCAPE '\\' END)")
+            elif folds_needed(literal):
+                match = f"(folds AND {match})"
         return f"({self._raw_text_prefilter(literal, options)}{operand.rank}=3 AND {match})"
 
     def _raw_text_prefilter(self, literal, options):
@@ -254,17 +394,21 @@ class FilterCompiler:
 
         A literal can be in a field only if it is in the document's text (when it
         has no character JSON escapes). Parsing JSON is what costs in a scan;
-        ``instr`` on the text does not, so non-matching documents are rejected
-        without it. Case-insensitively, documents holding non-ASCII text (where
-        Unicode folding could match) are passed on to the exact test.
+        ``instr``, ``LIKE`` and ``GLOB`` on the text do not, so non-matching
+        documents are rejected without it.
         """
-        if literal is None or any(c in '"\\' or c < " " for c in literal):
+        if any(c in '"\\' or c < " " for c in literal):
             return ""
         if "i" not in options:
             return f"instr(doc,{self.param(literal)})>0 AND "
-        if not literal.isascii():
-            return ""
-        return f"(instr(lower(doc),{self.param(literal.lower())})>0 OR folds) AND "
+        globs = self._join([f"doc GLOB {self.param(glob)}"
+                            for glob in glob_patterns(literal, True)], " OR ")
+        if literal.isascii():
+            return (f"(CASE WHEN folds THEN {globs} ELSE "
+                    f"instr(lower(doc),{self.param(literal.lower())})>0 END) AND ")
+        if folds_needed(literal):
+            return f"folds AND ({globs}) AND "
+        return f"({globs}) AND "
 
     # -- MongoDB's path semantics: any value reachable at the path ---------
     def _any(self, path, leaf, whole_only=False):

@@ -16,15 +16,24 @@ import copy
 import json
 import sqlite3
 import threading
+from contextlib import contextmanager
 
 from bson import ObjectId
 
-from ..errors import DuplicateKeyError, OperationFailure, UnsupportedOperation, WriteError
+from ..errors import (
+    DuplicateKeyError, OperationFailure, QueryTimeout, UnsupportedOperation, WriteError,
+)
 from ..projection import project
 from . import codec, documents, sql
 
 # the file layout's version (PRAGMA user_version); Store._migrate upgrades older files
 SCHEMA_VERSION = 1
+
+#: seconds a statement whose filter holds a $regex may run (see Store.regex_time_budget)
+REGEX_TIME_BUDGET = 3.0
+#: SQLite virtual-machine steps between two looks at the budget
+PROGRESS_STEPS = 20_000
+INT64_MAX = 2 ** 63 - 1
 
 META_SCHEMA = """
 CREATE TABLE IF NOT EXISTS bastion_collections (name TEXT PRIMARY KEY, count INTEGER NOT NULL);
@@ -65,7 +74,16 @@ def get_path(doc, path):
 
 
 class Store:
-    """One SQLite database file (or ``:memory:``) holding many collections."""
+    """One SQLite database file (or ``:memory:``) holding many collections.
+
+    ``regex_time_budget``: seconds a statement whose filter holds a ``$regex`` may
+    run before it is stopped with ``QueryTimeout`` (``None``: no budget). Literal
+    searches run in SQLite's C code without the GIL; the budget bounds a broad one
+    over a big collection, and the per-row Python callback of a real regular
+    expression, which holds the GIL while it runs.
+    """
+
+    regex_time_budget = REGEX_TIME_BUDGET
 
     def __init__(self, path, database_name):
         self.path = path
@@ -137,7 +155,8 @@ class Store:
         try:
             return work(conn)
         finally:
-            conn.execute("COMMIT")
+            if conn.in_transaction:      # an interrupted statement ends it (see _budgeted)
+                conn.execute("COMMIT")
 
     def _write(self, work):
         conn = self.connection()
@@ -145,10 +164,33 @@ class Store:
         try:
             result = work(conn)
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         return result
+
+    @contextmanager
+    def _budgeted(self, conn, flt):
+        """Run the block's statements on ``conn`` within ``regex_time_budget`` when ``flt``
+        holds a ``$regex``; an interrupted statement becomes ``QueryTimeout``."""
+        seconds = self.regex_time_budget
+        if seconds is None or not sql.uses_regex(flt):
+            yield
+            return
+        sql.start_budget(seconds)
+        conn.set_progress_handler(sql.budget_spent, PROGRESS_STEPS)
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            reason = sql.stop_budget()
+            if reason is None:
+                raise
+            raise QueryTimeout(f"The search was stopped: {reason} "
+                               f"({seconds:g} s). Narrow it down and try again.") from exc
+        finally:
+            conn.set_progress_handler(None, 0)
+            sql.stop_budget()
 
     # -- schema -------------------------------------------------------------
     def _exists(self, conn, coll):
@@ -315,14 +357,14 @@ class Store:
             where, params = sql.compile_filter(flt, self._arrays(conn, coll))
             limit = "" if many else " LIMIT 1"
             table = table_name(coll)
-            return conn.execute(
-                f"DELETE FROM {table} WHERE rowid IN "
-                f"(SELECT rowid FROM {table} WHERE {where}{limit})", params).rowcount
+            with self._budgeted(conn, flt):
+                return conn.execute(
+                    f"DELETE FROM {table} WHERE rowid IN "
+                    f"(SELECT rowid FROM {table} WHERE {where}{limit})", params).rowcount
         return self._write(work)
 
     # -- reading --------------------------------------------------------------
-    @staticmethod
-    def _query(conn, coll, columns, flt, sort, skip, limit, known):
+    def _query(self, conn, coll, columns, flt, sort, skip, limit, known):
         """Run ``SELECT columns … WHERE flt ORDER BY sort LIMIT/OFFSET`` on ``conn``.
 
         ``known`` is the collection's array paths, read in the same transaction.
@@ -333,8 +375,9 @@ class Store:
         if order:
             query += f" ORDER BY {order}"
         query += " LIMIT :_limit OFFSET :_skip"
-        params.update(_limit=limit or -1, _skip=skip)
-        return conn.execute(query, params).fetchall()
+        params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
+        with self._budgeted(conn, flt):
+            return conn.execute(query, params).fetchall()
 
     def _select(self, coll, columns, flt, sort, skip, limit):
         """``_query`` in its own read transaction (empty for a collection never written)."""
@@ -366,10 +409,11 @@ class Store:
             if not self._exists(conn, coll):
                 return 0
             where, params = sql.compile_filter(flt, self._arrays(conn, coll))
-            params.update(_limit=limit or -1, _skip=skip)
-            return conn.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {table_name(coll)} WHERE {where} "
-                f"LIMIT :_limit OFFSET :_skip)", params).fetchone()[0]
+            params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
+            with self._budgeted(conn, flt):
+                return conn.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {table_name(coll)} WHERE {where} "
+                    f"LIMIT :_limit OFFSET :_skip)", params).fetchone()[0]
         return self._read(work)
 
     def estimated_count(self, coll):
@@ -459,6 +503,11 @@ class Store:
     def drop_all(self):
         for coll in self.collection_names():
             self.drop_collection(coll)
+
+
+def _sql_limit(limit):
+    """MongoDB's limit (0: none) as SQLite's (-1: none); beyond int64 is no limit either."""
+    return -1 if not limit or limit > INT64_MAX else limit
 
 
 def _values_at(doc, segments):
