@@ -232,6 +232,9 @@ class BastionApplication(tornado.web.Application):
         self.db = db
         self.settings = AppSettings(self.settings, config)
         self.security_headers = dict(config.get("SECURITY_HEADERS") or {})
+        hsts = int(config.get("HSTS_SECONDS") or 0)
+        if hsts > 0:
+            self.security_headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
         self.add_transform(type("SecurityHeaders", (SecurityHeadersTransform,),
                                 {"headers": self.security_headers}))
         self.in_flight = InFlight()

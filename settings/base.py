@@ -56,6 +56,9 @@ STATIC_URL = "/static/"
 COOKIE_SECRET = None
 # Mark cookies Secure (HTTPS only). On in production.
 SECURE_COOKIES = False
+# Strict-Transport-Security max-age in seconds on every response (0 = not sent). A year
+# in production: browsers then refuse plain HTTP to the site.
+HSTS_SECONDS = 0
 # bcrypt work factor for password hashes.
 BCRYPT_ROUNDS = 12
 LOGIN_URL = "/admin/login/"

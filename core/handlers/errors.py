@@ -1,7 +1,11 @@
 """Handlers for URLs nobody else answers, and static files with Bastion's error pages."""
 import tornado.web
 
-from .base import BaseHandler, ErrorPageMixin, HTTPError
+from .base import BaseHandler, ErrorPageMixin, HTTPError, SessionXsrfMixin
+
+# A static path longer than this, or with a longer segment, names no file of ours.
+MAX_STATIC_PATH = 1024
+MAX_STATIC_SEGMENT = 255
 
 
 class NotFoundHandler(BaseHandler):
@@ -18,5 +22,41 @@ class NotFoundHandler(BaseHandler):
         raise HTTPError(404, "Page not found.")
 
 
-class StaticFileHandler(ErrorPageMixin, tornado.web.StaticFileHandler):
-    """Tornado's static file handler, with Bastion's HTML/JSON error pages."""
+def static_path_is_plain(path):
+    """Is ``path`` (decoded, relative to ``STATIC_DIR``) a plain file name we could serve?
+
+    No NUL or other control character, no backslash, no empty, ``.`` or ``..``
+    segment, nothing overlong. Anything else is answered 404 before the file
+    system is asked (``os.stat`` raises on a NUL; a traversal is no file of ours).
+    """
+    if not path or len(path) > MAX_STATIC_PATH or "\\" in path:
+        return False
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+        return False
+    return all(part not in ("", ".", "..") and len(part) <= MAX_STATIC_SEGMENT
+               for part in path.split("/"))
+
+
+class StaticFileHandler(SessionXsrfMixin, ErrorPageMixin, tornado.web.StaticFileHandler):
+    """Tornado's static file handler, with Bastion's error pages and a strict path check.
+
+    A path that is not a plain file name under ``STATIC_DIR`` (a NUL byte, ``..``,
+    a folder, an overlong name) is a 404, never a 403 or a 500.
+    """
+
+    def parse_url_path(self, url_path):
+        """Called first with the decoded path: refuse what cannot be one of our files."""
+        if not static_path_is_plain(url_path):
+            raise HTTPError(404, "File not found.")
+        return super().parse_url_path(url_path)
+
+    def validate_absolute_path(self, root, absolute_path):
+        """Tornado's checks (inside the root, a regular file), each failure a 404."""
+        try:
+            return super().validate_absolute_path(root, absolute_path)
+        except tornado.web.HTTPError as exc:
+            if exc.status_code in (403, 404):
+                raise HTTPError(404, "File not found.") from None
+            raise
+        except (OSError, ValueError):
+            raise HTTPError(404, "File not found.") from None

@@ -251,3 +251,38 @@ async def test_open_websockets_do_not_count_as_in_flight_requests(settings, live
     assert (await server.fetch("/healthz")).code == 200
     assert app.in_flight.count == 0
     socket.close()
+
+
+@pytest.mark.parametrize("path", [
+    "/static/x%00", "/static/%00", "/static/bastion.css%00", "/static/%00%00%00",
+    "/static/x%01y", "/static/%2e%2e/manage.py", "/static/..%2fmanage.py",
+    "/static/%2e%2e%2fsettings/base.py", "/static/%2e%2e/%2e%2e/etc/passwd",
+    "/static/" + "a" * 300, "/static/" + "a/" * 2000 + "x", "/static/" + "b" * 5000,
+    "/static/", "/static/.", "/static/%2e", "/static/bastion.css/", "/static//bastion.css",
+    "/static/%5c..%5cmanage.py",
+])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+async def test_odd_static_paths_are_404_never_500(server, path, method):
+    response = await server.fetch(path, method=method)
+    assert response.code == 404, (path, response.code)
+    if method == "GET":
+        assert b"File not found." in response.body and b"Traceback" not in response.body
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_undecodable_static_paths_are_400(server):
+    for path in ("/static/%ff", "/static/%c0%ae%c0%ae/"):
+        response = await server.fetch(path)
+        assert response.code == 400, path
+    assert (await server.fetch("/static/bastion.css")).code == 200   # real files still served
+
+
+async def test_hsts_is_sent_when_configured_and_on_in_production(settings, live):
+    plain = await live(make_app(settings, db=connect("memory:")))
+    assert "Strict-Transport-Security" not in (await plain.fetch("/healthz")).headers
+    prod = load_settings("settings.production", environ={"COOKIE_SECRET": "p" * 48},
+                         VAR_DIR=settings.VAR_DIR, DATABASE_URL="memory:", INSTALLED_APPS=[])
+    server = await live(make_app(prod, db=connect("memory:")))
+    for path in ("/healthz", "/nope", "/static/bastion.css", "/static/x%00"):
+        response = await server.fetch(path)
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000", path
