@@ -18,9 +18,14 @@ answers with an HTML page (``templates/admin/<status>.html``, else
 ``/api/`` or the client's ``Accept`` prefers JSON. A traceback is shown only
 when ``DEBUG`` is on.
 """
+import binascii
 import datetime
+import hashlib
+import hmac
 import json
 import logging
+import os
+import time
 import traceback
 
 import tornado.web
@@ -152,7 +157,139 @@ class ErrorPageMixin:
                                   traceback=trace, reason=self._reason)
 
 
-class BaseHandler(CurrentUserMixin, ErrorPageMixin, tornado.web.RequestHandler):
+XSRF_COOKIE = "_xsrf"
+XSRF_HEADERS = ("X-Xsrftoken", "X-Csrftoken")
+
+
+def mask_xsrf_token(raw):
+    """``raw`` (bytes) in Tornado's version-2 form ``2|mask|masked|time``, masked afresh.
+
+    A new random mask per page keeps the token out of reach of compression
+    attacks (BREACH), as Tornado does.
+    """
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(raw))
+    return b"|".join([b"2", binascii.b2a_hex(mask), binascii.b2a_hex(masked),
+                      str(int(time.time())).encode()])
+
+
+def unmask_xsrf_token(value):
+    """The raw token inside ``value`` (version 2, or version 1: plain hex); ``None`` if bad."""
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if not isinstance(value, str) or not value or len(value) > 512:
+        return None
+    try:
+        if value.startswith("2|"):
+            parts = value.split("|")
+            if len(parts) != 4:
+                return None
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            if len(mask) != 4 or not masked:
+                return None
+            return bytes(b ^ mask[i % 4] for i, b in enumerate(masked))
+        return bytes.fromhex(value) or None
+    except ValueError:
+        return None
+
+
+def session_xsrf_token(cookie_secret, session_id):
+    """The raw XSRF token of the session whose (cookie) id is ``session_id``.
+
+    An HMAC of the id under the cookie secret: the token of one session is
+    worthless in another, and nobody without the secret can derive it.
+    """
+    key = cookie_secret.encode() if isinstance(cookie_secret, str) else bytes(cookie_secret)
+    return hmac.new(key, b"bastion-xsrf\x00" + session_id.encode(), hashlib.sha256).digest()
+
+
+class SessionXsrfMixin:
+    """XSRF tokens bound to the session (replaces Tornado's cookie-only double submit).
+
+    With a session cookie the token is ``session_xsrf_token`` of the session's id:
+    a token from another session, or from before logging in, is refused (403).
+    Without one (the login page, registration) it is Tornado's: a random token
+    in the HttpOnly ``_xsrf`` cookie, to be sent back in the form field ``_xsrf``
+    or the ``X-XSRFToken`` header. Logging in (``set_session_cookie``) sets the
+    ``_xsrf`` cookie to the new session's token; logging out gives a fresh
+    anonymous one. Pages carry the token in ``<meta name="xsrf-token">`` and in
+    every form (``xsrf_form_html``).
+    """
+
+    _xsrf_session = False            # False: as the request says; None or an id: as set now
+    _xsrf_raw = None
+
+    def _xsrf_session_id(self):
+        """The session id the response's token belongs to (``None``: anonymous)."""
+        if self._xsrf_session is not False:
+            return self._xsrf_session
+        return CurrentUserMixin.get_session_id(self)
+
+    def _xsrf_secret(self):
+        return self.settings.get("cookie_secret") or ""
+
+    def _set_xsrf_cookie(self, token):
+        kwargs = dict(self.settings.get("xsrf_cookie_kwargs") or {})
+        self.set_cookie(self.settings.get("xsrf_cookie_name", XSRF_COOKIE), token, **kwargs)
+
+    def _cookie_xsrf_raw(self):
+        return unmask_xsrf_token(self.get_cookie(self.settings.get("xsrf_cookie_name",
+                                                                   XSRF_COOKIE)))
+
+    @property
+    def xsrf_token(self):
+        """The token to put in this response's forms and meta tag (masked afresh)."""
+        if self._xsrf_raw is None:
+            session_id = self._xsrf_session_id()
+            if session_id is not None:
+                raw = session_xsrf_token(self._xsrf_secret(), session_id)
+                if self._xsrf_session is False and self._cookie_xsrf_raw() != raw:
+                    self._set_xsrf_cookie(mask_xsrf_token(raw))
+            else:
+                raw = None if self._xsrf_session is None else self._cookie_xsrf_raw()
+                if raw is None:
+                    raw = os.urandom(16)
+                    self._set_xsrf_cookie(mask_xsrf_token(raw))
+            self._xsrf_raw = raw
+        return mask_xsrf_token(self._xsrf_raw)
+
+    def bind_xsrf_to_session(self, session_id):
+        """From now on this response's token is ``session_id``'s (``None``: a fresh anonymous
+        one), and the ``_xsrf`` cookie says so. Called when the session cookie changes."""
+        self._xsrf_session = session_id
+        self._xsrf_raw = None
+        if session_id is not None:
+            self._xsrf_raw = session_xsrf_token(self._xsrf_secret(), session_id)
+            self._set_xsrf_cookie(mask_xsrf_token(self._xsrf_raw))
+        else:
+            self.xsrf_token                     # a fresh random token and cookie
+
+    def check_xsrf_cookie(self):
+        """Called by Tornado before ``prepare`` for POST/PUT/PATCH/DELETE: 403 unless the
+        ``_xsrf`` field or ``X-XSRFToken`` header holds this session's token (or, with no
+        session, the ``_xsrf`` cookie's)."""
+        sent = self.get_argument("_xsrf", None)
+        if not sent:
+            sent = next((self.request.headers[h] for h in XSRF_HEADERS
+                         if self.request.headers.get(h)), None)
+        if not sent:
+            raise HTTPError(403, "'_xsrf' argument missing from POST (the XSRF token: "
+                                 "the page's <meta name=\"xsrf-token\"> or the form field).")
+        session_id = CurrentUserMixin.get_session_id(self)
+        if session_id is not None:
+            expected = session_xsrf_token(self._xsrf_secret(), session_id)
+        else:
+            expected = self._cookie_xsrf_raw()
+            if expected is None:
+                raise HTTPError(403, "'_xsrf' cookie missing: load the page again.")
+        got = unmask_xsrf_token(sent)
+        if got is None or not hmac.compare_digest(got, expected):
+            raise HTTPError(403, "XSRF token does not match this session "
+                                 "(_xsrf argument or X-XSRFToken header): load the page again.")
+
+
+class BaseHandler(SessionXsrfMixin, CurrentUserMixin, ErrorPageMixin,
+                  tornado.web.RequestHandler):
     """The base of every Bastion handler.
 
     ``self.db`` is the application's database (``core.db``), ``self.registry``
@@ -192,6 +329,16 @@ class BaseHandler(CurrentUserMixin, ErrorPageMixin, tornado.web.RequestHandler):
         headers = getattr(self.application, "security_headers", FALLBACK_SECURITY_HEADERS)
         for name, value in headers.items():
             self.set_header(name, value)
+
+    def set_session_cookie(self, raw_id):
+        """Set the session cookie, and the ``_xsrf`` cookie to that session's token."""
+        super().set_session_cookie(raw_id)
+        self.bind_xsrf_to_session(raw_id)
+
+    def clear_session_cookie(self):
+        """Clear the session cookie; the ``_xsrf`` cookie gets a fresh anonymous token."""
+        super().clear_session_cookie()
+        self.bind_xsrf_to_session(None)
 
     def set_cookie(self, name, value, *args, **kwargs):
         """Set a cookie; flags default to the application's ``cookie_kwargs``.
