@@ -45,6 +45,7 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_UNSUPPORTED = 1003
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL_ERROR = 1011
 
 MAX_MESSAGE_CHARS = 16 * 1024
 MAX_SUBSCRIPTIONS = 20
@@ -52,6 +53,22 @@ MAX_IDS = 500
 MAX_KNOWN_IDS = 5000
 QUEUE_SIZE = 1000
 MESSAGES_PER_WINDOW = 120         # client messages per 10 s before the socket is closed
+MAX_NESTING = 8                   # a message is {"type": ..., "ids": [...]}: never deeper
+
+
+def nesting_depth(value, limit=MAX_NESTING + 1):
+    """How deep ``value`` (parsed JSON) nests, counting up to ``limit`` only (no recursion)."""
+    depth, level = 0, [value]
+    while level and depth < limit:
+        depth += 1
+        nxt = []
+        for item in level:
+            if isinstance(item, dict):
+                nxt.extend(v for v in item.values() if isinstance(v, (dict, list)))
+            elif isinstance(item, list):
+                nxt.extend(v for v in item if isinstance(v, (dict, list)))
+        level = nxt
+    return depth
 
 
 class LiveContext:
@@ -182,8 +199,25 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
 
     # -- client messages ----------------------------------------------------------------------
     async def on_message(self, message):
+        """Called by Tornado for each client message: answer it, or an error message.
+
+        Whatever the message, the socket gets an answer (or a clean close) and
+        the process goes on serving: a malformed one is ``{"type": "error"}``, and
+        an unexpected failure is logged and closes this socket with 1011.
+        """
         if self.ended:
             return
+        try:
+            return await self.handle_message(message)
+        except (asyncio.CancelledError, tornado.websocket.WebSocketClosedError):
+            raise
+        except Exception:
+            log.exception("live: a client message failed")
+            self.send({"type": "error", "error": "The server could not handle that message."})
+            return self.end(CLOSE_INTERNAL_ERROR, "internal error")
+
+    async def handle_message(self, message):
+        """One client message (``on_message`` catches what this raises)."""
         now = time.monotonic()
         self.message_times = [t for t in self.message_times if now - t < 10.0] + [now]
         if len(self.message_times) > MESSAGES_PER_WINDOW:
@@ -194,11 +228,19 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
             return self.end(CLOSE_TOO_BIG, "messages are JSON text up to 16 KiB")
         try:
             data = json.loads(message)
+        except RecursionError:
+            return self.send({"type": "error", "error": "Messages may not nest deeper than "
+                              f"{MAX_NESTING} levels."})
         except ValueError:
             return self.send({"type": "error", "error": "Messages must be JSON objects."})
         if not isinstance(data, dict):
             return self.send({"type": "error", "error": "Messages must be JSON objects."})
+        if nesting_depth(data) > MAX_NESTING:
+            return self.send({"type": "error", "error": "Messages may not nest deeper than "
+                              f"{MAX_NESTING} levels."})
         kind = data.get("type")
+        if not isinstance(kind, str):
+            return self.send({"type": "error", "error": "A message needs a \"type\" string."})
         if kind == "ping":
             return self.send({"type": "pong"})
         if kind == "subscribe":
@@ -210,7 +252,7 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
                 self.known.pop(key, None)
                 self.hub.unsubscribe(self, key)
             return self.send({"type": "unsubscribed", "model": key})
-        return self.send({"type": "error", "error": f"Unknown message type {kind!r}."})
+        return self.send({"type": "error", "error": f"Unknown message type {kind[:80]!r}."})
 
     async def subscribe(self, data):
         """``{"type": "subscribe", "model": KEY, "id": ID?, "ids": [ID, ...]?}``."""

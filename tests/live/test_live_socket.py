@@ -169,10 +169,16 @@ async def test_deactivation_closes_the_socket(site):
 
 
 async def test_an_idle_session_expires_and_the_socket_does_not_keep_it_alive(server, tmp_path):
+    import datetime
     from live_kit import make_settings
-    site = await server(make_settings(tmp_path, SESSION_IDLE_SECONDS=1))
+    site = await server(make_settings(tmp_path, SESSION_IDLE_SECONDS=120))
     alice = await site.user_browser("alice", NOTES)
     client = await live(site, alice)
+    await asyncio.sleep(1.0)                         # several re-checks: still open
+    assert client.close_code is None
+    # the session was last used 121 s ago (its idle timeout is 120 s)
+    idle_since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=121)
+    await site.db["sessions"].update_many({}, {"$set": {"last_seen": idle_since}})
     assert await client.closed(timeout=4) == 4001
     assert (await alice.get(LIST)).code == 302          # and the pages agree: logged out
 
@@ -298,3 +304,29 @@ async def test_bad_client_messages_get_an_error_or_a_close(site):
     assert (await client.next())["type"] == "error"
     await client.connection.write_message("[" + "1," * 9000 + "1]")
     assert await client.closed(timeout=3) == 1009
+
+
+async def test_deeply_nested_or_odd_messages_get_an_error_and_the_socket_goes_on(site):
+    alice = await site.user_browser("alice", NOTES)
+    client = await live(site, alice)
+    deep = "[" * 5000 + "]" * 5000                   # 10 000 characters, under the size limit
+    odd = [deep, '{"type": "subscribe", "model": ' + deep + '}',
+           '{"type": ' + "[" * 100 + "]" * 100 + '}',
+           '{"type": "subscribe", "ids": ' + "[" * 50 + "]" * 50 + '}',
+           '{"type": ["ping"]}', '{"type": null}', '{"type": "x' + "y" * 5000 + '"}',
+           '{"type": "subscribe", "model": "notes.note", "id": {"$ne": null}}',
+           '"\\ud800"', "1e999999", "NaN"]
+    for message in odd:
+        await client.connection.write_message(message)
+        reply = await client.next()
+        assert reply is not None and reply["type"] == "error", (message[:60], reply)
+        assert len(reply["error"]) < 200
+    assert client.close_code is None
+    await client.send({"type": "ping"})               # the same socket still answers
+    assert await client.next() == {"type": "pong"}
+    assert (await client.subscribe("notes.note"))["type"] == "subscribed"
+    other = await live(site, alice)                  # and the process still serves
+    assert other.hello["user"] == "alice"
+    assert (await alice.get(LIST)).code == 200
+    other.close()
+    client.close()
