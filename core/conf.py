@@ -13,8 +13,10 @@ Loading, in order:
 2. environment variables override single values (``ENV_OVERRIDES``), parsed
    into the setting's type;
 3. keyword overrides given to ``load_settings`` win over both;
-4. values are checked (``validate``) and a relative ``embedded:`` path is made
-   relative to ``BASE_DIR``;
+4. values are checked (``validate``): types and ranges, and settings that
+   contradict each other (``validate_consistency``: e.g. an idle timeout shorter
+   than the session touch interval) are refused; a relative ``embedded:`` path is
+   made relative to ``BASE_DIR``;
 5. the module's ``finalize(settings)`` runs last, if it has one: production uses
    it to refuse to start without ``COOKIE_SECRET``, dev to create one.
 
@@ -194,6 +196,49 @@ def validate(settings):
     secret = settings.get("COOKIE_SECRET")
     if secret is not None and not isinstance(secret, (str, bytes)):
         raise ImproperlyConfigured("COOKIE_SECRET must be a string")
+    validate_consistency(settings)
+
+
+def _number(settings, name, minimum, integer=True, default=None):
+    value = settings.get(name, default)
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+        kind = "an integer" if integer else "a number"
+        raise ImproperlyConfigured(f"{name} must be {kind} of at least {minimum}, "
+                                   f"not {value!r}")
+    return value
+
+
+def validate_consistency(settings):
+    """Refuse settings that contradict each other (``ImproperlyConfigured``, one line).
+
+    Called by ``validate``, so every command and the server refuse them at start-up,
+    and ``manage.py check`` reports them.
+    """
+    from core.auth.sessions import TOUCH_SECONDS as touch   # last use written this often
+    idle = _number(settings, "SESSION_IDLE_SECONDS", 1, default=2 * 3600)
+    max_age = _number(settings, "SESSION_MAX_AGE_SECONDS", 1, default=14 * 86400)
+    if idle < 2 * touch:
+        raise ImproperlyConfigured(
+            f"SESSION_IDLE_SECONDS ({idle}) must be at least {2 * touch}: a session's last "
+            f"use is recorded at most once every {touch} s, so a shorter idle timeout "
+            "logs out users who are active")
+    if max_age < idle:
+        raise ImproperlyConfigured(
+            f"SESSION_MAX_AGE_SECONDS ({max_age}) is below SESSION_IDLE_SECONDS ({idle}); "
+            "the absolute session lifetime must be at least the idle timeout")
+    body = _number(settings, "MAX_BODY_SIZE", 1, default=10 * 1024 * 1024)
+    api_body = _number(settings, "API_MAX_BODY_SIZE", 1, default=1024 * 1024)
+    if api_body > body:
+        raise ImproperlyConfigured(
+            f"API_MAX_BODY_SIZE ({api_body}) is above MAX_BODY_SIZE ({body}); the server "
+            "refuses any body over MAX_BODY_SIZE, so the API limit must not exceed it")
+    processes = _number(settings, "PROCESSES", 0, default=1)
+    if processes != 1 and settings.get("AUTORELOAD"):
+        raise ImproperlyConfigured(f"AUTORELOAD works with one process only, but PROCESSES "
+                                   f"is {processes}")
+    _number(settings, "SHUTDOWN_TIMEOUT", 0, integer=False, default=10.0)
+    _number(settings, "HSTS_SECONDS", 0, default=0)
 
 
 def ensure_dev_cookie_secret(var_dir):

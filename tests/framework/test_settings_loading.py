@@ -135,3 +135,68 @@ def test_production_without_secret_exits_1_with_one_line(tmp_path):
 def test_xheaders_can_be_turned_on_from_the_environment():
     assert load_settings("settings.test", environ={}).XHEADERS is False
     assert load_settings("settings.test", environ={"XHEADERS": "true"}).XHEADERS is True
+
+
+# -- settings that contradict each other -------------------------------------------------------
+@pytest.mark.parametrize("overrides, words", [
+    ({"SESSION_IDLE_SECONDS": 30}, "SESSION_IDLE_SECONDS (30) must be at least 120"),
+    ({"SESSION_IDLE_SECONDS": 60}, "logs out users who are active"),
+    ({"SESSION_IDLE_SECONDS": 0}, "SESSION_IDLE_SECONDS must be an integer of at least 1"),
+    ({"SESSION_IDLE_SECONDS": 7200, "SESSION_MAX_AGE_SECONDS": 3600},
+     "SESSION_MAX_AGE_SECONDS (3600) is below SESSION_IDLE_SECONDS (7200)"),
+    ({"MAX_BODY_SIZE": 1000}, "API_MAX_BODY_SIZE (1048576) is above MAX_BODY_SIZE (1000)"),
+    ({"MAX_BODY_SIZE": -1}, "MAX_BODY_SIZE must be an integer of at least 1"),
+    ({"API_MAX_BODY_SIZE": "1m"}, "API_MAX_BODY_SIZE must be an integer"),
+    ({"AUTORELOAD": True, "PROCESSES": 0}, "AUTORELOAD works with one process only"),
+    ({"PROCESSES": -2}, "PROCESSES must be an integer of at least 0"),
+    ({"SHUTDOWN_TIMEOUT": -1}, "SHUTDOWN_TIMEOUT must be a number of at least 0"),
+    ({"HSTS_SECONDS": 1.5}, "HSTS_SECONDS must be an integer"),
+])
+def test_contradicting_settings_are_refused_in_one_line(overrides, words):
+    with pytest.raises(ImproperlyConfigured) as info:
+        load_settings("settings.test", environ={}, **overrides)
+    assert words in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_consistent_edge_values_are_accepted():
+    s = load_settings("settings.test", environ={}, SESSION_IDLE_SECONDS=120,
+                      SESSION_MAX_AGE_SECONDS=120, MAX_BODY_SIZE=1024 * 1024,
+                      AUTORELOAD=True, PROCESSES=1, SHUTDOWN_TIMEOUT=0)
+    assert (s.SESSION_IDLE_SECONDS, s.MAX_BODY_SIZE) == (120, 1024 * 1024)
+
+
+CONTRADICTING = '''
+from settings.test import *  # noqa: F401,F403
+
+SESSION_IDLE_SECONDS = 30
+'''
+
+
+def test_contradicting_settings_stop_check_runserver_and_other_commands(tmp_path):
+    module = f"bastion_contradicting_{os.getpid()}"
+    (tmp_path / "pkgs").mkdir()
+    (tmp_path / "pkgs" / f"{module}.py").write_text(CONTRADICTING)
+    env = manage_env(tmp_path, BASTION_SETTINGS=module, PYTHONPATH=tmp_path / "pkgs")
+    for command in (["check"], ["runserver", "--port", "0"], ["ensure_indexes"]):
+        result = manage(command, env)
+        assert result.returncode == 1, (command, result)
+        lines = result.stderr.strip().splitlines()
+        assert lines == ["error: SESSION_IDLE_SECONDS (30) must be at least 120: a session's "
+                         "last use is recorded at most once every 60 s, so a shorter idle "
+                         "timeout logs out users who are active"], (command, result.stderr)
+
+
+def test_production_refuses_a_short_cookie_secret(tmp_path):
+    with pytest.raises(ImproperlyConfigured) as info:
+        load_settings("settings.production", environ={"COOKIE_SECRET": "s" * 31})
+    assert str(info.value).startswith("COOKIE_SECRET is 31 bytes; production needs at least 32")
+    assert "\n" not in str(info.value)
+    s = load_settings("settings.production", environ={"COOKIE_SECRET": "s" * 32})
+    assert s.HSTS_SECONDS == 365 * 24 * 3600
+    env = manage_env(tmp_path, BASTION_SETTINGS="settings.production", COOKIE_SECRET="short")
+    result = manage(["check"], env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: COOKIE_SECRET is 5 bytes; production needs at least 32 (e.g. COOKIE_SECRET="
+        "$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))'))"]
