@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from http_kit import NEW_PASSWORD, PASSWORD
+from http_kit import NEW_PASSWORD, PASSWORD  # noqa: F401  (re-exported for the tests)
 
 from kit import USERS, boxes, role_form, user_form  # noqa: F401  (tests/accounts_admin)
 

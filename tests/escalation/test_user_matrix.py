@@ -70,3 +70,15 @@ async def test_cell(site, matrix, profile, kind, op, channel):
         for name in ("username", "email", "is_active", "is_superuser", "permissions",
                      "roles"):
             assert body.get(name) == after[name], (name, body.get(name), after[name])
+
+
+@pytest.mark.parametrize("profile", ["user_write", "superuser"])
+@pytest.mark.parametrize("channel", ["api_session", "api_token"])
+async def test_the_api_sets_no_password(site, matrix, profile, channel):
+    """No channel but the set-password pages sets a password: the API refuses the field."""
+    editor = await matrix.editor(profile)
+    user = await get_user(site, (await matrix.target(profile, "weaker")).id)
+    before = await snapshot(site, user.id)
+    response = await perform(site, editor, user, "edit", channel, {"password": NEW_PASSWORD})
+    assert 400 <= response.code < 500, describe(response)
+    assert await snapshot(site, user.id) == before
