@@ -35,6 +35,9 @@ __all__ = [
 UTC = datetime.timezone.utc
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 NOT_PROVIDED = object()
+#: default ``max_length`` of a ``StringField`` / ``TextField`` (``max_length=None`` lifts it)
+STRING_MAX_LENGTH = 10_000
+TEXT_MAX_LENGTH = 100_000
 _counter = itertools.count()
 
 
@@ -221,13 +224,19 @@ def _normalize_choices(choices):
 class StringField(Field):
     """A single line of text.
 
-    ``max_length`` / ``min_length`` bound the length after stripping; ``strip``
-    (default True) removes surrounding whitespace. Numbers are accepted and
-    turned into text; booleans and containers are refused.
+    ``max_length`` / ``min_length`` bound the length after stripping; ``max_length``
+    defaults to ``STRING_MAX_LENGTH`` (10,000 characters; ``max_length=None`` lifts
+    it). ``strip`` (default True) removes surrounding whitespace. Numbers are
+    accepted and turned into text; booleans and containers are refused.
     """
 
-    def __init__(self, *, max_length=None, min_length=None, strip=True, **options):
+    #: the ``max_length`` when none is given
+    default_max_length = STRING_MAX_LENGTH
+
+    def __init__(self, *, max_length=NOT_PROVIDED, min_length=None, strip=True, **options):
         super().__init__(**options)
+        if max_length is NOT_PROVIDED:
+            max_length = self.default_max_length
         for label, bound in (("max_length", max_length), ("min_length", min_length)):
             if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)
                                       or bound < 0):
@@ -261,7 +270,15 @@ class StringField(Field):
 
 
 class TextField(StringField):
-    """Multi-line text; rendered as a textarea. Not stripped unless ``strip=True``."""
+    """Multi-line text; rendered as a textarea. Not stripped unless ``strip=True``.
+
+    ``max_length`` defaults to ``TEXT_MAX_LENGTH`` (100,000 characters, at most
+    ~1.2 MB in a form body and well under ``API_MAX_BODY_SIZE`` for most text):
+    a longer value is a ``ValidationError`` naming the field. Pass a larger
+    ``max_length`` (or ``None``) deliberately: every text is read whole by a search.
+    """
+
+    default_max_length = TEXT_MAX_LENGTH
 
     def __init__(self, *, strip=False, **options):
         super().__init__(strip=strip, **options)
@@ -332,7 +349,8 @@ class IntegerField(_BoundedNumber):
     """A whole number (64-bit); ``min_value`` / ``max_value`` bound it.
 
     Accepts ints, integral floats (``3.0``) and digit strings (``" 42 "``);
-    refuses booleans, fractions and anything else.
+    refuses booleans, fractions, numbers outside int64 (``code="out_of_range"``)
+    and anything else.
     """
 
     def coerce(self, value):
@@ -350,22 +368,30 @@ class IntegerField(_BoundedNumber):
                 return None
             if not _INT_TEXT.match(text):
                 raise self.error("Enter a whole number.")
+            if len(text.lstrip("+-").lstrip("0")) > len(str(INT64_MAX)):
+                raise self.error("The number is too large.", code="out_of_range")
             result = int(text)
         else:
             raise self.error(f"Enter a whole number, not {_type_name(value)}.")
         if not INT64_MIN <= result <= INT64_MAX:
-            raise self.error("The number is too large.")
+            raise self.error("The number is too large.", code="out_of_range")
         return result
 
 
 class FloatField(_BoundedNumber):
-    """A finite floating-point number; ``min_value`` / ``max_value`` bound it."""
+    """A finite floating-point number; ``min_value`` / ``max_value`` bound it.
+
+    NaN, infinities and ints too big for a float are refused.
+    """
 
     def coerce(self, value):
         if isinstance(value, bool):
             raise self.error("Enter a number.")
         if isinstance(value, (int, float)):
-            result = float(value)
+            try:
+                result = float(value)
+            except OverflowError:                  # an int beyond the float range
+                raise self.error("The number is too large.", code="out_of_range") from None
         elif isinstance(value, str):
             text = value.strip()
             if not text:
