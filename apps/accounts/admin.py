@@ -10,13 +10,22 @@ The generic pages serve both models; what is special is declared here:
   do not hold (directly, or through a role they add to a user or edit), cannot
   make anyone a superuser, and cannot change or delete a superuser — checked in
   ``save_model``, so every page that saves goes through it;
+* no take-over: on a user who is *stronger* than the editor (a superuser, or whose
+  stored grants — direct and every role's, active or not — hold anything the
+  editor lacks) a non-superuser cannot change the username, email or active
+  status, set the password, or delete; ``object_refusal`` answers the pages and
+  bulk actions, ``save_model`` every channel that saves (forms, bulk, API);
+* no stripping: grants and roles the editor does not hold are kept as stored
+  whatever a form or API body says (``keep_unheld``);
+* nobody deactivates or deletes their own account, and nobody deletes, deactivates
+  or demotes the last active superuser;
 * the audit log gets ``permission_change`` and ``role_change`` entries (with
   before/after) besides the generic ``create``/``update``/``delete``.
 """
-from core.admin import ModelAdmin, register
+from core.admin import ModelAdmin, action, register
 from core.models import ValidationError
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError
-from core.permissions import GrantError, validate_grant
+from core.permissions import GrantError, PermissionDenied, merge_permissions, validate_grant
 
 from . import forms
 from .handlers import (RoleCreateHandler, RoleDetailHandler, RoleUpdateHandler,
@@ -32,6 +41,11 @@ def _grants_added(before, after):
         if new:
             added[key] = new
     return added
+
+
+def _kept_grants(editor, stored):
+    """The grants of ``stored`` the ``editor`` (``Permissions``) may not remove."""
+    return forms.not_held(editor, stored) if not editor.is_superuser else {}
 
 
 def _editor_grantable(handler):
@@ -75,6 +89,14 @@ class AccountsAdmin(ModelAdmin):
                                      f"{forms.describe_grants(missing)}.")
 
     @staticmethod
+    def keep_unheld(handler, obj, before):
+        """Put back the stored grants the editor does not hold (they are not the editor's
+        to remove, whatever the form or the API body says)."""
+        kept = _kept_grants(handler.permissions, before.permissions if before else {})
+        if kept:
+            obj.permissions = merge_permissions(obj.permissions or {}, kept)
+
+    @staticmethod
     def permission_changes(before, after):
         if before == after:
             return None
@@ -89,6 +111,9 @@ class UserAdmin(AccountsAdmin):
     ordering = ["username"]
     fields = ["username", "email", "is_active", "is_superuser", "roles", "permissions",
               "last_login", "date_joined"]
+    actions = ["delete_selected", "deactivate_selected", "activate_selected"]
+    #: what a non-superuser may not change on a stronger user (taking the account over)
+    account_fields = ("username", "email", "is_active")
 
     create_handler = UserCreateHandler
     update_handler = UserUpdateHandler
@@ -107,6 +132,8 @@ class UserAdmin(AccountsAdmin):
         readonly = ["last_login", "date_joined"]
         if not handler.permissions.is_superuser:
             readonly.insert(0, "is_superuser")      # shown as text, never written
+        if getattr(handler, "account_locked", False):
+            readonly[:0] = list(self.account_fields)
         return readonly
 
     def get_form_class(self, handler, obj=None):
@@ -121,6 +148,75 @@ class UserAdmin(AccountsAdmin):
     def has_object_permission(self, handler, action, obj):
         """Only superusers change or delete a superuser (superusers bypass this rule)."""
         return action == "read" or not obj.is_superuser
+
+    async def takeover_refusal(self, handler, user):
+        """Why the editor may not take ``user`` over (change their username, email or
+        active status, set their password, delete them), or ``None``.
+
+        A superuser may; a non-superuser may not when ``user`` is a superuser or
+        holds, by its *stored* grants (direct and every role's, active or not),
+        anything the editor lacks. Computed once per user and request.
+        """
+        if handler.permissions.is_superuser or user.id is None:
+            return None
+        cache = handler.__dict__.setdefault("_takeover_refusals", {})
+        key = (user.id, user.version)
+        if key not in cache:
+            if user.is_superuser:
+                cache[key] = "This user is a superuser: only superusers may change them."
+            else:
+                missing = forms.not_held(handler.permissions,
+                                         await user.stored_grants(db=handler.db))
+                cache[key] = None if not missing else (
+                    "This user holds permissions you do not hold "
+                    f"({forms.describe_grants(missing)}): only someone who holds them may "
+                    "change their username, email, active status or password, or delete "
+                    "them.")
+        return cache[key]
+
+    async def object_refusal(self, handler, action, obj):
+        """Deleting: never yourself, never the last active superuser, never a stronger
+        user; setting a password (``"password"``): never a stronger user."""
+        if action == "delete":
+            if obj.id == getattr(handler.current_user, "id", None):
+                return "You cannot delete your own account."
+            if await obj.is_last_active_superuser(db=handler.db):
+                return "This is the last active superuser; it cannot be deleted."
+        if action in ("delete", "password"):
+            return await self.takeover_refusal(handler, obj)
+        return None
+
+    async def check_account_change(self, handler, obj, before, errors):
+        """Refuse a take-over (``PermissionDenied``), deactivating yourself, and
+        deactivating or demoting the last active superuser (``errors``)."""
+        changed = [name for name in self.account_fields
+                   if getattr(obj, name) != getattr(before, name)]
+        if changed:
+            refusal = await self.takeover_refusal(handler, before)
+            if refusal:
+                raise PermissionDenied(refusal, model_key=self.key, action="write")
+        me = getattr(handler.current_user, "id", None)
+        if before.id == me and before.is_active and not obj.is_active:
+            errors["is_active"] = "You cannot deactivate your own account."
+        elif (before.is_superuser and before.is_active
+              and not (obj.is_superuser and obj.is_active)
+              and await before.is_last_active_superuser(db=handler.db)):
+            name = "is_active" if not obj.is_active else "is_superuser"
+            errors[name] = ("This is the last active superuser: make another user an "
+                            "active superuser first.")
+
+    async def keep_unheld_roles(self, handler, obj, before):
+        """Put back the stored roles granting something the editor does not hold."""
+        if handler.permissions.is_superuser:
+            return
+        removed = [name for name in before.roles if name not in obj.roles]
+        if not removed:
+            return
+        loaded = await Role.load(removed, db=handler.db)
+        kept = [name for name in removed
+                if name in loaded and forms.not_held(handler.permissions, loaded[name])]
+        if kept:
+            obj.roles = list(obj.roles) + kept
 
     async def check_escalation(self, handler, obj, before, errors):
         """Fill ``errors`` if a save would raise anyone's permissions beyond the editor's
@@ -153,6 +249,10 @@ class UserAdmin(AccountsAdmin):
     async def save_model(self, handler, obj, form, change):
         before = await User.get(obj.id, db=handler.db) if change and obj.id else None
         errors = {}
+        if before is not None:
+            self.keep_unheld(handler, obj, before)
+            await self.keep_unheld_roles(handler, obj, before)
+            await self.check_account_change(handler, obj, before, errors)
         await self.check_escalation(handler, obj, before, errors)
         if errors:
             raise ValidationError(errors)
@@ -163,6 +263,7 @@ class UserAdmin(AccountsAdmin):
         await obj.save(db=handler.db)
         if before is not None and before.is_active and not obj.is_active:
             await obj.end_sessions(handler.db)        # as manage.py deactivate does
+            await obj.revoke_tokens(handler.db)
         old_perms = before.permissions if before else {}
         await _audit(handler, "permission_change", obj,
                      self.permission_changes(old_perms, obj.permissions),
@@ -172,6 +273,33 @@ class UserAdmin(AccountsAdmin):
             await _audit(handler, "role_change", obj,
                          {"roles": {"before": old_roles, "after": list(obj.roles)}},
                          "admin: the user's roles")
+
+    async def delete_model(self, handler, obj):
+        """Delete the user (the rules of ``object_refusal`` hold on every channel) and end
+        their sessions and API tokens."""
+        refusal = await self.object_refusal(handler, "delete", obj)
+        if refusal:
+            raise PermissionDenied(refusal, model_key=self.key, action="delete")
+        await obj.delete(db=handler.db)
+        await obj.end_sessions(handler.db)
+        await obj.revoke_tokens(handler.db)
+
+    async def set_active(self, handler, users, active):
+        for user in users:
+            if user.is_active != active:
+                user.is_active = active
+                await self.save_model(handler, user, None, True)
+        return None
+
+    @action(permission="write", label="Deactivate selected users")
+    async def deactivate_selected(self, handler, users):
+        """Deactivate each user (sessions and API tokens end), under the save rules."""
+        return await self.set_active(handler, users, False)
+
+    @action(permission="write", label="Activate selected users")
+    async def activate_selected(self, handler, users):
+        """Activate each user (no API token comes back), under the save rules."""
+        return await self.set_active(handler, users, True)
 
 
 @register(Role)
@@ -203,6 +331,7 @@ class RoleAdmin(AccountsAdmin):
     async def save_model(self, handler, obj, form, change):
         before = await Role.get(obj.id, db=handler.db) if change and obj.id else None
         old_perms = before.permissions if before else {}
+        self.keep_unheld(handler, obj, before)
         errors = {}
         self.check_granted_permissions(handler, old_perms, obj.permissions, errors)
         if errors:
@@ -218,8 +347,20 @@ class RoleAdmin(AccountsAdmin):
                          self.permission_changes(old_perms, obj.permissions),
                          "admin: the role's permissions (every holder's next request)")
 
+    async def object_refusal(self, handler, action, obj):
+        """A non-superuser may not delete a role granting anything they do not hold
+        (that would strip those grants from every holder)."""
+        if action == "delete" and _kept_grants(handler.permissions, obj.permissions):
+            return ("This role grants permissions you do not hold "
+                    f"({forms.describe_grants(_kept_grants(handler.permissions, obj.permissions))})"
+                    ": only someone who holds them may delete it.")
+        return None
+
     async def delete_model(self, handler, obj):
         """Delete the role and take it from every user holding it (audited per user)."""
+        refusal = await self.object_refusal(handler, "delete", obj)
+        if refusal:
+            raise PermissionDenied(refusal, model_key=self.key, action="delete")
         holders = await User.find({"roles": obj.name}, db=handler.db).to_list(None)
         await obj.delete(db=handler.db)
         await _audit(handler, "role_change", obj,

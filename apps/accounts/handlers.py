@@ -10,9 +10,11 @@ what users and roles need:
   from (``user``, ``role:NAME``, ``superuser``); the role detail page shows its
   grants as a matrix and who holds it;
 * ``UserPasswordHandler`` serves ``/admin/accounts/user/<id>/password/``: it needs
-  ``write`` on ``accounts.user`` (and the object rule: only superusers set a
-  superuser's password), sets the new bcrypt hash and ends every session of that
-  user (but the editor's own, when they set their own password).
+  ``read`` and ``write`` on ``accounts.user`` and the user admin's take-over rule
+  (a non-superuser may not set the password of a user stronger than them), sets
+  the new bcrypt hash, ends every session and revokes every API token of that
+  user. Your own password is changed on ``/admin/password_change/``, which asks for
+  the current one: this page sends you there.
 """
 from core.admin.handlers import (Cell, CreateHandler, DetailHandler, ObjectHandler,
                                  UpdateHandler)
@@ -74,15 +76,20 @@ class AccountsPageMixin:
 # -- users -----------------------------------------------------------------------------------
 class UserFormMixin(AccountsPageMixin):
     role_choices = None
+    #: the user edited is stronger than the editor: username, email, active are read-only
+    account_locked = False
 
     async def build_form(self, obj, formdata=None):
         current = list(obj.roles) if obj is not None and obj.roles else []
         self.role_choices = await forms.role_choices(Role, self.db, self.grantable(), current)
+        if self.change and obj is not None:
+            self.account_locked = bool(await self.model_admin.takeover_refusal(self, obj))
         return await super().build_form(obj, formdata)
 
     def readonly_rows(self, obj, form):
         rows = super().readonly_rows(obj, form)
-        if self.change and obj is not None and self.model_admin.may(self, "write", obj):
+        if self.change and obj is not None and not self.account_locked \
+                and self.model_admin.may(self, "write", obj):
             rows.insert(0, ("Password", Cell("link", "Set a new password",
                                              url=self.model_admin.password_url(obj))))
         return rows
@@ -108,7 +115,8 @@ class UserDetailHandler(AccountsPageMixin, DetailHandler):
         obj = await self.get_object(object_id)
         names = self.field_names(obj)
         rows = [(self.column_label(name), self.cell(obj, name)) for name in names]
-        if self.model_admin.may(self, "write", obj):
+        if self.model_admin.may(self, "write", obj) and \
+                not await self.model_admin.object_refusal(self, "password", obj):
             rows.insert(2, ("Password", Cell("link", "Set a new password",
                                              url=self.model_admin.password_url(obj))))
         perms = await obj.get_permissions(self.registry, db=self.db)
@@ -162,14 +170,17 @@ class RoleDetailHandler(AccountsPageMixin, DetailHandler):
 class UserPasswordHandler(AccountsPageMixin, ObjectHandler):
     """``/admin/accounts/user/<id>/password/``: set a new password; ends their sessions.
 
-    Needs ``write`` on ``accounts.user`` and the user admin's object rule (only
-    superusers may set a superuser's password). Someone who is not a superuser
-    may set only the password of a user who holds no permission they lack
-    themselves: setting a password is taking the account over.
+    Needs ``read`` and ``write`` on ``accounts.user`` and the user admin's object
+    rule (only superusers may set a superuser's password). Someone who is not a
+    superuser may set only the password of a user whose stored grants hold nothing
+    they lack themselves: setting a password is taking the account over
+    (``UserAdmin.object_refusal(..., "password", ...)``).
     """
 
     action = "write"
+    needs_read = True
     template = "admin/accounts/user_password.html"
+    own_password_url = "/admin/password_change/"
 
     def initialize(self, model_admin=None, site=None):
         site = site if site is not None else getattr(self.application, "admin_site", None)
@@ -184,39 +195,41 @@ class UserPasswordHandler(AccountsPageMixin, ObjectHandler):
 
     async def get_object(self, object_id):
         obj = await super().get_object(object_id)
-        me = self.current_user
-        if not self.permissions.is_superuser and obj.id != getattr(me, "id", None):
-            theirs = await obj.get_permissions(self.registry, db=self.db)
-            missing = forms.not_held(self.permissions, theirs.effective())
-            if missing:
-                raise HTTPError(403, f"You may not set the password of {obj.username}: they "
-                                     "hold permissions you do not hold.")
+        refusal = await self.model_admin.object_refusal(self, "password", obj)
+        if refusal:
+            raise HTTPError(403, refusal)
         return obj
+
+    def is_own(self, object_id):
+        return object_id == str(getattr(self.current_user, "id", ""))
 
     def render_form(self, obj, form):
         self.render(self.template, form=form, links=self.object_links(obj),
                     change_url=self.model_admin.object_url(obj, "change/"))
 
     async def get(self, object_id):
+        if self.is_own(object_id):               # your own: the page asking the current one
+            return self.redirect(self.own_password_url, status=303)
         obj = await self.get_object(object_id)
         self.render_form(obj, forms.SetPasswordForm(user=obj))
 
     async def post(self, object_id):
+        if self.is_own(object_id):               # nothing changes here for your own
+            return self.redirect(self.own_password_url, status=303)
         obj = await self.get_object(object_id)
         form = forms.SetPasswordForm(FormData(self), user=obj)
         if not form.validate():
             return self.render_form(obj, form)
         await self.save_password(obj, form.password1.data)
-        own = obj.id == getattr(self.current_user, "id", None)
-        ended = await self.session_store.delete_for_user(
-            obj.id, keep=self.session if own else None)
+        ended = await self.session_store.delete_for_user(obj.id)
+        revoked = await obj.revoke_tokens(self.db)
         await self.audit("password_change", obj=obj,
                          changes={"password": {"before": MASK, "after": MASK}},
                          detail=f"set in the admin by {self.current_user.username}; "
-                                f"{ended} session(s) ended")
+                                f"{ended} session(s) ended, {revoked} API token(s) revoked")
         noun = "session" if ended == 1 else "sessions"
         self.flash(f"The password of “{obj.username}” was set; {ended} {noun} of theirs "
-                   "ended.")
+                   f"ended and {revoked} API token(s) revoked.")
         self.redirect(self.model_admin.object_url(obj, "change/"), status=303)
 
     async def save_password(self, user, raw):

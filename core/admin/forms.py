@@ -164,35 +164,52 @@ def model_form(model, field_names=None, readonly=()):
     return type(f"{model.__name__}Form", (ModelForm,), attrs)
 
 
-async def load_reference_choices(form, db, label=str, limit=REFERENCE_CHOICES_LIMIT):
-    """Fill each reference select with up to ``limit`` objects of its model (one query each).
+async def load_reference_choices(form, lookup, limit=REFERENCE_CHOICES_LIMIT):
+    """Fill each reference select with up to ``limit`` objects the user may read.
 
-    The current value is kept as an option even when it is beyond the limit.
+    ``lookup`` answers for the user (the admin handler): ``readable_objects(model,
+    limit=)`` and ``reference_labels(model, ids)``. The current value stays selected
+    whatever it is: a readable object beyond the limit by its label, one the user may
+    not read as ``(hidden)``, and a dangling one (its object was deleted) as such, with
+    a message on the field, so a save never re-points it silently.
     """
     meta = form.model._meta
     for name in getattr(form, "reference_fields", ()):
         target = meta.fields[name].target
-        objects = await target.find(db=db).limit(limit).to_list(limit)
-        choices = [choice(str(obj.id), label(obj)) for obj in objects]
+        objects = await lookup.readable_objects(target, limit=limit)
+        choices = [choice(str(obj.id), lookup.label_for(obj)) for obj in objects]
         current = form[name].data
         if current and current not in {str(obj.id) for obj in objects}:
-            obj = await target.get(current, db=db)
-            if obj is not None:
-                choices.append(choice(str(obj.id), label(obj)))
+            oid = ObjectId(current) if ObjectId.is_valid(current) else None
+            labels = await lookup.reference_labels(target, [oid]) if oid else {}
+            label, _url = labels.get(oid, (f"{current} (missing)", None))
+            choices.append(choice(current, label))
+            if label.endswith("(missing)"):
+                _append_error(form[name], f"The {target._meta.verbose_name} this refers to "
+                                          "no longer exists; choose another or keep it as "
+                                          "it is.")
         blank = [] if meta.fields[name].required and current else [BLANK_CHOICE]
         form[name].choices = blank + choices
 
 
-async def check_references(form, db):
-    """Add an error to each reference select whose id names no object; True if all exist."""
+async def check_references(form, lookup, stored=None):
+    """Add an error to each reference select whose id names no object the user may read;
+    True if all are fine. A value equal to the stored one (``stored``: ``{name: id}``)
+    is kept as it is, even dangling or unreadable: only the user's changes are checked."""
     ok = True
     meta = form.model._meta
     for name in getattr(form, "reference_fields", ()):
         value = form[name].data
         if not value:
             continue
-        if not (len(value) == 24 and ObjectId.is_valid(value)) or \
-                await meta.fields[name].target.get(value, db=db) is None:
+        previous = (stored or {}).get(name)
+        if previous is not None and str(previous) == value:
+            continue
+        found = []
+        if len(value) == 24 and ObjectId.is_valid(value):
+            found = await lookup.readable_objects(meta.fields[name].target,
+                                                  {"_id": ObjectId(value)}, limit=1)
+        if not found:
             _append_error(form[name], "Select a valid choice; that object does not exist.")
             ok = False
     return ok

@@ -36,6 +36,7 @@ from core.handlers.base import BaseHandler, HTTPError
 from core.models import fields as model_fields
 from core.models.base import parse_id
 from core.models.errors import StaleObjectError, ValidationError
+from core.permissions import PermissionDenied
 
 from . import pagination
 from .forms import add_model_errors, check_references, form_values, load_reference_choices
@@ -49,6 +50,9 @@ MAX_SELECTED = 1000
 FILTER_CHOICES_LIMIT = 100
 REFERENCES_SHOWN = 5
 REDACTED = "(redacted)"
+#: how an object the user may not read is named anywhere (seeing is reading)
+HIDDEN_LABEL = "(hidden)"
+MAX_VERSION_DIGITS = 18
 _SECRET_NAME = re.compile(r"password|secret|token|api_?key", re.I)
 
 __all__ = [
@@ -102,6 +106,8 @@ class AdminHandler(BaseHandler):
     login_required = True
     #: the permission action this page needs on the model
     action = "read"
+    #: the page also shows the object, so it needs ``read`` besides ``action``
+    needs_read = False
     template = None
 
     def initialize(self, model_admin=None, site=None):
@@ -118,18 +124,28 @@ class AdminHandler(BaseHandler):
         """The action ``prepare`` checks on the model (``self.action`` by default)."""
         return self.action
 
+    def required_actions(self):
+        """Every action the page needs: ``required_action()``, and ``read`` too when the
+        page shows the object (``needs_read``: seeing is reading)."""
+        needed = self.required_action()
+        if needed is None:
+            return []
+        return ["read", needed] if self.needs_read and needed != "read" else [needed]
+
     async def prepare(self):
         """Called before the method: the user, then the model permission; no database work."""
         await super().prepare()
         if self._finished or self.current_user is None:
             return
         if self.model_admin is not None:
-            needed = self.required_action()
-            if needed is not None and not self.model_admin.may(self, needed):
-                raise HTTPError(403, f"You may not {needed} {self.opts.verbose_name_plural}.")
+            for needed in self.required_actions():
+                if not self.model_admin.may(self, needed):
+                    raise HTTPError(403, f"You may not {needed} "
+                                         f"{self.opts.verbose_name_plural}.")
 
     def deny(self, action, obj=None):
-        what = self.model_admin.object_label(obj) if obj is not None else \
+        """403 for ``action``; the message names the kind of object, never the object."""
+        what = f"this {self.opts.verbose_name}" if obj is not None else \
             self.opts.verbose_name_plural
         raise HTTPError(403, f"You may not {action} {what}.")
 
@@ -182,6 +198,14 @@ class AdminHandler(BaseHandler):
                           getattr(obj, "id", None))
             return None
 
+    def audited(self, action, obj, model_admin=None, **extra):
+        """``async with self.audited("update", obj) as entry:`` around a write: the object's
+        write and its audit entry succeed or fail together (``core.audit.audited``); set
+        ``entry.changes`` inside the block once the write is done."""
+        from core.audit import audited
+        return audited(self, action, obj=obj, model_admin=model_admin or self.model_admin,
+                       **extra)
+
     def snapshot(self, obj):
         """``obj``'s shown fields as JSON values, for ``diff`` (hidden fields left out)."""
         return {name: field.to_json(obj._data.get(name))
@@ -223,11 +247,54 @@ class AdminHandler(BaseHandler):
         return admin.object_label(obj) if admin is not None else str(obj)
 
     def detail_url_for(self, obj):
-        """The detail page of ``obj`` if the user may read its model, else ``None``."""
+        """The detail page of ``obj`` if the user may read it, else ``None``."""
         admin = self.admin_for(type(obj))
-        if admin is None or not admin.may(self, "read"):
+        if admin is None or not admin.may(self, "read", obj):
             return None
         return admin.object_url(obj)
+
+    # -- seeing is reading --------------------------------------------------------------------
+    def may_read(self, obj):
+        """May the user read ``obj``: its model's grant and its admin's object rule?
+
+        Row scope (``get_base_filter``) is the query's part: objects reach pages
+        through scoped queries, or through ``readable_objects``.
+        """
+        admin = self.admin_for(type(obj))
+        return admin is not None and admin.may(self, "read", obj)
+
+    def shown_label(self, obj):
+        """``obj``'s label, or ``HIDDEN_LABEL`` when the user may not read it."""
+        return self.label_for(obj) if self.may_read(obj) else HIDDEN_LABEL
+
+    async def readable_objects(self, model, flt=None, limit=0):
+        """Objects of ``model`` matching ``flt`` that the user may read: the model's grant,
+        its admin's row scope and its object rule (``[]`` without ``read``)."""
+        admin = self.admin_for(model)
+        if admin is None or not admin.may(self, "read"):
+            return []
+        base = admin.get_base_filter(self) or {}
+        query = {"$and": [base, flt]} if base and flt else (base or flt or {})
+        found = await model.find(query, limit=limit, db=self.db).to_list(None)
+        return [obj for obj in found if admin.may(self, "read", obj)]
+
+    async def reference_labels(self, model, ids):
+        """``{id: (label, url)}`` for references to objects of ``model``: a readable
+        object's label and page, ``HIDDEN_LABEL`` for one the user may not read, and
+        ``"<id> (missing)"`` for one that no longer exists (a dangling reference)."""
+        ids = list(dict.fromkeys(i for i in ids if isinstance(i, ObjectId)))
+        if not ids:
+            return {}
+        labels = {obj.id: (self.label_for(obj), self.detail_url_for(obj))
+                  for obj in await self.readable_objects(model, {"_id": {"$in": ids}})}
+        rest = [i for i in ids if i not in labels]
+        if rest:
+            present = {obj.id for obj in await model.find(
+                {"_id": {"$in": rest}}, db=self.db).to_list(None)}
+            for oid in rest:
+                labels[oid] = (HIDDEN_LABEL, None) if oid in present else \
+                    (f"{oid} (missing)", None)
+        return labels
 
     def base_filter(self):
         return self.model_admin.get_base_filter(self) or {}
@@ -284,17 +351,13 @@ class ModelHandler(AdminHandler):
         found = {}
         for name in names:
             field = self.opts.fields[name]
-            ids = list({obj._data.get(name) for obj in objects
-                        if isinstance(obj._data.get(name), ObjectId)})
-            if not ids:
-                continue
             try:
                 target = field.target
             except LookupError:
                 continue
-            related = await target.find({"_id": {"$in": ids}}, db=self.db).to_list(None)
-            for other in related:
-                found[(name, other.id)] = (self.label_for(other), self.detail_url_for(other))
+            labels = await self.reference_labels(target, [obj._data.get(name)
+                                                          for obj in objects])
+            found.update({(name, oid): shown for oid, shown in labels.items()})
         return found
 
     def cell(self, obj, name, references=None):
@@ -456,11 +519,15 @@ class ListQueryMixin:
 class ListHandler(ListQueryMixin, ModelHandler):
     """``/admin/<app>/<model>/``: search, filters, sorting, keyset pages, bulk actions.
 
-    GET needs ``read``; a POST (bulk action) needs the chosen action's own permission,
-    and each selected object must pass ``may(self, permission, obj)``.
+    GET needs ``read``; a POST (bulk action) needs ``read`` and the chosen action's own
+    permission, and each selected object must pass ``may(self, permission, obj)`` and
+    the admin's ``object_refusal``. Each object is done on its own: its change and its
+    audit entry succeed or fail together, and an object changed meanwhile (stale) or
+    refused by the action is skipped and reported, never a half-done 500.
     """
 
     action = "read"
+    needs_read = True
     template = "admin/list.html"
     confirm_template = "admin/bulk_confirm.html"
     bulk = None
@@ -568,9 +635,8 @@ class ListHandler(ListQueryMixin, ModelHandler):
                 options += [("1", "Yes"), ("0", "No")]
             elif isinstance(field, model_fields.ReferenceField):
                 try:
-                    target = field.target
-                    related = await target.find(db=self.db).limit(FILTER_CHOICES_LIMIT) \
-                        .to_list(FILTER_CHOICES_LIMIT)
+                    related = await self.readable_objects(field.target,
+                                                          limit=FILTER_CHOICES_LIMIT)
                 except LookupError:
                     related = []
                 options += [(str(obj.id), self.label_for(obj)) for obj in related]
@@ -598,32 +664,64 @@ class ListHandler(ListQueryMixin, ModelHandler):
             raise HTTPError(400, "The selection holds an id that is not valid.")
         objects = await self.model.find(self.scoped({"_id": {"$in": ids}}),
                                         db=self.db).to_list(None)
-        allowed = [obj for obj in objects if self.model_admin.may(self, bulk.permission, obj)]
-        skipped = [obj for obj in objects if obj not in allowed]
+        allowed, skipped = [], []
+        for obj in objects:
+            if self.may_read(obj) and self.model_admin.may(self, bulk.permission, obj) and \
+                    not await self.model_admin.object_refusal(self, bulk.permission, obj):
+                allowed.append(obj)
+            else:
+                skipped.append(obj)
         if bulk.confirm and self.get_body_argument("post", "") != "yes":
             return self.render(self.confirm_template, bulk=bulk, allowed=[
-                (obj, self.model_admin.object_label(obj)) for obj in allowed], skipped=[
-                (obj, self.model_admin.object_label(obj)) for obj in skipped])
-        message = None
-        if allowed:
-            before = {obj.id: self.snapshot(obj) for obj in allowed}
-            message = await bulk.run(self.model_admin, self, allowed)
-            audit_action = "delete" if bulk.name == "delete_selected" else "bulk_action"
-            for obj in allowed:
-                await self.audit(audit_action, obj=obj,
-                                 changes=None if audit_action == "delete" else
-                                 self.diff(before[obj.id], self.snapshot(obj)),
-                                 bulk_action=bulk.name)
+                (obj, self.shown_label(obj)) for obj in allowed], skipped=[
+                (obj, self.shown_label(obj)) for obj in skipped])
+        done, stale, messages = await self.run_bulk(bulk, allowed, skipped)
+        message = messages[0] if len(done) == 1 and messages and messages[0] else None
         if message is None:
-            noun = self.opts.verbose_name if len(allowed) == 1 else self.opts.verbose_name_plural
-            message = f"{bulk.label}: done for {len(allowed)} {noun}."
-        self.flash(message, "success" if allowed else "warning")
+            message = f"{bulk.label}: done for {self.count_noun(len(done))}."
+        self.flash(message, "success" if done else "warning")
         if skipped:
-            names = ", ".join(self.model_admin.object_label(obj) for obj in skipped[:20])
-            more = f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""
-            self.flash(f"Skipped {len(skipped)} you may not {bulk.permission}: {names}{more}.",
-                       "warning")
+            self.flash(f"Skipped {len(skipped)} you may not {bulk.permission}"
+                       f"{self.some_labels(skipped)}.", "warning")
+        if stale:
+            self.flash(f"Skipped {len(stale)} changed or deleted by someone else meanwhile"
+                       f"{self.some_labels(stale)}; nothing was done to "
+                       f"{'it' if len(stale) == 1 else 'them'}.", "warning")
         self.redirect(self.request.uri, status=303)
+
+    async def run_bulk(self, bulk, objects, skipped):
+        """Run ``bulk`` on each object on its own, each with its audit entry.
+
+        Returns ``(done, stale, messages)``; objects the action refuses (it raised
+        ``PermissionDenied`` or ``ValidationError``) are added to ``skipped``.
+        """
+        done, stale, messages = [], [], []
+        audit_action = "delete" if bulk.name == "delete_selected" else "bulk_action"
+        for obj in objects:
+            before = self.snapshot(obj)
+            try:
+                async with self.audited(audit_action, obj, bulk_action=bulk.name) as entry:
+                    messages.append(await bulk.run(self.model_admin, self, [obj]))
+                    if audit_action != "delete":
+                        entry.changes = self.diff(before, self.snapshot(obj))
+            except StaleObjectError:
+                stale.append(obj)
+                continue
+            except (PermissionDenied, ValidationError):
+                skipped.append(obj)
+                continue
+            done.append(obj)
+        return done, stale, messages
+
+    def count_noun(self, count):
+        noun = self.opts.verbose_name if count == 1 else self.opts.verbose_name_plural
+        return f"{count} {noun}"
+
+    def some_labels(self, objects, shown=20):
+        """``": a, b and 3 more"`` naming the first objects (hidden ones as such)."""
+        names = ", ".join(self.shown_label(obj) for obj in objects[:shown])
+        more = f" and {len(objects) - shown} more" if len(objects) > shown else ""
+        return f": {names}{more}"
 
 
 # -- one object ----------------------------------------------------------------------------------
@@ -642,19 +740,30 @@ class ObjectHandler(ModelHandler):
         return found[0] if found else None
 
     async def get_object(self, object_id):
-        """The object (within the base filter) or 404; then the object rule for ``action``."""
+        """The object (within the base filter) or 404; then, for every action the page
+        needs (``required_actions``), the object rule and the admin's ``object_refusal``."""
         obj = await self.find_object(object_id)
         if obj is None:
             raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
-        if not self.model_admin.may(self, self.action, obj):
-            self.deny(self.action, obj)
+        for action in self.required_actions() or [self.action]:
+            if not self.model_admin.may(self, action, obj):
+                self.deny(action, obj)
+        refusal = await self.model_admin.object_refusal(self, self.action, obj)
+        if refusal:
+            raise HTTPError(403, refusal)
         self.object = obj
         return obj
+
+    def saved_message(self, obj, verb):
+        """The flash after a save or a delete: names the object only for a user who may read it."""
+        if self.may_read(obj):
+            return f"The {self.opts.verbose_name} “{self.shown_label(obj)}” was {verb}."
+        return f"The {self.opts.verbose_name} was {verb}."
 
     def object_links(self, obj):
         """The pages about ``obj`` the user may open: ``{name: url}``."""
         admin = self.model_admin
-        links = {"detail": admin.object_url(obj)}
+        links = {"detail": admin.object_url(obj)} if admin.may(self, "read", obj) else {}
         if admin.may(self, "write", obj):
             links["change"] = admin.object_url(obj, "change/")
         if admin.may(self, "delete", obj):
@@ -668,8 +777,7 @@ class ObjectHandler(ModelHandler):
     def get_template_namespace(self):
         namespace = super().get_template_namespace()
         if self.object is not None:
-            namespace.update(obj=self.object,
-                             object_label=self.model_admin.object_label(self.object))
+            namespace.update(obj=self.object, object_label=self.shown_label(self.object))
         return namespace
 
 
@@ -708,7 +816,7 @@ class FormHandler(ObjectHandler):
     async def build_form(self, obj, formdata=None):
         form_class = self.get_form_class(obj)
         form = form_class(formdata, obj=obj) if formdata is not None else form_class(obj=obj)
-        await load_reference_choices(form, self.db, label=self.label_for)
+        await load_reference_choices(form, self)
         return form
 
     def readonly_rows(self, obj, form):
@@ -726,12 +834,14 @@ class FormHandler(ObjectHandler):
                     may_add=self.model_admin.may(self, "write"))
 
     def redirect_after_save(self, obj):
-        """Where "Save", "Save and continue editing", "Save and add another" go."""
+        """Where "Save", "Save and continue editing", "Save and add another" go (a user
+        who may not read the object goes back to the add page or the admin index)."""
         admin = self.model_admin
-        if self.get_body_argument("_continue", None) is not None:
+        readable = self.may_read(obj)
+        if self.get_body_argument("_continue", None) is not None and readable:
             return admin.object_url(obj, "change/")
-        if self.get_body_argument("_addanother", None) is not None:
-            return admin.url_prefix + "add/"
+        if self.get_body_argument("_addanother", None) is not None or not readable:
+            return admin.url_prefix + "add/" if admin.may(self, "write") else "/admin/"
         return admin.url_prefix
 
     async def save_from_form(self, obj, form):
@@ -740,17 +850,17 @@ class FormHandler(ObjectHandler):
         for name, value in form_values(form).items():
             setattr(obj, name, value)
         try:
-            await self.model_admin.save_model(self, obj, form, self.change)
+            async with self.audited("update" if self.change else "create", obj) as entry:
+                await self.model_admin.save_model(self, obj, form, self.change)
+                entry.changes = self.diff(before, self.snapshot(obj))
         except StaleObjectError as exc:
             return await self.describe_conflict(exc)
         except ValidationError as exc:           # UniqueError included
             add_model_errors(form, exc.errors)
             return False
-        after = self.snapshot(obj)
-        if self.change:
-            await self.audit("update", obj=obj, changes=self.diff(before, after))
-        else:
-            await self.audit("create", obj=obj, changes=self.diff({}, after))
+        except PermissionDenied as exc:          # a rule of the admin's save_model
+            add_model_errors(form, {"__all__": str(exc)})
+            return False
         return None
 
     async def describe_conflict(self, exc):
@@ -795,14 +905,13 @@ class CreateHandler(FormHandler):
         obj._db = self.db
         form = await self.build_form(obj, FormData(self))
         valid = form.validate()
-        valid = await check_references(form, self.db) and valid
+        valid = await check_references(form, self) and valid
         if not valid:
             return self.render_form(None, form)
         problem = await self.save_from_form(obj, form)
         if problem is not None:
             return self.render_form(None, form)
-        self.flash(f"The {self.opts.verbose_name} “{self.model_admin.object_label(obj)}” "
-                   "was added.")
+        self.flash(self.saved_message(obj, "added"))
         self.redirect(self.redirect_after_save(obj), status=303)
 
 
@@ -814,6 +923,7 @@ class UpdateHandler(FormHandler):
     """
 
     change = True
+    needs_read = True
 
     async def get(self, object_id):
         obj = await self.get_object(object_id)
@@ -821,14 +931,15 @@ class UpdateHandler(FormHandler):
 
     async def post(self, object_id):
         obj = await self.get_object(object_id)
-        raw_version = self.get_body_argument("_version", "")
-        try:
-            version = int(raw_version)
-        except ValueError:
-            raise HTTPError(400, "The form has no valid version; reload the page.") from None
+        raw_version = self.get_body_argument("_version", "").strip()
+        if not (raw_version.isascii() and raw_version.isdigit()) \
+                or len(raw_version) > MAX_VERSION_DIGITS:
+            raise HTTPError(400, "The form has no valid version; reload the page.")
+        version = int(raw_version)
+        stored = {name: obj._data.get(name) for name in self.opts.fields}
         form = await self.build_form(obj, FormData(self))
         valid = form.validate()
-        valid = await check_references(form, self.db) and valid
+        valid = await check_references(form, self, stored) and valid
         if not valid:
             return self.render_form(obj, form)
         current_version = obj.version
@@ -844,8 +955,7 @@ class UpdateHandler(FormHandler):
         if problem is not None:
             obj.version = version
             return self.render_form(obj, form)
-        self.flash(f"The {self.opts.verbose_name} “{self.model_admin.object_label(obj)}” "
-                   "was changed.")
+        self.flash(self.saved_message(obj, "changed"))
         self.redirect(self.redirect_after_save(obj), status=303)
 
 
@@ -858,11 +968,15 @@ class DeleteHandler(ObjectHandler):
     async def referring(self, obj):
         """What points at ``obj``: ``[{"label", "count", "count_text", "objects"}]``.
 
-        Every registered model's ``ReferenceField`` to this model is counted
-        (capped) and its first few objects listed (linked when readable).
+        Every ``ReferenceField`` to this model on a model the user may read is counted
+        within that model's row scope (capped) and its first few readable objects
+        listed; models the user may not read are not looked at (seeing is reading).
         """
         found = []
         for admin in (self.site.admins.values() if self.site else ()):
+            if not admin.may(self, "read"):
+                continue
+            base = admin.get_base_filter(self) or {}
             for name, field in admin.opts.fields.items():
                 if not isinstance(field, model_fields.ReferenceField):
                     continue
@@ -872,14 +986,13 @@ class DeleteHandler(ObjectHandler):
                     continue
                 if target is None or target._meta.key != self.opts.key:
                     continue
-                flt = {name: obj.id}
+                flt = {"$and": [base, {name: obj.id}]} if base else {name: obj.id}
                 count = await admin.model.count(flt, limit=pagination.COUNT_CAP + 1,
                                                 db=self.db)
                 if not count:
                     continue
-                readable = admin.may(self, "read")
-                shown = await admin.model.find(flt, limit=REFERENCES_SHOWN, db=self.db) \
-                    .to_list(REFERENCES_SHOWN) if readable else []
+                shown = await self.readable_objects(admin.model, {name: obj.id},
+                                                    limit=REFERENCES_SHOWN)
                 found.append({
                     "label": f"{_capital(admin.opts.verbose_name_plural)} "
                              f"({field.verbose_name})",
@@ -893,9 +1006,14 @@ class DeleteHandler(ObjectHandler):
 
     async def post(self, object_id):
         obj = await self.get_object(object_id)
-        label = self.model_admin.object_label(obj)
+        message = self.saved_message(obj, "deleted")
         before = self.snapshot(obj)
-        await self.model_admin.delete_model(self, obj)
-        await self.audit("delete", obj=obj, changes=self.diff(before, {}))
-        self.flash(f"The {self.opts.verbose_name} “{label}” was deleted.")
-        self.redirect(self.model_admin.url_prefix, status=303)
+        try:
+            async with self.audited("delete", obj) as entry:
+                await self.model_admin.delete_model(self, obj)
+                entry.changes = self.diff(before, {})
+        except PermissionDenied as exc:
+            raise HTTPError(403, str(exc)) from None
+        self.flash(message)
+        self.redirect(self.model_admin.url_prefix if self.model_admin.may(self, "read")
+                      else "/admin/", status=303)

@@ -38,6 +38,12 @@ class AdminAction:
     permission and the object rule are checked per object; objects that fail are
     skipped and reported, never touched). ``confirm`` shows a confirmation page
     first. The function returns a message for the flash, or ``None``.
+
+    The list page calls the function once per selected object (a list of one), so
+    that each object's change and its audit entry succeed or fail together; the
+    function may raise ``PermissionDenied`` or ``ValidationError`` to refuse one
+    object (it is skipped and reported). Its message is shown when one object was
+    done; for more, the page says "<label>: done for N <objects>".
     """
 
     def __init__(self, function, name=None, label=None, permission="write", confirm=False):
@@ -233,6 +239,16 @@ class ModelAdmin:
         return handler.permissions.has(
             self.key, action, obj=obj,
             object_rule=lambda user, act, target: self.has_object_permission(handler, act, target))
+
+    async def object_refusal(self, handler, action, obj):
+        """Why ``action`` on ``obj`` is refused beyond the grant and the object rule (a
+        message for the 403 page, naming no object the user may not read), or ``None``.
+
+        Called after ``may`` on every object page, for each object of a bulk action
+        and by the API; override for rules that need the database (the accounts admin
+        compares stored grants here). Superusers are not exempt: the override decides.
+        """
+        return None
 
     # -- saving ------------------------------------------------------------------------------
     async def save_model(self, handler, obj, form, change):

@@ -188,7 +188,8 @@ class ApiHandler(AdminHandler):
 
     # -- writing -----------------------------------------------------------------------------
     async def check_references(self, values):
-        """422 unless every reference in ``values`` names an existing object."""
+        """422 unless every reference in ``values`` names an object the user may read
+        (one they may not read is answered as if it did not exist)."""
         errors = {}
         for name, field in self.opts.fields.items():
             value = values.get(name)
@@ -198,7 +199,7 @@ class ApiHandler(AdminHandler):
                 target = field.target
             except LookupError:
                 continue
-            if await target.count({"_id": value}, limit=1, db=self.db) == 0:
+            if not await self.readable_objects(target, {"_id": value}, limit=1):
                 errors[name] = f"No {target._meta.verbose_name} with id {str(value)!r}."
         if errors:
             raise ApiError(422, "The body names objects that do not exist.", errors)
@@ -209,10 +210,13 @@ class ApiHandler(AdminHandler):
         except BodyError as exc:
             raise ApiError(exc.status, exc.message, exc.fields) from None
 
-    async def save(self, obj, change):
-        """``save_model`` with the API's answers: 409 stale or taken, 422 invalid."""
+    async def save(self, obj, change, before=None):
+        """``save_model`` and its audit entry, together, with the API's answers: 409 stale
+        or taken, 422 invalid, 403 refused by the admin's rules."""
         try:
-            await self.model_admin.save_model(self, obj, None, change)
+            async with self.audited("update" if change else "create", obj) as entry:
+                await self.model_admin.save_model(self, obj, None, change)
+                entry.changes = self.diff(before or {}, self.snapshot(obj))
         except StaleObjectError as exc:
             raise ApiError(409, "The object was changed by someone else; nothing was "
                                 "saved. Reload it and try again.",
@@ -283,9 +287,11 @@ class ApiListHandler(ListQueryMixin, ApiHandler):
         for name, value in values.items():
             setattr(obj, name, value)
         await self.save(obj, change=False)
-        await self.audit("create", obj=obj, changes=self.diff({}, self.snapshot(obj)))
         self.set_header("Location", api_path(self.model_admin, obj))
-        self.respond(to_representation(self.model_admin, obj), status=201)
+        if self.may_read(obj):
+            self.respond(to_representation(self.model_admin, obj), status=201)
+        else:                                    # seeing is reading: only what names it
+            self.respond({"id": str(obj.id), "version": obj.version}, status=201)
 
 
 class ApiObjectHandler(ApiHandler, ObjectHandler):
@@ -306,6 +312,7 @@ class ApiObjectHandler(ApiHandler, ObjectHandler):
                   "DELETE": "delete"}.get(self.request.method)
         if needed is not None:
             self.action = needed
+        self.needs_read = needed == "write"      # a write answers with the object
         return needed
 
     def expected_version(self, body=None):
@@ -357,8 +364,7 @@ class ApiObjectHandler(ApiHandler, ObjectHandler):
         before = self.snapshot(obj)
         for name, value in values.items():
             setattr(obj, name, value)
-        await self.save(obj, change=True)
-        await self.audit("update", obj=obj, changes=self.diff(before, self.snapshot(obj)))
+        await self.save(obj, change=True, before=before)
         self.respond_object(obj)
 
     async def put(self, app_label, model_name, object_id):
@@ -372,10 +378,11 @@ class ApiObjectHandler(ApiHandler, ObjectHandler):
         self.check_version(obj, self.expected_version())
         before = self.snapshot(obj)
         try:
-            await self.model_admin.delete_model(self, obj)
+            async with self.audited("delete", obj) as entry:
+                await self.model_admin.delete_model(self, obj)
+                entry.changes = self.diff(before, {})
         except PermissionDenied as exc:
             raise ApiError(403, str(exc)) from None
-        await self.audit("delete", obj=obj, changes=self.diff(before, {}))
         self.set_status(204)
         self.finish()
 

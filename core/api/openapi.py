@@ -3,8 +3,9 @@
 Schemas come from the model fields (type, ``required``, ``enum`` for choices,
 ``maxLength``/``minLength``, ``minimum``/``maximum``, formats ``date-time`` and
 ``email``, references as 24-hex ids). Paths and operations are only those the
-caller's permissions allow: ``read`` → the GETs, ``write`` → POST/PUT/PATCH,
-``delete`` → DELETE. A model the caller may not read is left out altogether.
+caller's permissions allow: ``read`` → the GETs, ``write`` → POST, ``read`` and
+``write`` → PUT/PATCH (a write answers with the object: seeing is reading),
+``delete`` → DELETE. A model the caller may not use at all is left out.
 """
 from core.models import fields as model_fields
 
@@ -22,6 +23,9 @@ ERROR_SCHEMA = {
         "version": {"type": "integer", "nullable": True},
     },
 }
+# what POST answers a caller who may write but not read the model
+CREATED_UNREADABLE = {"type": "object", "required": ["id", "version"], "properties": {
+    "id": ID_SCHEMA, "version": {"type": "integer"}}}
 ERROR_STATUSES = {
     "400": "Malformed JSON, cursor or query argument",
     "401": "Not authenticated (missing, unknown, revoked or expired token)",
@@ -143,14 +147,15 @@ def build_openapi(site, handler):
     paths = {}
     schemas = {"Error": ERROR_SCHEMA}
     for admin in (site.admins.values() if site is not None else ()):
-        if not admin.may(handler, "read"):
+        can_read = admin.may(handler, "read")
+        can_write = admin.may(handler, "write")
+        can_delete = admin.may(handler, "delete")
+        if not (can_read or can_write or can_delete):
             continue
         name = admin.key.replace(".", "_")
         label = admin.opts.verbose_name
         schemas[name] = _object_schema(admin)
         ref = {"$ref": f"#/components/schemas/{name}"}
-        can_write = admin.may(handler, "write")
-        can_delete = admin.may(handler, "delete")
         base = f"/api/{admin.opts.app_label}/{admin.opts.model_name}/"
         sortable = [n for n in admin.get_sortable_fields(handler)
                     if n in admin.opts.fields and n in readable_fields(admin)
@@ -188,6 +193,8 @@ def build_openapi(site, handler):
             "operationId": f"get_{name}", "summary": f"Read one {label}",
             "responses": {"200": {"description": "The object", "content": _json(ref)},
                           **_errors("401", "403", "404")}}}
+        if not can_read:                         # seeing is reading: no GET, no PUT/PATCH
+            list_ops, object_ops = {}, {}
         if can_write:
             writable = writable_fields(admin, handler)
             required = [n for n, f in writable.items() if f.required and not f.has_default()]
@@ -199,8 +206,9 @@ def build_openapi(site, handler):
                 "operationId": f"create_{name}", "summary": f"Create a {label}",
                 "requestBody": {"required": True, "content": _json(
                     {"$ref": f"#/components/schemas/{name}_create"})},
-                "responses": {"201": {"description": "Created", "content": _json(ref)},
-                              **body_errors}}
+                "responses": {"201": {"description": "Created", "content": _json(
+                    ref if can_read else CREATED_UNREADABLE)}, **body_errors}}
+        if can_write and can_read:
             object_ops["put"] = {
                 "operationId": f"replace_{name}", "summary": f"Replace a {label}",
                 "requestBody": {"required": True, "content": _json(
@@ -218,10 +226,12 @@ def build_openapi(site, handler):
                 "operationId": f"delete_{name}", "summary": f"Delete a {label}",
                 "responses": {"204": {"description": "Deleted"},
                               **_errors("401", "403", "404", "409")}}
-        object_ops["parameters"] = [{"name": "id", "in": "path", "required": True,
-                                     "schema": {"type": "string"}}]
-        paths[base] = list_ops
-        paths[base + "{id}"] = object_ops
+        if list_ops:
+            paths[base] = list_ops
+        if object_ops:
+            object_ops["parameters"] = [{"name": "id", "in": "path", "required": True,
+                                         "schema": {"type": "string"}}]
+            paths[base + "{id}"] = object_ops
     return {
         "openapi": "3.0.3",
         "info": {"title": "Bastion API", "version": "1",

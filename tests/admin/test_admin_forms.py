@@ -24,18 +24,13 @@ async def work(site):
 
 
 @pytest.fixture
-def audit_log(monkeypatch):
-    """What the admin records: a spy around the real ``core.audit.record_request``
-    (entries still reach the real audit log)."""
-    import core.audit
-    entries = []
-    real = core.audit.record_request
+def audit_log(site):
+    """What the admin recorded, read back from the real audit log, oldest first:
+    ``await audit_log()`` → ``[AuditEntry]``."""
+    from core.audit import AuditEntry
 
-    async def record_request(handler, action, **entry):
-        entries.append({"action": action, **entry})
-        return await real(handler, action, **entry)
-
-    monkeypatch.setattr(core.audit, "record_request", record_request)
+    async def entries():
+        return await AuditEntry.find(sort=["at", "id"], db=site.db).to_list(None)
     return entries
 
 
@@ -86,8 +81,9 @@ async def test_create_saves_every_field_and_redirects_with_a_flash(site, writer,
     assert note.owner == "writer"                                     # save_model hook
     listing = await writer.get(LIST)
     assert "was added" in listing.text and "Buy milk" in listing.text
-    assert audit_log[-1]["action"] == "create" and audit_log[-1]["model_key"] == "notes.note"
-    assert audit_log[-1]["changes"]["title"] == {"before": None, "after": "Buy milk"}
+    last = (await audit_log())[-1]
+    assert last.action == "create" and last.model_key == "notes.note"
+    assert last.changes["title"] == {"before": None, "after": "Buy milk"}
 
 
 async def test_save_and_continue_and_save_and_add_another(site, writer):
@@ -162,13 +158,14 @@ async def test_a_stale_version_is_not_saved_and_says_who_changed_it(site, writer
     assert 'value="My edit"' in response.text                        # the input is kept
     assert 'name="_version" value="2"' in response.text              # saving again overwrites
     assert (await Note.get(note.id, db=site.db)).title == "Their edit"
-    assert [e for e in audit_log if e["action"] == "update"] == []
+    assert [e for e in await audit_log() if e.action == "update"] == []
     again = await writer.post(f"{LIST}{note.id}/change/", note_form(title="My edit",
                                                                     _version="2"))
     assert again.code == 303
     assert (await Note.get(note.id, db=site.db)).title == "My edit"
-    assert audit_log[-1]["action"] == "update"
-    assert audit_log[-1]["changes"]["title"] == {"before": "Their edit", "after": "My edit"}
+    last = (await audit_log())[-1]
+    assert last.action == "update"
+    assert last.changes["title"] == {"before": "Their edit", "after": "My edit"}
 
 
 async def test_a_deleted_object_while_editing_is_404(site, writer):
@@ -203,9 +200,11 @@ async def test_hidden_fields_never_show_and_secrets_are_redacted_in_audit(site, 
     assert response.code == 303
     stored = await Plain.get(plain.id, db=site.db)
     assert (stored.name, stored.score, stored.key_hash) == ("p2", 1.5, "HASH-VALUE")
-    changes = audit_log[-1]["changes"]
+    changes = (await audit_log())[-1].changes
     assert "key_hash" not in changes
-    assert changes["api_token"] == {"before": "(redacted)", "after": "(redacted)"}
+    from core.audit import REDACTED
+    assert changes["api_token"] == {"before": REDACTED, "after": REDACTED}
+    assert "tok-456" not in repr(changes)
     assert changes["name"] == {"before": "p", "after": "p2"}
 
 

@@ -234,8 +234,12 @@ async def test_reference_labels_link_only_when_the_target_is_readable(site):
     await Note.create(title="n", category=work, db=site.db)
     browser = await site.user_browser("reader", {"notes.note": ["read"]})
     page = await browser.get(LIST)
-    assert "<td>Work" in page.text
+    # seeing is reading: no category read, no category label
+    assert "<td>(hidden)" in page.text and "Work" not in page.text
     assert f'href="/admin/notes/category/{work.id}/"' not in page.text
+    both = await site.user_browser("both", {"notes.note": ["read"], "notes.category": ["read"]})
+    page = await both.get(LIST)
+    assert f'<a href="/admin/notes/category/{work.id}/">Work</a>' in page.text
 
 
 async def test_booleans_and_datetimes_are_formatted(site, root):
