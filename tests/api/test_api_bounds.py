@@ -1,0 +1,136 @@
+"""Bounds through the JSON API, over real HTTP: over-long text and out-of-range numbers
+are a 422 naming the field (or a 400/409 for query arguments and versions), never a
+500 and nothing stored; a search over huge legacy text keeps the event loop free."""
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.models import fields
+
+SUPPORT = Path(__file__).resolve().parents[1] / "admin" / "admin_support"
+if str(SUPPORT) not in sys.path:
+    sys.path.insert(0, str(SUPPORT))
+
+NOTES = "/api/notes/note/"
+PLAIN = "/api/notes/plain/"
+
+
+@pytest.fixture
+async def notes(server):
+    return await server(INSTALLED_APPS=["core.audit", "apps.accounts", "admin_demo"])
+
+
+@pytest.fixture
+async def root(notes):
+    return await notes.token_client("root", is_superuser=True)
+
+
+@pytest.fixture
+def rank_filter(monkeypatch):
+    """Offer ``rank`` (an IntegerField) as a list filter for the test."""
+    from admin_demo.admin import NoteAdmin
+    monkeypatch.setattr(NoteAdmin, "list_filter", ["done", "kind", "category", "rank"])
+
+
+async def test_text_over_the_default_max_length_is_422_naming_the_field(notes, root):
+    reply = await root.post(NOTES, {"title": "T", "body": "x" * (fields.TEXT_MAX_LENGTH + 1)})
+    assert reply.code == 422, reply
+    assert "100000" in reply.json["fields"]["body"]
+    assert await notes.model("notes.note").count(db=notes.db) == 0
+    reply = await root.post(NOTES, {"title": "T", "body": "ü" * fields.TEXT_MAX_LENGTH})
+    assert reply.code == 201, reply
+    note_id = reply.json["id"]
+    reply = await root.patch(f"{NOTES}{note_id}", {"body": "y" * (fields.TEXT_MAX_LENGTH + 1)})
+    assert reply.code == 422 and "body" in reply.json["fields"], reply
+    assert (await root.get(f"{NOTES}{note_id}")).json["body"] == "ü" * 100_000
+
+
+@pytest.mark.parametrize("raw, field", [
+    ('{"title": "T", "rank": 99999999999999999999}', "rank"),
+    ('{"title": "T", "rank": -99999999999999999999}', "rank"),
+    ('{"title": "T", "rank": "%s"}' % ("9" * 5000), "rank"),
+    ('{"name": "p", "score": 1e999}', "score"),
+    ('{"name": "p", "score": 1%s}' % ("0" * 400), "score"),
+])
+async def test_out_of_range_numbers_in_bodies_are_422_naming_the_field(notes, root, raw, field):
+    path = NOTES if field == "rank" else PLAIN
+    reply = await root.post(path, raw=raw)
+    assert reply.code == 422, reply
+    assert field in reply.json["fields"], reply.json
+    assert "too large" in reply.json["fields"][field] or "number" in reply.json["fields"][field]
+    assert await notes.model(
+        "notes.note" if field == "rank" else "notes.plain").count(db=notes.db) == 0
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+async def test_non_json_number_tokens_are_400(notes, root, token):
+    reply = await root.post(PLAIN, raw='{"name": "p", "score": %s}' % token)
+    assert reply.code == 400 and "not valid JSON" in reply.json["error"], reply
+    assert await notes.model("notes.plain").count(db=notes.db) == 0
+
+
+async def test_a_body_with_an_integer_too_long_to_parse_is_refused(notes, root):
+    reply = await root.post(NOTES, raw='{"title": "T", "rank": %s}' % ("9" * 5000))
+    assert reply.code in (400, 422), reply
+    assert await notes.model("notes.note").count(db=notes.db) == 0
+
+
+@pytest.mark.parametrize("query", [
+    "rank=99999999999999999999", "rank=" + "9" * 5000, "rank=-99999999999999999999",
+    "per_page=99999999999999999999", "per_page=" + "9" * 5000,
+])
+async def test_out_of_range_numbers_in_list_queries_are_400(notes, root, rank_filter, query):
+    await notes.model("notes.note").create(title="n", rank=5, db=notes.db)
+    reply = await root.get(f"{NOTES}?{query}")
+    assert reply.code == 400, (query, reply)
+    reply = await root.get(f"{NOTES}?rank=5")
+    assert reply.code == 200 and [r["title"] for r in reply.json["results"]] == ["n"]
+
+
+async def test_out_of_range_versions_are_400_or_409_and_change_nothing(notes, root):
+    note = (await root.post(NOTES, {"title": "before"})).json
+    reply = await root.patch(f"{NOTES}{note['id']}", {"title": "after"},
+                             headers={"If-Match": '"99999999999999999999"'})
+    assert reply.code in (400, 409), reply
+    reply = await root.patch(f"{NOTES}{note['id']}",
+                             {"title": "after", "version": 99999999999999999999})
+    assert reply.code in (400, 409, 422), reply
+    assert (await root.get(f"{NOTES}{note['id']}")).json["title"] == "before"
+
+
+async def test_a_search_over_huge_legacy_text_keeps_the_loop_free(notes, root):
+    coll = notes.db[notes.model("notes.note")._meta.collection]
+    # straight into the store, as data from before the TextField limit would be
+    await coll.insert_many([{"title": "legacy", "body": "a" * 3_000_000}] +
+                           [{"title": f"note {i}", "body": "short"} for i in range(200)])
+    gaps, stop = [0.0], asyncio.Event()
+
+    async def ticker():
+        last = time.perf_counter()
+        while not stop.is_set():
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps[0] = max(gaps[0], now - last)
+            last = now
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    try:
+        reply = await root.get(NOTES + "?q=aaaaaaaa%C3%A9")
+    finally:
+        stop.set()
+        await task
+    assert reply.code == 200 and reply.json["results"] == [], reply
+    assert gaps[0] < 0.1, f"the event loop stalled for {gaps[0] * 1000:.0f} ms"
+
+
+@pytest.mark.xfail(strict=True, reason="core/api must answer core.db.QueryTimeout with a 400 "
+                   "(see the helper's report)")
+async def test_a_search_past_the_store_time_budget_is_400(notes, root):
+    await notes.model("notes.note").create(title="n", db=notes.db)
+    notes.db.store.regex_time_budget = 0.0
+    reply = await root.get(NOTES + "?q=zebra")
+    assert reply.code == 400, reply
+    assert "Narrow it down" in reply.json["message"] if reply.json else False
