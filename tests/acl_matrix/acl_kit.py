@@ -61,6 +61,9 @@ SENTINELS = {
     "accounts.role": "blog.category",
     "accounts.user": "blog.category",
 }
+# object rules (the admins' has_object_permission): the actions only an object's author
+# may do ("Only an article's author may delete it; superusers bypass every object rule")
+AUTHOR_ONLY = {"blog.article": ("delete",)}
 # the field a change (form, PATCH, PUT) rewrites, and the fields a PUT must carry
 CHANGE_FIELD = {"blog.article": "title", "blog.category": "name",
                 "accounts.role": "description", "accounts.user": "email"}
@@ -156,7 +159,11 @@ def endpoints(model):
         bulk.append(f"bulk:{name}:post")
     api = ["api:list", "api:detail", "api:post", "api:patch", "api:put", "api:delete"]
     openapi = [f"openapi:{op}" for op in OPENAPI_OPS]
-    return pages + bulk + api + openapi + ["ws"]
+    # the same requests on an object someone else wrote, where an object rule applies
+    foreign = [f"{endpoint}@foreign" for endpoint in pages + bulk + api
+               if set(AUTHOR_ONLY.get(model.key, ())) & set(needs(model, endpoint))
+               and not endpoint.endswith(":confirm")]
+    return pages + bulk + api + foreign + openapi + ["ws"]
 
 
 @dataclass(frozen=True)
@@ -193,6 +200,7 @@ class Outcome:
 
 def needs(model, endpoint):
     """The actions an endpoint needs on the model (rules.md)."""
+    endpoint = endpoint.partition("@")[0]
     if endpoint in ("index", "list", "detail", "history", "api:list", "api:detail", "ws",
                     "openapi:list.get", "openapi:object.get"):
         return ("read",)
@@ -214,6 +222,7 @@ def needs(model, endpoint):
 
 def is_post(endpoint):
     """Is the endpoint's request a form POST (the add/change/delete pages, bulk actions)?"""
+    endpoint = endpoint.partition("@")[0]
     return endpoint.endswith(":post") or endpoint.startswith("bulk:")
 
 
@@ -237,6 +246,13 @@ def expected(profile, model, endpoint):
             return Outcome(403, False, False)
         return Outcome(303 if is_post(endpoint) else 302, False, False, login=True)
     allowed = all(can(action) for action in needs(model, endpoint))
+    base, _, variant = endpoint.partition("@")
+    if variant == "foreign" and allowed and not profile.superuser:
+        # the model grants it, the object rule refuses it: a page or the API answers 403;
+        # a bulk action skips the object and reports it (303, nothing changed)
+        status = 303 if base.startswith("bulk:") else 403
+        return Outcome(status, False, readable)
+    endpoint = base
     if endpoint in ("index", "ws") or endpoint.startswith("openapi:"):
         return Outcome(200, allowed, readable)        # allowed: listed / delivered
     if endpoint.startswith("api:"):
@@ -358,6 +374,12 @@ def find_marker(text, markers):
         if at >= 0:
             return marker, text[max(0, at - 100):at + 60].replace("\n", " ")
     return None
+
+
+def flashes_of(text):
+    """The text of the page's flash messages ('' if none)."""
+    found = re.search(r'<ul class="messages"[^>]*>(.*?)</ul>', text, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip() if found else ""
 
 
 def shown(response):
@@ -529,7 +551,9 @@ class World:
             return
         if endpoint.startswith("openapi:"):
             return await self.cell_openapi(actor, outcome, check, endpoint.split(":")[1])
-        target, extra = await self.create_target(actor, endpoint)
+        endpoint, _, variant = endpoint.partition("@")
+        author = self.root if variant == "foreign" else actor
+        target, extra = await self.create_target(author, endpoint)
         created.extend([target, *extra])
         before = await self.raw(target.id)
         if endpoint == "ws":
@@ -537,7 +561,9 @@ class World:
         if endpoint.startswith("api:"):
             await self.cell_api(actor, outcome, check, target, endpoint.split(":")[1], created)
         elif endpoint.startswith("bulk:"):
-            await self.cell_bulk(actor, outcome, check, target, endpoint)
+            await self.cell_bulk(actor, outcome, check, target, endpoint,
+                                 skipped=variant == "foreign" and outcome.status == 303
+                                 and not outcome.allowed and not outcome.login)
         else:
             await self.cell_page(actor, outcome, check, target, endpoint, created)
         after = await self.raw(target.id)
@@ -547,15 +573,19 @@ class World:
 
     async def follow(self, actor, response, check, expect_open=False):
         """Render the next page(s) (where the flash shows) and check them too."""
+        pages = []
         location = response.location
         if response.code in (302, 303) and location and location.startswith("/"):
             nxt = await actor.browser.get(location)
             check.body(nxt, f"the page after the redirect ({location})")
+            pages.append(nxt)
             if expect_open:
                 check.that(nxt.code == 200,
                            f"the redirect after the save leads to {location}: {shown(nxt)}")
         index = await actor.browser.get("/admin/")
         check.body(index, "the next page (/admin/)")
+        pages.append(index)
+        return pages
 
     async def cell_login(self, actor, outcome, check):
         browser = self.site.browser()
@@ -674,7 +704,7 @@ class World:
         await self.follow(actor, response, check)
 
     # bulk ------------------------------------------------------------------------------
-    async def cell_bulk(self, actor, outcome, check, target, endpoint):
+    async def cell_bulk(self, actor, outcome, check, target, endpoint, skipped=False):
         _, name, step = endpoint.split(":")
         form = [("action", name), ("_selected_action", str(target.id))]
         if step == "post":
@@ -695,7 +725,11 @@ class World:
                   "activate_selected": doc is not None and doc.get("is_active") is True}
         if name in effect and outcome.allowed:
             check.that(effect[name], f"the action {name} had no effect: {doc}")
-        await self.follow(actor, response, check)
+        pages = await self.follow(actor, response, check)
+        if skipped:
+            flashes = " ".join(flashes_of(page.text) for page in pages)
+            check.that(re.search(r"skip", flashes, re.I) and re.search(r"\b1\b", flashes),
+                       f"the skipped object is not reported by count: {flashes!r}")
 
     # API -------------------------------------------------------------------------------
     def api_body(self, op, target, mark):
@@ -829,7 +863,10 @@ class Check:
 
     def body(self, response, where="the response"):
         text = getattr(response, "text", "") or ""
-        found = find_marker(text, self.markers)
+        markers = self.markers
+        if where == "the response" and response.code == 403:
+            markers = list(MARKERS.values())          # a 403 names no object, readable or not
+        found = find_marker(text, markers)
         if found:
             self.problems.append(f"{where} ({response.code}) shows {found[0]}: …{found[1]}…")
 
