@@ -21,6 +21,7 @@ import logging
 import os
 import posixpath
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -356,6 +357,9 @@ async def drain(server, app, timeout):
         log.warning("shutdown: connections did not close in time")
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 async def serve(app, sockets, ready=None, stop_requested=None):
     """Serve ``app`` on ``sockets`` until SIGINT or SIGTERM, then shut down gracefully.
 
@@ -363,14 +367,42 @@ async def serve(app, sockets, ready=None, stop_requested=None):
     requests (``SHUTDOWN_TIMEOUT``), close connections, ``shutdown`` (closes the
     database). ``ready()`` is called once the server accepts requests;
     ``stop_requested()``, if given, says a stop signal came before the loop ran.
+
+    The signals are caught with Python handlers (not the loop's, which fall back to
+    the default action when removed): a second signal during the shutdown (the
+    process group's copy and the supervisor's, a second Ctrl-C) is only logged, and
+    afterwards the handlers that were there before are put back.
     """
     await startup(app)
     server = make_server(app)
     server.add_sockets(sockets)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+
+    def on_signal(signum, frame):
+        if stop.is_set():
+            log.info("pid %d: signal %d while shutting down; still shutting down",
+                     os.getpid(), signum)
+        loop.call_soon_threadsafe(stop.set)
+
+    # A signal may land on any thread (the database's, bcrypt's): its byte on this socket
+    # wakes the loop, and the Python handler then runs on the main thread.
+    wake_read, wake_write = socket.socketpair()
+    for sock in (wake_read, wake_write):
+        sock.setblocking(False)
+
+    def drain_wakeups():
+        try:
+            while wake_read.recv(512):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    loop.add_reader(wake_read.fileno(), drain_wakeups)
+    previous_fd = signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, on_signal)
     if stop_requested is not None and stop_requested():
         stop.set()
     try:
@@ -380,6 +412,10 @@ async def serve(app, sockets, ready=None, stop_requested=None):
         log.info("pid %d: shutting down", os.getpid())
         await drain(server, app, float(app.config.get("SHUTDOWN_TIMEOUT", 10.0)))
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
         await shutdown(app)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        signal.set_wakeup_fd(previous_fd)
+        loop.remove_reader(wake_read.fileno())
+        wake_read.close()
+        wake_write.close()

@@ -1,21 +1,24 @@
 """``manage.py runserver [--address A] [--port P] [--processes N]``: serve the admin.
 
-With N > 1 (or 0: one per CPU) the listening sockets are bound first, then
-``tornado.process.fork_processes`` forks the workers, each running its own
-event loop and database connection. SIGINT/SIGTERM shut down gracefully: stop
-accepting, finish in-flight requests (``SHUTDOWN_TIMEOUT``), close the database.
-A supervising parent forwards the signal to its workers and exits 0 once they
-have all stopped. With ``FIRST_RUN_DEMO`` (dev) on an empty database, the apps'
-first-run hooks run first (``core.management.firstrun``).
+With N > 1 (or 0: one per CPU) the listening sockets are bound first, then a
+``Supervisor`` forks the workers, each running its own event loop and database
+connection. SIGINT/SIGTERM shut down gracefully: stop accepting, finish in-flight
+requests (``SHUTDOWN_TIMEOUT``), close the database. Whether the signal reaches the
+parent alone or the whole process group (Ctrl-C in a terminal, systemd's default
+``KillMode=control-group``), the parent passes it on, forks no new worker, and
+exits 0 once every worker has stopped; a worker that crashes while serving is
+replaced. Every process catches the stop signals from start to exit (a second one
+while stopping is ignored), so none is killed half-way. With ``FIRST_RUN_DEMO`` (dev) on an empty
+database, the apps' first-run hooks run first (``core.management.firstrun``).
 """
 import asyncio
 import logging
 import os
 import signal
 import sys
+import time
 
 import tornado.netutil
-import tornado.process
 
 from core.app import make_app, serve
 from core.management.base import Command, CommandError
@@ -23,50 +26,144 @@ from core.management.commands.check import redact_url
 from core.management.firstrun import first_run
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+MAX_RESTARTS = 100              # worker crashes a supervisor replaces before giving up
+KILL_GRACE_SECONDS = 5.0        # after SHUTDOWN_TIMEOUT, before workers still running get SIGKILL
 _stop_early = []  # a worker that got a stop signal before its event loop ran
+
+log = logging.getLogger("bastion.runserver")
 
 
 def _remember_stop(signum, frame):
     _stop_early.append(signum)
 
 
-def fork_workers(count):
-    """Fork ``count`` workers (0: one per CPU) with ``tornado.process.fork_processes``.
+def ignore_stop_signals():
+    """Stopped: ignore SIGINT/SIGTERM from here to exit.
 
-    Returns the worker's task id in each worker; the parent never returns (it
-    exits when every worker has exited cleanly). Tornado's supervisor does not
-    pass signals on, so each worker writes its pid to a pipe and the parent's
-    SIGINT/SIGTERM handler forwards the signal to every pid read from it.
+    Python puts the default action back while the interpreter finalizes, so a late
+    copy of the signal (the process group's, the supervisor's, a second Ctrl-C)
+    would otherwise kill a process that has already shut down cleanly.
     """
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
-    workers = set()
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
-    def forward(signum, frame):
-        try:
-            while True:
-                data = os.read(read_fd, 4096)
-                if not data:
-                    break
-                workers.update(int(pid) for pid in data.split())
-        except BlockingIOError:
-            pass
-        for pid in workers:
+
+def _describe(status):
+    if os.WIFSIGNALED(status):
+        return f"was killed by signal {os.WTERMSIG(status)}"
+    return f"exited with status {os.waitstatus_to_exitcode(status)}"
+
+
+class Supervisor:
+    """The parent of ``--processes N``: forks the workers, replaces a crashed one, and on
+    SIGINT/SIGTERM stops them all and exits.
+
+    A stop signal may reach the parent alone (``kill PID``) or the whole process
+    group at once (Ctrl-C in a terminal, systemd's ``KillMode=control-group``). Either
+    way the parent passes it on to every worker, never forks again, waits up to
+    ``SHUTDOWN_TIMEOUT`` + ``KILL_GRACE_SECONDS`` for them to finish gracefully (then
+    SIGKILLs the rest), and exits 0 when each worker exited 0.
+    """
+
+    def __init__(self, count, shutdown_timeout):
+        self.count = count
+        self.shutdown_timeout = shutdown_timeout
+        self.children = {}          # pid -> worker number
+        self.stop_signal = None     # the first SIGINT/SIGTERM the parent got
+        self.stop_deadline = None
+        self.restarts = 0
+        self.failed = False
+
+    def fork(self, number):
+        """Fork worker ``number``; returns it in the child, ``None`` in the parent."""
+        pid = os.fork()
+        if pid == 0:
+            # a worker: until its event loop takes over, just remember a stop signal
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, _remember_stop)
+            return number
+        self.children[pid] = number
+        return None
+
+    def request_stop(self, signum, frame=None):
+        """The parent's SIGINT/SIGTERM handler: pass the signal on, stop forking."""
+        if self.stop_signal is None:
+            self.stop_signal = signum
+            self.stop_deadline = time.monotonic() + self.shutdown_timeout + KILL_GRACE_SECONDS
+        self.signal_children(signum)
+
+    def signal_children(self, signum):
+        for pid in list(self.children):
             try:
                 os.kill(pid, signum)
             except ProcessLookupError:
                 pass
 
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, forward)
-    task_id = tornado.process.fork_processes(count)
-    # In a worker from here on: until the event loop takes over, just remember a stop signal.
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, _remember_stop)
-    os.close(read_fd)
-    os.write(write_fd, f"{os.getpid()}\n".encode())
-    os.close(write_fd)
-    return task_id
+    def run(self):
+        """Fork the workers and supervise them. Returns the worker's number in a worker,
+        ``None`` in the parent once every worker has stopped (``status`` says how)."""
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, _remember_stop)       # a signal before forking is kept
+        for number in range(self.count):
+            if _stop_early:
+                break
+            if self.fork(number) is not None:
+                return number
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self.request_stop)
+        if _stop_early:
+            self.request_stop(_stop_early[-1])
+        while self.children:
+            number = self.reap()
+            if number is None:
+                continue
+            if self.fork(number) is not None:
+                return number
+        return None
+
+    @property
+    def status(self):
+        """The parent's exit status: 0 when every worker stopped cleanly when asked."""
+        return 1 if self.failed else 0
+
+    def reap(self):
+        """Wait a little for a worker to end; the number of one to fork again, or ``None``."""
+        if self.stop_deadline is not None and time.monotonic() > self.stop_deadline:
+            log.warning("workers still running %.0f s after the stop signal; killing them",
+                        self.shutdown_timeout + KILL_GRACE_SECONDS)
+            self.failed = True
+            self.signal_children(signal.SIGKILL)
+            self.stop_deadline = None
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            self.children.clear()
+            return None
+        if pid == 0:
+            time.sleep(0.05)
+            return None
+        number = self.children.pop(pid, None)
+        if number is None:
+            return None
+        clean = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        if self.stop_signal is not None:
+            if not clean:
+                self.failed = True
+                log.warning("worker %d (pid %d) %s while stopping", number, pid,
+                            _describe(status))
+            return None
+        if clean:
+            log.info("worker %d (pid %d) exited", number, pid)
+            return None
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            log.error("worker %d (pid %d) %s; too many restarts, stopping", number, pid,
+                      _describe(status))
+            self.failed = True
+            self.request_stop(signal.SIGTERM)
+            return None
+        log.warning("worker %d (pid %d) %s; restarting", number, pid, _describe(status))
+        return number
 
 
 class RunserverCommand(Command):
@@ -107,8 +204,20 @@ class RunserverCommand(Command):
             asyncio.run(self.first_run(address, port))
         worker = None
         if processes != 1:
-            worker = fork_workers(processes)
+            supervisor = Supervisor(processes or os.cpu_count() or 1,
+                                    float(settings.get("SHUTDOWN_TIMEOUT", 10.0)))
+            worker = supervisor.run()
+            if worker is None:                 # the parent: every worker has stopped
+                ignore_stop_signals()
+                for sock in sockets:
+                    sock.close()
+                self.write("stopped" if supervisor.status == 0 else
+                           "stopped (a worker did not stop cleanly)")
+                return supervisor.status
+        for signum in STOP_SIGNALS:              # (workers have it already)
+            signal.signal(signum, _remember_stop)
         asyncio.run(self.serve(sockets, address, port, worker))
+        ignore_stop_signals()
         return 0
 
     async def first_run(self, address, port):
