@@ -30,7 +30,7 @@ from . import codec, documents, sql
 SCHEMA_VERSION = 1
 
 #: seconds a statement whose filter holds a $regex may run (see Store.regex_time_budget)
-REGEX_TIME_BUDGET = 3.0
+REGEX_TIME_BUDGET = 5.0
 #: SQLite virtual-machine steps between two looks at the budget
 PROGRESS_STEPS = 20_000
 INT64_MAX = 2 ** 63 - 1
