@@ -30,6 +30,7 @@ import re
 from urllib.parse import urlencode
 
 from bson import ObjectId
+from pymongo.errors import ExecutionTimeout
 
 from core.auth.handlers import FormData, render_field
 from core.handlers.base import BaseHandler, HTTPError
@@ -505,10 +506,14 @@ class ListQueryMixin:
         clauses = [c for c in (search, *({k: v} for k, v in filter_values.items())) if c]
         narrowed = self.scoped({"$and": clauses} if len(clauses) > 1 else
                                (clauses[0] if clauses else {}))
-        page = await pagination.fetch_page(self.model, self.db, narrowed, sort, position,
-                                           per_page, secret)
-        count, count_text, estimated = await pagination.count_rows(self.model, self.db,
-                                                                   narrowed)
+        try:
+            page = await pagination.fetch_page(self.model, self.db, narrowed, sort, position,
+                                               per_page, secret)
+            count, count_text, estimated = await pagination.count_rows(self.model, self.db,
+                                                                       narrowed)
+        except ExecutionTimeout as exc:          # the store's time budget (QueryTimeout)
+            raise HTTPError(400, "The search took too long and was stopped; try more "
+                                 f"specific words. ({str(exc)[:200]})") from None
         return ListRows(q=q, filter_values=filter_values, sort=sort, current_o=current_o,
                         per_page=per_page, per_page_choices=per_page_choices,
                         position=position, narrowed=narrowed, page=page, count=count,
