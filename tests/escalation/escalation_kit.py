@@ -9,6 +9,7 @@ cannot be asked of that target), ``expected`` (the verdict the access rules give
 I/O part: ``Matrix`` makes editors and targets on a served site, ``snapshot`` reads a
 user's stored state, and ``perform`` sends one operation through one channel.
 """
+import html
 import itertools
 import json
 import re
@@ -19,6 +20,7 @@ from http_kit import NEW_PASSWORD, PASSWORD  # noqa: F401  (re-exported for the 
 from kit import USERS, boxes, role_form, user_form  # noqa: F401  (tests/accounts_admin)
 
 API_USERS = "/api/accounts/user/"
+SESSIONS = "sessions"          # apps.accounts.models.SESSIONS_COLLECTION, keyed by user_id
 API_ROLES = "/api/accounts/role/"
 ROLES_PATH = "/admin/accounts/role/"
 
@@ -49,7 +51,7 @@ TARGETS = ("weaker", "equal", "stronger_direct", "stronger_role", "inactive_stro
 OPERATIONS = ("edit", "deactivate", "activate", "rename", "email", "set_password",
               "grant_held", "grant_unheld", "revoke_held", "revoke_unheld",
               "assign_held", "assign_unheld", "unassign_held", "unassign_unheld",
-              "strip", "make_superuser", "delete")
+              "strip", "make_superuser", "demote", "delete")
 
 # channel → the operations it can express
 CHANNELS = {
@@ -58,6 +60,10 @@ CHANNELS = {
     "api_session": set(OPERATIONS) - {"set_password"},   # PATCH / DELETE, session + XSRF
     "api_token": set(OPERATIONS) - {"set_password"},     # PUT / DELETE, Bearer token
 }
+
+# operations whose cells log the target in first: deactivating and setting a password end
+# its sessions; the others must leave them alone
+SESSION_OPS = {"deactivate", "set_password", "edit", "rename", "email", "strip", "demote"}
 
 ALLOWED, DENIED, KEPT, OWN_PASSWORD = "allowed", "denied", "kept", "own_password"
 
@@ -179,6 +185,8 @@ def change_for(profile, spec, op):
         return {"permissions": {}, "roles": []}
     if op == "make_superuser":
         return {"is_superuser": True} if not spec.is_superuser else None
+    if op == "demote":
+        return {"is_superuser": False} if spec.is_superuser else None
     if op == "delete":
         return {"delete": True}
     raise ValueError(op)
@@ -205,7 +213,7 @@ def expected(profile, kind, op):
             return DENIED
     elif not may_write:
         return DENIED
-    if spec.is_superuser or op == "make_superuser":
+    if spec.is_superuser or op in ("make_superuser", "demote"):
         return DENIED
     stronger = not holds(grants, spec.stored_grants())
     if stronger and op in ("deactivate", "activate", "rename", "email", "set_password",
@@ -227,7 +235,7 @@ def expected_state(profile, spec, op, verdict, before, change):
         return {"exists": False}
     if op == "set_password":
         after["password"] = CHANGED
-        after["tokens"] = 0
+        after["tokens"] = after["sessions"] = 0
     elif op == "strip":
         grants = PROFILES[profile]
         if grants is None:
@@ -239,7 +247,7 @@ def expected_state(profile, spec, op, verdict, before, change):
     else:
         after.update(change)
         if op == "deactivate":
-            after["tokens"] = 0
+            after["tokens"] = after["sessions"] = 0
     return after
 
 
@@ -316,11 +324,16 @@ class Matrix:
             self.editors[profile] = editor
         return editor
 
-    async def target(self, profile, kind):
+    async def target(self, profile, kind, op=None):
+        """A new target: active ones hold an API token, and a session when ``op`` is one
+        whose rules touch sessions (logging in costs a bcrypt check: only where it counts)."""
         spec = target_spec(profile, kind)
         user = await self.make_user(kind, spec)
-        if spec.is_active:                 # an inactive account has no token left
+        if spec.is_active:     # (an inactive account has neither token nor session)
             await tokens(self.site).create(user.id, name="target")
+            if op is None or op in SESSION_OPS:
+                response = await self.site.browser().login(user.username)
+                assert response.code == 303, (response.code, response.text[:300])
         return user
 
 
@@ -342,7 +355,8 @@ async def snapshot(site, user_id):
             "is_active": user.is_active, "is_superuser": user.is_superuser,
             "password": user.password, "permissions": dict(user.permissions or {}),
             "roles": list(user.roles or []),
-            "tokens": len(await tokens(site).list(user.id))}
+            "tokens": len(await tokens(site).list(user.id)),
+            "sessions": await site.db[SESSIONS].count_documents({"user_id": user.id})}
 
 
 def concrete(change, user):
@@ -387,7 +401,9 @@ async def perform(site, editor, user, op, channel, change):
         fields = {}
         if "is_active" in change:
             fields["is_active"] = "y" if change["is_active"] else None
-        if "is_superuser" in change or (user.is_superuser and PROFILES[editor.profile] is None):
+        if "is_superuser" in change:
+            fields["is_superuser"] = "y" if change["is_superuser"] else None
+        elif user.is_superuser and PROFILES[editor.profile] is None:
             fields["is_superuser"] = "y"      # a superuser's form shows the box (checked)
         for name in ("username", "email"):
             if name in change:
@@ -406,6 +422,12 @@ async def perform(site, editor, user, op, channel, change):
     body = shown.json()
     body.update(change)
     return await api(editor, "PUT", path, body, token=True)
+
+
+async def flashes_after(browser, response):
+    """The text of the page a bulk action's 303 leads to (its flash messages)."""
+    page = await browser.get(response.location)
+    return html.unescape(page.text)
 
 
 def form_error_shown(text):

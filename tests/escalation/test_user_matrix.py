@@ -7,11 +7,14 @@ changed nothing) and the stored target — is_active, username, email, password 
 permissions, roles, existence, token count — is exactly as before; a "kept" cell is
 accepted but the grants and roles the editor does not hold stay as stored.
 """
+import re
+
 import pytest
 
 from escalation_kit import (ALLOWED, CHANGED, DENIED, KEPT, NEW_PASSWORD, OWN_PASSWORD,
                             cells, change_for, concrete, describe, expected, expected_state,
-                            form_error_shown, get_user, perform, snapshot, target_spec)
+                            flashes_after, form_error_shown, get_user, perform, snapshot,
+                            target_spec)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -31,7 +34,7 @@ def success_codes(channel, op):
 @pytest.mark.parametrize("profile,kind,op,channel", CELLS, ids=[cell_id(c) for c in CELLS])
 async def test_cell(site, matrix, profile, kind, op, channel):
     editor = await matrix.editor(profile, fresh=kind == "self")
-    user = editor.user if kind == "self" else await matrix.target(profile, kind)
+    user = editor.user if kind == "self" else await matrix.target(profile, kind, op)
     user = await get_user(site, user.id)
     spec = target_spec(profile, kind)
     change = concrete(change_for(profile, spec, op), user)
@@ -58,6 +61,12 @@ async def test_cell(site, matrix, profile, kind, op, channel):
             assert response.code == 303 or 400 <= response.code < 500, seen
         if 400 <= response.code < 500:           # a refusal writes nothing at all
             assert (await get_user(site, user.id)).version == user.version, seen
+        if response.code == 403 and kind != "self":    # 403 messages name no object
+            assert user.username not in response.text, seen
+    if channel == "bulk" and response.code == 303:
+        page = await flashes_after(editor.browser, response)
+        skipped = re.search(r"Skipped 1\b", page) is not None
+        assert skipped == (verdict != ALLOWED), ("bulk report", verdict, page[:2000])
 
     if want.get("password") is CHANGED:
         assert after["password"] != before["password"], seen
