@@ -20,8 +20,10 @@ REPO = Path(__file__).resolve().parents[2]
 class Workspace:
     """A temp folder holding databases (``<name>.sqlite3``) and the runtime folder."""
 
-    def __init__(self, root):
+    def __init__(self, root, spawned=None):
         self.root = Path(root)
+        # background processes (the conftest's ``spawned``: killed after the test)
+        self.spawned = spawned if spawned is not None else []
 
     def db_path(self, name="bastion"):
         return self.root / f"{name}.sqlite3"
@@ -49,10 +51,12 @@ class Workspace:
 
     def start(self, *args, name="bastion", log=None):
         """``manage.py ARGS`` in the background, in its own process group."""
-        return subprocess.Popen(self.argv(*args), cwd=REPO, env=self.env(name),
-                                stdout=log or subprocess.DEVNULL,
-                                stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
-                                start_new_session=True)
+        process = subprocess.Popen(self.argv(*args), cwd=REPO, env=self.env(name),
+                                   stdout=log or subprocess.DEVNULL,
+                                   stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+                                   start_new_session=True)
+        self.spawned.append(process)
+        return process
 
 
 def kill9(process):

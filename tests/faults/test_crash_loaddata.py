@@ -74,8 +74,8 @@ def clean(tmp_path_factory, dump_file):
     return result
 
 
-def test_a_killed_load_is_finished_by_running_it_again(tmp_path, dump_file, clean):
-    ws = Workspace(tmp_path)
+def test_a_killed_load_is_finished_by_running_it_again(tmp_path, spawned, dump_file, clean):
+    ws = Workspace(tmp_path, spawned)
     kill_mid_load(ws, dump_file, "db")
     check = ws.run("check", name="db")       # (it also finds the indexes not all made yet)
     assert "interrupted load" in check.stdout and str(dump_file) in check.stdout
@@ -92,8 +92,8 @@ def test_a_killed_load_is_finished_by_running_it_again(tmp_path, dump_file, clea
     assert contents(ws, "db") == clean
 
 
-def test_killed_twice_including_while_resuming(tmp_path, dump_file, clean):
-    ws = Workspace(tmp_path)
+def test_killed_twice_including_while_resuming(tmp_path, spawned, dump_file, clean):
+    ws = Workspace(tmp_path, spawned)
     first = kill_mid_load(ws, dump_file, "db")
     process = ws.start("loaddata", dump_file, name="db")
     try:
@@ -106,8 +106,8 @@ def test_killed_twice_including_while_resuming(tmp_path, dump_file, clean):
     assert integrity(ws.db_path("db")) == ["ok"]
 
 
-def test_rollback_undoes_a_killed_load(tmp_path, dump_file, clean):
-    ws = Workspace(tmp_path)
+def test_rollback_undoes_a_killed_load(tmp_path, spawned, dump_file, clean):
+    ws = Workspace(tmp_path, spawned)
     kill_mid_load(ws, dump_file, "db")
     undone = ws.ok("loaddata", "--rollback", dump_file, name="db")
     assert "rolled back" in undone.stdout
