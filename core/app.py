@@ -35,7 +35,7 @@ from core.admin.sites import AdminSite
 from core.api import api_fallback_routes, api_routes
 from core.auth.handlers import auth_routes, ensure_auth_indexes
 from core.db import connect
-from core.handlers.errors import NotFoundHandler, StaticFileHandler
+from core.handlers.errors import NotFoundHandler, PayloadTooLargeHandler, StaticFileHandler
 from core.handlers.health import HealthHandler
 from core.live import LiveHub, live_routes
 from core.registry import Registry
@@ -182,13 +182,47 @@ class _TrackedConnection:
         return self._connection.detach()
 
 
-class _TrackedDelegate(tornado.httputil.HTTPMessageDelegate):
-    """Wraps the router's delegate: a request is in flight from its headers to its end."""
+# Of a body over MAX_BODY_SIZE, this much more is read (and dropped) before answering 413,
+# so a client that sends its body before reading the answer sees it; past that, the
+# answer goes out at once and the connection is closed.
+DISCARD_BYTES = 4 * 1024 * 1024
 
-    def __init__(self, in_flight):
-        self.in_flight = in_flight
+
+def declared_length(headers):
+    """The request's ``Content-Length`` as an int; ``None`` if absent or not one number."""
+    value = headers.get("Content-Length")
+    if value is None:
+        return None
+    values = {v.strip() for v in value.split(",")}
+    if len(values) != 1:
+        return None
+    (value,) = values
+    return int(value) if value.isdigit() else None
+
+
+class _TrackedDelegate(tornado.httputil.HTTPMessageDelegate):
+    """Wraps the router's delegate: a request is in flight from its headers to its end,
+    and a body over ``MAX_BODY_SIZE`` is answered 413 (``PayloadTooLargeHandler``).
+
+    Tornado's own limit would answer a bare ``400 Bad Request``; here a declared
+    ``Content-Length`` over the limit is refused before any of the body is read, and a
+    chunked body as soon as it passes the limit. The rest of the body is read and
+    dropped (up to ``DISCARD_BYTES``) so the client gets the answer.
+    """
+
+    def __init__(self, app, server_conn, request_conn):
+        self.app = app
+        self.in_flight = app.in_flight
+        self.server_conn = server_conn
+        self.request_conn = request_conn
+        self.limit = app.max_body_size
         self.delegate = None
         self.active = False
+        self.start_line = self.headers = None
+        self.received = 0
+        self.rejected = None          # the 413 handler's delegate, once the body is too big
+        self.answered = False
+        self.discarded = 0
 
     def begin(self):
         if not self.active:
@@ -202,16 +236,51 @@ class _TrackedDelegate(tornado.httputil.HTTPMessageDelegate):
 
     def headers_received(self, start_line, headers):
         self.begin()
+        self.start_line, self.headers = start_line, headers
+        length = declared_length(headers)
+        if length is not None and length > self.limit:
+            self.reject()
+            if headers.get("Expect", "").lower() == "100-continue" or \
+                    length - self.limit > DISCARD_BYTES:
+                self.answer()             # before the body: the connection then closes
+            return None
         return self.delegate.headers_received(start_line, headers)
 
+    def reject(self):
+        """From now on the request is answered 413, whatever its URL; its body is dropped."""
+        self.request_conn.set_max_body_size(2 ** 62)      # Tornado must not answer 400 itself
+        request = tornado.httputil.HTTPServerRequest(
+            connection=self.request_conn, server_connection=self.server_conn,
+            start_line=self.start_line, headers=self.headers)
+        self.rejected = self.app.get_handler_delegate(request, PayloadTooLargeHandler,
+                                                      {"limit": self.limit})
+
+    def answer(self):
+        if not self.answered:
+            self.answered = True
+            self.rejected.finish()        # runs the handler: the 413 page or JSON
+
     def data_received(self, chunk):
-        return self.delegate.data_received(chunk)
+        if self.rejected is None:
+            self.received += len(chunk)
+            if self.received <= self.limit:
+                return self.delegate.data_received(chunk)
+            self.delegate.on_connection_close()          # drops what it buffered
+            self.reject()
+        self.discarded += len(chunk)
+        if self.discarded > DISCARD_BYTES:
+            self.answer()
+        return None
 
     def finish(self):
+        if self.rejected is not None:
+            return self.answer()
         return self.delegate.finish()
 
     def on_connection_close(self):
         try:
+            if self.rejected is not None:
+                return self.rejected.on_connection_close()
             return self.delegate.on_connection_close()
         finally:
             self.done()
@@ -241,10 +310,15 @@ class BastionApplication(tornado.web.Application):
         self.in_flight = InFlight()
 
     def start_request(self, server_conn, request_conn):
-        tracked = _TrackedDelegate(self.in_flight)
-        tracked.delegate = super().start_request(
-            server_conn, _TrackedConnection(request_conn, tracked))
+        tracked = _TrackedDelegate(self, server_conn, None)
+        tracked.request_conn = _TrackedConnection(request_conn, tracked)
+        tracked.delegate = super().start_request(server_conn, tracked.request_conn)
         return tracked
+
+    @property
+    def max_body_size(self):
+        """``MAX_BODY_SIZE``: a bigger request body is answered 413."""
+        return int(self.config.get("MAX_BODY_SIZE") or 10 * 1024 * 1024)
 
 
 def make_app(settings, registry=None, db=None, **tornado_settings):
@@ -334,11 +408,15 @@ async def shutdown(app):
 
 # -- serving --------------------------------------------------------------------------------
 def make_server(app):
-    """An ``HTTPServer`` for ``app`` with the settings' body limit and proxy trust."""
+    """An ``HTTPServer`` for ``app`` with the settings' proxy trust (and a body limit past
+    ``MAX_BODY_SIZE``, which the application itself enforces with 413)."""
     config = app.config
+    # Tornado's own limit is a backstop past ours (a bare 400): the application answers
+    # 413 for a body over MAX_BODY_SIZE (``_TrackedDelegate``).
+    limit = int(config.get("MAX_BODY_SIZE") or 10 * 1024 * 1024)
     return tornado.httpserver.HTTPServer(
         app, xheaders=bool(config.get("XHEADERS", False)),
-        max_body_size=int(config.get("MAX_BODY_SIZE", 10 * 1024 * 1024)))
+        max_body_size=limit + DISCARD_BYTES)
 
 
 async def drain(server, app, timeout):

@@ -22,6 +22,33 @@ class NotFoundHandler(BaseHandler):
         raise HTTPError(404, "Page not found.")
 
 
+def describe_size(size):
+    """``10485760`` → ``"10 MiB"``; ``1500`` → ``"1500 bytes"``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
+
+
+class PayloadTooLargeHandler(BaseHandler):
+    """Answers 413 to a request whose body is over ``MAX_BODY_SIZE``, whatever its URL.
+
+    ``core.app`` sends such a request here (before or instead of reading its body):
+    an error page, or ``{"error": ...}`` under ``/api/`` and for JSON clients. No
+    XSRF check and no session lookup: nothing is done with the request.
+    """
+
+    def initialize(self, limit):
+        self.limit = limit
+
+    def check_xsrf_cookie(self):
+        """Refused anyway; a 403 would hide the real reason."""
+
+    def prepare(self):
+        raise HTTPError(413, f"The request body is too large: at most "
+                             f"{describe_size(self.limit)} is accepted.")
+
+
 def static_path_is_plain(path):
     """Is ``path`` (decoded, relative to ``STATIC_DIR``) a plain file name we could serve?
 

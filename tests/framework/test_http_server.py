@@ -286,3 +286,77 @@ async def test_hsts_is_sent_when_configured_and_on_in_production(settings, live)
     for path in ("/healthz", "/nope", "/static/bastion.css", "/static/x%00"):
         response = await server.fetch(path)
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000", path
+
+
+# -- bodies over MAX_BODY_SIZE ----------------------------------------------------------------
+LIMIT = 64 * 1024
+
+
+@pytest.fixture
+async def small_body_server(tmp_path, live):
+    from http_kit import make_settings
+    settings = make_settings(tmp_path, [], MAX_BODY_SIZE=LIMIT, API_MAX_BODY_SIZE=LIMIT // 2)
+    app = make_app(settings, db=connect("memory:"))
+    await startup(app)
+    return await live(app)
+
+
+async def test_a_body_over_max_body_size_is_413_with_a_page_or_json(small_body_server):
+    server = small_body_server
+    form = "x=" + "a" * (2 * LIMIT)
+    page = await server.fetch("/admin/login/", method="POST", body=form,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert page.code == 413
+    assert page.headers["Content-Type"].startswith("text/html")
+    text = page.body.decode()
+    assert "The request body is too large: at most 64 KiB is accepted." in text
+    assert "Bastion" in text and "Traceback" not in text
+    api = await server.fetch("/api/blog/article/", method="POST",
+                             body=json.dumps({"title": "t" * (2 * LIMIT)}),
+                             headers={"Content-Type": "application/json"})
+    assert api.code == 413
+    assert json.loads(api.body) == {
+        "error": "The request body is too large: at most 64 KiB is accepted."}
+    # the server goes on serving, and a body of exactly the limit is not refused for its size
+    assert (await server.fetch("/healthz")).code == 200
+    at_limit = await server.fetch("/healthz", method="POST", body="a" * LIMIT)
+    assert at_limit.code == 403                      # the XSRF check, not 413
+
+
+async def test_a_large_declared_body_is_refused_before_it_is_sent(small_body_server):
+    response = await small_body_server.fetch(
+        "/admin/login/", method="POST", body=b"a" * (LIMIT + 1), expect_100_continue=True,
+        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.code == 413
+
+
+async def test_a_chunked_body_over_the_limit_is_413(small_body_server):
+    async def produce(write):
+        for _ in range(4):
+            await write(b"a" * (LIMIT // 2 + 1))
+
+    response = await small_body_server.fetch(
+        "/api/anything/", method="POST", body_producer=produce,
+        headers={"Content-Type": "application/json"})
+    assert response.code == 413
+    assert "too large" in json.loads(response.body)["error"]
+    small = await small_body_server.fetch(
+        "/api/anything/", method="POST", body_producer=lambda write: write(b"{}"),
+        headers={"Content-Type": "application/json"})
+    assert small.code == 404                          # under the limit: routed as usual
+
+
+async def test_a_huge_declared_body_is_answered_at_once(small_body_server):
+    import asyncio
+    reader, writer = await asyncio.open_connection("127.0.0.1", small_body_server.port)
+    try:
+        writer.write(b"POST /api/blog/article/ HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)    # then the server closes
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert b"400 Bad Request" not in answer
+    assert json.loads(body)["error"].startswith("The request body is too large")
