@@ -6,7 +6,8 @@ A request's path through a handler (Tornado calls these, in this order):
 2. ``set_default_headers()`` — before anything is written, and again after
    ``clear()`` (so error pages get them too). Here: the security headers.
 3. ``check_xsrf_cookie()`` — for POST/PUT/PATCH/DELETE when ``xsrf_cookies`` is on
-   (it always is in Bastion); a missing or wrong ``_xsrf`` token is a 403.
+   (it always is in Bastion); a missing or wrong ``_xsrf`` token is a 403. With a
+   session the token must be that session's (``SessionXsrfMixin``).
 4. ``prepare()`` — may be a coroutine; authentication and permission checks live
    here in subclasses; raise ``HTTPError`` to stop.
 5. ``get()`` / ``post()`` / ... — the work.
