@@ -6,8 +6,11 @@ A cell is ``(model key, profile, endpoint)``:
   ``Meta`` declares (read-only models, the audit log, allow ``read`` only, whoever asks);
 * profiles — every subset of those actions as a permissions dict, plus ``superuser`` and
   ``inactive`` (holding every action, deactivated after logging in);
-* endpoints — the admin pages, each bulk action the model's admin declares, the JSON API,
-  each OpenAPI operation, the WebSocket feed (``endpoints(model)``).
+* endpoints — logging in, the index, the admin pages (list, detail, history, add, change,
+  delete; the set-password page where the admin has one), each bulk action the model's
+  admin declares, the JSON API, each OpenAPI operation, the WebSocket feed; and, where an
+  object rule applies (``AUTHOR_ONLY``), the same requests on an object someone else wrote
+  (``…@foreign``) — see ``endpoints(model)``.
 
 ``expected(profile, model, endpoint)`` is the one pure function saying what the rules
 (``docs/permissions.md``: "seeing is reading") answer; ``World.run(cell)`` makes the request
@@ -83,6 +86,7 @@ class ModelPlan:
     allowed: tuple                 # what anybody may ever do (read only on read-only models)
     bulk: tuple                    # ((name, permission, confirm), ...) the admin declares
     verbose_name_plural: str
+    password_page: bool = False    # the admin has a set-password page (…/<id>/password/)
 
     @property
     def app_label(self):
@@ -128,7 +132,8 @@ def plan():
                     bulk.append((act.name, act.permission, act.confirm))
             allowed = ("read",) if key in READ_ONLY_MODELS else actions
             found[key] = ModelPlan(key, actions, allowed, tuple(bulk),
-                                   str(admin.opts.verbose_name_plural))
+                                   str(admin.opts.verbose_name_plural),
+                                   password_page=callable(getattr(admin, "password_url", None)))
         _PLAN = found
     return _PLAN
 
@@ -151,6 +156,8 @@ OPENAPI_OPS = ("list.get", "list.post", "object.get", "object.patch", "object.pu
 def endpoints(model):
     pages = ["login", "index", "list", "detail", "history", "add:get", "add:post",
              "change:get", "change:post", "delete:get", "delete:post"]
+    if model.password_page:
+        pages += ["password:get", "password:post"]
     bulk = []
     for name, _permission, confirm in model.bulk:
         if confirm:
@@ -206,7 +213,7 @@ def needs(model, endpoint):
     if endpoint in ("add:get", "add:post", "api:post", "openapi:list.post"):
         return ("write",)
     if endpoint in ("change:get", "change:post", "api:patch", "api:put", "openapi:object.patch",
-                    "openapi:object.put"):
+                    "openapi:object.put", "password:get", "password:post"):
         return ("read", "write")
     if endpoint in ("delete:get", "delete:post", "api:delete", "openapi:object.delete"):
         return ("delete",)
@@ -624,6 +631,19 @@ class World:
             return await self.cell_add_post(actor, outcome, check, created)
         elif endpoint == "change:post":
             return await self.cell_change_post(actor, outcome, check, target)
+        elif endpoint == "password:get":
+            response = await browser.get(self.admin_url(target, "password/"))
+        elif endpoint == "password:post":
+            form = {"password1": http_kit.NEW_PASSWORD, "password2": http_kit.NEW_PASSWORD}
+            before = await self.raw(target.id)
+            response = await browser.post(self.admin_url(target, "password/"), form)
+            check.status(response, outcome)
+            check.body(response)
+            after = await self.raw(target.id)
+            changed = (after or {}).get("password") != (before or {}).get("password")
+            check.that(changed == outcome.allowed, f"the password was set: {changed}")
+            await self.follow(actor, response, check)
+            return
         elif endpoint == "delete:post":
             response = await browser.post(self.admin_url(target, "delete/"), {})
             check.status(response, outcome)
@@ -636,7 +656,8 @@ class World:
             raise ValueError(endpoint)
         check.status(response, outcome)
         check.body(response)
-        if outcome.status == 200 and endpoint in ("list", "detail", "change:get"):
+        if outcome.status == 200 and endpoint in ("list", "detail", "change:get",
+                                                  "password:get"):
             check.that(MARKERS[key].lower() in response.text.lower(),
                        "the readable object is not on the page")
         if endpoint == "delete:get" and outcome.allowed and not outcome.readable:
