@@ -599,6 +599,10 @@ class World:
         check.status(response, outcome)
         if outcome.allowed:
             check.that((response.location or "").startswith("/admin"), shown(response))
+        else:                                  # no session came of it
+            index = await browser.get("/admin/")
+            check.that(index.code == 302 and (index.location or "").startswith("/admin/login/"),
+                       f"after a refused login /admin/ answers {shown(index)}")
 
     async def cell_openapi(self, actor, outcome, check, op):
         reply = await actor.api.get("/api/openapi.json")
