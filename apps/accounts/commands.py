@@ -4,13 +4,20 @@ Passwords come from ``--password-stdin`` (one line) or are typed twice at a
 terminal, never from the command line. Any unknown user, role, model key or
 action, or a rejected password, is one line ``error: ...``, exit 1, and
 nothing changed.
+
+``changepassword`` and ``deactivate`` end the user's sessions and revoke every
+API token of the user; ``activate`` brings none back. ``deactivate`` refuses the
+last active superuser.
 """
 from core.audit import diff, snapshot
 from core.management import CommandError
 from core.models import UniqueError, ValidationError
 
 from .cli import AccountsCommand, describe_error, perm_argument, user_json
-from .models import Role, User
+from .models import IDENTITY_KEYS, Role, User
+
+#: the user fields an audit entry shows (the identity keys repeat username and email)
+SHOWN = [name for name in User._meta.fields if name not in IDENTITY_KEYS]
 
 
 # -- users -------------------------------------------------------------------------------------
@@ -26,17 +33,26 @@ class CreateUserBase(AccountsCommand):
             user.clean()
         except ValidationError as exc:
             raise CommandError(describe_error(exc)) from None
-        if await User.get_by_username(user.username) is not None:
-            raise CommandError(f"a user named {user.username!r} already exists")
-        if await User.count({"email": user.email}, limit=1):
-            raise CommandError(f"a user with the email {user.email!r} already exists")
+        taken = await User.get_by_username(user.username)
+        if taken is not None:
+            raise CommandError(f"a user named {user.username!r} already exists"
+                               if taken.username == user.username else
+                               f"the username {user.username!r} is taken: it reads as "
+                               f"{taken.username!r} (case and look-alike letters do not count)")
+        taken = await User.get_by_email(user.email)
+        if taken is not None:
+            raise CommandError(f"a user with the email {user.email!r} already exists"
+                               if taken.email == user.email else
+                               f"the email {user.email!r} is taken: it reads as "
+                               f"{taken.email!r} (case and look-alike letters do not count)")
         password = self.read_password(args, user.username, user.email)
-        await user.set_password(password, validate=False)  # validated by read_password
+        await user.set_password(password, validate=False,     # validated by read_password
+                                rounds=self.settings.get("BCRYPT_ROUNDS"))
         try:
             await user.save()
         except UniqueError as exc:  # someone took the name meanwhile: the index says no
             raise CommandError(describe_error(exc)) from None
-        await self.audit("create", user, changes=diff({}, snapshot(user)))
+        await self.audit("create", user, changes=diff({}, snapshot(user, fields=SHOWN)))
         return user
 
 
@@ -86,7 +102,8 @@ class CreateUserCommand(CreateUserBase):
 
 class ChangePasswordCommand(AccountsCommand):
     name = "changepassword"
-    help = "Set a user's password (prompted or piped in) and end their sessions."
+    help = ("Set a user's password (prompted or piped in), end their sessions and revoke "
+            "their API tokens.")
     writes = True
 
     def add_arguments(self, parser):
@@ -96,17 +113,23 @@ class ChangePasswordCommand(AccountsCommand):
     async def run(self, args):
         user = await self.get_user(args.username)
         password = self.read_password(args, user.username, user.email)
-        await user.set_password(password, validate=False)
+        await user.set_password(password, validate=False,
+                                rounds=self.settings.get("BCRYPT_ROUNDS"))
         await self.save(user)
-        await self.audit("password_change", user,
-                         changes={"password": {"before": "(set)", "after": "(set)"}})
         ended = await user.end_sessions(self.db)
+        revoked = await user.revoke_tokens(self.db)
+        await self.audit("password_change", user,
+                         changes={"password": {"before": "(set)", "after": "(set)"}},
+                         detail=f"manage.py {self.name} (ended {self.plural(ended, 'session')}, "
+                                f"revoked {self.plural(revoked, 'API token')})")
         self.write(f"changed the password of {user.username}; ended "
-                   f"{self.plural(ended, 'session')}")
+                   f"{self.plural(ended, 'session')}, revoked {self.plural(revoked, 'token')}")
 
 
 class SetActiveBase(AccountsCommand):
-    """``activate`` / ``deactivate``: set ``is_active``; deactivation ends the sessions."""
+    """``activate`` / ``deactivate``: set ``is_active``; deactivation ends the sessions and
+    revokes the API tokens (activation brings none back), and is refused for the last
+    active superuser."""
 
     active = None
     writes = True
@@ -116,18 +139,24 @@ class SetActiveBase(AccountsCommand):
 
     async def run(self, args):
         user = await self.get_user(args.username)
+        if not self.active and await user.is_last_active_superuser(db=self.db):
+            raise CommandError(f"{user.username} is the last active superuser; create or "
+                               "activate another superuser first")
         if user.is_active != self.active:
             await self.change_field(user, "is_active", self.active, "update")
         if self.active:
             self.write(f"activated {user.username}")
         else:
             ended = await user.end_sessions(self.db)
-            self.write(f"deactivated {user.username}; ended {self.plural(ended, 'session')}")
+            revoked = await user.revoke_tokens(self.db)
+            self.write(f"deactivated {user.username}; ended {self.plural(ended, 'session')}, "
+                       f"revoked {self.plural(revoked, 'token')}")
 
 
 class DeactivateCommand(SetActiveBase):
     name = "deactivate"
-    help = "Deactivate a user: no login, no permissions; ends their sessions."
+    help = ("Deactivate a user: no login, no permissions; ends their sessions and revokes "
+            "their API tokens.")
     active = False
 
 

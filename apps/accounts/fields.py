@@ -107,3 +107,26 @@ class PasswordHashField(StringField):
 
     def display(self, value):
         return "(set)" if value else "(not set)"
+
+
+class IdentityKeyField(StringField):
+    """The identity key (``core.auth.identity.identity_key``) of the field ``source``.
+
+    Set by the model's ``clean()`` (every save), never typed: unique-indexed, so
+    two users whose names differ only in case, width or look-alike letters cannot
+    both be stored. Hidden like a password hash (forms, API, audit leave it out).
+    """
+
+    hidden = True
+
+    def __init__(self, source, **options):
+        options.setdefault("editable", False)
+        options.setdefault("unique", True)
+        super().__init__(**options)
+        self.source = source
+
+    def to_json(self, value):
+        return None
+
+    def display(self, value):
+        return ""

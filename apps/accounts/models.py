@@ -5,20 +5,31 @@
     perms = await user.get_permissions(registry)     # core.permissions.Permissions
     perms.has("blog.article", "read")                # True
 
-Usernames and emails are unique by index (``manage.py ensure_indexes``); a
-duplicate is a ``UniqueError`` naming the field. The password hash is stored in
-``password`` and never leaves the model: ``to_json()``, ``repr()`` and the
-commands' output leave it out.
+Usernames and emails are unique by index (``manage.py ensure_indexes``), and
+unique once case, width and look-alike letters are ignored: ``clean()`` stores
+each one's ``core.auth.identity.identity_key`` in ``username_key`` /
+``email_key``, each under a unique index. A duplicate is a ``UniqueError``
+naming ``username`` or ``email``. A new (or renamed) username that mixes
+alphabets (a Cyrillic "а" in "аdmin") is refused. Documents stored before the
+keys existed get them in ``User.ensure_indexes`` (start-up, ``manage.py
+ensure_indexes``), or on their next save.
+
+The password hash is stored in ``password`` and never leaves the model:
+``to_json()``, ``repr()`` and the commands' output leave it out.
 """
+import logging
 import re
 
-from core.auth.passwords import (dummy_verify, hash_password, validate_password,
+from core.auth.identity import identity_key, mixed_script, scripts
+from core.auth.passwords import (dummy_verify, hash_password, needs_rehash, validate_password,
                                  verify_password)
 from core.auth.tokens import TokenStore
-from core.models import Model, ValidationError, fields
+from core.models import Model, UniqueError, ValidationError, fields
 from core.permissions import Permissions, merge_permissions
 
-from .fields import PasswordHashField, PermissionsField
+from .fields import IdentityKeyField, PasswordHashField, PermissionsField
+
+log = logging.getLogger("bastion.accounts")
 
 USERNAME_RE = re.compile(r"^[\w.@+-]+$")
 ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -28,7 +39,9 @@ SESSIONS_COLLECTION = "sessions"
 SESSION_USER_FIELD = "user_id"
 
 # Fields never shown: not in to_json, not in the commands' output.
-HIDDEN_FIELDS = ("password",)
+HIDDEN_FIELDS = ("password", "username_key", "email_key")
+# identity key field -> the field it is the key of (what a duplicate's error names)
+IDENTITY_KEYS = {"username_key": "username", "email_key": "email"}
 
 
 class Role(Model):
@@ -77,6 +90,8 @@ class User(Model):
     roles = fields.ListField(fields.StringField(max_length=80))
     date_joined = fields.DateTimeField(auto_now_add=True, editable=False)
     last_login = fields.DateTimeField(editable=False)
+    username_key = IdentityKeyField("username")
+    email_key = IdentityKeyField("email")
 
     class Meta:
         ordering = ["username"]
@@ -92,11 +107,80 @@ class User(Model):
         if not USERNAME_RE.match(self.username):
             raise ValidationError("Enter a valid username: letters, digits and @ . + - _ only.",
                                   field="username")
+        self._set_identity_keys()
         seen = []
         for name in self.roles:
             if name not in seen:
                 seen.append(name)
         self.roles = seen
+
+    def _set_identity_keys(self):
+        """Store the identity keys of the username and email (called by ``clean``).
+
+        A username whose key changes (a new user, a rename) must be written in
+        one alphabet. A stored document that has no key yet (made before keys
+        existed) just gets one; a key ``ensure_indexes`` gave a legacy duplicate
+        (``"<key> <id>"``) is kept while the name stays the same.
+        """
+        for key_name, source in IDENTITY_KEYS.items():
+            stored = self._data.get(key_name)
+            key = identity_key(getattr(self, source))
+            if stored == key or (stored == f"{key} {self.id}" and self.id is not None):
+                continue
+            legacy = stored is None and self._persisted
+            if source == "username" and not legacy and mixed_script(self.username):
+                found = " and ".join(sorted(scripts(self.username)))
+                raise ValidationError(
+                    f"Enter a username in one alphabet: this one mixes {found} letters, "
+                    f"which can pass for another name.", field="username", code="invalid")
+            self._data[key_name] = key
+
+    async def save(self, *, db=None):
+        """Save (``Model.save``); a taken username or email, in any case or look-alike
+        spelling, is a ``UniqueError`` on ``username`` / ``email``."""
+        try:
+            return await super().save(db=db)
+        except UniqueError as exc:
+            source = IDENTITY_KEYS.get(exc.field, exc.field)
+            if source not in IDENTITY_KEYS.values():
+                raise
+            label = self._meta.fields[source].verbose_name
+            raise UniqueError(f"User with this {label} already exists.", field=source,
+                              index=exc.index) from None
+
+    @classmethod
+    async def ensure_indexes(cls, *, db=None):
+        """Give stored users their identity keys, then create the indexes.
+
+        Runs at start-up and in ``manage.py ensure_indexes``. A user without keys
+        gets them; if an older user already holds the same key (``Alice`` and
+        ``alice`` both stored before keys existed), the younger one's key becomes
+        ``"<key> <id>"``: both keep working, a warning names them, and nobody can
+        take either spelling again. The key is written without a new version
+        (nothing a person sees changed).
+        """
+        collection = cls.get_collection(db)
+        missing = {"$or": [{name: None} for name in IDENTITY_KEYS]}
+        async for doc in collection.find(missing, sort=[("_id", 1)]):
+            update = {}
+            for key_name, source in IDENTITY_KEYS.items():
+                if doc.get(key_name) is not None or not isinstance(doc.get(source), str):
+                    continue
+                key = identity_key(doc[source])
+                other = await collection.find_one({key_name: key, "_id": {"$ne": doc["_id"]}},
+                                                  {source: 1})
+                if other is not None:
+                    log.warning("users %r and %r have the same %s once case and look-alike "
+                                "letters are ignored; rename one of them", other.get(source),
+                                doc[source], source)
+                    key = f"{key} {doc['_id']}"
+                update[key_name] = key
+            if "username_key" in update and mixed_script(doc.get("username") or ""):
+                log.warning("user %r mixes alphabets in its username; consider renaming it",
+                            doc.get("username"))
+            if update:
+                await collection.update_one({"_id": doc["_id"]}, {"$set": update})
+        return await super().ensure_indexes(db=db)
 
     def to_json(self):
         """The user as JSON, without the password hash."""
@@ -110,49 +194,94 @@ class User(Model):
     def has_usable_password(self):
         return bool(self.password) and self.password.startswith("$2")
 
-    async def set_password(self, raw, validate=True):
-        """Validate ``raw`` (``PasswordError``) and store its bcrypt hash; does not save."""
+    async def set_password(self, raw, validate=True, rounds=None):
+        """Validate ``raw`` (``PasswordError``) and store its bcrypt hash; does not save.
+
+        ``rounds`` is the bcrypt cost (default ``settings.BCRYPT_ROUNDS``).
+        """
         if validate:
             validate_password(raw, username=self.username, email=self.email)
-        self.password = await hash_password(raw)
+        self.password = await hash_password(raw, rounds)
 
-    async def check_password(self, raw):
-        """True when ``raw`` is the user's password (bcrypt, off the event loop)."""
+    async def check_password(self, raw, rounds=None):
+        """True when ``raw`` is the user's password (bcrypt, off the event loop).
+
+        Costs what a check at ``rounds`` (default ``settings.BCRYPT_ROUNDS``)
+        costs, whatever the stored hash's cost or a missing password.
+        """
         if not self.has_usable_password:
-            await dummy_verify()
+            await dummy_verify(rounds)
             return False
-        return await verify_password(raw, self.password)
+        return await verify_password(raw, self.password, rounds=rounds)
+
+    async def rehash_password(self, raw, rounds=None, *, db=None):
+        """Store ``raw`` (just checked) hashed at ``rounds``, if the stored cost differs.
+
+        Called at login. Written only if the stored hash is still the one checked,
+        and without a new version: the password did not change, so nobody's open
+        form goes stale. True if it rehashed.
+        """
+        if not self.has_usable_password or not needs_rehash(self.password, rounds):
+            return False
+        new = await hash_password(raw, rounds)
+        result = await type(self).get_collection(db if db is not None else self._db).update_one(
+            {"_id": self.id, "password": self.password}, {"$set": {"password": new}})
+        if not result.matched_count:
+            return False
+        self.password = new
+        return True
 
     @classmethod
-    async def authenticate(cls, username, password, *, db=None):
+    async def authenticate(cls, username, password, *, db=None, rounds=None):
         """The active user with this username and password, else ``None``.
 
-        Costs one bcrypt check whether or not the username exists, so timing
-        does not reveal which usernames exist.
+        ``username`` matches exactly, else by identity key (any case, width or
+        look-alike spelling). Costs one bcrypt check at ``rounds`` (default
+        ``settings.BCRYPT_ROUNDS``) whether or not the username exists, so timing
+        does not reveal which usernames exist; a right password stored at another
+        cost is rehashed at ``rounds``.
         """
         user = await cls.get_by_username(username, db=db)
         if user is None:
-            await dummy_verify()
+            await dummy_verify(rounds)
             return None
-        if not await user.check_password(password) or not user.is_active:
+        if not await user.check_password(password, rounds) or not user.is_active:
             return None
+        await user.rehash_password(password, rounds, db=db)
         return user
 
     # -- look-ups ---------------------------------------------------------------------------
     @classmethod
     async def get_by_username(cls, username, *, db=None):
+        """The user named exactly ``username``, else the one with its identity key, or None."""
         if not isinstance(username, str) or not username:
             return None
-        return await cls.find_one({"username": username}, db=db)
+        key = identity_key(username)
+        found = await cls.find({"$or": [{"username": username}, {"username_key": key}]},
+                               limit=5, db=db).to_list(None)
+        exact = [user for user in found if user.username == username]
+        keyed = [user for user in found if user.username_key == key]
+        return (exact or keyed or [None])[0]
+
+    @classmethod
+    async def get_by_email(cls, email, *, db=None):
+        """The user whose email is ``email`` once case and look-alikes are ignored, or None."""
+        if not isinstance(email, str) or not email:
+            return None
+        found = await cls.find({"$or": [{"email": email}, {"email_key": identity_key(email)}]},
+                               limit=5, db=db).to_list(None)
+        exact = [user for user in found if user.email == email]
+        return (exact or found or [None])[0]
 
     @classmethod
     async def create_user(cls, username, email, password=None, *, db=None, validate=True,
-                          **extra):
-        """A new saved user; ``password`` is validated and hashed (``None``: no login)."""
+                          rounds=None, **extra):
+        """A new saved user; ``password`` is validated and hashed at ``rounds`` (default
+        ``settings.BCRYPT_ROUNDS``; ``None`` password: no login)."""
         user = cls(username=username, email=email, **extra)
         user.clean()
         if password is not None:
-            await user.set_password(password, validate=validate)
+            await user.set_password(password, validate=validate, rounds=rounds)
         await user.save(db=db)
         return user
 

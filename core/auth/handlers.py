@@ -14,10 +14,15 @@ arguments) and post Tornado's ``_xsrf`` token.
 
 Logging in never tells which usernames exist: an unknown user, a wrong
 password and an inactive account get the same message after the same bcrypt
-work (``dummy_verify`` for an unknown name). ``LoginThrottle`` refuses attempts
-(429 + ``Retry-After``) before any password is checked. Password checks wait
-for one of ``LOGIN_THROTTLE_CONCURRENCY`` slots (default: CPUs - 1), so a burst
-of logins cannot take every core from the event loop.
+work at ``BCRYPT_ROUNDS`` (``dummy_verify`` for an unknown name; a hash of
+another cost is padded, and rehashed when the password is right).
+``LoginThrottle`` refuses attempts (429 + ``Retry-After``) before any password
+is checked: per (username, client address), per address, with backoff. Password
+checks wait for one of ``LOGIN_THROTTLE_CONCURRENCY`` slots (default: CPUs -
+1), so a burst of logins cannot take every core from the event loop.
+
+Changing one's password ends the user's other sessions and revokes every API
+token of the user (``core.auth.tokens``).
 """
 import asyncio
 import logging
@@ -33,6 +38,7 @@ from core.audit import REDACTED, diff, record_request, snapshot
 from core.auth.passwords import PasswordError, validate_password
 from core.auth.sessions import utcnow
 from core.auth.throttle import LoginThrottle
+from core.auth.tokens import TokenStore
 from core.handlers.base import BaseHandler, HTTPError
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError, ValidationError
 
@@ -225,6 +231,11 @@ class AuthHandler(BaseHandler):
     def throttle(self):
         return login_throttle(self.application)
 
+    @property
+    def bcrypt_rounds(self):
+        """The application's ``BCRYPT_ROUNDS`` (None: ``core.conf.settings``'s)."""
+        return self.application.settings.get("BCRYPT_ROUNDS")
+
     def next_url(self):
         raw = self.get_body_argument("next", None) if self.request.method == "POST" else None
         if raw is None:
@@ -251,7 +262,8 @@ class AuthHandler(BaseHandler):
         slot (``password_slots``); the throttle is asked again once the slot is
         held and a failure is recorded before it is released, so guesses queued
         behind a failing one see its failure. A falsy result is a failure; a
-        truthy one clears the username's failures.
+        truthy one clears the failures of this username from this address. The
+        address is ``request.remote_ip`` (the proxy's headers with ``XHEADERS``).
         """
         ip = self.request.remote_ip
         verdict = await self.throttle.check(username, ip)     # refuse without queueing
@@ -265,7 +277,7 @@ class AuthHandler(BaseHandler):
             if not result:
                 await self.throttle.failed(username, ip)
         if result:
-            await self.throttle.succeeded(username)
+            await self.throttle.succeeded(username, ip)
         return verdict, result
 
     async def audit(self, action, **kw):
@@ -309,7 +321,8 @@ class LoginHandler(AuthHandler):
             return self.render_form(form)
         username, password = form.username.data, form.password.data
         verdict, user = await self.throttled_check(
-            username, lambda: user_model.authenticate(username, password, db=self.db))
+            username, lambda: user_model.authenticate(username, password, db=self.db,
+                                                      rounds=self.bcrypt_rounds))
         if verdict.blocked:
             if not self.refuse_throttled(verdict):
                 self.render_form(form, error=verdict.message)
@@ -317,7 +330,7 @@ class LoginHandler(AuthHandler):
         if user is None:
             # name the account only if it exists: an unknown "username" may be a
             # password typed into the wrong box, and must not be stored in clear
-            known = await user_model.find_one({"username": username}, db=self.db)
+            known = await user_model.get_by_username(username, db=self.db)
             await self.audit("login_failed", actor=username if known else "(unknown user)",
                              detail="wrong username or password")
             if self.wants_json():
@@ -346,7 +359,8 @@ class LogoutHandler(AuthHandler):
 
 
 class PasswordChangeHandler(AuthHandler):
-    """``/admin/password_change/``: ends the user's other sessions, rotates this one."""
+    """``/admin/password_change/``: ends the user's other sessions, rotates this one, and
+    revokes the user's API tokens (a stolen password's tokens die with it)."""
 
     template = "admin/password_change.html"
     login_required = True
@@ -370,7 +384,8 @@ class PasswordChangeHandler(AuthHandler):
                 add_error(form, "new_password1", message)
             return self.render_form(form)
         verdict, right = await self.throttled_check(
-            user.username, lambda: user.check_password(form.old_password.data))
+            user.username, lambda: user.check_password(form.old_password.data,
+                                                       self.bcrypt_rounds))
         if verdict.blocked:
             if not self.refuse_throttled(verdict):
                 self.render_form(form, error=verdict.message)
@@ -379,10 +394,12 @@ class PasswordChangeHandler(AuthHandler):
             add_error(form, "old_password", "Your current password was entered incorrectly.")
             return self.render_form(form)
         await self.save_password(user, new)
+        revoked = await TokenStore(self.db).revoke_for_user(user.id)
+        await self.session_store.delete_for_user(user.id, keep=self.session)
         await self.audit("password_change", obj=user, object_label=str(user),
                          changes={"password": {"before": REDACTED, "after": REDACTED}},
-                         detail="changed at /admin/password_change/; other sessions ended")
-        await self.session_store.delete_for_user(user.id, keep=self.session)
+                         detail=f"changed at /admin/password_change/; other sessions ended, "
+                                f"{revoked} API token{'' if revoked == 1 else 's'} revoked")
         raw_id, self.session = await self.session_store.rotate(self.session)
         self.set_session_cookie(raw_id)
         self.redirect(self.request.path + "?done=1", status=303)
@@ -390,7 +407,7 @@ class PasswordChangeHandler(AuthHandler):
     async def save_password(self, user, new):
         async with password_slots(self.application):
             for attempt in range(3):
-                await user.set_password(new, validate=False)
+                await user.set_password(new, validate=False, rounds=self.bcrypt_rounds)
                 try:
                     return await user.save(db=self.db)
                 except StaleObjectError:       # saved by someone else meanwhile: redo on top
@@ -437,13 +454,17 @@ class RegisterHandler(AuthHandler):
             async with password_slots(self.application):
                 user = await user_model.create_user(
                     username, email, password, db=self.db, validate=False,
-                    permissions=permissions, is_superuser=False, is_active=True)
+                    permissions=permissions, is_superuser=False, is_active=True,
+                    rounds=self.bcrypt_rounds)
         except ValidationError as exc:   # UniqueError included: a taken username or email
             for name, message in exc.errors.items():
                 add_error(form, name if name in ("username", "email") else NON_FIELD_ERRORS,
                           message)
             return self.render_form(form)
-        await self.audit("create", actor=user, obj=user, changes=diff({}, snapshot(user)),
+        shown = [name for name, field in user._meta.fields.items()
+                 if not getattr(field, "hidden", False)]
+        await self.audit("create", actor=user, obj=user,
+                         changes=diff({}, snapshot(user, fields=shown)),
                          detail="registered at /admin/register/ (and logged in)")
         await self.start_session(user)
         self.redirect(DEFAULT_NEXT, status=303)

@@ -11,7 +11,12 @@ pool (``bcrypt_executor``): the event loop keeps serving other requests meanwhil
 is ``settings.BCRYPT_ROUNDS`` (12 by default; the test settings use 4).
 
 ``dummy_verify()`` costs what a real check costs. Call it when a login names an
-unknown user, so the response time does not tell which usernames exist.
+unknown user, so the response time does not tell which usernames exist. Both
+cost ``BCRYPT_ROUNDS``: a check against a hash made at a lower cost (before the
+setting was raised) is padded with dummy checks at costs ``stored ..
+configured - 1`` (2^s + 2^s + ... + 2^(c-1) = 2^c), and the login rehashes a
+right password at the configured cost (``needs_rehash``). A hash made at a
+*higher* cost cannot be padded down: it is rehashed at the owner's next login.
 
 bcrypt only reads the first 72 bytes of a password (bcrypt 5 refuses longer
 ones); ``validate_password`` and ``hash_password`` reject them with a clear
@@ -31,7 +36,8 @@ from core.models.errors import ValidationError
 
 __all__ = [
     "MAX_PASSWORD_BYTES", "MIN_PASSWORD_LENGTH", "PasswordError", "common_passwords",
-    "dummy_verify", "hash_password", "needs_rehash", "validate_password", "verify_password",
+    "dummy_verify", "hash_password", "hash_rounds", "needs_rehash", "validate_password",
+    "verify_password",
 ]
 
 DEFAULT_ROUNDS = 12
@@ -119,28 +125,36 @@ async def hash_password(password, rounds=None):
     return hashed.decode("ascii")
 
 
-def _check(raw, hashed):
+def _check(raw, hashed, pad_to):
+    """``bcrypt.checkpw``, then dummy checks bringing a cheaper hash's cost up to ``pad_to``."""
     try:
-        return bcrypt.checkpw(raw, hashed)
+        right = bcrypt.checkpw(raw, hashed)
     except ValueError:  # a malformed hash
-        return False
+        right = False
+    stored = hash_rounds(hashed)
+    if stored is not None and stored < pad_to:
+        for rounds in range(max(stored, 4), pad_to):   # 2^s + sum(2^s..2^(c-1)) = 2^c
+            _dummy_check(rounds)
+    return right
 
 
-async def verify_password(password, hashed):
+async def verify_password(password, hashed, rounds=None):
     """True when ``password`` matches the bcrypt ``hashed``; runs in a worker thread.
 
-    A missing or malformed hash, or a password bcrypt cannot take (over 72
-    bytes, not a str), is a plain ``False`` after the same work as a real check.
+    Costs at least a check at ``rounds`` (default ``settings.BCRYPT_ROUNDS``): a
+    hash of a lower cost is padded with dummy checks. A missing or malformed
+    hash, or a password bcrypt cannot take (over 72 bytes, not a str), is a
+    plain ``False`` after the same work as a real check.
     """
     if not isinstance(password, str) or not isinstance(hashed, (str, bytes)) or not hashed:
-        await dummy_verify()
+        await dummy_verify(rounds)
         return False
     raw = password.encode("utf-8")
     hashed = hashed.encode("ascii", "replace") if isinstance(hashed, str) else hashed
     if len(raw) > MAX_PASSWORD_BYTES or not hashed.startswith(b"$2"):
-        await dummy_verify()
+        await dummy_verify(rounds)
         return False
-    return await _in_executor(_check, raw, hashed)
+    return await _in_executor(_check, raw, hashed, _rounds(rounds))
 
 
 _dummy_hashes = {}
@@ -162,18 +176,27 @@ def _dummy_check(rounds):
 async def dummy_verify(rounds=None):
     """Spend the time of one real ``verify_password`` and return ``False``.
 
-    For a login with an unknown username: answering at once would tell an
-    attacker which usernames exist. Runs in a worker thread.
+    For a login with an unknown username (or a user without a usable
+    password): answering at once would tell an attacker which usernames exist.
+    The dummy hash has cost ``rounds`` (default ``settings.BCRYPT_ROUNDS``), one
+    per cost, made on first use. Runs in a worker thread.
     """
     return await _in_executor(_dummy_check, _rounds(rounds))
 
 
-def needs_rehash(hashed, rounds=None):
-    """True when ``hashed`` was made with another work factor than the current one."""
+def hash_rounds(hashed):
+    """The work factor of a bcrypt hash (``"$2b$12$..."`` → 12), or ``None`` if not one."""
     if isinstance(hashed, bytes):
         hashed = hashed.decode("ascii", "replace")
-    match = re.match(r"^\$2[abxy]\$(\d\d)\$", hashed or "")
-    return match is None or int(match.group(1)) != _rounds(rounds)
+    match = re.match(r"^\$2[abxy]\$(\d\d)\$", hashed or "") if isinstance(hashed, str) \
+        else None
+    return int(match.group(1)) if match else None
+
+
+def needs_rehash(hashed, rounds=None):
+    """True when ``hashed`` was made with another work factor than the current one."""
+    stored = hash_rounds(hashed)
+    return stored is None or stored != _rounds(rounds)
 
 
 # -- validation -------------------------------------------------------------------------------

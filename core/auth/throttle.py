@@ -5,46 +5,71 @@
     if verdict.blocked:
         ...answer 429 with Retry-After: verdict.retry_after, and do NOT check the password
     ...check the password...
-    await throttle.failed(username, ip)      # wrong password / unknown user
-    await throttle.succeeded(username)       # right password: the username's count restarts
+    await throttle.failed(username, ip)        # wrong password / unknown user
+    await throttle.succeeded(username, ip)     # right password: this pair's count restarts
+
+What is counted, within the last ``window_seconds`` (15 minutes):
+
+``pair``  failures for one username from one client address. After
+          ``pair_limit`` (5) of them that username is locked *for that address
+          only*: an attacker elsewhere cannot lock the real user out.
+``ip``    failures from one client address, any username. After ``ip_limit``
+          (20) the address is locked (password spraying). IPv6 addresses count
+          per /64 network: one host usually holds the whole /64.
+``user``  failures for one username from every address. It locks nobody by
+          itself; once it reaches ``attack_limit`` (50) the username is under a
+          distributed attack and every address that has failed for it gets one
+          try instead of ``pair_limit``. An address that has not failed for it
+          (the real user at home) still logs in.
+
+Backoff: a scope with ``n >= limit`` failures is locked until its latest
+failure + ``base_delay * 2 ** (n - limit)`` seconds (60 s, 2, 4, 8 min...), at
+most ``window_seconds``. A refused attempt is not recorded, so a lock never
+extends itself; each failure after a lock ends doubles the next one. Failures
+leave the window after ``window_seconds`` (a TTL index deletes them), which
+undoes the backoff. A right password clears its pair's failures only: the
+address's and the username's stay, so one good account cannot reset an
+address that is guessing at others.
+
+Usernames are keyed by ``core.auth.identity.identity_key`` ("Alice", "ALICE"
+and a Cyrillic "Аlice" share counters) and stored hashed: a password typed
+into the username box does not end up in the database in clear. Each failure
+is three documents of ``login_failures``::
+
+    {"scope": "pair", "key": "<sha256 of username key + address>", "at": datetime,
+     "expires_at": datetime}
+    {"scope": "ip", "key": "203.0.113.9", ...}
+    {"scope": "user", "key": "<sha256 of the username key>", ...}
+
+The client address is the one the handler sees (``request.remote_ip``: the
+proxy's ``X-Real-Ip`` / ``X-Forwarded-For`` with ``XHEADERS = True``; without it,
+behind a proxy, every client has the proxy's address and shares its ``ip``
+lock).
 
 Concurrent guesses: the login handler checks again, and records a failure,
 while it holds one of the process's few password-check slots
 (``core.auth.handlers.password_slots``), so guesses queued behind a failing one
 see its failure. At most ``slots - 1`` extra guesses per process can be in
-flight when the limit is reached, while concurrent *right* passwords for one
+flight when a limit is reached, while concurrent *right* passwords for one
 account are never refused for being concurrent.
-
-Each failed login is one document of the ``login_failures`` collection, once for
-its username and once for its client address::
-
-    {"scope": "user", "key": "<sha256 of the lower-cased username>", "at": datetime,
-     "expires_at": datetime}
-    {"scope": "ip", "key": "203.0.113.9", "at": ..., "expires_at": ...}
-
-A login is refused when the username has ``user_limit`` (5) failures, or the
-address ``ip_limit`` (20), within the last ``window_seconds`` (15 minutes): a
-sliding window counted with ``count_documents``. ``Retry-After`` is the time
-until enough of those failures leave the window. A refused attempt is not
-recorded (the lock does not extend itself), and a success clears the
-username's failures but not the address's, so one good account cannot be used
-to reset an address that is guessing at others. Usernames are stored hashed: a
-typo'd password in the username box does not end up in the database in clear.
-A TTL index on ``expires_at`` deletes old failures.
 """
 import datetime
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 
+from .identity import identity_key
 from .sessions import utcnow
 
 __all__ = ["FAILURES_COLLECTION", "LoginThrottle", "Verdict"]
 
 FAILURES_COLLECTION = "login_failures"
-SCOPE_USER = "user"
+SCOPE_PAIR = "pair"
 SCOPE_IP = "ip"
+SCOPE_USER = "user"
 MAX_KEY_LENGTH = 200
+MAX_DOUBLINGS = 30
 
 
 @dataclass
@@ -53,7 +78,7 @@ class Verdict:
 
     blocked: bool
     retry_after: int = 0      # whole seconds, >= 1 when blocked
-    scope: str = None         # "user" or "ip": which limit was hit
+    scope: str = None         # "pair" or "ip": which limit was hit
 
     @property
     def message(self):
@@ -63,32 +88,52 @@ class Verdict:
 
 
 def username_key(username):
-    text = (username or "").strip().lower()
+    """The stored key of a username: the SHA-256 of its identity key."""
+    text = identity_key(username or "") or ""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def ip_key(ip):
-    return (ip or "unknown")[:MAX_KEY_LENGTH]
+    """The counted address: IPv4 as is, IPv6 as its /64 network, else the text (cut)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return (ip or "unknown")[:MAX_KEY_LENGTH]
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def pair_key(username, ip):
+    text = f"{identity_key(username or '') or ''}\n{ip_key(ip)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class LoginThrottle:
-    """Failure counters per username and per client address, in ``db``."""
+    """Failure counters per (username, address), per address and per username, in ``db``."""
 
-    def __init__(self, db, user_limit=5, ip_limit=20, window_seconds=15 * 60,
-                 collection=FAILURES_COLLECTION):
-        if user_limit < 1 or ip_limit < 1 or window_seconds <= 0:
-            raise ValueError("throttle limits and window must be positive")
+    def __init__(self, db, pair_limit=5, ip_limit=20, window_seconds=15 * 60,
+                 base_delay=60, attack_limit=50, collection=FAILURES_COLLECTION):
+        if pair_limit < 1 or ip_limit < 1 or window_seconds <= 0 or base_delay <= 0 \
+                or attack_limit < 0:
+            raise ValueError("throttle limits, delay and window must be positive")
         self.db = db
         self.collection = db[collection]
-        self.user_limit = int(user_limit)
+        self.pair_limit = int(pair_limit)
         self.ip_limit = int(ip_limit)
+        self.attack_limit = int(attack_limit)
         self.window = datetime.timedelta(seconds=window_seconds)
+        self.base_delay = float(base_delay)
 
     @classmethod
     def from_settings(cls, db, settings):
-        return cls(db, user_limit=int(settings.get("LOGIN_THROTTLE_USER_LIMIT", 5)),
+        return cls(db, pair_limit=int(settings.get("LOGIN_THROTTLE_USER_LIMIT", 5)),
                    ip_limit=int(settings.get("LOGIN_THROTTLE_IP_LIMIT", 20)),
-                   window_seconds=int(settings.get("LOGIN_THROTTLE_WINDOW_SECONDS", 900)))
+                   window_seconds=int(settings.get("LOGIN_THROTTLE_WINDOW_SECONDS", 900)),
+                   base_delay=float(settings.get("LOGIN_THROTTLE_BASE_DELAY_SECONDS", 60)),
+                   attack_limit=int(settings.get("LOGIN_THROTTLE_ATTACK_LIMIT", 50)))
 
     async def ensure_indexes(self):
         """The TTL index on ``expires_at`` and the look-up index; returns their names."""
@@ -99,46 +144,58 @@ class LoginThrottle:
                                                name="scope_key_at"),
         ]
 
+    def lock_seconds(self, failures, limit):
+        """How long ``failures`` (>= ``limit``) lock a scope after the latest one."""
+        doublings = min(failures - limit, MAX_DOUBLINGS)
+        return min(self.base_delay * 2 ** doublings, self.window.total_seconds())
+
+    async def _count(self, scope, key, now):
+        return await self.collection.count_documents(
+            {"scope": scope, "key": key, "at": {"$gt": now - self.window}})
+
     async def _retry_after(self, scope, key, limit, now):
-        """Seconds until ``scope/key`` is under ``limit`` again, or 0 if it is now."""
-        since = now - self.window
-        flt = {"scope": scope, "key": key, "at": {"$gt": since}}
-        count = await self.collection.count_documents(flt)
+        """Seconds until ``scope/key`` may try again, or 0 if it may now."""
+        count = await self._count(scope, key, now)
         if count < limit:
             return 0
-        # the failure whose leaving the window brings the count to limit - 1
-        docs = await self.collection.find(flt, {"at": 1, "_id": 0}, sort=[("at", 1)],
-                                          limit=count - limit + 1).to_list(None)
-        oldest = docs[-1]["at"] if docs else now
-        if oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=datetime.timezone.utc)
-        return max(1, math.ceil((oldest + self.window - now).total_seconds()))
+        latest = await self.collection.find(
+            {"scope": scope, "key": key, "at": {"$gt": now - self.window}},
+            {"at": 1, "_id": 0}, sort=[("at", -1)], limit=1).to_list(None)
+        last = latest[0]["at"] if latest else now
+        if last.tzinfo is None:
+            last = last.replace(tzinfo=datetime.timezone.utc)
+        until = last + datetime.timedelta(seconds=self.lock_seconds(count, limit))
+        wait = (until - now).total_seconds()
+        return math.ceil(wait) if wait > 0 else 0
 
-    def _failure_docs(self, username, ip, now):
-        expires = now + self.window
-        docs = [{"scope": SCOPE_USER, "key": username_key(username),
-                 "at": now, "expires_at": expires}]
-        if ip is not None:
-            docs.append({"scope": SCOPE_IP, "key": ip_key(ip), "at": now,
-                         "expires_at": expires})
-        return docs
+    async def under_attack(self, username, now=None):
+        """True when the username's failures from all addresses reach ``attack_limit``."""
+        if not self.attack_limit:
+            return False
+        count = await self._count(SCOPE_USER, username_key(username), now or utcnow())
+        return count >= self.attack_limit
 
     async def check(self, username, ip, now=None):
         """May this username try to log in from this address now?"""
         now = now or utcnow()
-        wait = await self._retry_after(SCOPE_USER, username_key(username), self.user_limit, now)
+        limit = 1 if await self.under_attack(username, now) else self.pair_limit
+        wait = await self._retry_after(SCOPE_PAIR, pair_key(username, ip), limit, now)
         if wait:
-            return Verdict(True, wait, SCOPE_USER)
+            return Verdict(True, wait, SCOPE_PAIR)
         wait = await self._retry_after(SCOPE_IP, ip_key(ip), self.ip_limit, now)
         if wait:
             return Verdict(True, wait, SCOPE_IP)
         return Verdict(False)
 
     async def failed(self, username, ip, now=None):
-        """Record one failed attempt against the username and the address."""
-        await self.collection.insert_many(self._failure_docs(username, ip, now or utcnow()))
+        """Record one failed attempt against the pair, the address and the username."""
+        now = now or utcnow()
+        expires = now + self.window
+        await self.collection.insert_many([
+            {"scope": scope, "key": key, "at": now, "expires_at": expires}
+            for scope, key in ((SCOPE_PAIR, pair_key(username, ip)), (SCOPE_IP, ip_key(ip)),
+                               (SCOPE_USER, username_key(username)))])
 
-    async def succeeded(self, username):
-        """A right password: forget the username's failures (the address's stay)."""
-        await self.collection.delete_many({"scope": SCOPE_USER,
-                                           "key": username_key(username)})
+    async def succeeded(self, username, ip):
+        """A right password: forget this pair's failures (the address's and username's stay)."""
+        await self.collection.delete_many({"scope": SCOPE_PAIR, "key": pair_key(username, ip)})

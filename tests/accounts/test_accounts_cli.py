@@ -152,7 +152,7 @@ async def test_changepassword_sets_the_password_and_ends_only_that_users_session
     alice, bob = await cli.user("alice"), await cli.user("bob")
     await cli.insert_sessions(alice["_id"], alice["_id"], bob["_id"])
     result = cli.ok("changepassword", "alice", "--password-stdin", input=NEW_PASSWORD + "\n")
-    assert result.stdout == "changed the password of alice; ended 2 sessions\n"
+    assert result.stdout == "changed the password of alice; ended 2 sessions, revoked 0 tokens\n"
     state = await cli.state()
     assert [s["user_id"] for s in state["sessions"]] == [bob["_id"]]
     changed = await cli.user("alice")
@@ -179,7 +179,8 @@ async def test_deactivate_ends_sessions_and_activate_restores(cli):
     create(cli, "alice", "--perm", "shop.product=read")
     alice = await cli.user("alice")
     await cli.insert_sessions(alice["_id"])
-    assert cli.ok("deactivate", "alice").stdout == "deactivated alice; ended 1 session\n"
+    assert cli.ok("deactivate", "alice").stdout == (
+        "deactivated alice; ended 1 session, revoked 0 tokens\n")
     state = await cli.state()
     assert state["sessions"] == [] and state["users"][0]["is_active"] is False
     perms = json.loads(cli.ok("perms", "alice", "--json").stdout)

@@ -26,7 +26,7 @@ def bcrypt_calls(monkeypatch):
     return calls
 
 
-async def test_five_failures_lock_the_username_even_for_the_right_password(
+async def test_five_failures_lock_the_username_for_that_address_only(
         server, tmp_path, bcrypt_calls):
     site = await server(make_settings(tmp_path, XHEADERS=True))   # X-Real-Ip names the client
     await site.create_user("alice")
@@ -38,13 +38,13 @@ async def test_five_failures_lock_the_username_even_for_the_right_password(
     locked = await browser.login("alice", PASSWORD)
     assert locked.code == 429
     retry_after = int(locked.headers["Retry-After"])
-    assert 0 < retry_after <= 15 * 60
+    assert 0 < retry_after <= 60                     # the first lock: the base delay
     assert "Too many failed login attempts" in locked.text
     assert len(bcrypt_calls) == 5                    # the password was not checked
     assert browser.session is None and await site.sessions() == []
-    # another address cannot try alice either (the username counter)
+    # the real user at another address is not locked out by the attacker
     other = site.browser(remote_headers={"X-Real-Ip": "203.0.113.7"})
-    assert (await other.login("alice", PASSWORD)).code == 429
+    assert (await other.login("alice", PASSWORD)).code == 303
     failures = await site.db["login_failures"].find({"scope": "ip"}).to_list(None)
     assert {doc["key"] for doc in failures} == {"198.51.100.1"}
 
@@ -167,29 +167,70 @@ def at(seconds):
         datetime.timedelta(seconds=seconds)
 
 
-async def test_window_slides_and_retry_after_counts_down(failures_db):
-    throttle = LoginThrottle(failures_db, user_limit=3, ip_limit=100, window_seconds=600)
-    for second in (0, 100, 200):
+async def test_backoff_doubles_the_lock_after_each_failure_past_the_limit(failures_db):
+    throttle = LoginThrottle(failures_db, pair_limit=3, ip_limit=100, window_seconds=3600,
+                             base_delay=60)
+    for second in (0, 1, 2):
         await throttle.failed("alice", "10.0.0.1", now=at(second))
-    verdict = await throttle.check("alice", "10.0.0.1", now=at(250))
-    assert verdict.blocked and verdict.scope == "user"
-    assert verdict.retry_after == 350                 # the failure at 0 leaves at 600
-    verdict = await throttle.check("alice", "10.0.0.1", now=at(601))
-    assert not verdict.blocked                        # two in the window now
+    verdict = await throttle.check("alice", "10.0.0.1", now=at(10))
+    assert verdict.blocked and verdict.scope == "pair"
+    assert verdict.retry_after == 52                  # 60 s from the latest failure (at 2)
+    assert not (await throttle.check("alice", "10.0.0.1", now=at(62))).blocked
+    await throttle.failed("alice", "10.0.0.1", now=at(62))            # the 4th: 120 s
+    assert (await throttle.check("alice", "10.0.0.1", now=at(63))).retry_after == 119
+    await throttle.failed("alice", "10.0.0.1", now=at(182))           # the 5th: 240 s
+    assert (await throttle.check("alice", "10.0.0.1", now=at(182))).retry_after == 240
+    # the same username from another address, and another username here, are free
+    assert not (await throttle.check("alice", "10.0.0.2", now=at(182))).blocked
+    assert not (await throttle.check("bob", "10.0.0.1", now=at(182))).blocked
+    # the same person in another case or alphabet shares the counter
+    assert (await throttle.check("АLICE", "10.0.0.1", now=at(182))).blocked
 
 
-async def test_ip_limit_and_retry_after_with_more_failures_than_the_limit(failures_db):
-    throttle = LoginThrottle(failures_db, user_limit=100, ip_limit=2, window_seconds=60)
+async def test_the_lock_never_exceeds_the_window_and_old_failures_leave_it(failures_db):
+    throttle = LoginThrottle(failures_db, pair_limit=1, ip_limit=100, window_seconds=600,
+                             base_delay=60)
+    for second in range(0, 20):
+        await throttle.failed("alice", "10.0.0.1", now=at(second))
+    verdict = await throttle.check("alice", "10.0.0.1", now=at(20))
+    assert verdict.blocked and verdict.retry_after == 599    # capped at the window
+    assert not (await throttle.check("alice", "10.0.0.1", now=at(620))).blocked
+
+
+async def test_ip_limit_with_backoff(failures_db):
+    throttle = LoginThrottle(failures_db, pair_limit=100, ip_limit=2, window_seconds=600,
+                             base_delay=30)
     for second, name in ((0, "a"), (10, "b"), (20, "c")):
         await throttle.failed(name, "10.0.0.9", now=at(second))
     verdict = await throttle.check("d", "10.0.0.9", now=at(30))
     assert verdict.blocked and verdict.scope == "ip"
-    assert verdict.retry_after == 40                  # under 2 once the one at 10 leaves
+    assert verdict.retry_after == 50                  # 3 failures, limit 2: 60 s after 20
     assert not (await throttle.check("d", "10.0.0.10", now=at(30))).blocked
 
 
-async def test_success_clears_the_username_only_and_ttl_removes_old_failures(failures_db):
-    throttle = LoginThrottle(failures_db, user_limit=2, ip_limit=2, window_seconds=60)
+async def test_ipv6_addresses_count_per_64_network(failures_db):
+    throttle = LoginThrottle(failures_db, pair_limit=2, ip_limit=100, window_seconds=600)
+    await throttle.failed("alice", "2001:db8:1:2::1", now=at(0))
+    await throttle.failed("alice", "2001:db8:1:2:ffff::9", now=at(1))
+    assert (await throttle.check("alice", "2001:db8:1:2::77", now=at(2))).blocked
+    assert not (await throttle.check("alice", "2001:db8:1:3::1", now=at(2))).blocked
+
+
+async def test_a_distributed_attack_leaves_failing_addresses_one_try_and_clean_ones_free(
+        failures_db):
+    throttle = LoginThrottle(failures_db, pair_limit=5, ip_limit=100, window_seconds=600,
+                             attack_limit=10)
+    for number in range(10):                          # ten addresses, one guess each
+        await throttle.failed("alice", f"10.0.1.{number}", now=at(number))
+    assert await throttle.under_attack("alice", now=at(11))
+    verdict = await throttle.check("alice", "10.0.1.3", now=at(11))
+    assert verdict.blocked and verdict.scope == "pair"    # already failed once: no more
+    assert not (await throttle.check("alice", "192.0.2.50", now=at(11))).blocked  # clean
+    assert not (await throttle.check("bob", "10.0.1.3", now=at(11))).blocked
+
+
+async def test_success_clears_the_pair_only_and_ttl_removes_old_failures(failures_db):
+    throttle = LoginThrottle(failures_db, pair_limit=2, ip_limit=2, window_seconds=60)
     await throttle.ensure_indexes()
     info = await failures_db["login_failures"].index_information()
     assert info["expires_at_ttl"]["expireAfterSeconds"] == 0
@@ -197,10 +238,13 @@ async def test_success_clears_the_username_only_and_ttl_removes_old_failures(fai
     await throttle.failed("alice", "10.0.0.1", now=now - datetime.timedelta(seconds=120))
     await throttle.failed("alice", "10.0.0.1", now=now)
     await throttle.failed("alice", "10.0.0.1", now=now)
-    await throttle.succeeded("alice")
-    assert await failures_db["login_failures"].count_documents({"scope": "user"}) == 0
-    assert await failures_db["login_failures"].count_documents({"scope": "ip"}) == 3
+    await throttle.failed("alice", "10.0.0.2", now=now)
+    await throttle.succeeded("alice", "10.0.0.1")
+    stored = await failures_db["login_failures"].find({}).to_list(None)
+    assert sum(doc["scope"] == "pair" for doc in stored) == 1      # 10.0.0.2's stays
+    assert sum(doc["scope"] == "ip" for doc in stored) == 4
+    assert sum(doc["scope"] == "user" for doc in stored) == 4
     assert (await throttle.check("bob", "10.0.0.1", now=now)).blocked
-    assert await failures_db.sweep_expired() == 1     # the failure from 2 minutes ago
+    assert await failures_db.sweep_expired() == 2     # the failure from 2 minutes ago
     stored = await failures_db["login_failures"].find({}).to_list(None)
     assert all("alice" not in str(doc) for doc in stored)   # usernames are stored hashed
