@@ -220,3 +220,57 @@ async def test_start_up_repair_runs_with_the_audit_indexes(db):
     await AuditEntry.ensure_indexes()              # what start-up (and ensure_indexes) run
     assert await count_pending(db) == 0
     assert [d["object_id"] for d in await entries(db)] == [str(crate.id)]
+
+
+async def test_a_cancelled_block_leaves_its_entry_to_be_resolved(db, monkeypatch):
+    import asyncio
+    import core.audit.atomic as atomic
+    monkeypatch.setattr(atomic, "RESOLVE_DELAY", 0.05)
+    crate = Crate(name="cancelled")
+    saved = asyncio.Event()
+
+    async def request():
+        async with audited(handler(db), "create", obj=crate):
+            await crate.save()
+            saved.set()
+            await asyncio.sleep(30)          # the client went away: the task is cancelled
+
+    task = asyncio.ensure_future(request())
+    await saved.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await count_pending(db) == 1        # not forgotten: the write did happen
+    for _ in range(200):
+        if not await count_pending(db):
+            break
+        await asyncio.sleep(0.02)
+    assert [d["object_id"] for d in await entries(db)] == [str(crate.id)]
+
+
+# -- the commands --------------------------------------------------------------------------
+async def test_check_counts_and_repair_audit_resolves_pending_entries(cli):
+    import datetime
+    database = connect(cli.db_url)
+    try:
+        async with bound(database):
+            await AuditEntry.ensure_indexes()
+            made = Crate(name="made")
+            await crash_inside(database, "create", made, made.save)
+            await crash_inside(database, "create", Crate(name="never"))
+            # the first as if written an hour ago
+            await database[PENDING_COLLECTION].update_many(
+                {"object_id": str(made.id)}, {"$set": {"at": datetime.datetime.now(
+                    datetime.timezone.utc) - datetime.timedelta(hours=1)}})
+    finally:
+        await database.close()
+    assert "audit: 2 pending entries" in cli("check").stdout
+    young = cli.ok("repair_audit")                  # default --min-age 60: the old one only
+    assert "1 pending audit entry recorded" in young.stdout, young.stdout
+    assert "1 younger pending entry left alone" in young.stdout
+    rest = cli.ok("repair_audit", "--min-age", "0")
+    assert "0 pending audit entries recorded" in rest.stdout and "1 dropped" in rest.stdout
+    assert "pending" not in cli("check").stdout
+    assert [e["object_id"] for e in await cli.entries()] == [str(made.id)]
+    bad = cli("repair_audit", "--min-age", "-1")
+    assert bad.returncode == 2 and "--min-age" in bad.stderr
