@@ -49,6 +49,44 @@ async def test_five_failures_lock_the_username_for_that_address_only(
     assert {doc["key"] for doc in failures} == {"198.51.100.1"}
 
 
+async def test_the_real_user_logs_in_from_a_clean_address_during_a_distributed_attack(
+        server, tmp_path, bcrypt_calls):
+    site = await server(make_settings(tmp_path, XHEADERS=True, LOGIN_THROTTLE_ATTACK_LIMIT=6))
+    await site.create_user("alice")
+    attackers = [site.browser(remote_headers={"X-Real-Ip": f"198.51.100.{n}"})
+                 for n in range(1, 4)]
+    for browser in attackers:                        # 3 addresses x 2 guesses: an attack
+        for _ in range(2):
+            assert (await browser.login("alice", WRONG)).code == 200
+    checks = len(bcrypt_calls)
+    # each failing address is down to one try: its next guess is refused unchecked
+    for browser in attackers:
+        assert (await browser.login("alice", WRONG)).code == 429
+    assert len(bcrypt_calls) == checks
+    # the real user, from an address that has not been failing, still logs in
+    home = site.browser(remote_headers={"X-Real-Ip": "203.0.113.7"})
+    assert (await home.login("alice")).code == 303 and home.session is not None
+    # and so does another account from an attacking address
+    await site.create_user("bob")
+    assert (await attackers[0].login("bob")).code == 303
+
+
+async def test_backoff_over_http_each_failure_after_a_lock_doubles_the_next(server, tmp_path):
+    site = await server(make_settings(tmp_path, LOGIN_THROTTLE_BASE_DELAY_SECONDS=1))
+    await site.create_user("alice")
+    browser = site.browser()
+    for _ in range(5):
+        assert (await browser.login("alice", WRONG)).code == 200
+    locked = await browser.login("alice")
+    assert locked.code == 429 and locked.headers["Retry-After"] == "1"
+    await asyncio.sleep(1.1)
+    assert (await browser.login("alice", WRONG)).code == 200     # checked again: the 6th
+    locked = await browser.login("alice")
+    assert locked.code == 429 and locked.headers["Retry-After"] == "2"
+    await asyncio.sleep(2.1)
+    assert (await browser.login("alice")).code == 303            # the lock is over
+
+
 async def test_concurrent_guesses_cannot_slip_past_the_limit(server, tmp_path, bcrypt_calls):
     # two password checks at once: at most one guess beyond the limit can be in flight
     site = await server(make_settings(tmp_path, LOGIN_THROTTLE_CONCURRENCY=2))
