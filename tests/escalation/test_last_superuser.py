@@ -1,7 +1,7 @@
 """Nobody deactivates, deletes or demotes the last active superuser — not even themselves.
 
-This module's site holds one active superuser (the editor) and one inactive superuser
-(which does not count): every channel refuses, answers no 5xx, and nothing changes.
+Each case starts with one active superuser (a fresh editor) and inactive superusers
+(which do not count): every channel refuses, answers no 5xx, and nothing changes.
 """
 import pytest
 
@@ -18,8 +18,13 @@ CHANGES = {"deactivate": {"is_active": False}, "delete": {"delete": True},
 
 @pytest.mark.parametrize("op,channel", CASES, ids=["-".join(c) for c in CASES])
 async def test_the_last_active_superuser_stays(site, matrix, op, channel):
-    root = await matrix.editor("superuser")
+    root = await matrix.editor("superuser", fresh=True)
     User = site.model("accounts.user")
+    others = await User.find({"is_superuser": True, "is_active": True,
+                              "_id": {"$ne": root.user.id}}, db=site.db).to_list(None)
+    for other in others:          # earlier cases' editors retire: each case starts alone
+        other.is_active = False
+        await other.save(db=site.db)
     if await User.count({"is_superuser": True, "is_active": False}, db=site.db) == 0:
         await matrix.make_user("retired", Spec({}, (), is_active=False, is_superuser=True))
     assert await User.count({"is_superuser": True, "is_active": True}, db=site.db) == 1
