@@ -117,29 +117,34 @@ class User(Model):
     def _set_identity_keys(self):
         """Store the identity keys of the username and email (called by ``clean``).
 
-        A username whose key changes (a new user, a rename) must be written in
-        one alphabet. A stored document that has no key yet (made before keys
-        existed) just gets one; a key ``ensure_indexes`` gave a legacy duplicate
-        (``"<key> <id>"``) is kept while the name stays the same.
+        A username that is new or changed since the user was loaded must be
+        written in one alphabet (one stored before the rule is left alone). A
+        key ``ensure_indexes`` gave a legacy duplicate (``"<key> <id>"``) is kept
+        while the name keeps that key.
         """
+        if self.username != getattr(self, "_stored_username", None) and \
+                mixed_script(self.username):
+            found = " and ".join(sorted(scripts(self.username)))
+            raise ValidationError(
+                f"Enter a username in one alphabet: this one mixes {found} letters, "
+                f"which can pass for another name.", field="username", code="invalid")
         for key_name, source in IDENTITY_KEYS.items():
-            stored = self._data.get(key_name)
             key = identity_key(getattr(self, source))
-            if stored == key or (stored == f"{key} {self.id}" and self.id is not None):
-                continue
-            legacy = stored is None and self._persisted
-            if source == "username" and not legacy and mixed_script(self.username):
-                found = " and ".join(sorted(scripts(self.username)))
-                raise ValidationError(
-                    f"Enter a username in one alphabet: this one mixes {found} letters, "
-                    f"which can pass for another name.", field="username", code="invalid")
-            self._data[key_name] = key
+            if self.id is None or self._data.get(key_name) != f"{key} {self.id}":
+                self._data[key_name] = key
+
+    @classmethod
+    def from_bson(cls, doc, db=None):
+        """``Model.from_bson``, remembering the stored username (for the alphabet rule)."""
+        obj = super().from_bson(doc, db)
+        obj._stored_username = obj.username
+        return obj
 
     async def save(self, *, db=None):
         """Save (``Model.save``); a taken username or email, in any case or look-alike
         spelling, is a ``UniqueError`` on ``username`` / ``email``."""
         try:
-            return await super().save(db=db)
+            await super().save(db=db)
         except UniqueError as exc:
             source = IDENTITY_KEYS.get(exc.field, exc.field)
             if source not in IDENTITY_KEYS.values():
@@ -147,6 +152,8 @@ class User(Model):
             label = self._meta.fields[source].verbose_name
             raise UniqueError(f"User with this {label} already exists.", field=source,
                               index=exc.index) from None
+        self._stored_username = self.username
+        return self
 
     @classmethod
     async def ensure_indexes(cls, *, db=None):

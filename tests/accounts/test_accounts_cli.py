@@ -429,3 +429,28 @@ async def test_terminal_prompts_twice_and_the_entries_must_match(cli):
     assert output.endswith("error: the two passwords do not match; nothing changed\n"), output
     tty = await cli.user("tty")
     assert tty["version"] == 1                         # unchanged
+
+
+# -- identities --------------------------------------------------------------------------------
+
+async def test_createuser_refuses_look_alikes_and_mixed_scripts_in_one_line(cli):
+    create(cli, "alice")
+    before = await cli.state()
+    assert cli.fails("createuser", "ALICE", "--email", "new@example.com", "--password-stdin",
+                     input=PASSWORD + "\n") == (
+        "error: the username 'ALICE' is taken: it reads as 'alice' (case and look-alike "
+        "letters do not count)")
+    assert cli.fails("createuser", "ａｌｉｃｅ", "--email", "new@example.com",
+                     "--password-stdin", input=PASSWORD + "\n").startswith(
+        "error: the username 'ａｌｉｃｅ' is taken: it reads as 'alice'")
+    assert cli.fails("createuser", "carol", "--email", "ALICE@example.com", "--password-stdin",
+                     input=PASSWORD + "\n") == (
+        "error: the email 'ALICE@example.com' is taken: it reads as 'alice@example.com' "
+        "(case and look-alike letters do not count)")
+    assert cli.fails("createuser", "аdmin", "--email", "new@example.com", "--password-stdin",
+                     input=PASSWORD + "\n") == (
+        "error: username: Enter a username in one alphabet: this one mixes Cyrillic and "
+        "Latin letters, which can pass for another name.")
+    await assert_unchanged(cli, before)
+    stored = (await cli.state())["users"][0]
+    assert (stored["username_key"], stored["email_key"]) == ("alice", "alice@example.com")
