@@ -52,7 +52,8 @@ async def test_absolute_expiry_ends_even_a_busy_session(site):
 
 
 async def test_settings_set_the_lifetimes(server, tmp_path):
-    site = await server(make_settings(tmp_path, SESSION_IDLE_SECONDS=60,
+    # the shortest idle timeout allowed: twice the 60 s touch interval
+    site = await server(make_settings(tmp_path, SESSION_IDLE_SECONDS=120,
                                       SESSION_MAX_AGE_SECONDS=3600))
     await site.create_user("alice")
     browser = await logged_in(site)
@@ -60,8 +61,8 @@ async def test_settings_set_the_lifetimes(server, tmp_path):
             if c.startswith(SESSION_COOKIE)][0]
     assert "Max-Age=3600" in line
     stored = (await site.sessions())[0]
-    assert 59 <= (stored["expires_at"] - stored["created_at"]).total_seconds() <= 60
-    await site.db["sessions"].update_many({}, {"$set": {"last_seen": ago(seconds=61)}})
+    assert 119 <= (stored["expires_at"] - stored["created_at"]).total_seconds() <= 120
+    await site.db["sessions"].update_many({}, {"$set": {"last_seen": ago(seconds=121)}})
     assert (await browser.get("/admin/")).code == 302
 
 
