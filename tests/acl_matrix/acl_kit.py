@@ -253,7 +253,8 @@ def expected(profile, model, endpoint):
         return Outcome(303 if is_post(endpoint) else 302, False, False, login=True)
     allowed = all(can(action) for action in needs(model, endpoint))
     base, _, variant = endpoint.partition("@")
-    if variant == "foreign" and allowed and not profile.superuser:
+    ruled = set(AUTHOR_ONLY.get(model.key, ())) & set(needs(model, base))
+    if variant == "foreign" and ruled and allowed and not profile.superuser:
         # the model grants it, the object rule refuses it: a page or the API answers 403;
         # a bulk action skips the object and reports it (303, nothing changed)
         status = 303 if base.startswith("bulk:") else 403
