@@ -85,11 +85,17 @@ AUTH_USER_MODEL = "accounts.user"
 SESSION_IDLE_SECONDS = 2 * 60 * 60
 # A session this old is over however busy it is (seconds).
 SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
-# Logins are refused (429, Retry-After) after this many failures within the window,
-# per username and per client address; the password is not checked then.
+# Logins are refused (429, Retry-After; the password is not checked) after this many
+# failures within the window for one username from one client address (USER_LIMIT) or
+# from one address for any username (IP_LIMIT): locked for BASE_DELAY_SECONDS after the
+# latest failure, doubling with each further failure, at most the window.
 LOGIN_THROTTLE_USER_LIMIT = 5
 LOGIN_THROTTLE_IP_LIMIT = 20
 LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
+LOGIN_THROTTLE_BASE_DELAY_SECONDS = 60
+# This many failures for one username from all addresses within the window: every address
+# that has failed for it gets one try; addresses that have not are unaffected (0: off).
+LOGIN_THROTTLE_ATTACK_LIMIT = 50
 # Password checks (bcrypt) running at once per process; 0 = CPUs - 1 (at least 1), which
 # leaves a core to the event loop during a burst of logins.
 LOGIN_THROTTLE_CONCURRENCY = 0
