@@ -91,7 +91,7 @@ async def test_a_search_over_huge_text_does_not_stall_the_event_loop(db):
     flt = search("aaaaaaaaé", "body")
     found, stall = await max_loop_stall(lambda: coll.find(flt).to_list(None))
     assert found == []
-    assert stall < 0.1, f"the event loop stalled for {stall * 1000:.0f} ms"
+    assert stall < 0.25, f"the event loop stalled for {stall * 1000:.0f} ms"
 
 
 SEARCH_TEXTS = ["STRASSE", "Straße", "STRAẞE", "Ωmega", "ωmega", "Ωmega", "\u212aelvin", "kelvin",
