@@ -199,31 +199,63 @@ def expected(profile, kind, op):
     request is accepted but the grants/roles the editor does not hold stay as stored;
     ``own_password``: the set-password page sends the user to /admin/password_change/.
     """
+    return judge(profile, kind, op)[0]
+
+
+def judge(profile, kind, op):
+    """``(verdict, reason)``: ``expected``'s verdict and which rule gives it (the reason
+    decides the response a refusal gets, see ``DENIAL_RESPONSES``)."""
     grants = PROFILES[profile]
     spec = target_spec(profile, kind)
+    if grants is not None:
+        needed = {"accounts.user": ["delete"] if op == "delete" else ["read", "write"]}
+        if not holds(grants, needed):
+            return DENIED, "no_permission"
     if spec.is_self and op in ("deactivate", "delete"):
-        return DENIED                           # nobody, superusers included
-    may_write = grants is None or holds(grants, {"accounts.user": ["read", "write"]})
+        return DENIED, "self"                   # nobody, superusers included
     if spec.is_self and op == "set_password":
-        return OWN_PASSWORD if may_write else DENIED
+        return OWN_PASSWORD, "own_password"
     if grants is None:
-        return ALLOWED
-    if op == "delete":
-        if not holds(grants, {"accounts.user": ["delete"]}):
-            return DENIED
-    elif not may_write:
-        return DENIED
-    if spec.is_superuser or op in ("make_superuser", "demote"):
-        return DENIED
+        return ALLOWED, None
+    if spec.is_superuser:
+        return DENIED, "superuser_target"
+    if op in ("make_superuser", "demote"):
+        return DENIED, "make_superuser"
     stronger = not holds(grants, spec.stored_grants())
     if stronger and op in ("deactivate", "activate", "rename", "email", "set_password",
                            "delete"):
-        return DENIED
+        return DENIED, "takeover"
     if op in ("grant_unheld", "assign_unheld"):
-        return DENIED
+        return DENIED, "unheld_grant"
     if op in ("revoke_unheld", "unassign_unheld"):
-        return KEPT
-    return ALLOWED
+        return KEPT, None
+    return ALLOWED, None
+
+
+# (reason, channel) → the answers a refusal may get: status codes, and "error" for a form
+# page (200) showing a field error, "skipped" for a bulk 303 that reports the object skipped.
+# "page" is the change form; the set-password and delete pages answer like the API.
+DENIAL_RESPONSES = {
+    ("no_permission", "page"): {403}, ("no_permission", "api"): {403},
+    ("no_permission", "bulk"): {403},
+    ("superuser_target", "page"): {403}, ("superuser_target", "api"): {403},
+    ("superuser_target", "bulk"): {"skipped"},
+    # the account fields are read-only on the form: a crafted POST changes nothing
+    ("takeover", "page"): {303, 403}, ("takeover", "api"): {403},
+    ("takeover", "bulk"): {"skipped"},
+    ("unheld_grant", "page"): {"error"}, ("unheld_grant", "api"): {422},
+    ("make_superuser", "page"): {"error", 403}, ("make_superuser", "api"): {403, 422},
+    ("self", "page"): {"error", 400, 403, 409, 422}, ("self", "api"): {400, 403, 409, 422},
+    ("self", "bulk"): {"skipped", 400, 403, 409, 422},
+}
+
+
+def denial_kind(op, channel):
+    """``page`` (the change form), ``api`` (the API, the set-password and delete pages:
+    no form to show an error on) or ``bulk``."""
+    if channel == "form":
+        return "api" if op in ("set_password", "delete") else "page"
+    return "bulk" if channel == "bulk" else "api"
 
 
 def expected_state(profile, spec, op, verdict, before, change):
