@@ -175,6 +175,17 @@ async def test_crash_around_an_update_follows_the_version(db):
     assert (await Crate.get(crate.id)).version == 2
 
 
+async def test_two_interrupted_updates_racing_on_one_version_record_one(db):
+    crate = await Crate.create(name="v1")
+    first, second = await Crate.get(crate.id), await Crate.get(crate.id)
+    first.size, second.size = 1, 2
+    await crash_inside(db, "update", first, first.save)          # wrote v2
+    await crash_inside(db, "update", second)                     # would have been stale
+    report = await repair_pending(db)
+    assert len(report.committed) == 1 and len(report.dropped) == 1
+    assert [d["action"] for d in await entries(db)] == ["update"]
+
+
 async def test_crash_around_a_delete_follows_whether_the_object_is_gone(db):
     gone = await Crate.create(name="gone")
     kept = await Crate.create(name="kept")
