@@ -10,7 +10,8 @@ A cell is ``(model key, profile, endpoint)``:
   delete; the set-password page where the admin has one), each bulk action the model's
   admin declares, the JSON API, each OpenAPI operation, the WebSocket feed; and, where an
   object rule applies (``AUTHOR_ONLY``), the same requests on an object someone else wrote
-  (``…@foreign``) — see ``endpoints(model)``.
+  (``…@foreign``); the API both with a token and with the browser's session cookie
+  (``…@session``) — see ``endpoints(model)``.
 
 ``expected(profile, model, endpoint)`` is the one pure function saying what the rules
 (``docs/permissions.md``: "seeing is reading") answer; ``World.run(cell)`` makes the request
@@ -169,7 +170,9 @@ def endpoints(model):
     foreign = [f"{endpoint}@foreign" for endpoint in pages + bulk + api
                if set(AUTHOR_ONLY.get(model.key, ())) & set(needs(model, endpoint))
                and not endpoint.endswith(":confirm")]
-    return pages + bulk + api + foreign + openapi + ["ws"]
+    # the API again with the browser's session cookie and X-XSRFToken instead of a token
+    session = [f"{endpoint}@session" for endpoint in api]
+    return pages + bulk + api + session + foreign + openapi + ["ws"]
 
 
 @dataclass(frozen=True)
@@ -423,6 +426,7 @@ class World:
     root: Actor
     actors: dict
     fixed: dict = field(default_factory=dict)
+    variant: str = ""
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -560,6 +564,7 @@ class World:
             return await self.cell_openapi(actor, outcome, check, endpoint.split(":")[1])
         endpoint, _, variant = endpoint.partition("@")
         author = self.root if variant == "foreign" else actor
+        self.variant = variant
         target, extra = await self.create_target(author, endpoint)
         created.extend([target, *extra])
         before = await self.raw(target.id)
@@ -771,7 +776,10 @@ class World:
         return body
 
     async def cell_api(self, actor, outcome, check, target, op, created):
-        client, mark = actor.api, self.marker()
+        mark = self.marker()
+        client = actor.api
+        if self.variant == "session":
+            client = Client(self.site, cookies=dict(actor.browser.cookies))
         url = self.api_url(None if op in ("list", "post") else target)
         method = {"list": "GET", "detail": "GET", "post": "POST", "patch": "PATCH",
                   "put": "PUT", "delete": "DELETE"}[op]
