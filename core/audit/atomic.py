@@ -98,7 +98,8 @@ async def audited(handler, action, *, obj, model_admin=None, changes=None, **ext
     """Run the block's write(s) on ``obj`` and record one audit entry, both or neither.
 
     ``handler`` and ``model_admin`` as for ``record_request`` (``model_admin`` ``None``:
-    ``handler.model_admin``; its key is the entry's model key). ``extra`` goes to
+    ``handler.model_admin``; its key is the entry's model key); a command passes
+    ``None`` for ``handler`` and gives ``actor`` (and ``db``) instead. ``extra`` goes to
     ``record`` (``detail``, ``bulk_action``, ``actor``, ``ip``, ``db``...). Yields an
     ``AuditedWrite`` whose ``changes`` the block may set after writing. If the block
     raises, no entry is recorded and the exception propagates. Raises ``ValueError``

@@ -285,3 +285,12 @@ async def test_check_counts_and_repair_audit_resolves_pending_entries(cli):
     assert [e["object_id"] for e in await cli.entries()] == [str(made.id)]
     bad = cli("repair_audit", "--min-age", "-1")
     assert bad.returncode == 2 and "--min-age" in bad.stderr
+
+
+async def test_a_command_without_a_handler_passes_actor_and_db(db):
+    crate = Crate(name="cli")
+    async with audited(None, "create", obj=crate, actor="manage.py", db=db,
+                       detail="manage.py something"):
+        await crate.save(db=db)
+    [doc] = await entries(db)
+    assert (doc["actor"], doc["detail"], doc["ip"]) == ("manage.py", "manage.py something", None)
