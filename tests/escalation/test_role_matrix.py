@@ -90,3 +90,28 @@ async def test_role_cell(site, matrix, profile, op, channel):
     assert (after.name, after.description) == (role.name, role.description)
     if channel != "form" and response.code == 200:
         assert response.json()["permissions"] == after.permissions     # what is stored
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_role_you_hold_cannot_widen_you(site, matrix, channel):
+    """Escalation through your own role: the role-write editor holds ``own``; adding a
+    grant they lack to it is refused like on any role, and they still lack it after."""
+    Role = site.model("accounts.role")
+    name = f"own{next(_names)}"
+    role = await Role.create(name=name, permissions={"accounts.user": ["read"]}, db=site.db)
+    editor = await matrix.editor("role_write", fresh=True)
+    editor.user.roles = list(editor.user.roles) + [name]
+    await editor.user.save(db=site.db)
+    asked = {"accounts.user": ["read"], "blog.article": ["delete", "read"]}
+    if channel == "form":
+        response = await editor.browser.post(f"{ROLES_PATH}{role.id}/change/",
+                                             role_form(role, asked))
+        assert response.code == 200 and form_error_shown(response.text), describe(response)
+    else:
+        response = await api(editor, "PATCH", f"{API_ROLES}{role.id}", {"permissions": asked},
+                             token=channel == "api_token")
+        assert response.code == 422, describe(response)
+    after = await Role.get(role.id, db=site.db)
+    assert after.permissions == {"accounts.user": ["read"]} and after.version == role.version
+    articles = await api(editor, "GET", "/api/blog/article/", token=channel == "api_token")
+    assert articles.code == 403, describe(articles)

@@ -94,3 +94,37 @@ async def test_the_api_sets_no_password(site, matrix, profile, channel):
     response = await perform(site, editor, user, "edit", channel, {"password": NEW_PASSWORD})
     assert 400 <= response.code < 500, describe(response)
     assert await snapshot(site, user.id) == before
+
+
+BULK_MIXES = [
+    ("user_write", "deactivate_selected",
+     ["weaker", "equal", "stronger_direct", "stronger_role", "superuser", "self"]),
+    ("user_write_articles", "activate_selected", ["inactive_weaker", "inactive_stronger"]),
+    ("user_delete", "delete_selected",
+     ["weaker", "equal", "stronger_direct", "stronger_role", "inactive_stronger",
+      "superuser", "self"]),
+]
+
+
+@pytest.mark.parametrize("profile,action,kinds", BULK_MIXES, ids=[m[1] for m in BULK_MIXES])
+async def test_a_mixed_bulk_selection_does_each_allowed_one_and_skips_the_rest(
+        site, matrix, profile, action, kinds):
+    """One bulk request over targets of every kind: each is judged on its own."""
+    op = {"deactivate_selected": "deactivate", "activate_selected": "activate",
+          "delete_selected": "delete"}[action]
+    editor = await matrix.editor(profile, fresh=True)
+    users = {kind: (editor.user if kind == "self" else await matrix.target(profile, kind, op))
+             for kind in kinds}
+    before = {kind: await snapshot(site, user.id) for kind, user in users.items()}
+    form = [("action", action), ("post", "yes")] + [
+        ("_selected_action", str(user.id)) for user in users.values()]
+    response = await editor.browser.post("/admin/accounts/user/", form)
+    assert response.code == 303, describe(response)
+    page = await flashes_after(editor.browser, response)
+    refused = [kind for kind in kinds if expected(profile, kind, op) != ALLOWED]
+    assert re.search(rf"Skipped {len(refused)}\b", page), page[:3000]
+    for kind, user in users.items():
+        verdict = expected(profile, kind, op)
+        want = expected_state(profile, target_spec(profile, kind), op, verdict, before[kind],
+                              change_for(profile, target_spec(profile, kind), op))
+        assert await snapshot(site, user.id) == want, (kind, verdict)
