@@ -173,3 +173,44 @@ def test_runserver_with_an_unreachable_database_fails_with_one_line(tmp_path):
     assert len(errors) == 1, result.stderr
     assert errors[0].startswith("error: database mongodb://127.0.0.1:")
     assert "is unreachable" in errors[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs process groups")
+def test_a_group_sigterm_lets_in_flight_requests_finish_on_every_worker(tmp_path, notes_env):
+    port = free_port()
+    log = tmp_path / "group.log"
+    with open(log, "w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "manage.py"), "runserver", "--port", str(port),
+             "--processes", "2"], cwd=REPO, env=notes_env, stdout=handle,
+            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while log.read_text().count("serving http://") < 2 and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.1)
+        results, threads = [], []
+        markers = [tmp_path / f"started-{n}" for n in range(4)]
+
+        def slow(marker):
+            url = f"http://127.0.0.1:{port}/notes/slow?seconds=1.5&marker={marker}"
+            with urllib.request.urlopen(url, timeout=20) as response:
+                results.append((response.status, response.read()))
+
+        for marker in markers:
+            threads.append(threading.Thread(target=slow, args=(marker,)))
+            threads[-1].start()
+        deadline = time.monotonic() + 10
+        while not all(m.exists() for m in markers) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert all(m.exists() for m in markers), log.read_text()
+        os.killpg(process.pid, signal.SIGTERM)        # systemd's KillMode=control-group
+        for thread in threads:
+            thread.join(20)
+        assert results == [(200, b"done")] * 4, log.read_text()
+        assert process.wait(20) == 0, log.read_text()
+        assert "restarting" not in log.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
