@@ -1,0 +1,473 @@
+"""Admin checks: every ``ModelAdmin`` option validated against its model, before serving.
+
+A typo in an option otherwise fails quietly or late: a ``list_display`` column of
+"—", a 500 from ``list_filter``, a search that finds nothing. These checks run
+where the admin site is built (start-up) and in ``manage.py check``; each problem
+is one ``CheckMessage`` naming the model, the admin class, the option, the bad
+value and, when one is close, the name that was probably meant::
+
+    from core.admin.checks import check_site, raise_for_errors
+    raise_for_errors(check_site(site))      # AdminConfigurationError if any
+
+They look at the declared attributes (``list_display = [...]``), not at the
+``get_*`` hooks, which may depend on the request. Every message is an error.
+
+==========  ==================================================================
+id          problem
+==========  ==================================================================
+admin.E001  an option that takes names is not a list or tuple (a string, say)
+admin.E002  an item of such an option is not a string
+admin.E010  ``list_display``: not a field, ``id``, ``__str__``, a method of the
+            admin or an attribute of the model
+admin.E011  ``list_display``: a hidden field (the list never shows it)
+admin.E012  ``list_display``: an ``async`` admin method (cells are computed
+            without awaiting)
+admin.E020  ``list_display_links``: not a column of ``list_display``
+admin.E030  ``list_filter``: not a field of the model
+admin.E031  ``list_filter``: a field the filter sidebar cannot offer (only
+            booleans, references and fields with choices; no lists, no hidden)
+admin.E040  ``search_fields``: not a field of the model
+admin.E041  ``search_fields``: a field holding no text, or a hidden one
+admin.E050  ``ordering``: not ``[-]<field>`` or ``[-]id``
+admin.E051  ``ordering``: a hidden field
+admin.E060  ``sortable_fields``: not a field of the model
+admin.E061  ``sortable_fields``: a list or hidden field (cannot be sorted by)
+admin.E070  ``fields``: not a field of the model
+admin.E071  ``fields``: a hidden field (forms never show it)
+admin.E080  ``readonly_fields``: not a field of the model
+admin.E081  ``readonly_fields``: a hidden field
+admin.E090  ``exclude``: not a field of the model
+admin.E100  ``actions``: not ``delete_selected`` nor an ``@action`` method
+admin.E101  ``actions``: the action's permission is not one the model declares
+admin.E102  ``actions``: the ``@action`` method is not a coroutine function
+admin.E110  ``list_per_page``: not a positive integer
+admin.E111  ``list_per_page``: not one of ``list_per_page_choices``
+admin.E112  ``list_per_page_choices``: not a non-empty list of positive integers
+admin.E120  a ``*_handler``: not ``None`` nor a subclass of the page's handler
+admin.E130  ``form_class``: not ``None`` nor a ``wtforms.Form`` subclass
+==========  ==================================================================
+"""
+import difflib
+import inspect
+from dataclasses import dataclass
+
+from core.conf import ImproperlyConfigured
+from core.models import fields as model_fields
+
+__all__ = ["AdminConfigurationError", "CheckMessage", "check_model_admin", "check_site",
+           "raise_for_errors"]
+
+#: the built-in bulk action (``core.admin.options.DELETE_SELECTED``)
+DELETE_SELECTED = "delete_selected"
+#: ``list_display`` names the list page renders without a field or a method
+SPECIAL_COLUMNS = ("id", "__str__", "version")
+#: handler options → the ``core.admin.handlers`` class each must extend
+HANDLER_BASES = {
+    "list_handler": "ListHandler",
+    "detail_handler": "DetailHandler",
+    "create_handler": "CreateHandler",
+    "update_handler": "UpdateHandler",
+    "delete_handler": "DeleteHandler",
+    "history_handler": "ObjectHandler",
+}
+_MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class CheckMessage:
+    """One configuration error of one ``ModelAdmin``.
+
+    ``id`` (``"admin.E010"``), ``admin`` (the admin's class name), ``model`` (the
+    model key), ``option`` (``"list_display"``), ``index`` (the item's position, or
+    ``None`` for the whole option), ``value`` (the bad value), ``text`` (what is
+    wrong with it) and ``hint`` (``"Did you mean 'title'?"``, or ``None``).
+    ``str()`` is one line.
+    """
+
+    id: str
+    admin: str
+    model: str
+    option: str
+    value: object
+    text: str
+    hint: str = None
+    index: int = None
+
+    level = "error"
+
+    @property
+    def where(self):
+        """``list_display[2]`` (or the option alone)."""
+        return self.option if self.index is None else f"{self.option}[{self.index}]"
+
+    def __str__(self):
+        line = f"{self.model} ({self.admin}): {self.where} {_show(self.value)} {self.text}"
+        return f"{line} {self.hint}" if self.hint else line
+
+
+class AdminConfigurationError(ImproperlyConfigured):
+    """Raised by ``raise_for_errors``: ``messages`` holds every ``CheckMessage``.
+
+    An ``ImproperlyConfigured``, so ``manage.py`` prints it as ``error: ...`` and
+    exits 1 instead of showing a traceback.
+    """
+
+    def __init__(self, messages):
+        self.messages = list(messages)
+        count = len(self.messages)
+        lines = "\n".join(str(message) for message in self.messages)
+        super().__init__(f"the admin is misconfigured ({count} error"
+                         f"{'' if count == 1 else 's'}):\n{lines}")
+
+
+def raise_for_errors(messages):
+    """Raise ``AdminConfigurationError`` if ``messages`` holds any error; else return."""
+    errors = [message for message in messages if message.level == "error"]
+    if errors:
+        raise AdminConfigurationError(errors)
+
+
+def check_site(site):
+    """Every ``CheckMessage`` of every ``ModelAdmin`` of ``site`` (an ``AdminSite``)."""
+    messages = []
+    for model_admin in site.admins.values():
+        messages.extend(check_model_admin(model_admin))
+    return messages
+
+
+def check_model_admin(model_admin):
+    """Every ``CheckMessage`` of one ``ModelAdmin`` instance (``[]`` when it is right)."""
+    checker = _Checker(model_admin)
+    for check in (checker.list_display, checker.list_display_links, checker.list_filter,
+                  checker.search_fields, checker.ordering, checker.sortable_fields,
+                  checker.fields, checker.readonly_fields, checker.exclude, checker.actions,
+                  checker.list_per_page, checker.handlers, checker.form_class):
+        check()
+    return checker.messages
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _show(value):
+    """The bad value as a message shows it: a class by its dotted name, else ``repr``."""
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _hint(value, candidates):
+    """``Did you mean 'x'?`` for the closest candidate; else the candidates themselves."""
+    candidates = list(dict.fromkeys(candidates))
+    if isinstance(value, str):
+        close = difflib.get_close_matches(value, candidates, n=1)
+        if close:
+            return f"Did you mean {close[0]!r}?"
+    if not candidates:
+        return None
+    shown = ", ".join(candidates[:_MAX_LISTED])
+    more = f" and {len(candidates) - _MAX_LISTED} more" if len(candidates) > _MAX_LISTED else ""
+    return f"Choose from: {shown}{more}."
+
+
+def _kind(field):
+    """``"an IntegerField"``, ``"a DateTimeField"``."""
+    name = type(field).__name__
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
+
+
+def _hidden(field):
+    return bool(getattr(field, "hidden", False))
+
+
+def _is_list(field):
+    return bool(getattr(field, "accepts_containers", False))
+
+
+def _filterable(field):
+    """Can the list page's filter sidebar offer ``field`` (ListHandler.filter_sidebar)?"""
+    if _hidden(field) or _is_list(field):
+        return False
+    return isinstance(field, (model_fields.BooleanField, model_fields.ReferenceField)) \
+        or field.choices is not None
+
+
+def _searchable(field):
+    """Does ``field`` hold text a case-insensitive regex search can match?"""
+    if _hidden(field):
+        return False
+    if isinstance(field, (model_fields.StringField, model_fields.ListField)):
+        return True
+    return field.choices is not None and all(isinstance(value, str)
+                                             for value, _ in field.choices)
+
+
+def _sortable(field):
+    return not _hidden(field) and not _is_list(field)
+
+
+class _Checker:
+    """The checks of one ``ModelAdmin``; each method appends to ``self.messages``."""
+
+    def __init__(self, model_admin):
+        self.admin = model_admin
+        self.admin_class = type(model_admin)
+        self.model = model_admin.model
+        self.opts = model_admin.opts
+        self.fields_by_name = dict(self.opts.fields)
+        self.messages = []
+
+    @property
+    def model_name(self):
+        return getattr(self.opts, "object_name", None) or self.model.__name__
+
+    def error(self, id, option, value, text, hint=None, index=None):
+        self.messages.append(CheckMessage(
+            id=id, admin=self.admin_class.__name__, model=self.opts.key, option=option,
+            value=value, text=text, hint=hint, index=index))
+
+    def names(self, option, allow_none=False):
+        """The option's ``(index, name)`` pairs, after E001/E002; ``[]`` if unusable."""
+        value = getattr(self.admin, option, None)
+        if value is None and allow_none:
+            return []
+        if not isinstance(value, (list, tuple)):
+            kind = "a string" if isinstance(value, str) else type(value).__name__
+            self.error("admin.E001", option, value,
+                       f"must be a list or tuple of names, not {kind}.",
+                       hint=f"Write [{value!r}]." if isinstance(value, str) else None)
+            return []
+        pairs = []
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                pairs.append((index, item))
+            else:
+                self.error("admin.E002", option, item, "is not a name (a string).",
+                           index=index)
+        return pairs
+
+    def shown_fields(self, accept=lambda field: True):
+        return [name for name, field in self.fields_by_name.items()
+                if not _hidden(field) and accept(field)]
+
+    def unknown_field(self, id, option, index, name, candidates, extra=""):
+        self.error(id, option, name, f"is not a field of {self.model_name}{extra}.",
+                   hint=_hint(name, candidates), index=index)
+
+    # -- the list page -------------------------------------------------------------------------
+    def own_methods(self):
+        """Callables the admin subclass adds (for hints; ``ModelAdmin``'s are left out)."""
+        own = {}
+        for klass in reversed(self.admin_class.__mro__):
+            if klass is not object and not klass.__module__.startswith("core.admin."):
+                own.update(vars(klass))
+        return [name for name, value in own.items()
+                if not name.startswith("_") and callable(value)]
+
+    def model_attributes(self):
+        from core.models import Model
+        base = set(dir(Model))
+        return [name for name in dir(self.model)
+                if name not in base and not name.startswith("_")]
+
+    def list_display(self):
+        for index, name in self.names("list_display", allow_none=True):
+            field = self.fields_by_name.get(name)
+            if field is not None:
+                if _hidden(field):
+                    self.error("admin.E011", "list_display", name,
+                               f"is a hidden field of {self.model_name}: the list never "
+                               "shows it.", index=index)
+                continue
+            if name in SPECIAL_COLUMNS:
+                continue
+            method = getattr(self.admin, name, None)
+            if callable(method):
+                if inspect.iscoroutinefunction(method):
+                    self.error("admin.E012", "list_display", name,
+                               f"is an async method of {self.admin_class.__name__}: a "
+                               "column's method must return the value, not a coroutine.",
+                               index=index)
+                continue
+            if hasattr(self.model, name):
+                continue
+            self.error("admin.E010", "list_display", name,
+                       f"is not a field of {self.model_name}, a method of "
+                       f"{self.admin_class.__name__} or of {self.model_name}.",
+                       hint=_hint(name, self.shown_fields() + list(SPECIAL_COLUMNS[:2])
+                                  + self.own_methods() + self.model_attributes()),
+                       index=index)
+
+    def columns(self):
+        """The list page's columns as declared (``get_list_display``'s default otherwise)."""
+        declared = self.admin.list_display
+        if isinstance(declared, (list, tuple)) and declared:
+            return [name for name in declared if isinstance(name, str)]
+        editable = [name for name, field in self.fields_by_name.items()
+                    if getattr(field, "editable", True)
+                    and name not in (self.admin.exclude or ())]
+        return editable[:5] or ["id"]
+
+    def list_display_links(self):
+        columns = self.columns()
+        for index, name in self.names("list_display_links", allow_none=True):
+            if name not in columns:
+                self.error("admin.E020", "list_display_links", name,
+                           "is not a column of list_display.", hint=_hint(name, columns),
+                           index=index)
+
+    def list_filter(self):
+        valid = self.shown_fields(_filterable)
+        for index, name in self.names("list_filter"):
+            field = self.fields_by_name.get(name)
+            if field is None:
+                self.unknown_field("admin.E030", "list_filter", index, name, valid)
+            elif not _filterable(field):
+                why = "hidden" if _hidden(field) else \
+                    "a list" if _is_list(field) else f"{_kind(field)} without choices"
+                self.error("admin.E031", "list_filter", name,
+                           f"is {why}: the filter sidebar offers booleans, references and "
+                           "fields with choices only.", hint=_hint(None, valid),
+                           index=index)
+
+    def search_fields(self):
+        valid = self.shown_fields(_searchable)
+        for index, name in self.names("search_fields"):
+            field = self.fields_by_name.get(name)
+            if field is None:
+                self.unknown_field("admin.E040", "search_fields", index, name, valid)
+            elif not _searchable(field):
+                why = "a hidden field" if _hidden(field) else \
+                    f"{_kind(field)}, which holds no text"
+                self.error("admin.E041", "search_fields", name,
+                           f"is {why}: search matches text fields (strings, lists of "
+                           "strings, text choices) only.", hint=_hint(None, valid),
+                           index=index)
+
+    def ordering(self):
+        valid = self.shown_fields() + ["id"]
+        for index, item in self.names("ordering", allow_none=True):
+            name = item[1:] if item.startswith("-") else item
+            field = self.fields_by_name.get(name)
+            if name == "id":
+                continue
+            if field is None:
+                hint = _hint(name, valid)
+                if item.startswith("-") and hint and hint.startswith("Did you mean"):
+                    hint = f"Did you mean '-{difflib.get_close_matches(name, valid, 1)[0]}'?"
+                self.error("admin.E050", "ordering", item,
+                           f"is not a field of {self.model_name} or 'id' (with an optional "
+                           "'-' for descending).", hint=hint, index=index)
+            elif _hidden(field):
+                self.error("admin.E051", "ordering", item,
+                           f"is a hidden field of {self.model_name}: the list cannot sort "
+                           "by it.", index=index)
+
+    def sortable_fields(self):
+        valid = self.shown_fields(_sortable)
+        for index, name in self.names("sortable_fields", allow_none=True):
+            field = self.fields_by_name.get(name)
+            if field is None:
+                self.unknown_field("admin.E060", "sortable_fields", index, name, valid)
+            elif not _sortable(field):
+                why = "hidden" if _hidden(field) else "a list"
+                self.error("admin.E061", "sortable_fields", name,
+                           f"is {why}: the list cannot sort by it.",
+                           hint=_hint(None, valid), index=index)
+
+    # -- forms and detail pages -------------------------------------------------------------------
+    def fields(self):
+        valid = self.shown_fields()
+        for index, name in self.names("fields", allow_none=True):
+            field = self.fields_by_name.get(name)
+            if field is None:
+                self.unknown_field("admin.E070", "fields", index, name, valid)
+            elif _hidden(field):
+                self.error("admin.E071", "fields", name,
+                           f"is a hidden field of {self.model_name}: forms never show it.",
+                           index=index)
+
+    def readonly_fields(self):
+        valid = self.shown_fields()
+        for index, name in self.names("readonly_fields"):
+            field = self.fields_by_name.get(name)
+            if field is None:
+                # the form pages render read-only *fields* only (no methods)
+                self.unknown_field("admin.E080", "readonly_fields", index, name, valid)
+            elif _hidden(field):
+                self.error("admin.E081", "readonly_fields", name,
+                           f"is a hidden field of {self.model_name}: forms never show it.",
+                           index=index)
+
+    def exclude(self):
+        valid = list(self.fields_by_name)
+        for index, name in self.names("exclude"):
+            if name not in self.fields_by_name:
+                self.unknown_field("admin.E090", "exclude", index, name, valid)
+
+    # -- actions -----------------------------------------------------------------------------
+    def actions(self):
+        declared = [name for name in dir(self.admin_class)
+                    if getattr(getattr(self.admin_class, name, None), "admin_action", None)]
+        valid = [DELETE_SELECTED] + declared
+        model_actions = tuple(getattr(self.opts, "actions", ()) or ())
+        for index, name in self.names("actions", allow_none=True):
+            if name == DELETE_SELECTED:
+                continue
+            method = getattr(self.admin_class, name, None)
+            bulk = getattr(method, "admin_action", None)
+            if bulk is None:
+                self.error("admin.E100", "actions", name,
+                           f"is not 'delete_selected' nor a method of "
+                           f"{self.admin_class.__name__} decorated with @action.",
+                           hint=_hint(name, valid), index=index)
+                continue
+            if model_actions and bulk.permission not in model_actions:
+                self.error("admin.E101", "actions", name,
+                           f"needs the permission {bulk.permission!r}, which "
+                           f"{self.model_name} does not declare (its actions: "
+                           f"{', '.join(model_actions)}).",
+                           hint=_hint(bulk.permission, model_actions), index=index)
+            if not inspect.iscoroutinefunction(bulk.function):
+                self.error("admin.E102", "actions", name,
+                           "is not an async method: the list page awaits every action.",
+                           hint="Declare it with 'async def'.", index=index)
+
+    # -- paging ------------------------------------------------------------------------------
+    def list_per_page(self):
+        choices = self.admin.list_per_page_choices
+        usable = isinstance(choices, (list, tuple)) and bool(choices) and all(
+            isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in choices)
+        if not usable:
+            self.error("admin.E112", "list_per_page_choices", choices,
+                       "must be a non-empty list of positive integers.")
+        per_page = self.admin.list_per_page
+        if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
+            self.error("admin.E110", "list_per_page", per_page,
+                       "must be a positive integer.")
+        elif usable and per_page not in choices:
+            close = min(choices, key=lambda c: abs(c - per_page))
+            self.error("admin.E111", "list_per_page", per_page,
+                       f"is not one of list_per_page_choices "
+                       f"({', '.join(map(str, choices))}).",
+                       hint=f"Did you mean {close}?")
+
+    # -- swapped classes ---------------------------------------------------------------------
+    def handlers(self):
+        from . import handlers
+        for option, base_name in HANDLER_BASES.items():
+            value = getattr(self.admin, option, None)
+            base = getattr(handlers, base_name, None)
+            if value is None or base is None:
+                continue
+            if not (isinstance(value, type) and issubclass(value, base)):
+                self.error("admin.E120", option, value,
+                           f"must be None or a subclass of {base.__module__}.{base_name}.")
+
+    def form_class(self):
+        value = self.admin.form_class
+        if value is None:
+            return
+        import wtforms
+        if not (isinstance(value, type) and issubclass(value, wtforms.Form)):
+            self.error("admin.E130", "form_class", value,
+                       "must be None or a wtforms.Form subclass.")
