@@ -51,3 +51,8 @@ class QueryTimeout(ExecutionTimeout):
     def __init__(self, message):
         super().__init__(message, 50, {"ok": 0, "errmsg": message, "code": 50,
                                        "codeName": "MaxTimeMSExpired"})
+        #: the sentence to show a user (``str()`` is the same, without the driver's details)
+        self.message = message
+
+    def __str__(self):
+        return self.message
