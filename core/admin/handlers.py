@@ -27,10 +27,8 @@ import datetime
 import json
 import logging
 import re
-from urllib.parse import urlencode
 
 from bson import ObjectId
-from pymongo.errors import ExecutionTimeout
 
 from core.auth.handlers import FormData, render_field
 from core.handlers.base import BaseHandler, HTTPError
@@ -40,13 +38,12 @@ from core.models.errors import StaleObjectError, ValidationError
 from core.permissions import PermissionDenied
 
 from . import pagination
+from .changelist import BadListArguments
 from .forms import add_model_errors, check_references, form_values, load_reference_choices
 
 log = logging.getLogger("bastion.admin")
 
 FLASH_COOKIE = "bastion_flash"
-MAX_SEARCH_LENGTH = 200
-MAX_SEARCH_WORDS = 10
 MAX_SELECTED = 1000
 FILTER_CHOICES_LIMIT = 100
 REFERENCES_SHOWN = 5
@@ -58,7 +55,7 @@ _SECRET_NAME = re.compile(r"password|secret|token|api_?key", re.I)
 
 __all__ = [
     "AdminHandler", "AdminIndexHandler", "CreateHandler", "DeleteHandler", "DetailHandler",
-    "ListHandler", "ListQueryMixin", "ModelHandler", "ObjectHandler", "UpdateHandler",
+    "ListHandler", "ModelHandler", "ObjectHandler", "UpdateHandler",
     "format_value",
 ]
 
@@ -398,130 +395,8 @@ class ModelHandler(AdminHandler):
         return _capital(getattr(method, "short_description", name.replace("_", " ")))
 
 
-# -- the list query (shared by the list page and the JSON API) ----------------------------------
-class ListRows:
-    """What ``ListQueryMixin.query_rows`` found: the parsed arguments and one ``Page``."""
-
-    def __init__(self, **values):
-        self.__dict__.update(values)
-
-
-class ListQueryMixin:
-    """Search ``?q=``, filters ``?<field>=``, sort ``?o=``, ``?per_page=`` and the keyset
-    ``?cursor=`` of a model's list, turned into one page of rows (``query_rows``).
-
-    The list page (``ListHandler``) and the JSON API's list share it, so both read the
-    same rows the same way. Needs ``self.model_admin`` and ``self.scoped`` (the admin's
-    base filter); bad arguments are ``HTTPError(400)``.
-    """
-
-    def get_search_query(self):
-        q = self.get_query_argument("q", "").strip()
-        return q[:MAX_SEARCH_LENGTH]
-
-    def get_search_filter(self, q):
-        """Every word must match some search field (case-insensitive, literally)."""
-        names = self.model_admin.get_search_fields(self)
-        if not q or not names:
-            return None
-        words = q.split()[:MAX_SEARCH_WORDS]
-        clauses = [{"$or": [{name: {"$regex": re.escape(word), "$options": "i"}}
-                            for name in names]} for word in words]
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def get_filter_values(self):
-        """``{field: value}`` from ``?<field>=`` for ``list_filter`` fields; 400 if invalid."""
-        values = {}
-        for name in self.model_admin.get_list_filter(self):
-            raw = self.get_query_argument(name, None)
-            if raw is None or raw == "":
-                continue
-            field = self.opts.get_field(name)
-            try:
-                value = field.to_python(raw)
-            except ValidationError as exc:
-                raise HTTPError(400, f"Invalid filter {name}={raw!r}: {exc.message}") from None
-            if value is None:
-                continue
-            values[name] = value
-        return values
-
-    def sortable_fields(self):
-        """``get_sortable_fields`` minus what cannot be sorted on (lists, unknown names)."""
-        return [name for name in self.model_admin.get_sortable_fields(self)
-                if name in self.opts.fields and not is_hidden(self.opts.fields[name])
-                and not getattr(self.opts.fields[name], "accepts_containers", False)]
-
-    def get_sort(self):
-        """``(sort pairs with _id last, current ?o= value or None)``; 400 for an unknown field."""
-        raw = self.get_query_argument("o", None)
-        if raw:
-            name = raw[1:] if raw.startswith("-") else raw
-            if name not in self.sortable_fields():
-                raise HTTPError(400, f"Cannot sort by {raw!r}.")
-            direction = -1 if raw.startswith("-") else 1
-            return [(name, direction), ("_id", direction)], raw
-        pairs = []
-        for item in self.model_admin.get_ordering(self):
-            desc = item.startswith("-")
-            path = item[1:] if desc else item
-            path = "_id" if path == "id" else path
-            pairs.append((path, -1 if desc else 1))
-        if not pairs or pairs[-1][0] != "_id":
-            pairs = [p for p in pairs if p[0] != "_id"]
-            pairs.append(("_id", pairs[-1][1] if pairs else -1))
-        return pairs, None
-
-    def get_per_page(self):
-        raw = self.get_query_argument("per_page", None)
-        choices = list(self.model_admin.list_per_page_choices)
-        if raw is None or raw == "":
-            return self.model_admin.list_per_page, choices
-        try:
-            value = int(raw)
-        except ValueError:
-            value = None
-        if value not in choices:
-            raise HTTPError(400, f"per_page must be one of {', '.join(map(str, choices))}.")
-        return value, choices
-
-    async def query_rows(self):
-        """Parse the list's query arguments and fetch the page: a ``ListRows`` with
-        ``q``, ``filter_values``, ``sort``, ``current_o``, ``per_page``,
-        ``per_page_choices``, ``position``, ``narrowed`` (the filter), ``page``
-        (``pagination.Page``), ``count``, ``count_text`` and ``estimated``."""
-        q = self.get_search_query()
-        search = self.get_search_filter(q)
-        filter_values = self.get_filter_values()
-        sort, current_o = self.get_sort()
-        per_page, per_page_choices = self.get_per_page()
-        secret = self.application.settings["cookie_secret"]
-        position = None
-        token = self.get_query_argument("cursor", None)
-        if token:
-            try:
-                position = pagination.decode_cursor(secret, token, sort)
-            except pagination.CursorError as exc:
-                raise HTTPError(400, str(exc)) from None
-        clauses = [c for c in (search, *({k: v} for k, v in filter_values.items())) if c]
-        narrowed = self.scoped({"$and": clauses} if len(clauses) > 1 else
-                               (clauses[0] if clauses else {}))
-        try:
-            page = await pagination.fetch_page(self.model, self.db, narrowed, sort, position,
-                                               per_page, secret)
-            count, count_text, estimated = await pagination.count_rows(self.model, self.db,
-                                                                       narrowed)
-        except ExecutionTimeout as exc:          # the store's time budget (QueryTimeout)
-            raise HTTPError(400, "The search took too long and was stopped; try more "
-                                 f"specific words. ({str(exc)[:200]})") from None
-        return ListRows(q=q, filter_values=filter_values, sort=sort, current_o=current_o,
-                        per_page=per_page, per_page_choices=per_page_choices,
-                        position=position, narrowed=narrowed, page=page, count=count,
-                        count_text=count_text, estimated=estimated)
-
-
 # -- list ----------------------------------------------------------------------------------------
-class ListHandler(ListQueryMixin, ModelHandler):
+class ListHandler(ModelHandler):
     """``/admin/<app>/<model>/``: search, filters, sorting, keyset pages, bulk actions.
 
     GET needs ``read``; a POST (bulk action) needs ``read`` and the chosen action's own
@@ -536,6 +411,7 @@ class ListHandler(ListQueryMixin, ModelHandler):
     template = "admin/list.html"
     confirm_template = "admin/bulk_confirm.html"
     bulk = None
+    changelist = None
 
     # -- permission for POST: the bulk action's own ----------------------------------------
     def required_action(self):
@@ -550,37 +426,31 @@ class ListHandler(ListQueryMixin, ModelHandler):
         self.bulk = offered[name]
         return self.bulk.permission
 
-    def query_args(self, **changes):
-        """The list's current query arguments with ``changes`` (``None`` drops one)."""
-        keep = ["q", "o", "per_page"] + list(self.model_admin.get_list_filter(self))
-        args = {}
-        for name in keep:
-            value = self.get_query_argument(name, None)
-            if value not in (None, ""):
-                args[name] = value
-        for name, value in changes.items():
-            if value is None:
-                args.pop(name, None)
-            else:
-                args[name] = value
-        return args
+    async def get_changelist(self):
+        """The list request as a ``ChangeList`` (fetched); bad arguments are a 400."""
+        args = {name: self.get_query_argument(name) for name in self.request.query_arguments}
+        try:
+            changelist = self.model_admin.get_changelist(
+                self, args, secret=self.application.settings["cookie_secret"])
+            return await changelist.fetch()
+        except BadListArguments as exc:
+            raise HTTPError(400, str(exc)) from None
 
     def url_with(self, **changes):
-        args = self.query_args(**changes)
-        return self.model_admin.url_prefix + (f"?{urlencode(args)}" if args else "")
+        return self.changelist.url_with(**changes)
 
     # -- the page -----------------------------------------------------------------------------
     async def get(self):
         admin = self.model_admin
-        rows_found = await self.query_rows()
-        q, filter_values, sort = rows_found.q, rows_found.filter_values, rows_found.sort
-        current_o, position = rows_found.current_o, rows_found.position
-        per_page, per_page_choices = rows_found.per_page, rows_found.per_page_choices
-        page = rows_found.page
+        changelist = self.changelist = await self.get_changelist()
+        q, filter_values, sort = changelist.q, changelist.filter_values, changelist.sort
+        current_o, position = changelist.current_o, changelist.position
+        per_page, per_page_choices = changelist.per_page, changelist.per_page_choices
+        page = changelist.page
         objects = page.objects
         next_url = self.url_with(cursor=page.next_cursor) if page.next_cursor else None
         prev_url = self.url_with(cursor=page.prev_cursor) if page.prev_cursor else None
-        count_text, estimated = rows_found.count_text, rows_found.estimated
+        count_text, estimated = changelist.count_text, changelist.estimated
 
         columns = [name for name in admin.get_list_display(self)
                    if not is_hidden(self.opts.fields.get(name))]
@@ -599,7 +469,7 @@ class ListHandler(ListQueryMixin, ModelHandler):
                 cells.append(cell)
             rows.append({"id": str(obj.id), "label": admin.object_label(obj), "cells": cells})
 
-        sortable = set(self.sortable_fields())
+        sortable = set(changelist.sortable_fields())
         headers = []
         primary, primary_dir = sort[0]
         for name in columns:
@@ -626,7 +496,7 @@ class ListHandler(ListQueryMixin, ModelHandler):
                                    for n in per_page_choices},
                     current_o=current_o, add_url=admin.url_prefix + "add/"
                     if admin.may(self, "write") else None,
-                    query_hidden=self.query_args(q=None, cursor=None),
+                    query_hidden=changelist.query_args(q=None, cursor=None),
                     clear_url=admin.url_prefix if (q or filter_values) else None)
 
     async def filter_sidebar(self, current):

@@ -99,6 +99,8 @@ class ModelAdmin:
     ``form_class``       a WTForms form to use instead of the generated one
     ``actions``          bulk action names (methods decorated with ``@action``)
                          [``["delete_selected"]``]
+    ``changelist_class`` the ``ChangeList`` (search, filters, sort, pages) the list
+                         page and the API list compose [``core.admin.changelist.ChangeList``]
     ``list_handler`` … ``history_handler``  handler classes; swap one for a subclass
     """
 
@@ -115,6 +117,8 @@ class ModelAdmin:
     exclude = ()
     form_class = None
     actions = ("delete_selected",)
+
+    changelist_class = None
 
     # handler classes; None means the site's defaults (core.admin.handlers)
     list_handler = None
@@ -213,6 +217,12 @@ class ModelAdmin:
     def object_label(self, obj):
         """How an object is named on pages, in the audit log and on delete pages."""
         return str(obj)
+
+    def get_changelist(self, handler, args, *, secret):
+        """The ``ChangeList`` for one list request (``args``: query argument → value);
+        raises ``BadListArguments`` for arguments the list cannot take."""
+        from .changelist import ChangeList
+        return (self.changelist_class or ChangeList)(self, handler, args, secret=secret)
 
     # -- queries -----------------------------------------------------------------------------
     def get_base_filter(self, handler):

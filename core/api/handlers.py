@@ -9,7 +9,7 @@
 
 They are the admin's handlers with JSON in and out: the same ``may`` checks
 (model grant in ``prepare``, the object rule on the loaded object), the same list
-query (``ListQueryMixin``), the same ``save_model`` / ``delete_model`` hooks and
+query (``core.admin.changelist.ChangeList``), the same ``save_model`` / ``delete_model`` hooks and
 the same audit entries. A request proves who it is with ``Authorization: Bearer
 <token>`` (``core.auth.tokens``; no XSRF token needed) or with the session cookie
 plus the ``X-XSRFToken`` header on unsafe methods.
@@ -21,7 +21,8 @@ unique value; 413 a body over ``API_MAX_BODY_SIZE`` (1 MiB); 415 not JSON;
 """
 import json
 
-from core.admin.handlers import AdminHandler, ListQueryMixin, ObjectHandler
+from core.admin.changelist import LIST_ARGUMENTS, BadListArguments
+from core.admin.handlers import AdminHandler, ObjectHandler
 from core.admin.pagination import COUNT_CAP
 from core.auth.tokens import TokenStore
 from core.handlers.base import HTTPError
@@ -34,7 +35,6 @@ __all__ = ["ApiError", "ApiHandler", "ApiListHandler", "ApiNotFoundHandler",
            "ApiObjectHandler", "OpenAPIHandler", "api_path"]
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
-LIST_ARGUMENTS = ("q", "o", "cursor", "per_page")
 
 
 class ApiError(HTTPError):
@@ -242,7 +242,7 @@ def _site_model_admin(handler):
     return admin
 
 
-class ApiListHandler(ListQueryMixin, ApiHandler):
+class ApiListHandler(ApiHandler):
     """``/api/<app>/<model>/``: GET the list page as JSON, POST a new object."""
 
     allowed_methods = ("GET", "POST")
@@ -263,14 +263,20 @@ class ApiListHandler(ListQueryMixin, ApiHandler):
 
     async def get(self, app_label, model_name):
         self.check_arguments()
-        rows = await self.query_rows()
-        count = rows.count
-        if not rows.estimated and count > COUNT_CAP:
+        args = {name: self.get_query_argument(name) for name in self.request.query_arguments}
+        try:
+            changelist = await self.model_admin.get_changelist(
+                self, args, secret=self.application.settings["cookie_secret"]).fetch()
+        except BadListArguments as exc:
+            raise ApiError(400, str(exc)) from None
+        count = changelist.count
+        if not changelist.estimated and count > COUNT_CAP:
             count = f"{COUNT_CAP}+"
+        page = changelist.page
         self.respond({
-            "results": [to_representation(self.model_admin, obj) for obj in rows.page.objects],
-            "next": rows.page.next_cursor,
-            "previous": rows.page.prev_cursor,
+            "results": [to_representation(self.model_admin, obj) for obj in page.objects],
+            "next": page.next_cursor,
+            "previous": page.prev_cursor,
             "count": count,
         })
 
