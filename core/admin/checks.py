@@ -29,7 +29,7 @@ admin.E031  ``list_filter``: a field the filter sidebar cannot offer (only
 admin.E040  ``search_fields``: not a field of the model
 admin.E041  ``search_fields``: a field holding no text, or a hidden one
 admin.E050  ``ordering``: not ``[-]<field>`` or ``[-]id``
-admin.E051  ``ordering``: a hidden field
+admin.E051  ``ordering``: a hidden or list field (pages cannot be cut on it)
 admin.E060  ``sortable_fields``: not a field of the model
 admin.E061  ``sortable_fields``: a list or hidden field (cannot be sorted by)
 admin.E070  ``fields``: not a field of the model
@@ -44,6 +44,7 @@ admin.E110  ``list_per_page``: not a positive integer
 admin.E111  ``list_per_page``: not one of ``list_per_page_choices``
 admin.E112  ``list_per_page_choices``: not a non-empty list of positive integers
 admin.E120  a ``*_handler``: not ``None`` nor a subclass of the page's handler
+admin.E121  ``changelist_class``: not ``None`` nor a ``ChangeList`` subclass
 admin.E130  ``form_class``: not ``None`` nor a ``wtforms.Form`` subclass
 ==========  ==================================================================
 """
@@ -141,7 +142,8 @@ def check_model_admin(model_admin):
     for check in (checker.list_display, checker.list_display_links, checker.list_filter,
                   checker.search_fields, checker.ordering, checker.sortable_fields,
                   checker.fields, checker.readonly_fields, checker.exclude, checker.actions,
-                  checker.list_per_page, checker.handlers, checker.form_class):
+                  checker.list_per_page, checker.handlers, checker.changelist_class,
+                  checker.form_class):
         check()
     return checker.messages
 
@@ -357,10 +359,12 @@ class _Checker:
                 self.error("admin.E050", "ordering", item,
                            f"is not a field of {self.model_name} or 'id' (with an optional "
                            "'-' for descending).", hint=hint, index=index)
-            elif _hidden(field):
+            elif not _sortable(field):
+                why = f"a hidden field of {self.model_name}" if _hidden(field) else \
+                    f"a list field of {self.model_name}"
                 self.error("admin.E051", "ordering", item,
-                           f"is a hidden field of {self.model_name}: the list cannot sort "
-                           "by it.", index=index)
+                           f"is {why}: the list cannot sort (and page) by it.",
+                           index=index)
 
     def sortable_fields(self):
         valid = self.shown_fields(_sortable)
@@ -462,6 +466,16 @@ class _Checker:
             if not (isinstance(value, type) and issubclass(value, base)):
                 self.error("admin.E120", option, value,
                            f"must be None or a subclass of {base.__module__}.{base_name}.")
+
+    def changelist_class(self):
+        value = getattr(self.admin, "changelist_class", None)
+        if value is None:
+            return
+        from . import changelist
+        base = changelist.ChangeList
+        if not (isinstance(value, type) and issubclass(value, base)):
+            self.error("admin.E121", "changelist_class", value,
+                       f"must be None or a subclass of {base.__module__}.ChangeList.")
 
     def form_class(self):
         value = self.admin.form_class

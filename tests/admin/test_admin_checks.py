@@ -13,6 +13,7 @@ import wtforms
 
 import http_kit
 from core.admin import ModelAdmin, action
+from core.admin.changelist import ChangeList
 from core.admin.checks import (AdminConfigurationError, CheckMessage, check_model_admin,
                                check_site, raise_for_errors)
 from core.admin.handlers import (CreateHandler, DeleteHandler, DetailHandler, ListHandler,
@@ -64,6 +65,10 @@ class NoteDetail(DetailHandler):
     pass
 
 
+class NoteChangeList(ChangeList):
+    pass
+
+
 class NoteForm(wtforms.Form):
     title = wtforms.StringField()
 
@@ -87,6 +92,7 @@ class GoodNoteAdmin(ModelAdmin):
     update_handler = UpdateHandler
     delete_handler = DeleteHandler
     history_handler = ObjectHandler
+    changelist_class = NoteChangeList
 
     def rank_text(self, obj):
         return f"#{obj.rank}"
@@ -184,6 +190,8 @@ CASES = [
       "is not a field of Note or 'id'")),
     ("ordering-hidden", "plain", GoodPlainAdmin, {"ordering": ["-key_hash"]},
      ("admin.E051", "ordering", 0, "-key_hash", None, "is a hidden field of Plain")),
+    ("ordering-list", "note", GoodNoteAdmin, {"ordering": ["tags", "-id"]},
+     ("admin.E051", "ordering", 0, "tags", None, "is a list field of Note")),
     ("ordering-string", "note", GoodNoteAdmin, {"ordering": "-created"},
      ("admin.E001", "ordering", None, "-created", "Write ['-created'].", "not a string")),
     # sortable_fields
@@ -239,6 +247,10 @@ CASES = [
     ("per-page-choices", "note", GoodNoteAdmin, {"list_per_page_choices": (25, -1)},
      ("admin.E112", "list_per_page_choices", None, (25, -1), None,
       "must be a non-empty list of positive integers.")),
+    # changelist_class
+    ("changelist-class", "note", GoodNoteAdmin, {"changelist_class": NoteList},
+     ("admin.E121", "changelist_class", None, NoteList, None,
+      "must be None or a subclass of core.admin.changelist.ChangeList.")),
     # form_class
     ("form-class", "note", GoodNoteAdmin, {"form_class": dict},
      ("admin.E130", "form_class", None, dict, None, "must be None or a wtforms.Form subclass.")),
