@@ -10,7 +10,7 @@ the rest of the path stays closed too.
 import pytest
 
 from escalation_kit import (NEW_PASSWORD, PASSWORD, USERS, describe, get_user, perform,
-                            snapshot, user_form)
+                            snapshot, tokens, user_form)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -69,3 +69,23 @@ async def test_an_already_inactive_stronger_user_cannot_be_taken_over(site, matr
     assert await snapshot(site, victim.id) == before, describe(response)
     assert (await log_in(site, victim.username, NEW_PASSWORD)).code != 303
     assert (await log_in(site, victim.username, PASSWORD)).code != 303     # still inactive
+
+
+@pytest.mark.parametrize("channel", ["form", "bulk", "api_session", "api_token"])
+async def test_deactivation_revokes_the_token_and_reactivation_brings_none_back(
+        site, matrix, channel):
+    editor = await matrix.editor("user_write")
+    user = await get_user(site, (await matrix.target("user_write", "weaker")).id)
+    raw, _doc = await tokens(site).create(user.id, name="script")
+    headers = {"Authorization": f"Bearer {raw}", "Accept": "application/json"}
+    assert (await site.browser().get("/api/accounts/user/", headers=headers)).code == 200
+
+    response = await perform(site, editor, user, "deactivate", channel, {"is_active": False})
+    assert response.code in (200, 303), describe(response)
+    assert (await snapshot(site, user.id))["tokens"] == 0
+    user = await get_user(site, user.id)
+    response = await perform(site, editor, user, "activate", channel, {"is_active": True})
+    assert response.code in (200, 303), describe(response)
+    state = await snapshot(site, user.id)
+    assert state["is_active"] and state["tokens"] == 0
+    assert (await site.browser().get("/api/accounts/user/", headers=headers)).code == 401
