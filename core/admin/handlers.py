@@ -684,6 +684,8 @@ class FormHandler(ObjectHandler):
     action = "write"
     template = "admin/form.html"
     change = False
+    #: ``resolve_references`` for the read-only reference fields shown (``build_form``)
+    readonly_references = None
 
     def get_form_class(self, obj):
         return self.model_admin.get_form_class(self, obj)
@@ -692,11 +694,21 @@ class FormHandler(ObjectHandler):
         form_class = self.get_form_class(obj)
         form = form_class(formdata, obj=obj) if formdata is not None else form_class(obj=obj)
         await load_reference_choices(form, self)
+        await self.load_readonly_references(obj, form)
         return form
+
+    async def load_readonly_references(self, obj, form):
+        """Labels of the read-only reference fields ``readonly_rows`` shows (hidden ones
+        as such), one query per field."""
+        names = [n for n in getattr(form, "readonly", ())
+                 if isinstance(self.opts.fields.get(n), model_fields.ReferenceField)]
+        self.readonly_references = await self.resolve_references([obj], names) \
+            if obj is not None and names else {}
 
     def readonly_rows(self, obj, form):
         names = [n for n in getattr(form, "readonly", ()) if n in self.opts.fields]
-        return [(self.column_label(n), self.cell(obj, n)) for n in names]
+        return [(self.column_label(n), self.cell(obj, n, self.readonly_references))
+                for n in names]
 
     def render_form(self, obj, form, conflict=None, status=None):
         if status is not None:
@@ -826,6 +838,7 @@ class UpdateHandler(FormHandler):
             shown = fresh[0] if fresh else obj
             if not fresh:
                 shown.version = current_version
+            await self.load_readonly_references(shown, form)
             return self.render_form(shown, form, conflict=problem, status=409)
         if problem is not None:
             obj.version = version

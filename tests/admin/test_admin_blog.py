@@ -8,6 +8,8 @@ from admin_kit import make_settings
 EDITOR = {"blog.article": ["read", "write", "delete"], "blog.category": ["read"],
           "accounts.user": ["read"]}
 
+AUTHOR_ROW = r'<span class="label">Author</span><div class="readonly-value">(.*?)</div>'
+
 
 @pytest.fixture
 async def blog(server, tmp_path):
@@ -30,6 +32,20 @@ async def test_an_editor_writes_an_article_and_is_its_author(blog):
     row = re.search(rf'<tr data-id="{article.id}">.*?</tr>', listing.text, re.S).group(0)
     assert f'<a href="/admin/blog/category/{news.id}/">News</a>' in row
     assert f'href="/admin/accounts/user/{user.id}/"' in row            # the author's label
+
+
+async def test_the_change_form_labels_its_read_only_author_as_the_reader_may_see_it(blog):
+    Article = blog.model("blog.article")
+    editor = await blog.user_browser("ed", EDITOR)
+    await editor.post("/admin/blog/article/add/", {"title": "Mine"})
+    article = await Article.find_one({"title": "Mine"}, db=blog.db)
+    page = await editor.get(f"/admin/blog/article/{article.id}/change/")
+    author = re.search(AUTHOR_ROW, page.text, re.S).group(1)
+    assert ">ed</a>" in author and "missing" not in author
+    blind = await blog.user_browser("blind", {"blog.article": ["read", "write"]})
+    page = await blind.get(f"/admin/blog/article/{article.id}/change/")
+    author = re.search(AUTHOR_ROW, page.text, re.S).group(1)
+    assert author.strip() == "(hidden)"
 
 
 async def test_only_the_author_deletes_in_bulk_and_the_rest_are_reported(blog):
