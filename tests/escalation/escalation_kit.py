@@ -193,7 +193,7 @@ def change_for(profile, spec, op):
 
 
 def expected(profile, kind, op):
-    """The verdict of the access rules (docs: /tmp/briefs/rules.md, GUIDE §3/§5/§7).
+    """The verdict of the access rules (docs/permissions.md; GUIDE §3, §5, §7).
 
     ``allowed``: done as asked; ``denied``: refused, nothing changes; ``kept``: the
     request is accepted but the grants/roles the editor does not hold stay as stored;
