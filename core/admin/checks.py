@@ -20,8 +20,8 @@ admin.E002  an item of such an option is not a string
 admin.E010  ``list_display``: not a field, ``id``, ``__str__``, a method of the
             admin or an attribute of the model
 admin.E011  ``list_display``: a hidden field (the list never shows it)
-admin.E012  ``list_display``: an ``async`` admin method (cells are computed
-            without awaiting)
+admin.E012  ``list_display``: an ``async`` method of the admin or the model
+            (cells are computed without awaiting)
 admin.E020  ``list_display_links``: not a column of ``list_display``
 admin.E030  ``list_filter``: not a field of the model
 admin.E031  ``list_filter``: a field the filter sidebar cannot offer (only
@@ -291,6 +291,11 @@ class _Checker:
                                index=index)
                 continue
             if hasattr(self.model, name):
+                if inspect.iscoroutinefunction(getattr(self.model, name)):
+                    self.error("admin.E012", "list_display", name,
+                               f"is an async method of {self.model_name}: a column's "
+                               "method must return the value, not a coroutine.",
+                               index=index)
                 continue
             self.error("admin.E010", "list_display", name,
                        f"is not a field of {self.model_name}, a method of "

@@ -145,6 +145,8 @@ CASES = [
      {"list_display": ["title", "column"], "list_display_links": None,
       "column": async_column},
      ("admin.E012", "list_display", 1, "column", None, "is an async method of GoodNoteAdmin")),
+    ("display-async-model", "note", GoodNoteAdmin, {"list_display": ["title", "reload"]},
+     ("admin.E012", "list_display", 1, "reload", None, "is an async method of Note")),
     ("display-string", "note", GoodNoteAdmin,
      {"list_display": "title", "list_display_links": None},
      ("admin.E001", "list_display", None, "title", "Write ['title'].",
