@@ -10,9 +10,9 @@ import itertools
 
 import pytest
 
-from escalation_kit import (ALLOWED, DENIED, KEPT, PROFILES, ROLES_PATH, API_ROLES, api,
-                            describe, form_error_shown, from_pairs, holds, minus, pairs,
-                            plus, reference, role_form)
+from escalation_kit import (ALLOWED, API_ROLES, DENIED, KEPT, PROFILES, ROLES_PATH, Spec,
+                            api, describe, flashes_after, form_error_shown, from_pairs, holds,
+                            minus, pairs, plus, reference, role_form, tokens)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -115,3 +115,49 @@ async def test_a_role_you_hold_cannot_widen_you(site, matrix, channel):
     assert after.permissions == {"accounts.user": ["read"]} and after.version == role.version
     articles = await api(editor, "GET", "/api/blog/article/", token=channel == "api_token")
     assert articles.code == 403, describe(articles)
+
+
+ROLE_DELETER = {"accounts.role": ["delete", "read"], "accounts.user": ["read"]}
+DELETE_CELLS = list(itertools.product(("held", "unheld"),
+                                      ("form", "bulk", "api_session", "api_token")))
+
+
+@pytest.mark.parametrize("grants,channel", DELETE_CELLS, ids=["-".join(c) for c in DELETE_CELLS])
+async def test_role_delete_cell(site, matrix, grants, channel):
+    """A non-superuser deletes a role only when they hold all it grants (its holders would
+    lose the rest): else 403 on the page and the API, skipped by the bulk action."""
+    Role = site.model("accounts.role")
+    perms = {"accounts.user": ["read"]} if grants == "held" else START
+    role = await Role.create(name=f"d{next(_names)}", permissions=perms, db=site.db)
+    holder = await matrix.make_user("holder", Spec({}, (role.name,)))
+    name = f"deleter{next(_names)}"
+    await site.create_user(name, ROLE_DELETER)
+    browser = site.browser()
+    assert (await browser.login(name)).code == 303
+    if channel == "form":
+        response = await browser.post(f"{ROLES_PATH}{role.id}/delete/", {})
+    elif channel == "bulk":
+        response = await browser.post(ROLES_PATH, [("action", "delete_selected"), (
+            "_selected_action", str(role.id)), ("post", "yes")])
+    else:
+        user = await site.model("accounts.user").get_by_username(name, db=site.db)
+        raw, _doc = await tokens(site).create(user.id, name="deleter")
+        headers = ({"Authorization": f"Bearer {raw}"} if channel == "api_token" else
+                   {"X-XSRFToken": await browser.xsrf()})
+        client = site.browser() if channel == "api_token" else browser
+        response = await client.fetch(f"{API_ROLES}{role.id}", method="DELETE",
+                                      headers=dict(headers, Accept="application/json"))
+    seen = describe(response)
+    assert response.code < 500, seen
+    gone = await Role.get(role.id, db=site.db) is None
+    holder = await site.model("accounts.user").get(holder.id, db=site.db)
+    if grants == "held":
+        assert response.code == (204 if channel.startswith("api") else 303), seen
+        assert gone and role.name not in holder.roles, seen
+    else:
+        if channel == "bulk":
+            assert response.code == 303, seen
+            assert "Skipped 1" in await flashes_after(browser, response)
+        else:
+            assert response.code == 403, seen
+        assert not gone and role.name in holder.roles, seen
