@@ -1,0 +1,75 @@
+"""An interrupted loaddata, as it leaves the database, is finished or rolled back by the next
+run (deterministic: the state a kill leaves is written here; the real kill -9 is in
+``tests/faults/test_crash_loaddata.py``)."""
+import datetime
+
+from core.db import connect
+from core.management.serialization import BATCH_SIZE, JOURNAL_COLLECTION, file_digest
+
+from dumpload_support import article_lines, category_line, count_all, read_all
+
+
+async def interrupt(url, path, lines, upto, inserted):
+    """What a load of ``lines`` killed after claiming line ``upto`` leaves: its journal
+    entry and the documents of ``inserted`` (line numbers, from 1)."""
+    db = connect(url)
+    try:
+        await db[JOURNAL_COLLECTION].insert_one({
+            "_id": file_digest(path), "path": str(path), "documents": len(lines),
+            "upto": upto, "started": datetime.datetime.now(datetime.timezone.utc)})
+        for number in inserted:
+            key, document = lines[number - 1]
+            await db[key.replace(".", "_")].insert_one(dict(document))
+    finally:
+        await db.close()
+
+
+async def test_the_next_run_finishes_an_interrupted_load(workspace):
+    lines = [category_line("News"), *article_lines(BATCH_SIZE + 40)]
+    path = workspace.write_lines("move.jsonl", lines)
+    clean_url = workspace.url("clean")
+    workspace.cli(["loaddata", path], clean_url).check_returncode()
+    url = workspace.url("target")
+    # killed inside the second article batch: line 1 and the first article batch are in,
+    # of the claimed second batch only some documents made it
+    claimed = 1 + BATCH_SIZE + 40
+    await interrupt(url, path, lines, claimed,
+                    inserted=[*range(1, 2 + BATCH_SIZE), claimed - 3, claimed - 1])
+    check = workspace.cli(["check"], url)
+    assert f"an interrupted load of {path} (claimed up to line {claimed}" in check.stdout
+    result = workspace.cli(["loaddata", path], url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"loaded {len(lines)} documents (blog.category 1, blog.article {len(lines) - 1}) "
+        f"(finished an interrupted load: {BATCH_SIZE + 3} of them were in already)")
+    assert await read_all(url) == await read_all(clean_url)
+    assert (await count_all(url, [JOURNAL_COLLECTION]))[JOURNAL_COLLECTION] == 0
+
+
+async def test_rollback_removes_only_what_the_interrupted_load_inserted(workspace):
+    lines = [category_line("News"), *article_lines(30)]
+    path = workspace.write_lines("move.jsonl", lines)
+    url = workspace.url("target")
+    other = workspace.write_lines("other.jsonl", [category_line("Kept")])
+    workspace.cli(["loaddata", other], url).check_returncode()
+    await interrupt(url, path, lines, upto=31, inserted=range(1, 20))
+    result = workspace.cli(["loaddata", "--rollback", path], url)
+    assert result.returncode == 0, result.stderr
+    assert "removed 19 documents" in result.stdout
+    counts = await count_all(url, ["blog_category", "blog_article", JOURNAL_COLLECTION])
+    assert counts == {"blog_category": 1, "blog_article": 0, JOURNAL_COLLECTION: 0}
+    assert "interrupted load" not in workspace.cli(["check"], url).stdout
+
+
+async def test_a_different_file_loads_as_usual_beside_an_interrupted_one(workspace):
+    lines = [category_line("News"), *article_lines(5)]
+    path = workspace.write_lines("move.jsonl", lines)
+    url = workspace.url("target")
+    await interrupt(url, path, lines, upto=6, inserted=range(1, 4))
+    other = workspace.write_lines("other.jsonl", [category_line("Other"),
+                                                  *article_lines(2, start=10)])
+    result = workspace.cli(["loaddata", other], url)
+    assert result.returncode == 0 and "interrupted" not in result.stdout, result.stdout
+    assert (await count_all(url, [JOURNAL_COLLECTION]))[JOURNAL_COLLECTION] == 1
+    workspace.cli(["loaddata", path], url).check_returncode()      # and that one finishes
+    assert (await count_all(url, ["blog_article"]))["blog_article"] == 7
