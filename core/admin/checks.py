@@ -62,15 +62,9 @@ __all__ = ["AdminConfigurationError", "CheckMessage", "check_model_admin", "chec
 DELETE_SELECTED = "delete_selected"
 #: ``list_display`` names the list page renders without a field or a method
 SPECIAL_COLUMNS = ("id", "__str__", "version")
-#: handler options → the ``core.admin.handlers`` class each must extend
-HANDLER_BASES = {
-    "list_handler": "ListHandler",
-    "detail_handler": "DetailHandler",
-    "create_handler": "CreateHandler",
-    "update_handler": "UpdateHandler",
-    "delete_handler": "DeleteHandler",
-    "history_handler": "ObjectHandler",
-}
+#: the options naming a page's handler class (``history_handler``: any object page)
+HANDLER_OPTIONS = ("list_handler", "detail_handler", "create_handler", "update_handler",
+                   "delete_handler", "history_handler")
 _MAX_LISTED = 10
 
 
@@ -462,22 +456,22 @@ class _Checker:
 
     # -- swapped classes ---------------------------------------------------------------------
     def handlers(self):
-        from . import handlers
-        for option, base_name in HANDLER_BASES.items():
-            value = getattr(self.admin, option, None)
-            base = getattr(handlers, base_name, None)
-            if value is None or base is None:
-                continue
-            if not (isinstance(value, type) and issubclass(value, base)):
+        from .handlers import (CreateHandler, DeleteHandler, DetailHandler, ListHandler,
+                               ObjectHandler, UpdateHandler)
+        bases = {"list_handler": ListHandler, "detail_handler": DetailHandler,
+                 "create_handler": CreateHandler, "update_handler": UpdateHandler,
+                 "delete_handler": DeleteHandler, "history_handler": ObjectHandler}
+        for option in HANDLER_OPTIONS:
+            value, base = getattr(self.admin, option, None), bases[option]
+            if value is not None and not (isinstance(value, type) and issubclass(value, base)):
                 self.error("admin.E120", option, value,
-                           f"must be None or a subclass of {base.__module__}.{base_name}.")
+                           f"must be None or a subclass of {base.__module__}.{base.__name__}.")
 
     def changelist_class(self):
         value = getattr(self.admin, "changelist_class", None)
         if value is None:
             return
-        from . import changelist
-        base = changelist.ChangeList
+        from .changelist import ChangeList as base
         if not (isinstance(value, type) and issubclass(value, base)):
             self.error("admin.E121", "changelist_class", value,
                        f"must be None or a subclass of {base.__module__}.ChangeList.")

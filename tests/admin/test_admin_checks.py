@@ -260,7 +260,7 @@ CASES = [
     # the handlers: each must extend its page's handler
     (f"{option}-wrong", "note", GoodNoteAdmin, {option: NotAHandler},
      ("admin.E120", option, None, NotAHandler, None,
-      f"must be None or a subclass of core.admin.handlers.{base.__name__}."))
+      f"must be None or a subclass of {base.__module__}.{base.__name__}."))
     for option, base in [("list_handler", ListHandler), ("detail_handler", DetailHandler),
                          ("create_handler", CreateHandler), ("update_handler", UpdateHandler),
                          ("delete_handler", DeleteHandler), ("history_handler", ObjectHandler)]
