@@ -98,7 +98,8 @@ async def audited(handler, action, *, obj, model_admin=None, changes=None, **ext
     """Run the block's write(s) on ``obj`` and record one audit entry, both or neither.
 
     ``handler`` and ``model_admin`` as for ``record_request`` (``model_admin`` ``None``:
-    ``handler.model_admin``; its key is the entry's model key); a command passes
+    ``handler.model_admin``; the entry's model key is the object's own, so a user saved
+    from the roles' admin is recorded as ``accounts.user``); a command passes
     ``None`` for ``handler`` and gives ``actor`` (and ``db``) instead. ``extra`` goes to
     ``record`` (``detail``, ``bulk_action``, ``actor``, ``ip``, ``db``...). Yields an
     ``AuditedWrite`` whose ``changes`` the block may set after writing. If the block
@@ -107,8 +108,8 @@ async def audited(handler, action, *, obj, model_admin=None, changes=None, **ext
     """
     admin = model_admin if model_admin is not None else getattr(handler, "model_admin", None)
     kw = dict(extra)
-    if admin is not None and getattr(admin, "key", None):
-        kw.setdefault("model_key", admin.key)
+    if admin is not None and getattr(admin, "key", None) and getattr(obj, "_meta", None) is None:
+        kw.setdefault("model_key", admin.key)   # a model object names its own model
     kw.setdefault("actor", getattr(handler, "current_user", None))
     kw.setdefault("ip", _request_ip(handler))
     db = get_database(kw.pop("db", None) or getattr(handler, "db", None))

@@ -294,3 +294,12 @@ async def test_a_command_without_a_handler_passes_actor_and_db(db):
         await crate.save(db=db)
     [doc] = await entries(db)
     assert (doc["actor"], doc["detail"], doc["ip"]) == ("manage.py", "manage.py something", None)
+
+
+async def test_the_entry_names_the_objects_own_model_whatever_admin_writes_it(db):
+    crate = Crate(name="from elsewhere")
+    other_admin = types.SimpleNamespace(key="vault.box")
+    async with audited(handler(db), "create", obj=crate, model_admin=other_admin):
+        await crate.save()
+    [doc] = await entries(db)
+    assert doc["model_key"] == "testatomic.crate"
