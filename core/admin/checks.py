@@ -123,7 +123,11 @@ def raise_for_errors(messages):
 
 
 def check_site(site):
-    """Every ``CheckMessage`` of every ``ModelAdmin`` of ``site`` (an ``AdminSite``)."""
+    """Every ``CheckMessage`` of every ``ModelAdmin`` of ``site`` (an ``AdminSite``).
+
+    Called once the site is built, before serving, and by ``manage.py check``; reads
+    class attributes only, so it needs no request and no database.
+    """
     messages = []
     for model_admin in site.admins.values():
         messages.extend(check_model_admin(model_admin))
