@@ -12,41 +12,23 @@ value and, when one is close, the name that was probably meant::
 They look at the declared attributes (``list_display = [...]``), not at the
 ``get_*`` hooks, which may depend on the request. Every message is an error.
 
-==========  ==================================================================
-id          problem
-==========  ==================================================================
-admin.E001  an option that takes names is not a list or tuple (a string, say)
-admin.E002  an item of such an option is not a string
-admin.E010  ``list_display``: not a field, ``id``, ``__str__``, a method of the
-            admin or an attribute of the model
-admin.E011  ``list_display``: a hidden field (the list never shows it)
-admin.E012  ``list_display``: an ``async`` method of the admin or the model
-            (cells are computed without awaiting)
-admin.E020  ``list_display_links``: not a column of ``list_display``
-admin.E030  ``list_filter``: not a field of the model
-admin.E031  ``list_filter``: a field the filter sidebar cannot offer (only
-            booleans, references and fields with choices; no lists, no hidden)
-admin.E040  ``search_fields``: not a field of the model
-admin.E041  ``search_fields``: a field holding no text, or a hidden one
-admin.E050  ``ordering``: not ``[-]<field>`` or ``[-]id``
-admin.E051  ``ordering``: a hidden or list field (pages cannot be cut on it)
-admin.E060  ``sortable_fields``: not a field of the model
-admin.E061  ``sortable_fields``: a list or hidden field (cannot be sorted by)
-admin.E070  ``fields``: not a field of the model
-admin.E071  ``fields``: a hidden field (forms never show it)
-admin.E080  ``readonly_fields``: not a field of the model
-admin.E081  ``readonly_fields``: a hidden field
-admin.E090  ``exclude``: not a field of the model
-admin.E100  ``actions``: not ``delete_selected`` nor an ``@action`` method
-admin.E101  ``actions``: the action's permission is not one the model declares
-admin.E102  ``actions``: the ``@action`` method is not a coroutine function
-admin.E110  ``list_per_page``: not a positive integer
-admin.E111  ``list_per_page``: not one of ``list_per_page_choices``
-admin.E112  ``list_per_page_choices``: not a non-empty list of positive integers
-admin.E120  a ``*_handler``: not ``None`` nor a subclass of the page's handler
-admin.E121  ``changelist_class``: not ``None`` nor a ``ChangeList`` subclass
-admin.E130  ``form_class``: not ``None`` nor a ``wtforms.Form`` subclass
-==========  ==================================================================
+Message ids (``admin.`` + the code), by option (what each option may name is in
+docs/admin.md, "Checking the options"):
+
+* ``E001`` not a list or tuple (a string, say); ``E002`` an item is not a string
+* ``list_display``: ``E010`` no such field or attribute, ``E011`` hidden, ``E012`` async
+* ``list_display_links``: ``E020`` not a column
+* ``list_filter``: ``E030`` no such field, ``E031`` not a boolean/reference/choices
+* ``search_fields``: ``E040`` no such field, ``E041`` holds no text (or hidden)
+* ``ordering``: ``E050`` no such field, ``E051`` hidden or a list
+* ``sortable_fields``: ``E060`` no such field, ``E061`` hidden or a list
+* ``fields`` / ``readonly_fields``: ``E070`` / ``E080`` no such field, ``E071`` /
+  ``E081`` hidden; ``exclude``: ``E090`` no such field
+* ``actions``: ``E100`` not an ``@action``, ``E101`` a permission the model lacks,
+  ``E102`` not ``async``
+* ``list_per_page``: ``E110`` not positive, ``E111`` not offered;
+  ``list_per_page_choices``: ``E112``
+* ``*_handler``: ``E120``; ``changelist_class``: ``E121``; ``form_class``: ``E130``
 """
 import difflib
 import inspect
@@ -140,8 +122,7 @@ def check_model_admin(model_admin):
     for check in (checker.list_display, checker.list_display_links, checker.list_filter,
                   checker.search_fields, checker.ordering, checker.sortable_fields,
                   checker.fields, checker.readonly_fields, checker.exclude, checker.actions,
-                  checker.list_per_page, checker.handlers, checker.changelist_class,
-                  checker.form_class):
+                  checker.list_per_page, checker.classes):
         check()
     return checker.messages
 
@@ -205,6 +186,15 @@ def _sortable(field):
     return not _hidden(field) and not _is_list(field)
 
 
+def _shown(field):
+    return not _hidden(field)
+
+
+def _what(field, otherwise=None):
+    """Why a field does not fit: ``"hidden"``, ``"a list"`` or ``otherwise``."""
+    return "hidden" if _hidden(field) else "a list" if _is_list(field) else otherwise
+
+
 class _Checker:
     """The checks of one ``ModelAdmin``; each method appends to ``self.messages``."""
 
@@ -245,13 +235,8 @@ class _Checker:
                            index=index)
         return pairs
 
-    def shown_fields(self, accept=lambda field: True):
-        return [name for name, field in self.fields_by_name.items()
-                if not _hidden(field) and accept(field)]
-
-    def unknown_field(self, id, option, index, name, candidates, extra=""):
-        self.error(id, option, name, f"is not a field of {self.model_name}{extra}.",
-                   hint=_hint(name, candidates), index=index)
+    def shown_fields(self):
+        return [name for name, field in self.fields_by_name.items() if not _hidden(field)]
 
     # -- the list page -------------------------------------------------------------------------
     def own_methods(self):
@@ -281,19 +266,14 @@ class _Checker:
             if name in SPECIAL_COLUMNS:
                 continue
             method = getattr(self.admin, name, None)
-            if callable(method):
+            owner = self.admin_class.__name__
+            if not callable(method) and hasattr(self.model, name):
+                method, owner = getattr(self.model, name), self.model_name
+            if callable(method) or hasattr(self.model, name):
                 if inspect.iscoroutinefunction(method):
                     self.error("admin.E012", "list_display", name,
-                               f"is an async method of {self.admin_class.__name__}: a "
-                               "column's method must return the value, not a coroutine.",
-                               index=index)
-                continue
-            if hasattr(self.model, name):
-                if inspect.iscoroutinefunction(getattr(self.model, name)):
-                    self.error("admin.E012", "list_display", name,
-                               f"is an async method of {self.model_name}: a column's "
-                               "method must return the value, not a coroutine.",
-                               index=index)
+                               f"is an async method of {owner}: a column's method must "
+                               "return the value, not a coroutine.", index=index)
                 continue
             self.error("admin.E010", "list_display", name,
                        f"is not a field of {self.model_name}, a method of "
@@ -320,33 +300,29 @@ class _Checker:
                            "is not a column of list_display.", hint=_hint(name, columns),
                            index=index)
 
-    def list_filter(self):
-        valid = self.shown_fields(_filterable)
-        for index, name in self.names("list_filter"):
+    def field_names(self, option, ids, accept=_shown, why=None, allow_none=False):
+        """An option naming model fields: ``ids[0]`` for a name that is no field,
+        ``ids[1]`` for a field ``accept`` refuses (``why(field)`` says why)."""
+        valid = [name for name, field in self.fields_by_name.items() if accept(field)]
+        for index, name in self.names(option, allow_none):
             field = self.fields_by_name.get(name)
             if field is None:
-                self.unknown_field("admin.E030", "list_filter", index, name, valid)
-            elif not _filterable(field):
-                why = "hidden" if _hidden(field) else \
-                    "a list" if _is_list(field) else f"{_kind(field)} without choices"
-                self.error("admin.E031", "list_filter", name,
-                           f"is {why}: the filter sidebar offers booleans, references and "
-                           "fields with choices only.", hint=_hint(None, valid),
-                           index=index)
+                self.error(ids[0], option, name, f"is not a field of {self.model_name}.",
+                           hint=_hint(name, valid), index=index)
+            elif not accept(field):
+                self.error(ids[1], option, name, why(field),
+                           hint=None if _hidden(field) and accept is _shown else
+                           _hint(None, valid), index=index)
+
+    def list_filter(self):
+        self.field_names("list_filter", ("admin.E030", "admin.E031"), _filterable, lambda f: (
+            f"is {_what(f, f'{_kind(f)} without choices')}: the filter sidebar offers "
+            "booleans, references and fields with choices only."))
 
     def search_fields(self):
-        valid = self.shown_fields(_searchable)
-        for index, name in self.names("search_fields"):
-            field = self.fields_by_name.get(name)
-            if field is None:
-                self.unknown_field("admin.E040", "search_fields", index, name, valid)
-            elif not _searchable(field):
-                why = "a hidden field" if _hidden(field) else \
-                    f"{_kind(field)}, which holds no text"
-                self.error("admin.E041", "search_fields", name,
-                           f"is {why}: search matches text fields (strings, lists of "
-                           "strings, text choices) only.", hint=_hint(None, valid),
-                           index=index)
+        self.field_names("search_fields", ("admin.E040", "admin.E041"), _searchable, lambda f: (
+            f"is {_what(f, f'{_kind(f)}, which holds no text')}: search matches text fields "
+            "(strings, lists of strings, text choices) only."))
 
     def ordering(self):
         valid = self.shown_fields() + ["id"]
@@ -363,53 +339,29 @@ class _Checker:
                            f"is not a field of {self.model_name} or 'id' (with an optional "
                            "'-' for descending).", hint=hint, index=index)
             elif not _sortable(field):
-                why = f"a hidden field of {self.model_name}" if _hidden(field) else \
-                    f"a list field of {self.model_name}"
                 self.error("admin.E051", "ordering", item,
-                           f"is {why}: the list cannot sort (and page) by it.",
+                           f"is {'a hidden' if _hidden(field) else 'a list'} field of "
+                           f"{self.model_name}: the list cannot sort (and page) by it.",
                            index=index)
 
     def sortable_fields(self):
-        valid = self.shown_fields(_sortable)
-        for index, name in self.names("sortable_fields", allow_none=True):
-            field = self.fields_by_name.get(name)
-            if field is None:
-                self.unknown_field("admin.E060", "sortable_fields", index, name, valid)
-            elif not _sortable(field):
-                why = "hidden" if _hidden(field) else "a list"
-                self.error("admin.E061", "sortable_fields", name,
-                           f"is {why}: the list cannot sort by it.",
-                           hint=_hint(None, valid), index=index)
+        self.field_names("sortable_fields", ("admin.E060", "admin.E061"), _sortable,
+                         lambda f: f"is {_what(f)}: the list cannot sort by it.",
+                         allow_none=True)
 
-    # -- forms and detail pages -------------------------------------------------------------------
+    # -- forms and detail pages (they show model fields only, no methods) ------------------------
     def fields(self):
-        valid = self.shown_fields()
-        for index, name in self.names("fields", allow_none=True):
-            field = self.fields_by_name.get(name)
-            if field is None:
-                self.unknown_field("admin.E070", "fields", index, name, valid)
-            elif _hidden(field):
-                self.error("admin.E071", "fields", name,
-                           f"is a hidden field of {self.model_name}: forms never show it.",
-                           index=index)
+        self.field_names("fields", ("admin.E070", "admin.E071"), why=self.never_shown,
+                         allow_none=True)
 
     def readonly_fields(self):
-        valid = self.shown_fields()
-        for index, name in self.names("readonly_fields"):
-            field = self.fields_by_name.get(name)
-            if field is None:
-                # the form pages render read-only *fields* only (no methods)
-                self.unknown_field("admin.E080", "readonly_fields", index, name, valid)
-            elif _hidden(field):
-                self.error("admin.E081", "readonly_fields", name,
-                           f"is a hidden field of {self.model_name}: forms never show it.",
-                           index=index)
+        self.field_names("readonly_fields", ("admin.E080", "admin.E081"), why=self.never_shown)
+
+    def never_shown(self, field):
+        return f"is a hidden field of {self.model_name}: forms never show it."
 
     def exclude(self):
-        valid = list(self.fields_by_name)
-        for index, name in self.names("exclude"):
-            if name not in self.fields_by_name:
-                self.unknown_field("admin.E090", "exclude", index, name, valid)
+        self.field_names("exclude", ("admin.E090", None), accept=lambda field: True)
 
     # -- actions -----------------------------------------------------------------------------
     def actions(self):
@@ -459,32 +411,21 @@ class _Checker:
                        hint=f"Did you mean {close}?")
 
     # -- swapped classes ---------------------------------------------------------------------
-    def handlers(self):
+    def classes(self):
+        """``*_handler``, ``changelist_class``, ``form_class``: ``None`` or a subclass of
+        the class each replaces."""
+        import wtforms
+
+        from .changelist import ChangeList
         from .handlers import (CreateHandler, DeleteHandler, DetailHandler, ListHandler,
                                ObjectHandler, UpdateHandler)
-        bases = {"list_handler": ListHandler, "detail_handler": DetailHandler,
-                 "create_handler": CreateHandler, "update_handler": UpdateHandler,
-                 "delete_handler": DeleteHandler, "history_handler": ObjectHandler}
-        for option in HANDLER_OPTIONS:
-            value, base = getattr(self.admin, option, None), bases[option]
+        handlers = (ListHandler, DetailHandler, CreateHandler, UpdateHandler, DeleteHandler,
+                    ObjectHandler)
+        expected = [(option, "admin.E120", base) for option, base in
+                    zip(HANDLER_OPTIONS, handlers)]
+        expected += [("changelist_class", "admin.E121", ChangeList),
+                     ("form_class", "admin.E130", wtforms.Form)]
+        for option, id, base in expected:
+            value = getattr(self.admin, option, None)
             if value is not None and not (isinstance(value, type) and issubclass(value, base)):
-                self.error("admin.E120", option, value,
-                           f"must be None or a subclass of {base.__module__}.{base.__name__}.")
-
-    def changelist_class(self):
-        value = getattr(self.admin, "changelist_class", None)
-        if value is None:
-            return
-        from .changelist import ChangeList as base
-        if not (isinstance(value, type) and issubclass(value, base)):
-            self.error("admin.E121", "changelist_class", value,
-                       f"must be None or a subclass of {base.__module__}.ChangeList.")
-
-    def form_class(self):
-        value = self.admin.form_class
-        if value is None:
-            return
-        import wtforms
-        if not (isinstance(value, type) and issubclass(value, wtforms.Form)):
-            self.error("admin.E130", "form_class", value,
-                       "must be None or a wtforms.Form subclass.")
+                self.error(id, option, value, f"must be None or a subclass of {_show(base)}.")

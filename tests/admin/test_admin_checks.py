@@ -183,7 +183,7 @@ CASES = [
       "Choose from: title, body, kind, owner, tags.", "is a ReferenceField")),
     ("search-hidden", "plain", GoodPlainAdmin, {"search_fields": ["key_hash"]},
      ("admin.E041", "search_fields", 0, "key_hash", "Choose from: name, api_token.",
-      "is a hidden field")),
+      "is hidden: search matches text fields")),
     ("search-string", "note", GoodNoteAdmin, {"search_fields": "title"},
      ("admin.E001", "search_fields", None, "title", "Write ['title'].", "not a string")),
     # ordering
@@ -255,7 +255,7 @@ CASES = [
       "must be None or a subclass of core.admin.changelist.ChangeList.")),
     # form_class
     ("form-class", "note", GoodNoteAdmin, {"form_class": dict},
-     ("admin.E130", "form_class", None, dict, None, "must be None or a wtforms.Form subclass.")),
+     ("admin.E130", "form_class", None, dict, None, "must be None or a subclass of wtforms.form.Form.")),
 ] + [
     # the handlers: each must extend its page's handler
     (f"{option}-wrong", "note", GoodNoteAdmin, {option: NotAHandler},
