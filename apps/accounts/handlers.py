@@ -16,6 +16,7 @@ what users and roles need:
   user. Your own password is changed on ``/admin/password_change/``, which asks for
   the current one: this page sends you there.
 """
+from core.audit import REDACTED
 from core.admin.handlers import (Cell, CreateHandler, DetailHandler, ObjectHandler,
                                  UpdateHandler)
 from core.admin.widgets import MATRIX_COLUMNS, matrix_groups, render_field
@@ -32,7 +33,6 @@ __all__ = ["RoleCreateHandler", "RoleDetailHandler", "RoleUpdateHandler", "UserC
 
 PASSWORD_PATH = r"/admin/accounts/user/([^/]+)/password/"
 HOLDERS_SHOWN = 50
-MASK = "••••"
 
 
 def effective_matrix(registry, sources):
@@ -224,7 +224,7 @@ class UserPasswordHandler(AccountsPageMixin, ObjectHandler):
         ended = await self.session_store.delete_for_user(obj.id)
         revoked = await obj.revoke_tokens(self.db)
         await self.audit("password_change", obj=obj,
-                         changes={"password": {"before": MASK, "after": MASK}},
+                         changes={"password": {"before": REDACTED, "after": REDACTED}},
                          detail=f"set in the admin by {self.current_user.username}; "
                                 f"{ended} session(s) ended, {revoked} API token(s) revoked")
         noun = "session" if ended == 1 else "sessions"

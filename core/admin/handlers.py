@@ -26,10 +26,11 @@ Swap one page for one model with a subclass::
 import datetime
 import json
 import logging
-import re
 
 from bson import ObjectId
 
+from core.audit import diff as audit_diff
+from core.audit import snapshot as audit_snapshot
 from core.auth.handlers import FormData, render_field
 from core.handlers.base import BaseHandler, HTTPError
 from core.models import fields as model_fields
@@ -47,11 +48,9 @@ FLASH_COOKIE = "bastion_flash"
 MAX_SELECTED = 1000
 FILTER_CHOICES_LIMIT = 100
 REFERENCES_SHOWN = 5
-REDACTED = "(redacted)"
 #: how an object the user may not read is named anywhere (seeing is reading)
 HIDDEN_LABEL = "(hidden)"
 MAX_VERSION_DIGITS = 18
-_SECRET_NAME = re.compile(r"password|secret|token|api_?key", re.I)
 
 __all__ = [
     "AdminHandler", "AdminIndexHandler", "CreateHandler", "DeleteHandler", "DetailHandler",
@@ -205,26 +204,15 @@ class AdminHandler(BaseHandler):
                        **extra)
 
     def snapshot(self, obj):
-        """``obj``'s shown fields as JSON values, for ``diff`` (hidden fields left out)."""
-        return {name: field.to_json(obj._data.get(name))
-                for name, field in obj._meta.fields.items() if not is_hidden(field)}
+        """``obj``'s fields for ``diff``, secrets masked (``core.audit.snapshot``: the one
+        redaction policy, shared with the API, the commands and the audit log)."""
+        return audit_snapshot(obj)
 
     @staticmethod
     def diff(before, after):
-        """``{field: {"before": old, "after": new}}`` for the fields that changed.
-
-        A secret (a name like ``*password*``, ``*token*``, ``*secret*``) shows that
-        it changed, never its values.
-        """
-        changes = {}
-        for name in dict.fromkeys([*before, *after]):
-            old, new = before.get(name), after.get(name)
-            if old == new:
-                continue
-            if _SECRET_NAME.search(name):
-                old, new = (REDACTED if old else old), (REDACTED if new else new)
-            changes[name] = {"before": old, "after": new}
-        return changes
+        """``{field: {"before": old, "after": new}}`` for the fields that changed; a secret
+        shows that it changed, never its values (``core.audit.diff``)."""
+        return audit_diff(before, after)
 
     # -- rendering --------------------------------------------------------------------------
     def get_template_namespace(self):
