@@ -166,3 +166,15 @@ async def test_an_out_of_range_version_is_a_400(site, note, version):
     assert response.code == 400
     stored = await site.model("notes.note").get(note.id, db=site.db)
     assert stored.title == MARK and stored.version == note.version
+
+
+# -- one redaction policy ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["password", "private_key", "credential", "api_token",
+                                  "client_secret"])
+def test_the_admin_diff_masks_every_secret_the_audit_log_does(name):
+    from core.admin.handlers import AdminHandler
+    from core.audit import REDACTED
+    changes = AdminHandler.diff({name: "old-value", "title": "a"},
+                                {name: "new-value", "title": "b"})
+    assert changes[name] == {"before": REDACTED, "after": REDACTED}
+    assert changes["title"] == {"before": "a", "after": "b"}
