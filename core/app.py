@@ -30,6 +30,7 @@ import tornado.httputil
 import tornado.template
 import tornado.web
 
+from core.admin.checks import raise_for_errors
 from core.admin.routes import admin_routes
 from core.admin.sites import AdminSite
 from core.api import api_fallback_routes, api_routes
@@ -360,6 +361,7 @@ def make_app(settings, registry=None, db=None, **tornado_settings):
     if not options.get("cookie_secret"):
         raise ValueError("make_app needs settings.COOKIE_SECRET (signed cookies and XSRF)")
     admin_site = AdminSite(registry)
+    raise_for_errors(admin_site.check())          # a misconfigured ModelAdmin stops start-up
     # an app's own routes come first: an explicit page wins over the generic patterns
     handlers = ([(r"/healthz", HealthHandler)] + list(registry.routes()) + live_routes()
                 + admin_routes(admin_site) + auth_routes() + api_routes(admin_site)

@@ -136,6 +136,12 @@ class ModelAdmin:
     def __repr__(self):
         return f"<{type(self).__name__} for {self.opts.key}>"
 
+    def check(self):
+        """This admin's configuration errors (``core.admin.checks``: every option against
+        the model, with the closest valid name); the site checks every admin at start-up."""
+        from .checks import check_model_admin
+        return check_model_admin(self)
+
     # -- names -----------------------------------------------------------------------------
     @property
     def key(self):

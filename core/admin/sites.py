@@ -39,6 +39,12 @@ class AdminSite:
         for key, model in registry.models.items():
             self.admins[key] = registered_admin_class(model)(model, site=self)
 
+    def check(self):
+        """Every configuration error of the site's ``ModelAdmin``s (``core.admin.checks``);
+        ``make_app``, ``runserver`` and ``manage.py check`` refuse to go on with any."""
+        from .checks import check_site
+        return check_site(self)
+
     def __contains__(self, key):
         return key in self.admins
 

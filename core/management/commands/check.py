@@ -1,5 +1,6 @@
-"""``manage.py check``: settings load, the database answers, declared indexes exist;
-reports pending audit entries and interrupted loads."""
+"""``manage.py check``: settings load, every ``ModelAdmin`` is configured right, the
+database answers, declared indexes exist; reports pending audit entries and interrupted
+loads."""
 import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,6 +29,7 @@ class CheckCommand(Command):
         labels = ", ".join(registry.apps) or "none"
         self.write(f"apps: {len(registry.apps)} installed ({labels}), "
                    f"{len(registry.models)} models")
+        self.check_admin()
         url = redact_url(settings.DATABASE_URL)
         timeout = float(settings.get("DATABASE_PING_TIMEOUT", 2.0))
         async with self.database(bind=False) as db:
@@ -49,6 +51,18 @@ class CheckCommand(Command):
         self.write(f"indexes: {declared} declared, all present")
         self.write("OK")
         return 0
+
+    def check_admin(self):
+        """Every ``ModelAdmin`` option against its model: one line per error, then exit 1."""
+        from core.admin.sites import AdminSite
+        problems = AdminSite(self.registry).check()
+        for problem in problems:
+            self.warn(str(problem))
+        if problems:
+            count = len(problems)
+            raise CommandError(f"the admin is misconfigured: {count} error"
+                               f"{'' if count == 1 else 's'} above")
+        self.write(f"admin: {len(self.registry.models)} model admins checked")
 
     async def report_interrupted(self, db):
         """What a crash left unfinished: pending audit entries, interrupted loads (a

@@ -181,6 +181,15 @@ class RunserverCommand(Command):
                             help="worker processes: 1 (default) serves in this process, "
                                  "0 forks one per CPU")
 
+    def check_admin(self):
+        """Refuse to start with a misconfigured ``ModelAdmin`` (each error on one line)."""
+        from core.admin.sites import AdminSite
+        problems = AdminSite(self.registry).check()
+        for problem in problems:
+            self.warn(str(problem))
+        if problems:
+            raise CommandError("the admin is misconfigured (see above); nothing was started")
+
     def handle(self, args):
         settings = self.settings
         address = args.address or settings.get("ADDRESS", "127.0.0.1")
@@ -194,6 +203,7 @@ class RunserverCommand(Command):
             raise CommandError("AUTORELOAD works with one process only")
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.check_admin()                     # before forking: a worker would fail forever
         try:
             sockets = tornado.netutil.bind_sockets(port, address)
         except OSError as exc:
