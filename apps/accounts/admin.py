@@ -367,15 +367,16 @@ class RoleAdmin(AccountsAdmin):
                      {"name": {"before": obj.name, "after": None},
                       "permissions": {"before": obj.permissions, "after": {}}},
                      "admin: role deleted")
+        user_admin = handler.admin_for(User)
         for user in holders:
             old_roles = list(user.roles)
-            for _attempt in range(3):
-                user.roles = [name for name in user.roles if name != obj.name]
-                try:
-                    await user.save(db=handler.db)
-                    break
-                except StaleObjectError:       # changed meanwhile: redo on the fresh copy
-                    await user.reload(db=handler.db)
-            await _audit(handler, "role_change", user,
-                         {"roles": {"before": old_roles, "after": list(user.roles)}},
-                         f"admin: role {obj.name!r} deleted")
+            async with handler.audited("role_change", user, model_admin=user_admin) as entry:
+                for _attempt in range(3):
+                    user.roles = [name for name in user.roles if name != obj.name]
+                    try:
+                        await user.save(db=handler.db)
+                        break
+                    except StaleObjectError:   # changed meanwhile: redo on the fresh copy
+                        await user.reload(db=handler.db)
+                entry.changes = {"roles": {"before": old_roles, "after": list(user.roles)}}
+                entry.detail = f"admin: role {obj.name!r} deleted"

@@ -220,13 +220,13 @@ class UserPasswordHandler(AccountsPageMixin, ObjectHandler):
         form = forms.SetPasswordForm(FormData(self), user=obj)
         if not form.validate():
             return self.render_form(obj, form)
-        await self.save_password(obj, form.password1.data)
-        ended = await self.session_store.delete_for_user(obj.id)
-        revoked = await obj.revoke_tokens(self.db)
-        await self.audit("password_change", obj=obj,
-                         changes={"password": {"before": REDACTED, "after": REDACTED}},
-                         detail=f"set in the admin by {self.current_user.username}; "
-                                f"{ended} session(s) ended, {revoked} API token(s) revoked")
+        async with self.audited("password_change", obj) as entry:
+            await self.save_password(obj, form.password1.data)
+            ended = await self.session_store.delete_for_user(obj.id)
+            revoked = await obj.revoke_tokens(self.db)
+            entry.changes = {"password": {"before": REDACTED, "after": REDACTED}}
+            entry.detail = (f"set in the admin by {self.current_user.username}; "
+                            f"{ended} session(s) ended, {revoked} API token(s) revoked")
         noun = "session" if ended == 1 else "sessions"
         self.flash(f"The password of “{obj.username}” was set; {ended} {noun} of theirs "
                    f"ended and {revoked} API token(s) revoked.")
