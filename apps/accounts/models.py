@@ -168,7 +168,7 @@ class User(Model):
         """
         collection = cls.get_collection(db)
         missing = {"$or": [{name: None} for name in IDENTITY_KEYS]}
-        async for doc in collection.find(missing, sort=[("_id", 1)]):
+        for doc in await collection.find(missing, sort=[("_id", 1)]).to_list(None):
             update = {}
             for key_name, source in IDENTITY_KEYS.items():
                 if doc.get(key_name) is not None or not isinstance(doc.get(source), str):
