@@ -140,6 +140,12 @@ class User(Model):
         obj._stored_username = obj.username
         return obj
 
+    async def reload(self, *, db=None):
+        """``Model.reload``, remembering the stored username again."""
+        await super().reload(db=db)
+        self._stored_username = self.username
+        return self
+
     async def save(self, *, db=None):
         """Save (``Model.save``); a taken username or email, in any case or look-alike
         spelling, is a ``UniqueError`` on ``username`` / ``email``."""

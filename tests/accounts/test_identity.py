@@ -135,6 +135,10 @@ async def test_ensure_indexes_fills_the_keys_of_old_documents(bare_db, caplog):
         user = await User.get(user_id)
         user.is_active = False
         await user.save()                                # no clash, no mixed-script refusal
+    stale = await User.get(mixed)
+    await (await User.get(mixed)).save()                 # someone saved it meanwhile
+    await stale.reload()
+    await stale.save()                                   # still its own, unchanged name
     # nobody new can take either spelling
     with pytest.raises(UniqueError):
         await User.create_user("CAROL", "new@example.com", PASSWORD)
