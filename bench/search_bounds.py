@@ -1,13 +1,15 @@
 """Search over legacy huge text: time of one search and the longest event-loop stall.
 
     python bench/search_bounds.py [--small 10000] [--mib 9] [--backend embedded|memory]
+                                  [--concurrent 4]
 
 Stores one article whose body is ``--mib`` MiB of mixed ASCII/non-ASCII text
 (inserted straight into the store, as data from before ``TextField`` had a
 ``max_length`` would be) plus ``--small`` ordinary articles, then runs what the
 admin list page runs for ``?q=WORD`` (every word ``$regex``-escaped, ``i``, over
 title and body; a page of 50 and a capped count) while a ticker task measures
-how long the event loop was kept from running. Prints one line per search (``?q=``).
+how long the event loop was kept from running. Prints one line per search (``?q=``),
+and a last one for ``--concurrent`` users searching at once.
 """
 import argparse
 import asyncio
@@ -54,19 +56,24 @@ class Ticker:
         self._stop = True
 
 
-async def search_once(coll, q):
+async def list_page(coll, flt):
+    """What the list page reads: a page of 50 and a capped count."""
+    try:
+        rows = await coll.find(flt, sort=[("_id", -1)], limit=50).to_list(None)
+        count = await coll.count_documents(flt, limit=1000)
+        return f"{len(rows)} rows, count {count}"
+    except Exception as exc:  # the bounded store may refuse; show what it said
+        return f"{type(exc).__name__}: {exc}"
+
+
+async def search_once(coll, q, concurrent=1):
     flt = search_filter(q)
     ticker = Ticker()
     task = asyncio.create_task(ticker.run())
     await asyncio.sleep(0.01)
     started = time.perf_counter()
-    outcome = "ok"
-    try:
-        rows = await coll.find(flt, sort=[("_id", -1)], limit=50).to_list(None)
-        count = await coll.count_documents(flt, limit=1000)
-        outcome = f"{len(rows)} rows, count {count}"
-    except Exception as exc:  # the bounded store may refuse; show what it said
-        outcome = f"{type(exc).__name__}: {exc}"
+    outcomes = await asyncio.gather(*(list_page(coll, flt) for _ in range(concurrent)))
+    outcome = outcomes[0] if concurrent == 1 else f"{concurrent} at once: {outcomes[0]}"
     elapsed = time.perf_counter() - started
     ticker.stop()
     await task
@@ -85,8 +92,8 @@ async def main(args):
             await coll.insert_one({"title": "Legacy article", "body": body})
             print(f"backend={args.backend} small={args.small} big={len(body.encode()) / 2**20:.1f}"
                   f" MiB ({len(body)} chars)")
-            for q in QUERIES:
-                elapsed, gap, outcome = await search_once(coll, q)
+            for q, concurrent in [(q, 1) for q in QUERIES] + [("naïve", args.concurrent)]:
+                elapsed, gap, outcome = await search_once(coll, q, concurrent)
                 print(f"  q={q[:24]!r:26} search {elapsed * 1000:8.1f} ms   "
                       f"max loop stall {gap * 1000:7.1f} ms   {outcome}")
         finally:
@@ -98,4 +105,6 @@ if __name__ == "__main__":
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--mib", type=int, default=9)
     parser.add_argument("--backend", choices=("embedded", "memory"), default="embedded")
+    parser.add_argument("--concurrent", type=int, default=4,
+                        help="how many users search at once in the last line")
     asyncio.run(main(parser.parse_args()))
