@@ -50,6 +50,10 @@ class App:
     ``commands``      dotted path of a module or package of management commands;
                       default ``<package>.management.commands`` or ``<package>.commands``
                       if either exists
+    ``admin_object_pages``  pages the app adds to every object in the admin,
+                      ``{name: "dotted.path.Handler"}`` mounted at
+                      ``/admin/<app>/<model>/<id>/<name>/`` (the audit app adds
+                      ``history``)
     (an ``admin`` module in the package, if any, is imported once all apps are
     loaded: that is where ``@core.admin.register`` declarations live)
 
@@ -63,6 +67,7 @@ class App:
     models = ()
     templates = None
     commands = None
+    admin_object_pages = {}
 
     def __init__(self, package):
         self.package = package
@@ -286,6 +291,19 @@ class Registry:
         for app in self.apps.values():
             routes.extend(app.get_routes() or [])
         return routes
+
+    def admin_object_pages(self):
+        """``{name: handler class}`` of the object pages the apps add to the admin
+        (``App.admin_object_pages``; a later app's page of the same name wins)."""
+        self._require_loaded()
+        pages = {}
+        for app in self.apps.values():
+            for name, target in (app.admin_object_pages or {}).items():
+                if isinstance(target, str):
+                    module, _, attr = target.rpartition(".")
+                    target = getattr(importlib.import_module(module), attr)
+                pages[name] = target
+        return pages
 
     def template_dirs(self):
         """Every app's template folder, in ``INSTALLED_APPS`` order."""

@@ -627,12 +627,11 @@ class ObjectHandler(ModelHandler):
         """The pages about ``obj`` the user may open: ``{name: url}``."""
         admin = self.model_admin
         links = {"detail": admin.object_url(obj)} if admin.may(self, "read", obj) else {}
-        if admin.may(self, "write", obj):
+        if "detail" in links and admin.may(self, "write", obj):     # change needs read too
             links["change"] = admin.object_url(obj, "change/")
         if admin.may(self, "delete", obj):
             links["delete"] = admin.object_url(obj, "delete/")
-        from .routes import default_history_handler
-        if (admin.history_handler or default_history_handler()) is not None \
+        if self.site is not None and self.site.object_page(admin, "history") is not None \
                 and admin.may(self, "read", obj):
             links["history"] = admin.object_url(obj, "history/")
         return links

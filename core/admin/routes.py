@@ -7,7 +7,8 @@
 ``/admin/<app>/<model>/<id>/``              ``DetailHandler``        read
 ``/admin/<app>/<model>/<id>/change/``       ``UpdateHandler``        write
 ``/admin/<app>/<model>/<id>/delete/``       ``DeleteHandler``        delete
-``/admin/<app>/<model>/<id>/history/``      ``core.audit``'s ``HistoryHandler`` (when installed)
+``/admin/<app>/<model>/<id>/<page>/``       pages installed apps add (``AdminSite.object_page``):
+                                            ``history`` by ``core.audit`` when installed
 =========================================== ======================== =========
 
 A ``ModelAdmin`` swaps any of them with ``list_handler = MyList`` (and
@@ -24,15 +25,6 @@ from . import handlers
 OBJECT_ID = r"([^/]+)"
 
 
-def default_history_handler():
-    """``core.audit.handlers.HistoryHandler`` if the audit app is there, else ``None``."""
-    try:
-        from core.audit.handlers import HistoryHandler
-    except ImportError:
-        return None
-    return HistoryHandler
-
-
 def model_routes(model_admin, site):
     """The URL specs of one model's pages."""
     prefix = re.escape(model_admin.url_prefix)
@@ -47,9 +39,13 @@ def model_routes(model_admin, site):
         (f"{OBJECT_ID}/delete/", model_admin.delete_handler or handlers.DeleteHandler,
          "delete"),
     ]
-    history = model_admin.history_handler or default_history_handler()
-    if history is not None:
-        pages.append((f"{OBJECT_ID}/history/", history, "history"))
+    names = set(site.object_pages) if site is not None else set()
+    names |= {"history"} if model_admin.history_handler else set()
+    for page in sorted(names):
+        handler = site.object_page(model_admin, page) if site is not None \
+            else getattr(model_admin, f"{page}_handler", None)
+        if handler is not None:
+            pages.append((f"{OBJECT_ID}/{page}/", handler, page))
     return [URLSpec(prefix + suffix + "$", handler, kwargs, name=f"admin_{name}_{page}")
             for suffix, handler, page in pages]
 

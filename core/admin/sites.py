@@ -35,6 +35,9 @@ class AdminSite:
 
     def __init__(self, registry):
         self.registry = registry
+        #: ``{name: handler}`` pages the installed apps add to every object (``history``)
+        self.object_pages = registry.admin_object_pages() \
+            if hasattr(registry, "admin_object_pages") else {}
         self.admins = {}
         for key, model in registry.models.items():
             self.admins[key] = registered_admin_class(model)(model, site=self)
@@ -44,6 +47,12 @@ class AdminSite:
         ``make_app``, ``runserver`` and ``manage.py check`` refuse to go on with any."""
         from .checks import check_site
         return check_site(self)
+
+    def object_page(self, model_admin, name):
+        """The handler of the extra object page ``name`` (``"history"``) for a model: the
+        admin's own ``<name>_handler``, else the one an installed app adds, else None.
+        Routes and links both ask this, so a link never points at an unmounted page."""
+        return getattr(model_admin, f"{name}_handler", None) or self.object_pages.get(name)
 
     def __contains__(self, key):
         return key in self.admins

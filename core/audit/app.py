@@ -1,8 +1,6 @@
-"""The audit app: the ``audit.entry`` model and its read-only admin.
-
-The history pages (``/admin/<app>/<model>/<id>/history/``) are mounted by the
-admin for every model (``core.admin.routes``) with ``core.audit.handlers.HistoryHandler``.
-"""
+"""The audit app: the ``audit.entry`` model, its read-only admin, and the history page
+of every object (``/admin/<app>/<model>/<id>/history/``, ``HistoryHandler``), which
+the admin mounts for every model while this app is installed."""
 from core.registry import App
 
 from .models import AuditEntry
@@ -12,3 +10,4 @@ class AuditApp(App):
     label = "audit"
     verbose_name = "Audit log"
     models = [AuditEntry]
+    admin_object_pages = {"history": "core.audit.handlers.HistoryHandler"}

@@ -8,11 +8,11 @@ object rule, and lists the object's audit entries newest first — when, who,
 what, and a before/after table of the changed fields. A JSON client gets the
 same entries as JSON.
 
-The admin mounts it for every model (``core.admin.routes``); a ``ModelAdmin``
-may swap it with ``history_handler = MyHistory``. Unknown models are 404 there.
+The audit app adds it to every object in the admin (``AuditApp.admin_object_pages``,
+mounted by ``core.admin.routes`` while the app is installed; its template folder is
+then the app's); a ``ModelAdmin`` may swap it with ``history_handler = MyHistory``.
 """
 import datetime
-from pathlib import Path
 
 from core.admin.handlers import ObjectHandler
 from core.handlers.base import HTTPError
@@ -24,7 +24,6 @@ from .models import ACTIONS
 __all__ = ["HistoryHandler", "action_label", "format_change_value"]
 
 HISTORY_LIMIT = 200
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def format_change_value(value):
@@ -94,19 +93,3 @@ class HistoryHandler(ObjectHandler):
         field = self.opts.fields.get(name)
         text = field.verbose_name if field is not None else name.replace("_", " ")
         return text[:1].upper() + text[1:]
-
-    def render_string(self, template_name, **kwargs):
-        """As usual; when the audit app is not installed (its template folder not on the
-        loader) the page is still found, next to this module."""
-        loader = self.settings.get("template_loader")
-        if loader is not None and hasattr(loader, "dirs") and not loader.exists(template_name):
-            fallback = getattr(self.application, "_audit_template_loader", None)
-            if fallback is None:
-                from core.app import TemplateLoader
-                fallback = TemplateLoader([*loader.dirs, TEMPLATES], cache=loader.cache)
-                self.application._audit_template_loader = fallback
-            template = fallback.load(template_name)
-            namespace = self.get_template_namespace()
-            namespace.update(kwargs)
-            return template.generate(**namespace)
-        return super().render_string(template_name, **kwargs)

@@ -18,7 +18,8 @@ if str(SUPPORT) not in sys.path:
 
 
 def make_settings(tmp_path, **overrides):
-    return http_kit.make_settings(tmp_path, ["apps.accounts", "admin_demo"], **overrides)
+    return http_kit.make_settings(tmp_path, ["core.audit", "apps.accounts", "admin_demo"],
+                                  **overrides)
 
 
 class Browser(http_kit.Browser):

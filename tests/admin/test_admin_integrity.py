@@ -178,3 +178,15 @@ def test_the_admin_diff_masks_every_secret_the_audit_log_does(name):
                                 {name: "new-value", "title": "b"})
     assert changes[name] == {"before": REDACTED, "after": REDACTED}
     assert changes["title"] == {"before": "a", "after": "b"}
+
+
+# -- pages the apps add ----------------------------------------------------------------------------
+async def test_the_history_page_and_its_link_exist_only_with_the_audit_app(server, tmp_path):
+    from admin_kit import make_settings
+    bare = await server(make_settings(tmp_path, INSTALLED_APPS=["apps.accounts", "admin_demo"]))
+    note = await bare.model("notes.note").create(title="n", db=bare.db)
+    root = await bare.user_browser("root", is_superuser=True)
+    detail = await root.get(f"{LIST}{note.id}/")
+    assert detail.code == 200 and f"{LIST}{note.id}/history/" not in detail.text
+    assert (await root.get(f"{LIST}{note.id}/history/")).code == 404
+    assert "history" not in bare.app.admin_site.object_pages
