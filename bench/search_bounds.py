@@ -32,7 +32,7 @@ CHUNK = "Lorem ipsum dolor sit amet, crème brûlée à la carte, Ærø; "
 
 
 def search_filter(q):
-    """The filter ``ListQueryMixin.get_search_filter`` builds for ``?q=``."""
+    """The filter ``core.admin.changelist.ChangeList.get_search_filter`` builds for ``?q=``."""
     clauses = [{"$or": [{name: {"$regex": re.escape(word), "$options": "i"}}
                         for name in SEARCH_FIELDS]} for word in q.split()[:10]]
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

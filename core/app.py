@@ -334,12 +334,17 @@ async def ensure_all_indexes(registry, db, settings):
 
     The installed models' declared indexes (keyed by model key), then the
     indexes of core's own collections (``sessions`` and ``login_failures``, with
-    their TTL cleanup). Runs at start-up and in ``manage.py ensure_indexes``.
+    their TTL cleanup); then the audit entries a crash left pending are completed or
+    dropped (``core.audit.atomic.repair_pending``, whether or not the audit app is
+    installed: every admin write goes through ``audited``). Runs at start-up and in
+    ``manage.py ensure_indexes``.
     """
+    from core.audit.atomic import repair_pending, started_at
     from core.auth.tokens import TokenStore
     created = await registry.ensure_indexes()
     created["sessions, login_failures"] = await ensure_auth_indexes(db, settings)
     created["api_tokens"] = await TokenStore(db).ensure_indexes()
+    await repair_pending(db, before=started_at())
     return created
 
 

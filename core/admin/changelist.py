@@ -161,9 +161,10 @@ class ChangeList:
                                                     self.position, self.per_page, self.secret)
             self.count, self.count_text, self.estimated = await pagination.count_rows(
                 self.model, db, self.filter)
-        except ExecutionTimeout as exc:
-            raise BadListArguments("The search took too long and was stopped; try more "
-                                   f"specific words. ({str(exc)[:200]})") from None
+        except ExecutionTimeout as exc:              # the store's sentence, never the driver's
+            raise BadListArguments(getattr(exc, "message", None) or
+                                   "The search took too long and was stopped; try more "
+                                   "specific words.") from None
         return self
 
     @property

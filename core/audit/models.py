@@ -260,16 +260,6 @@ class Entry(Model):
         """Always refused: the audit log is append-only (``ReadOnlyEntryError``)."""
         raise ReadOnlyEntryError("audit entries are append-only; they cannot be deleted")
 
-    @classmethod
-    async def ensure_indexes(cls, *, db=None):
-        """Create the log's indexes, then complete or drop the pending entries a crash
-        left behind (``core.audit.atomic.repair_pending``). Runs at start-up, before
-        serving, and in ``manage.py ensure_indexes``."""
-        names = await super().ensure_indexes(db=db)
-        from .atomic import repair_pending, started_at
-        await repair_pending(db, before=started_at())
-        return names
-
 
 #: the name to import: ``from core.audit import AuditEntry`` (the class is ``Entry`` so the
 #: model key is ``audit.entry``)
