@@ -9,7 +9,7 @@ import getpass
 import json
 import sys
 
-from core.audit import diff, record
+from core.audit import audited, diff, record
 from core.auth.passwords import PasswordError, validate_password
 from core.management import Command, CommandError
 from core.models import StaleObjectError, ValidationError
@@ -97,9 +97,11 @@ class AccountsCommand(Command):
     async def change_field(self, obj, name, value, action):
         """Set one field of ``obj``, save it, and audit the field's before and after."""
         before = getattr(obj, name)
-        setattr(obj, name, value)
-        await self.save(obj)
-        await self.audit(action, obj, changes=diff({name: before}, {name: getattr(obj, name)}))
+        async with audited(None, action, obj=obj, actor="manage.py", db=self.db,
+                           detail=f"manage.py {self.name}") as entry:
+            setattr(obj, name, value)
+            await self.save(obj)
+            entry.changes = diff({name: before}, {name: getattr(obj, name)})
 
     async def audit(self, action, obj, **kw):
         """Record what this command did in the audit log (``core.audit``): the actor is

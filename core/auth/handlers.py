@@ -34,7 +34,7 @@ import wtforms
 from tornado import escape
 from wtforms import validators
 
-from core.audit import REDACTED, diff, record_request, snapshot
+from core.audit import REDACTED, audited, diff, record_request, snapshot
 from core.auth.passwords import PasswordError, validate_password
 from core.auth.sessions import utcnow
 from core.auth.throttle import LoginThrottle
@@ -393,13 +393,13 @@ class PasswordChangeHandler(AuthHandler):
         if not right:                    # counted against the username, like a login
             add_error(form, "old_password", "Your current password was entered incorrectly.")
             return self.render_form(form)
-        await self.save_password(user, new)
-        revoked = await TokenStore(self.db).revoke_for_user(user.id)
-        await self.session_store.delete_for_user(user.id, keep=self.session)
-        await self.audit("password_change", obj=user, object_label=str(user),
-                         changes={"password": {"before": REDACTED, "after": REDACTED}},
-                         detail=f"changed at /admin/password_change/; other sessions ended, "
-                                f"{revoked} API token{'' if revoked == 1 else 's'} revoked")
+        async with audited(self, "password_change", obj=user) as entry:
+            await self.save_password(user, new)
+            revoked = await TokenStore(self.db).revoke_for_user(user.id)
+            await self.session_store.delete_for_user(user.id, keep=self.session)
+            entry.changes = {"password": {"before": REDACTED, "after": REDACTED}}
+            entry.detail = (f"changed at /admin/password_change/; other sessions ended, "
+                            f"{revoked} API token{'' if revoked == 1 else 's'} revoked")
         raw_id, self.session = await self.session_store.rotate(self.session)
         self.set_session_cookie(raw_id)
         self.redirect(self.request.path + "?done=1", status=303)
@@ -450,22 +450,23 @@ class RegisterHandler(AuthHandler):
                 add_error(form, "password1", message)
             return self.render_form(form)
         permissions = dict(self.settings.get("DEFAULT_PERMISSIONS") or {})
+        user = user_model(username=username, email=email, permissions=permissions,
+                          is_superuser=False, is_active=True)
         try:
-            async with password_slots(self.application):
-                user = await user_model.create_user(
-                    username, email, password, db=self.db, validate=False,
-                    permissions=permissions, is_superuser=False, is_active=True,
-                    rounds=self.bcrypt_rounds)
+            async with audited(self, "create", obj=user, actor=user,
+                               detail="registered at /admin/register/ (and logged in)") as entry:
+                user.clean()
+                async with password_slots(self.application):
+                    await user.set_password(password, validate=False, rounds=self.bcrypt_rounds)
+                await user.save(db=self.db)
+                shown = [name for name, field in user._meta.fields.items()
+                         if not getattr(field, "hidden", False)]
+                entry.changes = diff({}, snapshot(user, fields=shown))
         except ValidationError as exc:   # UniqueError included: a taken username or email
             for name, message in exc.errors.items():
                 add_error(form, name if name in ("username", "email") else NON_FIELD_ERRORS,
                           message)
             return self.render_form(form)
-        shown = [name for name, field in user._meta.fields.items()
-                 if not getattr(field, "hidden", False)]
-        await self.audit("create", actor=user, obj=user,
-                         changes=diff({}, snapshot(user, fields=shown)),
-                         detail="registered at /admin/register/ (and logged in)")
         await self.start_session(user)
         self.redirect(DEFAULT_NEXT, status=303)
 
