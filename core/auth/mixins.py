@@ -29,6 +29,7 @@ import functools
 import math
 from urllib.parse import urlencode
 
+from core.http import HTTPError
 from core.permissions import Permissions
 
 from .sessions import SessionStore
@@ -157,7 +158,6 @@ class CurrentUserMixin:
 
     def deny_anonymous(self):
         """Answer a request that needs a user: 401 JSON, or a redirect to the login page."""
-        from core.handlers.base import HTTPError
         if self.wants_json():
             raise HTTPError(401, "Authentication required: log in first.")
         url = self.get_login_url()

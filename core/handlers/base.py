@@ -20,7 +20,6 @@ answers with an HTML page (``templates/admin/<status>.html``, else
 when ``DEBUG`` is on.
 """
 import binascii
-import datetime
 import hashlib
 import hmac
 import json
@@ -30,10 +29,10 @@ import time
 import traceback
 
 import tornado.web
-from bson import ObjectId
 from tornado import escape, httputil
 
 from core.auth.mixins import CurrentUserMixin, login_required  # noqa: F401
+from core.http import HTTPError, json_default  # noqa: F401  (re-exported for handlers)
 
 log = logging.getLogger("bastion.handlers")
 
@@ -43,32 +42,6 @@ FALLBACK_SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
 }
-
-
-class HTTPError(tornado.web.HTTPError):
-    """An HTTP error with a ``message`` meant for the client.
-
-    ``raise HTTPError(409, "That username is taken.")`` answers 409 with that
-    text on the error page or as ``{"error": "That username is taken."}``.
-    (Tornado's own ``log_message`` is for the server log; a plain
-    ``tornado.web.HTTPError`` shows its reason phrase, or for a 4xx its
-    log message.)
-    """
-
-    def __init__(self, status_code=500, message=None, **kwargs):
-        super().__init__(status_code, message, **kwargs)
-        self.message = message
-
-
-def json_default(value):
-    """``json.dumps(default=...)`` for what documents hold: ObjectId, datetimes, sets."""
-    if isinstance(value, ObjectId):
-        return str(value)
-    if isinstance(value, (datetime.datetime, datetime.date)):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def accepts_json(request):

@@ -16,7 +16,6 @@ Every object carries ``id`` (an ``ObjectId``; ``None`` until saved) and
 unique indexes (``ensure_indexes``), surfaced as ``UniqueError``.
 """
 import re
-import weakref
 
 from bson import ObjectId
 
@@ -26,35 +25,11 @@ from .connection import get_database
 from .errors import (
     DoesNotExist, ImproperlyConfigured, StaleObjectError, UniqueError, ValidationError,
 )
+from .catalog import all_models, get_model, remember  # noqa: F401  (re-exported)
 from .fields import Field
 from .options import Options, parse_sort
 
 RESERVED_NAMES = frozenset(("id", "pk", "version"))
-
-_registry = []  # weak references to every concrete model class, in definition order
-
-
-def get_model(key):
-    """The model class registered as ``"<app_label>.<model_name>"`` (the latest definition).
-
-    Raises ``LookupError`` if none is defined.
-    """
-    key = key.lower()
-    for ref in reversed(_registry):
-        model = ref()
-        if model is not None and model._meta.key == key:
-            return model
-    raise LookupError(f"no model is registered as {key!r}")
-
-
-def all_models():
-    """Every concrete model class defined so far (latest definition per key)."""
-    seen = {}
-    for ref in _registry:
-        model = ref()
-        if model is not None:
-            seen[model._meta.key] = model
-    return list(seen.values())
 
 
 def parse_id(value):
@@ -101,7 +76,7 @@ class ModelBase(type):
         parent_metas = [base.__dict__.get("_declared_meta") for base in cls.__mro__[1:]]
         cls._meta = Options(cls, meta, fields, parent_metas)
         if not cls._meta.abstract:
-            _registry.append(weakref.ref(cls))
+            remember(cls)
         return cls
 
     @staticmethod

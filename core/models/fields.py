@@ -24,6 +24,7 @@ from bson import ObjectId
 from core.db import subset
 from core.db.errors import UnsupportedOperation
 
+from .catalog import get_model
 from .errors import ImproperlyConfigured, ValidationError
 
 __all__ = [
@@ -546,7 +547,6 @@ class ReferenceField(Field):
         if self.to == "self":
             return self.model
         if isinstance(self.to, str):
-            from .base import get_model
             return get_model(self.to)
         return self.to
 
