@@ -1,0 +1,190 @@
+"""The add and change pages: the generated form, saving with its audit entry, conflicts."""
+import datetime
+import logging
+
+from bson import ObjectId
+
+from core.auth.handlers import FormData
+from core.handlers.base import HTTPError
+from core.models import fields as model_fields
+from core.models.errors import StaleObjectError, ValidationError
+from core.permissions import PermissionDenied
+
+from ..forms import add_model_errors, check_references, form_values, load_reference_choices
+from .display import format_datetime
+from .object import ObjectHandler
+
+log = logging.getLogger("bastion.admin")
+
+MAX_VERSION_DIGITS = 18
+
+__all__ = ["CreateHandler", "FormHandler", "UpdateHandler"]
+
+
+class FormHandler(ObjectHandler):
+    """Shared by the add and change pages: the generated form, saving, conflicts."""
+
+    action = "write"
+    template = "admin/form.html"
+    change = False
+    #: ``resolve_references`` for the read-only reference fields shown (``build_form``)
+    readonly_references = None
+
+    def get_form_class(self, obj):
+        return self.model_admin.get_form_class(self, obj)
+
+    async def build_form(self, obj, formdata=None):
+        form_class = self.get_form_class(obj)
+        form = form_class(formdata, obj=obj) if formdata is not None else form_class(obj=obj)
+        await load_reference_choices(form, self)
+        await self.load_readonly_references(obj, form)
+        return form
+
+    async def load_readonly_references(self, obj, form):
+        """Labels of the read-only reference fields ``readonly_rows`` shows (hidden ones
+        as such), one query per field."""
+        names = [n for n in getattr(form, "readonly", ())
+                 if isinstance(self.opts.fields.get(n), model_fields.ReferenceField)]
+        self.readonly_references = await self.resolve_references([obj], names) \
+            if obj is not None and names else {}
+
+    def readonly_rows(self, obj, form):
+        names = [n for n in getattr(form, "readonly", ()) if n in self.opts.fields]
+        return [(self.column_label(n), self.cell(obj, n, self.readonly_references))
+                for n in names]
+
+    def render_form(self, obj, form, conflict=None, status=None):
+        if status is not None:
+            self.set_status(status)
+        self.render(self.template, form=form, change=self.change,
+                    readonly_rows=self.readonly_rows(obj, form) if obj is not None else [],
+                    version=obj.version if (obj is not None and self.change) else None,
+                    conflict=conflict,
+                    links=self.object_links(obj) if self.change else {},
+                    may_add=self.model_admin.may(self, "write"))
+
+    def redirect_after_save(self, obj):
+        """Where "Save", "Save and continue editing", "Save and add another" go (a user
+        who may not read the object goes back to the add page or the admin index)."""
+        admin = self.model_admin
+        readable = self.may_read(obj)
+        if self.get_body_argument("_continue", None) is not None and readable:
+            return admin.object_url(obj, "change/")
+        if self.get_body_argument("_addanother", None) is not None or not readable:
+            return admin.url_prefix + "add/" if admin.may(self, "write") else "/admin/"
+        return admin.url_prefix
+
+    async def save_from_form(self, obj, form):
+        """Apply the form to ``obj`` and save; returns ``None`` or a rendered-error reason."""
+        before = self.snapshot(obj) if self.change else {}
+        for name, value in form_values(form).items():
+            setattr(obj, name, value)
+        try:
+            async with self.audited("update" if self.change else "create", obj) as entry:
+                await self.model_admin.save_model(self, obj, form, self.change)
+                entry.changes = self.diff(before, self.snapshot(obj))
+        except StaleObjectError as exc:
+            return await self.describe_conflict(exc)
+        except ValidationError as exc:           # UniqueError included
+            add_model_errors(form, exc.errors)
+            return False
+        except PermissionDenied as exc:          # a rule of the admin's save_model
+            add_model_errors(form, {"__all__": str(exc)})
+            return False
+        return None
+
+    async def describe_conflict(self, exc):
+        """What to tell a user whose save lost a race: who changed the object, and when."""
+        current = exc.current
+        if current is None:
+            return {"deleted": True, "who": None, "when": None, "version": None}
+        who, when = current.get("updated_by"), current.get("updated_at")
+        if who is None or when is None:
+            entry = await self.latest_audit_entry(exc.id)
+            if entry is not None:
+                who = who or entry.actor
+                when = when or entry.at
+        if isinstance(who, ObjectId):
+            user_model = self.get_user_model()
+            user = await user_model.get(who, db=self.db) if user_model else None
+            who = getattr(user, "username", None) or str(who)
+        if isinstance(when, datetime.datetime):
+            when = format_datetime(when)
+        return {"deleted": False, "who": who, "when": when,
+                "version": exc.current_version}
+
+    async def latest_audit_entry(self, object_id):
+        """The newest audit entry for the object, or ``None``."""
+        from core.audit import latest_change
+        try:
+            return await latest_change(self.model_admin.key, object_id, db=self.db)
+        except Exception:
+            log.exception("could not read the audit log")
+            return None
+
+
+class CreateHandler(FormHandler):
+    """``/admin/<app>/<model>/add/``: a new object (``write``)."""
+
+    async def get(self):
+        obj = self.model()
+        self.render_form(None, await self.build_form(obj))
+
+    async def post(self):
+        obj = self.model()
+        obj._db = self.db
+        form = await self.build_form(obj, FormData(self))
+        valid = form.validate()
+        valid = await check_references(form, self) and valid
+        if not valid:
+            return self.render_form(None, form)
+        problem = await self.save_from_form(obj, form)
+        if problem is not None:
+            return self.render_form(None, form)
+        self.flash(self.saved_message(obj, "added"))
+        self.redirect(self.redirect_after_save(obj), status=303)
+
+
+class UpdateHandler(FormHandler):
+    """``/admin/<app>/<model>/<id>/change/``: edit (``write`` + the object rule).
+
+    The form carries the object's ``version``; a save over a newer version is
+    refused and the form comes back with the user's input and who changed it.
+    """
+
+    change = True
+    needs_read = True
+
+    async def get(self, object_id):
+        obj = await self.get_object(object_id)
+        self.render_form(obj, await self.build_form(obj))
+
+    async def post(self, object_id):
+        obj = await self.get_object(object_id)
+        raw_version = self.get_body_argument("_version", "").strip()
+        if not (raw_version.isascii() and raw_version.isdigit()) \
+                or len(raw_version) > MAX_VERSION_DIGITS:
+            raise HTTPError(400, "The form has no valid version; reload the page.")
+        version = int(raw_version)
+        stored = {name: obj._data.get(name) for name in self.opts.fields}
+        form = await self.build_form(obj, FormData(self))
+        valid = form.validate()
+        valid = await check_references(form, self, stored) and valid
+        if not valid:
+            return self.render_form(obj, form)
+        current_version = obj.version
+        obj.version = version                    # save only over the version the user saw
+        problem = await self.save_from_form(obj, form)
+        if isinstance(problem, dict):            # stale: nothing was written
+            fresh = await self.model.find(self.scoped({"_id": obj.id}), limit=1,
+                                          db=self.db).to_list(1)
+            shown = fresh[0] if fresh else obj
+            if not fresh:
+                shown.version = current_version
+            await self.load_readonly_references(shown, form)
+            return self.render_form(shown, form, conflict=problem, status=409)
+        if problem is not None:
+            obj.version = version
+            return self.render_form(obj, form)
+        self.flash(self.saved_message(obj, "changed"))
+        self.redirect(self.redirect_after_save(obj), status=303)

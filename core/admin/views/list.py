@@ -1,0 +1,219 @@
+"""``/admin/<app>/<model>/``: the list (a ``ChangeList``), its filter sidebar and the bulk
+actions posted to it."""
+from core.handlers.base import HTTPError
+from core.models import fields as model_fields
+from core.models.base import parse_id
+from core.models.errors import StaleObjectError, ValidationError
+from core.permissions import PermissionDenied
+
+from ..changelist import BadListArguments
+from .base import ModelHandler
+from .display import Cell, capital, is_hidden
+
+MAX_SELECTED = 1000
+FILTER_CHOICES_LIMIT = 100
+
+__all__ = ["ListHandler"]
+
+
+class ListHandler(ModelHandler):
+    """``/admin/<app>/<model>/``: search, filters, sorting, keyset pages, bulk actions.
+
+    GET needs ``read``; a POST (bulk action) needs ``read`` and the chosen action's own
+    permission, and each selected object must pass ``may(self, permission, obj)`` and
+    the admin's ``object_refusal``. Each object is done on its own: its change and its
+    audit entry succeed or fail together, and an object changed meanwhile (stale) or
+    refused by the action is skipped and reported, never a half-done 500.
+    """
+
+    action = "read"
+    needs_read = True
+    template = "admin/list.html"
+    confirm_template = "admin/bulk_confirm.html"
+    bulk = None
+    changelist = None
+
+    # -- permission for POST: the bulk action's own ----------------------------------------
+    def required_action(self):
+        if self.request.method != "POST":
+            return self.action
+        name = self.get_body_argument("action", "")
+        offered = self.model_admin.get_actions(self)
+        if name not in offered:
+            if name in self.model_admin.actions:
+                raise HTTPError(403, f"You may not use the action {name!r}.")
+            raise HTTPError(400, "Choose an action from the list.")
+        self.bulk = offered[name]
+        return self.bulk.permission
+
+    async def get_changelist(self):
+        """The list request as a ``ChangeList`` (fetched); bad arguments are a 400."""
+        args = {name: self.get_query_argument(name) for name in self.request.query_arguments}
+        try:
+            changelist = self.model_admin.get_changelist(
+                self, args, secret=self.application.settings["cookie_secret"])
+            return await changelist.fetch()
+        except BadListArguments as exc:
+            raise HTTPError(400, str(exc)) from None
+
+    def url_with(self, **changes):
+        return self.changelist.url_with(**changes)
+
+    # -- the page -----------------------------------------------------------------------------
+    async def get(self):
+        admin = self.model_admin
+        changelist = self.changelist = await self.get_changelist()
+        q, filter_values, sort = changelist.q, changelist.filter_values, changelist.sort
+        current_o, position = changelist.current_o, changelist.position
+        per_page, per_page_choices = changelist.per_page, changelist.per_page_choices
+        page = changelist.page
+        objects = page.objects
+        next_url = self.url_with(cursor=page.next_cursor) if page.next_cursor else None
+        prev_url = self.url_with(cursor=page.prev_cursor) if page.prev_cursor else None
+        count_text, estimated = changelist.count_text, changelist.estimated
+
+        columns = [name for name in admin.get_list_display(self)
+                   if not is_hidden(self.opts.fields.get(name))]
+        links = set(admin.get_list_display_links(self))
+        references = await self.resolve_references(
+            objects, [name for name in columns if isinstance(self.opts.fields.get(name),
+                                                             model_fields.ReferenceField)])
+        rows = []
+        for obj in objects:
+            cells = []
+            for name in columns:
+                cell = self.cell(obj, name, references)
+                if name in links:
+                    cell = Cell("link", cell.text,
+                                url=admin.object_url(obj))
+                cells.append(cell)
+            rows.append({"id": str(obj.id), "label": admin.object_label(obj), "cells": cells})
+
+        sortable = set(changelist.sortable_fields())
+        headers = []
+        primary, primary_dir = sort[0]
+        for name in columns:
+            header = {"name": name, "label": self.column_label(name), "url": None,
+                      "sorted": None}
+            if name in sortable:
+                if primary == name:
+                    header["sorted"] = "ascending" if primary_dir > 0 else "descending"
+                    flip = f"-{name}" if primary_dir > 0 else name
+                else:
+                    flip = name
+                header["url"] = self.url_with(o=flip, cursor=None)
+            headers.append(header)
+
+        actions = admin.get_actions(self)
+        self.render(self.template, rows=rows, headers=headers, q=q,
+                    search_enabled=bool(admin.get_search_fields(self)),
+                    filters=await self.filter_sidebar(filter_values),
+                    actions=list(actions.values()), count_text=count_text,
+                    estimated=estimated, next_url=next_url, prev_url=prev_url,
+                    first_url=self.url_with(cursor=None) if position is not None else None,
+                    per_page=per_page, per_page_choices=per_page_choices,
+                    per_page_urls={n: self.url_with(per_page=n, cursor=None)
+                                   for n in per_page_choices},
+                    current_o=current_o, add_url=admin.url_prefix + "add/"
+                    if admin.may(self, "write") else None,
+                    query_hidden=changelist.query_args(q=None, cursor=None),
+                    clear_url=admin.url_prefix if (q or filter_values) else None)
+
+    async def filter_sidebar(self, current):
+        """``[{"label", "options": [{"label", "url", "selected"}]}]`` for ``list_filter``."""
+        sidebar = []
+        for name in self.model_admin.get_list_filter(self):
+            field = self.opts.get_field(name)
+            raw = self.get_query_argument(name, "") or ""
+            options = [("", "All")]
+            if isinstance(field, model_fields.BooleanField):
+                options += [("1", "Yes"), ("0", "No")]
+            elif isinstance(field, model_fields.ReferenceField):
+                try:
+                    related = await self.readable_objects(field.target,
+                                                          limit=FILTER_CHOICES_LIMIT)
+                except LookupError:
+                    related = []
+                options += [(str(obj.id), self.label_for(obj)) for obj in related]
+            elif field.choices is not None:
+                options += [(str(value), str(label)) for value, label in field.choices]
+            selected_value = current.get(name)
+            sidebar.append({"name": name, "label": capital(field.verbose_name), "options": [
+                {"label": label, "url": self.url_with(**{name: value or None, "cursor": None}),
+                 "selected": (value == raw) if value == "" else
+                 (selected_value is not None and field.to_python(value) == selected_value)}
+                for value, label in options]})
+        return sidebar
+
+    # -- bulk actions -------------------------------------------------------------------------
+    async def post(self):
+        bulk = self.bulk
+        raw_ids = self.get_body_arguments("_selected_action")
+        if not raw_ids:
+            self.flash("Select some items first; nothing was changed.", "warning")
+            return self.redirect(self.request.uri, status=303)
+        if len(raw_ids) > MAX_SELECTED:
+            raise HTTPError(400, f"Select at most {MAX_SELECTED} items at once.")
+        ids = [parse_id(raw) for raw in raw_ids]
+        if any(oid is None for oid in ids):
+            raise HTTPError(400, "The selection holds an id that is not valid.")
+        objects = await self.model.find(self.scoped({"_id": {"$in": ids}}),
+                                        db=self.db).to_list(None)
+        allowed, skipped = [], []
+        for obj in objects:
+            if self.may_read(obj) and self.model_admin.may(self, bulk.permission, obj) and \
+                    not await self.model_admin.object_refusal(self, bulk.permission, obj):
+                allowed.append(obj)
+            else:
+                skipped.append(obj)
+        if bulk.confirm and self.get_body_argument("post", "") != "yes":
+            return self.render(self.confirm_template, bulk=bulk, allowed=[
+                (obj, self.shown_label(obj)) for obj in allowed], skipped=[
+                (obj, self.shown_label(obj)) for obj in skipped])
+        done, stale, messages = await self.run_bulk(bulk, allowed, skipped)
+        message = messages[0] if len(done) == 1 and messages and messages[0] else None
+        if message is None:
+            message = f"{bulk.label}: done for {self.count_noun(len(done))}."
+        self.flash(message, "success" if done else "warning")
+        if skipped:
+            self.flash(f"Skipped {len(skipped)} you may not {bulk.permission}"
+                       f"{self.some_labels(skipped)}.", "warning")
+        if stale:
+            self.flash(f"Skipped {len(stale)} changed or deleted by someone else meanwhile"
+                       f"{self.some_labels(stale)}; nothing was done to "
+                       f"{'it' if len(stale) == 1 else 'them'}.", "warning")
+        self.redirect(self.request.uri, status=303)
+
+    async def run_bulk(self, bulk, objects, skipped):
+        """Run ``bulk`` on each object on its own, each with its audit entry.
+
+        Returns ``(done, stale, messages)``; objects the action refuses (it raised
+        ``PermissionDenied`` or ``ValidationError``) are added to ``skipped``.
+        """
+        done, stale, messages = [], [], []
+        audit_action = "delete" if bulk.name == "delete_selected" else "bulk_action"
+        for obj in objects:
+            before = self.snapshot(obj)
+            try:
+                async with self.audited(audit_action, obj, bulk_action=bulk.name) as entry:
+                    messages.append(await bulk.run(self.model_admin, self, [obj]))
+                    if audit_action != "delete":
+                        entry.changes = self.diff(before, self.snapshot(obj))
+            except StaleObjectError:
+                stale.append(obj)
+                continue
+            except (PermissionDenied, ValidationError):
+                skipped.append(obj)
+                continue
+            done.append(obj)
+        return done, stale, messages
+
+    def count_noun(self, count):
+        noun = self.opts.verbose_name if count == 1 else self.opts.verbose_name_plural
+        return f"{count} {noun}"
+
+    def some_labels(self, objects, shown=20):
+        """``": a, b and 3 more"`` naming the first objects (hidden ones as such)."""
+        names = ", ".join(self.shown_label(obj) for obj in objects[:shown])
+        more = f" and {len(objects) - shown} more" if len(objects) > shown else ""
+        return f": {names}{more}"

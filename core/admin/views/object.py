@@ -1,0 +1,87 @@
+"""Pages about one object: ``ObjectHandler`` (loading it under every rule, its links)
+and the detail page."""
+from core.handlers.base import HTTPError
+from core.models import fields as model_fields
+from core.models.base import parse_id
+
+from .base import ModelHandler
+from .display import is_hidden
+
+__all__ = ["DetailHandler", "ObjectHandler"]
+
+
+class ObjectHandler(ModelHandler):
+    """A page about one object: ``self.object`` is loaded from the URL's id."""
+
+    object = None
+
+    async def find_object(self, object_id):
+        """The object with this id within the base filter, or ``None``; 404 for a malformed id."""
+        oid = parse_id(object_id)
+        if oid is None:
+            raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
+        found = await self.model.find(self.scoped({"_id": oid}), limit=1,
+                                      db=self.db).to_list(1)
+        return found[0] if found else None
+
+    async def get_object(self, object_id):
+        """The object (within the base filter) or 404; then, for every action the page
+        needs (``required_actions``), the object rule and the admin's ``object_refusal``."""
+        obj = await self.find_object(object_id)
+        if obj is None:
+            raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
+        for action in self.required_actions() or [self.action]:
+            if not self.model_admin.may(self, action, obj):
+                self.deny(action, obj)
+        refusal = await self.model_admin.object_refusal(self, self.action, obj)
+        if refusal:
+            raise HTTPError(403, refusal)
+        self.object = obj
+        return obj
+
+    def saved_message(self, obj, verb):
+        """The flash after a save or a delete: names the object only for a user who may read it."""
+        if self.may_read(obj):
+            return f"The {self.opts.verbose_name} “{self.shown_label(obj)}” was {verb}."
+        return f"The {self.opts.verbose_name} was {verb}."
+
+    def object_links(self, obj):
+        """The pages about ``obj`` the user may open: ``{name: url}``."""
+        admin = self.model_admin
+        links = {"detail": admin.object_url(obj)} if admin.may(self, "read", obj) else {}
+        if "detail" in links and admin.may(self, "write", obj):     # change needs read too
+            links["change"] = admin.object_url(obj, "change/")
+        if admin.may(self, "delete", obj):
+            links["delete"] = admin.object_url(obj, "delete/")
+        if self.site is not None and self.site.object_page(admin, "history") is not None \
+                and admin.may(self, "read", obj):
+            links["history"] = admin.object_url(obj, "history/")
+        return links
+
+    def get_template_namespace(self):
+        namespace = super().get_template_namespace()
+        if self.object is not None:
+            namespace.update(obj=self.object, object_label=self.shown_label(self.object))
+        return namespace
+
+
+class DetailHandler(ObjectHandler):
+    """``/admin/<app>/<model>/<id>/``: every shown field; references link to their pages."""
+
+    action = "read"
+    template = "admin/detail.html"
+
+    def field_names(self, obj):
+        admin = self.model_admin
+        names = [n for n in admin.get_fields(self, obj) if n in self.opts.fields]
+        names += [n for n in self.opts.fields if n not in names]
+        return [n for n in names if n not in admin.exclude and not is_hidden(self.opts.fields[n])]
+
+    async def get(self, object_id):
+        obj = await self.get_object(object_id)
+        names = self.field_names(obj)
+        references = await self.resolve_references(
+            [obj], [n for n in names if isinstance(self.opts.fields[n],
+                                                   model_fields.ReferenceField)])
+        rows = [(self.column_label(name), self.cell(obj, name, references)) for name in names]
+        self.render(self.template, rows=rows, links=self.object_links(obj))
