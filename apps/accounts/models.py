@@ -23,6 +23,8 @@ import re
 from core.auth.identity import identity_key, mixed_script, scripts
 from core.auth.passwords import (dummy_verify, hash_password, needs_rehash, validate_password,
                                  verify_password)
+from core.auth.sessions import SESSIONS_COLLECTION
+from core.auth.sessions import USER_FIELD as SESSION_USER_FIELD
 from core.auth.tokens import TokenStore
 from core.models import Model, UniqueError, ValidationError, fields
 from core.permissions import Permissions, merge_permissions
@@ -34,9 +36,6 @@ log = logging.getLogger("bastion.accounts")
 USERNAME_RE = re.compile(r"^[\w.@+-]+$")
 ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-# The sessions collection and its user field: the contract with the login app.
-SESSIONS_COLLECTION = "sessions"
-SESSION_USER_FIELD = "user_id"
 
 # Fields never shown: not in to_json, not in the commands' output.
 HIDDEN_FIELDS = ("password", "username_key", "email_key")

@@ -31,11 +31,13 @@ import datetime
 import logging
 import time
 
+from core.audit.models import AuditEntry
 from core.models.base import parse_id
 
 log = logging.getLogger("bastion.live")
 
-AUDIT_COLLECTION = "audit_log"
+#: read from its owner, the audit entry model
+AUDIT_COLLECTION = AuditEntry._meta.collection
 #: audit actions that are live events, and what the client is told
 EVENT_KINDS = {"create": "created", "update": "updated", "bulk_action": "updated",
                "delete": "deleted"}
