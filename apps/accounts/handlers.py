@@ -111,21 +111,18 @@ class UserDetailHandler(AccountsPageMixin, DetailHandler):
     def field_names(self, obj):
         return [name for name in super().field_names(obj) if name != "permissions"]
 
-    async def get(self, object_id):
-        obj = await self.get_object(object_id)
-        names = self.field_names(obj)
-        rows = [(self.column_label(name), self.cell(obj, name)) for name in names]
+    async def get_context(self, obj):
+        context = await super().get_context(obj)
         if self.model_admin.may(self, "write", obj) and \
                 not await self.model_admin.object_refusal(self, "password", obj):
-            rows.insert(2, ("Password", Cell("link", "Set a new password",
-                                             url=self.model_admin.password_url(obj))))
+            context["rows"].insert(2, ("Password", Cell(
+                "link", "Set a new password", url=self.model_admin.password_url(obj))))
         perms = await obj.get_permissions(self.registry, db=self.db)
         groups, others = effective_matrix(self.registry, perms.sources())
-        direct = obj.permissions or {}
-        self.render(self.template, rows=rows, links=self.object_links(obj),
-                    effective_groups=groups, other_grants=others,
-                    is_superuser=perms.is_superuser, is_active=perms.is_active,
-                    direct=direct, describe_grants=forms.describe_grants)
+        context.update(effective_groups=groups, other_grants=others,
+                       is_superuser=perms.is_superuser, is_active=perms.is_active,
+                       direct=obj.permissions or {}, describe_grants=forms.describe_grants)
+        return context
 
 
 # -- roles ------------------------------------------------------------------------------------
@@ -145,10 +142,8 @@ class RoleDetailHandler(AccountsPageMixin, DetailHandler):
     def field_names(self, obj):
         return [name for name in super().field_names(obj) if name != "permissions"]
 
-    async def get(self, object_id):
-        obj = await self.get_object(object_id)
-        rows = [(self.column_label(name), self.cell(obj, name))
-                for name in self.field_names(obj)]
+    async def get_context(self, obj):
+        context = await super().get_context(obj)
         sources = {key: {action: [f"role:{obj.name}"] for action in actions}
                    for key, actions in (obj.permissions or {}).items()}
         groups, others = effective_matrix(self.registry, sources)
@@ -160,10 +155,10 @@ class RoleDetailHandler(AccountsPageMixin, DetailHandler):
             more = max(0, len(found) - HOLDERS_SHOWN)
             holders = [(user.username, user_admin.object_url(user))
                        for user in found[:HOLDERS_SHOWN]]
-        self.render(self.template, rows=rows, links=self.object_links(obj),
-                    effective_groups=groups, other_grants=others, holders=holders,
-                    more_holders=more, may_list_users=user_admin is not None and
-                    user_admin.may(self, "read"))
+        context.update(effective_groups=groups, other_grants=others, holders=holders,
+                       more_holders=more, may_list_users=user_admin is not None and
+                       user_admin.may(self, "read"))
+        return context
 
 
 # -- set a user's password ------------------------------------------------------------------

@@ -77,11 +77,17 @@ class DetailHandler(ObjectHandler):
         names += [n for n in self.opts.fields if n not in names]
         return [n for n in names if n not in admin.exclude and not is_hidden(self.opts.fields[n])]
 
-    async def get(self, object_id):
-        obj = await self.get_object(object_id)
+    async def get_context(self, obj):
+        """What the template shows, computed once: ``rows`` (label, ``Cell``; references
+        labelled and linked as the user may see them) and ``links``. A subclass adds
+        to it (``context = await super().get_context(obj)``) instead of copying it."""
         names = self.field_names(obj)
         references = await self.resolve_references(
             [obj], [n for n in names if isinstance(self.opts.fields[n],
                                                    model_fields.ReferenceField)])
         rows = [(self.column_label(name), self.cell(obj, name, references)) for name in names]
-        self.render(self.template, rows=rows, links=self.object_links(obj))
+        return {"rows": rows, "links": self.object_links(obj)}
+
+    async def get(self, object_id):
+        obj = await self.get_object(object_id)
+        self.render(self.template, **await self.get_context(obj))
