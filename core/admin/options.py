@@ -69,9 +69,11 @@ def action(function=None, *, name=None, label=None, permission="write", confirm=
 
 
 async def delete_selected(model_admin, handler, objects):
-    """The built-in bulk delete (always behind a confirmation page)."""
+    """The built-in bulk delete (always behind a confirmation page), with the delete hooks."""
     for obj in objects:
+        await model_admin.before_delete(handler, obj)
         await model_admin.delete_model(handler, obj)
+        await model_admin.after_delete(handler, obj)
     return None
 
 
@@ -274,3 +276,20 @@ class ModelAdmin:
     async def delete_model(self, handler, obj):
         """Delete one object (single delete page and the bulk action both call this)."""
         await obj.delete(db=handler.db)
+
+    # -- around saves and deletes ---------------------------------------------------------------
+    async def before_save(self, handler, obj, change):
+        """Called on every channel (form, API, ...) just before ``save_model``, inside the
+        write's audit block: set derived fields, or raise ``ValidationError`` /
+        ``PermissionDenied`` to refuse the save (nothing is written)."""
+
+    async def after_save(self, handler, obj, change):
+        """Called once the object and its audit entry are saved: post-commit side effects
+        (mail, a cache, a webhook). An error here is the request's, the save stays."""
+
+    async def before_delete(self, handler, obj):
+        """Called on every channel (page, bulk, API) just before ``delete_model``; raise
+        ``PermissionDenied`` to refuse (nothing is deleted)."""
+
+    async def after_delete(self, handler, obj):
+        """Called once the object is deleted and its entry recorded (post-commit)."""

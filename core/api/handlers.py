@@ -214,9 +214,7 @@ class ApiHandler(AdminHandler):
         """``save_model`` and its audit entry, together, with the API's answers: 409 stale
         or taken, 422 invalid, 403 refused by the admin's rules."""
         try:
-            async with self.audited("update" if change else "create", obj) as entry:
-                await self.model_admin.save_model(self, obj, None, change)
-                entry.changes = self.diff(before or {}, self.snapshot(obj))
+            await self.save_object(obj, None, change, before)
         except StaleObjectError as exc:
             raise ApiError(409, "The object was changed by someone else; nothing was "
                                 "saved. Reload it and try again.",
@@ -382,11 +380,8 @@ class ApiObjectHandler(ApiHandler, ObjectHandler):
     async def delete(self, app_label, model_name, object_id):
         obj = await self.get_object(object_id)
         self.check_version(obj, self.expected_version())
-        before = self.snapshot(obj)
         try:
-            async with self.audited("delete", obj) as entry:
-                await self.model_admin.delete_model(self, obj)
-                entry.changes = self.diff(before, {})
+            await self.delete_object(obj)
         except PermissionDenied as exc:
             raise ApiError(403, str(exc)) from None
         self.set_status(204)

@@ -120,6 +120,31 @@ class AdminHandler(BaseHandler):
                           getattr(obj, "id", None))
             return None
 
+    async def save_object(self, obj, form=None, change=True, before=None):
+        """The one way a page or the API saves: ``before_save``, ``save_model`` and the audit
+        entry together (``audited``), then ``after_save``; returns the ``AuditedWrite``.
+        Raises what ``save_model`` raises (``StaleObjectError``, ``ValidationError``,
+        ``PermissionDenied``): the caller turns each into its answer."""
+        admin = self.model_admin
+        async with self.audited("update" if change else "create", obj) as entry:
+            await admin.before_save(self, obj, change)
+            await admin.save_model(self, obj, form, change)
+            entry.changes = self.diff(before or {}, self.snapshot(obj))
+        await admin.after_save(self, obj, change)
+        return entry
+
+    async def delete_object(self, obj, **extra):
+        """The one way a page or the API deletes: ``before_delete``, ``delete_model`` and
+        the audit entry together, then ``after_delete``."""
+        admin = self.model_admin
+        before = self.snapshot(obj)
+        async with self.audited("delete", obj, **extra) as entry:
+            await admin.before_delete(self, obj)
+            await admin.delete_model(self, obj)
+            entry.changes = self.diff(before, {})
+        await admin.after_delete(self, obj)
+        return entry
+
     def audited(self, action, obj, model_admin=None, **extra):
         """``async with self.audited("update", obj) as entry:`` around a write: the object's
         write and its audit entry succeed or fail together (``core.audit.audited``); set

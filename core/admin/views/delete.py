@@ -60,11 +60,8 @@ class DeleteHandler(ObjectHandler):
     async def post(self, object_id):
         obj = await self.get_object(object_id)
         message = self.saved_message(obj, "deleted")
-        before = self.snapshot(obj)
         try:
-            async with self.audited("delete", obj) as entry:
-                await self.model_admin.delete_model(self, obj)
-                entry.changes = self.diff(before, {})
+            await self.delete_object(obj)
         except PermissionDenied as exc:
             raise HTTPError(403, str(exc)) from None
         self.flash(message)

@@ -80,9 +80,7 @@ class FormHandler(ObjectHandler):
         for name, value in form_values(form).items():
             setattr(obj, name, value)
         try:
-            async with self.audited("update" if self.change else "create", obj) as entry:
-                await self.model_admin.save_model(self, obj, form, self.change)
-                entry.changes = self.diff(before, self.snapshot(obj))
+            await self.save_object(obj, form, self.change, before)
         except StaleObjectError as exc:
             return await self.describe_conflict(exc)
         except ValidationError as exc:           # UniqueError included
