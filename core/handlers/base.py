@@ -127,8 +127,22 @@ class ErrorPageMixin:
         name = f"admin/{status_code}.html"
         if loader is None or not loader.exists(name):
             name = "admin/error.html"
+        page_context = getattr(self, "page_context", None)
+        if page_context is not None and getattr(self, "_page_context", None) is None:
+            try:
+                self._page_context = page_context()
+            except Exception:                # the error page must render anyway
+                log.exception("could not compute the page context of an error page")
         return self.render_string(name, status_code=status_code, message=message,
                                   traceback=trace, reason=self._reason)
+
+    def get_template_namespace(self):
+        """Adds the page's ``nav_groups`` and ``flashes`` (empty unless ``page_context``
+        ran before rendering): ``base.html`` only reads them."""
+        namespace = super().get_template_namespace()
+        namespace.update(getattr(self, "_page_context", None) or
+                         {"nav_groups": [], "flashes": []})
+        return namespace
 
 
 XSRF_COOKIE = "_xsrf"
@@ -337,12 +351,37 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, ErrorPageMixin,
 
     def get_template_namespace(self):
         """Names every template sees: Tornado's (``current_user``...) plus ``settings``,
-        ``registry`` and ``permissions``."""
+        ``registry``, ``permissions`` and the page's ``nav_groups`` and ``flashes``."""
         namespace = super().get_template_namespace()
         namespace.update(settings=self.settings, registry=getattr(self.application,
                                                                   "registry", None),
                          permissions=self.permissions)
         return namespace
+
+    def page_context(self):
+        """What ``base.html`` shows around a page, computed once, before rendering (the
+        templates only read it): ``nav_groups`` — ``[{"label", "models": [{"label", "url",
+        "current"}]}]``, the models the user may read — and ``flashes``, the messages
+        waiting for this browser (taken now, so they show once). Override to add."""
+        site = getattr(self.application, "admin_site", None)
+        groups = []
+        if site is not None and self.current_user is not None:
+            for app, admins in site.readable(self):
+                models = []
+                for admin in admins:
+                    plural = str(admin.opts.verbose_name_plural)
+                    models.append({"label": plural[:1].upper() + plural[1:],
+                                   "url": admin.url_prefix,
+                                   "current": self.request.path.startswith(admin.url_prefix)})
+                groups.append({"label": app.verbose_name, "models": models})
+        flashes = self.get_flashes() if hasattr(self, "get_flashes") else []
+        return {"nav_groups": groups, "flashes": flashes}
+
+    def render(self, template_name, **kwargs):
+        """A whole page: ``page_context()`` first, then Tornado's ``render``."""
+        if getattr(self, "_page_context", None) is None:
+            self._page_context = self.page_context()
+        return super().render(template_name, **kwargs)
 
     def write_json(self, data, status=None):
         """Finish with ``data`` as JSON (ObjectId and datetimes become strings)."""

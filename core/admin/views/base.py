@@ -268,10 +268,12 @@ class ModelHandler(AdminHandler):
 
     def get_template_namespace(self):
         namespace = super().get_template_namespace()
+        label = self.opts.app_label
+        apps = self.site.registry.apps if self.site is not None else {}
         namespace.update(model_name=capital(self.opts.verbose_name),
                          model_name_plural=capital(self.opts.verbose_name_plural),
-                         list_url=self.model_admin.url_prefix,
-                         app_label=self.opts.app_label)
+                         list_url=self.model_admin.url_prefix, app_label=label,
+                         app_name=apps[label].verbose_name if label in apps else label)
         return namespace
 
     async def resolve_references(self, objects, names):
