@@ -22,8 +22,11 @@ An app says how its models look in ``<app>/admin.py``::
             ...
             return f"Published {len(objects)} articles."
 
-A model nobody registers gets a plain ``ModelAdmin``: every installed model is in
-the admin. The common case needs attributes only; the rare case overrides one
+Every hook's ``handler`` is a ``core.context.RequestContext``: it may read
+``current_user``, ``permissions``, ``session``, ``db`` and ``registry`` — an admin
+page, an API request, a live socket's snapshot, or a ``Context`` built by a command
+or a test. A model nobody registers gets a plain ``ModelAdmin``: every installed
+model is in the admin. The common case needs attributes only; the rare case overrides one
 ``get_*`` / ``has_*`` method, or swaps a whole handler (``list_handler = MyList``).
 """
 

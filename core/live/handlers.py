@@ -35,6 +35,7 @@ import tornado.websocket
 from core.admin.options import ModelAdmin
 from core.auth.mixins import CurrentUserMixin
 from core.auth.sessions import Session, hash_session_id
+from core.context import Context
 from core.handlers.base import ErrorPageMixin, HTTPError, json_default
 from core.models.base import parse_id
 
@@ -71,23 +72,15 @@ def nesting_depth(value, limit=MAX_NESTING + 1):
     return depth
 
 
-class LiveContext:
-    """What ``ModelAdmin.may`` and its hooks read from a handler, for one socket.
-
-    ``current_user``, ``permissions`` and ``session`` are replaced on every
-    re-check; ``application``, ``request``, ``settings``, ``db`` and ``registry``
-    are the socket's.
-    """
+class LiveContext(Context):
+    """The ``RequestContext`` (``core.context``) of one socket, for ``ModelAdmin.may`` and
+    its hooks: ``current_user``, ``permissions`` and ``session`` are replaced on every
+    re-check; ``db`` and ``registry`` are the socket's."""
 
     def __init__(self, handler):
-        self.application = handler.application
-        self.request = handler.request
-        self.settings = handler.settings
-        self.db = handler.application.db
-        self.registry = handler.application.registry
-        self.current_user = handler.current_user
-        self.permissions = handler.permissions
-        self.session = handler.session
+        super().__init__(current_user=handler.current_user, permissions=handler.permissions,
+                         db=handler.application.db, registry=handler.application.registry,
+                         session=handler.session)
 
 
 def same_origin(origin, request):
