@@ -7,10 +7,11 @@
 ``/api/openapi.json``               ``OpenAPIHandler``     logged in
 =================================== ====================== ==========================
 
-They are the admin's handlers with JSON in and out: the same ``may`` checks
-(model grant in ``prepare``, the object rule on the loaded object), the same list
-query (``core.admin.changelist.ChangeList``), the same ``save_model`` / ``delete_model`` hooks and
-the same audit entries. A request proves who it is with ``Authorization: Bearer
+They share the admin pages' rules, not their HTML (``core.admin.views.request.
+ModelRequestHandler``): the same ``may`` checks (model grant in ``prepare``, the object
+rule on the loaded object), the same list (``core.admin.changelist.ChangeList``), the
+same save and delete path (``save_object`` / ``delete_object``: the admin's hooks and
+the audit entry together). A request proves who it is with ``Authorization: Bearer
 <token>`` (``core.auth.tokens``; no XSRF token needed) or with the session cookie
 plus the ``X-XSRFToken`` header on unsafe methods.
 
@@ -22,7 +23,7 @@ unique value; 413 a body over ``API_MAX_BODY_SIZE`` (1 MiB); 415 not JSON;
 import json
 
 from core.admin.changelist import LIST_ARGUMENTS, BadListArguments
-from core.admin.handlers import AdminHandler, ObjectHandler
+from core.admin.views.request import ModelRequestHandler, ObjectLoading
 from core.admin.pagination import COUNT_CAP
 from core.auth.tokens import TokenStore
 from core.handlers.base import HTTPError
@@ -73,7 +74,7 @@ def _check_text(value):
             stack.extend(item)
 
 
-class ApiHandler(AdminHandler):
+class ApiHandler(ModelRequestHandler):
     """Base of the API handlers: token or session auth, JSON errors, body limits.
 
     ``auth_method`` is ``"token"`` or ``"session"`` once ``prepare`` ran; ``token``
@@ -298,7 +299,7 @@ class ApiListHandler(ApiHandler):
             self.respond({"id": str(obj.id), "version": obj.version}, status=201)
 
 
-class ApiObjectHandler(ApiHandler, ObjectHandler):
+class ApiObjectHandler(ObjectLoading, ApiHandler):
     """``/api/<app>/<model>/<id>``: GET, PUT (every writable field), PATCH (some), DELETE.
 
     A write may name the version it saw (``"version"`` in the body or

@@ -26,3 +26,14 @@ def test_handlers_and_live_sockets_offer_the_same_five_names():
     assert all(hasattr(BaseHandler, name) for name in names)
     assert issubclass(LiveContext, Context)
     assert names <= set(Context.__dataclass_fields__)
+
+
+def test_the_api_shares_the_admin_rules_not_its_html():
+    from core.admin.handlers import AdminHandler, ObjectHandler
+    from core.admin.views.request import ModelRequestHandler, ObjectLoading
+    from core.api.handlers import ApiListHandler, ApiObjectHandler
+    for api in (ApiListHandler, ApiObjectHandler):
+        assert issubclass(api, ModelRequestHandler) and not issubclass(api, AdminHandler)
+        assert not hasattr(api, "flash") and not hasattr(api, "get_flashes")
+    assert issubclass(ApiObjectHandler, ObjectLoading) and issubclass(ObjectHandler, ObjectLoading)
+    assert ApiObjectHandler.get_object is ObjectHandler.get_object      # one loading rule

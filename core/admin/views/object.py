@@ -1,43 +1,16 @@
 """Pages about one object: ``ObjectHandler`` (loading it under every rule, its links)
 and the detail page."""
-from core.handlers.base import HTTPError
 from core.models import fields as model_fields
-from core.models.base import parse_id
 
 from .base import ModelHandler
+from .request import ObjectLoading
 from .display import is_hidden
 
 __all__ = ["DetailHandler", "ObjectHandler"]
 
 
-class ObjectHandler(ModelHandler):
+class ObjectHandler(ObjectLoading, ModelHandler):
     """A page about one object: ``self.object`` is loaded from the URL's id."""
-
-    object = None
-
-    async def find_object(self, object_id):
-        """The object with this id within the base filter, or ``None``; 404 for a malformed id."""
-        oid = parse_id(object_id)
-        if oid is None:
-            raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
-        found = await self.model.find(self.scoped({"_id": oid}), limit=1,
-                                      db=self.db).to_list(1)
-        return found[0] if found else None
-
-    async def get_object(self, object_id):
-        """The object (within the base filter) or 404; then, for every action the page
-        needs (``required_actions``), the object rule and the admin's ``object_refusal``."""
-        obj = await self.find_object(object_id)
-        if obj is None:
-            raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
-        for action in self.required_actions() or [self.action]:
-            if not self.model_admin.may(self, action, obj):
-                self.deny(action, obj)
-        refusal = await self.model_admin.object_refusal(self, self.action, obj)
-        if refusal:
-            raise HTTPError(403, refusal)
-        self.object = obj
-        return obj
 
     def saved_message(self, obj, verb):
         """The flash after a save or a delete: names the object only for a user who may read it."""
