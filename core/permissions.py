@@ -34,8 +34,8 @@ from core.models.options import DEFAULT_ACTIONS
 
 __all__ = [
     "ACTION_RE", "DEFAULT_ACTIONS", "GrantError", "MODEL_KEY_RE", "PermissionDenied",
-    "Permissions", "merge_permissions", "model_actions", "normalize_permissions",
-    "validate_grant",
+    "Permissions", "describe_grants", "merge_permissions", "model_actions",
+    "normalize_permissions", "validate_grant",
 ]
 
 MODEL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
@@ -154,6 +154,11 @@ def validate_grant(registry, model_key, actions=()):
         if name not in clean:
             clean.append(name)
     return key, clean
+
+
+def describe_grants(grants):
+    """``"blog.article: delete, publish; notes.note: read"``: a permissions dict as text."""
+    return "; ".join(f"{key}: {', '.join(actions)}" for key, actions in sorted(grants.items()))
 
 
 def _get(user, name, default=None):
@@ -305,6 +310,25 @@ class Permissions:
         """The objects the user may ``action`` (bulk actions check each object)."""
         return [obj for obj in objects
                 if self.has(model_key, action, obj=obj, object_rule=object_rule)]
+
+    # -- what an editor may hand out or take away (the escalation rules) ----------------
+    def lacks(self, grants):
+        """``{key: [actions]}`` of ``grants`` (a permissions dict) this user does not hold.
+
+        The one question the accounts admin asks to keep editors from escalating: a
+        grant, role or user is beyond an editor when ``editor.lacks(its grants)`` is
+        not empty. A superuser lacks nothing.
+        """
+        missing = {}
+        for key, actions in (grants or {}).items():
+            for action in actions:
+                if not self.has(key, action):
+                    missing.setdefault(key, []).append(action)
+        return missing
+
+    def holds_all(self, grants):
+        """True when this user holds every grant of ``grants``."""
+        return not self.lacks(grants)
 
     def readable_models(self):
         """Model keys the user may read, sorted (the admin index lists these)."""

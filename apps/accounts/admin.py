@@ -25,7 +25,8 @@ The generic pages serve both models; what is special is declared here:
 from core.admin import ModelAdmin, action, register
 from core.models import ValidationError
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError
-from core.permissions import GrantError, PermissionDenied, merge_permissions, validate_grant
+from core.permissions import (GrantError, PermissionDenied, describe_grants, merge_permissions,
+                              validate_grant)
 
 from . import forms
 from .handlers import (RoleCreateHandler, RoleDetailHandler, RoleUpdateHandler,
@@ -41,11 +42,6 @@ def _grants_added(before, after):
         if new:
             added[key] = new
     return added
-
-
-def _kept_grants(editor, stored):
-    """The grants of ``stored`` the ``editor`` (``Permissions``) may not remove."""
-    return forms.not_held(editor, stored) if not editor.is_superuser else {}
 
 
 def _editor_grantable(handler):
@@ -83,16 +79,16 @@ class AccountsAdmin(ModelAdmin):
         grantable = _editor_grantable(handler)
         if grantable is None or not added:
             return
-        missing = forms.not_held(grantable, added)
+        missing = grantable.lacks(added)
         if missing:
             errors["permissions"] = ("You cannot grant permissions you do not hold: "
-                                     f"{forms.describe_grants(missing)}.")
+                                     f"{describe_grants(missing)}.")
 
     @staticmethod
     def keep_unheld(handler, obj, before):
         """Put back the stored grants the editor does not hold (they are not the editor's
         to remove, whatever the form or the API body says)."""
-        kept = _kept_grants(handler.permissions, before.permissions if before else {})
+        kept = handler.permissions.lacks(before.permissions if before else {})
         if kept:
             obj.permissions = merge_permissions(obj.permissions or {}, kept)
 
@@ -165,11 +161,10 @@ class UserAdmin(AccountsAdmin):
             if user.is_superuser:
                 cache[key] = "This user is a superuser: only superusers may change them."
             else:
-                missing = forms.not_held(handler.permissions,
-                                         await user.stored_grants(db=handler.db))
+                missing = handler.permissions.lacks(await user.stored_grants(db=handler.db))
                 cache[key] = None if not missing else (
                     "This user holds permissions you do not hold "
-                    f"({forms.describe_grants(missing)}): only someone who holds them may "
+                    f"({describe_grants(missing)}): only someone who holds them may "
                     "change their username, email, active status or password, or delete "
                     "them.")
         return cache[key]
@@ -214,7 +209,7 @@ class UserAdmin(AccountsAdmin):
             return
         loaded = await Role.load(removed, db=handler.db)
         kept = [name for name in removed
-                if name in loaded and forms.not_held(handler.permissions, loaded[name])]
+                if name in loaded and handler.permissions.lacks(loaded[name])]
         if kept:
             obj.roles = list(obj.roles) + kept
 
@@ -230,10 +225,10 @@ class UserAdmin(AccountsAdmin):
         problems = [f"there is no role {name!r}" for name in added if name not in loaded]
         if not superuser:
             for name in added:
-                missing = forms.not_held(handler.permissions, loaded.get(name))
+                missing = handler.permissions.lacks(loaded.get(name))
                 if missing:
                     problems.append(f"the role {name!r} grants permissions you do not hold "
-                                    f"({forms.describe_grants(missing)})")
+                                    f"({describe_grants(missing)})")
         if problems:
             errors["roles"] = "You cannot add these roles: " + "; ".join(problems) + "."
         if superuser:
@@ -350,9 +345,9 @@ class RoleAdmin(AccountsAdmin):
     async def object_refusal(self, handler, action, obj):
         """A non-superuser may not delete a role granting anything they do not hold
         (that would strip those grants from every holder)."""
-        if action == "delete" and _kept_grants(handler.permissions, obj.permissions):
+        if action == "delete" and handler.permissions.lacks(obj.permissions):
             return ("This role grants permissions you do not hold "
-                    f"({forms.describe_grants(_kept_grants(handler.permissions, obj.permissions))})"
+                    f"({describe_grants(handler.permissions.lacks(obj.permissions))})"
                     ": only someone who holds them may delete it.")
         return None
 

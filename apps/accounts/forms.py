@@ -144,7 +144,7 @@ async def role_choices(role_model, db, grantable, current=()):
     for role in roles:
         label = role.name + (f" — {role.description}" if role.description else "")
         choices.append(choice(role.name, label))
-        if grantable is not None and not held_by(grantable, role.permissions):
+        if grantable is not None and not grantable.holds_all(role.permissions):
             locked.add(role.name)
     known = {role.name for role in roles}
     for name in current or ():
@@ -152,23 +152,3 @@ async def role_choices(role_model, db, grantable, current=()):
             choices.append(choice(name, f"{name} (no such role: grants nothing)"))
             known.add(name)
     return choices, locked
-
-
-def held_by(permissions, grants):
-    """True when ``permissions`` (a ``Permissions``) holds every grant of ``grants``."""
-    return not not_held(permissions, grants)
-
-
-def not_held(permissions, grants):
-    """``{key: [actions]}`` of ``grants`` that ``permissions`` does not hold."""
-    missing = {}
-    for key, actions in (grants or {}).items():
-        for action in actions:
-            if not permissions.has(key, action):
-                missing.setdefault(key, []).append(action)
-    return missing
-
-
-def describe_grants(grants):
-    """``"blog.article: delete, publish; notes.note: read"``."""
-    return "; ".join(f"{key}: {', '.join(actions)}" for key, actions in sorted(grants.items()))

@@ -23,6 +23,7 @@ from core.admin.widgets import MATRIX_COLUMNS, matrix_groups, render_field
 from core.auth.handlers import FormData, password_slots
 from core.handlers.base import HTTPError
 from core.models.errors import StaleObjectError
+from core.permissions import describe_grants
 
 from . import forms
 from .models import Role, User
@@ -121,7 +122,7 @@ class UserDetailHandler(AccountsPageMixin, DetailHandler):
         groups, others = effective_matrix(self.registry, perms.sources())
         context.update(effective_groups=groups, other_grants=others,
                        is_superuser=perms.is_superuser, is_active=perms.is_active,
-                       direct=obj.permissions or {}, describe_grants=forms.describe_grants)
+                       direct=obj.permissions or {}, describe_grants=describe_grants)
         return context
 
 
