@@ -18,7 +18,11 @@ log = logging.getLogger("bastion.admin")
 
 MAX_VERSION_DIGITS = 18
 
-__all__ = ["CreateHandler", "FormHandler", "UpdateHandler"]
+__all__ = ["CreateHandler", "FormHandler", "FormRefused", "UpdateHandler"]
+
+
+class FormRefused(Exception):
+    """The save was refused; the reasons are on the form (field or form errors)."""
 
 
 class FormHandler(ObjectHandler):
@@ -75,21 +79,29 @@ class FormHandler(ObjectHandler):
         return admin.url_prefix
 
     async def save_from_form(self, obj, form):
-        """Apply the form to ``obj`` and save; returns ``None`` or a rendered-error reason."""
+        """Apply the form to ``obj`` and save it with its audit entry; returns the
+        ``AuditedWrite``. A refusal of the model or the admin's rules becomes errors on
+        the form and ``FormRefused``; someone else's save meanwhile is
+        ``StaleObjectError``. Either way nothing was written."""
         before = self.snapshot(obj) if self.change else {}
         for name, value in form_values(form).items():
             setattr(obj, name, value)
         try:
-            await self.save_object(obj, form, self.change, before)
-        except StaleObjectError as exc:
-            return await self.describe_conflict(exc)
+            return await self.save_object(obj, form, self.change, before)
         except ValidationError as exc:           # UniqueError included
             add_model_errors(form, exc.errors)
-            return False
         except PermissionDenied as exc:          # a rule of the admin's save_model
             add_model_errors(form, {"__all__": str(exc)})
-            return False
-        return None
+        raise FormRefused()
+
+    async def render_conflict(self, obj, form, exc):
+        """The form again (409) with the user's input and who saved meanwhile."""
+        conflict = await self.describe_conflict(exc)
+        fresh = await self.model.find(self.scoped({"_id": obj.id}), limit=1,
+                                      db=self.db).to_list(1)
+        shown = fresh[0] if fresh else obj
+        await self.load_readonly_references(shown, form)
+        self.render_form(shown, form, conflict=conflict, status=409)
 
     async def describe_conflict(self, exc):
         """What to tell a user whose save lost a race: who changed the object, and when."""
@@ -136,8 +148,9 @@ class CreateHandler(FormHandler):
         valid = await check_references(form, self) and valid
         if not valid:
             return self.render_form(None, form)
-        problem = await self.save_from_form(obj, form)
-        if problem is not None:
+        try:
+            await self.save_from_form(obj, form)
+        except FormRefused:
             return self.render_form(None, form)
         self.flash(self.saved_message(obj, "added"))
         self.redirect(self.redirect_after_save(obj), status=303)
@@ -170,19 +183,14 @@ class UpdateHandler(FormHandler):
         valid = await check_references(form, self, stored) and valid
         if not valid:
             return self.render_form(obj, form)
-        current_version = obj.version
-        obj.version = version                    # save only over the version the user saw
-        problem = await self.save_from_form(obj, form)
-        if isinstance(problem, dict):            # stale: nothing was written
-            fresh = await self.model.find(self.scoped({"_id": obj.id}), limit=1,
-                                          db=self.db).to_list(1)
-            shown = fresh[0] if fresh else obj
-            if not fresh:
-                shown.version = current_version
-            await self.load_readonly_references(shown, form)
-            return self.render_form(shown, form, conflict=problem, status=409)
-        if problem is not None:
-            obj.version = version
+        if version != obj.version:               # the user saw another version: no save
+            return await self.render_conflict(obj, form, StaleObjectError(
+                self.model, obj.id, version, obj.to_bson()))
+        try:                                     # over the stored version: a race is stale
+            await self.save_from_form(obj, form)
+        except FormRefused:
             return self.render_form(obj, form)
+        except StaleObjectError as exc:
+            return await self.render_conflict(obj, form, exc)
         self.flash(self.saved_message(obj, "changed"))
         self.redirect(self.redirect_after_save(obj), status=303)
