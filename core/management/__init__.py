@@ -16,9 +16,10 @@ from core.conf import ImproperlyConfigured
 from core.conf import settings as lazy_settings
 from core.registry import Registry
 
-from .base import Command, CommandError
+from .base import Command, CommandError, DatabaseCommand
 
-__all__ = ["Command", "CommandError", "CommandInfo", "discover_commands", "main"]
+__all__ = ["Command", "CommandError", "CommandInfo", "DatabaseCommand", "discover_commands",
+           "main"]
 
 PROG = "manage.py"
 

@@ -1,4 +1,4 @@
-"""What a management command is: ``Command`` and ``CommandError``.
+"""What a management command is: ``Command``, ``DatabaseCommand`` and ``CommandError``.
 
 A command is a class with a ``name``, a one-line ``help``, ``add_arguments(parser)``
 and ``handle(args)``. ``handle`` may be a plain function or a coroutine function
@@ -18,6 +18,9 @@ installed app's commands module (see ``core.registry.App.commands``)::
         async def handle(self, args):
             async with self.database():
                 ...
+
+A command that works on the database subclasses ``DatabaseCommand`` instead and
+writes ``run(args)``, called with ``self.db`` open (see its hooks).
 """
 import argparse
 import contextlib
@@ -90,3 +93,51 @@ class Command:
             yield db
         finally:
             await db.close()
+
+
+class DatabaseCommand(Command):
+    """A command that works on the settings' database; write ``run(args)``.
+
+    ``handle`` calls, in this order:
+
+    ``before_open(args)``  before the database is opened: check the arguments and do
+                           what needs no database, so a bad argument fails (a
+                           ``CommandError``) without connecting. Returning an exit status
+                           (not ``None``) ends the command there, the database unopened.
+                           Does nothing by default.
+    ``after_open(args)``   once the database is open (``self.db``), before ``run``: make
+                           sure indexes exist, build stores. Does nothing by default.
+    ``run(args)``          the work, with ``self.db`` open; its return value is the exit
+                           status (``None`` → 0).
+
+    The database is bound to the models unless ``bind_models`` is false (commands
+    that address collections by name), and closed after ``run``, also when a hook
+    raises; then ``self.db`` is ``None`` again. All three hooks are coroutines.
+    """
+
+    #: bind the database to the models (``Model.find`` etc. use it) while it is open
+    bind_models = True
+    db = None
+
+    async def handle(self, args):
+        status = await self.before_open(args)
+        if status is not None:
+            return status
+        async with self.database(bind=self.bind_models) as db:
+            self.db = db
+            try:
+                await self.after_open(args)
+                return await self.run(args)
+            finally:
+                self.db = None
+
+    async def before_open(self, args):
+        """Called before the database is opened; raise ``CommandError`` to stop, or return
+        an exit status to finish without opening it."""
+
+    async def after_open(self, args):
+        """Called with ``self.db`` open, before ``run``."""
+
+    async def run(self, args):
+        """Do the work with ``self.db`` open; return the exit status or ``None``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement run()")

@@ -1,7 +1,7 @@
 """What the token commands share: the user model (via the registry) and the store."""
 import datetime
 
-from core.management import Command, CommandError
+from core.management import CommandError, DatabaseCommand
 
 
 def iso(value):
@@ -12,26 +12,24 @@ def iso(value):
     return None
 
 
-class TokenCommand(Command):
+class TokenCommand(DatabaseCommand):
     """Base of ``createtoken``, ``tokens`` and ``revoketoken``: ``run(args)`` with
-    ``self.db`` open, ``self.store`` (``core.auth.tokens.TokenStore``) and
-    ``self.user_model`` (``settings.AUTH_USER_MODEL``, found through the registry)."""
+    ``self.db`` open, ``self.store`` (``core.auth.tokens.TokenStore``, its indexes made)
+    and ``self.user_model`` (``settings.AUTH_USER_MODEL``, found through the registry)."""
 
-    async def handle(self, args):
-        from core.auth.tokens import TokenStore
+    async def before_open(self, args):
+        """The user model, or an error before the database is opened."""
         key = self.settings.get("AUTH_USER_MODEL") or "accounts.user"
         try:
             self.user_model = self.registry.get_model(key)
         except LookupError:
             raise CommandError(f"the user model {key!r} is not installed") from None
-        async with self.database() as db:
-            self.db = db
-            self.store = TokenStore(db)
-            await self.store.ensure_indexes()
-            return await self.run(args)
 
-    async def run(self, args):
-        raise NotImplementedError
+    async def after_open(self, args):
+        """The token store on the open database, with its indexes."""
+        from core.auth.tokens import TokenStore
+        self.store = TokenStore(self.db)
+        await self.store.ensure_indexes()
 
     async def get_user(self, username):
         user = await self.user_model.find_one({"username": username}, db=self.db) \

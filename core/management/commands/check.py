@@ -4,7 +4,7 @@ loads."""
 import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
-from core.management.base import Command, CommandError
+from core.management.base import CommandError, DatabaseCommand
 
 
 def redact_url(url):
@@ -16,11 +16,13 @@ def redact_url(url):
     return url
 
 
-class CheckCommand(Command):
+class CheckCommand(DatabaseCommand):
     name = "check"
     help = "Check the settings, that the database answers, and that every declared index exists."
+    bind_models = False
 
-    async def handle(self, args):
+    async def before_open(self, args):
+        """The settings, the apps and the admin, before the database is tried."""
         settings, registry = self.settings, self.registry
         self.write(f"settings: {settings.module} (DEBUG {'on' if settings.DEBUG else 'off'}, "
                    f"cookie secret {'set' if settings.COOKIE_SECRET else 'MISSING'})")
@@ -30,19 +32,22 @@ class CheckCommand(Command):
         self.write(f"apps: {len(registry.apps)} installed ({labels}), "
                    f"{len(registry.models)} models")
         self.check_admin()
-        url = redact_url(settings.DATABASE_URL)
-        timeout = float(settings.get("DATABASE_PING_TIMEOUT", 2.0))
-        async with self.database(bind=False) as db:
-            try:
-                await asyncio.wait_for(db.ping(), timeout)
-            except asyncio.TimeoutError:
-                raise CommandError(f"database {url} did not answer within {timeout:g} s") from None
-            except Exception as exc:
-                raise CommandError(f"database {url} is unreachable: {type(exc).__name__}: "
-                                   f"{' '.join(str(exc).split())}") from None
-            self.write(f"database: {url} ({db.backend}) answers")
-            missing = await registry.missing_indexes(db)
-            await self.report_interrupted(db)
+        self.url = redact_url(settings.DATABASE_URL)
+        self.timeout = float(settings.get("DATABASE_PING_TIMEOUT", 2.0))
+
+    async def run(self, args):
+        """The database answers, its indexes exist; what a crash left unfinished."""
+        db, registry, url, timeout = self.db, self.registry, self.url, self.timeout
+        try:
+            await asyncio.wait_for(db.ping(), timeout)
+        except asyncio.TimeoutError:
+            raise CommandError(f"database {url} did not answer within {timeout:g} s") from None
+        except Exception as exc:
+            raise CommandError(f"database {url} is unreachable: {type(exc).__name__}: "
+                               f"{' '.join(str(exc).split())}") from None
+        self.write(f"database: {url} ({db.backend}) answers")
+        missing = await registry.missing_indexes(db)
+        await self.report_interrupted(db)
         if missing:
             detail = "; ".join(f"{key} ({', '.join(names)})" for key, names in missing.items())
             raise CommandError(f"missing indexes: {detail}; run 'manage.py ensure_indexes'")

@@ -9,14 +9,15 @@ import os
 import tempfile
 from pathlib import Path
 
-from core.management.base import Command, CommandError
+from core.management.base import CommandError, DatabaseCommand
 from core.management.serialization import describe_counts, dump, select_models
 
 
-class DumpdataCommand(Command):
+class DumpdataCommand(DatabaseCommand):
     name = "dumpdata"
     help = ("Write the documents of every installed model (or of the MODELs / apps named) "
             "as JSON lines to stdout or --output.")
+    bind_models = False
 
     def add_arguments(self, parser):
         parser.add_argument("models", nargs="*", metavar="MODEL",
@@ -29,28 +30,33 @@ class DumpdataCommand(Command):
                             help="show a progress bar on stderr (default: when stderr is a "
                                  "terminal and there are 1,000 documents or more)")
 
-    async def handle(self, args):
-        models = select_models(self.registry, args.models)
+    async def before_open(self, args):
+        """The models to dump, and the --output folder exists."""
+        self.models = select_models(self.registry, args.models)
         if args.output:
-            return await self.dump_to_file(models, Path(args.output), args.progress)
-        async with self.database(bind=False) as db:
-            counts = await dump(db, models, self.stdout.write, self.stderr, args.progress)
+            path = Path(args.output)
+            folder = path.parent if str(path.parent) else Path(".")
+            if not folder.is_dir():
+                raise CommandError(f"cannot write {path}: folder {folder} does not exist")
+
+    async def run(self, args):
+        if args.output:
+            return await self.dump_to_file(self.models, Path(args.output), args.progress)
+        counts = await dump(self.db, self.models, self.stdout.write, self.stderr, args.progress)
         self.stdout.flush()
         self.warn(f"dumped {describe_counts(counts)}")
         return 0
 
     async def dump_to_file(self, models, path, progress):
+        """Dump into a temporary file beside ``path``, renamed to it once complete."""
         folder = path.parent if str(path.parent) else Path(".")
-        if not folder.is_dir():
-            raise CommandError(f"cannot write {path}: folder {folder} does not exist")
         try:
             fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
         except OSError as exc:
             raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-                async with self.database(bind=False) as db:
-                    counts = await dump(db, models, out.write, self.stderr, progress)
+                counts = await dump(self.db, models, out.write, self.stderr, progress)
             os.replace(temp, path)
         except BaseException:
             os.unlink(temp)

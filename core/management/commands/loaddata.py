@@ -9,16 +9,17 @@ killed is finished by running the same command again, or undone with
 """
 import argparse
 
-from core.management.base import Command
+from core.management.base import DatabaseCommand
 from core.management.serialization import (describe_counts, file_digest, load,
                                            rollback_interrupted, validate_file)
 
 
-class LoaddataCommand(Command):
+class LoaddataCommand(DatabaseCommand):
     name = "loaddata"
     help = ("Load a dumpdata file (JSON lines): every document is validated first, and "
             "nothing is kept unless all of it loads; an interrupted load is finished by "
             "running it again.")
+    bind_models = False
 
     def add_arguments(self, parser):
         parser.add_argument("file", metavar="FILE", help="a file written by dumpdata")
@@ -29,21 +30,23 @@ class LoaddataCommand(Command):
                             help="instead of loading: remove what an interrupted load of "
                                  "FILE inserted")
 
-    async def handle(self, args):
-        total = validate_file(args.file, self.registry, self.stderr, args.progress)
-        digest = file_digest(args.file)
+    async def before_open(self, args):
+        """Every line validated (nothing written yet) and the file's digest; an empty file
+        is loaded without opening the database."""
+        self.total = validate_file(args.file, self.registry, self.stderr, args.progress)
+        self.digest = file_digest(args.file)
+        if not self.total and not args.rollback:
+            self.write(f"loaded 0 documents: {args.file} holds none")
+            return 0
+
+    async def run(self, args):
         if args.rollback:
-            async with self.database(bind=False) as db:
-                removed = await rollback_interrupted(db, args.file, self.registry, digest)
+            removed = await rollback_interrupted(self.db, args.file, self.registry, self.digest)
             self.write(f"rolled back the interrupted load of {args.file}: removed {removed} "
                        f"document{'' if removed == 1 else 's'}")
             return 0
-        if not total:
-            self.write(f"loaded 0 documents: {args.file} holds none")
-            return 0
-        async with self.database(bind=False) as db:
-            counts = await load(db, args.file, self.registry, self.stderr, total,
-                                args.progress, digest=digest)
+        counts = await load(self.db, args.file, self.registry, self.stderr, self.total,
+                            args.progress, digest=self.digest)
         resumed = getattr(counts, "resumed", 0)
         note = (f" (finished an interrupted load: {resumed} of them were in already)"
                 if resumed else "")

@@ -7,13 +7,13 @@ the same at start-up; ``manage.py check`` says how many pending entries wait.
 """
 import datetime
 
-from core.management.base import Command, CommandError
+from core.management.base import CommandError, DatabaseCommand
 
 #: pending entries younger than this may belong to a request still in flight
 DEFAULT_MIN_AGE = 60.0
 
 
-class RepairAuditCommand(Command):
+class RepairAuditCommand(DatabaseCommand):
     name = "repair_audit"
     help = ("Record the audit entries of writes a crash interrupted, and drop those of "
             "writes that did not happen (safe to run again).")
@@ -25,15 +25,16 @@ class RepairAuditCommand(Command):
                                  f"belong to a running request (default {DEFAULT_MIN_AGE:g}; "
                                  "0 when no server runs)")
 
-    async def handle(self, args):
-        from core.audit import count_pending, repair_pending
+    async def before_open(self, args):
         if not args.min_age >= 0:
             raise CommandError("--min-age must be 0 or more", returncode=2)
-        before = datetime.datetime.now(datetime.timezone.utc) \
+        self.before = datetime.datetime.now(datetime.timezone.utc) \
             - datetime.timedelta(seconds=args.min_age)
-        async with self.database() as db:
-            report = await repair_pending(db, before=before)
-            left = await count_pending(db)
+
+    async def run(self, args):
+        from core.audit import count_pending, repair_pending
+        report = await repair_pending(self.db, before=self.before)
+        left = await count_pending(self.db)
         self.write(f"audit repair: {report.summary()}")
         if left:
             self.write(f"{left} younger pending entr{'y' if left == 1 else 'ies'} left alone "

@@ -1,21 +1,18 @@
-"""What the accounts commands share: the database, look-ups, passwords, grants.
+"""What the accounts commands share: look-ups, grants, audited writes, output.
 
 Every command validates everything it was given (users, roles, model keys,
 actions, the password) before it writes anything, so a failing command
 changes nothing. Failures are ``CommandError``: one line ``error: ...``, exit 1.
 """
 import argparse
-import getpass
 import json
-import sys
 
 from core.audit import audited, diff, record
-from core.auth.passwords import PasswordError, validate_password
-from core.management import Command, CommandError
+from core.management import CommandError, DatabaseCommand
 from core.models import StaleObjectError, ValidationError
 from core.permissions import GrantError, normalize_permissions, validate_grant
 
-from .models import Role, User
+from ..models import Role, User
 
 
 def perm_argument(text):
@@ -33,26 +30,21 @@ def describe_error(exc):
     return " ".join(str(exc).split())
 
 
-class AccountsCommand(Command):
+class AccountsCommand(DatabaseCommand):
     """Base of the accounts commands: ``run(args)`` is called with ``self.db`` open.
 
     ``writes = True`` makes sure the accounts indexes (unique usernames,
-    emails, role names) exist first, so uniqueness never rests on a check.
+    emails, role names) exist first (in ``after_open``), so uniqueness never
+    rests on a check.
     """
 
     writes = False
 
-    async def handle(self, args):
-        async with self.database() as db:
-            self.db = db
-            if self.writes:
-                await User.ensure_indexes()
-                await Role.ensure_indexes()
-            result = await self.run(args)
-        return result
-
-    async def run(self, args):
-        raise NotImplementedError
+    async def after_open(self, args):
+        """Called with the database open, before ``run``: the accounts indexes if it writes."""
+        if self.writes:
+            await User.ensure_indexes()
+            await Role.ensure_indexes()
 
     # -- look-ups ----------------------------------------------------------------------------
     async def get_user(self, username):
@@ -109,38 +101,6 @@ class AccountsCommand(Command):
         kw.setdefault("detail", f"manage.py {self.name}")
         await record(action=action, actor="manage.py", obj=obj, db=self.db, **kw)
 
-    # -- passwords ---------------------------------------------------------------------------
-    def add_password_argument(self, parser):
-        parser.add_argument("--password-stdin", action="store_true",
-                            help="read the password from the first line of standard input "
-                                 "(otherwise prompt on the terminal)")
-
-    def read_password(self, args, username=None, email=None):
-        """The new password from stdin (``--password-stdin``) or typed twice; validated."""
-        stdin = getattr(self, "stdin", None) or sys.stdin
-        if args.password_stdin:
-            line = stdin.readline()
-            if not line:
-                raise CommandError("no password on standard input (--password-stdin reads "
-                                   "one line)")
-            password = line.rstrip("\r\n")
-        elif stdin.isatty():
-            try:
-                password = getpass.getpass("Password: ")
-                again = getpass.getpass("Password (again): ")
-            except EOFError:
-                raise CommandError("no password entered") from None
-            if password != again:
-                raise CommandError("the two passwords do not match; nothing changed")
-        else:
-            raise CommandError("no terminal to prompt for the password; pipe it in with "
-                               "--password-stdin")
-        try:
-            validate_password(password, username=username, email=email)
-        except PasswordError as exc:
-            raise CommandError(f"password rejected: {exc}") from None
-        return password
-
     # -- output ------------------------------------------------------------------------------
     def write_json(self, data):
         self.write(json.dumps(data, indent=2, sort_keys=False, default=str))
@@ -148,10 +108,3 @@ class AccountsCommand(Command):
     @staticmethod
     def plural(count, word):
         return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def user_json(user):
-    """A user for ``users --json``: no password hash, ids and dates as text."""
-    data = user.to_json()
-    data.pop("version", None)
-    return data

@@ -1,0 +1,226 @@
+"""The user commands: ``createsuperuser``, ``createuser``, ``changepassword``,
+``activate``, ``deactivate`` and ``users``."""
+import getpass
+import sys
+
+from core.audit import diff, snapshot
+from core.auth.passwords import PasswordError, validate_password
+from core.management import CommandError
+from core.models import UniqueError, ValidationError
+
+from ..models import IDENTITY_KEYS, User
+from ._base import AccountsCommand, describe_error, perm_argument
+
+#: the user fields an audit entry shows (the identity keys repeat username and email)
+SHOWN = [name for name in User._meta.fields if name not in IDENTITY_KEYS]
+
+
+def user_json(user):
+    """A user for ``users --json``: no password hash, ids and dates as text."""
+    data = user.to_json()
+    data.pop("version", None)
+    return data
+
+
+class PasswordCommand(AccountsCommand):
+    """Base of the commands that set a password: ``--password-stdin`` or a prompt."""
+
+    writes = True
+
+    def add_password_argument(self, parser):
+        parser.add_argument("--password-stdin", action="store_true",
+                            help="read the password from the first line of standard input "
+                                 "(otherwise prompt on the terminal)")
+
+    def read_password(self, args, username=None, email=None):
+        """The new password from stdin (``--password-stdin``) or typed twice; validated."""
+        stdin = getattr(self, "stdin", None) or sys.stdin
+        if args.password_stdin:
+            line = stdin.readline()
+            if not line:
+                raise CommandError("no password on standard input (--password-stdin reads "
+                                   "one line)")
+            password = line.rstrip("\r\n")
+        elif stdin.isatty():
+            try:
+                password = getpass.getpass("Password: ")
+                again = getpass.getpass("Password (again): ")
+            except EOFError:
+                raise CommandError("no password entered") from None
+            if password != again:
+                raise CommandError("the two passwords do not match; nothing changed")
+        else:
+            raise CommandError("no terminal to prompt for the password; pipe it in with "
+                               "--password-stdin")
+        try:
+            validate_password(password, username=username, email=email)
+        except PasswordError as exc:
+            raise CommandError(f"password rejected: {exc}") from None
+        return password
+
+
+class CreateUserBase(PasswordCommand):
+    superuser = False
+
+    async def create(self, args, username, email, permissions):
+        user = User(username=username, email=email, is_superuser=self.superuser,
+                    permissions=permissions)
+        try:
+            user.clean()
+        except ValidationError as exc:
+            raise CommandError(describe_error(exc)) from None
+        taken = await User.get_by_username(user.username)
+        if taken is not None:
+            raise CommandError(f"a user named {user.username!r} already exists"
+                               if taken.username == user.username else
+                               f"the username {user.username!r} is taken: it reads as "
+                               f"{taken.username!r} (case and look-alike letters do not count)")
+        taken = await User.get_by_email(user.email)
+        if taken is not None:
+            raise CommandError(f"a user with the email {user.email!r} already exists"
+                               if taken.email == user.email else
+                               f"the email {user.email!r} is taken: it reads as "
+                               f"{taken.email!r} (case and look-alike letters do not count)")
+        password = self.read_password(args, user.username, user.email)
+        await user.set_password(password, validate=False,     # validated by read_password
+                                rounds=self.settings.get("BCRYPT_ROUNDS"))
+        try:
+            await user.save()
+        except UniqueError as exc:  # someone took the name meanwhile: the index says no
+            raise CommandError(describe_error(exc)) from None
+        await self.audit("create", user, changes=diff({}, snapshot(user, fields=SHOWN)))
+        return user
+
+
+class CreateSuperuserCommand(CreateUserBase):
+    name = "createsuperuser"
+    help = "Create a superuser (may do everything). The password is prompted or piped in."
+    superuser = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", required=True)
+        parser.add_argument("--email", required=True)
+        self.add_password_argument(parser)
+
+    async def run(self, args):
+        user = await self.create(args, args.username, args.email, {})
+        self.write(f"created superuser {user.username}")
+
+
+class CreateUserCommand(CreateUserBase):
+    name = "createuser"
+    help = ("Create a user; --perm MODEL=ACTION,... (repeatable) grants permissions, "
+            "else settings.DEFAULT_PERMISSIONS apply.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("username", metavar="USERNAME")
+        parser.add_argument("--email", required=True)
+        self.add_password_argument(parser)
+        parser.add_argument("--perm", action="append", type=perm_argument, default=[],
+                            metavar="MODEL=ACTION[,ACTION...]",
+                            help="grant these actions on this model (repeatable)")
+
+    async def run(self, args):
+        if args.perm:
+            permissions = self.check_permissions(args.perm)
+        else:
+            defaults = self.settings.get("DEFAULT_PERMISSIONS") or {}
+            if not isinstance(defaults, dict):
+                raise CommandError("settings.DEFAULT_PERMISSIONS must be a dict")
+            try:
+                permissions = self.check_permissions(list(defaults.items()))
+            except CommandError as exc:
+                raise CommandError(f"settings.DEFAULT_PERMISSIONS: {exc}") from None
+        user = await self.create(args, args.username, args.email, permissions)
+        granted = "; ".join(f"{k}: {', '.join(a)}" for k, a in user.permissions.items())
+        self.write(f"created user {user.username}" + (f" ({granted})" if granted else ""))
+
+
+class ChangePasswordCommand(PasswordCommand):
+    name = "changepassword"
+    help = ("Set a user's password (prompted or piped in), end their sessions and revoke "
+            "their API tokens.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("username", metavar="USERNAME")
+        self.add_password_argument(parser)
+
+    async def run(self, args):
+        user = await self.get_user(args.username)
+        password = self.read_password(args, user.username, user.email)
+        await user.set_password(password, validate=False,
+                                rounds=self.settings.get("BCRYPT_ROUNDS"))
+        await self.save(user)
+        ended = await user.end_sessions(self.db)
+        revoked = await user.revoke_tokens(self.db)
+        await self.audit("password_change", user,
+                         changes={"password": {"before": "(set)", "after": "(set)"}},
+                         detail=f"manage.py {self.name} (ended {self.plural(ended, 'session')}, "
+                                f"revoked {self.plural(revoked, 'API token')})")
+        self.write(f"changed the password of {user.username}; ended "
+                   f"{self.plural(ended, 'session')}, revoked {self.plural(revoked, 'token')}")
+
+
+class SetActiveBase(AccountsCommand):
+    """``activate`` / ``deactivate``: set ``is_active``; deactivation ends the sessions and
+    revokes the API tokens (activation brings none back), and is refused for the last
+    active superuser."""
+
+    active = None
+    writes = True
+
+    def add_arguments(self, parser):
+        parser.add_argument("username", metavar="USERNAME")
+
+    async def run(self, args):
+        user = await self.get_user(args.username)
+        if not self.active and await user.is_last_active_superuser(db=self.db):
+            raise CommandError(f"{user.username} is the last active superuser; create or "
+                               "activate another superuser first")
+        if user.is_active != self.active:
+            await self.change_field(user, "is_active", self.active, "update")
+        if self.active:
+            self.write(f"activated {user.username}")
+        else:
+            ended = await user.end_sessions(self.db)
+            revoked = await user.revoke_tokens(self.db)
+            self.write(f"deactivated {user.username}; ended {self.plural(ended, 'session')}, "
+                       f"revoked {self.plural(revoked, 'token')}")
+
+
+class DeactivateCommand(SetActiveBase):
+    name = "deactivate"
+    help = ("Deactivate a user: no login, no permissions; ends their sessions and revokes "
+            "their API tokens.")
+    active = False
+
+
+class ActivateCommand(SetActiveBase):
+    name = "activate"
+    help = "Activate a user again."
+    active = True
+
+
+class UsersCommand(AccountsCommand):
+    name = "users"
+    help = "List the users (--json for scripts); password hashes are never shown."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    async def run(self, args):
+        users = await User.find().to_list(None)
+        if args.json:
+            self.write_json([user_json(user) for user in users])
+            return
+        if not users:
+            self.write("no users")
+            return
+        width = max(len(u.username) for u in users)
+        for user in users:
+            flags = [] if user.is_active else ["inactive"]
+            if user.is_superuser:
+                flags.append("superuser")
+            roles = f"  roles: {', '.join(user.roles)}" if user.roles else ""
+            self.write(f"{user.username.ljust(width)}  {user.email}"
+                       f"{'  [' + ', '.join(flags) + ']' if flags else ''}{roles}")
