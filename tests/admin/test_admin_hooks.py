@@ -83,3 +83,21 @@ async def test_delete_page_and_bulk_delete_run_the_delete_hooks(site, calls):
     assert sorted(n.title for n in await Note.find(db=site.db).to_list(None)) == ["keep me"]
     assert ("after_delete", "gone", True) in calls and ("after_delete", "bulk", True) in calls
     assert not any(c[0] == "after_delete" and c[1] == "keep me" for c in calls)
+
+
+async def test_a_save_racing_another_is_a_409_conflict_and_writes_nothing(site, monkeypatch):
+    Note = site.model("notes.note")
+    note = await Note.create(title="Before", owner="owner", db=site.db)
+    admin_class = type(site.app.admin_site.get("notes.note"))
+
+    async def someone_saves_first(self, handler, obj, change):
+        other = await Note.get(obj.id, db=handler.db)
+        other.title = "Their edit"
+        await other.save(db=handler.db)
+    monkeypatch.setattr(admin_class, "before_save", someone_saves_first)
+    browser = await site.user_browser("owner", FULL)
+    response = await browser.post(f"{LIST}{note.id}/change/", {
+        "title": "My edit", "kind": "memo", "_version": str(note.version)})
+    assert response.code == 409 and "My edit" in response.text        # the input is kept
+    stored = await Note.get(note.id, db=site.db)
+    assert stored.title == "Their edit" and stored.version == note.version + 1
