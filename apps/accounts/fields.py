@@ -7,7 +7,7 @@
 Stored as nested documents, ``{"blog": {"article": ["read", "write"]}}``: the
 store's field names may not contain a dot, and nesting keeps each grant
 queryable by path (``{"permissions.blog.article": "write"}``). In Python it is
-always the flat dict of the contract (GUIDE §3), keys sorted, actions sorted.
+always the flat dict of docs/permissions.md, keys sorted, actions sorted.
 
 The field checks the shape only (model keys ``app_label.model_name``, action
 names lower-case identifiers); whether the model and action exist depends on

@@ -1,4 +1,4 @@
-"""The admin's URLs (GUIDE §4), one set per model of an ``AdminSite``.
+"""The admin's URLs (docs/admin.md), one set per model of an ``AdminSite``.
 
 =========================================== ======================== =========
 ``/admin/``                                 ``AdminIndexHandler``    logged in

@@ -1,4 +1,4 @@
-"""The API's URLs (GUIDE §4), for ``core.app.make_app``.
+"""The API's URLs (the table in docs/api.md), for ``core.app.make_app``.
 
 ``api_routes(site)`` serves every model of the ``AdminSite``; ``api_fallback_routes()``
 (mounted after every app's routes) answers any other ``/api/`` URL with a JSON 404.
