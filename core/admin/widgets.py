@@ -1,6 +1,6 @@
 """Form widgets the generated forms do not make: a permission matrix and checkbox lists.
 
-``PermissionMatrixField`` edits a permissions dict (GUIDE §3) as a table of
+``PermissionMatrixField`` edits a permissions dict (docs/permissions.md) as a table of
 checkboxes: one row per installed model, grouped by app, with a checkbox for
 each action *that model* declares (``read``, ``write``, ``delete`` and its extra
 actions, e.g. ``publish``), from ``core.permissions.model_actions``::
