@@ -4,7 +4,7 @@ The generic handlers (``core.admin.handlers``) do the work; these subclasses add
 what users and roles need:
 
 * forms draw the permission matrix and the roles checkboxes
-  (``core.admin.widgets.render_field``), and the user form's role choices are
+  (``core.forms.render_field``), and the user form's role choices are
   loaded (with the roles the editor may not hand out locked) before it is built;
 * the user detail page shows the *effective* permissions with where each comes
   from (``user``, ``role:NAME``, ``superuser``); the role detail page shows its
@@ -19,8 +19,9 @@ what users and roles need:
 from core.audit import REDACTED
 from core.admin.handlers import (Cell, CreateHandler, DetailHandler, ObjectHandler,
                                  UpdateHandler)
-from core.admin.widgets import MATRIX_COLUMNS, matrix_groups, render_field
-from core.auth.handlers import FormData, password_slots
+from core.admin.widgets import MATRIX_COLUMNS, matrix_groups
+from core.auth.handlers import password_slots
+from core.forms import FormData, render_field
 from core.handlers.base import HTTPError
 from core.models.errors import StaleObjectError
 from core.permissions import describe_grants

@@ -29,9 +29,8 @@ roles of a user); ``locked`` choices are disabled and keep their stored state.
 In both, a locked value posted anyway is *not* dropped silently: it reaches
 the save, whose check refuses it with a field error.
 
-Fields that draw their own label and errors (``draws_itself = True``) are
-rendered by ``render_field`` here, which hands every other field to the login
-pages' ``render_field``; a handler puts it in its template namespace.
+Both draw their own label and errors (``draws_itself = True``): ``core.forms.
+render_field``, the one every template uses, asks them to.
 """
 from collections.abc import Mapping
 
@@ -42,7 +41,7 @@ from core.models.options import DEFAULT_ACTIONS
 from core.permissions import (ACTION_RE, MODEL_KEY_RE, GrantError, model_actions,
                               validate_grant)
 
-__all__ = ["CheckboxListField", "PermissionMatrixField", "matrix_groups", "render_field"]
+__all__ = ["CheckboxListField", "PermissionMatrixField", "matrix_groups"]
 
 #: actions with a column of their own; a model's other actions share the last column
 MATRIX_COLUMNS = tuple(DEFAULT_ACTIONS)
@@ -313,11 +312,3 @@ class CheckboxListField(wtforms.SelectMultipleField):
                         f'<label for="{box_id}">{escape(label)}</label></li>')
         html.append("</ul></fieldset>")
         return Markup("".join(html))
-
-
-def render_field(field, **attrs):
-    """A form field as HTML: widgets that draw themselves, else the standard layout."""
-    if getattr(field, "draws_itself", False):
-        return str(field.render_block(**attrs))
-    from core.auth.handlers import render_field as standard
-    return standard(field, **attrs)

@@ -31,7 +31,6 @@ import re
 from urllib.parse import urlsplit
 
 import wtforms
-from tornado import escape
 from wtforms import validators
 
 from core.audit import REDACTED, audited, diff, record_request, snapshot
@@ -39,6 +38,7 @@ from core.auth.passwords import PasswordError, validate_password
 from core.auth.sessions import utcnow
 from core.auth.throttle import LoginThrottle
 from core.auth.tokens import TokenStore
+from core.forms import FormData, add_error, render_field  # noqa: F401  (re-exported)
 from core.handlers.base import BaseHandler, HTTPError
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError, ValidationError
 
@@ -96,71 +96,6 @@ def login_throttle(application):
         throttle = LoginThrottle.from_settings(application.db, application.settings)
         application.login_throttle = throttle
     return throttle
-
-
-class FormData:
-    """Tornado's request arguments with the ``getlist`` WTForms reads.
-
-    POST forms read the body only (``?username=`` in the URL is ignored);
-    values are decoded as UTF-8 (a bad byte is a 400) and not stripped.
-    """
-
-    def __init__(self, handler, body_only=True):
-        source = handler.request.body_arguments if body_only else handler.request.arguments
-        self._data = {name: [handler.decode_argument(v, name=name) for v in values]
-                      for name, values in source.items()}
-
-    def __iter__(self):
-        return iter(self._data)
-
-    def __len__(self):
-        return len(self._data)
-
-    def __contains__(self, name):
-        return name in self._data
-
-    def getlist(self, name):
-        return list(self._data.get(name, []))
-
-
-def render_field(field, **attrs):
-    """A form field as HTML: label, input and its errors, linked for screen readers."""
-    field_id = f"id_{field.name}"
-    attrs.setdefault("id", field_id)
-    if field.flags.required:
-        attrs.setdefault("required", True)
-    described = []
-    if field.description:
-        described.append(f"{field_id}_help")
-    if field.errors:
-        attrs["aria_invalid"] = "true"
-        described.append(f"{field_id}_errors")
-    if described:
-        attrs["aria_describedby"] = " ".join(described)
-    html = [f'<div class="field{" has-errors" if field.errors else ""}">',
-            f'<label for="{escape.xhtml_escape(attrs["id"])}">'
-            f'{escape.xhtml_escape(field.label.text)}</label>',
-            str(field(**attrs))]
-    if field.description:
-        html.append(f'<p class="help" id="{field_id}_help">'
-                    f'{escape.xhtml_escape(field.description)}</p>')
-    if field.errors:
-        html.append(f'<ul class="errorlist" id="{field_id}_errors">')
-        html.extend(f"<li>{escape.xhtml_escape(str(e))}</li>" for e in field.errors)
-        html.append("</ul>")
-    html.append("</div>")
-    return "".join(html)
-
-
-def add_error(form, name, message):
-    """Attach ``message`` to field ``name`` (or to the form, for ``"__all__"``)."""
-    field = getattr(form, name, None) if name != NON_FIELD_ERRORS else None
-    if field is None or not isinstance(field, wtforms.Field):
-        form.form_errors.append(message)
-        return
-    if isinstance(field.errors, tuple):
-        field.errors = list(field.errors)
-    field.errors.append(message)
 
 
 # -- forms ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 templates), the index, and ``ModelHandler`` (a page about one model: columns and cells)."""
 import json
 
-from core.auth.handlers import render_field
+from core.forms import render_field
 from core.models import fields as model_fields
 
 from .display import Cell, capital, format_datetime, format_value

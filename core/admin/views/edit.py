@@ -4,7 +4,7 @@ import logging
 
 from bson import ObjectId
 
-from core.auth.handlers import FormData
+from core.forms import FormData
 from core.handlers.base import HTTPError
 from core.models import fields as model_fields
 from core.models.errors import StaleObjectError, ValidationError

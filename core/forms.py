@@ -1,0 +1,85 @@
+"""Form plumbing shared by every page with a form (login, admin, accounts).
+
+* ``FormData`` — Tornado's request arguments as the ``getlist`` mapping WTForms reads;
+* ``render_field`` — the one way a field becomes HTML (label, input, help, errors,
+  linked for screen readers; self-drawing widgets draw themselves);
+* ``add_error`` — an error on a field, or on the form.
+
+It needs WTForms, Tornado's escaping and the model errors' ``NON_FIELD_ERRORS``, no more.
+"""
+import wtforms
+from tornado import escape
+
+from core.models.errors import NON_FIELD_ERRORS
+
+__all__ = ["FormData", "add_error", "render_field"]
+
+
+class FormData:
+    """Tornado's request arguments with the ``getlist`` WTForms reads.
+
+    POST forms read the body only (``?username=`` in the URL is ignored);
+    values are decoded as UTF-8 (a bad byte is a 400) and not stripped.
+    """
+
+    def __init__(self, handler, body_only=True):
+        source = handler.request.body_arguments if body_only else handler.request.arguments
+        self._data = {name: [handler.decode_argument(v, name=name) for v in values]
+                      for name, values in source.items()}
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+    def __contains__(self, name):
+        return name in self._data
+
+    def getlist(self, name):
+        return list(self._data.get(name, []))
+
+
+def render_field(field, **attrs):
+    """A form field as HTML: label, input and its errors, linked for screen readers.
+
+    A field that draws its own label and errors (``draws_itself = True``: the
+    permission matrix, the checkbox list) renders its ``render_block`` instead."""
+    if getattr(field, "draws_itself", False):
+        return str(field.render_block(**attrs))
+    field_id = f"id_{field.name}"
+    attrs.setdefault("id", field_id)
+    if field.flags.required:
+        attrs.setdefault("required", True)
+    described = []
+    if field.description:
+        described.append(f"{field_id}_help")
+    if field.errors:
+        attrs["aria_invalid"] = "true"
+        described.append(f"{field_id}_errors")
+    if described:
+        attrs["aria_describedby"] = " ".join(described)
+    html = [f'<div class="field{" has-errors" if field.errors else ""}">',
+            f'<label for="{escape.xhtml_escape(attrs["id"])}">'
+            f'{escape.xhtml_escape(field.label.text)}</label>',
+            str(field(**attrs))]
+    if field.description:
+        html.append(f'<p class="help" id="{field_id}_help">'
+                    f'{escape.xhtml_escape(field.description)}</p>')
+    if field.errors:
+        html.append(f'<ul class="errorlist" id="{field_id}_errors">')
+        html.extend(f"<li>{escape.xhtml_escape(str(e))}</li>" for e in field.errors)
+        html.append("</ul>")
+    html.append("</div>")
+    return "".join(html)
+
+
+def add_error(form, name, message):
+    """Attach ``message`` to field ``name`` (or to the form, for ``"__all__"``)."""
+    field = getattr(form, name, None) if name != NON_FIELD_ERRORS else None
+    if field is None or not isinstance(field, wtforms.Field):
+        form.form_errors.append(message)
+        return
+    if isinstance(field.errors, tuple):
+        field.errors = list(field.errors)
+    field.errors.append(message)
