@@ -57,15 +57,20 @@ class FormHandler(ObjectHandler):
         return [(self.column_label(n), self.cell(obj, n, self.readonly_references))
                 for n in names]
 
+    def get_context(self, obj, form, conflict=None):
+        """What the form template shows, computed once: the form, the read-only rows, the
+        version the form carries, a conflict, the object's links. A subclass adds to it
+        (``context = super().get_context(...)``) instead of copying it."""
+        return {"form": form, "change": self.change,
+                "readonly_rows": self.readonly_rows(obj, form) if obj is not None else [],
+                "version": obj.version if (obj is not None and self.change) else None,
+                "conflict": conflict, "links": self.object_links(obj) if self.change else {},
+                "may_add": self.model_admin.may(self, "write")}
+
     def render_form(self, obj, form, conflict=None, status=None):
         if status is not None:
             self.set_status(status)
-        self.render(self.template, form=form, change=self.change,
-                    readonly_rows=self.readonly_rows(obj, form) if obj is not None else [],
-                    version=obj.version if (obj is not None and self.change) else None,
-                    conflict=conflict,
-                    links=self.object_links(obj) if self.change else {},
-                    may_add=self.model_admin.may(self, "write"))
+        self.render(self.template, **self.get_context(obj, form, conflict))
 
     def redirect_after_save(self, obj):
         """Where "Save", "Save and continue editing", "Save and add another" go (a user
