@@ -63,7 +63,8 @@ async def test_failed_load_into_mongodb_leaves_nothing(workspace, seeded, mongo_
     lines = text.splitlines(keepends=True)
     # the second user takes the first one's username: the unique index refuses it
     users = [n for n, line in enumerate(lines) if '"model":"accounts.user"' in line]
-    lines[users[1]] = lines[users[1]].replace('"username":"root"', '"username":"alice"')
+    lines[users[1]] = lines[users[1]].replace('"username":"root"', '"username":"alice"') \
+        .replace('"username_key":"root"', '"username_key":"alice"')    # what it would store
     bad = workspace.root / "clash.jsonl"
     bad.write_text("".join(lines), encoding="utf-8")
     result = workspace.cli(["loaddata", bad], url, MONGO_DRIVER=driver)
