@@ -1,27 +1,4 @@
-"""Suite-wide pytest setup.
-
-* Tests run with ``BASTION_SETTINGS=settings.test`` unless told otherwise.
-* Tests that need an optional outside part (a MongoDB-wire server, Chromium)
-  skip with a reason on a laptop; under ``CI=true`` such a skip is turned into a
-  failure, so CI always runs everything.
-"""
-import os
-
-import pytest
-
-os.environ.setdefault("BASTION_SETTINGS", "settings.test")
-
-
-def running_in_ci():
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if report.skipped and running_in_ci() and not hasattr(report, "wasxfail"):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.outcome = "failed"
-        report.longrepr = ("skipped under CI=true, where every optional part must be present: "
-                           f"{reason}")
+"""Suite-wide pytest setup: the hooks of ``support.plugin`` (``BASTION_SETTINGS`` defaults
+to ``settings.test``; a skip is a failure under ``CI=true``). Helpers and fixture makers
+are in ``tests/support/`` (``import support``)."""
+pytest_plugins = ["support.plugin"]

@@ -6,22 +6,17 @@
   declares the extra action ``publish``); ``await cli.state()`` reads the users,
   roles and sessions back from that database.
 """
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from core.db import connect
-from http_kit import bound, outer_env
+from support import bound
+from support import cli as support_cli
 
-REPO = Path(__file__).resolve().parents[2]
+# the ``acl_shop`` test app and the ``acl_settings*`` modules: importable in-process through
+# setup.cfg; a ``manage.py`` subprocess gets the folder as ``PYTHONPATH``
 SUPPORT = Path(__file__).resolve().parent / "acl_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
-
-PASSWORD = "plum-harbour-velvet"   # passes every validator
 
 
 @pytest.fixture
@@ -37,22 +32,9 @@ async def db():
         await database.close()
 
 
-@dataclass
-class Cli:
-    env: dict
-    db_url: str
-
-    def __call__(self, *args, input=None, settings=None, timeout=60):
-        env = dict(self.env)
-        if settings:
-            env["BASTION_SETTINGS"] = settings
-        return subprocess.run([sys.executable, str(REPO / "manage.py"), *args], cwd=REPO,
-                              env=env, capture_output=True, text=True, timeout=timeout,
-                              input="" if input is None else input)
-
+class Cli(support_cli.Cli):
     def ok(self, *args, **kwargs):
-        result = self(*args, **kwargs)
-        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        result = super().ok(*args, **kwargs)
         assert result.stderr == "", result.stderr
         return result
 
@@ -92,8 +74,4 @@ class Cli:
 
 @pytest.fixture
 def cli(tmp_path):
-    env = outer_env()
-    db_url = f"embedded:{tmp_path / 'db.sqlite3'}"
-    env.update(BASTION_SETTINGS="acl_settings", PYTHONPATH=str(SUPPORT), DATABASE_URL=db_url,
-               VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
-    return Cli(env, db_url)
+    return Cli.on_embedded(tmp_path, "acl_settings", SUPPORT)

@@ -12,7 +12,7 @@ from apps.accounts.models import User
 from core.auth.identity import identity_key, mixed_script
 from core.db import connect
 from core.models import UniqueError, ValidationError
-from http_kit import bound
+from support import bound
 
 PASSWORD = "plum-harbour-velvet"
 

@@ -1,21 +1,11 @@
 """Look-alike and mixed-script usernames over real HTTP: registration, the admin's add
 form (a field error, 200) and the JSON API (409 for a taken name, 422 for a mixed one).
 """
-import sys
-from pathlib import Path
-
 import pytest
 
-import http_kit
-from http_kit import serving
-
-TESTS = Path(__file__).resolve().parent.parent
-for folder in ("api", "admin"):
-    if str(TESTS / folder) not in sys.path:
-        sys.path.insert(0, str(TESTS / folder))
-
-from admin_kit import error_for  # noqa: E402
-from api_kit import ApiSite  # noqa: E402
+from support import BLOG_APPS, make_settings, serving
+from support.api import ApiSite
+from support.pages import error_for
 
 NEW = "quiet-lantern-orchard"
 MIXED = "аdmin"                       # a Cyrillic "а", then Latin "dmin"
@@ -24,8 +14,7 @@ ONE_ALPHABET = "Enter a username in one alphabet"
 
 @pytest.fixture
 async def site(tmp_path):
-    settings = http_kit.make_settings(tmp_path, ["core.audit", "apps.accounts", "apps.blog"],
-                                      ALLOW_REGISTRATION=True)
+    settings = make_settings(tmp_path, BLOG_APPS, ALLOW_REGISTRATION=True)
     async with serving(ApiSite) as servers:
         yield await servers.serve(settings)
 

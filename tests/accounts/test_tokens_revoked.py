@@ -5,19 +5,11 @@ embedded database file, so a token made by ``createtoken`` is checked by the
 live API before and after ``changepassword`` / ``deactivate``: 200, then 401.
 """
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-import http_kit
-from http_kit import serving
-
-API_TESTS = Path(__file__).resolve().parent.parent / "api"
-if str(API_TESTS) not in sys.path:
-    sys.path.insert(0, str(API_TESTS))
-
-from api_kit import ApiSite, Client  # noqa: E402
+from support import make_settings, serving
+from support.api import ApiSite, Client
 
 PASSWORD = "plum-harbour-velvet"
 NEW_PASSWORD = "copper-lantern-meadow"
@@ -27,8 +19,7 @@ PRODUCTS = "/api/shop/product/"
 @pytest.fixture
 async def shared(cli, tmp_path):
     """A served site on the ``cli`` fixture's database file."""
-    settings = http_kit.make_settings(tmp_path, ["apps.accounts", "acl_shop"],
-                                      DATABASE_URL=cli.db_url)
+    settings = make_settings(tmp_path, ["apps.accounts", "acl_shop"], DATABASE_URL=cli.db_url)
     async with serving(ApiSite) as servers:
         yield await servers.serve(settings)
 

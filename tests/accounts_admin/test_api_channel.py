@@ -1,7 +1,7 @@
 """The JSON API saves users and roles through the same ``save_model``: no escalation there."""
 import json
 
-from kit import HASH_RE
+from support.accounts import HASH_RE
 
 STAFF = {"accounts.user": ["read", "write"], "blog.article": ["read"]}
 

@@ -1,7 +1,9 @@
 """Nobody raises their own (or anyone's) permissions through the admin unless superuser."""
 import pytest
 
-from kit import ROLES, USERS, audit_entries, errors_in, form_errors, role_form, user_form
+from accounts_admin_kit import audit_entries
+from support.accounts import ROLES, USERS, role_form, user_form
+from support.pages import errors_in, form_errors
 
 STAFF = {"accounts.user": ["read", "write"], "accounts.role": ["read", "write"],
          "blog.article": ["read"]}

@@ -1,5 +1,8 @@
 """The set-password page, and role edits reaching their users on the next request."""
-from kit import PASSWORD, ROLES, USERS, audit_entries, errors_in, role_form, user_form
+from accounts_admin_kit import audit_entries
+from support import PASSWORD
+from support.accounts import ROLES, USERS, role_form, user_form
+from support.pages import errors_in
 
 NEW = "copper-meadow-lantern"
 

@@ -3,8 +3,9 @@ import json
 
 import pytest
 
-from kit import (HASH_RE, USERS, audit_entries, errors_in, form_errors,
-                 user_form)
+from accounts_admin_kit import audit_entries
+from support.accounts import HASH_RE, USERS, user_form
+from support.pages import errors_in, form_errors
 
 
 @pytest.fixture

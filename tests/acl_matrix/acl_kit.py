@@ -24,23 +24,16 @@ import contextlib
 import itertools
 import json
 import re
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-import http_kit
+from support import BLOG_APPS as APPS
+from support import NEW_PASSWORD, make_settings
+from support.api import Client
+from support.live import LiveClient, Refused
 
-TESTS = Path(__file__).resolve().parents[1]
-for folder in ("api", "live"):
-    if str(TESTS / folder) not in sys.path:
-        sys.path.insert(0, str(TESTS / folder))
-
-from api_kit import Client  # noqa: E402
-from live_kit import LiveClient, Refused  # noqa: E402
-
-APPS = ["core.audit", "apps.accounts", "apps.blog"]
 FAST_LIVE = dict(LIVE_RECHECK_SECONDS=0.3, LIVE_FEED_INTERVAL=0.05)
 WS_WAIT = 5.0            # seconds to wait for the sentinel event (it always comes)
 
@@ -116,7 +109,7 @@ def plan():
         from core.admin.options import DELETE_SELECTED
         from core.admin.sites import AdminSite
         from core.registry import Registry
-        settings = http_kit.make_settings(Path(tempfile.gettempdir()) / "acl-matrix-plan", APPS)
+        settings = make_settings(Path(tempfile.gettempdir()) / "acl-matrix-plan", APPS)
         site = AdminSite(Registry(settings).load())
         found = {}
         for key in MODELS:
@@ -439,7 +432,7 @@ class World:
     # -- setup -----------------------------------------------------------------------------
     @classmethod
     async def start(cls, servers, tmp_path, model_key):
-        settings = http_kit.make_settings(tmp_path, APPS, **FAST_LIVE)
+        settings = make_settings(tmp_path, APPS, **FAST_LIVE)
         site = await servers.serve(settings)
         model = plan()[model_key]
         root = await cls._actor(site, Profile("root", superuser=True), "acl-root")
@@ -644,7 +637,7 @@ class World:
         elif endpoint == "password:get":
             response = await browser.get(self.admin_url(target, "password/"))
         elif endpoint == "password:post":
-            form = {"password1": http_kit.NEW_PASSWORD, "password2": http_kit.NEW_PASSWORD}
+            form = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
             before = await self.raw(target.id)
             response = await browser.post(self.admin_url(target, "password/"), form)
             check.status(response, outcome)
@@ -692,7 +685,7 @@ class World:
             return {"name": mark, "description": mark}
         if key == "accounts.user":
             return {"username": mark, "email": f"{mark.lower()}@example.com",
-                    "password1": http_kit.NEW_PASSWORD, "password2": http_kit.NEW_PASSWORD}
+                    "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
         return {"actor": mark, "action": "login"}
 
     def new_value(self, mark):

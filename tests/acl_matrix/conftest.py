@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 
 import acl_kit
-from http_kit import serving
+from support import serving
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -14,7 +14,8 @@ import pytest
 import pytest_asyncio
 
 import acl_kit
-from http_kit import serving
+from support import make_settings, serving
+from support.pages import text_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -93,8 +94,7 @@ async def ref_world(tmp_path_factory):
     CategoryAdmin.has_object_permission = has_object_permission
     try:
         async with serving(shutdown_first=True) as servers:
-            settings = acl_kit.http_kit.make_settings(tmp_path_factory.mktemp("acl-ref"),
-                                                      acl_kit.APPS)
+            settings = make_settings(tmp_path_factory.mktemp("acl-ref"), acl_kit.APPS)
             site = await servers.serve(settings)
             Category, Article = site.model("blog.category"), site.model("blog.article")
             secret = await Category.create(name=SECRET, description=SECRET, db=site.db)
@@ -112,10 +112,6 @@ async def ref_world(tmp_path_factory):
     finally:
         CategoryAdmin.get_base_filter = original_filter
         CategoryAdmin.has_object_permission = original_rule
-
-
-def text_of(html):
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
 def list_cell(page, article_id, column):

@@ -1,13 +1,14 @@
-"""Fixtures for the admin tests (helpers in ``admin_kit``).
+"""Fixtures for the admin tests (settings in ``admin_kit``).
 
 * ``admin_settings`` — ``settings.test`` with accounts and the ``admin_demo`` app.
-* ``site`` — the app served on a free 127.0.0.1 port (``admin_kit.Site``), after
-  ``startup`` (indexes); the real in-memory database, real bcrypt (4 rounds).
+* ``site`` — the app served on a free 127.0.0.1 port (``support.CheckedSite``: a login
+  that fails fails the test), after ``startup`` (indexes); the real in-memory database,
+  real bcrypt (4 rounds).
 """
 import pytest
 
-from admin_kit import Site, make_settings
-from http_kit import server_fixture, site  # noqa: F401  (fixtures)
+from admin_kit import make_settings
+from support import CheckedSite, server_fixture, site  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -15,4 +16,4 @@ def admin_settings(tmp_path):
     return make_settings(tmp_path)
 
 
-server = server_fixture("admin_settings", Site)
+server = server_fixture("admin_settings", CheckedSite)

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from admin_kit import error_for, row_ids
 from core.models import fields
+from support.pages import error_for, row_ids
 
 LIST = "/admin/notes/note/"
 PLAIN = "/admin/notes/plain/"

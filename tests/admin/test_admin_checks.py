@@ -4,14 +4,10 @@ Each case is a correct ``ModelAdmin`` with one option broken; the check must nam
 the option, the item, the bad value and the hint, and say nothing else. Every admin
 that the repository's apps (and the test apps) register must pass.
 """
-import sys
-from pathlib import Path
-
 import pytest
 import tornado.web
 import wtforms
 
-import http_kit
 from core.admin import ModelAdmin, action
 from core.admin.changelist import ChangeList
 from core.admin.checks import (AdminConfigurationError, CheckMessage, check_model_admin,
@@ -21,28 +17,13 @@ from core.admin.handlers import (CreateHandler, DeleteHandler, DetailHandler, Li
 from core.admin.sites import AdminSite
 from core.app import make_app
 from core.registry import Registry
-
-TESTS = Path(__file__).resolve().parent.parent
-SUPPORT_APPS = ("admin_demo", "audit_demo", "acl_shop", "auth_demo")
-
-
-def support_folder(package):
-    """The folder holding the test app ``package`` (wherever the tests keep it)."""
-    found = sorted(TESTS.rglob(f"{package}/app.py"))
-    assert found, f"no test app {package!r} under {TESTS}"
-    return found[0].parent.parent
-
-
-for _package in SUPPORT_APPS:
-    _folder = str(support_folder(_package))
-    if _folder not in sys.path:
-        sys.path.insert(0, _folder)
+from support import make_settings
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
-    settings = http_kit.make_settings(tmp_path_factory.mktemp("checks"),
-                                      ["core.audit", "apps.accounts", "apps.blog", "admin_demo"])
+    settings = make_settings(tmp_path_factory.mktemp("checks"),
+                             ["core.audit", "apps.accounts", "apps.blog", "admin_demo"])
     return Registry(settings).load()
 
 
@@ -255,7 +236,8 @@ CASES = [
       "must be None or a subclass of core.admin.changelist.ChangeList.")),
     # form_class
     ("form-class", "note", GoodNoteAdmin, {"form_class": dict},
-     ("admin.E130", "form_class", None, dict, None, "must be None or a subclass of wtforms.form.Form.")),
+     ("admin.E130", "form_class", None, dict, None,
+      "must be None or a subclass of wtforms.form.Form.")),
 ] + [
     # the handlers: each must extend its page's handler
     (f"{option}-wrong", "note", GoodNoteAdmin, {option: NotAHandler},
@@ -353,7 +335,7 @@ APP_SETS = [
 
 @pytest.mark.parametrize("apps", APP_SETS, ids=["+".join(apps) for apps in APP_SETS])
 def test_every_registered_admin_passes(tmp_path, apps):
-    settings = http_kit.make_settings(tmp_path, apps)
+    settings = make_settings(tmp_path, apps)
     site = AdminSite(Registry(settings).load())
     assert len(site.admins) >= 2
     assert [str(m) for m in check_site(site)] == []
@@ -363,7 +345,7 @@ async def test_the_site_of_the_test_settings_app_passes(tmp_path):
     """The site ``make_app`` builds for settings.test's own INSTALLED_APPS."""
     from core.conf import load_settings
     installed = load_settings("settings.test", environ={}).INSTALLED_APPS
-    app = make_app(http_kit.make_settings(tmp_path, list(installed)))
+    app = make_app(make_settings(tmp_path, list(installed)))
     try:
         keys = set(app.admin_site.admins)
         assert {"audit.entry", "accounts.user", "accounts.role", "blog.article",

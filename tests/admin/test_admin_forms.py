@@ -6,8 +6,8 @@ import re
 import pytest
 import wtforms
 
-from admin_kit import error_for
 from core.admin.forms import model_form
+from support.pages import error_for
 
 LIST = "/admin/notes/note/"
 WRITE = {"notes.note": ["read", "write"], "notes.category": ["read", "write"]}

@@ -5,7 +5,7 @@ import re
 import pytest
 from bson import ObjectId
 
-from admin_kit import link, row_ids
+from support.pages import link, row_ids
 
 LIST = "/admin/notes/note/"
 

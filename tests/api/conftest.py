@@ -1,4 +1,4 @@
-"""Fixtures for the API tests.
+"""Fixtures for the API tests (the JSON client is ``support.api``).
 
 * ``site`` — the app (``core.audit``, accounts, blog) served on a free 127.0.0.1 port,
   real in-memory database, real bcrypt (4 rounds); ``site.token(user)`` makes a token.
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from api_kit import ApiSite, make_settings
-from http_kit import outer_env, serving
+from support import BLOG_APPS, make_settings, serving
+from support.api import ApiSite
+from support.cli import outer_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 async def server(tmp_path):
     async with serving(ApiSite) as servers:
         async def start(**overrides):
-            return await servers.serve(make_settings(tmp_path, **overrides))
+            return await servers.serve(make_settings(tmp_path, BLOG_APPS, **overrides))
         yield start
 
 

@@ -2,17 +2,11 @@
 are a 422 naming the field (or a 400/409 for query arguments and versions), never a
 500 and nothing stored; a search over huge legacy text keeps the event loop free."""
 import asyncio
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from core.models import fields
-
-SUPPORT = Path(__file__).resolve().parents[1] / "admin" / "admin_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
 
 NOTES = "/api/notes/note/"
 PLAIN = "/api/notes/plain/"

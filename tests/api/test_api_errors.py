@@ -52,7 +52,7 @@ async def test_400_malformed_json_cursor_sort_and_arguments(site, writer, articl
 
 
 async def test_401_for_bad_tokens(site, article):
-    from api_kit import Client
+    from support.api import Client
     for header in ("Bearer nope", "Bearer ", "Basic dXNlcjpwYXNz", "bst_abc", "Bearer bst_" +
                    "x" * 43):
         client = Client(site)

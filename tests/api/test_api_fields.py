@@ -1,13 +1,6 @@
 """Every field kind through the API, on the admin tests' ``notes`` app: choices, numbers,
 datetimes (out-of-range ones are a 422, never a 500), hidden fields, an unregistered model."""
-import sys
-from pathlib import Path
-
 import pytest
-
-SUPPORT = Path(__file__).resolve().parents[1] / "admin" / "admin_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
 
 NOTES = "/api/notes/note/"
 

@@ -17,7 +17,7 @@ def token_from(result):
 
 
 def bearer(site, token):
-    from api_kit import Client
+    from support.api import Client
     return Client(site, token=token)
 
 

@@ -1,36 +1,29 @@
 """Helpers for the audit tests (fixtures are in conftest.py).
 
-* ``make_settings`` — ``settings.test`` with ``core.audit``, accounts and the
-  ``audit_demo`` test app (``vault.box``), on an in-memory database.
-* ``Site`` — a served app: ``browser()``, ``create_user``, ``user_browser``, ``entries()``.
-* ``Browser`` — ``AsyncHTTPClient`` with its own cookie jar; redirects are not followed.
+* ``SUPPORT`` — the folder of the ``audit_demo`` test app (``vault.box``) and of the
+  ``audit_settings`` module (importable in-process through setup.cfg; a ``manage.py``
+  subprocess gets it as ``PYTHONPATH``).
+* ``make_settings`` — ``settings.test`` with ``core.audit``, accounts and ``audit_demo``,
+  on an in-memory database.
+* ``Site`` — ``support.Site`` with ``entries()``.
+* ``contains(value, needle)`` — does a stored document hold ``needle`` anywhere.
 """
-import re
-import sys
 from pathlib import Path
 
-import http_kit
-from http_kit import NEW_PASSWORD, PASSWORD, Browser, Response  # noqa: F401  (re-exported)
+import support
 
 SUPPORT = Path(__file__).resolve().parent / "audit_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
 
 
 def make_settings(tmp_path, **overrides):
-    return http_kit.make_settings(tmp_path, ["core.audit", "apps.accounts", "audit_demo"],
-                                  **overrides)
+    return support.make_settings(tmp_path, ["core.audit", "apps.accounts", "audit_demo"],
+                                 **overrides)
 
 
-class Site(http_kit.Site):
+class Site(support.Site):
     async def entries(self, **flt):
         """The raw ``audit_log`` documents matching ``flt``, oldest first."""
         return await self.db["audit_log"].find(flt).sort([("at", 1), ("_id", 1)]).to_list(None)
-
-
-def text_of(html):
-    """Visible text, tags removed, whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def contains(value, needle):

@@ -5,18 +5,12 @@
   a free 127.0.0.1 port after ``startup``; real database, real bcrypt (4 rounds).
 * ``cli`` — ``manage.py`` in a subprocess on an embedded temp database.
 """
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
 from audit_kit import SUPPORT, Site, make_settings
 from core.db import connect
-from http_kit import bound, outer_env, server_fixture, site  # noqa: F401  (fixtures)
-
-REPO = Path(__file__).resolve().parents[2]
+from support import bound, server_fixture, site  # noqa: F401  (fixtures)
+from support import cli as support_cli
 
 
 @pytest.fixture
@@ -39,21 +33,7 @@ def audit_settings(tmp_path):
 server = server_fixture("audit_settings", Site)
 
 
-@dataclass
-class Cli:
-    env: dict
-    db_url: str
-
-    def __call__(self, *args, input=None, timeout=60):
-        return subprocess.run([sys.executable, str(REPO / "manage.py"), *args], cwd=REPO,
-                              env=self.env, capture_output=True, text=True, timeout=timeout,
-                              input="" if input is None else input)
-
-    def ok(self, *args, **kwargs):
-        result = self(*args, **kwargs)
-        assert result.returncode == 0, (args, result.stdout, result.stderr)
-        return result
-
+class Cli(support_cli.Cli):
     async def entries(self):
         database = connect(self.db_url)
         try:
@@ -65,8 +45,4 @@ class Cli:
 
 @pytest.fixture
 def cli(tmp_path):
-    env = outer_env()
-    db_url = f"embedded:{tmp_path / 'db.sqlite3'}"
-    env.update(BASTION_SETTINGS="audit_settings", PYTHONPATH=str(SUPPORT), DATABASE_URL=db_url,
-               VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
-    return Cli(env, db_url)
+    return Cli.on_embedded(tmp_path, "audit_settings", SUPPORT)

@@ -18,7 +18,7 @@ from core.audit import AuditEntry, audited, count_pending, history, repair_pendi
 from core.audit.atomic import PENDING_COLLECTION, REPAIRED_NOTE
 from core.db import connect
 from core.models import Model, StaleObjectError, fields
-from http_kit import bound
+from support import bound
 
 NO_WIRE_SERVER = "MONGO_URL not set: no MongoDB-wire server"
 ABANDONED = []
@@ -228,7 +228,7 @@ async def test_repair_before_leaves_newer_pending_entries_alone(db):
 async def test_start_up_repair_runs_with_the_indexes(db, tmp_path):
     from core.app import ensure_all_indexes
     from core.registry import Registry
-    from http_kit import make_settings
+    from support import make_settings
     crate = Crate(name="restart")
     await crash_inside(db, "create", crate, crate.save)
     registry = Registry(installed_apps=[]).load()          # even without the audit app

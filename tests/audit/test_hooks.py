@@ -1,6 +1,7 @@
 """Logging in and out, password changes and registration leave entries (HTTP), and the
 accounts commands record who changed what (``manage.py`` in a subprocess)."""
-from audit_kit import NEW_PASSWORD, PASSWORD, contains, make_settings
+from audit_kit import contains, make_settings
+from support import NEW_PASSWORD, PASSWORD
 
 WRONG = "not-the-password-42x"
 

@@ -1,8 +1,8 @@
 """The history page and the audit log in the admin, over HTTP on a live server."""
 import re
 
-from audit_kit import text_of
 from core.audit import REDACTED, record
+from support.pages import text_of
 
 BOXES = "/admin/vault/box/"
 LOG = "/admin/audit/entry/"

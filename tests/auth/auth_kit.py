@@ -2,32 +2,25 @@
 
 * ``make_settings`` — ``settings.test`` (or another module) with the accounts app and
   the ``auth_demo`` test app (models ``demo.widget`` / ``demo.gadget``, JSON routes
-  that need a user) on an in-memory database.
-* ``Site`` — a served app: ``browser()`` (a fresh cookie jar), ``create_user``,
+  that need a user; in ``auth_support/``, importable through setup.cfg) in memory.
+* ``Site`` — ``support.Site`` with ``User``, ``create_user(username="alice")`` and
   ``sessions()``.
-* ``Browser`` — ``AsyncHTTPClient`` with manual cookie handling, no redirects
-  followed; ``await b.login(user, password)`` posts the login form with its XSRF token.
+* ``error_for(text, field_id)`` — a field's error list, by its element id.
+* ``Browser`` — ``support.Browser`` reading cookies as the login tests need: only an
+  empty value *with* an ``expires`` clears a cookie; ``session`` is the session cookie.
 """
-import re
-import sys
-from pathlib import Path
-
-import http_kit
-from http_kit import NEW_PASSWORD, PASSWORD, Response  # noqa: F401  (re-exported)
-
-SUPPORT = Path(__file__).resolve().parent / "auth_support"
-if str(SUPPORT) not in sys.path:
-    sys.path.insert(0, str(SUPPORT))
+import support
+from support import pages
 
 SESSION_COOKIE = "bastion_session"
 
 
 def make_settings(tmp_path, module="settings.test", **overrides):
-    return http_kit.make_settings(tmp_path, ["apps.accounts", "auth_demo"], module=module,
-                                  **overrides)
+    return support.make_settings(tmp_path, ["apps.accounts", "auth_demo"], module=module,
+                                 **overrides)
 
 
-class Browser(http_kit.Browser):
+class Browser(support.Browser):
     empty_value_clears = False     # only an empty value with an ``expires`` clears
     form_doseq = False
 
@@ -36,14 +29,14 @@ class Browser(http_kit.Browser):
         return self.cookies.get(SESSION_COOKIE)
 
 
-class Site(http_kit.Site):
+class Site(support.Site):
     browser_class = Browser
 
     @property
     def User(self):
         return self.app.registry.get_model("accounts.user")
 
-    async def create_user(self, username="alice", password=PASSWORD, **extra):
+    async def create_user(self, username="alice", password=support.PASSWORD, **extra):
         return await self.User.create_user(username, f"{username}@example.com", password,
                                            db=self.db, **extra)
 
@@ -52,6 +45,5 @@ class Site(http_kit.Site):
 
 
 def error_for(text, field_id):
-    """The error list rendered next to the field ``id_<name>``, as text ('' if none)."""
-    match = re.search(rf'<ul class="errorlist" id="{field_id}_errors">(.*?)</ul>', text, re.S)
-    return re.sub(r"<[^>]+>", " ", match.group(1)).strip() if match else ""
+    """``support.pages.error_for`` by the field's element id (``id_<name>``)."""
+    return pages.error_for(text, field_id.removeprefix("id_"))

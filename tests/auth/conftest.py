@@ -9,7 +9,7 @@
 import pytest
 
 from auth_kit import Site, make_settings
-from http_kit import server_fixture, site  # noqa: F401  (fixtures)
+from support import server_fixture, site  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from auth_kit import PASSWORD, SESSION_COOKIE, make_settings
+from auth_kit import SESSION_COOKIE, make_settings
+from support import PASSWORD
 
 INVALID = "Please enter a correct username and password"
 

@@ -1,7 +1,8 @@
 """``/admin/register/``: 404 unless ALLOW_REGISTRATION; creates a plain user with defaults."""
 import pytest
 
-from auth_kit import PASSWORD, error_for, make_settings
+from auth_kit import error_for, make_settings
+from support import PASSWORD
 
 DEFAULTS = {"demo.widget": ["read"]}
 

@@ -6,7 +6,8 @@ cost of every hash checked; the work of a check is 2 ** cost.
 import bcrypt
 import pytest
 
-from auth_kit import PASSWORD, make_settings
+from auth_kit import make_settings
+from support import PASSWORD
 from core.auth import passwords
 from core.auth.passwords import dummy_verify, hash_password, hash_rounds, verify_password
 

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from auth_kit import NEW_PASSWORD, PASSWORD, SESSION_COOKIE, error_for, make_settings
+from auth_kit import SESSION_COOKIE, error_for, make_settings
+from support import NEW_PASSWORD, PASSWORD
 from core.auth.sessions import SessionStore, hash_session_id
 from core.db import connect
 

@@ -5,7 +5,8 @@ import datetime
 import bcrypt
 import pytest
 
-from auth_kit import PASSWORD, make_settings
+from auth_kit import make_settings
+from support import PASSWORD
 from core.auth.throttle import LoginThrottle
 from core.db import connect
 

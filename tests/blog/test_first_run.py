@@ -1,9 +1,7 @@
 """The first run: on an empty database with the dev settings, runserver makes a superuser
 (password printed once, in a box) and loads the demo data; never otherwise."""
 import asyncio
-import http.cookiejar
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +16,8 @@ from apps.accounts.models import User
 from apps.blog.models import Article, Category
 from core.conf import load_settings
 from core.management.firstrun import first_run
-from http_kit import outer_env
+from support import SyncBrowser
+from support.cli import free_port, outer_env
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
@@ -97,12 +96,6 @@ async def test_not_with_the_test_settings(registry, db):
 
 # -- the real thing: manage.py runserver in a subprocess ---------------------------------------
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def dev_env(tmp_path):
     env = outer_env()
     env.update(BASTION_SETTINGS="settings.dev", VAR_DIR=str(tmp_path / "var"),
@@ -161,26 +154,6 @@ def servers():
         server.stop()
 
 
-class Browser:
-    """urllib with a cookie jar; redirects are followed."""
-
-    def __init__(self, server):
-        self.server = server
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def cookie(self, name):
-        return next((c.value for c in self.jar if c.name == name), None)
-
-    def open(self, path, form=None):
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        try:
-            with self.opener.open(self.server.url(path), data=data, timeout=20) as response:
-                return response.status, response.geturl(), response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.geturl(), exc.read().decode()
-
-
 def test_runserver_first_run_prints_the_password_once_and_it_logs_in(tmp_path, servers):
     first = Runserver(tmp_path, "first")
     servers.append(first)
@@ -192,7 +165,7 @@ def test_runserver_first_run_prints_the_password_once_and_it_logs_in(tmp_path, s
     assert "Loaded the blog demo data: 6 categories, 60 articles." in output
     assert output.index("Log in at") < output.index("Bastion serving")
 
-    browser = Browser(first)
+    browser = SyncBrowser(first.url(""))
     status, _, _ = browser.open("/admin/login/")
     assert status == 200 and browser.cookie("_xsrf")
     status, where, _ = browser.open("/admin/login/", {
@@ -212,7 +185,7 @@ def test_runserver_first_run_prints_the_password_once_and_it_logs_in(tmp_path, s
     output = second.wait_until_serving()
     assert "Log in at" not in output and "demo data" not in output
     assert password not in output
-    again = Browser(second)
+    again = SyncBrowser(second.url(""))
     again.open("/admin/login/")
     status, where, _ = again.open("/admin/login/", {
         "username": "admin", "password": password, "_xsrf": again.cookie("_xsrf")})

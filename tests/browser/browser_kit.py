@@ -2,14 +2,12 @@
 
 * ``CHROMIUM``, ``CHROMIUM_ARGS`` — Debian's Chromium and how it is started.
 * ``MISSING`` — why the browser tests cannot run on this machine (``None`` when they can).
-* ``Site`` — a served app: ``url(path)``, ``db``, ``model(key)``, ``create_user``.
 * ``log_in(page, site, username)`` — logs in through the login form.
 """
 import os
 from pathlib import Path
 
-import http_kit
-from http_kit import PASSWORD
+from support import PASSWORD
 
 CHROMIUM = Path(os.environ.get("BASTION_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -29,11 +27,6 @@ else:
 if MISSING is None and not CHROMIUM.exists():
     MISSING = (f"{CHROMIUM} is missing (apt-get install chromium); "
                "the tests never download a browser")
-
-
-class Site(http_kit.Site):
-    """A served app (``http_kit.Site``): ``url(path)``, ``db``, ``model(key)``,
-    ``create_user``."""
 
 
 async def log_in(page, site, username, password=PASSWORD):

@@ -18,8 +18,8 @@ import pytest
 import pytest_asyncio
 
 import browser_kit
-from browser_kit import CHROMIUM, CHROMIUM_ARGS, Site
-from http_kit import make_settings, serving
+from browser_kit import CHROMIUM, CHROMIUM_ARGS
+from support import BLOG_APPS, Site, make_settings, serving
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -41,7 +41,7 @@ async def chromium():
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def site(tmp_path):
-    settings = make_settings(tmp_path, ["core.audit", "apps.accounts", "apps.blog"])
+    settings = make_settings(tmp_path, BLOG_APPS)
     async with serving(Site) as servers:
         yield await servers.serve(settings)
 

@@ -9,7 +9,7 @@ from bson import ObjectId
 
 from core.db import connect
 from core.management.serialization import dump_line
-from http_kit import outer_env
+from support.cli import outer_env
 
 REPO = Path(__file__).resolve().parents[2]
 UTC = datetime.timezone.utc
@@ -48,14 +48,6 @@ class Workspace:
             for line in lines:
                 out.write(line if isinstance(line, str) else dump_line(*line))
         return path
-
-
-def one_error_line(result):
-    """The single stderr line of a failed command (no traceback)."""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 async def read_all(url, collections=COLLECTIONS, driver="motor"):

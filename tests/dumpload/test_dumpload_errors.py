@@ -7,8 +7,9 @@ from bson import ObjectId
 from core.management.serialization import BATCH_SIZE, LoadError, validate_file
 
 from dumpload_support import (
-    PASSWORD_HASH, article_lines, category_line, count_all, one_error_line, read_all, when,
+    PASSWORD_HASH, article_lines, category_line, count_all, read_all, when,
 )
+from support.cli import one_error_line
 
 
 def user_line(username, **changes):

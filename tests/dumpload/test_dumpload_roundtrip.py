@@ -4,7 +4,8 @@ import json
 
 from bson import ObjectId
 
-from dumpload_support import COLLECTIONS, count_all, one_error_line, parse_lines, read_all
+from dumpload_support import COLLECTIONS, count_all, parse_lines, read_all
+from support.cli import one_error_line
 
 
 async def test_round_trip_through_a_file_keeps_every_document(workspace, seeded):

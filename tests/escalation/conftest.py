@@ -3,32 +3,23 @@
 ``site`` serves ``settings.test`` with the audit, accounts and blog apps on a free
 127.0.0.1 port (real in-memory store, real bcrypt at the test settings' low cost) once per
 module; cells never share a target, so no state needs resetting between them. The form
-helpers come from ``tests/accounts_admin/kit.py`` (its folder and ``tests/admin`` are put
-on ``sys.path``). A summary line at the end says how many matrix cells ran.
+helpers come from ``support.accounts``. A summary line at the end says how many matrix
+cells ran.
 """
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest_asyncio
 
-import http_kit
+from escalation_kit import Matrix
+from support import BLOG_APPS, Site, make_settings, serving
 
-TESTS = Path(__file__).resolve().parent.parent
-for folder in (TESTS / "admin", TESTS / "accounts_admin"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from escalation_kit import Matrix  # noqa: E402
-
-APPS = ["core.audit", "apps.accounts", "apps.blog"]
 _outcomes = Counter()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def site(tmp_path_factory):
-    settings = http_kit.make_settings(tmp_path_factory.mktemp("escalation"), APPS)
-    async with http_kit.serving(http_kit.Site) as servers:
+    settings = make_settings(tmp_path_factory.mktemp("escalation"), BLOG_APPS)
+    async with serving(Site) as servers:
         yield await servers.serve(settings)
 
 

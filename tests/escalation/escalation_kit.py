@@ -15,9 +15,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from http_kit import NEW_PASSWORD, PASSWORD  # noqa: F401  (re-exported for the tests)
-
-from kit import USERS, boxes, role_form, user_form  # noqa: F401  (tests/accounts_admin)
+from support import NEW_PASSWORD, PASSWORD  # noqa: F401  (re-exported for the tests)
+from support.accounts import USERS, boxes, role_form, user_form  # noqa: F401  (re-exported)
 
 API_USERS = "/api/accounts/user/"
 SESSIONS = "sessions"          # apps.accounts.models.SESSIONS_COLLECTION, keyed by user_id

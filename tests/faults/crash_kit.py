@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from http_kit import outer_env
+from support.cli import outer_env
 
 REPO = Path(__file__).resolve().parents[2]
 

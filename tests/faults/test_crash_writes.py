@@ -15,7 +15,6 @@ once some writes were acknowledged. A few rounds on the same file, bounded in ti
 import http.client
 import json
 import random
-import socket
 import threading
 import time
 from collections import Counter, defaultdict
@@ -23,18 +22,13 @@ from collections import Counter, defaultdict
 import pytest
 
 from crash_kit import Workspace, count, documents, integrity, kill9, plain, wait_for
+from support.cli import free_port
 
 PASSWORD = "correct horse battery staple"
 WRITERS = 6
 ROUNDS = 4
 ROUND_BUDGET = 60.0          # seconds a round may take at most
 TOTAL_BUDGET = 200.0
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

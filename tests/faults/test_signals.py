@@ -10,7 +10,6 @@ with status 0, and that no worker was forked again.
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from http_kit import outer_env
+from support.cli import free_port, outer_env
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(os, "killpg"),
                                 reason="needs fork and process groups (POSIX)")
@@ -28,12 +27,6 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(os, "kill
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
 STOP_SECONDS = 20          # settings.test has SHUTDOWN_TIMEOUT = 5
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

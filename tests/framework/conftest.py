@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from http_kit import Site, make_settings, serving
+from support import Site, make_settings, serving
 
 _package_numbers = itertools.count(1)
 

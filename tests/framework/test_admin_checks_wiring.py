@@ -5,8 +5,8 @@ import pytest
 from core.admin.checks import AdminConfigurationError
 from core.app import make_app
 from core.registry import Registry
-from framework_support import free_port, manage, manage_env
-from http_kit import make_settings
+from support import make_settings
+from support.cli import free_port, manage, manage_env
 
 BROKEN_ADMIN_PY = '''
 from core.admin import ModelAdmin, register

@@ -12,7 +12,7 @@ from core.app import TemplateLoader, make_app, startup
 from core.conf import load_settings
 from core.db import connect
 from core.handlers.base import BaseHandler, accepts_json
-from framework_support import free_port
+from support.cli import free_port
 
 
 @pytest.fixture
@@ -294,7 +294,7 @@ LIMIT = 64 * 1024
 
 @pytest.fixture
 async def small_body_server(tmp_path, live):
-    from http_kit import make_settings
+    from support import make_settings
     settings = make_settings(tmp_path, [], MAX_BODY_SIZE=LIMIT, API_MAX_BODY_SIZE=LIMIT // 2)
     app = make_app(settings, db=connect("memory:"))
     await startup(app)

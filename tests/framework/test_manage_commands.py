@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from framework_support import REPO, free_port, manage, manage_env
+from support.cli import REPO, free_port, manage, manage_env, one_error_line
 
 CORE_COMMANDS = ("check", "ensure_indexes", "help", "runserver", "shell")
 
@@ -22,13 +22,6 @@ def env(tmp_path):
 def notes_env(tmp_path, notes_app):
     return manage_env(tmp_path, BASTION_SETTINGS=notes_app.settings_module,
                       PYTHONPATH=notes_app.root)
-
-
-def one_error_line(result):
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 def test_help_lists_every_command_with_its_line(env):

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from framework_support import REPO, free_port, manage, manage_env
+from support.cli import REPO, free_port, manage, manage_env
 
 
 class Server:

@@ -5,7 +5,7 @@ import stat
 import pytest
 
 from core.conf import ImproperlyConfigured, LazySettings, load_settings
-from framework_support import manage, manage_env
+from support.cli import manage, manage_env
 
 
 def test_bastion_settings_env_var_picks_the_module():

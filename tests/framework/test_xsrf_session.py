@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from http_kit import PASSWORD, Site, make_settings, serving
+from support import PASSWORD, Site, make_settings, serving
 
 APPS = ["core.audit", "apps.accounts", "apps.blog"]
 ARTICLES = {"blog.article": ["read", "write"]}

@@ -7,8 +7,8 @@
 """
 import pytest
 
-from http_kit import server_fixture, site  # noqa: F401  (fixtures)
-from live_kit import Site, make_settings
+from live_kit import make_settings
+from support import CheckedSite, server_fixture, site  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -16,4 +16,4 @@ def live_settings(tmp_path):
     return make_settings(tmp_path)
 
 
-server = server_fixture("live_settings", Site, shutdown_first=True)
+server = server_fixture("live_settings", CheckedSite, shutdown_first=True)

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import tornado.httpclient
 
-from http_kit import outer_env
-from live_kit import PASSWORD, Browser, LiveClient
+from support import PASSWORD, CheckedBrowser
+from support.cli import free_port, outer_env
+from support.live import LiveClient
 
 REPO = Path(__file__).resolve().parents[2]
 ARTICLES = "/admin/blog/article/"
@@ -27,13 +28,6 @@ from settings.test import *  # noqa: F401,F403
 LIVE_RECHECK_SECONDS = 0.5
 LIVE_FEED_INTERVAL = 0.1
 """
-
-
-def free_port():
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -114,7 +108,7 @@ async def test_an_event_written_on_one_process_reaches_a_socket_on_another(env, 
             assert process.returncode == 0, errors
         a.wait_until_up()
         b.wait_until_up()
-        alice, bob = Browser(a), Browser(a)           # both log in on A
+        alice, bob = CheckedBrowser(a), CheckedBrowser(a)   # both log in on A
         await alice.login("alice")
         await bob.login("bob")
         alices = await LiveClient.connect(b.port, alice.cookies)   # sockets on B

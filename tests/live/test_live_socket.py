@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from live_kit import LIST, LiveClient, Refused, note_form
+from live_kit import LIST, note_form
+from support.live import LiveClient, Refused
 
 NOTES = {"notes.note": ["read", "write", "delete"]}
 

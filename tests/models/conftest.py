@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from core.db import connect
-from http_kit import bound
+from support import bound
 
 
 def _wire_url():

@@ -1,33 +1,30 @@
 """``manage.py startapp``: the scaffold is a working app once its line is in INSTALLED_APPS.
 
-The project (core, apps, settings, templates, static, manage.py) is copied to a
-temporary folder; ``startapp shop`` runs there, then the checks a newcomer would
-make: ``ensure_indexes``/``check`` pass, the model is registered, the app's own
-test passes, and its admin pages and own page answer over HTTP.
+The project (core, apps, settings, templates, static, manage.py, and setup.cfg with
+tests/ for the ``support`` package the generated tests use) is copied to a temporary
+folder; ``startapp shop`` runs there, then the checks a newcomer would make:
+``ensure_indexes``/``check`` pass, the model is registered, the app's own tests pass
+(one of them logs in and reads the admin list over HTTP through ``support``), and its
+admin pages and own page answer over HTTP.
 """
-import http.cookiejar
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from http_kit import outer_env
+from support import PASSWORD, SyncBrowser
+from support.cli import free_port, one_error_line, outer_env
 
 REPO = Path(__file__).resolve().parents[2]
-COPIED = ("core", "apps", "settings", "templates", "static", "manage.py")
-PASSWORD = "plum-harbour-velvet"
+COPIED = ("core", "apps", "settings", "templates", "static", "manage.py", "setup.cfg", "tests")
 EXPECTED_FILES = [
     "apps/shop/__init__.py", "apps/shop/admin.py", "apps/shop/app.py", "apps/shop/forms.py",
     "apps/shop/handlers.py", "apps/shop/models.py", "apps/shop/templates/shop/summary.html",
-    "apps/shop/tests/__init__.py", "apps/shop/tests/test_shop.py",
+    "apps/shop/tests/__init__.py", "apps/shop/tests/conftest.py", "apps/shop/tests/test_shop.py",
 ]
 
 
@@ -45,12 +42,6 @@ class Project:
 
     def manage(self, *args, **kwargs):
         return self.run("manage.py", *args, **kwargs)
-
-
-def one_error_line(result):
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -135,41 +126,10 @@ def test_the_new_app_is_installed_indexed_and_registered(shop):
 def test_the_generated_test_passes(shop):
     result = shop.run("-m", "pytest", "apps/shop/tests", "-q", "-p", "no:cacheprovider")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"\b3 passed\b", result.stdout), result.stdout
+    assert re.search(r"\b4 passed\b", result.stdout), result.stdout
 
 
 # -- over HTTP --------------------------------------------------------------------------------
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Browser:
-    def __init__(self, base):
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def cookie(self, name):
-        return next((c.value for c in self.jar if c.name == name), None)
-
-    def open(self, path, form=None):
-        if form is not None:
-            form = dict(form, _xsrf=self.cookie("_xsrf"))
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        try:
-            with self.opener.open(self.base + path, data=data, timeout=20) as response:
-                return response.status, urllib.parse.urlsplit(response.geturl()).path, \
-                    response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, urllib.parse.urlsplit(exc.geturl()).path, exc.read().decode()
-
-    def login(self, username, password=PASSWORD):
-        self.open("/admin/login/")
-        return self.open("/admin/login/", {"username": username, "password": password})
-
 
 @pytest.fixture
 def served_shop(shop):
@@ -202,7 +162,7 @@ def served_shop(shop):
 
 
 def test_the_admin_and_the_apps_own_page_answer_over_http(served_shop):
-    root = Browser(served_shop)
+    root = SyncBrowser(served_shop)
     status, where, _ = root.login("root")
     assert (status, where) == (200, "/admin/")
 
@@ -222,11 +182,11 @@ def test_the_admin_and_the_apps_own_page_answer_over_http(served_shop):
 
 
 def test_the_apps_own_page_needs_a_login_and_the_read_permission(served_shop):
-    anonymous = Browser(served_shop)
+    anonymous = SyncBrowser(served_shop)
     status, where, _ = anonymous.open("/shop/")
     assert (status, where) == (200, "/admin/login/")            # redirected to log in
 
-    nobody = Browser(served_shop)
+    nobody = SyncBrowser(served_shop)
     assert nobody.login("nobody")[1] == "/admin/"
     status, _, page = nobody.open("/shop/")
     assert status == 403 and "Teapot" not in page

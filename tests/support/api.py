@@ -1,20 +1,20 @@
-"""Helpers for the API tests: settings, a served site, a JSON client."""
+"""A JSON client for the API: a Bearer token or a session (cookies and the XSRF header).
+
+``ApiSite`` is a ``Site`` that hands out clients: ``token_client``, ``session_client``,
+``anonymous``.
+"""
 import json
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 
-import http_kit
 from core.auth.tokens import TokenStore
-from http_kit import PASSWORD
+
+from .client import Response, Site
+from .config import PASSWORD
 
 
-def make_settings(tmp_path, **overrides):
-    return http_kit.make_settings(tmp_path, ["core.audit", "apps.accounts", "apps.blog"],
-                                  **overrides)
-
-
-class Reply(http_kit.Response):
-    """``http_kit.Response`` with the body parsed: ``json`` is the value (``None`` if none)."""
+class Reply(Response):
+    """``Response`` with the body parsed: ``json`` is the value (``None`` if none)."""
 
     def __init__(self, raw):
         super().__init__(raw)
@@ -79,8 +79,8 @@ class Client:
         return self.request("DELETE", path, **kw)
 
 
-class ApiSite(http_kit.Site):
-    """A served app (``http_kit.Site``) with JSON clients: token, session, anonymous."""
+class ApiSite(Site):
+    """A served app (``Site``) with JSON clients: token, session, anonymous."""
 
     async def token_client(self, username, permissions=None, **extra):
         """A client with a Bearer token of a new user holding ``permissions``."""

@@ -1,8 +1,5 @@
-"""Helpers for the users-and-roles admin tests."""
-import html
+"""The users-and-roles admin: its addresses and the form posts its pages expect."""
 import re
-
-from admin_kit import PASSWORD  # noqa: F401  (re-exported for the tests)
 
 USERS = "/admin/accounts/user/"
 ROLES = "/admin/accounts/role/"
@@ -28,23 +25,7 @@ def user_form(user, permissions=None, roles=None, **changes):
 
 
 def role_form(role, permissions, **changes):
+    """A change-form post for ``role`` granting ``permissions``, as a list of pairs."""
     fields = {"description": role.description or "", "_version": str(role.version)}
     fields.update(changes)
     return list(fields.items()) + boxes(permissions)
-
-
-def errors_in(text, name):
-    """The messages of the error list of field ``name`` ('' if none)."""
-    match = re.search(rf'<ul class="errorlist" id="id_{name}_errors">(.*?)</ul>', text, re.S)
-    return html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).strip() if match else ""
-
-
-def form_errors(text):
-    match = re.search(r'<ul class="errorlist nonfield" role="alert">(.*?)</ul>', text, re.S)
-    return html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).strip() if match else ""
-
-
-async def audit_entries(site, action, object_id):
-    from core.audit import AuditEntry
-    return await AuditEntry.find({"action": action, "object_id": str(object_id)},
-                                 sort=["at"], db=site.db).to_list(None)
