@@ -1,7 +1,8 @@
 # Bastion developer commands. `make run` and `make test` are all a fresh clone needs.
 #
 #   make run      serve the admin at http://127.0.0.1:8000/admin/ on the embedded database
-#   make test     run the whole test suite        (PYTEST_ARGS="-k health -x" to narrow it)
+#   make test     run the whole test suite: tests/ and every apps/<name>/tests/
+#                 (PYTEST_ARGS="-k health -x" to narrow it)
 #   make bench    print the store benchmark       (BENCH_ARGS="--sizes 10000")
 #   make lint     flake8
 #   make clean    remove caches and build output (keeps .venv and var/, which holds your data)
