@@ -51,14 +51,19 @@ class DeleteRoleCommand(AccountsCommand):
                    f"{self.plural(result.modified_count, 'user')})")
 
 
-class AssignRoleCommand(AccountsCommand):
-    name = "assignrole"
-    help = "Give a user a role (its permissions join the user's)."
+class RoleHolderCommand(AccountsCommand):
+    """``USERNAME ROLE``: what assignrole and unassignrole take."""
+
     writes = True
 
     def add_arguments(self, parser):
         parser.add_argument("username", metavar="USERNAME")
         parser.add_argument("role", metavar="ROLE")
+
+
+class AssignRoleCommand(RoleHolderCommand):
+    name = "assignrole"
+    help = "Give a user a role (its permissions join the user's)."
 
     async def run(self, args):
         user = await self.get_user(args.username)
@@ -70,14 +75,9 @@ class AssignRoleCommand(AccountsCommand):
         self.write(f"{user.username}: roles: {', '.join(user.roles)}")
 
 
-class UnassignRoleCommand(AccountsCommand):
+class UnassignRoleCommand(RoleHolderCommand):
     name = "unassignrole"
     help = "Take a role away from a user."
-    writes = True
-
-    def add_arguments(self, parser):
-        parser.add_argument("username", metavar="USERNAME")
-        parser.add_argument("role", metavar="ROLE")
 
     async def run(self, args):
         user = await self.get_user(args.username)

@@ -7,6 +7,7 @@ from core.audit import diff, snapshot
 from core.auth.passwords import PasswordError, validate_password
 from core.management import CommandError
 from core.models import UniqueError, ValidationError
+from core.permissions import describe_grants
 
 from ..models import IDENTITY_KEYS, User
 from ._base import AccountsCommand, describe_error, perm_argument
@@ -132,7 +133,7 @@ class CreateUserCommand(CreateUserBase):
             except CommandError as exc:
                 raise CommandError(f"settings.DEFAULT_PERMISSIONS: {exc}") from None
         user = await self.create(args, args.username, args.email, permissions)
-        granted = "; ".join(f"{k}: {', '.join(a)}" for k, a in user.permissions.items())
+        granted = describe_grants(user.permissions)
         self.write(f"created user {user.username}" + (f" ({granted})" if granted else ""))
 
 
