@@ -388,10 +388,11 @@ async def drain(server, app, timeout):
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-async def serve(app, sockets, ready=None, stop_requested=None):
+async def serve(app, sockets, ready=None, stop_requested=None, ensure_indexes=True):
     """Serve ``app`` on ``sockets`` until SIGINT or SIGTERM, then shut down gracefully.
 
-    Runs ``startup`` first; on the signal: stop accepting, finish in-flight
+    Runs ``startup`` first (``ensure_indexes=False`` when the parent of several
+    worker processes made them once already); on the signal: stop accepting, finish in-flight
     requests (``SHUTDOWN_TIMEOUT``), close connections, ``shutdown`` (closes the
     database). ``ready()`` is called once the server accepts requests;
     ``stop_requested()``, if given, says a stop signal came before the loop ran.
@@ -401,7 +402,7 @@ async def serve(app, sockets, ready=None, stop_requested=None):
     process group's copy and the supervisor's, a second Ctrl-C) is only logged, and
     afterwards the handlers that were there before are put back.
     """
-    await startup(app)
+    await startup(app, ensure_indexes=ensure_indexes)
     server = make_server(app)
     server.add_sockets(sockets)
     stop = asyncio.Event()

@@ -214,6 +214,7 @@ class RunserverCommand(Command):
             asyncio.run(self.first_run(address, port))
         worker = None
         if processes != 1:
+            asyncio.run(self.prepare_database())   # once, not raced by every worker
             supervisor = Supervisor(processes or os.cpu_count() or 1,
                                     float(settings.get("SHUTDOWN_TIMEOUT", 10.0)))
             worker = supervisor.run()
@@ -229,6 +230,18 @@ class RunserverCommand(Command):
         asyncio.run(self.serve(sockets, address, port, worker))
         ignore_stop_signals()
         return 0
+
+    async def prepare_database(self):
+        """Before forking workers: every index, and the audit repair, made once by the
+        parent (``core.app.ensure_all_indexes``); an unreachable database is left for
+        each worker's ``serve`` to report."""
+        from core.app import ensure_all_indexes
+        async with self.database() as db:
+            try:
+                await asyncio.wait_for(db.ping(), 5.0)
+            except Exception:
+                return
+            await ensure_all_indexes(self.registry, db, self.settings)
 
     async def first_run(self, address, port):
         """On an empty database (dev settings): the apps' first-run hooks, their box printed once.
@@ -267,6 +280,7 @@ class RunserverCommand(Command):
                        f"{app.db.backend} database{who}; Ctrl-C or SIGTERM stops it")
             sys.stdout.flush()
 
-        await serve(app, sockets, ready=ready, stop_requested=lambda: bool(_stop_early))
+        await serve(app, sockets, ready=ready, stop_requested=lambda: bool(_stop_early),
+                    ensure_indexes=worker is None)
         if worker is None:
             self.write("stopped")
