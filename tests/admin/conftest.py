@@ -9,6 +9,7 @@ import pytest
 
 from admin_kit import make_settings
 from support import CheckedSite, server_fixture, site  # noqa: F401  (fixtures)
+from support.bounds import python_regex_calls, rank_filter  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

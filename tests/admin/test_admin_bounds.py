@@ -1,13 +1,12 @@
 """Bounds through the admin's pages, over real HTTP: over-long text and out-of-range
 numbers are form errors or 400s (never a 500, nothing stored), and a search over huge
 legacy text neither stalls the event loop nor holds the GIL."""
-import asyncio
 import re
-import time
 
 import pytest
 
 from core.models import fields
+from support.bounds import max_loop_stall
 from support.pages import error_for, row_ids
 
 LIST = "/admin/notes/note/"
@@ -17,26 +16,6 @@ PLAIN = "/admin/notes/plain/"
 @pytest.fixture
 async def root(site):
     return await site.user_browser("root", is_superuser=True)
-
-
-@pytest.fixture
-def python_regex_calls(monkeypatch):
-    """Every call the embedded store makes to Python's ``re`` while matching rows."""
-    from core.db.embedded import sql
-    calls, original = [], sql.compile_regex
-
-    def counting(pattern, options):
-        calls.append(pattern)
-        return original(pattern, options)
-    monkeypatch.setattr(sql, "compile_regex", counting)
-    return calls
-
-
-@pytest.fixture
-def rank_filter(monkeypatch):
-    """Offer ``rank`` (an IntegerField) as a list filter for the test."""
-    from admin_demo.admin import NoteAdmin
-    monkeypatch.setattr(NoteAdmin, "list_filter", ["done", "kind", "category", "rank"])
 
 
 async def test_text_over_the_default_max_length_is_a_form_error(site, root):
@@ -98,27 +77,14 @@ async def test_a_search_over_huge_legacy_text_does_not_stall_the_server(site, ro
     await coll.insert_many([{"title": "legacy", "body": "a" * 3_000_000}] +
                            [{"title": f"note {i}", "body": "short"} for i in range(200)])
     reader = await site.user_browser("reader", {"notes.note": ["read"]})
-    gaps, stop = [0.0], asyncio.Event()
 
-    async def ticker():
-        last = time.perf_counter()
-        while not stop.is_set():
-            await asyncio.sleep(0.001)
-            now = time.perf_counter()
-            gaps[0] = max(gaps[0], now - last)
-            last = now
-    task = asyncio.create_task(ticker())
-    await asyncio.sleep(0.01)
-    try:
-        response = await reader.get(LIST + "?q=aaaaaaaa%C3%A9")
-        health = await reader.get("/healthz")
-    finally:
-        stop.set()
-        await task
+    async def search_and_health():
+        return await reader.get(LIST + "?q=aaaaaaaa%C3%A9"), await reader.get("/healthz")
+    (response, health), stall = await max_loop_stall(search_and_health)
     assert response.code == 200 and health.code == 200
     assert not re.findall(r'<tr data-id="', response.text)
     assert python_regex_calls == []           # matched in SQLite: no GIL held per row
-    assert gaps[0] < 0.25, f"the event loop stalled for {gaps[0] * 1000:.0f} ms"
+    assert stall < 0.25, f"the event loop stalled for {stall * 1000:.0f} ms"
 
 
 async def test_a_search_past_the_store_time_budget_is_a_message_not_a_500(site, root):

@@ -13,6 +13,7 @@ import pytest
 
 from support import BLOG_APPS, make_settings, serving
 from support.api import ApiSite
+from support.bounds import python_regex_calls, rank_filter  # noqa: F401  (fixtures)
 from support.cli import outer_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,3 +46,15 @@ async def cli_site(server, tmp_path):
                               input="")
     site.cli = cli
     return site
+
+
+@pytest.fixture
+async def notes(server):
+    """The admin tests' ``notes`` app (every field kind) served with the API."""
+    return await server(INSTALLED_APPS=["core.audit", "apps.accounts", "admin_demo"])
+
+
+@pytest.fixture
+async def root(notes):
+    """A superuser's token client on ``notes``."""
+    return await notes.token_client("root", is_superuser=True)

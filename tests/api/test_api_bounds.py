@@ -1,45 +1,14 @@
 """Bounds through the JSON API, over real HTTP: over-long text and out-of-range numbers
 are a 422 naming the field (or a 400/409 for query arguments and versions), never a
 500 and nothing stored; a search over huge legacy text keeps the event loop free."""
-import asyncio
-import time
 
 import pytest
 
 from core.models import fields
+from support.bounds import max_loop_stall
 
 NOTES = "/api/notes/note/"
 PLAIN = "/api/notes/plain/"
-
-
-@pytest.fixture
-async def notes(server):
-    return await server(INSTALLED_APPS=["core.audit", "apps.accounts", "admin_demo"])
-
-
-@pytest.fixture
-async def root(notes):
-    return await notes.token_client("root", is_superuser=True)
-
-
-@pytest.fixture
-def python_regex_calls(monkeypatch):
-    """Every call the embedded store makes to Python's ``re`` while matching rows."""
-    from core.db.embedded import sql
-    calls, original = [], sql.compile_regex
-
-    def counting(pattern, options):
-        calls.append(pattern)
-        return original(pattern, options)
-    monkeypatch.setattr(sql, "compile_regex", counting)
-    return calls
-
-
-@pytest.fixture
-def rank_filter(monkeypatch):
-    """Offer ``rank`` (an IntegerField) as a list filter for the test."""
-    from admin_demo.admin import NoteAdmin
-    monkeypatch.setattr(NoteAdmin, "list_filter", ["done", "kind", "category", "rank"])
 
 
 async def test_text_over_the_default_max_length_is_422_naming_the_field(notes, root):
@@ -114,25 +83,10 @@ async def test_a_search_over_huge_legacy_text_keeps_the_loop_free(notes, root,
     # straight into the store, as data from before the TextField limit would be
     await coll.insert_many([{"title": "legacy", "body": "a" * 3_000_000}] +
                            [{"title": f"note {i}", "body": "short"} for i in range(200)])
-    gaps, stop = [0.0], asyncio.Event()
-
-    async def ticker():
-        last = time.perf_counter()
-        while not stop.is_set():
-            await asyncio.sleep(0.001)
-            now = time.perf_counter()
-            gaps[0] = max(gaps[0], now - last)
-            last = now
-    task = asyncio.create_task(ticker())
-    await asyncio.sleep(0.01)
-    try:
-        reply = await root.get(NOTES + "?q=aaaaaaaa%C3%A9")
-    finally:
-        stop.set()
-        await task
+    reply, stall = await max_loop_stall(lambda: root.get(NOTES + "?q=aaaaaaaa%C3%A9"))
     assert reply.code == 200 and reply.json["results"] == [], reply
     assert python_regex_calls == []           # matched in SQLite: no GIL held per row
-    assert gaps[0] < 0.25, f"the event loop stalled for {gaps[0] * 1000:.0f} ms"
+    assert stall < 0.25, f"the event loop stalled for {stall * 1000:.0f} ms"
 
 
 async def test_a_search_past_the_store_time_budget_is_400(notes, root):

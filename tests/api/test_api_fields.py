@@ -5,16 +5,6 @@ import pytest
 NOTES = "/api/notes/note/"
 
 
-@pytest.fixture
-async def notes(server):
-    return await server(INSTALLED_APPS=["core.audit", "apps.accounts", "admin_demo"])
-
-
-@pytest.fixture
-async def root(notes):
-    return await notes.token_client("root", is_superuser=True)
-
-
 async def test_field_kinds_round_trip(notes, root):
     category = await root.post("/api/notes/category/", {"name": "Work"})
     reply = await root.post(NOTES, {"title": "Plan", "kind": "todo", "rank": 7, "done": True,

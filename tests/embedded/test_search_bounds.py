@@ -5,16 +5,15 @@ is answered by SQLite's C functions, whatever the letters; a real regular expres
 still goes through Python, one bounded call per string, and every statement with a
 ``$regex`` runs within ``Store.regex_time_budget`` or stops with ``QueryTimeout``.
 """
-import asyncio
 import re
 import sys
-import time
 
 import pytest
 from pymongo.errors import ExecutionTimeout
 
 from core.db import QueryTimeout, WriteError, connect
 from core.db.embedded import sql
+from support.bounds import max_loop_stall
 
 TAG = "\U0010ffff"
 
@@ -44,27 +43,6 @@ async def counted(db, monkeypatch):
 
 def search(word, *fields):
     return {"$or": [{name: {"$regex": re.escape(word), "$options": "i"}} for name in fields]}
-
-
-async def max_loop_stall(work):
-    """Run ``work()`` while a 1 ms ticker runs; return (result, longest gap in seconds)."""
-    gaps, stop = [0.0], asyncio.Event()
-
-    async def ticker():
-        last = time.perf_counter()
-        while not stop.is_set():
-            await asyncio.sleep(0.001)
-            now = time.perf_counter()
-            gaps[0] = max(gaps[0], now - last)
-            last = now
-    task = asyncio.create_task(ticker())
-    await asyncio.sleep(0.01)
-    try:
-        result = await work()
-    finally:
-        stop.set()
-        await task
-    return result, gaps[0]
 
 
 # -- literal searches stay in SQLite -------------------------------------------------------
