@@ -9,4 +9,4 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 @pytest.mark.parametrize("cell", acl_kit.cells(MODEL), ids=lambda cell: cell.id)
 async def test_cell(world, cell):
-    await world.run(cell)
+    assert await world.run(cell) == []
