@@ -146,10 +146,7 @@ class ChangeList:
         search = self.get_search_filter(self.q)
         clauses = [c for c in (search, *({k: v} for k, v in self.filter_values.items())) if c]
         narrowed = {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
-        base = self.model_admin.get_base_filter(self.ctx) or {}
-        if not base:
-            return narrowed
-        return {"$and": [base, narrowed]} if narrowed else dict(base)
+        return self.model_admin.scoped(self.ctx, narrowed)
 
     # -- fetching ----------------------------------------------------------------------------
     async def fetch(self):

@@ -240,6 +240,14 @@ class ModelAdmin:
         """A filter every query of this admin adds (row-level scoping); ``{}`` by default."""
         return {}
 
+    def scoped(self, handler, flt=None):
+        """``flt`` narrowed by ``get_base_filter`` — the one way pages, the API, the
+        ``ChangeList``, reference look-ups and live events apply the row scope."""
+        base = self.get_base_filter(handler) or {}
+        if not base:
+            return dict(flt or {})
+        return {"$and": [base, flt]} if flt else dict(base)
+
     # -- permissions ------------------------------------------------------------------------
     def has_permission(self, handler, action):
         """May the current user do ``action`` on this model at all? (the dict decides)."""

@@ -68,7 +68,7 @@ class HistoryHandler(ObjectHandler):
         entries = await history(self.model_admin.key, str(oid), limit=self.limit, db=self.db)
         # a deleted object's history stays readable, unless the admin scopes rows (then
         # nobody can tell whether the object was in this user's scope)
-        if obj is None and (not entries or self.base_filter()):
+        if obj is None and (not entries or self.model_admin.get_base_filter(self)):
             raise HTTPError(404, f"No {self.opts.verbose_name} with id {raw_id!r}.")
         return obj, entries
 

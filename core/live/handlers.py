@@ -285,13 +285,9 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         oids = [oid for oid in (parse_id(i) for i in ids) if oid is not None]
         if not oids:
             return set()
-        flt = self._scoped(admin, {"_id": {"$in": oids}})
+        flt = admin.scoped(self.context, {"_id": {"$in": oids}})
         found = await admin.model.find(flt, limit=len(oids), db=self.context.db).to_list(None)
         return {str(obj.id) for obj in found if admin.may(self.context, "read", obj)}
-
-    def _scoped(self, admin, flt):
-        base = admin.get_base_filter(self.context) or {}
-        return {"$and": [base, flt]} if base else flt
 
     def _know(self, key, object_id):
         known = self.known.setdefault(key, {})
@@ -354,7 +350,7 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
             oid = parse_id(event.object_id)
             if oid is None:
                 return False
-            found = await admin.model.find(self._scoped(admin, {"_id": oid}), limit=1,
+            found = await admin.model.find(admin.scoped(ctx, {"_id": oid}), limit=1,
                                            db=ctx.db).to_list(1)
             obj = found[0] if found else None
         else:

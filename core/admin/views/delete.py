@@ -29,7 +29,6 @@ class DeleteHandler(ObjectHandler):
         for admin in (self.site.admins.values() if self.site else ()):
             if not admin.may(self, "read"):
                 continue
-            base = admin.get_base_filter(self) or {}
             for name, field in admin.opts.fields.items():
                 if not isinstance(field, model_fields.ReferenceField):
                     continue
@@ -39,9 +38,8 @@ class DeleteHandler(ObjectHandler):
                     continue
                 if target is None or target._meta.key != self.opts.key:
                     continue
-                flt = {"$and": [base, {name: obj.id}]} if base else {name: obj.id}
-                count = await admin.model.count(flt, limit=pagination.COUNT_CAP + 1,
-                                                db=self.db)
+                count = await admin.model.count(admin.scoped(self, {name: obj.id}),
+                                                limit=pagination.COUNT_CAP + 1, db=self.db)
                 if not count:
                     continue
                 shown = await self.readable_objects(admin.model, {name: obj.id},

@@ -23,6 +23,8 @@ from core.audit import snapshot as audit_snapshot
 from core.handlers.base import BaseHandler, HTTPError
 from core.models.base import parse_id
 
+from ..changelist import BadListArguments
+
 log = logging.getLogger("bastion.admin")
 
 #: how an object the user may not read is named anywhere (seeing is reading)
@@ -163,6 +165,17 @@ class ModelRequestHandler(BaseHandler):
             return None
         return admin.object_url(obj)
 
+    async def get_changelist(self):
+        """The list request (query arguments) as a fetched ``ChangeList``, for the list
+        page and the API list alike; arguments the list cannot take are a 400."""
+        args = {name: self.get_query_argument(name) for name in self.request.query_arguments}
+        try:
+            changelist = self.model_admin.get_changelist(
+                self, args, secret=self.application.settings["cookie_secret"])
+            return await changelist.fetch()
+        except BadListArguments as exc:
+            raise HTTPError(400, str(exc)) from None
+
     def may_read(self, obj):
         """May the user read ``obj``: its model's grant and its admin's object rule?
 
@@ -182,9 +195,8 @@ class ModelRequestHandler(BaseHandler):
         admin = self.admin_for(model)
         if admin is None or not admin.may(self, "read"):
             return []
-        base = admin.get_base_filter(self) or {}
-        query = {"$and": [base, flt]} if base and flt else (base or flt or {})
-        found = await model.find(query, limit=limit, db=self.db).to_list(None)
+        found = await model.find(admin.scoped(self, flt), limit=limit,
+                                 db=self.db).to_list(None)
         return [obj for obj in found if admin.may(self, "read", obj)]
 
     async def reference_labels(self, model, ids):
@@ -205,17 +217,9 @@ class ModelRequestHandler(BaseHandler):
                     (f"{oid} (missing)", None)
         return labels
 
-    def base_filter(self):
-        return self.model_admin.get_base_filter(self) or {}
-
     def scoped(self, flt):
-        """``flt`` narrowed by the admin's base filter (row-level scoping)."""
-        base = self.base_filter()
-        if not base:
-            return flt
-        if not flt:
-            return dict(base)
-        return {"$and": [base, flt]}
+        """``flt`` narrowed by the admin's row scope (``ModelAdmin.scoped``)."""
+        return self.model_admin.scoped(self, flt)
 
 
 class ObjectLoading:
