@@ -22,7 +22,7 @@ unique value; 413 a body over ``API_MAX_BODY_SIZE`` (1 MiB); 415 not JSON;
 """
 import json
 
-from core.admin.changelist import LIST_ARGUMENTS, BadListArguments
+from core.admin.changelist import LIST_ARGUMENTS
 from core.admin.views.request import ModelRequestHandler, ObjectLoading
 from core.admin.pagination import COUNT_CAP
 from core.auth.tokens import TokenStore
@@ -262,12 +262,7 @@ class ApiListHandler(ApiHandler):
 
     async def get(self, app_label, model_name):
         self.check_arguments()
-        args = {name: self.get_query_argument(name) for name in self.request.query_arguments}
-        try:
-            changelist = await self.model_admin.get_changelist(
-                self, args, secret=self.application.settings["cookie_secret"]).fetch()
-        except BadListArguments as exc:
-            raise ApiError(400, str(exc)) from None
+        changelist = await self.get_changelist()
         count = changelist.count
         if not changelist.estimated and count > COUNT_CAP:
             count = f"{COUNT_CAP}+"

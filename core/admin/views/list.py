@@ -6,7 +6,6 @@ from core.models.base import parse_id
 from core.models.errors import StaleObjectError, ValidationError
 from core.permissions import PermissionDenied
 
-from ..changelist import BadListArguments
 from .base import ModelHandler
 from .display import Cell, capital, is_hidden
 
@@ -45,16 +44,6 @@ class ListHandler(ModelHandler):
             raise HTTPError(400, "Choose an action from the list.")
         self.bulk = offered[name]
         return self.bulk.permission
-
-    async def get_changelist(self):
-        """The list request as a ``ChangeList`` (fetched); bad arguments are a 400."""
-        args = {name: self.get_query_argument(name) for name in self.request.query_arguments}
-        try:
-            changelist = self.model_admin.get_changelist(
-                self, args, secret=self.application.settings["cookie_secret"])
-            return await changelist.fetch()
-        except BadListArguments as exc:
-            raise HTTPError(400, str(exc)) from None
 
     def url_with(self, **changes):
         return self.changelist.url_with(**changes)
