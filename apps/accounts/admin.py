@@ -257,8 +257,7 @@ class UserAdmin(AccountsAdmin):
                 await obj.set_password(password, validate=False)   # validated by the form
         await obj.save(db=handler.db)
         if before is not None and before.is_active and not obj.is_active:
-            await obj.end_sessions(handler.db)        # as manage.py deactivate does
-            await obj.revoke_tokens(handler.db)
+            await obj.end_access(handler.db)          # as manage.py deactivate does
         old_perms = before.permissions if before else {}
         await _audit(handler, "permission_change", obj,
                      self.permission_changes(old_perms, obj.permissions),
@@ -276,8 +275,7 @@ class UserAdmin(AccountsAdmin):
         if refusal:
             raise PermissionDenied(refusal, model_key=self.key, action="delete")
         await obj.delete(db=handler.db)
-        await obj.end_sessions(handler.db)
-        await obj.revoke_tokens(handler.db)
+        await obj.end_access(handler.db)
 
     async def set_active(self, handler, users, active):
         for user in users:

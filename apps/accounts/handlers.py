@@ -219,8 +219,7 @@ class UserPasswordHandler(AccountsPageMixin, ObjectHandler):
             return self.render_form(obj, form)
         async with self.audited("password_change", obj) as entry:
             await self.save_password(obj, form.password1.data)
-            ended = await self.session_store.delete_for_user(obj.id)
-            revoked = await obj.revoke_tokens(self.db)
+            ended, revoked = await obj.end_access(self.db)
             entry.changes = {"password": {"before": REDACTED, "after": REDACTED}}
             entry.detail = (f"set in the admin by {self.current_user.username}; "
                             f"{ended} session(s) ended, {revoked} API token(s) revoked")

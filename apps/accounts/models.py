@@ -23,8 +23,7 @@ import re
 from core.auth.identity import identity_key, mixed_script, scripts
 from core.auth.passwords import (dummy_verify, hash_password, needs_rehash, validate_password,
                                  verify_password)
-from core.auth.sessions import SESSIONS_COLLECTION
-from core.auth.sessions import USER_FIELD as SESSION_USER_FIELD
+from core.auth.sessions import SESSIONS_COLLECTION, end_user_sessions
 from core.auth.tokens import TokenStore
 from core.models import Model, UniqueError, ValidationError, fields
 from core.permissions import Permissions, merge_permissions
@@ -328,5 +327,9 @@ class User(Model):
 
     async def end_sessions(self, db):
         """Delete the user's sessions (log them out everywhere); returns how many."""
-        result = await db[SESSIONS_COLLECTION].delete_many({SESSION_USER_FIELD: self.id})
-        return getattr(result, "deleted_count", 0)
+        return await end_user_sessions(db[SESSIONS_COLLECTION], self.id)
+
+    async def end_access(self, db):
+        """End every session and revoke every API token: what a deactivation, a deletion
+        or a password set by someone else does. Returns ``(sessions, tokens)`` ended."""
+        return await self.end_sessions(db), await self.revoke_tokens(db)

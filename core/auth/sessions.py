@@ -34,7 +34,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-__all__ = ["SESSIONS_COLLECTION", "Session", "SessionStore", "hash_session_id",
+__all__ = ["SESSIONS_COLLECTION", "Session", "SessionStore", "end_user_sessions", "hash_session_id",
            "new_session_id", "utcnow"]
 
 SESSIONS_COLLECTION = "sessions"
@@ -85,6 +85,16 @@ class Session:
                    last_seen=_aware(doc.get("last_seen")),
                    expires_at=_aware(doc.get("expires_at")),
                    data=dict(doc.get("data") or {}))
+
+
+async def end_user_sessions(collection, user_id, keep=None):
+    """Delete every session of ``user_id`` in ``collection`` (the sessions collection,
+    ``db[SESSIONS_COLLECTION]``) except ``keep`` (a ``Session``); returns how many."""
+    flt = {USER_FIELD: user_id}
+    if keep is not None:
+        flt["_id"] = {"$ne": keep.key}
+    result = await collection.delete_many(flt)
+    return result.deleted_count
 
 
 class SessionStore:
@@ -175,11 +185,7 @@ class SessionStore:
 
     async def delete_for_user(self, user_id, keep=None):
         """End every session of ``user_id`` except ``keep`` (a ``Session``); returns how many."""
-        flt = {USER_FIELD: user_id}
-        if keep is not None:
-            flt["_id"] = {"$ne": keep.key}
-        result = await self.collection.delete_many(flt)
-        return result.deleted_count
+        return await end_user_sessions(self.collection, user_id, keep)
 
     async def rotate(self, session, now=None):
         """Replace ``session`` by a new one (new id) for the same user: ``(raw_id, Session)``.

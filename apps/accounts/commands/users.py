@@ -3,7 +3,7 @@
 import getpass
 import sys
 
-from core.audit import diff, snapshot
+from core.audit import REDACTED, diff, snapshot
 from core.auth.passwords import PasswordError, validate_password
 from core.management import CommandError
 from core.models import UniqueError, ValidationError
@@ -152,10 +152,9 @@ class ChangePasswordCommand(PasswordCommand):
         await user.set_password(password, validate=False,
                                 rounds=self.settings.get("BCRYPT_ROUNDS"))
         await self.save(user)
-        ended = await user.end_sessions(self.db)
-        revoked = await user.revoke_tokens(self.db)
+        ended, revoked = await user.end_access(self.db)
         await self.audit("password_change", user,
-                         changes={"password": {"before": "(set)", "after": "(set)"}},
+                         changes={"password": {"before": REDACTED, "after": REDACTED}},
                          detail=f"manage.py {self.name} (ended {self.plural(ended, 'session')}, "
                                 f"revoked {self.plural(revoked, 'API token')})")
         self.write(f"changed the password of {user.username}; ended "
@@ -183,8 +182,7 @@ class SetActiveBase(AccountsCommand):
         if self.active:
             self.write(f"activated {user.username}")
         else:
-            ended = await user.end_sessions(self.db)
-            revoked = await user.revoke_tokens(self.db)
+            ended, revoked = await user.end_access(self.db)
             self.write(f"deactivated {user.username}; ended {self.plural(ended, 'session')}, "
                        f"revoked {self.plural(revoked, 'token')}")
 
