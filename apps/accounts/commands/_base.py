@@ -89,11 +89,16 @@ class AccountsCommand(DatabaseCommand):
     async def change_field(self, obj, name, value, action):
         """Set one field of ``obj``, save it, and audit the field's before and after."""
         before = getattr(obj, name)
-        async with audited(None, action, obj=obj, actor="manage.py", db=self.db,
-                           detail=f"manage.py {self.name}") as entry:
+        async with self.audited(action, obj) as entry:
             setattr(obj, name, value)
             await self.save(obj)
             entry.changes = diff({name: before}, {name: getattr(obj, name)})
+
+    def audited(self, action, obj, **kw):
+        """``async with self.audited(action, obj) as entry:`` around a write: the object and
+        its audit entry together (``core.audit.audited``), the actor ``"manage.py"``."""
+        kw.setdefault("detail", f"manage.py {self.name}")
+        return audited(None, action, obj=obj, actor="manage.py", db=self.db, **kw)
 
     async def audit(self, action, obj, **kw):
         """Record what this command did in the audit log (``core.audit``): the actor is

@@ -151,12 +151,12 @@ class ChangePasswordCommand(PasswordCommand):
         password = self.read_password(args, user.username, user.email)
         await user.set_password(password, validate=False,
                                 rounds=self.settings.get("BCRYPT_ROUNDS"))
-        await self.save(user)
-        ended, revoked = await user.end_access(self.db)
-        await self.audit("password_change", user,
-                         changes={"password": {"before": REDACTED, "after": REDACTED}},
-                         detail=f"manage.py {self.name} (ended {self.plural(ended, 'session')}, "
-                                f"revoked {self.plural(revoked, 'API token')})")
+        async with self.audited("password_change", user) as entry:
+            await self.save(user)
+            ended, revoked = await user.end_access(self.db)
+            entry.changes = {"password": {"before": REDACTED, "after": REDACTED}}
+            entry.detail = (f"manage.py {self.name} (ended {self.plural(ended, 'session')}, "
+                            f"revoked {self.plural(revoked, 'API token')})")
         self.write(f"changed the password of {user.username}; ended "
                    f"{self.plural(ended, 'session')}, revoked {self.plural(revoked, 'token')}")
 
