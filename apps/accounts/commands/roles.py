@@ -23,10 +23,11 @@ class CreateRoleCommand(AccountsCommand):
             role.clean()
             if await Role.get_by_name(role.name) is not None:
                 raise CommandError(f"a role named {role.name!r} already exists")
-            await role.save()
+            async with self.audited("role_change", role) as entry:
+                await role.save()
+                entry.changes = diff({}, snapshot(role))
         except ValidationError as exc:
             raise CommandError(describe_error(exc)) from None
-        await self.audit("role_change", role, changes=diff({}, snapshot(role)))
         self.write(f"created role {role.name}")
 
 

@@ -86,10 +86,11 @@ class CreateUserBase(PasswordCommand):
         await user.set_password(password, validate=False,     # validated by read_password
                                 rounds=self.settings.get("BCRYPT_ROUNDS"))
         try:
-            await user.save()
+            async with self.audited("create", user) as entry:
+                await user.save()
+                entry.changes = diff({}, snapshot(user, fields=SHOWN))
         except UniqueError as exc:  # someone took the name meanwhile: the index says no
             raise CommandError(describe_error(exc)) from None
-        await self.audit("create", user, changes=diff({}, snapshot(user, fields=SHOWN)))
         return user
 
 
