@@ -9,6 +9,8 @@ class Database:
     """
 
     collection_class = None
+    #: the ``core.db.files.Files`` subclass that stores this backend's files
+    files_class = None
     backend = None
 
     def __init__(self, name):

@@ -14,6 +14,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 from . import subset
 from .base import Collection
 from .database import Database
+from .files import GridFiles
 from .projection import project
 
 DRIVERS = ("motor", "pymongo")
@@ -152,6 +153,7 @@ class MongoCollection(Collection):
 
 class MongoDatabase(Database):
     collection_class = MongoCollection
+    files_class = GridFiles
 
     def __init__(self, url, name, driver="motor"):
         super().__init__(name)

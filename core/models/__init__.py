@@ -11,6 +11,7 @@
 from . import fields  # noqa: F401
 from .base import BoundModel, Model, ModelCursor, all_models, get_model, parse_id  # noqa: F401
 from .connection import bind, get_database, unbind  # noqa: F401
+from .files import FileField, ImageField, StoredFile, Upload  # noqa: F401
 from .errors import (  # noqa: F401
     NON_FIELD_ERRORS, DatabaseNotBound, DoesNotExist, ImproperlyConfigured, NotFound,
     StaleObjectError, UniqueError, ValidationError,
@@ -22,4 +23,5 @@ __all__ = [
     "bind", "unbind", "get_database", "get_model", "all_models", "parse_id",
     "ValidationError", "UniqueError", "StaleObjectError", "DoesNotExist", "NotFound",
     "DatabaseNotBound", "ImproperlyConfigured", "NON_FIELD_ERRORS", "DEFAULT_ACTIONS",
+    "FileField", "ImageField", "StoredFile", "Upload",
 ]

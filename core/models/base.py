@@ -20,6 +20,7 @@ import re
 from bson import ObjectId
 
 from core.db.errors import DuplicateKeyError
+from core.db.files import files_of
 
 from .connection import get_database
 from .errors import (
@@ -27,6 +28,7 @@ from .errors import (
 )
 from .catalog import all_models, get_model, remember  # noqa: F401  (re-exported)
 from .fields import Field
+from .files import delete_files, file_fields, referenced_ids, store_uploads
 from .options import Options, parse_sort
 
 RESERVED_NAMES = frozenset(("id", "pk", "version"))
@@ -320,6 +322,17 @@ class Model(metaclass=ModelBase):
         for field in self._meta.fields.values():
             field.pre_save(self, add)
         self.clean()
+        if file_fields(type(self)):
+            await self._write_with_files(database, collection, add)
+        else:
+            await self._write(collection, add)
+        self._persisted = True
+        if db is not None:
+            self._db = db
+        return self
+
+    async def _write(self, collection, add):
+        """Insert or replace the document (``save`` after validation)."""
         if add:
             generated = self.id is None
             if generated:
@@ -347,18 +360,36 @@ class Model(metaclass=ModelBase):
                 current = await collection.find_one({"_id": self.id})
                 raise StaleObjectError(type(self), self.id, old, current)
             self.version = doc["version"]
-        self._persisted = True
-        if db is not None:
-            self._db = db
-        return self
+
+    async def _write_with_files(self, database, collection, add):
+        """``_write`` for a model with ``FileField``s: store new uploads first; after the
+        write, delete the files the document no longer holds; on failure, the new ones."""
+        files = files_of(database)
+        version = self.version if self.version is not None else {"$exists": False}
+        before = [] if add else referenced_ids(type(self), await collection.find_one(
+            {"_id": self.id, "version": version}))
+        stored = await store_uploads(self, files)
+        try:
+            await self._write(collection, add)
+        except BaseException:
+            await delete_files(files, stored)
+            raise
+        kept = set(referenced_ids(type(self), self.to_bson()))
+        await delete_files(files, [file_id for file_id in before if file_id not in kept])
 
     async def delete(self, *, db=None):
         """Delete the stored object; True if it was there. The object keeps its values."""
         if self.id is None:
             raise ValueError(f"{type(self).__name__} object can't be deleted: it has no id")
         database = self._database(db)
-        result = await database[self._concrete()._meta.collection].delete_one({"_id": self.id})
+        collection = database[self._concrete()._meta.collection]
+        held = []
+        if file_fields(type(self)):
+            held = referenced_ids(type(self), await collection.find_one({"_id": self.id}))
+        result = await collection.delete_one({"_id": self.id})
         self._persisted = False
+        if result.deleted_count:
+            await delete_files(files_of(database), held)
         return bool(result.deleted_count)
 
     async def reload(self, *, db=None):

@@ -19,6 +19,7 @@ from ..database import Database
 from ..errors import BulkWriteError
 from .. import subset
 from ..projection import project
+from . import files
 from .store import Store
 
 READER_THREADS = 2
@@ -153,6 +154,7 @@ class EmbeddedDatabase(Database):
     """A SQLite file (or ``:memory:``) seen as one MongoDB-like database."""
 
     collection_class = EmbeddedCollection
+    files_class = files.EmbeddedFiles
 
     def __init__(self, path, name="bastion"):
         super().__init__(name)
@@ -187,6 +189,7 @@ class EmbeddedDatabase(Database):
     async def drop(self):
         self._collections.clear()
         await self._run(self._writer, self.store.drop_all)
+        await self._run(self._writer, self.store._write, files.drop_tables)
 
     # -- TTL indexes -----------------------------------------------------------
     def _start_sweeper(self):
