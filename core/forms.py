@@ -19,13 +19,16 @@ class FormData:
     """Tornado's request arguments with the ``getlist`` WTForms reads.
 
     POST forms read the body only (``?username=`` in the URL is ignored);
-    values are decoded as UTF-8 (a bad byte is a 400) and not stripped.
+    values are decoded as UTF-8 (a bad byte is a 400) and not stripped. Files of a
+    multipart body are listed under their input's name as Tornado's ``HTTPFile``s.
     """
 
     def __init__(self, handler, body_only=True):
         source = handler.request.body_arguments if body_only else handler.request.arguments
         self._data = {name: [handler.decode_argument(v, name=name) for v in values]
                       for name, values in source.items()}
+        for name, files in handler.request.files.items():
+            self._data[name] = self._data.get(name, []) + list(files)
 
     def __iter__(self):
         return iter(self._data)

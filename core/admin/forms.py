@@ -14,6 +14,7 @@ them as text and the request can never write them)::
     ReferenceField → SelectField; choices loaded by ``load_reference_choices``
                      (up to ``REFERENCE_CHOICES_LIMIT`` objects, labelled)
     ListField     → one comma-separated text input
+    FileField / ImageField → ``UploadField`` (current file, "clear", upload)
     other fields  → a text area holding ``field.display(value)``, parsed back by
                     the model field (e.g. a permissions dict)
 
@@ -30,7 +31,10 @@ from bson import ObjectId
 from wtforms import validators
 
 from core.models import fields as model_fields
+from core.models.files import FileField
 from core.models.errors import NON_FIELD_ERRORS
+
+from .uploads import UploadField
 
 try:                                   # wtforms >= 3.3 wants SelectChoice objects
     from wtforms.fields.choices import SelectChoice as _SelectChoice
@@ -86,6 +90,11 @@ class ModelForm(wtforms.Form):
     readonly = ()
 
     @property
+    def has_files(self):
+        """Whether the form uploads files (the page then posts multipart)."""
+        return any(isinstance(self[name], UploadField) for name in self.field_names)
+
+    @property
     def reference_fields(self):
         return [name for name in self.field_names
                 if name in self._fields and isinstance(self.model._meta.fields.get(name),
@@ -110,6 +119,9 @@ def formfield_for(field):
         checks.append(validators.Optional())
     if isinstance(field, model_fields.BooleanField):
         return wtforms.BooleanField(**kwargs)
+    if isinstance(field, FileField):
+        return UploadField(content_types=field.content_types, required=field.required,
+                           **kwargs)
     if isinstance(field, model_fields.ReferenceField):
         return wtforms.SelectField(validators=checks, coerce=_text, choices=[BLANK_CHOICE],
                                    validate_choice=False, **kwargs)

@@ -132,6 +132,7 @@ class ModelAdmin:
     update_handler = None
     delete_handler = None
     history_handler = None
+    file_handler = None
 
     def __init__(self, model, site=None):
         self.model = model

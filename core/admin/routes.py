@@ -7,6 +7,7 @@
 ``/admin/<app>/<model>/<id>/``              ``DetailHandler``        read
 ``/admin/<app>/<model>/<id>/change/``       ``UpdateHandler``        write
 ``/admin/<app>/<model>/<id>/delete/``       ``DeleteHandler``        delete
+``/admin/<app>/<model>/<id>/file/<field>/`` ``FileDownloadHandler``  read (models with files)
 ``/admin/<app>/<model>/<id>/<page>/``       pages installed apps add (``AdminSite.object_page``):
                                             ``history`` by ``core.audit`` when installed
 =========================================== ======================== =========
@@ -20,7 +21,10 @@ import re
 
 from tornado.web import URLSpec
 
+from core.models.files import FileField
+
 from . import handlers
+from .views.files import FileDownloadHandler
 
 OBJECT_ID = r"([^/]+)"
 
@@ -39,6 +43,9 @@ def model_routes(model_admin, site):
         (f"{OBJECT_ID}/delete/", model_admin.delete_handler or handlers.DeleteHandler,
          "delete"),
     ]
+    if any(isinstance(field, FileField) for field in model_admin.opts.fields.values()):
+        pages.append((f"{OBJECT_ID}/file/([A-Za-z_][A-Za-z0-9_]*)/",
+                      model_admin.file_handler or FileDownloadHandler, "file"))
     names = set(site.object_pages) if site is not None else set()
     names |= {"history"} if model_admin.history_handler else set()
     for page in sorted(names):

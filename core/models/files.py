@@ -273,3 +273,23 @@ async def delete_files(files, ids):
 def referenced_ids(model, doc):
     """Every file id a stored document of ``model`` holds."""
     return [file_id for field in file_fields(model).values() for file_id in field.file_ids(doc)]
+
+
+async def orphaned_files(models, db):
+    """``FileInfo``s of stored files no document of ``models`` holds (``manage.py check``).
+
+    Reads every document of the models that have file fields (their file fields
+    only). A file uploaded by a request still running shows here for a moment too.
+    """
+    from core.db.files import files_of
+    files = files_of(db)
+    held = set()
+    for model in models:
+        names = file_fields(model)
+        if not names:
+            continue
+        projection = {name: 1 for name in names}
+        async for doc in model.get_collection(db).find({}, projection):
+            held.update(referenced_ids(model, doc))
+    return [info for file_id in await files.ids() if file_id not in held
+            for info in [await files.info(file_id)] if info is not None]

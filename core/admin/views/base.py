@@ -4,8 +4,9 @@ import json
 
 from core.forms import render_field
 from core.models import fields as model_fields
+from core.models.files import FileField
 
-from .display import Cell, capital, format_datetime, format_value
+from .display import Cell, capital, file_cell, format_datetime, format_value
 from .request import HIDDEN_LABEL, ModelRequestHandler
 
 FLASH_COOKIE = "bastion_flash"
@@ -114,6 +115,8 @@ class ModelHandler(AdminHandler):
                     return Cell("text", "—")
                 label, url = (references or {}).get((name, value), (f"{value} (missing)", None))
                 return Cell("link" if url else "text", label, url=url)
+            if isinstance(field, FileField):
+                return file_cell(self.model_admin, obj, name, value)
             return Cell("text", format_value(field, value))
         if name == "id":
             return Cell("text", str(obj.id))

@@ -2,8 +2,10 @@
 import datetime
 
 from core.models import fields as model_fields
+from core.models.files import StoredFile
 
-__all__ = ["Cell", "capital", "format_datetime", "format_value", "is_hidden"]
+__all__ = ["Cell", "capital", "file_cell", "format_datetime", "format_size", "format_value",
+           "is_hidden"]
 
 
 def format_datetime(value):
@@ -40,6 +42,22 @@ class Cell:
 
     def __init__(self, kind="text", text="", value=None, url=None):
         self.kind, self.text, self.value, self.url = kind, text, value, url
+
+
+def format_size(size):
+    """``"48 KB"``-style text for a byte count."""
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:,} {unit}" if unit == "bytes" else f"{size:,.0f} {unit}"
+        size /= 1024
+
+
+def file_cell(model_admin, obj, name, value):
+    """A file's name and size, linked to its download page (``FileDownloadHandler``)."""
+    if not isinstance(value, StoredFile):
+        return Cell("text", "—")
+    return Cell("link", f"{value.name} ({format_size(value.size)})",
+                url=model_admin.object_url(obj, f"file/{name}/"))
 
 
 def capital(text):

@@ -11,6 +11,7 @@ from core.models.errors import StaleObjectError, ValidationError
 from core.permissions import PermissionDenied
 
 from ..forms import add_model_errors, check_references, form_values, load_reference_choices
+from ..uploads import UploadField
 from .display import format_datetime
 from .object import ObjectHandler
 
@@ -40,9 +41,18 @@ class FormHandler(ObjectHandler):
     async def build_form(self, obj, formdata=None):
         form_class = self.get_form_class(obj)
         form = form_class(formdata, obj=obj) if formdata is not None else form_class(obj=obj)
+        self.link_current_files(obj, form)
         await load_reference_choices(form, self)
         await self.load_readonly_references(obj, form)
         return form
+
+    def link_current_files(self, obj, form):
+        """Link each upload input's current file to its download page (a stored object)."""
+        if obj is None or obj.id is None or not self.change:
+            return
+        for name in getattr(form, "field_names", ()):
+            if isinstance(form[name], UploadField):
+                form[name].download_url = self.model_admin.object_url(obj, f"file/{name}/")
 
     async def load_readonly_references(self, obj, form):
         """Labels of the read-only reference fields ``readonly_rows`` shows (hidden ones

@@ -1,6 +1,6 @@
 """``manage.py check``: settings load, every ``ModelAdmin`` is configured right, the
-database answers, declared indexes exist; reports pending audit entries and interrupted
-loads."""
+database answers, declared indexes exist; reports pending audit entries, interrupted
+loads and stored files no document holds."""
 import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
@@ -74,6 +74,7 @@ class CheckCommand(DatabaseCommand):
         line each, only when there is something; neither makes the check fail)."""
         from core.audit import count_pending
         from core.management.serialization import interrupted_loads
+        from core.models.files import orphaned_files
         pending = await count_pending(db)
         if pending:
             self.write(f"audit: {pending} pending entr{'y' if pending == 1 else 'ies'} (writes "
@@ -84,3 +85,12 @@ class CheckCommand(DatabaseCommand):
                        f"to line {load.get('upto')}, {load.get('documents')} documents in "
                        f"all); run 'manage.py loaddata {load.get('path')}' again to finish "
                        "it, or add --rollback to undo it")
+        orphans = await orphaned_files(self.registry.models.values(), db)
+        if orphans:
+            names = ", ".join(f"{info.id} ({info.metadata.get('model', '?')}."
+                              f"{info.metadata.get('field', '?')}, {info.filename})"
+                              for info in orphans[:10])
+            more = f" and {len(orphans) - 10} more" if len(orphans) > 10 else ""
+            self.write(f"files: {len(orphans)} stored file{'' if len(orphans) == 1 else 's'} "
+                       f"no document holds (a crash between a write and its file, or an "
+                       f"upload in progress): {names}{more}")
