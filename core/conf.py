@@ -233,6 +233,7 @@ def validate_consistency(settings):
         raise ImproperlyConfigured(
             f"API_MAX_BODY_SIZE ({api_body}) is above MAX_BODY_SIZE ({body}); the server "
             "refuses any body over MAX_BODY_SIZE, so the API limit must not exceed it")
+    _number(settings, "FILE_UPLOAD_MAX_BYTES", 1, default=8 * 1024 * 1024)
     processes = _number(settings, "PROCESSES", 0, default=1)
     if processes != 1 and settings.get("AUTORELOAD"):
         raise ImproperlyConfigured(f"AUTORELOAD works with one process only, but PROCESSES "

@@ -14,7 +14,7 @@ Assign an ``Upload`` (bytes, the client's file name) and save::
     order.invoice.name, order.invoice.size
 
 Checks, on assignment's ``clean()`` and again on save: at most ``max_size``
-bytes (default ``FILE_UPLOAD_MAX_BYTES``, 10 MiB), a content type *sniffed from
+bytes (default ``FILE_UPLOAD_MAX_BYTES``, 8 MiB), a content type *sniffed from
 the bytes* (the client's claim is never trusted) in ``content_types``; an
 ``ImageField`` decodes the image (off the event loop) and records its size.
 
@@ -37,7 +37,7 @@ from .fields import Field
 __all__ = ["DEFAULT_CONTENT_TYPES", "DEFAULT_MAX_SIZE", "FileField", "ImageField",
            "IMAGE_CONTENT_TYPES", "StoredFile", "Upload", "sniff_content_type"]
 
-DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+DEFAULT_MAX_SIZE = 8 * 1024 * 1024
 IMAGE_CONTENT_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 #: what a ``FileField`` accepts unless told otherwise: documents and images, never
 #: anything a browser would run (HTML, SVG, JavaScript)

@@ -151,6 +151,7 @@ def test_xheaders_can_be_turned_on_from_the_environment():
     ({"PROCESSES": -2}, "PROCESSES must be an integer of at least 0"),
     ({"SHUTDOWN_TIMEOUT": -1}, "SHUTDOWN_TIMEOUT must be a number of at least 0"),
     ({"HSTS_SECONDS": 1.5}, "HSTS_SECONDS must be an integer"),
+    ({"FILE_UPLOAD_MAX_BYTES": 0}, "FILE_UPLOAD_MAX_BYTES must be an integer of at least 1"),
 ])
 def test_contradicting_settings_are_refused_in_one_line(overrides, words):
     with pytest.raises(ImproperlyConfigured) as info:

@@ -134,3 +134,36 @@ def test_sniffing_trusts_bytes_not_names():
     assert sniff_content_type(b"a,b\n1,2\n", "application/pdf") == "text/plain"
     assert sniff_content_type(b"\x00\x01\x02\x03bad") == "application/octet-stream"
     assert sniff_content_type(b"<svg xmlns='http://www.w3.org/2000/svg'/>") != "text/plain"
+
+
+@pytest.fixture
+def upload_limit():
+    """``upload_limit(n)`` configures the process settings with ``FILE_UPLOAD_MAX_BYTES = n``
+    for the test (the previous settings come back afterwards)."""
+    from core.conf import load_settings, settings
+    previous = settings._wrapped
+
+    def configure(limit):
+        settings.configure(load_settings("settings.test", environ={},
+                                         FILE_UPLOAD_MAX_BYTES=limit))
+    yield configure
+    if previous is None:
+        settings.reset()
+    else:
+        settings.configure(previous)
+
+
+async def test_the_default_size_limit_is_the_setting(db, upload_limit):
+    upload_limit(len(PDF) - 1)
+    with pytest.raises(ValidationError) as caught:
+        await Unlimited(document=Upload(PDF, "a.pdf")).save()
+    assert "too large" in caught.value.errors["document"]
+    upload_limit(len(PDF))
+    assert (await Unlimited(document=Upload(PDF, "a.pdf")).save()).document.size == len(PDF)
+
+
+class Unlimited(Model):
+    document = FileField()
+
+    class Meta:
+        collection = "test_file_unlimited"
