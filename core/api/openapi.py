@@ -8,6 +8,7 @@ caller's permissions allow: ``read`` → the GETs, ``write`` → POST, ``read`` 
 ``delete`` → DELETE. A model the caller may not use at all is left out.
 """
 from core.models import fields as model_fields
+from core.models.files import FileField
 
 from .serialization import readable_fields, writable_fields
 
@@ -58,8 +59,19 @@ def _strict_choices(field):
     return True
 
 
+FILE_SCHEMA = {"type": "object", "readOnly": True, "required": ["name", "content_type", "size"],
+               "properties": {"name": {"type": "string"}, "content_type": {"type": "string"},
+                              "size": {"type": "integer"}, "width": {"type": "integer"},
+                              "height": {"type": "integer"},
+                              "url": {"type": "string", "description": "GET the bytes, PUT "
+                                      "new ones, DELETE to clear"}}}
+BINARY = {"type": "string", "format": "binary"}
+
+
 def field_schema(field):
     """The JSON schema of one model field's JSON value."""
+    if isinstance(field, FileField):
+        return dict(FILE_SCHEMA)
     if isinstance(field, model_fields.ListField):
         schema = {"type": "array", "items": field_schema(field.item_field)}
         if field.max_items is not None:
@@ -140,6 +152,38 @@ def _errors(*codes):
 
 def _json(ref_or_schema):
     return {"application/json": {"schema": ref_or_schema}}
+
+
+def _file_paths(admin, name, base, can_write):
+    """The ``files/<field>`` operations of a model's readable file fields."""
+    paths = {}
+    for field_name, field in readable_fields(admin).items():
+        if not isinstance(field, FileField):
+            continue
+        ops = {"get": {"operationId": f"download_{name}_{field_name}",
+                       "summary": f"Download the {field.verbose_name}",
+                       "responses": {"200": {"description": "The file's bytes",
+                                             "content": {"*/*": {"schema": BINARY}}},
+                                     **_errors("401", "403", "404")}}}
+        if can_write:
+            saved = {"200": {"description": "Saved", "content": _json(
+                {"$ref": f"#/components/schemas/{name}"})}}
+            ops["put"] = {
+                "operationId": f"upload_{name}_{field_name}",
+                "summary": f"Upload the {field.verbose_name} (the body is the file)",
+                "parameters": [{"name": "filename", "in": "query", "schema": {
+                    "type": "string"}, "description": "the file's name (or send "
+                    "Content-Disposition)"}],
+                "requestBody": {"required": True, "content": {"*/*": {"schema": BINARY}}},
+                "responses": {**saved, **_errors("400", "401", "403", "404", "409", "413",
+                                                 "422")}}
+            ops["delete"] = {"operationId": f"clear_{name}_{field_name}",
+                             "summary": f"Clear the {field.verbose_name}",
+                             "responses": {**saved, **_errors("401", "403", "404", "409")}}
+        ops["parameters"] = [{"name": "id", "in": "path", "required": True,
+                              "schema": {"type": "string"}}]
+        paths[f"{base}{{id}}/files/{field_name}"] = ops
+    return paths
 
 
 def build_openapi(site, handler):
@@ -232,6 +276,8 @@ def build_openapi(site, handler):
             object_ops["parameters"] = [{"name": "id", "in": "path", "required": True,
                                          "schema": {"type": "string"}}]
             paths[base + "{id}"] = object_ops
+        if can_read:
+            paths.update(_file_paths(admin, name, base, can_write))
     return {
         "openapi": "3.0.3",
         "info": {"title": "Bastion API", "version": "1",

@@ -6,6 +6,7 @@
 from tornado.web import URLSpec
 
 from . import handlers
+from .files import ApiFileHandler
 
 NAME = r"([a-z][a-z0-9_]*)"
 
@@ -17,6 +18,8 @@ def api_routes(site):
         URLSpec(rf"/api/{NAME}/{NAME}/?$", handlers.ApiListHandler, kwargs, name="api_list"),
         URLSpec(rf"/api/{NAME}/{NAME}/([^/]+)/?$", handlers.ApiObjectHandler, kwargs,
                 name="api_object"),
+        URLSpec(rf"/api/{NAME}/{NAME}/([^/]+)/files/{NAME}$", ApiFileHandler, kwargs,
+                name="api_file"),
     ]
 
 

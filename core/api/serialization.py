@@ -14,9 +14,12 @@ value (so a GET representation can be PUT back). Each value goes through the
 field's ``to_python``, so a container where a scalar belongs (``{"$gt": ""}``) is a
 422 naming the field and never reaches a query. ``null`` sets a field to its default
 (``[]`` for a list, ``false`` for a boolean without another default), else to empty.
+A file field shows ``{"name", "content_type", "size", "url"}`` and is written through
+that url (``core.api.files``), never by a JSON body.
 """
 from core.models import fields as model_fields
 from core.models.errors import NON_FIELD_ERRORS, ValidationError
+from core.models.files import FileField
 
 __all__ = ["BodyError", "is_hidden", "parse_body", "readable_fields", "to_representation",
            "writable_fields"]
@@ -43,29 +46,40 @@ def readable_fields(model_admin):
 
 
 def writable_fields(model_admin, handler, obj=None):
-    """``{name: field}`` a request may write (as the admin's form would)."""
+    """``{name: field}`` a JSON body may write (as the admin's form would; a file field is
+    written through its own URL, ``core.api.files``)."""
     readonly = set(model_admin.get_readonly_fields(handler, obj))
     fields = model_admin.opts.fields
     out = {}
     for name in model_admin.get_fields(handler, obj):
         field = fields.get(name)
         if field is None or is_hidden(field) or name in readonly or name in model_admin.exclude \
-                or not getattr(field, "editable", True):
+                or not getattr(field, "editable", True) or isinstance(field, FileField):
             continue
         out[name] = field
     return out
 
 
+def file_url(model_admin, obj, name):
+    """The API URL of ``obj``'s file field ``name`` (``core.api.files``)."""
+    opts = model_admin.opts
+    return f"/api/{opts.app_label}/{opts.model_name}/{obj.id}/files/{name}"
+
+
 def to_representation(model_admin, obj):
-    """``obj`` as the API shows it."""
+    """``obj`` as the API shows it (a file: its description and ``url``)."""
     data = {"id": str(obj.id) if obj.id is not None else None, "version": obj.version}
     for name, field in readable_fields(model_admin).items():
         data[name] = field.to_json(obj._data.get(name))
+        if data[name] is not None and isinstance(field, FileField) and obj.id is not None:
+            data[name]["url"] = file_url(model_admin, obj, name)
     return data
 
 
 def _same(field, current, given):
     """Does the JSON value ``given`` say what ``current`` (a Python value) is?"""
+    if isinstance(field, FileField) and isinstance(given, dict):
+        given = {key: value for key, value in given.items() if key != "url"}
     if given == field.to_json(current):
         return True
     try:
@@ -111,7 +125,8 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
                 continue                    # a read-only field, unchanged
             if obj is None and raw is None:
                 continue
-            errors[name] = "This field is read-only."
+            errors[name] = "Upload a file with PUT to the object's files/<field> URL." \
+                if isinstance(known[name], FileField) else "This field is read-only."
             continue
         errors[name[:100]] = "Unknown field."
     if not partial:
