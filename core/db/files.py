@@ -62,12 +62,16 @@ class Files:
     def __init__(self, db):
         self.db = db
 
-    async def put(self, data, *, filename, content_type, metadata=None):
-        """Store ``data`` (bytes) as a new file and return its ``FileInfo``."""
+    async def put(self, data, *, filename, content_type, metadata=None, file_id=None,
+                  uploaded=None):
+        """Store ``data`` (bytes) as a new file and return its ``FileInfo``.
+
+        ``file_id`` and ``uploaded`` are for ``loaddata``, which restores a dumped file
+        as it was (an id already stored is an error of the backend)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError("file data must be bytes")
-        info = FileInfo(ObjectId(), str(filename), str(content_type), len(data),
-                        _now(), dict(metadata or {}))
+        info = FileInfo(file_id or ObjectId(), str(filename), str(content_type), len(data),
+                        uploaded or _now(), dict(metadata or {}))
         await self._put(info, bytes(data))
         return info
 
@@ -123,6 +127,8 @@ class GridFiles(Files):
         metadata = {"contentType": info.content_type, **info.metadata}
         await self.bucket.upload_from_stream_with_id(info.id, info.filename, data,
                                                      metadata=metadata)
+        # GridFS stamps the upload time itself; a restored file keeps its own
+        await self.catalog.update_one({"_id": info.id}, {"$set": {"uploadDate": info.uploaded}})
 
     @staticmethod
     def _info_of(doc):

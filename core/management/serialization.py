@@ -12,6 +12,16 @@ keys the model does not declare), in MongoDB Extended JSON v2, *relaxed* mode
 UTC}`` (``{"$date": {"$numberLong": ms}}`` before 1970), numbers plain JSON.
 Blank lines are ignored; line numbers in errors count every line from 1.
 
+A model with ``FileField``s brings its files: before the first document that
+holds a file comes one line for that file (``core.db.files``)::
+
+    {"file": {"_id": {"$oid": "..."}, "filename": "invoice.pdf", "content_type":
+     "application/pdf", "uploaded": {"$date": ...}, "metadata": {...}},
+     "data": {"$binary": {"base64": "JVBERi0x...", "subType": "00"}}}
+
+``loaddata`` stores it again under the same id (and the counts name the files
+apart from the documents); rolling a load back removes its files too.
+
 Dumping streams each model's collection in ``_id`` order (``async for`` over the
 cursor); nothing is held in memory but one batch. Loading reads the file twice:
 first it validates every line (JSON, a known model key, an ObjectId ``_id``, and
@@ -40,8 +50,10 @@ from bson import ObjectId, json_util
 from bson.json_util import JSONMode, JSONOptions
 
 from core.db import subset
+from core.db.files import files_of
 from core.db.errors import BulkWriteError, PyMongoError, UnsupportedOperation
 from core.models import ValidationError
+from core.models.files import file_fields, referenced_ids
 
 from .base import CommandError
 
@@ -72,6 +84,31 @@ def dump_line(key, document):
     return text.translate(_LINE_BREAKS) + "\n"
 
 
+#: the key file lines are counted under (``describe_counts`` names them apart)
+FILE_KEY = "files"
+
+
+class _FileLines:
+    """Stands for "a file line" where the loader expects a model (``parse_line``)."""
+
+    class _meta:
+        key = FILE_KEY
+        collection = None
+
+
+FILES = _FileLines()
+FILE_RECORD_KEYS = {"_id", "filename", "content_type", "uploaded", "metadata"}
+
+
+def file_line(info, data):
+    """One line (with its ``\n``) for a stored file (``FileInfo``) and its bytes."""
+    record = {"_id": info.id, "filename": info.filename, "content_type": info.content_type,
+              "uploaded": info.uploaded, "metadata": info.metadata}
+    return json_util.dumps({"file": record, "data": bytes(data)}, json_options=JSON_OPTIONS,
+                           ensure_ascii=False, separators=(",", ":")).translate(
+        _LINE_BREAKS) + "\n"
+
+
 class LineError(Exception):
     """A line that cannot be loaded; ``reason`` is one line of text."""
 
@@ -96,6 +133,8 @@ def parse_line(text, registry):
     if not isinstance(data, dict):
         raise LineError(f"expected an object {{\"model\": ..., \"document\": ...}}, not "
                         f"{_json_type(data)}")
+    if "file" in data:
+        return FILES, parse_file_record(data)
     extra = sorted(set(data) - {"model", "document"})
     if extra:
         raise LineError(f"unexpected key(s) {', '.join(map(repr, extra))}; a line holds "
@@ -111,6 +150,27 @@ def parse_line(text, registry):
         raise LineError(f"{model._meta.key}: \"document\" must be an object, not "
                         f"{_json_type(document)}")
     return model, clean_document(model, document)
+
+
+def parse_file_record(data):
+    """The file of a file line: ``{"_id", "filename", ..., "data": bytes}``; ``LineError``."""
+    extra = sorted(set(data) - {"file", "data"})
+    if extra:
+        raise LineError(f"unexpected key(s) {', '.join(map(repr, extra))}; a file line holds "
+                        "\"file\" and \"data\" only")
+    record, data = data.get("file"), data.get("data")
+    if not isinstance(record, dict) or set(record) != FILE_RECORD_KEYS:
+        raise LineError(f"\"file\" must be an object with {', '.join(sorted(FILE_RECORD_KEYS))}")
+    if not isinstance(record["_id"], ObjectId):
+        raise LineError("a file's \"_id\" must be an ObjectId ({\"$oid\": ...})")
+    if not (isinstance(record["filename"], str) and isinstance(record["content_type"], str)
+            and isinstance(record["uploaded"], datetime.datetime)
+            and isinstance(record["metadata"], dict)):
+        raise LineError(f"file {record['_id']}: filename and content_type are text, uploaded "
+                        "a date, metadata an object")
+    if not isinstance(data, bytes):
+        raise LineError(f"file {record['_id']}: \"data\" must be binary ({{\"$binary\": ...}})")
+    return dict(record, data=data)
 
 
 def _json_type(value):
@@ -291,28 +351,53 @@ async def dump(db, models, write, stderr, progress=None):
     totals = [await db[m._meta.collection].estimated_document_count() for m in models]
     bar = progress_bar(stderr, sum(totals), "dumpdata", enabled=progress)
     counts = Counter()
+    dumped_files = set()
     try:
         for model in models:
             key = model._meta.key
             bar.set_description(key)
             cursor = db[model._meta.collection].find({}, sort=[("_id", 1)])
             cursor.batch_size = WRITE_BATCH
-            chunk = []
+            chunk, documents = [], 0
+            holds_files = bool(file_fields(model))
             async for document in cursor:
+                if holds_files:
+                    chunk.extend(await file_lines(db, model, document, dumped_files, counts,
+                                                  stderr))
                 chunk.append(dump_line(key, document))
-                if len(chunk) >= WRITE_BATCH:
+                documents += 1
+                if documents >= WRITE_BATCH:
                     write("".join(chunk))
-                    bar.update(len(chunk))
-                    counts[key] += len(chunk)
-                    chunk = []
+                    bar.update(documents)
+                    counts[key] += documents
+                    chunk, documents = [], 0
             if chunk:
                 write("".join(chunk))
-                bar.update(len(chunk))
-                counts[key] += len(chunk)
+                bar.update(documents)
+                counts[key] += documents
             counts.setdefault(key, 0)
     finally:
         bar.close()
     return counts
+
+
+async def file_lines(db, model, document, dumped, counts, stderr):
+    """The lines of the files ``document`` holds that were not dumped yet (a file that is
+    gone is skipped with a warning: the document is dumped as it is)."""
+    files = files_of(db)
+    lines = []
+    for file_id in referenced_ids(model, document):
+        if file_id in dumped:
+            continue
+        dumped.add(file_id)
+        info = await files.info(file_id)
+        if info is None:
+            print(f"warning: {model._meta.key} {document['_id']} holds file {file_id}, which "
+                  "is not stored; dumped without it", file=stderr, flush=True)
+            continue
+        lines.append(file_line(info, await files.read(file_id)))
+        counts[FILE_KEY] += 1
+    return lines
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -389,7 +474,8 @@ async def load(db, path, registry, stderr, total, progress=None, digest=None):
     says how many documents were already in.
     """
     for key in sorted(total):
-        await registry.get_model(key).ensure_indexes(db=db)
+        if key != FILE_KEY:
+            await registry.get_model(key).ensure_indexes(db=db)
     bar = progress_bar(stderr, sum(total.values()), "loaddata", enabled=progress)
     counts = Counter()
     counts.resumed = 0
@@ -489,6 +575,12 @@ class Journal:
 async def finish_batch(db, model, batch):
     """Lines an interrupted run claimed: insert those whose document is not in the
     database; returns how many were in already."""
+    if model is FILES:
+        files = files_of(db)
+        missing = [(number, record) for number, record in batch
+                   if await files.info(record["_id"]) is None]
+        await store_files(files, missing)
+        return len(batch) - len(missing)
     collection = db[model._meta.collection]
     ids = [document["_id"] for _, document in batch]
     present = {doc["_id"] for doc in await collection.find(
@@ -523,6 +615,8 @@ async def insert_batch(db, model, batch, claimed, journal=None):
     up to ``claimed.upto``) never removes a document this run did not insert.
     The claim is journaled before the insert, so a killed run is resumed.
     """
+    if model is FILES:
+        return await insert_file_batch(db, batch, claimed, journal)
     collection = db[model._meta.collection]
     key = model._meta.key
     ids = [document["_id"] for _, document in batch]
@@ -536,6 +630,26 @@ async def insert_batch(db, model, batch, claimed, journal=None):
     if journal is not None:
         await journal.claim(claimed.upto)
     await insert_documents(collection, key, batch)
+
+
+async def insert_file_batch(db, batch, claimed, journal=None):
+    """``insert_batch`` for file lines: ``InsertFailed`` when a file id is stored already."""
+    files = files_of(db)
+    for number, record in batch:
+        if await files.info(record["_id"]) is not None:
+            raise InsertFailed(number, f"file {record['_id']}: a file with this _id is already "
+                                       "stored (or earlier in this file)")
+    claimed.upto = batch[-1][0]
+    if journal is not None:
+        await journal.claim(claimed.upto)
+    await store_files(files, batch)
+
+
+async def store_files(files, batch):
+    for _number, record in batch:
+        await files.put(record["data"], filename=record["filename"],
+                        content_type=record["content_type"], metadata=record["metadata"],
+                        file_id=record["_id"], uploaded=record["uploaded"])
 
 
 async def insert_documents(collection, key, batch):
@@ -569,6 +683,9 @@ async def remove_loaded(db, path, registry, upto):
     for _number, model, document, _ in read_documents(path, registry, upto=upto):
         if model is None:
             continue
+        if model is FILES:
+            removed += await files_of(db).delete(document["_id"])
+            continue
         ids = pending.setdefault(model._meta.collection, [])
         ids.append(document["_id"])
         if len(ids) >= BATCH_SIZE:
@@ -581,8 +698,11 @@ async def remove_loaded(db, path, registry, upto):
 
 
 def describe_counts(counts):
-    """``"3 documents (accounts.user 1, blog.article 2)"``."""
-    total = sum(counts.values())
-    parts = ", ".join(f"{key} {n}" for key, n in counts.items())
+    """``"3 documents (accounts.user 1, blog.article 2)"``, then ``" and 2 files"`` if any."""
+    documents = {key: n for key, n in counts.items() if key != FILE_KEY}
+    total = sum(documents.values())
+    parts = ", ".join(f"{key} {n}" for key, n in documents.items())
     noun = "document" if total == 1 else "documents"
-    return f"{total} {noun}" + (f" ({parts})" if parts else "")
+    files = counts.get(FILE_KEY, 0)
+    return f"{total} {noun}" + (f" ({parts})" if parts else "") + \
+        (f" and {files} file{'' if files == 1 else 's'}" if files else "")

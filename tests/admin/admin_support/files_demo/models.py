@@ -8,5 +8,8 @@ class Invoice(Model):
     document = FileField(max_size=50_000)
     scan = ImageField()
 
+    class Meta:
+        app_label = "billing"          # the app's label, also when imported without it
+
     def __str__(self):
         return self.number
