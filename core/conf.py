@@ -77,6 +77,7 @@ ENV_OVERRIDES = {
     "DEBUG": _parse_bool,
     "VAR_DIR": _parse_path,
     "XHEADERS": _parse_bool,
+    "TIME_ZONE": _parse_str,
 }
 
 
@@ -234,6 +235,11 @@ def validate_consistency(settings):
             f"API_MAX_BODY_SIZE ({api_body}) is above MAX_BODY_SIZE ({body}); the server "
             "refuses any body over MAX_BODY_SIZE, so the API limit must not exceed it")
     _number(settings, "FILE_UPLOAD_MAX_BYTES", 1, default=8 * 1024 * 1024)
+    from core.timezones import is_zone_name
+    zone = settings.get("TIME_ZONE", "UTC")
+    if not is_zone_name(zone):
+        raise ImproperlyConfigured(f"TIME_ZONE must name a time zone such as 'Europe/Paris' "
+                                   f"or 'UTC', not {zone!r}")
     processes = _number(settings, "PROCESSES", 0, default=1)
     if processes != 1 and settings.get("AUTORELOAD"):
         raise ImproperlyConfigured(f"AUTORELOAD works with one process only, but PROCESSES "

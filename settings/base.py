@@ -39,6 +39,8 @@ PORT = 8000
 PROCESSES = 1
 # Largest request body accepted (bytes); bigger bodies get 413.
 MAX_BODY_SIZE = 10 * 1024 * 1024
+# The time zone pages show and take times in, for users without their own (stored: UTC).
+TIME_ZONE = "UTC"
 # Largest file a FileField accepts unless it says otherwise (bytes); below MAX_BODY_SIZE.
 FILE_UPLOAD_MAX_BYTES = 8 * 1024 * 1024
 # Trust X-Real-Ip / X-Forwarded-For / X-Scheme from a reverse proxy.

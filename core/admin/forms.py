@@ -9,7 +9,8 @@ them as text and the request can never write them)::
     EmailField    → EmailField
     IntegerField / FloatField → IntegerField / FloatField with NumberRange
     BooleanField  → BooleanField
-    DateTimeField → DateTimeLocalField (UTC)
+    DateTimeField → DateTimeLocalField, in the user's time zone (``show_times_in``,
+                    ``read_times_in``)
     ChoiceField (or choices=) → SelectField
     ReferenceField → SelectField; choices loaded by ``load_reference_choices``
                      (up to ``REFERENCE_CHOICES_LIMIT`` objects, labelled)
@@ -30,6 +31,7 @@ import wtforms
 from bson import ObjectId
 from wtforms import validators
 
+from core import timezones
 from core.models import fields as model_fields
 from core.models.files import FileField
 from core.models.errors import NON_FIELD_ERRORS
@@ -148,8 +150,6 @@ def formfield_for(field):
             else wtforms.FloatField
         return klass(validators=checks, **kwargs)
     if isinstance(field, model_fields.DateTimeField):
-        kwargs["description"] = (kwargs["description"] + " " if kwargs["description"]
-                                 else "") + "UTC."
         return wtforms.DateTimeLocalField(validators=checks,
                                           format=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
                                           **kwargs)
@@ -224,6 +224,36 @@ async def check_references(form, lookup, stored=None):
         if not found:
             _append_error(form[name], "Select a valid choice; that object does not exist.")
             ok = False
+    return ok
+
+
+def _time_inputs(form):
+    return [form[name] for name in getattr(form, "field_names", ())
+            if isinstance(form[name], wtforms.DateTimeLocalField)]
+
+
+def show_times_in(form, zone, initial):
+    """Name ``zone`` under each date-and-time input; with ``initial`` (the form shows the
+    object, not a post), turn the stored UTC values into local times for the inputs."""
+    for field in _time_inputs(form):
+        note = f"Time zone: {zone.key}."
+        if note not in field.description:
+            field.description = f"{field.description} {note}".strip()
+        if initial and isinstance(field.data, datetime.datetime):
+            field.data = timezones.local_input(field.data, zone)
+
+
+def read_times_in(form, zone):
+    """After ``validate``: the local times the user typed → aware UTC; a time ``zone``
+    skips (daylight saving) is an error on its input. True when every time is fine."""
+    ok = True
+    for field in _time_inputs(form):
+        if isinstance(field.data, datetime.datetime) and field.data.tzinfo is None:
+            try:
+                field.data = timezones.from_local_input(field.data, zone)
+            except timezones.NonexistentTime as exc:
+                _append_error(field, str(exc))
+                ok = False
     return ok
 
 

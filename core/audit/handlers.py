@@ -17,6 +17,7 @@ import datetime
 from core.admin.handlers import ObjectHandler
 from core.handlers.base import HTTPError
 from core.models import parse_id
+from core.timezones import format_datetime
 
 from .api import history
 from .models import ACTIONS
@@ -26,21 +27,19 @@ __all__ = ["HistoryHandler", "action_label", "format_change_value"]
 HISTORY_LIMIT = 200
 
 
-def format_change_value(value):
-    """A stored value as short human text for the before/after table."""
+def format_change_value(value, zone=None):
+    """A stored value as short human text for the before/after table (times in ``zone``)."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(datetime.timezone.utc)
-        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return format_datetime(value, zone, seconds=True)
     if isinstance(value, dict):
-        return "; ".join(f"{key}: {format_change_value(item)}"
+        return "; ".join(f"{key}: {format_change_value(item, zone)}"
                          for key, item in value.items()) or "—"
     if isinstance(value, (list, tuple)):
-        return ", ".join(format_change_value(item) for item in value) or "—"
+        return ", ".join(format_change_value(item, zone) for item in value) or "—"
     return str(value)
 
 
@@ -85,7 +84,8 @@ class HistoryHandler(ObjectHandler):
                                     "entries": [entry.to_json() for entry in entries]})
         self.render(self.template, obj=obj, entries=entries, history_label=label, object_id=oid,
                     limit=self.limit, links=self.object_links(obj) if obj is not None else {},
-                    field_label=self.change_label, change_value=format_change_value,
+                    field_label=self.change_label,
+                    change_value=lambda value: format_change_value(value, self.time_zone),
                     action_label=action_label)
 
     def change_label(self, name):

@@ -33,6 +33,7 @@ from tornado import escape, httputil
 
 from core.auth.mixins import CurrentUserMixin, login_required  # noqa: F401
 from core.http import HTTPError, json_default  # noqa: F401  (re-exported for handlers)
+from core.timezones import zone_for
 
 log = logging.getLogger("bastion.handlers")
 
@@ -349,13 +350,23 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, ErrorPageMixin,
         namespace.update(kwargs)
         return template.generate(**namespace)
 
+    @property
+    def time_zone(self):
+        """The zone this request shows and takes times in: the user's ``time_zone``, else
+        the ``TIME_ZONE`` setting (``core.timezones``)."""
+        zone = getattr(self, "_time_zone", None)
+        if zone is None:
+            zone = self._time_zone = zone_for(self.current_user, self.settings)
+        return zone
+
     def get_template_namespace(self):
         """Names every template sees: Tornado's (``current_user``...) plus ``settings``,
-        ``registry``, ``permissions`` and the page's ``nav_groups`` and ``flashes``."""
+        ``registry``, ``permissions``, ``time_zone`` and the page's ``nav_groups`` and
+        ``flashes``."""
         namespace = super().get_template_namespace()
         namespace.update(settings=self.settings, registry=getattr(self.application,
                                                                   "registry", None),
-                         permissions=self.permissions)
+                         permissions=self.permissions, time_zone=self.time_zone)
         return namespace
 
     def page_context(self):

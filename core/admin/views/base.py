@@ -49,9 +49,11 @@ class AdminHandler(ModelRequestHandler):
 
     def get_template_namespace(self):
         namespace = super().get_template_namespace()
+        zone = self.time_zone
         namespace.update(render_field=render_field, model_admin=self.model_admin,
                          admin_site=self.site, opts=self.model_admin.opts
-                         if self.model_admin else None, format_datetime=format_datetime)
+                         if self.model_admin else None,
+                         format_datetime=lambda value: format_datetime(value, zone))
         return namespace
 
 
@@ -117,7 +119,7 @@ class ModelHandler(AdminHandler):
                 return Cell("link" if url else "text", label, url=url)
             if isinstance(field, FileField):
                 return file_cell(self.model_admin, obj, name, value)
-            return Cell("text", format_value(field, value))
+            return Cell("text", format_value(field, value, self.time_zone))
         if name == "id":
             return Cell("text", str(obj.id))
         if name == "__str__":
@@ -130,7 +132,7 @@ class ModelHandler(AdminHandler):
             value = value() if callable(value) else value
         if isinstance(value, bool):
             return Cell("bool", "Yes" if value else "No", value)
-        return Cell("text", format_value(None, value))
+        return Cell("text", format_value(None, value, self.time_zone))
 
     def column_label(self, name):
         field = self.opts.fields.get(name)

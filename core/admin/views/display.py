@@ -1,6 +1,7 @@
 """How values look on admin pages: ``Cell``s, formatted values, hidden fields."""
 import datetime
 
+from core import timezones
 from core.models import fields as model_fields
 from core.models.files import StoredFile
 
@@ -8,21 +9,21 @@ __all__ = ["Cell", "capital", "file_cell", "format_datetime", "format_size", "fo
            "is_hidden"]
 
 
-def format_datetime(value):
-    if value.tzinfo is not None:
-        value = value.astimezone(datetime.timezone.utc)
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+def format_datetime(value, zone=None):
+    """A moment as the page shows it: in ``zone`` (the user's; UTC by default), named."""
+    return timezones.format_datetime(value, zone)
 
 
-def format_value(field, value):
-    """Plain text for a stored value (references and booleans are handled by the caller)."""
+def format_value(field, value, zone=None):
+    """Plain text for a stored value (references and booleans are handled by the caller);
+    datetimes in ``zone``."""
     if value is None or value == "":
         return "—"
     if field is not None and getattr(field, "choices", None) is not None \
             and not isinstance(field, model_fields.ListField):
         return field.display(value)
     if isinstance(value, datetime.datetime):
-        return format_datetime(value)
+        return format_datetime(value, zone)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(item) for item in value) or "—"
     if field is not None and type(field).display is not model_fields.Field.display:

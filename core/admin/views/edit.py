@@ -10,7 +10,8 @@ from core.models import fields as model_fields
 from core.models.errors import StaleObjectError, ValidationError
 from core.permissions import PermissionDenied
 
-from ..forms import add_model_errors, check_references, form_values, load_reference_choices
+from ..forms import (add_model_errors, check_references, form_values, load_reference_choices,
+                     read_times_in, show_times_in)
 from ..uploads import UploadField
 from .display import format_datetime
 from .object import ObjectHandler
@@ -41,6 +42,7 @@ class FormHandler(ObjectHandler):
     async def build_form(self, obj, formdata=None):
         form_class = self.get_form_class(obj)
         form = form_class(formdata, obj=obj) if formdata is not None else form_class(obj=obj)
+        show_times_in(form, self.time_zone, initial=formdata is None)
         self.link_current_files(obj, form)
         await load_reference_choices(form, self)
         await self.load_readonly_references(obj, form)
@@ -134,7 +136,7 @@ class FormHandler(ObjectHandler):
             user = await user_model.get(who, db=self.db) if user_model else None
             who = getattr(user, "username", None) or str(who)
         if isinstance(when, datetime.datetime):
-            when = format_datetime(when)
+            when = format_datetime(when, self.time_zone)
         return {"deleted": False, "who": who, "when": when,
                 "version": exc.current_version}
 
@@ -160,6 +162,7 @@ class CreateHandler(FormHandler):
         obj._db = self.db
         form = await self.build_form(obj, FormData(self))
         valid = form.validate()
+        valid = read_times_in(form, self.time_zone) and valid
         valid = await check_references(form, self) and valid
         if not valid:
             return self.render_form(None, form)
@@ -195,6 +198,7 @@ class UpdateHandler(FormHandler):
         stored = {name: obj._data.get(name) for name in self.opts.fields}
         form = await self.build_form(obj, FormData(self))
         valid = form.validate()
+        valid = read_times_in(form, self.time_zone) and valid
         valid = await check_references(form, self, stored) and valid
         if not valid:
             return self.render_form(obj, form)
