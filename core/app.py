@@ -32,10 +32,12 @@ from core.admin.routes import admin_routes
 from core.admin.sites import AdminSite
 from core.api import api_fallback_routes, api_routes
 from core.auth.handlers import auth_routes, ensure_auth_indexes
+from core.auth.password_reset import ensure_reset_indexes, password_reset_routes
 from core.db import connect
 from core.handlers.errors import NotFoundHandler, PayloadTooLargeHandler, StaticFileHandler
 from core.handlers.health import HealthHandler
 from core.live import LiveHub, live_routes
+from core.mail import Mailer
 from core.registry import Registry
 from core.templates import TemplateLoader, TemplateNotFound  # noqa: F401  (re-exported)
 
@@ -303,14 +305,17 @@ def make_app(settings, registry=None, db=None, **tornado_settings):
     options.update(tornado_settings)
     if not options.get("cookie_secret"):
         raise ValueError("make_app needs settings.COOKIE_SECRET (signed cookies and XSRF)")
+    mailer = Mailer.from_settings(settings)       # a wrong EMAIL_URL stops start-up
     admin_site = AdminSite(registry)
     raise_for_errors(admin_site.check())          # a misconfigured ModelAdmin stops start-up
     # an app's own routes come first: an explicit page wins over the generic patterns
     handlers = ([(r"/healthz", HealthHandler)] + list(registry.routes()) + live_routes()
-                + admin_routes(admin_site) + auth_routes() + api_routes(admin_site)
+                + admin_routes(admin_site) + auth_routes() + password_reset_routes()
+                + api_routes(admin_site)
                 + api_fallback_routes())
     app = BastionApplication(handlers, config=settings, registry=registry, db=db, **options)
     app.admin_site = admin_site
+    app.mailer = mailer              # EMAIL_URL's backend (core.mail)
     app.live = LiveHub(app)          # /admin/live's sockets and their audit-log feed
     return app
 
@@ -344,15 +349,20 @@ async def ensure_all_indexes(registry, db, settings):
     created = await registry.ensure_indexes()
     created["sessions, login_failures"] = await ensure_auth_indexes(db, settings)
     created["api_tokens"] = await TokenStore(db).ensure_indexes()
+    created["password_reset_requests"] = await ensure_reset_indexes(db)
     await repair_pending(db, before=started_at())
     return created
 
 
 async def shutdown(app):
-    """After serving: close the live sockets (1001) and their feed, then the database."""
+    """After serving: close the live sockets (1001) and their feed, let the mail being sent
+    finish (up to ``EMAIL_TIMEOUT``), then close the database."""
     live = getattr(app, "live", None)
     if live is not None:
         await live.stop()
+    mailer = getattr(app, "mailer", None)
+    if mailer is not None and not await mailer.drain(mailer.timeout):
+        log.warning("shutdown: %d mail message(s) still unsent", len(mailer.pending))
     await app.db.close()
 
 

@@ -28,6 +28,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_SETTINGS_MODULE = "settings.dev"
 SETTINGS_ENV_VAR = "BASTION_SETTINGS"
@@ -63,6 +64,13 @@ def _parse_bool(name, raw):
     raise ImproperlyConfigured(f"{name} must be true/false (1/0), not {raw!r}")
 
 
+def _parse_float(name, raw):
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
+
+
 def _parse_path(name, raw):
     return Path(raw).expanduser()
 
@@ -78,6 +86,11 @@ ENV_OVERRIDES = {
     "VAR_DIR": _parse_path,
     "XHEADERS": _parse_bool,
     "TIME_ZONE": _parse_str,
+    "EMAIL_URL": _parse_str,
+    "DEFAULT_FROM_EMAIL": _parse_str,
+    "EMAIL_TIMEOUT": _parse_float,
+    "SITE_URL": _parse_str,
+    "PASSWORD_RESET_SECONDS": _parse_int,
 }
 
 
@@ -246,6 +259,25 @@ def validate_consistency(settings):
                                    f"is {processes}")
     _number(settings, "SHUTDOWN_TIMEOUT", 0, integer=False, default=10.0)
     _number(settings, "HSTS_SECONDS", 0, default=0)
+    _number(settings, "PASSWORD_RESET_SECONDS", 60, default=3600)
+    if _number(settings, "EMAIL_TIMEOUT", 0, integer=False, default=10.0) <= 0:
+        raise ImproperlyConfigured("EMAIL_TIMEOUT must be a number above 0")
+    validate_site_url(settings)
+
+
+def validate_site_url(settings):
+    """``SITE_URL``: ``None`` or ``http(s)://host[:port][/prefix]``, kept without the trailing
+    slash (mailed links append ``/admin/...`` to it)."""
+    value = settings.get("SITE_URL")
+    if value is None or value == "":
+        settings.SITE_URL = None
+        return
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+            or parts.query or parts.fragment or parts.username or parts.password:
+        raise ImproperlyConfigured(f"SITE_URL must look like https://admin.example.com "
+                                   f"(scheme, host, an optional path), not {value!r}")
+    settings.SITE_URL = value.rstrip("/")
 
 
 def ensure_dev_cookie_secret(var_dir):

@@ -2,8 +2,9 @@
 
 Only UPPER_CASE names are settings. ``core.conf`` applies environment-variable
 overrides (``DATABASE_URL``, ``MONGO_DRIVER``, ``COOKIE_SECRET``,
-``BCRYPT_ROUNDS``, ``PORT``, ``DEBUG``, ``VAR_DIR``) on top of the module, then
-calls the module's ``finalize(settings)`` if it defines one.
+``BCRYPT_ROUNDS``, ``PORT``, ``DEBUG``, ``VAR_DIR``, ``EMAIL_URL``...: docs/settings.md
+lists them) on top of the module, then calls the module's ``finalize(settings)`` if it
+defines one.
 """
 from pathlib import Path
 
@@ -105,6 +106,22 @@ LOGIN_THROTTLE_ATTACK_LIMIT = 50
 LOGIN_THROTTLE_CONCURRENCY = 0
 # Let visitors create their own account at /admin/register/ (404 when off).
 ALLOW_REGISTRATION = False
+
+# -- e-mail (core.mail) and password reset --------------------------------------------------
+# Where mail goes: "smtp://USER:PASS@HOST:PORT" (?starttls=1 upgrades with STARTTLS),
+# "smtps://USER:PASS@HOST:PORT" (TLS from the start), "console:" (printed to stdout; the dev
+# default) or "file:DIR" (one .eml file per message).
+EMAIL_URL = "smtp://localhost:25"
+# The From address of the mail Bastion sends (password reset links, sendtestemail).
+DEFAULT_FROM_EMAIL = "bastion@localhost"
+# Seconds one message may take to send (connect, TLS, login, data) before it fails.
+EMAIL_TIMEOUT = 10.0
+# The site's public address, e.g. "https://admin.example.com": mailed links start with it.
+# None: taken from each request (its Host header, and X-Scheme with XHEADERS), which a
+# client chooses, so set it in production.
+SITE_URL = None
+# How long a mailed password reset link stays valid (seconds).
+PASSWORD_RESET_SECONDS = 60 * 60
 
 # -- first run --------------------------------------------------------------------------------
 # On (dev only): `manage.py runserver` on a database with no users runs each app's

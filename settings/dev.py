@@ -7,6 +7,8 @@ DEBUG = True
 DATABASE_URL = "embedded:var/bastion.sqlite3"
 # An empty database gets a superuser (password printed once) and the demo data.
 FIRST_RUN_DEMO = True
+# Mail is printed by the server (make run shows password reset links).
+EMAIL_URL = "console:"
 
 
 def finalize(settings):

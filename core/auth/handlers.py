@@ -40,6 +40,7 @@ from core.auth.throttle import LoginThrottle
 from core.auth.tokens import TokenStore
 from core.forms import FormData, add_error, render_field  # noqa: F401  (re-exported)
 from core.handlers.base import BaseHandler, HTTPError
+from core.handlers.flash import FlashMixin
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError, ValidationError
 
 __all__ = [
@@ -142,8 +143,9 @@ class RegisterForm(wtforms.Form):
 
 # -- handlers -------------------------------------------------------------------------------
 
-class AuthHandler(BaseHandler):
-    """Shared by the login pages: the user model, the throttle, the form helpers."""
+class AuthHandler(FlashMixin, BaseHandler):
+    """Shared by the login pages: the user model, the throttle, the form helpers, flashes
+    (the login page shows the one a password reset leaves)."""
 
     def set_default_headers(self):
         super().set_default_headers()

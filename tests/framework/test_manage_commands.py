@@ -102,7 +102,7 @@ def test_ensure_indexes_without_models_still_indexes_core_collections(tmp_path):
     result = manage(["ensure_indexes"], env)
     assert result.returncode == 0, result.stderr
     owners = {line.split(":")[0]: line for line in result.stdout.strip().splitlines()}
-    assert set(owners) == {"sessions, login_failures", "api_tokens"}
+    assert set(owners) == {"sessions, login_failures", "api_tokens", "password_reset_requests"}
     assert "expires_at" in owners["sessions, login_failures"]
 
 

@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 # the variables a ``manage.py`` subprocess must not inherit from the outer environment
 SETTINGS_VARIABLES = ("DATABASE_URL", "MONGO_DRIVER", "COOKIE_SECRET", "BCRYPT_ROUNDS",
-                      "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS")
+                      "PORT", "DEBUG", "VAR_DIR", "BASTION_SETTINGS", "EMAIL_URL",
+                      "DEFAULT_FROM_EMAIL", "EMAIL_TIMEOUT", "SITE_URL",
+                      "PASSWORD_RESET_SECONDS", "SSL_CERT_FILE")
 
 
 def outer_env(keep_pythonpath=False):

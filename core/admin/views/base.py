@@ -1,51 +1,22 @@
 """The base of every admin page: ``AdminHandler`` (``ModelRequestHandler`` plus flashes and
 templates), the index, and ``ModelHandler`` (a page about one model: columns and cells)."""
-import json
-
 from core.forms import render_field
+from core.handlers.flash import FLASH_COOKIE, FlashMixin  # noqa: F401  (re-exported)
 from core.models import fields as model_fields
 from core.models.files import FileField
 
 from .display import Cell, capital, file_cell, format_datetime, format_value
 from .request import HIDDEN_LABEL, ModelRequestHandler
 
-FLASH_COOKIE = "bastion_flash"
-
 __all__ = ["AdminHandler", "AdminIndexHandler", "HIDDEN_LABEL", "ModelHandler"]
 
 
-class AdminHandler(ModelRequestHandler):
+class AdminHandler(FlashMixin, ModelRequestHandler):
     """Base of the admin's HTML pages: ``ModelRequestHandler``'s rules, plus flashes (the
-    next page's messages, in a signed cookie) and the templates' names."""
+    next page's messages, in a signed cookie: ``core.handlers.flash``) and the templates'
+    names."""
 
     template = None
-
-    def initialize(self, model_admin=None, site=None):
-        super().initialize(model_admin=model_admin, site=site)
-        self._flashes = None
-
-    def flash(self, text, level="success"):
-        """Show ``text`` on the next page this browser renders (a signed cookie)."""
-        pending = self.get_flashes(clear=False) + [[level, str(text)[:1000]]]
-        self._flashes = pending[-5:]
-        self.set_signed_cookie(FLASH_COOKIE, json.dumps(self._flashes), expires_days=None,
-                               path="/")
-
-    def get_flashes(self, clear=True):
-        """The pending ``[(level, text), ...]``; ``clear`` removes them (once shown)."""
-        if self._flashes is None:
-            raw = self.get_signed_cookie(FLASH_COOKIE, max_age_days=1)
-            try:
-                data = json.loads(raw) if raw else []
-            except ValueError:
-                data = []
-            self._flashes = [[str(level), str(text)] for level, text in
-                             (item for item in data if isinstance(item, list) and len(item) == 2)]
-        flashes = list(self._flashes)
-        if clear and flashes:
-            self._flashes = []
-            self.clear_cookie(FLASH_COOKIE, path="/")
-        return flashes
 
     def get_template_namespace(self):
         namespace = super().get_template_namespace()

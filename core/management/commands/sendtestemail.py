@@ -1,0 +1,46 @@
+"""``manage.py sendtestemail ADDRESS...``: send a test message through ``EMAIL_URL``."""
+import argparse
+import socket
+
+from core.mail import MailError, Mailer
+from core.management import Command, CommandError
+
+SUBJECT = "Test email from Bastion"
+TEXT = """This is a test message from Bastion's `manage.py sendtestemail` on {host}.
+
+If you can read it, EMAIL_URL ({backend}) and DEFAULT_FROM_EMAIL work.
+"""
+
+
+def address(value):
+    """An argparse type: something that looks like an e-mail address (else exit 2)."""
+    value = value.strip()
+    name, at, domain = value.rpartition("@")
+    if not at or not name or not domain or any(c.isspace() for c in value) or len(value) > 254:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an email address")
+    return value
+
+
+class SendTestEmailCommand(Command):
+    name = "sendtestemail"
+    help = ("Send a test message to ADDRESS through EMAIL_URL (from DEFAULT_FROM_EMAIL); "
+            "exit 1 with the reason when it cannot be sent.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("addresses", metavar="ADDRESS", nargs="+", type=address,
+                            help="where to send it (one or more)")
+
+    async def handle(self, args):
+        mailer = Mailer.from_settings(self.settings)       # a wrong EMAIL_URL: exit 1
+        text = TEXT.format(host=socket.gethostname(), backend=mailer.backend.label)
+        try:
+            message = mailer.message(SUBJECT, args.addresses, text)
+        except ValueError as exc:                 # e.g. a line break in DEFAULT_FROM_EMAIL
+            raise CommandError(f"cannot build the message: {exc}") from None
+        try:
+            await mailer.send(message, log_failure=False)  # said below
+        except MailError as exc:
+            raise CommandError(str(exc)) from None
+        self.write(f"sent {SUBJECT!r} to {', '.join(args.addresses)} via "
+                   f"{mailer.backend.label}")
+        return 0
