@@ -34,6 +34,11 @@ Setting the password runs the password validators, saves (a concurrent reset wit
 same link loses: the first one changed the hash), ends every session and revokes every API
 token of the user (``User.end_access``), records a ``password_reset`` audit entry, and
 redirects to the login page with a flash. The user is not logged in.
+
+The user model (``settings.AUTH_USER_MODEL``, found through the registry) must offer
+``get_by_email(address, db=)``, ``get(id, db=)``, ``is_active``, ``password``,
+``last_login``, ``email``, ``set_password(raw, validate=, rounds=)``, ``save(db=)`` and
+``end_access(db)``; ``has_usable_password`` if it has one.
 """
 import logging
 import re

@@ -27,7 +27,9 @@ from aiosmtpd.smtp import AuthResult
 
 from .cli import free_port
 
-LINK_RE = re.compile(r"https?://\S+/admin/password_reset/[0-9a-f]{24}/[0-9a-z]+-[0-9a-f]+/")
+# a mailed reset link: scheme, host, an optional SITE_URL path, the reset path with id and token
+LINK_RE = re.compile(r"https?://[^\s\"<>/]+(?:/[^\s\"<>]*?)?"
+                     r"/admin/password_reset/[0-9a-f]{24}/[0-9a-z]+-[0-9a-f]+/")
 
 
 @dataclass
