@@ -263,6 +263,11 @@ def validate_consistency(settings):
     if _number(settings, "EMAIL_TIMEOUT", 0, integer=False, default=10.0) <= 0:
         raise ImproperlyConfigured("EMAIL_TIMEOUT must be a number above 0")
     validate_site_url(settings)
+    sender = settings.get("DEFAULT_FROM_EMAIL", "bastion@localhost")
+    if not isinstance(sender, str) or "@" not in sender or "\n" in sender or "\r" in sender:
+        raise ImproperlyConfigured(f"DEFAULT_FROM_EMAIL must be an address like "
+                                   f"noreply@example.com or 'Bastion <noreply@example.com>', "
+                                   f"not {sender!r}")
 
 
 def validate_site_url(settings):

@@ -59,7 +59,7 @@ from core.models.errors import StaleObjectError
 
 __all__ = ["PasswordResetConfirmHandler", "PasswordResetDoneHandler", "PasswordResetForm",
            "PasswordResetHandler", "ResetThrottle", "SetPasswordForm", "SetPasswordHandler",
-           "password_reset_routes", "reset_throttle"]
+           "password_reset_routes"]
 
 log = logging.getLogger("bastion.auth")
 
@@ -97,17 +97,6 @@ class ResetThrottle(LoginThrottle):
     async def record(self, address, ip, now=None):
         """Count one request for ``address`` from ``ip``."""
         await self.failed(address, ip, now)
-
-
-def reset_throttle(application):
-    """The application's ``ResetThrottle`` (made once, from the handler's limits)."""
-    throttle = getattr(application, "reset_throttle", None)
-    if throttle is None or throttle.db is not application.db:
-        throttle = ResetThrottle(application.db, PasswordResetHandler.requests_per_address,
-                                 PasswordResetHandler.requests_per_client,
-                                 PasswordResetHandler.requests_window)
-        application.reset_throttle = throttle
-    return throttle
 
 
 def throttled_message(verdict):
@@ -205,6 +194,11 @@ class PasswordResetHandler(PasswordResetBase):
     def render_form(self, form, error=None):
         self.render(self.template, form=form, error=error)
 
+    def get_throttle(self):
+        """The ``ResetThrottle`` of this page's ``requests_*`` limits (cheap: no I/O)."""
+        return ResetThrottle(self.db, self.requests_per_address, self.requests_per_client,
+                             self.requests_window)
+
     def get(self):
         self.require_user_model()
         self.render_form(PasswordResetForm())
@@ -215,7 +209,7 @@ class PasswordResetHandler(PasswordResetBase):
         if not form.validate():
             return self.render_form(form)
         address = form.email.data
-        throttle, ip = reset_throttle(self.application), self.request.remote_ip
+        throttle, ip = self.get_throttle(), self.request.remote_ip
         verdict = await throttle.check(address, ip)
         if verdict.blocked:
             self.set_status(429)
@@ -281,7 +275,8 @@ class SetPasswordHandler(PasswordResetBase):
 
     async def reset_user(self, uid):
         """The user whose valid token the cookie holds for ``uid``, else ``None``."""
-        raw = self.get_signed_cookie(RESET_COOKIE, max_age_days=1)
+        raw = self.get_signed_cookie(RESET_COOKIE,
+                                     max_age_days=max(1, -(-self.tokens.max_age // 86400)))
         try:
             stored_uid, _, token = (raw or b"").decode("ascii").partition(":")
         except UnicodeDecodeError:

@@ -36,6 +36,7 @@ def test_defaults_console_in_dev_and_test():
     ({"PASSWORD_RESET_SECONDS": "soon"}, "PASSWORD_RESET_SECONDS must be an integer"),
     ({"EMAIL_TIMEOUT": "0"}, "EMAIL_TIMEOUT must be a number above 0"),
     ({"EMAIL_TIMEOUT": "fast"}, "EMAIL_TIMEOUT must be a number"),
+    ({"DEFAULT_FROM_EMAIL": "nobody"}, "DEFAULT_FROM_EMAIL must be an address"),
 ])
 def test_wrong_values_are_refused_at_load(environ, words):
     with pytest.raises(ImproperlyConfigured, match=words):

@@ -99,6 +99,18 @@ async def test_the_link_dies_when_the_user_logs_in(site, smtp):
     assert (await site.browser().login("alice", PASSWORD)).code == 303     # unchanged
 
 
+async def test_the_link_dies_when_the_account_is_deactivated(site, smtp):
+    alice = await site.create_user("alice")
+    await site.ask(site.browser(), "alice@example.com")
+    link = (await smtp.wait_for(1))[0].link()
+    browser = site.browser()
+    opened = await follow(browser, link)
+    alice.is_active = False
+    await alice.save(db=site.db)
+    assert (await browser.get(opened.location)).code == 400
+    assert (await follow(site.browser(), link)).code == 400
+
+
 async def test_an_expired_link_is_refused(site):
     alice = await site.create_user("alice")
     tokens = ResetTokens(site.app.settings["cookie_secret"], max_age=3600)
