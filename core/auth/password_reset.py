@@ -190,6 +190,7 @@ class PasswordResetHandler(PasswordResetBase):
     requests_per_address = 3
     requests_per_client = 20
     requests_window = 3600
+    warned_site_url = False
 
     def render_form(self, form, error=None):
         self.render(self.template, form=form, error=error)
@@ -228,6 +229,11 @@ class PasswordResetHandler(PasswordResetBase):
         configured = self.settings.get("SITE_URL")
         if configured:
             return configured.rstrip("/")
+        if not self.settings.get("DEBUG") and not PasswordResetHandler.warned_site_url:
+            PasswordResetHandler.warned_site_url = True         # once per process
+            log.warning("SITE_URL is not set: password reset links are built from the "
+                        "request's Host header (%r), which the client chooses; set SITE_URL",
+                        self.request.host)
         return f"{self.request.protocol}://{self.request.host}"
 
     def reset_link(self, user):

@@ -1,7 +1,9 @@
 """Password reset end to end, through a real SMTP server: ask, read the mail, follow the
 link, set the password, log in; and every way a link must stop working."""
+import logging
 import time
 
+from core.auth.password_reset import PasswordResetHandler
 from core.auth.reset_tokens import ResetTokens
 from core.auth.tokens import TokenStore
 from reset_kit import DONE, INVALID, RESET, SET_FLASH, follow, path_of
@@ -209,7 +211,9 @@ async def test_the_new_password_must_pass_the_validators(site, smtp):
     assert ok.code == 303                                 # the link still works after them
 
 
-async def test_site_url_and_the_proxy_scheme_make_the_link(server, reset_settings, smtp):
+async def test_site_url_and_the_proxy_scheme_make_the_link(server, reset_settings, smtp,
+                                                           monkeypatch, caplog):
+    monkeypatch.setattr(PasswordResetHandler, "warned_site_url", False)
     reset_settings.SITE_URL = "https://admin.example.com/bastion"
     site = await server(reset_settings)
     await site.create_user("alice")
@@ -221,10 +225,15 @@ async def test_site_url_and_the_proxy_scheme_make_the_link(server, reset_setting
     reset_settings.XHEADERS = True
     proxied = await server(reset_settings)
     await proxied.create_user("bob")
-    await proxied.ask(proxied.browser(), "bob@example.com",
-                      headers={"X-Scheme": "https", "Host": "admin.example.org"})
+    assert not PasswordResetHandler.warned_site_url          # SITE_URL was set until now
+    with caplog.at_level(logging.WARNING, logger="bastion.auth"):
+        for _ in range(2):
+            await proxied.ask(proxied.browser(), "bob@example.com",
+                              headers={"X-Scheme": "https", "Host": "admin.example.org"})
     link = (await smtp.wait_for(2))[1].link()
     assert link.startswith("https://admin.example.org/admin/password_reset/")
+    warnings = [r.getMessage() for r in caplog.records if "SITE_URL is not set" in r.getMessage()]
+    assert len(warnings) == 1 and "'admin.example.org'" in warnings[0]      # once
 
 
 async def test_requests_are_throttled_per_address_and_per_client(server, reset_settings, smtp):
