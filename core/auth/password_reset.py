@@ -63,8 +63,7 @@ __all__ = ["PasswordResetConfirmHandler", "PasswordResetDoneHandler", "PasswordR
 
 log = logging.getLogger("bastion.auth")
 
-PREFIX = "/admin/password_reset/"
-DONE_URL = PREFIX + "done/"
+PREFIX = "/admin/password_reset/"          # the cookie's path; the routes are named below
 RESET_COOKIE = "bastion_reset"
 REQUESTS_COLLECTION = "password_reset_requests"
 UID_RE = re.compile(r"^[0-9a-f]{24}$")
@@ -175,7 +174,7 @@ class PasswordResetBase(AuthHandler):
         if self.wants_json():
             return self.write_json({"error": "This password reset link is invalid or has "
                                              "expired."})
-        self.render(self.invalid_template, reset_url=PREFIX)
+        self.render(self.invalid_template, reset_url=self.reverse_url("password_reset"))
 
 
 class PasswordResetHandler(PasswordResetBase):
@@ -222,7 +221,7 @@ class PasswordResetHandler(PasswordResetBase):
             mailer_for(self.application).send_later(self.reset_message(user))
         else:
             self.reset_message(StandIn(address))        # the same work, nothing sent
-        self.redirect(DONE_URL, status=303)
+        self.redirect(self.reverse_url("password_reset_done"), status=303)
 
     def site_url(self):
         """``SITE_URL``, else this request's scheme and host (``XHEADERS``: the proxy's)."""
@@ -237,7 +236,8 @@ class PasswordResetHandler(PasswordResetBase):
         return f"{self.request.protocol}://{self.request.host}"
 
     def reset_link(self, user):
-        return f"{self.site_url()}{PREFIX}{user.id}/{self.tokens.make(user)}/"
+        path = self.reverse_url("password_reset_confirm", user.id, self.tokens.make(user))
+        return f"{self.site_url()}{path}"
 
     def reset_message(self, user):
         """The mail to ``user``'s stored address with their link (an ``EmailMessage``)."""
@@ -271,7 +271,7 @@ class PasswordResetConfirmHandler(PasswordResetBase):
             return self.invalid()
         self.set_signed_cookie(RESET_COOKIE, f"{uid}:{token}", expires_days=None,
                                max_age=self.tokens.max_age, path=PREFIX)
-        self.redirect(f"{PREFIX}{uid}/set-password/", status=302)
+        self.redirect(self.reverse_url("password_reset_set_password", uid), status=302)
 
 
 class SetPasswordHandler(PasswordResetBase):
@@ -332,12 +332,15 @@ class SetPasswordHandler(PasswordResetBase):
 
 
 def password_reset_routes():
-    """The URL specs of the password reset pages (the fixed ones before the link's)."""
+    """The named URL specs of the password reset pages (the fixed ones before the link's:
+    ``reverse_url("password_reset_confirm", uid, token)`` is the mailed link's path)."""
     return [
-        (PREFIX, PasswordResetHandler),
-        (DONE_URL, PasswordResetDoneHandler),
-        (PREFIX + r"([^/]+)/set-password/", SetPasswordHandler),
-        (PREFIX + r"([^/]+)/([^/]+)/", PasswordResetConfirmHandler),
+        (PREFIX, PasswordResetHandler, {}, "password_reset"),
+        (PREFIX + "done/", PasswordResetDoneHandler, {}, "password_reset_done"),
+        (PREFIX + r"([^/]+)/set-password/", SetPasswordHandler, {},
+         "password_reset_set_password"),
+        (PREFIX + r"([^/]+)/([^/]+)/", PasswordResetConfirmHandler, {},
+         "password_reset_confirm"),
     ]
 
 
