@@ -210,7 +210,39 @@ def validate(settings):
     secret = settings.get("COOKIE_SECRET")
     if secret is not None and not isinstance(secret, (str, bytes)):
         raise ImproperlyConfigured("COOKIE_SECRET must be a string")
+    validate_mail(settings)
     validate_consistency(settings)
+
+
+def validate_mail(settings):
+    """The mail and link settings (``EMAIL_URL`` itself is parsed by ``core.mail`` when the
+    application or a command builds its mailer): ``PASSWORD_RESET_SECONDS`` at least 60,
+    ``EMAIL_TIMEOUT`` above 0, ``DEFAULT_FROM_EMAIL`` one address, and ``SITE_URL`` ``None``
+    or ``http(s)://host[:port][/prefix]``, kept without its trailing slash (mailed links
+    append ``/admin/...`` to it)."""
+    _number(settings, "PASSWORD_RESET_SECONDS", 60, default=3600)
+    if _number(settings, "EMAIL_TIMEOUT", 0, integer=False, default=10.0) <= 0:
+        raise ImproperlyConfigured("EMAIL_TIMEOUT must be a number above 0")
+    sender = settings.get("DEFAULT_FROM_EMAIL", "bastion@localhost")
+    if not isinstance(sender, str) or "@" not in sender or "\n" in sender or "\r" in sender:
+        raise ImproperlyConfigured(f"DEFAULT_FROM_EMAIL must be an address like "
+                                   f"noreply@example.com or 'Bastion <noreply@example.com>', "
+                                   f"not {sender!r}")
+    value = settings.get("SITE_URL")
+    if value is None or value == "":
+        settings.SITE_URL = None
+        return
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is not None:
+            parts.port                              # a port that is not a number raises
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+            or parts.query or parts.fragment or parts.username or parts.password:
+        raise ImproperlyConfigured(f"SITE_URL must look like https://admin.example.com "
+                                   f"(scheme, host, an optional path), not {value!r}")
+    settings.SITE_URL = value.rstrip("/")
 
 
 def _number(settings, name, minimum, integer=True, default=None):
@@ -259,30 +291,6 @@ def validate_consistency(settings):
                                    f"is {processes}")
     _number(settings, "SHUTDOWN_TIMEOUT", 0, integer=False, default=10.0)
     _number(settings, "HSTS_SECONDS", 0, default=0)
-    _number(settings, "PASSWORD_RESET_SECONDS", 60, default=3600)
-    if _number(settings, "EMAIL_TIMEOUT", 0, integer=False, default=10.0) <= 0:
-        raise ImproperlyConfigured("EMAIL_TIMEOUT must be a number above 0")
-    validate_site_url(settings)
-    sender = settings.get("DEFAULT_FROM_EMAIL", "bastion@localhost")
-    if not isinstance(sender, str) or "@" not in sender or "\n" in sender or "\r" in sender:
-        raise ImproperlyConfigured(f"DEFAULT_FROM_EMAIL must be an address like "
-                                   f"noreply@example.com or 'Bastion <noreply@example.com>', "
-                                   f"not {sender!r}")
-
-
-def validate_site_url(settings):
-    """``SITE_URL``: ``None`` or ``http(s)://host[:port][/prefix]``, kept without the trailing
-    slash (mailed links append ``/admin/...`` to it)."""
-    value = settings.get("SITE_URL")
-    if value is None or value == "":
-        settings.SITE_URL = None
-        return
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
-            or parts.query or parts.fragment or parts.username or parts.password:
-        raise ImproperlyConfigured(f"SITE_URL must look like https://admin.example.com "
-                                   f"(scheme, host, an optional path), not {value!r}")
-    settings.SITE_URL = value.rstrip("/")
 
 
 def ensure_dev_cookie_secret(var_dir):

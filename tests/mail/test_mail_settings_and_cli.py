@@ -31,6 +31,8 @@ def test_defaults_console_in_dev_and_test():
     ({"SITE_URL": "admin.example.com"}, "SITE_URL must look like"),
     ({"SITE_URL": "https://admin.example.com/?x=1"}, "SITE_URL must look like"),
     ({"SITE_URL": "ftp://admin.example.com"}, "SITE_URL must look like"),
+    ({"SITE_URL": "https://[::1"}, "SITE_URL must look like"),
+    ({"SITE_URL": "https://admin.example.com:port"}, "SITE_URL must look like"),
     ({"PASSWORD_RESET_SECONDS": "10"}, "PASSWORD_RESET_SECONDS must be an integer of at "
                                        "least 60"),
     ({"PASSWORD_RESET_SECONDS": "soon"}, "PASSWORD_RESET_SECONDS must be an integer"),
