@@ -166,7 +166,7 @@ async def test_the_event_loop_keeps_running_while_a_slow_server_takes_the_messag
         finally:
             task.cancel()
         assert len(smtp.messages) == 1
-    assert ticks >= 20, ticks                 # ~50 in 0.5 s: the loop was never held
+    assert ticks >= 10, ticks        # ~50 in 0.5 s; a held loop would tick once or never
 
 
 async def test_send_later_sends_in_the_background_and_bounds_the_queue(caplog):

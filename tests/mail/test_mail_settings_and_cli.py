@@ -120,3 +120,11 @@ def test_sendtestemail_is_listed_and_has_help(tmp_path):
     assert listed.returncode == 0 and "sendtestemail" in listed.stdout
     shown = manage(["sendtestemail", "--help"], env)
     assert shown.returncode == 0 and "EMAIL_URL" in shown.stdout
+
+
+def test_sendtestemail_with_a_wrong_email_url_is_one_line(tmp_path):
+    result = manage(["sendtestemail", "alice@example.com"],
+                    manage_env(tmp_path, EMAIL_URL="smtp://host?tls=yes"))
+    assert result.returncode == 1
+    assert one_error_line(result) == ("error: EMAIL_URL has unknown option(s) tls "
+                                      "(known: starttls)")
