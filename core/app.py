@@ -339,10 +339,11 @@ async def ensure_all_indexes(registry, db, settings):
 
     The installed models' declared indexes (keyed by model key), then the
     indexes of core's own collections (``sessions``, ``login_failures`` and
-    ``password_reset_requests``, with their TTL cleanup; ``api_tokens``); then the audit entries a crash left pending are completed or
-    dropped (``core.audit.atomic.repair_pending``, whether or not the audit app is
-    installed: every admin write goes through ``audited``). Runs at start-up and in
-    ``manage.py ensure_indexes``.
+    ``password_reset_requests``, with their TTL cleanup; ``api_tokens``); then the
+    audit entries a crash left pending are completed or dropped
+    (``core.audit.atomic.repair_pending``, whether or not the audit app is installed:
+    every admin write goes through ``audited``). Runs at start-up and in ``manage.py
+    ensure_indexes``.
     """
     from core.audit.atomic import repair_pending, started_at
     from core.auth.tokens import TokenStore
