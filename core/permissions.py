@@ -437,8 +437,7 @@ class Permissions:
         for key, sets in reads.items():
             self._hidden[key] = frozenset(set.intersection(*sets))
         for key, sets in writes.items():
-            self._frozen[key] = frozenset(set.intersection(*sets)) | \
-                self._hidden.get(key, frozenset())
+            self._frozen[key] = frozenset(set.intersection(*sets))
 
     # -- questions -----------------------------------------------------------------------
     def reach(self, model_key, action):
@@ -462,8 +461,8 @@ class Permissions:
 
     def frozen_fields(self, model_key):
         """Fields of ``model_key`` this user may see but not write (hidden ones included)."""
-        return self._frozen.get(model_key.lower(), frozenset()) if self.is_active else \
-            frozenset()
+        return self._frozen.get(model_key.lower(), frozenset()) | \
+            self.hidden_fields(model_key) if self.is_active else frozenset()
 
     def effective(self):
         """``{model key: [actions, sorted]}`` the user may do (model level); a scoped-only

@@ -280,7 +280,7 @@ class ModelAdmin:
         """The filter of the objects ``action`` reaches for this user: ``{}`` for an
         unscoped grant, the ``$or`` of the scopes' filters for a scoped one, ``NOTHING``
         without the action. The engine answers (``Permissions.reach``)."""
-        reach = handler.permissions.reach(self.key, action)
+        reach = self.reach(handler, action)
         if reach is UNSCOPED:
             return {}
         if not reach:
@@ -291,7 +291,7 @@ class ModelAdmin:
     def has_row_scope(self, handler, action="read"):
         """Do this user's queries for ``action`` carry a filter (base filter or scope)?"""
         return bool(self.get_base_filter(handler)) or \
-            handler.permissions.reach(self.key, action) is not UNSCOPED
+            self.reach(handler, action) is not UNSCOPED
 
     def scoped(self, handler, flt=None, action="read"):
         """``flt`` narrowed by ``get_base_filter`` and by the reach of the user's ``action``
@@ -317,13 +317,13 @@ class ModelAdmin:
         API body, the OpenAPI schema, a history entry or a live event (``-read:field``
         grants; ``Permissions.hidden_fields``). Every output path asks this."""
         perms = getattr(handler, "permissions", None)
-        return perms.hidden_fields(self.key) if perms is not None else frozenset()
+        return perms.hidden_fields(self.key) if hasattr(perms, "hidden_fields") else frozenset()
 
     def frozen_fields(self, handler):
         """Fields this user may see but not write (``-write:field``), hidden ones included:
         read-only on forms, a 422 in the API."""
         perms = getattr(handler, "permissions", None)
-        return perms.frozen_fields(self.key) if perms is not None else frozenset()
+        return perms.frozen_fields(self.key) if hasattr(perms, "frozen_fields") else frozenset()
 
     def visible(self, handler, names):
         """``names`` without the fields hidden from this user (order kept)."""
@@ -344,20 +344,33 @@ class ModelAdmin:
         return True
 
     def may(self, handler, action, obj=None):
-        """The one check handlers make: the grant, and with ``obj`` the grant's scope (for a
-        scoped grant, ``in_scope``) and the object rule."""
+        """The one check handlers make: the grant, and with ``obj`` the grant's reach (for a
+        scoped grant, ``in_scope``) and the object rule (superusers pass both)."""
         if obj is None:
             return self.has_permission(handler, action)
-        return handler.permissions.has(
+
+        perms = handler.permissions
+        extra = {}
+        if hasattr(perms, "reach"):            # the engine tests a scoped grant's reach
+            extra["scope_match"] = lambda name, target: self.in_scope(handler, name, target)
+        return perms.has(
             self.key, action, obj=obj,
             object_rule=lambda user, act, target: self.has_object_permission(handler, act, target),
-            scope_match=lambda name, target: self.in_scope(handler, name, target))
+            **extra)
+
+    def reach(self, handler, action):
+        """The engine's answer for ``action`` on this model: ``UNSCOPED``, scope names or
+        ``None`` (a permissions object without ``reach`` knows no scopes: unscoped)."""
+        perms = handler.permissions
+        if not hasattr(perms, "reach"):
+            return UNSCOPED if perms.has(self.key, action) else None
+        return perms.reach(self.key, action)
 
     def scope_refusal(self, handler, obj, action="write"):
         """Why saving ``obj`` as it now is would put it outside the user's ``action`` reach
         (a message for the form or the 422), or ``None``. Called on every channel before
         ``save_model`` (creating or changing an object into someone else's scope)."""
-        reach = handler.permissions.reach(self.key, action)
+        reach = self.reach(handler, action)
         if reach is UNSCOPED or reach is None:
             return None
         if any(self.in_scope(handler, name, obj) for name in sorted(reach)):

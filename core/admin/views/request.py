@@ -237,13 +237,15 @@ class ObjectLoading:
     async def find_object(self, object_id):
         """The object with this id within the row scope, or ``None``; 404 for a malformed id.
 
-        The scope is the reach of the user's ``read`` when the page shows the object,
-        else of the page's own action (a delete without read finds what delete reaches)."""
+        The scope is the reach of the user's ``read`` (what they may see; ``get_object``
+        then tests the page's action on the object: 403), or for a user without any
+        ``read``, of the page's own action (a delete without read finds what it reaches)."""
         oid = parse_id(object_id)
         if oid is None:
             raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
         needed = self.required_actions() or [self.action]
-        reach_of = "read" if "read" in needed else needed[0]
+        reach_of = "read" if "read" in needed or self.model_admin.may(self, "read") \
+            else needed[0]
         found = await self.model.find(
             self.model_admin.scoped(self, {"_id": oid}, action=reach_of), limit=1,
             db=self.db).to_list(1)
