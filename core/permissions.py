@@ -340,8 +340,9 @@ def _covers(until, wanted):
 
 def source_label(source, scope=None, until=None):
     """``"role:editors (scope own, until 2026-12-31T18:00Z)"``: one source as text."""
-    notes = ([f"scope {scope}"] if scope else []) + \
-        ([f"until {format_until(until)}"] if until else [])
+    if isinstance(until, datetime.datetime):
+        until = format_until(until)
+    notes = ([f"scope {scope}"] if scope else []) + ([f"until {until}"] if until else [])
     return f"{source} ({', '.join(notes)})" if notes else source
 
 
