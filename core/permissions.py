@@ -44,6 +44,7 @@ returning ``{name: permissions dict}``; a ``registry`` is a
 Core never imports the accounts app: the app hands its role loader in.
 """
 import datetime
+import functools
 import inspect
 import re
 from collections.abc import Mapping
@@ -144,9 +145,17 @@ class Entry(NamedTuple):
 
 
 def parse_entry(text):
-    """``"write:own@2026-12-31T18:00Z"`` → an ``Entry``; ``ValueError`` if it is not one."""
+    """``"write:own@2026-12-31T18:00Z"`` → an ``Entry``; ``ValueError`` if it is not one.
+
+    Answers are cached (entries repeat across requests and users: the engine parses
+    every entry of every dict on each request)."""
     if not isinstance(text, str):
         raise ValueError(f"a permission entry must be text, not {type(text).__name__}")
+    return _parse_entry(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_entry(text):
     body, at, stamp = text.strip().partition("@")
     match = ENTRY_RE.match(body.lower())
     if match is None:
