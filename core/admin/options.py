@@ -360,8 +360,11 @@ class ModelAdmin:
 
     def reach(self, handler, action):
         """The engine's answer for ``action`` on this model: ``UNSCOPED``, scope names or
-        ``None`` (a permissions object without ``reach`` knows no scopes: unscoped)."""
-        perms = handler.permissions
+        ``None``. A context without permissions (a command's) and a permissions object
+        without ``reach`` know no scopes: unscoped."""
+        perms = getattr(handler, "permissions", None)
+        if perms is None:
+            return UNSCOPED
         if not hasattr(perms, "reach"):
             return UNSCOPED if perms.has(self.key, action) else None
         return perms.reach(self.key, action)
