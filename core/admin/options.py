@@ -38,6 +38,19 @@ DEFAULT_PER_PAGE = 50
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 
 
+def _scope_document(obj):
+    """``obj`` as stored, for ``matches``: each field's stored form, or its value as it is
+    when the object is not clean yet (a form's input, before ``save`` cleans it)."""
+    doc = {"_id": obj.id}
+    for name, field in obj._meta.fields.items():
+        value = obj._data.get(name)
+        try:
+            doc[name] = field.to_bson(value)
+        except (ValueError, TypeError):           # ValidationError is a ValueError
+            doc[name] = value
+    return doc
+
+
 class AdminAction:
     """A bulk action on the list page: a coroutine taking the selected objects.
 
@@ -309,7 +322,7 @@ class ModelAdmin:
         document; the engine asks this for scoped grants on one object."""
         if name not in self.get_scopes():
             return False
-        return matches(self.scope_filter(handler, name), obj.to_bson())
+        return matches(self.scope_filter(handler, name), _scope_document(obj))
 
     # -- fields the user may see and write (field permissions) -------------------------------
     def hidden_fields(self, handler):
