@@ -338,6 +338,12 @@ class ModelAdmin:
         perms = getattr(handler, "permissions", None)
         return perms.frozen_fields(self.key) if hasattr(perms, "frozen_fields") else frozenset()
 
+    def redact_for_display(self, handler, objects):
+        """Called with the objects a list (page or API) or a read-only object page is about
+        to show, after every permission check; nothing is saved afterwards. The default
+        does nothing; the audit log drops from each entry's ``changes`` the fields hidden
+        from the user on the entry's model."""
+
     def visible(self, handler, names):
         """``names`` without the fields hidden from this user (order kept)."""
         hidden = self.hidden_fields(handler)

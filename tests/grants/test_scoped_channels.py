@@ -84,7 +84,8 @@ async def test_the_pages_and_the_bulk_delete_follow_the_scope(site):
 
 
 async def test_hidden_fields_never_leave_the_server(site):
-    support = await site.token_client("sam", {"blog.article": ["read", "write", "-read:body"]})
+    support = await site.token_client("sam", {"blog.article": ["read", "write", "-read:body"],
+                                              "audit.entry": ["read"]})
     author = await site.create_user("olga")
     [article] = await articles(site, author)
     root = await site.token_client("root", is_superuser=True)
@@ -112,6 +113,13 @@ async def test_hidden_fields_never_leave_the_server(site):
                                 headers={"Accept": "application/json"})
     assert history.code == 200 and "SECRET-BODY changed" not in history.text
     assert all("body" not in (e["changes"] or {}) for e in json.loads(history.text)["entries"])
+    log = await support.get("/api/audit/entry/?model_key=blog.article")
+    entries = [e for e in log.json["results"] if e["object_id"] == str(article.id)]
+    assert entries and all("body" not in (e["changes"] or {}) for e in entries)
+    entry = await support.get(f"/api/audit/entry/{entries[0]['id']}")
+    assert entry.code == 200 and "SECRET-BODY changed" not in entry.text
+    page = await browser.get(f"/admin/audit/entry/{entries[0]['id']}/")
+    assert page.code == 200 and "SECRET-BODY changed" not in page.text
     rooted = site.browser()
     await rooted.login("root")
     seen = await rooted.get(f"/admin/blog/article/{article.id}/history/")

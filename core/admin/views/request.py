@@ -178,9 +178,11 @@ class ModelRequestHandler(BaseHandler):
         try:
             changelist = self.model_admin.get_changelist(
                 self, args, secret=self.application.settings["cookie_secret"])
-            return await changelist.fetch()
+            await changelist.fetch()
         except BadListArguments as exc:
             raise HTTPError(400, str(exc)) from None
+        self.model_admin.redact_for_display(self, changelist.page.objects)
+        return changelist
 
     def may_read(self, obj):
         """May the user read ``obj``: its model's grant and its admin's object rule?
@@ -263,5 +265,7 @@ class ObjectLoading:
         refusal = await self.model_admin.object_refusal(self, self.action, obj)
         if refusal:
             raise HTTPError(403, refusal)
+        if self.action == "read":
+            self.model_admin.redact_for_display(self, [obj])
         self.object = obj
         return obj
