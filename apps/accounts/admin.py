@@ -35,12 +35,16 @@ from .models import Role, User
 
 
 def _grants_added(before, after):
-    """``{key: [actions]}`` in ``after`` and not in ``before``."""
+    """``{key: [entries]}`` of ``after`` that widen ``before``: new entries, and every grant
+    of a model whose field restriction (``-read:notes``) was removed — each with the
+    restrictions ``after`` keeps on that model, which ``Permissions.lacks`` reads."""
     added = {}
     for key, actions in (after or {}).items():
-        new = [a for a in actions if a not in (before or {}).get(key, ())]
+        old = set((before or {}).get(key, ()))
+        unrestricted = any(a.startswith("-") and a not in actions for a in old)
+        new = [a for a in actions if a not in old or (unrestricted and not a.startswith("-"))]
         if new:
-            added[key] = new
+            added[key] = new + [a for a in actions if a.startswith("-") and a not in new]
     return added
 
 
@@ -67,9 +71,10 @@ class AccountsAdmin(ModelAdmin):
         hold (superusers may grant anything that exists). Stored grants stay as they are."""
         added = _grants_added(before, after)
         unknown = []
+        scopes = self.site.scopes() if self.site is not None else {}
         for key, actions in added.items():     # any channel: the form, the JSON API...
             try:
-                validate_grant(handler.registry, key, actions)
+                validate_grant(handler.registry, key, actions, scopes=scopes)
             except GrantError as exc:
                 unknown.append(str(exc))
         if unknown:
@@ -83,6 +88,10 @@ class AccountsAdmin(ModelAdmin):
         if missing:
             errors["permissions"] = ("You cannot grant permissions you do not hold: "
                                      f"{describe_grants(missing)}.")
+
+    def site_scopes(self):
+        """``{model key: [scope names]}`` grants may name (``AdminSite.scopes``)."""
+        return self.site.scopes() if self.site is not None else {}
 
     @staticmethod
     def keep_unheld(handler, obj, before):
@@ -137,7 +146,7 @@ class UserAdmin(AccountsAdmin):
         choices, locked = getattr(handler, "role_choices", None) or ([], set())
         return forms.user_form(self.model, self.get_fields(handler, obj),
                                self.get_readonly_fields(handler, obj),
-                               registry=handler.registry,
+                               registry=handler.registry, scopes=self.site_scopes(),
                                grantable=_editor_grantable(handler), roles=choices,
                                locked_roles=locked, adding=adding)
 
@@ -319,7 +328,8 @@ class RoleAdmin(AccountsAdmin):
     def get_form_class(self, handler, obj=None):
         return forms.role_form(self.model, self.get_fields(handler, obj),
                                self.get_readonly_fields(handler, obj),
-                               registry=handler.registry, grantable=_editor_grantable(handler))
+                               registry=handler.registry, grantable=_editor_grantable(handler),
+                               scopes=self.site_scopes())
 
     async def save_model(self, handler, obj, form, change):
         before = await Role.get(obj.id, db=handler.db) if change and obj.id else None

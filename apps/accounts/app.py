@@ -9,10 +9,13 @@ class AccountsApp(App):
     commands = "apps.accounts.commands"
 
     def get_routes(self):
-        """The set-password page of a user (the other user/role pages are the admin's)."""
+        """The set-password page of a user and the permission matrix (the other user/role
+        pages are the admin's)."""
         from .handlers import PASSWORD_PATH, UserPasswordHandler
+        from .matrix import MATRIX_PATH, PermissionMatrixHandler
         return [(PASSWORD_PATH + "$", UserPasswordHandler, {},
-                 "admin_accounts_user_password")]
+                 "admin_accounts_user_password"),
+                (MATRIX_PATH + "$", PermissionMatrixHandler, {}, "admin_accounts_matrix")]
 
     async def first_run(self, run):
         """On a development server's first start (no users yet): a superuser ``admin``.

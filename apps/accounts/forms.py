@@ -95,7 +95,7 @@ def _build(name, base, model, order, readonly, special):
 
 
 def user_form(model, field_names, readonly, *, registry, grantable, roles=(),
-              locked_roles=(), adding=False):
+              locked_roles=(), adding=False, scopes=None):
     """The user form class for one request.
 
     ``grantable`` is the editor's ``Permissions`` (``None``: may change every cell);
@@ -104,7 +104,7 @@ def user_form(model, field_names, readonly, *, registry, grantable, roles=(),
     """
     special = {
         "permissions": lambda: PermissionMatrixField(
-            "Permissions", registry=registry, grantable=grantable,
+            "Permissions", registry=registry, grantable=grantable, scopes=scopes,
             description="Granted to this user directly, on top of the roles' grants."),
         "roles": lambda: CheckboxListField(
             "Roles", choices=list(roles), locked=locked_roles, validate_choice=True,
@@ -123,10 +123,11 @@ def user_form(model, field_names, readonly, *, registry, grantable, roles=(),
     return _build(f"{model.__name__}Form", UserFormBase, model, order, readonly, special)
 
 
-def role_form(model, field_names, readonly, *, registry, grantable):
-    """The role form class for one request (see ``user_form``)."""
+def role_form(model, field_names, readonly, *, registry, grantable, scopes=None):
+    """The role form class for one request (see ``user_form``; ``scopes``: the scope names
+    each model's admin declares, ``AdminSite.scopes``)."""
     special = {"permissions": lambda: PermissionMatrixField(
-        "Permissions", registry=registry, grantable=grantable,
+        "Permissions", registry=registry, grantable=grantable, scopes=scopes,
         description="Every user holding this role gets these permissions.")}
     return _build(f"{model.__name__}Form", ModelForm, model, list(field_names), readonly,
                   special)

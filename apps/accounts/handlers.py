@@ -52,14 +52,25 @@ def effective_matrix(registry, sources):
                 continue
             rows.append({
                 "key": key, "label": model["label"],
-                "cells": [(action, action in model["actions"], per_action.get(action, []))
+                "cells": [(action, action in model["actions"], _action_sources(per_action, action))
                           for action in MATRIX_COLUMNS],
-                "extras": [(action, per_action.get(action, []))
+                "extras": [(action, _action_sources(per_action, action))
                            for action in model["actions"] if action not in MATRIX_COLUMNS]})
         if rows:
             groups.append({"label": group["label"], "app": group["app"], "rows": rows})
     others = {key: per_action for key, per_action in sources.items() if key not in seen}
     return groups, others
+
+
+def _action_sources(per_action, action):
+    """The sources of ``action`` in ``Permissions.sources()``'s ``per_action``, a scoped
+    grant's (``"write:own"``) marked with its scope: ``"role:authors (scope own)"``."""
+    found = list(per_action.get(action, []))
+    for label, sources in per_action.items():
+        name, _, scope = label.partition(":")
+        if name == action and scope:
+            found += [f"{source} (scope {scope})" for source in sources]
+    return found
 
 
 class AccountsPageMixin:

@@ -1,4 +1,10 @@
-"""How the blog's models appear in the admin (imported by the registry once apps load)."""
+"""How the blog's models appear in the admin (imported by the registry once apps load).
+
+``ArticleAdmin`` declares the scope ``own`` (the articles whose author is the current
+user), so a grant may say ``"write:own"`` / ``"delete:own"`` (the demo's ``authors``
+role). The seed's rule stays an object rule on top: whatever the grant, only an
+article's author (or a superuser) deletes it.
+"""
 from core.admin import ModelAdmin, action, register
 
 from .models import Article, Category
@@ -12,6 +18,7 @@ class ArticleAdmin(ModelAdmin):
     ordering = ["-created"]
     readonly_fields = ["author", "created", "updated"]
     actions = ["delete_selected", "publish"]
+    scopes = {"own": lambda handler: {"author": getattr(handler.current_user, "id", None)}}
 
     def has_object_permission(self, handler, action, obj):
         """Only an article's author may delete it (superusers bypass every object rule)."""
@@ -20,11 +27,11 @@ class ArticleAdmin(ModelAdmin):
             return user is not None and obj.author is not None and obj.author == user.id
         return True
 
-    async def save_model(self, handler, obj, form, change):
-        """A new article's author is whoever creates it."""
+    async def before_save(self, handler, obj, change):
+        """A new article's author is whoever creates it (set before the scope check, so a
+        ``write:own`` author may create articles: they are their own)."""
         if not change and handler.current_user is not None:
             obj.author = handler.current_user.id
-        await super().save_model(handler, obj, form, change)
 
     @action(permission="publish", label="Publish selected articles")
     async def publish(self, handler, objects):

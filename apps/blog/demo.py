@@ -8,6 +8,11 @@
 Articles are authored by the first superuser (none: no author). Titles, tags,
 published flags and dates vary so that the list page's search, filters, sorting
 and paging have something to show.
+
+``load_demo_role(db)`` adds the role ``authors`` (``AUTHORS_ROLE``): read every
+article, write and delete only one's own (the ``own`` scope of ``ArticleAdmin``), so
+the seed's rule — only the author or a superuser deletes an article — is data an
+operator can read with ``manage.py whocan blog.article delete``.
 """
 import random
 from datetime import datetime, timedelta, timezone
@@ -34,6 +39,10 @@ TAGS = ["python", "mongodb", "tornado", "admin", "security", "performance", "how
         "release", "ux", "ops"]
 ARTICLES = 60
 SEED = 4  # the same demo every time
+
+#: the demo role: every article readable, one's own writable and deletable
+AUTHORS_ROLE = {"blog.article": ["delete:own", "read", "write:own"],
+                "blog.category": ["read"]}
 
 
 async def load_demo(db=None, *, author=None, now=None):
@@ -77,6 +86,22 @@ async def load_demo(db=None, *, author=None, now=None):
             created=created,
         )
     return {"categories": made, "articles": ARTICLES}
+
+
+async def load_demo_role(db=None):
+    """Create the role ``authors`` (``AUTHORS_ROLE``) unless a role of that name exists;
+    returns 1 when it was created, else 0 (also without the accounts app)."""
+    try:
+        from apps.accounts.models import Role
+    except ImportError:
+        return 0
+    db = get_database(db)
+    if await Role.using(db).find_one({"name": "authors"}) is not None:
+        return 0
+    await Role.using(db).create(name="authors", permissions=AUTHORS_ROLE,
+                                description="Demo: read every article, edit and delete "
+                                            "one's own.")
+    return 1
 
 
 async def _first_superuser_id(db):

@@ -30,8 +30,25 @@ model is in the admin. The common case needs attributes only; the rare case over
 ``get_*`` / ``has_*`` method, or swaps a whole handler (``list_handler = MyList``).
 """
 
+from core.permissions import UNSCOPED
+
+from .scopes import NOTHING, matches
+
 DEFAULT_PER_PAGE = 50
 PER_PAGE_CHOICES = (25, 50, 100, 200)
+
+
+def _scope_document(obj):
+    """``obj`` as stored, for ``matches``: each field's stored form, or its value as it is
+    when the object is not clean yet (a form's input, before ``save`` cleans it)."""
+    doc = {"_id": obj.id}
+    for name, field in obj._meta.fields.items():
+        value = obj._data.get(name)
+        try:
+            doc[name] = field.to_bson(value)
+        except (ValueError, TypeError):           # ValidationError is a ValueError
+            doc[name] = value
+    return doc
 
 
 class AdminAction:
@@ -104,6 +121,8 @@ class ModelAdmin:
     ``form_class``       a WTForms form to use instead of the generated one
     ``actions``          bulk action names (methods decorated with ``@action``)
                          [``["delete_selected"]``]
+    ``scopes``           ``{name: builder(handler) -> filter}`` a grant may name
+                         (``"write:own"``: only the objects the filter matches) [none]
     ``changelist_class`` the ``ChangeList`` (search, filters, sort, pages) the list
                          page and the API list compose [``core.admin.changelist.ChangeList``]
     ``list_handler`` … ``history_handler``  handler classes; swap one for a subclass
@@ -122,6 +141,7 @@ class ModelAdmin:
     exclude = ()
     form_class = None
     actions = ("delete_selected",)
+    scopes = {}
 
     changelist_class = None
 
@@ -169,19 +189,20 @@ class ModelAdmin:
 
     def get_list_display(self, handler):
         """Columns of the list page (field names, or names of methods taking ``obj``)."""
-        if self.list_display:
-            return list(self.list_display)
-        return self.editable_field_names()[:5] or ["id"]
+        names = list(self.list_display) if self.list_display else \
+            (self.editable_field_names()[:5] or ["id"])
+        return self.visible(handler, names)
 
     def get_list_display_links(self, handler):
         columns = self.get_list_display(handler)
         return list(self.list_display_links or columns[:1])
 
     def get_search_fields(self, handler):
-        return list(self.search_fields)
+        """Fields ``?q=`` searches (never a hidden one: a match would reveal it)."""
+        return self.visible(handler, self.search_fields)
 
     def get_list_filter(self, handler):
-        return list(self.list_filter)
+        return self.visible(handler, self.list_filter)
 
     def get_ordering(self, handler):
         """Default sort as ``["-created", ...]``; ``_id`` is always appended as tie-breaker."""
@@ -192,16 +213,21 @@ class ModelAdmin:
 
     def get_sortable_fields(self, handler):
         if self.sortable_fields is not None:
-            return list(self.sortable_fields)
+            return self.visible(handler, self.sortable_fields)
         return [name for name in self.get_list_display(handler) if name in self.opts.fields]
 
     def get_fields(self, handler, obj=None):
-        """Form fields in order (read-only ones included, rendered as text)."""
+        """Form fields in order (read-only ones included, rendered as text); never a field
+        hidden from the user."""
         names = list(self.fields) if self.fields else self.editable_field_names()
-        return [name for name in names if name not in self.exclude]
+        return self.visible(handler, [name for name in names if name not in self.exclude])
 
     def get_readonly_fields(self, handler, obj=None):
-        return list(self.readonly_fields)
+        """Fields shown but never written from a request: ``readonly_fields`` and the
+        fields frozen for the user."""
+        frozen = [name for name in sorted(self.frozen_fields(handler))
+                  if name not in self.readonly_fields]
+        return self.visible(handler, list(self.readonly_fields) + frozen)
 
     def get_form_class(self, handler, obj=None):
         """The WTForms class for add/change pages (generated from the model by default)."""
@@ -241,13 +267,87 @@ class ModelAdmin:
         """A filter every query of this admin adds (row-level scoping); ``{}`` by default."""
         return {}
 
-    def scoped(self, handler, flt=None):
-        """``flt`` narrowed by ``get_base_filter`` — the one way pages, the API, the
-        ``ChangeList``, reference look-ups and live events apply the row scope."""
-        base = self.get_base_filter(handler) or {}
-        if not base:
-            return dict(flt or {})
-        return {"$and": [base, flt]} if flt else dict(base)
+    def get_scopes(self):
+        """``{name: builder}``: the scopes a grant may name (``"write:own"``); each
+        ``builder(handler)`` returns the filter of the objects the scope reaches for the
+        current user (``core.admin.scopes`` lists what a filter may use). Called to
+        validate grants (any user) and per request; ``scopes`` by default. Override to
+        compute the names, e.g. from settings."""
+        return dict(self.scopes or {})
+
+    def scope_names(self):
+        """The scope names grants on this model may use, sorted."""
+        return sorted(self.get_scopes())
+
+    def scope_filter(self, handler, name):
+        """The filter of scope ``name`` for this request (``NOTHING`` for an unknown name:
+        a stored grant whose scope the admin no longer declares reaches nothing)."""
+        builder = self.get_scopes().get(name)
+        if builder is None:
+            return dict(NOTHING)
+        flt = builder(handler)
+        matches(flt, {})                       # refuses operators Python cannot test
+        return flt
+
+    def reach_filter(self, handler, action="read"):
+        """The filter of the objects ``action`` reaches for this user: ``{}`` for an
+        unscoped grant, the ``$or`` of the scopes' filters for a scoped one, ``NOTHING``
+        without the action. The engine answers (``Permissions.reach``)."""
+        reach = self.reach(handler, action)
+        if reach is UNSCOPED:
+            return {}
+        if not reach:
+            return dict(NOTHING)
+        filters = [self.scope_filter(handler, name) for name in sorted(reach)]
+        return filters[0] if len(filters) == 1 else {"$or": filters}
+
+    def has_row_scope(self, handler, action="read"):
+        """Do this user's queries for ``action`` carry a filter (base filter or scope)?"""
+        return bool(self.get_base_filter(handler)) or \
+            self.reach(handler, action) is not UNSCOPED
+
+    def scoped(self, handler, flt=None, action="read"):
+        """``flt`` narrowed by ``get_base_filter`` and by the reach of the user's ``action``
+        grant (``reach_filter``: ``"read:own"`` lists only their own) — the one way
+        pages, the API, the ``ChangeList``, reference look-ups and live events apply the
+        row scope, as a query filter, never by filtering fetched rows."""
+        parts = [part for part in (self.get_base_filter(handler) or {},
+                                   self.reach_filter(handler, action), flt or {}) if part]
+        if not parts:
+            return {}
+        return dict(parts[0]) if len(parts) == 1 else {"$and": parts}
+
+    def in_scope(self, handler, name, obj):
+        """Does scope ``name`` reach ``obj`` (as it is in memory)? ``matches`` on its
+        document; the engine asks this for scoped grants on one object."""
+        if name not in self.get_scopes():
+            return False
+        return matches(self.scope_filter(handler, name), _scope_document(obj))
+
+    # -- fields the user may see and write (field permissions) -------------------------------
+    def hidden_fields(self, handler):
+        """Fields this user may not see: never on a page, in a list column, a form, an
+        API body, the OpenAPI schema, a history entry or a live event (``-read:field``
+        grants; ``Permissions.hidden_fields``). Every output path asks this."""
+        perms = getattr(handler, "permissions", None)
+        return perms.hidden_fields(self.key) if hasattr(perms, "hidden_fields") else frozenset()
+
+    def frozen_fields(self, handler):
+        """Fields this user may see but not write (``-write:field``), hidden ones included:
+        read-only on forms, a 422 in the API."""
+        perms = getattr(handler, "permissions", None)
+        return perms.frozen_fields(self.key) if hasattr(perms, "frozen_fields") else frozenset()
+
+    def redact_for_display(self, handler, objects):
+        """Called with the objects a list (page or API) or a read-only object page is about
+        to show, after every permission check; nothing is saved afterwards. The default
+        does nothing; the audit log drops from each entry's ``changes`` the fields hidden
+        from the user on the entry's model."""
+
+    def visible(self, handler, names):
+        """``names`` without the fields hidden from this user (order kept)."""
+        hidden = self.hidden_fields(handler)
+        return [name for name in names if name not in hidden]
 
     # -- permissions ------------------------------------------------------------------------
     def has_permission(self, handler, action):
@@ -263,12 +363,42 @@ class ModelAdmin:
         return True
 
     def may(self, handler, action, obj=None):
-        """The one check handlers make: the grant, and with ``obj`` the object rule."""
+        """The one check handlers make: the grant, and with ``obj`` the grant's reach (for a
+        scoped grant, ``in_scope``) and the object rule (superusers pass both)."""
         if obj is None:
             return self.has_permission(handler, action)
-        return handler.permissions.has(
+
+        perms = handler.permissions
+        extra = {}
+        if hasattr(perms, "reach"):            # the engine tests a scoped grant's reach
+            extra["scope_match"] = lambda name, target: self.in_scope(handler, name, target)
+        return perms.has(
             self.key, action, obj=obj,
-            object_rule=lambda user, act, target: self.has_object_permission(handler, act, target))
+            object_rule=lambda user, act, target: self.has_object_permission(handler, act, target),
+            **extra)
+
+    def reach(self, handler, action):
+        """The engine's answer for ``action`` on this model: ``UNSCOPED``, scope names or
+        ``None``. A context without permissions (a command's) and a permissions object
+        without ``reach`` know no scopes: unscoped."""
+        perms = getattr(handler, "permissions", None)
+        if perms is None:
+            return UNSCOPED
+        if not hasattr(perms, "reach"):
+            return UNSCOPED if perms.has(self.key, action) else None
+        return perms.reach(self.key, action)
+
+    def scope_refusal(self, handler, obj, action="write"):
+        """Why saving ``obj`` as it now is would put it outside the user's ``action`` reach
+        (a message for the form or the 422), or ``None``. Called on every channel before
+        ``save_model`` (creating or changing an object into someone else's scope)."""
+        reach = self.reach(handler, action)
+        if reach is UNSCOPED or reach is None:
+            return None
+        if any(self.in_scope(handler, name, obj) for name in sorted(reach)):
+            return None
+        return (f"You may {action} only {self.opts.verbose_name_plural} within your "
+                f"scope ({', '.join(sorted(reach))}); this one would be outside it.")
 
     async def object_refusal(self, handler, action, obj):
         """Why ``action`` on ``obj`` is refused beyond the grant and the object rule (a

@@ -48,6 +48,12 @@ class AdminSite:
         from .checks import check_site
         return check_site(self)
 
+    def scopes(self):
+        """``{model key: [scope names]}`` of the admins that declare scopes: what a grant
+        may name after its action (``core.permissions.validate_grant``'s ``scopes``)."""
+        return {key: admin.scope_names() for key, admin in self.admins.items()
+                if admin.scope_names()}
+
     def object_page(self, model_admin, name):
         """The handler of the extra object page ``name`` (``"history"``) for a model: the
         admin's own ``<name>_handler``, else the one an installed app adds, else None.

@@ -11,12 +11,16 @@ actions, e.g. ``publish``), from ``core.permissions.model_actions``::
         permissions = PermissionMatrixField("Permissions", registry=handler.registry,
                                             grantable=handler.permissions)
 
-Each checkbox posts ``<model key>:<action>`` under the field's name. Every
-posted value is checked with ``core.permissions.validate_grant``: an unknown
-model, an action the model does not declare, or anything that is not one plain
-``key:action`` text is a field error, never a 500, and the field's data is left
-as it was. Grants the form cannot show are kept as they were: those on models
-that are not installed (now) and actions a model no longer declares.
+Each checkbox posts ``<model key>:<action>`` under the field's name. Scoped,
+expiring and field entries (``write:own``, ``write@2026-12-31T18:00Z``,
+``-read:notes``: docs/permissions.md) are listed under the table, each a checked box
+to untick, and one text box adds an entry, ``blog.article:write:own``. Every
+posted value is checked with ``core.permissions.validate_grant`` (``scopes``: the
+scope names each model's admin declares): an unknown model, action, scope or field,
+or anything that is not one ``key:entry`` text is a field error, never a 500, and
+the field's data is left as it was. Grants the form cannot show are kept as they
+were: those on models that are not installed (now) and actions a model no longer
+declares.
 
 ``grantable`` (a ``core.permissions.Permissions``, or ``None`` for everything)
 says which cells the person filling the form may change; the others are shown
@@ -32,13 +36,14 @@ the save, whose check refuses it with a field error.
 Both draw their own label and errors (``draws_itself = True``): ``core.forms.
 render_field``, the one every template uses, asks them to.
 """
+import datetime
 from collections.abc import Mapping
 
 import wtforms
 from markupsafe import Markup, escape
 
 from core.models.options import DEFAULT_ACTIONS
-from core.permissions import (ACTION_RE, MODEL_KEY_RE, GrantError, model_actions,
+from core.permissions import (GRANT, MODEL_KEY_RE, GrantError, model_actions, parse_entry,
                               validate_grant)
 
 __all__ = ["CheckboxListField", "PermissionMatrixField", "matrix_groups"]
@@ -120,9 +125,10 @@ class PermissionMatrixField(wtforms.Field):
     draws_itself = True
 
     def __init__(self, label=None, validators=None, *, registry=None, grantable=None,
-                 **kwargs):
+                 scopes=None, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.registry = registry
+        self.scopes = scopes or {}
         self.models = model_actions(registry)
         self.groups = matrix_groups(registry)
         self.grantable = grantable
@@ -130,16 +136,27 @@ class PermissionMatrixField(wtforms.Field):
 
     # -- what may be changed --------------------------------------------------------------
     def may_change(self, key, action):
-        """May the person filling the form tick or untick this cell?"""
-        return self.grantable is None or self.grantable.has(key, action)
+        """May the person filling the form tick or untick this cell (or entry)?"""
+        if self.grantable is None:
+            return True
+        if action.startswith("-"):         # a restriction: removing it may widen a grant
+            return not self.grantable.lacks({key: [a for a in (self.data or {}).get(key, ())
+                                                   if not a.startswith("-")]})
+        return not self.grantable.lacks({key: [action]})
+
+    def _shown(self, key, entry):
+        """Does the form draw ``entry`` (a checkbox in the table or in the entry list)?"""
+        try:
+            return parse_entry(entry).action in self.models.get(key, ())
+        except ValueError:
+            return False
 
     def _kept(self):
         """Stored grants this form cannot change: unshown ones and locked cells."""
         kept = {}
         for key, actions in (self.object_data or {}).items():
-            shown = self.models.get(key, ())
             for action in actions:
-                if action not in shown or not self.may_change(key, action):
+                if not self._shown(key, action) or not self.may_change(key, action):
                     kept.setdefault(key, set()).add(action)
         return kept
 
@@ -147,9 +164,19 @@ class PermissionMatrixField(wtforms.Field):
         """Stored grants the matrix has no checkbox for: ``{key: [actions]}``."""
         out = {}
         for key, actions in (self.object_data or {}).items():
-            extra = [a for a in actions if a not in self.models.get(key, ())]
+            extra = [a for a in actions if not self._shown(key, a)]
             if extra:
                 out[key] = extra
+        return out
+
+    def entries(self):
+        """``[(key, entry)]`` of the data the table has no cell for: scoped, expiring and
+        field entries on installed models (drawn as a list of checked boxes)."""
+        out = []
+        for key, actions in sorted((self.data or {}).items()):
+            for action in actions:
+                if self._shown(key, action) and action not in self.models.get(key, ()):
+                    out.append((key, action))
         return out
 
     # -- data ---------------------------------------------------------------------------------
@@ -164,16 +191,26 @@ class PermissionMatrixField(wtforms.Field):
             self.bad_values.append(f"Too many values ({len(valuelist)}).")
             valuelist = []
         for raw in valuelist:
-            text = raw if isinstance(raw, str) else ""
-            key, _, action = text.lower().partition(":")
-            if len(text) > MAX_VALUE_LENGTH or not MODEL_KEY_RE.match(key) \
-                    or not ACTION_RE.match(action):
+            text = raw.strip() if isinstance(raw, str) else None
+            if text == "":
+                continue                       # the empty "add a grant" box
+            key, _, action = (text or "").partition(":")
+            key = key.lower()
+            try:
+                entry_ok = bool(parse_entry(action))
+            except ValueError:
+                entry_ok = False
+            if text is None or len(text) > MAX_VALUE_LENGTH or not MODEL_KEY_RE.match(key) \
+                    or not entry_ok:
                 shown = repr(raw)[:60]
                 self.bad_values.append(f"{shown} is not a permission "
-                                       "(expected 'app_label.model_name:action').")
+                                       "(expected 'app_label.model_name:action', e.g. "
+                                       "'blog.article:write:own').")
                 continue
             try:
-                key, actions = validate_grant(self.models, key, [action])
+                key, actions = validate_grant(
+                    self.registry if self.registry is not None else self.models, key,
+                    [action], scopes=self.scopes)
             except GrantError as exc:
                 self.bad_values.append(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
                 continue
@@ -254,10 +291,40 @@ class PermissionMatrixField(wtforms.Field):
                       + (f' aria-label="{escape(label)}"' if visible else "")
                       + f'>{text}</label>')
 
+    def render_entries(self, field_id):
+        """The scoped, expiring and field entries (checked boxes) and the "add" text box."""
+        html = []
+        entries = self.entries()
+        if entries:
+            html.append(f'<ul class="matrix-entries" id="{field_id}_entries">')
+            for number, (key, entry) in enumerate(entries):
+                box_id = f"{field_id}_entry_{number}"
+                parsed = parse_entry(entry)
+                expired = parsed.kind == GRANT and not parsed.active(
+                    datetime.datetime.now(datetime.timezone.utc))
+                attrs = [f'type="checkbox" name="{escape(self.name)}" '
+                         f'value="{escape(key)}:{escape(entry)}" id="{box_id}" checked']
+                if not self.may_change(key, entry):
+                    attrs.append('disabled title="You do not hold this permission"')
+                html.append(f'<li><input {" ".join(attrs)}><label for="{box_id}">'
+                            f'<code>{escape(key)}: {escape(entry)}</code>'
+                            f'{" (expired)" if expired else ""}</label></li>')
+            html.append("</ul>")
+        html.append(f'<p class="matrix-add"><label for="{field_id}_add">Add a scoped, '
+                    'expiring or field grant</label> <input type="text" '
+                    f'name="{escape(self.name)}" id="{field_id}_add" value="" '
+                    f'maxlength="{MAX_VALUE_LENGTH}" aria-describedby="{field_id}_add_help">'
+                    f'<span class="help" id="{field_id}_add_help"> e.g. '
+                    '<code>blog.article:write:own</code>, '
+                    '<code>blog.article:write@2026-12-31T18:00Z</code>, '
+                    '<code>blog.article:-read:body</code></span></p>')
+        return "".join(html)
+
     def render_block(self, **kwargs):
         """The whole field: a fieldset with legend, help, errors and the table."""
         field_id, html = fieldset_start(self, "matrix-field", kwargs)
         html.append(str(self.render_table(id=field_id)))
+        html.append(self.render_entries(field_id))
         hidden = self.hidden_grants()
         if hidden:
             kept = "; ".join(f"{key}: {', '.join(actions)}" for key, actions in hidden.items())

@@ -95,6 +95,9 @@ class ApiFileHandler(ObjectLoading, ApiHandler):
     async def change_file(self, object_id, name, value):
         """Set the field to ``value`` (an ``Upload`` or ``None``) and save, audited."""
         obj = await self.load(object_id, name)
+        if name in self.model_admin.frozen_fields(self):      # -write:FIELD
+            raise ApiError(422, "The body has invalid fields.",
+                           {name: "This field is read-only."})
         expected = self.expected_version()
         if expected is not None and expected != obj.version:
             raise ApiError(409, f"The object is at version {obj.version}, not {expected}: "
@@ -104,7 +107,7 @@ class ApiFileHandler(ObjectLoading, ApiHandler):
         obj._data[name] = value
         await self.save(obj, change=True, before=before)
         self.set_header("ETag", f'"{obj.version}"')
-        self.respond(to_representation(self.model_admin, obj))
+        self.respond(to_representation(self.model_admin, obj, self))
 
     async def put(self, app_label, model_name, object_id, name):
         upload = Upload(self.request.body or b"", self.filename(),

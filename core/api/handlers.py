@@ -268,7 +268,8 @@ class ApiListHandler(ApiHandler):
             count = f"{COUNT_CAP}+"
         page = changelist.page
         self.respond({
-            "results": [to_representation(self.model_admin, obj) for obj in page.objects],
+            "results": [to_representation(self.model_admin, obj, self)
+                        for obj in page.objects],
             "next": page.next_cursor,
             "previous": page.prev_cursor,
             "count": count,
@@ -289,7 +290,7 @@ class ApiListHandler(ApiHandler):
         await self.save(obj, change=False)
         self.set_header("Location", api_path(self.model_admin, obj))
         if self.may_read(obj):
-            self.respond(to_representation(self.model_admin, obj), status=201)
+            self.respond(to_representation(self.model_admin, obj, self), status=201)
         else:                                    # seeing is reading: only what names it
             self.respond({"id": str(obj.id), "version": obj.version}, status=201)
 
@@ -345,7 +346,7 @@ class ApiObjectHandler(ObjectLoading, ApiHandler):
     def respond_object(self, obj, status=200):
         if obj.version is not None:
             self.set_header("ETag", f'"{obj.version}"')
-        self.respond(to_representation(self.model_admin, obj), status=status)
+        self.respond(to_representation(self.model_admin, obj, self), status=status)
 
     async def get(self, app_label, model_name, object_id):
         obj = await self.get_object(object_id)

@@ -122,9 +122,9 @@ def _nullable(schema, field):
     return {**schema, "nullable": True}
 
 
-def _object_schema(model_admin):
+def _object_schema(model_admin, handler):
     props = {"id": dict(ID_SCHEMA), "version": {"type": "integer"}}
-    for name, field in readable_fields(model_admin).items():
+    for name, field in readable_fields(model_admin, handler).items():
         schema = _nullable(field_schema(field), field)
         if field.help_text:
             schema = {**schema, "description": str(field.help_text)}
@@ -154,10 +154,10 @@ def _json(ref_or_schema):
     return {"application/json": {"schema": ref_or_schema}}
 
 
-def _file_paths(admin, name, base, can_write):
+def _file_paths(admin, name, base, can_write, handler):
     """The ``files/<field>`` operations of a model's readable file fields."""
     paths = {}
-    for field_name, field in readable_fields(admin).items():
+    for field_name, field in readable_fields(admin, handler).items():
         if not isinstance(field, FileField):
             continue
         ops = {"get": {"operationId": f"download_{name}_{field_name}",
@@ -198,11 +198,11 @@ def build_openapi(site, handler):
             continue
         name = admin.key.replace(".", "_")
         label = admin.opts.verbose_name
-        schemas[name] = _object_schema(admin)
+        schemas[name] = _object_schema(admin, handler)
         ref = {"$ref": f"#/components/schemas/{name}"}
         base = f"/api/{admin.opts.app_label}/{admin.opts.model_name}/"
         sortable = [n for n in admin.get_sortable_fields(handler)
-                    if n in admin.opts.fields and n in readable_fields(admin)
+                    if n in admin.opts.fields and n in readable_fields(admin, handler)
                     and not getattr(admin.opts.fields[n], "accepts_containers", False)]
         list_params = [
             {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200},
@@ -277,7 +277,7 @@ def build_openapi(site, handler):
                                          "schema": {"type": "string"}}]
             paths[base + "{id}"] = object_ops
         if can_read:
-            paths.update(_file_paths(admin, name, base, can_write))
+            paths.update(_file_paths(admin, name, base, can_write, handler))
     return {
         "openapi": "3.0.3",
         "info": {"title": "Bastion API", "version": "1",

@@ -1,11 +1,12 @@
 """Objects to JSON and JSON bodies to field values, through the model's fields.
 
-    data = to_representation(model_admin, handler, obj)    # {"id", "version", fields...}
+    data = to_representation(model_admin, obj, handler)    # {"id", "version", fields...}
     values = parse_body(model_admin, handler, body, obj, partial=True)   # or 422
 
 An object is ``{"id": "<24 hex>", "version": n, <field>: field.to_json(value)...}``:
 datetimes ISO 8601 UTC, references their id as hex. Fields marked ``hidden``
-(password hashes) and the admin's ``exclude`` never appear.
+(password hashes), the admin's ``exclude`` and the fields hidden from the user
+(``ModelAdmin.hidden_fields``: ``-read:field`` grants) never appear.
 
 A body may name only fields the admin lets a request write (``writable_fields``:
 the form's fields minus read-only, non-editable and hidden ones); ``id`` and
@@ -39,10 +40,11 @@ def is_hidden(field):
     return bool(getattr(field, "hidden", False))
 
 
-def readable_fields(model_admin):
-    """``{name: field}`` an API response shows, in declaration order."""
+def readable_fields(model_admin, handler):
+    """``{name: field}`` an API response shows to ``handler``'s user, in declaration order."""
+    hidden = model_admin.hidden_fields(handler)
     return {name: field for name, field in model_admin.opts.fields.items()
-            if not is_hidden(field) and name not in model_admin.exclude}
+            if not is_hidden(field) and name not in model_admin.exclude and name not in hidden}
 
 
 def writable_fields(model_admin, handler, obj=None):
@@ -66,10 +68,11 @@ def file_url(model_admin, obj, name):
     return f"/api/{opts.app_label}/{opts.model_name}/{obj.id}/files/{name}"
 
 
-def to_representation(model_admin, obj):
-    """``obj`` as the API shows it (a file: its description and ``url``)."""
+def to_representation(model_admin, obj, handler):
+    """``obj`` as the API shows it to ``handler``'s user (a file: its description and
+    ``url``)."""
     data = {"id": str(obj.id) if obj.id is not None else None, "version": obj.version}
-    for name, field in readable_fields(model_admin).items():
+    for name, field in readable_fields(model_admin, handler).items():
         data[name] = field.to_json(obj._data.get(name))
         if data[name] is not None and isinstance(field, FileField) and obj.id is not None:
             data[name]["url"] = file_url(model_admin, obj, name)
@@ -97,7 +100,7 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
     """
     writable = writable_fields(model_admin, handler, obj)
     known = model_admin.opts.fields
-    shown = readable_fields(model_admin)
+    shown = readable_fields(model_admin, handler)
     errors = {}
     values = {}
     for name, raw in body.items():

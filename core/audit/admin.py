@@ -35,6 +35,18 @@ class AuditEntryAdmin(ModelAdmin):
     def get_actions(self, handler):
         return {}
 
+    def redact_for_display(self, handler, objects):
+        """Each entry's ``changes`` without the fields hidden from the user on the entry's
+        model (``-read:FIELD`` grants): reading the log never shows what the model hides."""
+        perms = getattr(handler, "permissions", None)
+        if not hasattr(perms, "hidden_fields"):
+            return
+        for entry in objects:
+            hidden = perms.hidden_fields(entry.model_key) if entry.model_key else ()
+            if hidden and isinstance(entry.changes, dict):
+                entry.changes = {name: change for name, change in entry.changes.items()
+                                 if name not in hidden}
+
     async def save_model(self, handler, obj, form, change):
         raise ReadOnlyEntryError("audit entries cannot be added or changed in the admin")
 

@@ -5,7 +5,8 @@ it needs a logged-in user and ``read`` on the model (``ModelAdmin.may``),
 answers 404 for a malformed id or an object that is not there (unless the log
 still holds its history: a deleted object's history stays readable), checks the
 object rule, and lists the object's audit entries newest first — when, who,
-what, and a before/after table of the changed fields. A JSON client gets the
+what, and a before/after table of the changed fields (never a field hidden from
+the user: ``ModelAdmin.hidden_fields``). A JSON client gets the
 same entries as JSON.
 
 The audit app adds it to every object in the admin (``AuditApp.admin_object_pages``,
@@ -67,8 +68,12 @@ class HistoryHandler(ObjectHandler):
         entries = await history(self.model_admin.key, str(oid), limit=self.limit, db=self.db)
         # a deleted object's history stays readable, unless the admin scopes rows (then
         # nobody can tell whether the object was in this user's scope)
-        if obj is None and (not entries or self.model_admin.get_base_filter(self)):
+        if obj is None and (not entries or self.model_admin.has_row_scope(self)):
             raise HTTPError(404, f"No {self.opts.verbose_name} with id {raw_id!r}.")
+        hidden = self.model_admin.hidden_fields(self)
+        for entry in entries if hidden else ():      # fields hidden from this user
+            entry.changes = {name: change for name, change in (entry.changes or {}).items()
+                             if name not in hidden}
         return obj, entries
 
     async def get(self, object_id):

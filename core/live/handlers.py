@@ -317,8 +317,12 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
                 if await self.may_see(event):
                     self._know(event.model_key, event.object_id)
                     user = self.context.current_user
-                    sent = self.send(event.message(
-                        mine=event.actor_id is not None and event.actor_id == user.id))
+                    message = event.message(
+                        mine=event.actor_id is not None and event.actor_id == user.id)
+                    admin = self.site.get(event.model_key)
+                    if admin is not None:          # field names hidden from this user
+                        message["fields"] = admin.visible(self.context, message["fields"])
+                    sent = self.send(message)
                     if sent is not None:
                         self.hub.delivered += 1
                         await sent
@@ -341,7 +345,7 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         ctx = self.context
         if admin is None or not admin.may(ctx, "read"):
             return False
-        base = admin.get_base_filter(ctx) or {}
+        base = admin.has_row_scope(ctx)          # base filter or a scoped read grant
         if not base and not self._has_object_rule(admin):
             return True
         if event.kind == "deleted":       # gone: only ids this user could read before

@@ -273,7 +273,8 @@ async def test_assign_unassign_and_perms_with_sources(cli):
     assert perms == {"username": "alice", "is_superuser": False, "is_active": True,
                      "effective": {"shop.product": ["read", "write"]},
                      "sources": {"shop.product": {"read": ["user", "role:editors"],
-                                                  "write": ["role:editors"]}}}
+                                                  "write": ["role:editors"]}},
+                     "fields": {}, "expired": {}}
     text = cli.ok("perms", "alice").stdout
     assert "shop.product  read (user, role:editors), write (role:editors)" in text
     assert cli.ok("unassignrole", "alice", "editors").stdout == "alice: roles: none\n"

@@ -105,7 +105,7 @@ async def test_inactive_effective_is_empty():
                                  roles=["editors"]))
     assert perms.effective() == {} and perms.sources() == {}
     assert perms.as_json() == {"is_superuser": False, "is_active": False, "effective": {},
-                               "sources": {}}
+                               "sources": {}, "fields": {}, "expired": {}}
 
 
 async def test_roles_loader_may_be_async_or_return_role_objects_and_is_skipped_when_useless():

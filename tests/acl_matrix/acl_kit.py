@@ -5,12 +5,15 @@ A cell is ``(model key, profile, endpoint)``:
 * models — every installed model the matrix covers (``MODELS``), with the actions its
   ``Meta`` declares (read-only models, the audit log, allow ``read`` only, whoever asks);
 * profiles — every subset of those actions as a permissions dict, plus ``superuser`` and
-  ``inactive`` (holding every action, deactivated after logging in);
+  ``inactive`` (holding every action, deactivated after logging in); and where the model's
+  admin declares scopes (``SCOPED_PROFILES``), profiles with scoped (``write:own``) and
+  expiring (``write@...Z``, one in force, one expired) grants;
 * endpoints — logging in, the index, the admin pages (list, detail, history, add, change,
   delete; the set-password page where the admin has one), each bulk action the model's
   admin declares, the JSON API, each OpenAPI operation, the WebSocket feed; and, where an
   object rule applies (``AUTHOR_ONLY``), the same requests on an object someone else wrote
-  (``…@foreign``); the API both with a token and with the browser's session cookie
+  (``…@foreign``) — also for every endpoint a scoped profile's grant may not reach; the
+  API both with a token and with the browser's session cookie
   (``…@session``) — see ``endpoints(model)``.
 
 ``expected(profile, model, endpoint)`` is the one pure function saying what the rules
@@ -60,6 +63,15 @@ SENTINELS = {
 # object rules (the admins' has_object_permission): the actions only an object's author
 # may do ("Only an article's author may delete it; superusers bypass every object rule")
 AUTHOR_ONLY = {"blog.article": ("delete",)}
+# scoped and expiring profiles (issue 14): the name and the entries granted on the model.
+# ``own`` is the scope ArticleAdmin declares (the articles whose author is the user); the
+# matrix's own targets are authored by the actor, its ``@foreign`` ones by root.
+FAR_FUTURE, LONG_AGO = "2999-01-01T00:00Z", "2020-01-01T00:00Z"
+SCOPED_PROFILES = {"blog.article": (
+    ("authors", ("read", "write:own", "delete:own")),
+    ("own-publisher", ("read", "write:own", "publish:own")),
+    ("timed", ("read", f"write@{FAR_FUTURE}", f"delete@{LONG_AGO}")),
+)}
 # the field a change (form, PATCH, PUT) rewrites, and the fields a PUT must carry
 CHANGE_FIELD = {"blog.article": "title", "blog.category": "name",
                 "accounts.role": "description", "accounts.user": "email"}
@@ -138,11 +150,32 @@ def profiles(model):
     for size in range(len(model.actions) + 1):
         for subset in itertools.combinations(model.actions, size):
             out.append(Profile("+".join(subset) or "nothing", frozenset(subset)))
+    for name, entries in SCOPED_PROFILES.get(model.key, ()):
+        out.append(Profile(name, frozenset(entries)))
     out.append(Profile("superuser", superuser=True))
     out.append(Profile("inactive", frozenset(model.actions), inactive=True))
     return out
 
 
+def reach(grants, action):
+    """How far ``grants`` (a profile's entries) reach for ``action``: ``"all"``, ``"own"``
+    or ``None`` — read from the entries themselves (an expiry compared with now)."""
+    import datetime
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+    found = None
+    for entry in grants:
+        body, _, until = entry.partition("@")
+        name, _, scope = body.partition(":")
+        if name != action or (until and until <= now):
+            continue
+        if not scope:
+            return "all"
+        found = scope
+    return found
+
+
+#: endpoints that make a new object (its author is whoever creates it: never foreign)
+CREATING = ("add:get", "add:post", "api:post")
 OPENAPI_OPS = ("list.get", "list.post", "object.get", "object.patch", "object.put",
                "object.delete")
 
@@ -159,10 +192,15 @@ def endpoints(model):
         bulk.append(f"bulk:{name}:post")
     api = ["api:list", "api:detail", "api:post", "api:patch", "api:put", "api:delete"]
     openapi = [f"openapi:{op}" for op in OPENAPI_OPS]
-    # the same requests on an object someone else wrote, where an object rule applies
+    # the same requests on an object someone else wrote, where an object rule applies or
+    # a scoped profile's grant may not reach
+    narrowed = set(AUTHOR_ONLY.get(model.key, ()))
+    for _name, entries in SCOPED_PROFILES.get(model.key, ()):
+        narrowed |= {entry.partition("@")[0].partition(":")[0] for entry in entries
+                     if ":" in entry.partition("@")[0]}
     foreign = [f"{endpoint}@foreign" for endpoint in pages + bulk + api
-               if set(AUTHOR_ONLY.get(model.key, ())) & set(needs(model, endpoint))
-               and not endpoint.endswith(":confirm")]
+               if narrowed & set(needs(model, endpoint))
+               and not endpoint.endswith(":confirm") and endpoint not in CREATING]
     # the API again with the browser's session cookie and X-XSRFToken instead of a token
     session = [f"{endpoint}@session" for endpoint in api]
     return pages + bulk + api + session + foreign + openapi + ["ws"]
@@ -233,10 +271,13 @@ OK_STATUS = {"api:post": 201, "api:delete": 204}
 
 def expected(profile, model, endpoint):
     """What the rules answer for ``profile`` on ``endpoint`` of ``model``."""
-    def can(action):
+    def can(action, foreign=False):
         if action not in model.allowed or profile.inactive:
             return False
-        return profile.superuser or action in profile.grants
+        if profile.superuser:
+            return True
+        how_far = reach(profile.grants, action)
+        return how_far == "all" or (how_far == "own" and not foreign)
 
     readable = can("read")
     if endpoint == "login":
@@ -250,9 +291,10 @@ def expected(profile, model, endpoint):
     allowed = all(can(action) for action in needs(model, endpoint))
     base, _, variant = endpoint.partition("@")
     ruled = set(AUTHOR_ONLY.get(model.key, ())) & set(needs(model, base))
-    if variant == "foreign" and ruled and allowed and not profile.superuser:
-        # the model grants it, the object rule refuses it: a page or the API answers 403;
-        # a bulk action skips the object and reports it (303, nothing changed)
+    beyond = not all(can(action, foreign=True) for action in needs(model, base))
+    if variant == "foreign" and (ruled or beyond) and allowed and not profile.superuser:
+        # the model grants it, the object rule or the grant's scope refuses it: a page or
+        # the API answers 403; a bulk action skips the object and reports it (303)
         status = 303 if base.startswith("bulk:") else 403
         return Outcome(status, False, readable)
     endpoint = base

@@ -29,5 +29,14 @@ def test_the_expectations_follow_the_rules():
     assert ok({"write"}, "openapi:list.post") and not ok({"write"}, "openapi:object.patch")
     assert not ok(set(), "api:delete", audit, superuser=True)
     assert ok(set(), "api:detail", audit, superuser=True)
+    # scoped and expiring grants (issue 14): own objects yes, someone else's no; in force
+    assert ok({"read", "write:own"}, "change:post")
+    assert not ok({"read", "write:own"}, "change:post@foreign")
+    assert not ok({"read", "delete:own"}, "api:delete@foreign")
+    assert ok({"read", "write:own"}, "add:post") and ok({"read", "write:own"}, "api:post")
+    assert ok({"read", "write@2999-01-01T00:00Z"}, "api:patch")
+    assert not ok({"read", "write@2020-01-01T00:00Z"}, "api:patch")
+    kinds = {cell.profile.name for cell in acl_kit.cells("blog.article")}
+    assert {"authors", "timed"} <= kinds
     inactive = acl_kit.expected(P("i", frozenset({"read"}), inactive=True), article, "api:list")
     assert inactive.status == 401 and not inactive.allowed

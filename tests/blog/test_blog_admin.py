@@ -44,16 +44,18 @@ async def test_only_the_author_or_a_superuser_may_delete(registry, db, make_user
     assert admin.may(as_user(boss), "delete", orphan) is True
 
 
-async def test_save_model_sets_the_author_on_create_only(registry, db, make_user, as_user):
+async def test_before_save_sets_the_author_on_create_only(registry, db, make_user, as_user):
     admin = AdminSite(registry).get("blog.article")
     alice = await make_user("alice", WRITER)
     bob = await make_user("bob", WRITER)
 
     article = Article(title="New", author=bob.id)      # whatever the form said
+    await admin.before_save(as_user(alice), article, change=False)
     await admin.save_model(as_user(alice), article, form=None, change=False)
     assert (await Article.get(article.id)).author == alice.id
 
     article.title = "Edited by bob"
+    await admin.before_save(as_user(bob), article, change=True)
     await admin.save_model(as_user(bob), article, form=None, change=True)
     stored = await Article.get(article.id)
     assert (stored.title, stored.author) == ("Edited by bob", alice.id)

@@ -4,7 +4,8 @@ One module per family, each defining its ``Command`` classes (found by
 ``core.management``, which skips ``_``-prefixed modules): ``users`` (create,
 change the password, activate/deactivate, list), ``perms`` (a user's effective
 permissions), ``grants`` (grant/revoke on a user or role), ``roles`` (create,
-delete, assign, unassign, list). ``_base`` holds what they share.
+delete, assign, unassign, list), ``reports`` (``whocan``, ``permmatrix``, and
+``sweepgrants`` removing expired grants). ``_base`` holds what they share.
 
 Passwords come from ``--password-stdin`` (one line) or are typed twice at a
 terminal, never from the command line. Any unknown user, role, model key or

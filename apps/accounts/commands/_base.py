@@ -60,9 +60,16 @@ class AccountsCommand(DatabaseCommand):
         return role
 
     # -- grants ------------------------------------------------------------------------------
+    def scopes(self):
+        """``{model key: [scope names]}`` the installed admins declare (``AdminSite.scopes``)."""
+        if getattr(self, "_scopes", None) is None:
+            from core.admin import AdminSite
+            self._scopes = AdminSite(self.registry).scopes()
+        return self._scopes
+
     def check_grant(self, model_key, actions):
         try:
-            return validate_grant(self.registry, model_key, actions)
+            return validate_grant(self.registry, model_key, actions, scopes=self.scopes())
         except GrantError as exc:
             raise CommandError(str(exc)) from None
 

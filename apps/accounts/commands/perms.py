@@ -1,4 +1,5 @@
-"""``manage.py perms USERNAME``: a user's effective permissions and where each comes from."""
+"""``manage.py perms USERNAME``: a user's effective permissions and where each comes from,
+the fields hidden or frozen for them, and their grants that have expired."""
 from ._base import AccountsCommand
 
 
@@ -25,9 +26,16 @@ class PermsCommand(AccountsCommand):
         sources = perms.sources()
         if not sources:
             self.write("no permissions")
-            return
-        width = max(len(key) for key in sources)
-        for key, per_action in sources.items():
-            listed = ", ".join(f"{action} ({', '.join(src)})"
-                               for action, src in per_action.items())
-            self.write(f"{key.ljust(width)}  {listed}")
+        else:
+            width = max(len(key) for key in sources)
+            for key, per_action in sources.items():
+                listed = ", ".join(f"{action} ({', '.join(src)})"
+                                   for action, src in per_action.items())
+                self.write(f"{key.ljust(width)}  {listed}")
+        for key, fields in perms.as_json()["fields"].items():
+            hidden = ", ".join(fields["hidden"]) or "none"
+            frozen = ", ".join(f for f in fields["frozen"] if f not in fields["hidden"])
+            self.write(f"{key}: hidden fields: {hidden}; read-only fields: {frozen or 'none'}")
+        for key, items in perms.expired().items():
+            listed = ", ".join(f"{item['entry']} ({item['source']})" for item in items)
+            self.write(f"expired: {key}: {listed}")

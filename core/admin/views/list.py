@@ -61,7 +61,7 @@ class ListHandler(ModelHandler):
         prev_url = self.url_with(cursor=page.prev_cursor) if page.prev_cursor else None
         count_text, estimated = changelist.count_text, changelist.estimated
 
-        columns = [name for name in admin.get_list_display(self)
+        columns = [name for name in admin.visible(self, admin.get_list_display(self))
                    if not is_hidden(self.opts.fields.get(name))]
         links = set(admin.get_list_display_links(self))
         references = await self.resolve_references(

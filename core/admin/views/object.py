@@ -48,7 +48,8 @@ class DetailHandler(ObjectHandler):
         admin = self.model_admin
         names = [n for n in admin.get_fields(self, obj) if n in self.opts.fields]
         names += [n for n in self.opts.fields if n not in names]
-        return [n for n in names if n not in admin.exclude and not is_hidden(self.opts.fields[n])]
+        return [n for n in admin.visible(self, names)
+                if n not in admin.exclude and not is_hidden(self.opts.fields[n])]
 
     async def get_context(self, obj):
         """What the template shows, computed once: ``rows`` (label, ``Cell``; references

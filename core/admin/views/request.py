@@ -22,6 +22,7 @@ from core.audit import diff as audit_diff
 from core.audit import snapshot as audit_snapshot
 from core.handlers.base import BaseHandler, HTTPError
 from core.models.base import parse_id
+from core.models.errors import ValidationError
 
 from ..changelist import BadListArguments
 
@@ -108,10 +109,15 @@ class ModelRequestHandler(BaseHandler):
         """The one way a page or the API saves: ``before_save``, ``save_model`` and the audit
         entry together (``audited``), then ``after_save``; returns the ``AuditedWrite``.
         Raises what ``save_model`` raises (``StaleObjectError``, ``ValidationError``,
-        ``PermissionDenied``): the caller turns each into its answer."""
+        ``PermissionDenied``): the caller turns each into its answer. An object that would
+        end up outside the user's scoped ``write`` grant (``ModelAdmin.scope_refusal``) is
+        a ``ValidationError`` and nothing is written."""
         admin = self.model_admin
         async with self.audited("update" if change else "create", obj) as entry:
             await admin.before_save(self, obj, change)
+            refusal = admin.scope_refusal(self, obj)
+            if refusal:
+                raise ValidationError(refusal)
             await admin.save_model(self, obj, form, change)
             entry.changes = self.diff(before or {}, self.snapshot(obj))
         await admin.after_save(self, obj, change)
@@ -172,15 +178,18 @@ class ModelRequestHandler(BaseHandler):
         try:
             changelist = self.model_admin.get_changelist(
                 self, args, secret=self.application.settings["cookie_secret"])
-            return await changelist.fetch()
+            await changelist.fetch()
         except BadListArguments as exc:
             raise HTTPError(400, str(exc)) from None
+        self.model_admin.redact_for_display(self, changelist.page.objects)
+        return changelist
 
     def may_read(self, obj):
         """May the user read ``obj``: its model's grant and its admin's object rule?
 
-        Row scope (``get_base_filter``) is the query's part: objects reach pages
-        through scoped queries, or through ``readable_objects``.
+        A scoped ``read`` grant is tested on the object (``ModelAdmin.may``); the base
+        filter is the query's part: objects reach pages through scoped queries, or
+        through ``readable_objects``.
         """
         admin = self.admin_for(type(obj))
         return admin is not None and admin.may(self, "read", obj)
@@ -228,12 +237,20 @@ class ObjectLoading:
     object = None
 
     async def find_object(self, object_id):
-        """The object with this id within the base filter, or ``None``; 404 for a malformed id."""
+        """The object with this id within the row scope, or ``None``; 404 for a malformed id.
+
+        The scope is the reach of the user's ``read`` (what they may see; ``get_object``
+        then tests the page's action on the object: 403), or for a user without any
+        ``read``, of the page's own action (a delete without read finds what it reaches)."""
         oid = parse_id(object_id)
         if oid is None:
             raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
-        found = await self.model.find(self.scoped({"_id": oid}), limit=1,
-                                      db=self.db).to_list(1)
+        needed = self.required_actions() or [self.action]
+        reach_of = "read" if "read" in needed or self.model_admin.may(self, "read") \
+            else needed[0]
+        found = await self.model.find(
+            self.model_admin.scoped(self, {"_id": oid}, action=reach_of), limit=1,
+            db=self.db).to_list(1)
         return found[0] if found else None
 
     async def get_object(self, object_id):
@@ -248,5 +265,7 @@ class ObjectLoading:
         refusal = await self.model_admin.object_refusal(self, self.action, obj)
         if refusal:
             raise HTTPError(403, refusal)
+        if self.action == "read":
+            self.model_admin.redact_for_display(self, [obj])
         self.object = obj
         return obj
