@@ -91,6 +91,7 @@ ENV_OVERRIDES = {
     "EMAIL_TIMEOUT": _parse_float,
     "SITE_URL": _parse_str,
     "PASSWORD_RESET_SECONDS": _parse_int,
+    "REQUIRE_2FA": _parse_str,
 }
 
 
@@ -211,6 +212,7 @@ def validate(settings):
     if secret is not None and not isinstance(secret, (str, bytes)):
         raise ImproperlyConfigured("COOKIE_SECRET must be a string")
     validate_mail(settings)
+    validate_accounts(settings)
     validate_consistency(settings)
 
 
@@ -243,6 +245,22 @@ def validate_mail(settings):
         raise ImproperlyConfigured(f"SITE_URL must look like https://admin.example.com "
                                    f"(scheme, host, an optional path), not {value!r}")
     settings.SITE_URL = value.rstrip("/")
+
+
+def validate_accounts(settings):
+    """``REQUIRE_2FA`` is one of its choices; ``LANGUAGES`` is ``[(code, name), ...]``."""
+    from core.auth.twofactor import REQUIRE_2FA_CHOICES
+    policy = settings.get("REQUIRE_2FA", "off")
+    if policy not in REQUIRE_2FA_CHOICES:
+        raise ImproperlyConfigured(f"REQUIRE_2FA must be one of {', '.join(REQUIRE_2FA_CHOICES)}"
+                                   f", not {policy!r}")
+    languages = settings.get("LANGUAGES", [])
+    if not isinstance(languages, (list, tuple)) or not all(
+            isinstance(item, (list, tuple)) and len(item) == 2 and
+            all(isinstance(part, str) and part for part in item) for item in languages):
+        raise ImproperlyConfigured("LANGUAGES must be a list of (code, name) pairs, e.g. "
+                                   "[('en', 'English'), ('fr', 'Français')]")
+    _number(settings, "LOGIN_CHALLENGE_SECONDS", 30, default=300)
 
 
 def _number(settings, name, minimum, integer=True, default=None):

@@ -106,6 +106,16 @@ LOGIN_THROTTLE_ATTACK_LIMIT = 50
 LOGIN_THROTTLE_CONCURRENCY = 0
 # Let visitors create their own account at /admin/register/ (404 when off).
 ALLOW_REGISTRATION = False
+# Who must have a second factor (TOTP or a passkey): "off", "staff" (superusers and every
+# user holding any grant, directly or through a role) or "superusers". Such a user without
+# one is made to enrol TOTP at their next login, before any session exists.
+REQUIRE_2FA = "off"
+# Seconds between a right password and the second step (code, passkey, enrolment).
+LOGIN_CHALLENGE_SECONDS = 300
+# The issuer name authenticator apps show next to the account.
+TOTP_ISSUER = "Bastion"
+# The languages a user may pick on their account page: (code, name) pairs.
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
 
 # -- e-mail (core.mail) and password reset --------------------------------------------------
 # Where mail goes: "smtp://USER:PASS@HOST:PORT" (?starttls=1 upgrades with STARTTLS),

@@ -9,13 +9,16 @@ class AccountsApp(App):
     commands = "apps.accounts.commands"
 
     def get_routes(self):
-        """The set-password page of a user and the permission matrix (the other user/role
-        pages are the admin's)."""
+        """The set-password page of a user, the permission matrix (the other user/role pages
+        are the admin's) and the account pages (``/admin/account/...``:
+        ``apps.accounts.account``)."""
+        from .account import account_routes
         from .handlers import PASSWORD_PATH, UserPasswordHandler
         from .matrix import MATRIX_PATH, PermissionMatrixHandler
         return [(PASSWORD_PATH + "$", UserPasswordHandler, {},
                  "admin_accounts_user_password"),
-                (MATRIX_PATH + "$", PermissionMatrixHandler, {}, "admin_accounts_matrix")]
+                (MATRIX_PATH + "$", PermissionMatrixHandler, {}, "admin_accounts_matrix")
+                ] + account_routes()
 
     async def first_run(self, run):
         """On a development server's first start (no users yet): a superuser ``admin``.

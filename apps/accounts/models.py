@@ -16,9 +16,16 @@ ensure_indexes``), or on their next save.
 
 The password hash is stored in ``password`` and never leaves the model:
 ``to_json()``, ``repr()`` and the commands' output leave it out.
+
+``language`` and ``time_zone`` are the user's preferences (their account page sets
+them): a code from ``settings.LANGUAGES`` and an IANA zone name ``zoneinfo`` knows,
+or empty for the site's defaults. Translating pages and showing times in the zone is
+done by the pages that read them. Second factors are not stored here but in
+``core.auth.twofactor``'s collection, so nothing secret rides along with a user.
 """
 import logging
 import re
+import zoneinfo
 
 from core.auth.identity import identity_key, mixed_script, scripts
 from core.auth.passwords import (dummy_verify, hash_password, needs_rehash, validate_password,
@@ -40,6 +47,24 @@ ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 HIDDEN_FIELDS = ("password", "username_key", "email_key")
 # identity key field -> the field it is the key of (what a duplicate's error names)
 IDENTITY_KEYS = {"username_key": "username", "email_key": "email"}
+
+
+def language_codes():
+    """The codes of ``settings.LANGUAGES`` (what a user may choose)."""
+    from core.conf import settings
+    return [code for code, _name in settings.get("LANGUAGES", [])]
+
+
+def is_time_zone(name):
+    """True when ``name`` is an IANA time zone ``zoneinfo`` can load (``Europe/Paris``)."""
+    if not isinstance(name, str) or not name or len(name) > 64 or name.startswith("/") \
+            or ".." in name:
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 class Role(Model):
@@ -90,6 +115,8 @@ class User(Model):
     last_login = fields.DateTimeField(editable=False)
     username_key = IdentityKeyField("username")
     email_key = IdentityKeyField("email")
+    language = fields.StringField(max_length=20, help_text="Empty: the site's language.")
+    time_zone = fields.StringField(max_length=64, help_text="Empty: the site's time zone.")
 
     class Meta:
         ordering = ["username"]
@@ -106,11 +133,22 @@ class User(Model):
             raise ValidationError("Enter a valid username: letters, digits and @ . + - _ only.",
                                   field="username")
         self._set_identity_keys()
+        self._check_preferences()
         seen = []
         for name in self.roles:
             if name not in seen:
                 seen.append(name)
         self.roles = seen
+
+    def _check_preferences(self):
+        """``language`` in ``settings.LANGUAGES`` and ``time_zone`` a zone ``zoneinfo`` knows
+        (either may be empty); called by ``clean``."""
+        if self.language and self.language not in language_codes():
+            raise ValidationError(f"Select a language from the list; {self.language!r} is not "
+                                  "one of them.", field="language")
+        if self.time_zone and not is_time_zone(self.time_zone):
+            raise ValidationError(f"Enter a time zone such as Europe/Paris; "
+                                  f"{self.time_zone!r} is not one.", field="time_zone")
 
     def _set_identity_keys(self):
         """Store the identity keys of the username and email (called by ``clean``).

@@ -6,6 +6,9 @@
 ``/admin/logout/``          POST      ends the session (GET: 405)
 ``/admin/password_change/`` GET/POST  logged in: old password, new password twice
 ``/admin/register/``        GET/POST  only with ``ALLOW_REGISTRATION = True`` (else 404)
+``/admin/login/verify/``    GET/POST  the second step: a TOTP or recovery code
+``/admin/login/enrol/``     GET/POST  the second step when ``REQUIRE_2FA`` obliges a user
+                                      without a factor to enrol TOTP first
 =========================== ========= ============================================
 
 ``auth_routes()`` lists them for ``core.app.make_app``. Forms are WTForms
@@ -20,6 +23,15 @@ another cost is padded, and rehashed when the password is right).
 is checked: per (username, client address), per address, with backoff. Password
 checks wait for one of ``LOGIN_THROTTLE_CONCURRENCY`` slots (default: CPUs -
 1), so a burst of logins cannot take every core from the event loop.
+
+Two-factor login (``core.auth.twofactor``): a right password opens a session only
+for a user with no second factor whom ``REQUIRE_2FA`` does not oblige to have one.
+Anyone else gets a short-lived, single-purpose login step (a signed cookie naming a
+``login_challenges`` document; never a session) and is sent to ``verify/`` (a TOTP
+code, a recovery code or a passkey) or ``enrol/`` (scan, confirm one code, see the
+recovery codes once). Wrong codes count in ``LoginThrottle`` like wrong passwords,
+and a right password does not clear them while the second step is pending. A TOTP
+step is accepted once.
 
 Changing one's password ends the user's other sessions and revokes every API
 token of the user (``core.auth.tokens``).
@@ -38,13 +50,17 @@ from core.auth.passwords import PasswordError, validate_password
 from core.auth.sessions import utcnow
 from core.auth.throttle import LoginThrottle
 from core.auth.tokens import TokenStore
+from core.auth.twofactor import (LoginChallengeStore, factor_store, is_totp_code,
+                                 password_fingerprint, qr_svg_data_uri, requires_second_factor,
+                                 totp_uri)
 from core.forms import FormData, add_error, render_field  # noqa: F401  (re-exported)
 from core.handlers.base import BaseHandler, HTTPError
 from core.handlers.flash import FlashMixin
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError, ValidationError
 
 __all__ = [
-    "FormData", "LoginForm", "LoginHandler", "LogoutHandler",
+    "FormData", "LoginEnrolHandler", "LoginForm", "LoginHandler", "LoginVerifyHandler",
+    "LogoutHandler",
     "PasswordChangeForm", "PasswordChangeHandler", "RegisterForm", "RegisterHandler",
     "auth_routes", "password_slots", "render_field", "safe_next_url",
 ]
@@ -53,6 +69,11 @@ log = logging.getLogger("bastion.auth")
 
 DEFAULT_NEXT = "/admin/"
 INVALID_LOGIN = "Please enter a correct username and password. Both are case-sensitive."
+INVALID_CODE = "That code is not right (or was used already). Enter a new code."
+STEP_EXPIRED = ("Your login took too long or was finished already: enter your username and "
+                "password again.")
+STEP_COOKIE = "bastion_login_step"
+STEP_URLS = {"verify": "/admin/login/verify/", "enrol": "/admin/login/enrol/"}
 _UNSAFE_NEXT_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 
 
@@ -124,6 +145,13 @@ class PasswordChangeForm(wtforms.Form):
                                                     "The two passwords do not match.")])
 
 
+class CodeForm(wtforms.Form):
+    code = wtforms.StringField(
+        "Code", [validators.InputRequired("Enter the code."), validators.Length(max=64)],
+        description="The 6-digit code of your authenticator app, or one of your recovery "
+                    "codes.")
+
+
 class RegisterForm(wtforms.Form):
     username = wtforms.StringField(
         "Username", [validators.InputRequired("Choose a username."),
@@ -169,6 +197,16 @@ class AuthHandler(FlashMixin, BaseHandler):
         return login_throttle(self.application)
 
     @property
+    def login_steps(self):
+        """The application's ``LoginChallengeStore`` (``LOGIN_CHALLENGE_SECONDS``)."""
+        store = getattr(self.application, "login_steps", None)
+        if store is None or store.db is not self.db:
+            store = LoginChallengeStore(self.db, int(self.settings.get(
+                "LOGIN_CHALLENGE_SECONDS", 300)))
+            self.application.login_steps = store
+        return store
+
+    @property
     def bcrypt_rounds(self):
         """The application's ``BCRYPT_ROUNDS`` (None: ``core.conf.settings``'s)."""
         return self.application.settings.get("BCRYPT_ROUNDS")
@@ -191,7 +229,7 @@ class AuthHandler(FlashMixin, BaseHandler):
             return True
         return False
 
-    async def throttled_check(self, username, check):
+    async def throttled_check(self, username, check, forgive=True):
         """Run the password check ``check()`` (a coroutine function) under the throttle.
 
         Returns ``(verdict, result)``; when ``verdict.blocked`` the password was
@@ -199,8 +237,10 @@ class AuthHandler(FlashMixin, BaseHandler):
         slot (``password_slots``); the throttle is asked again once the slot is
         held and a failure is recorded before it is released, so guesses queued
         behind a failing one see its failure. A falsy result is a failure; a
-        truthy one clears the failures of this username from this address. The
-        address is ``request.remote_ip`` (the proxy's headers with ``XHEADERS``).
+        truthy one clears the failures of this username from this address, unless
+        ``forgive`` is false (a right password with a second step still to come: the
+        caller forgives when the session starts). The address is ``request.remote_ip``
+        (the proxy's headers with ``XHEADERS``).
         """
         ip = self.request.remote_ip
         verdict = await self.throttle.check(username, ip)     # refuse without queueing
@@ -213,7 +253,7 @@ class AuthHandler(FlashMixin, BaseHandler):
             result = await check()
             if not result:
                 await self.throttle.failed(username, ip)
-        if result:
+        if result and forgive:
             await self.throttle.succeeded(username, ip)
         return verdict, result
 
@@ -225,12 +265,17 @@ class AuthHandler(FlashMixin, BaseHandler):
         except Exception:
             log.exception("could not record %s in the audit log", action)
 
+    def session_data(self):
+        """What a new session records of the browser (the account page lists it)."""
+        return {"address": self.request.remote_ip or "",
+                "user_agent": (self.request.headers.get("User-Agent") or "")[:300]}
+
     async def start_session(self, user):
         """Log ``user`` in: discard any session the browser brought, issue a new id."""
         old = self.get_session_id()
         if old is not None:
             await self.session_store.delete(old)
-        raw_id, session = await self.session_store.create(user.id)
+        raw_id, session = await self.session_store.create(user.id, self.session_data())
         self.set_session_cookie(raw_id)
         self.session = session
         self.current_user = user
@@ -273,9 +318,193 @@ class LoginHandler(AuthHandler):
             if self.wants_json():
                 raise HTTPError(401, INVALID_LOGIN)
             return self.render_form(form, error=INVALID_LOGIN)
+        purpose = await self.second_step(user)
+        if purpose is not None:
+            raw_id = await self.login_steps.create(user.id, purpose, self.next_url(),
+                                                   password_fingerprint(user.password))
+            self.set_signed_cookie(STEP_COOKIE, raw_id, expires_days=None,
+                                   max_age=int(self.login_steps.lifetime.total_seconds()),
+                                   path="/admin/login/")
+            if self.wants_json():
+                return self.write_json({"status": "second factor required",
+                                        "url": STEP_URLS[purpose]})
+            return self.redirect(STEP_URLS[purpose], status=303)
+        await self.throttle.succeeded(username, self.request.remote_ip)
         await self.start_session(user)
         await self.audit("login")
         self.redirect(self.next_url(), status=303)
+
+    async def throttled_check(self, username, check, forgive=False):
+        """The password check forgives the pair's failures only once a session starts."""
+        return await super().throttled_check(username, check, forgive=forgive)
+
+    async def second_step(self, user):
+        """``"verify"`` (the user has a factor), ``"enrol"`` (``REQUIRE_2FA`` obliges them to
+        get one) or ``None`` (log in now). Called after a right password; override to
+        change who is asked."""
+        if await factor_store(self.application).has_factor(user.id):
+            return "verify"
+        policy = self.settings.get("REQUIRE_2FA", "off")
+        if policy != "off":
+            permissions = await self.compute_permissions(user)
+            if requires_second_factor(policy, permissions):
+                return "enrol"
+        return None
+
+
+class LoginStepHandler(AuthHandler):
+    """Base of the second login step: the pending step of ``purpose`` from the signed cookie.
+
+    No session exists yet; ``self.step`` and ``self.step_user`` are set in ``prepare``
+    (``None`` when the step is missing, expired, or its user changed password or was
+    deactivated — the page then asks for the password again).
+    """
+
+    purpose = None
+    load_user = False
+    step = step_user = None
+
+    async def prepare(self):
+        await super().prepare()
+        user_model = self.require_user_model()
+        raw_id = self.get_signed_cookie(STEP_COOKIE, max_age_days=1)
+        step = await self.login_steps.load(raw_id.decode("ascii", "replace") if raw_id
+                                           else None, self.purpose)
+        if step is None:
+            return
+        user = await user_model.get(step.user_id, db=self.db)
+        if user is None or not user.is_active or \
+                password_fingerprint(user.password) != step.fingerprint:
+            await self.login_steps.consume(step)
+            return
+        self.step, self.step_user = step, user
+
+    def expired(self):
+        """Answer a request whose step is gone: back to the password form."""
+        self.clear_cookie(STEP_COOKIE, path="/admin/login/")
+        if self.wants_json():
+            raise HTTPError(401, STEP_EXPIRED)
+        if self.request.method in ("GET", "HEAD"):
+            return self.redirect(self.get_login_url(), status=303)
+        self.render("admin/login.html", form=LoginForm(), error=STEP_EXPIRED,
+                    next_url=DEFAULT_NEXT)
+
+    async def finish_login(self, detail):
+        """The second step passed: end the step (once), open the session, audit the login.
+        False when another request finished this step first."""
+        if not await self.login_steps.consume(self.step):
+            return False
+        self.clear_cookie(STEP_COOKIE, path="/admin/login/")
+        await self.throttle.succeeded(self.step_user.username, self.request.remote_ip)
+        await self.start_session(self.step_user)
+        await self.audit("login", detail=detail)
+        return True
+
+    async def refuse_code(self, form, verdict, render):
+        """Answer a throttled or wrong code (recorded in the audit log)."""
+        if verdict.blocked:
+            if not self.refuse_throttled(verdict):
+                render(form, error=verdict.message)
+            return
+        await self.audit("login_failed", actor=self.step_user.username,
+                         detail=f"wrong second-factor code ({self.purpose} step)")
+        if self.wants_json():
+            raise HTTPError(401, INVALID_CODE)
+        add_error(form, "code", INVALID_CODE)
+        render(form)
+
+
+class LoginVerifyHandler(LoginStepHandler):
+    """``/admin/login/verify/``: the TOTP code (or a recovery code) after the password."""
+
+    purpose = "verify"
+    template = "admin/login_verify.html"
+
+    def render_form(self, form, error=None):
+        summary = getattr(self, "_summary", None) or {}
+        self.render(self.template, form=form, error=error, has_totp=summary.get("totp"),
+                    has_passkey=bool(summary.get("passkeys")))
+
+    async def load_summary(self):
+        self._summary = await factor_store(self.application).summary(self.step_user.id)
+
+    async def get(self):
+        if self.step is None:
+            return self.expired()
+        await self.load_summary()
+        self.render_form(CodeForm())
+
+    async def post(self):
+        if self.step is None:
+            return self.expired()
+        await self.load_summary()
+        form = CodeForm(FormData(self))
+        if not form.validate():
+            return self.render_form(form)
+        store, user_id, code = factor_store(self.application), self.step_user.id, form.code.data
+
+        async def check():
+            if is_totp_code(code):
+                return "TOTP code" if await store.verify_totp(user_id, code) else None
+            if await store.use_recovery_code(user_id, code):
+                return "recovery code"
+            return None
+
+        verdict, used = await self.throttled_check(self.step_user.username, check)
+        if verdict.blocked or not used:
+            return await self.refuse_code(form, verdict, self.render_form)
+        if used == "recovery code":
+            left = (await store.summary(user_id))["recovery_codes"]
+            used = f"recovery code ({left} left)"
+        if not await self.finish_login(f"second factor: {used}"):
+            return self.expired()
+        if self.wants_json():
+            return self.write_json({"status": "logged in"})
+        self.redirect(self.step.next_url, status=303)
+
+
+class LoginEnrolHandler(LoginStepHandler):
+    """``/admin/login/enrol/``: ``REQUIRE_2FA`` obliges this user to set up TOTP before any
+    session: scan the code, confirm one code, see the recovery codes once, go on."""
+
+    purpose = "enrol"
+
+    def render_form(self, form, error=None, secret=None):
+        self.render("admin/totp_enrol.html", form=form, error=error, secret=secret,
+                    qr_data_uri=qr_svg_data_uri(self.provisioning_uri(secret)),
+                    action=STEP_URLS["enrol"], at_login=True)
+
+    def provisioning_uri(self, secret):
+        issuer = self.settings.get("TOTP_ISSUER") or "Bastion"
+        return totp_uri(secret, self.step_user.username, issuer)
+
+    async def get(self):
+        if self.step is None:
+            return self.expired()
+        secret = await factor_store(self.application).start_totp(self.step_user.id)
+        self.render_form(CodeForm(), secret=secret)
+
+    async def post(self):
+        if self.step is None:
+            return self.expired()
+        store, user = factor_store(self.application), self.step_user
+        secret = await store.start_totp(user.id)
+        form = CodeForm(FormData(self))
+        if not form.validate():
+            return self.render_form(form, secret=secret)
+        verdict, confirmed = await self.throttled_check(
+            user.username, lambda: store.confirm_totp(user.id, form.code.data))
+        if verdict.blocked or not confirmed:
+            return await self.refuse_code(
+                form, verdict, lambda form, error=None: self.render_form(form, error, secret))
+        codes = await store.new_recovery_codes(user.id)
+        if not await self.finish_login("second factor: TOTP enrolled at login (REQUIRE_2FA)"):
+            return self.expired()
+        await self.audit("twofactor_enrol", obj=user,
+                         detail=f"TOTP enrolled at login (REQUIRE_2FA); {len(codes)} "
+                                "recovery codes made")
+        self.render("admin/recovery_codes.html", codes=codes, next_url=self.step.next_url,
+                    at_login=True)
 
 
 class LogoutHandler(AuthHandler):
@@ -415,12 +644,18 @@ def auth_routes():
         (r"/admin/logout/", LogoutHandler),
         (r"/admin/password_change/", PasswordChangeHandler),
         (r"/admin/register/", RegisterHandler),
+        (r"/admin/login/verify/", LoginVerifyHandler),
+        (r"/admin/login/enrol/", LoginEnrolHandler),
     ]
 
 
 async def ensure_auth_indexes(db, settings):
-    """Create the ``sessions`` and ``login_failures`` indexes (TTL cleanup included)."""
+    """Create the ``sessions``, ``login_failures``, ``auth_factors`` and ``login_challenges``
+    indexes (TTL cleanup included)."""
     from core.auth.sessions import SessionStore
+    from core.auth.twofactor import FactorStore
     names = await SessionStore.from_settings(db, settings).ensure_indexes()
     names += await LoginThrottle.from_settings(db, settings).ensure_indexes()
+    names += await FactorStore(db).ensure_indexes()
+    names += await LoginChallengeStore(db).ensure_indexes()
     return names
