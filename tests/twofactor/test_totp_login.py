@@ -1,11 +1,9 @@
 """TOTP: enrolment on the account page, the second login step, replay, throttling and
 recovery codes — codes computed here with pyotp, over real HTTP, real bcrypt."""
-import pytest
 
 from support import PASSWORD
 from twofactor_kit import ACCOUNT, VERIFY, code_for
 
-pytestmark = pytest.mark.asyncio
 
 ARTICLES = "/admin/blog/article/"
 

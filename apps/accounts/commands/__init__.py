@@ -5,7 +5,8 @@ One module per family, each defining its ``Command`` classes (found by
 change the password, activate/deactivate, list), ``perms`` (a user's effective
 permissions), ``grants`` (grant/revoke on a user or role), ``roles`` (create,
 delete, assign, unassign, list), ``reports`` (``whocan``, ``permmatrix``, and
-``sweepgrants`` removing expired grants). ``_base`` holds what they share.
+``sweepgrants`` removing expired grants), ``twofactor`` (``reset2fa``). ``_base`` holds
+what they share.
 
 Passwords come from ``--password-stdin`` (one line) or are typed twice at a
 terminal, never from the command line. Any unknown user, role, model key or

@@ -5,6 +5,7 @@ import sys
 
 from core.audit import REDACTED, diff, snapshot
 from core.auth.passwords import PasswordError, validate_password
+from core.auth.twofactor import FactorStore
 from core.management import CommandError
 from core.models import UniqueError, ValidationError
 from core.permissions import describe_grants
@@ -16,10 +17,15 @@ from ._base import AccountsCommand, describe_error, perm_argument
 SHOWN = [name for name in User._meta.fields if name not in IDENTITY_KEYS]
 
 
-def user_json(user):
-    """A user for ``users --json``: no password hash, ids and dates as text."""
+def user_json(user, factors=None):
+    """A user for ``users --json``: no password hash, ids and dates as text; with
+    ``factors`` (a ``FactorStore.summary``) its ``"factors"`` (``["totp", "passkey"]``)
+    and ``"recovery_codes_left"``."""
     data = user.to_json()
     data.pop("version", None)
+    if factors is not None:
+        data["factors"] = FactorStore.factor_names(factors)
+        data["recovery_codes_left"] = factors["recovery_codes"]
     return data
 
 
@@ -203,15 +209,18 @@ class ActivateCommand(SetActiveBase):
 
 class UsersCommand(AccountsCommand):
     name = "users"
-    help = "List the users (--json for scripts); password hashes are never shown."
+    help = ("List the users with their second factors (--json for scripts); password hashes "
+            "are never shown.")
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print JSON")
 
     async def run(self, args):
         users = await User.find().to_list(None)
+        store = FactorStore(self.db)
+        factors = {user.id: await store.summary(user.id) for user in users}
         if args.json:
-            self.write_json([user_json(user) for user in users])
+            self.write_json([user_json(user, factors[user.id]) for user in users])
             return
         if not users:
             self.write("no users")
@@ -221,6 +230,7 @@ class UsersCommand(AccountsCommand):
             flags = [] if user.is_active else ["inactive"]
             if user.is_superuser:
                 flags.append("superuser")
+            flags += [f"2fa: {name}" for name in FactorStore.factor_names(factors[user.id])]
             roles = f"  roles: {', '.join(user.roles)}" if user.roles else ""
             self.write(f"{user.username.ljust(width)}  {user.email}"
                        f"{'  [' + ', '.join(flags) + ']' if flags else ''}{roles}")
