@@ -11,6 +11,10 @@
 ``/admin/account/recovery-codes/``              POST      ten new recovery codes (password)
 ``/admin/account/sessions/``                    POST      log out everywhere else
 ``/admin/account/sessions/<handle>/end/``       POST      end one of your sessions
+``/admin/account/passkeys/options/``            POST      JSON: WebAuthn creation options
+``/admin/account/passkeys/``                    POST      JSON: register the browser's answer
+``/admin/account/passkeys/<id>/delete/``        POST      remove one of your passkeys
+                                                          (password)
 =============================================== ========= ===================================
 
 Every page needs a logged-in user (anonymous: the login page, or 401 JSON) and acts on
@@ -26,11 +30,14 @@ enough to name it on the page, useless for logging in.
 import hashlib
 
 import wtforms
+from bson import ObjectId
+from bson.errors import InvalidId
 from wtforms import validators
 
 from core.admin.widgets import MATRIX_COLUMNS
 from core.audit import audited, diff
 from core.auth.handlers import AuthHandler, CodeForm
+from core.auth.passkeys import PasskeyError, RelyingParty, challenge_expired
 from core.auth.sessions import SESSIONS_COLLECTION, Session
 from core.auth.twofactor import factor_store, is_totp_code, qr_svg_data_uri, totp_uri
 from core.forms import FormData, add_error
@@ -40,6 +47,7 @@ from core.models.errors import StaleObjectError, ValidationError
 from .handlers import effective_matrix
 
 __all__ = ["AccountHandler", "EndSessionHandler", "EndOtherSessionsHandler",
+           "PasskeyDeleteHandler", "PasskeyOptionsHandler", "PasskeyRegisterHandler",
            "RecoveryCodesHandler", "TotpDisableHandler", "TotpEnrolHandler", "account_routes"]
 
 ACCOUNT_URL = "/admin/account/"
@@ -47,6 +55,8 @@ SESSIONS_SHOWN = 50
 DONE_MESSAGES = {
     "preferences": "Your preferences were saved.",
     "totp-off": "Two-factor login with an authenticator app is off.",
+    "passkey-removed": "The passkey was removed.",
+    "passkey-added": "The passkey was added.",
     "others-ended": "Your other sessions were ended.",
     "session-ended": "The session was ended.",
 }
@@ -143,6 +153,7 @@ class AccountBase(AuthHandler):
                     matrix_columns=MATRIX_COLUMNS, matrix_caption="Your effective permissions",
                     is_superuser=self.permissions.is_superuser,
                     factors=await self.factors.summary(self.current_user.id),
+                    passkeys=await self.factors.passkeys(self.current_user.id),
                     sessions=await self.sessions())
 
     async def refuse_confirmation(self, form, confirm_for):
@@ -246,8 +257,9 @@ class TotpEnrolHandler(AccountBase):
             self.set_status(400)
             return self.render_form(form, secret)
         codes = await self.factors.new_recovery_codes(user.id)
-        await self.audit("twofactor_enrol", obj=user, detail=f"TOTP turned on at the account page; "
-                                                       f"{len(codes)} recovery codes made")
+        await self.audit("twofactor_enrol", obj=user,
+                         detail=f"TOTP turned on at the account page; {len(codes)} recovery "
+                                "codes made")
         self.render("admin/recovery_codes.html", codes=codes, next_url=ACCOUNT_URL,
                     at_login=False)
 
@@ -320,6 +332,69 @@ class EndSessionHandler(AccountBase):
         self.done("session-ended")
 
 
+class PasskeyOptionsHandler(AccountBase):
+    """``/admin/account/passkeys/options/``: POST (``X-XSRFToken``) answers the WebAuthn
+    creation options; the challenge waits, used once, for the answer."""
+
+    async def post(self):
+        user = self.current_user
+        existing = await self.factors.passkeys(user.id)
+        options, challenge = RelyingParty.for_request(self).registration_options(user, existing)
+        await self.factors.set_passkey_challenge(user.id, challenge)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(options)
+
+
+class PasskeyRegisterHandler(AccountBase):
+    """``/admin/account/passkeys/``: POST ``{"credential": ..., "name": "..."}``: store the
+    passkey the browser made (400 when it does not verify); audited."""
+
+    async def post(self):
+        user = self.current_user
+        body = self.get_json_body()
+        name = body.get("name") if isinstance(body.get("name"), str) else ""
+        name = " ".join(name.split())[:60] or "Passkey"
+        challenge, made_at = await self.factors.take_passkey_challenge(user.id)
+        if challenge is None or challenge_expired(made_at):
+            raise HTTPError(409, "The passkey request expired; start again.")
+        try:
+            passkey = RelyingParty.for_request(self).verify_registration(
+                body.get("credential"), challenge, name)
+        except PasskeyError as exc:
+            raise HTTPError(400, str(exc)) from None
+        if any(p["credential_id"] == passkey["credential_id"]
+               for p in await self.factors.passkeys(user.id)):
+            raise HTTPError(409, "This passkey is registered already.")
+        await self.factors.add_passkey(user.id, passkey)
+        await self.audit("twofactor_enrol", obj=user,
+                         detail=f"passkey “{name}” registered at the account page")
+        self.write_json({"status": f"The passkey “{name}” was registered.", "name": name})
+
+
+class PasskeyDeleteHandler(AccountBase):
+    """``/admin/account/passkeys/<id>/delete/``: POST with the password removes one of your
+    passkeys (someone else's id is a 404); audited."""
+
+    async def post(self, factor_id):
+        user = self.current_user
+        try:
+            oid = ObjectId(factor_id)
+        except (InvalidId, TypeError):
+            raise HTTPError(404, "No such passkey of yours.") from None
+        passkey = next((p for p in await self.factors.passkeys(user.id) if p["_id"] == oid),
+                       None)
+        if passkey is None:
+            raise HTTPError(404, "No such passkey of yours.")
+        form = ConfirmForm(FormData(self))
+        if not form.validate() or not await self.confirmed(form):
+            return await self.refuse_confirmation(form, f"passkey:{factor_id}")
+        if await self.factors.remove_passkey(user.id, oid):
+            await self.audit("twofactor_disable", obj=user,
+                             detail=f"passkey “{passkey.get('name')}” removed at the account "
+                                    "page")
+        self.done("passkey-removed")
+
+
 def account_routes():
     """The account pages' URL specs (named), for ``AccountsApp.get_routes``."""
     return [
@@ -331,4 +406,9 @@ def account_routes():
         (r"/admin/account/sessions/$", EndOtherSessionsHandler, {}, "account_sessions"),
         (r"/admin/account/sessions/([0-9a-f]{24})/end/$", EndSessionHandler, {},
          "account_session_end"),
+        (r"/admin/account/passkeys/options/$", PasskeyOptionsHandler, {},
+         "account_passkey_options"),
+        (r"/admin/account/passkeys/$", PasskeyRegisterHandler, {}, "account_passkeys"),
+        (r"/admin/account/passkeys/([0-9a-f]{24})/delete/$", PasskeyDeleteHandler, {},
+         "account_passkey_delete"),
     ]

@@ -9,6 +9,8 @@
 ``/admin/login/verify/``    GET/POST  the second step: a TOTP or recovery code
 ``/admin/login/enrol/``     GET/POST  the second step when ``REQUIRE_2FA`` obliges a user
                                       without a factor to enrol TOTP first
+``/admin/login/passkey/…``  POST      the second step with a passkey: ``options/`` (JSON
+                                      request options), then the browser's answer
 =========================== ========= ============================================
 
 ``auth_routes()`` lists them for ``core.app.make_app``. Forms are WTForms
@@ -43,9 +45,11 @@ import re
 from urllib.parse import urlsplit
 
 import wtforms
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from wtforms import validators
 
 from core.audit import REDACTED, audited, diff, record_request, snapshot
+from core.auth.passkeys import PasskeyError, RelyingParty
 from core.auth.passwords import PasswordError, validate_password
 from core.auth.sessions import utcnow
 from core.auth.throttle import LoginThrottle
@@ -59,8 +63,8 @@ from core.handlers.flash import FlashMixin
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError, ValidationError
 
 __all__ = [
-    "FormData", "LoginEnrolHandler", "LoginForm", "LoginHandler", "LoginVerifyHandler",
-    "LogoutHandler",
+    "FormData", "LoginEnrolHandler", "LoginForm", "LoginHandler", "LoginPasskeyHandler",
+    "LoginPasskeyOptionsHandler", "LoginVerifyHandler", "LogoutHandler",
     "PasswordChangeForm", "PasswordChangeHandler", "RegisterForm", "RegisterHandler",
     "auth_routes", "password_slots", "render_field", "safe_next_url",
 ]
@@ -463,6 +467,71 @@ class LoginVerifyHandler(LoginStepHandler):
         self.redirect(self.step.next_url, status=303)
 
 
+class LoginPasskeyOptionsHandler(LoginStepHandler):
+    """``/admin/login/passkey/options/``: POST (JSON, ``X-XSRFToken``) answers the WebAuthn
+    request options for the pending step's user's passkeys; the challenge is kept on the
+    step (a new request replaces it)."""
+
+    purpose = "verify"
+
+    async def post(self):
+        if self.step is None:
+            raise HTTPError(401, STEP_EXPIRED)
+        passkeys = await factor_store(self.application).passkeys(self.step_user.id)
+        if not passkeys:
+            raise HTTPError(409, "You have no passkey; enter a code instead.")
+        options, challenge = RelyingParty.for_request(self).authentication_options(passkeys)
+        await self.login_steps.set_data(self.step, passkey_challenge=bytes_to_base64url(
+            challenge))
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(options)
+
+
+class LoginPasskeyHandler(LoginStepHandler):
+    """``/admin/login/passkey/``: POST ``{"credential": ...}`` (the browser's answer); a
+    right one ends the step and opens the session: ``{"status": "logged in", "next": URL}``.
+    A wrong one counts in the throttle like a wrong code (401)."""
+
+    purpose = "verify"
+
+    async def post(self):
+        if self.step is None:
+            raise HTTPError(401, STEP_EXPIRED)
+        body = self.get_json_body()
+        challenge = self.step.data.get("passkey_challenge")
+        if not challenge:
+            raise HTTPError(409, "Ask for the passkey options first.")
+        await self.login_steps.set_data(self.step, passkey_challenge=None)   # used once
+        store, user = factor_store(self.application), self.step_user
+        credential = body.get("credential")
+        credential_id = credential.get("id") if isinstance(credential, dict) else None
+        passkeys = {p["credential_id"]: p for p in await store.passkeys(user.id)}
+
+        async def check():
+            passkey = passkeys.get(credential_id) if isinstance(credential_id, str) else None
+            if passkey is None:
+                return None
+            try:
+                count = RelyingParty.for_request(self).verify_authentication(
+                    credential, base64url_to_bytes(challenge), passkey)
+            except PasskeyError as exc:
+                log.info("passkey refused for %s: %s", user.username, exc)
+                return None
+            return passkey if await store.claim_sign_count(passkey, count) else None
+
+        verdict, passkey = await self.throttled_check(user.username, check)
+        if verdict.blocked:
+            self.refuse_throttled(verdict)
+            return
+        if passkey is None:
+            await self.audit("login_failed", actor=user.username,
+                             detail="passkey not accepted (verify step)")
+            raise HTTPError(401, "That passkey was not accepted. Try again or enter a code.")
+        if not await self.finish_login(f"second factor: passkey “{passkey.get('name')}”"):
+            raise HTTPError(401, STEP_EXPIRED)
+        self.write_json({"status": "logged in", "next": self.step.next_url})
+
+
 class LoginEnrolHandler(LoginStepHandler):
     """``/admin/login/enrol/``: ``REQUIRE_2FA`` obliges this user to set up TOTP before any
     session: scan the code, confirm one code, see the recovery codes once, go on."""
@@ -646,6 +715,8 @@ def auth_routes():
         (r"/admin/register/", RegisterHandler),
         (r"/admin/login/verify/", LoginVerifyHandler),
         (r"/admin/login/enrol/", LoginEnrolHandler),
+        (r"/admin/login/passkey/options/", LoginPasskeyOptionsHandler),
+        (r"/admin/login/passkey/", LoginPasskeyHandler),
     ]
 
 

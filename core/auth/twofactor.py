@@ -19,7 +19,8 @@ see a secret. A document is ``{"user_id", "kind", "created_at", ...}`` with ``ki
               ``delete_one`` deciding "deleted 1" is what makes a code single-use even
               under concurrent requests.
 ``passkey``   a WebAuthn credential (``credential_id``, ``public_key``, ``sign_count``,
-              ``name``); see ``core.auth.passkeys``.
+              ``name``); see ``core.auth.passkeys``. While one is being registered,
+              a ``passkey_challenge`` document holds the challenge (used once).
 
 Recovery codes are 16 random base32 characters (80 bits), shown as ``xxxx-xxxx-xxxx-
 xxxx``. They are stored as HMAC-SHA256 under a pepper derived from ``COOKIE_SECRET``,
@@ -57,6 +58,7 @@ __all__ = ["CHALLENGES_COLLECTION", "FACTORS_COLLECTION", "FactorStore", "LoginC
 FACTORS_COLLECTION = "auth_factors"
 CHALLENGES_COLLECTION = "login_challenges"
 TOTP, RECOVERY, PASSKEY = "totp", "recovery", "passkey"
+PASSKEY_CHALLENGE = "passkey_challenge"
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_CHARS = 16
 TOTP_DIGITS = 6
@@ -241,7 +243,7 @@ class FactorStore:
         return claimed is not None
 
     async def remove_totp(self, user_id):
-        """Turn TOTP off (and drop the recovery codes when no passkey remains)."""
+        """Turn TOTP off (and drop the recovery codes when no passkey remains); how many."""
         removed = (await self.collection.delete_many({"user_id": user_id,
                                                       "kind": TOTP})).deleted_count
         if not (await self.summary(user_id))["passkeys"]:
@@ -274,6 +276,54 @@ class FactorStore:
         result = await self.collection.delete_one({"user_id": user_id, "kind": RECOVERY,
                                                    "code_hash": self._hash_code(code)})
         return bool(result.deleted_count)
+
+    # -- passkeys (core.auth.passkeys verifies them) --------------------------------------------
+    async def passkeys(self, user_id):
+        """The user's passkey documents, oldest first."""
+        return await self.collection.find({"user_id": user_id, "kind": PASSKEY},
+                                          sort=[("created_at", 1), ("_id", 1)]).to_list(None)
+
+    async def add_passkey(self, user_id, passkey):
+        """Store a verified passkey (a ``RelyingParty.verify_registration`` document)."""
+        doc = dict(passkey, user_id=user_id, kind=PASSKEY)
+        await self.collection.insert_one(doc)
+        return doc
+
+    async def remove_passkey(self, user_id, factor_id):
+        """Remove one passkey of the user (another user's id removes nothing); how many.
+        The recovery codes go when no factor remains."""
+        removed = (await self.collection.delete_one({"_id": factor_id, "user_id": user_id,
+                                                     "kind": PASSKEY})).deleted_count
+        summary = await self.summary(user_id)
+        if removed and not (summary["totp"] or summary["passkeys"]):
+            await self.collection.delete_many({"user_id": user_id, "kind": RECOVERY})
+        return removed
+
+    async def claim_sign_count(self, passkey, new_count):
+        """Record a use of ``passkey`` (its sign count moving to ``new_count``); False when
+        another request used it meanwhile with the same count (a replay)."""
+        result = await self.collection.update_one(
+            {"_id": passkey["_id"], "sign_count": passkey.get("sign_count", 0)},
+            {"$set": {"sign_count": new_count, "last_used": utcnow()}})
+        return bool(result.matched_count)
+
+    async def set_passkey_challenge(self, user_id, challenge):
+        """Remember the registration challenge (bytes) sent to the user's browser."""
+        await self.collection.delete_many({"user_id": user_id, "kind": PASSKEY_CHALLENGE})
+        await self.collection.insert_one({
+            "user_id": user_id, "kind": PASSKEY_CHALLENGE, "created_at": utcnow(),
+            "challenge": base64.urlsafe_b64encode(challenge).decode("ascii")})
+
+    async def take_passkey_challenge(self, user_id):
+        """The user's registration challenge (bytes) and its time, used once: ``(bytes,
+        created_at)``, or ``(None, None)`` when there is none (or another request took it)."""
+        doc = await self.collection.find_one({"user_id": user_id, "kind": PASSKEY_CHALLENGE})
+        if doc is None:
+            return None, None
+        taken = await self.collection.delete_one({"_id": doc["_id"]})
+        if not taken.deleted_count:
+            return None, None
+        return base64.urlsafe_b64decode(doc["challenge"]), doc.get("created_at")
 
     # -- everything ----------------------------------------------------------------------------
     async def remove_all(self, user_id):

@@ -5,8 +5,9 @@ only, so the cells check that an anonymous visitor is sent to log in (401 for JS
 that any logged-in user — holding nothing, holding ``accounts.user`` read+write (who may
 edit Bob in the admin), or a superuser — gets their own page, and that nobody's request
 shows or changes Bob's sessions or second factors: Bob's session's user agent and
-address (markers) appear in no response, his session handle is a 404 for everyone else,
-and his factors and sessions are the same after every cell.
+address and his passkey's name (markers) appear in no response, his session handle and
+passkey id are a 404 for everyone else, and his factors and sessions are the same after
+every cell.
 """
 import re
 
@@ -15,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 import acl_kit
+from core.auth.twofactor import FactorStore
 from support import PASSWORD, make_settings, serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -35,6 +37,10 @@ ENDPOINTS = {
     "recovery:post": ("POST", "/admin/account/recovery-codes/", {"password": PASSWORD}, False),
     "sessions:post": ("POST", "/admin/account/sessions/", {}, False),
     "session-end:bob": ("POST", "/admin/account/sessions/{bob}/end/", {}, False),
+    "passkey-options:post": ("POST", "/admin/account/passkeys/options/", {}, False),
+    "passkeys:post": ("POST", "/admin/account/passkeys/", {"credential": "x"}, False),
+    "passkey-delete:bob": ("POST", "/admin/account/passkeys/{bob_passkey}/delete/",
+                           {"password": PASSWORD}, False),
 }
 CELLS = [(profile, endpoint) for profile in PROFILES for endpoint in ENDPOINTS]
 
@@ -46,7 +52,8 @@ def expected(profile, endpoint):
         return 401 if as_json else (302 if method == "GET" else 303)
     return {"account:get": 200, "account:json": 200, "account:post": 303, "totp:get": 200,
             "totp:post": 400, "totp-disable:post": 400, "recovery:post": 409,
-            "sessions:post": 303, "session-end:bob": 404}[endpoint]
+            "sessions:post": 303, "session-end:bob": 404, "passkey-options:post": 200,
+            "passkeys:post": 400, "passkey-delete:bob": 404}[endpoint]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -65,6 +72,10 @@ async def world(tmp_path_factory):
         assert done.code == 200
         handle = (await bob.get("/admin/account/", headers={"Accept": "application/json"})
                   ).json()["sessions"][0]["handle"]
+        bob_user = await site.model("accounts.user").get_by_username("bob", db=site.db)
+        passkey = await FactorStore(site.db).add_passkey(bob_user.id, {
+            "credential_id": "AAAA", "public_key": "AAAA", "sign_count": 0,
+            "name": BOB_AGENT, "created_at": None, "last_used": None})
         browsers = {}
         for name, perms in PROFILES.items():
             if perms is None:
@@ -73,7 +84,8 @@ async def world(tmp_path_factory):
                 browsers[name] = await site.user_browser(
                     f"acl-{name}", {} if perms == "superuser" else perms,
                     is_superuser=perms == "superuser")
-        yield {"site": site, "browsers": browsers, "bob_handle": handle}
+        yield {"site": site, "browsers": browsers, "bob_handle": handle,
+               "bob_passkey": str(passkey["_id"])}
 
 
 async def bob_state(site):
@@ -88,7 +100,7 @@ async def bob_state(site):
 async def test_account_cell(world, profile, endpoint):
     site, browser = world["site"], world["browsers"][profile]
     method, path, form, as_json = ENDPOINTS[endpoint]
-    path = path.format(bob=world["bob_handle"])
+    path = path.format(bob=world["bob_handle"], bob_passkey=world["bob_passkey"])
     before = await bob_state(site)
     headers = {"Accept": "application/json"} if as_json else {}
     if method == "GET":
@@ -99,8 +111,8 @@ async def test_account_cell(world, profile, endpoint):
     if response.code in (302, 303) and PROFILES[profile] is None:
         assert response.location.startswith("/admin/login/")
     markers = [BOB_AGENT, BOB_ADDRESS]
-    if "{bob}" not in ENDPOINTS[endpoint][1]:      # (a 404 page may echo the URL asked for)
-        markers.append(world["bob_handle"])
+    if ":bob" not in endpoint:            # (a 404 page may echo the URL asked for)
+        markers += [world["bob_handle"], world["bob_passkey"]]
     for marker in markers:
         assert marker not in response.text
     assert await bob_state(site) == before

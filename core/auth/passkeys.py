@@ -1,0 +1,144 @@
+"""Passkeys (WebAuthn) as a second factor, with the ``webauthn`` package.
+
+    rp = RelyingParty.for_request(handler)              # rp_id + origin of this site
+    options, challenge = rp.registration_options(user, existing)   # JSON for the browser
+    passkey = rp.verify_registration(credential_json, challenge)   # a dict to store
+    options, challenge = rp.authentication_options(passkeys)       # at the login step
+    new_count = rp.verify_authentication(credential_json, challenge, passkey)
+
+The relying party is the site itself: ``rp_id`` is ``WEBAUTHN_RP_ID`` or the request's
+host name, the expected origin ``SITE_URL``'s (or the request's scheme and host). A
+passkey is bound to its ``rp_id`` by the authenticator: moving the site to another
+domain voids every passkey. Browsers refuse IP addresses as ``rp_id``: use a name
+(``localhost`` in development).
+
+Challenges are 32 random bytes (``webauthn`` makes them), kept server-side with the
+pending step (login) or as a ``passkey_challenge`` factor document (account page), used
+once. The stored passkey is ``{"kind": "passkey", "credential_id", "public_key",
+"sign_count", "name", "created_at", "last_used"}`` in ``auth_factors`` (ids and keys as
+base64url text). A sign count that does not grow (when the authenticator keeps one) is
+refused: a cloned authenticator.
+"""
+import datetime
+import json
+from urllib.parse import urlsplit
+
+from webauthn import (generate_authentication_options, generate_registration_options,
+                      options_to_json, verify_authentication_response,
+                      verify_registration_response)
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.structs import (AuthenticatorSelectionCriteria,
+                                      PublicKeyCredentialDescriptor, ResidentKeyRequirement,
+                                      UserVerificationRequirement)
+
+from .sessions import utcnow
+
+__all__ = ["PasskeyError", "RelyingParty"]
+
+MAX_CREDENTIAL_JSON = 64 * 1024
+CHALLENGE_SECONDS = 300
+
+
+class PasskeyError(ValueError):
+    """A passkey response that is malformed or does not verify; the message is for the user."""
+
+
+def parse_credential(raw):
+    """The browser's credential (JSON text or a dict) as a dict; ``PasskeyError`` if not."""
+    if isinstance(raw, (bytes, str)):
+        if len(raw) > MAX_CREDENTIAL_JSON:
+            raise PasskeyError("The passkey response is too large.")
+        try:
+            raw = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise PasskeyError("The passkey response is not valid JSON.") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or \
+            not isinstance(raw.get("response"), dict):
+        raise PasskeyError("The passkey response is not a WebAuthn credential.")
+    return raw
+
+
+class RelyingParty:
+    """This site as a WebAuthn relying party: its id, name and expected origin."""
+
+    def __init__(self, rp_id, origin, name="Bastion"):
+        self.rp_id = rp_id
+        self.origin = origin
+        self.name = name
+
+    @classmethod
+    def for_request(cls, handler):
+        """``WEBAUTHN_RP_ID`` / ``SITE_URL`` from the settings, else the request's host."""
+        settings, request = handler.settings, handler.request
+        site_url = settings.get("SITE_URL")
+        if site_url:
+            parts = urlsplit(site_url)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            host = parts.hostname
+        else:
+            origin = f"{request.protocol}://{request.host}"
+            host = urlsplit(origin).hostname
+        return cls(settings.get("WEBAUTHN_RP_ID") or host, origin,
+                   settings.get("TOTP_ISSUER") or "Bastion")
+
+    # -- registering a passkey (the account page) ---------------------------------------------
+    def registration_options(self, user, existing=()):
+        """``(options JSON text, challenge bytes)`` to create a passkey for ``user``;
+        ``existing`` passkeys are excluded (one authenticator, one passkey)."""
+        options = generate_registration_options(
+            rp_id=self.rp_id, rp_name=self.name, user_name=user.username,
+            user_id=str(user.id).encode("utf-8"), user_display_name=user.username,
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.PREFERRED,
+                user_verification=UserVerificationRequirement.PREFERRED),
+            exclude_credentials=[PublicKeyCredentialDescriptor(
+                id=base64url_to_bytes(p["credential_id"])) for p in existing])
+        return options_to_json(options), options.challenge
+
+    def verify_registration(self, credential, challenge, name):
+        """The passkey document to store, from the browser's ``credential``."""
+        try:
+            verified = verify_registration_response(
+                credential=parse_credential(credential), expected_challenge=challenge,
+                expected_rp_id=self.rp_id, expected_origin=self.origin)
+        except InvalidRegistrationResponse as exc:
+            raise PasskeyError(f"The passkey could not be registered: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PasskeyError(f"The passkey response is malformed: {exc}") from None
+        return {"kind": "passkey", "credential_id": bytes_to_base64url(verified.credential_id),
+                "public_key": bytes_to_base64url(verified.credential_public_key),
+                "sign_count": verified.sign_count, "name": name, "created_at": utcnow(),
+                "last_used": None}
+
+    # -- using one (the login step) -------------------------------------------------------------
+    def authentication_options(self, passkeys):
+        """``(options JSON text, challenge bytes)`` asking for one of ``passkeys``."""
+        options = generate_authentication_options(
+            rp_id=self.rp_id, user_verification=UserVerificationRequirement.PREFERRED,
+            allow_credentials=[PublicKeyCredentialDescriptor(
+                id=base64url_to_bytes(p["credential_id"])) for p in passkeys])
+        return options_to_json(options), options.challenge
+
+    def verify_authentication(self, credential, challenge, passkey):
+        """The new sign count when ``credential`` is ``passkey``'s answer to ``challenge``."""
+        try:
+            verified = verify_authentication_response(
+                credential=parse_credential(credential), expected_challenge=challenge,
+                expected_rp_id=self.rp_id, expected_origin=self.origin,
+                credential_public_key=base64url_to_bytes(passkey["public_key"]),
+                credential_current_sign_count=int(passkey.get("sign_count") or 0))
+        except InvalidAuthenticationResponse as exc:
+            raise PasskeyError(f"The passkey was not accepted: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PasskeyError(f"The passkey response is malformed: {exc}") from None
+        return verified.new_sign_count
+
+
+def challenge_expired(created_at, now=None):
+    """True when a challenge made at ``created_at`` is older than ``CHALLENGE_SECONDS``."""
+    if created_at is None:
+        return True
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=datetime.timezone.utc)
+    return (now or utcnow()) - created_at > datetime.timedelta(seconds=CHALLENGE_SECONDS)
