@@ -114,6 +114,9 @@ REQUIRE_2FA = "off"
 LOGIN_CHALLENGE_SECONDS = 300
 # The issuer name authenticator apps show next to the account.
 TOTP_ISSUER = "Bastion"
+# The WebAuthn relying party id passkeys are bound to: the site's domain name (None: the
+# host name of SITE_URL if set, else of the request). Changing it voids every passkey.
+WEBAUTHN_RP_ID = None
 # The languages a user may pick on their account page: (code, name) pairs.
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
 
