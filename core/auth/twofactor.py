@@ -238,9 +238,9 @@ class FactorStore:
         step = matching_step(factor["secret"], code, now)
         if step is None:
             return False
-        claimed = await self.collection.find_one_and_update(
+        claimed = await self.collection.update_one(
             {"_id": factor["_id"], "last_step": {"$lt": step}}, {"$set": {"last_step": step}})
-        return claimed is not None
+        return bool(claimed.modified_count)
 
     async def remove_totp(self, user_id):
         """Turn TOTP off (and drop the recovery codes when no passkey remains); how many."""

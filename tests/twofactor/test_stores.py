@@ -1,6 +1,10 @@
-"""The stores under the login step, without a server: races, expiry, purposes."""
+"""The stores under the login step, without a server: races, expiry, purposes — on the
+in-memory and embedded stores, and on a MongoDB-wire server when ``MONGO_URL`` is set."""
 import asyncio
 import datetime
+import os
+import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import pyotp
 import pytest
@@ -9,11 +13,33 @@ from core.auth.twofactor import FactorStore, LoginChallengeStore, matching_step
 from core.db import connect
 
 
-@pytest.fixture
-async def db():
-    database = connect("memory:")
-    yield database
-    await database.close()
+@pytest.fixture(params=["memory", "embedded", pytest.param("wire", marks=pytest.mark.wire)])
+async def db(request, tmp_path):
+    if request.param == "memory":
+        database = connect("memory:")
+    elif request.param == "embedded":
+        database = connect(f"embedded:{tmp_path}/store.sqlite3")
+    else:
+        mongo_url = os.environ.get("MONGO_URL")
+        if not mongo_url:
+            pytest.skip("MONGO_URL not set: no MongoDB-wire server")
+        parts = urlsplit(mongo_url)
+        database = connect(urlunsplit(parts._replace(path=f"/bastion_2fa_{uuid.uuid4().hex[:10]}")))
+    try:
+        yield database
+    finally:
+        if request.param == "wire":
+            await database.drop()
+        await database.close()
+
+
+FERRETDB_RACE = ("FerretDB v1 loses concurrent updates of one document (docs/storage.md); "
+                 "a real MongoDB, the embedded and the memory stores do not")
+
+
+async def on_ferretdb(db):
+    return db.backend in ("motor", "pymongo") and \
+        "ferretdbVersion" in await db.native.command("buildInfo")
 
 
 async def enrolled(db):
@@ -23,14 +49,18 @@ async def enrolled(db):
     return store, secret
 
 
-async def test_two_requests_racing_with_one_code_let_one_in(db):
+async def test_two_requests_racing_with_one_code_let_one_in(db, request):
+    if await on_ferretdb(db):
+        request.node.add_marker(pytest.mark.xfail(reason=FERRETDB_RACE, strict=False))
     store, secret = await enrolled(db)
     code = pyotp.TOTP(secret).at(datetime.datetime.now().timestamp() + 30)
     results = await asyncio.gather(*(store.verify_totp("u1", code) for _ in range(5)))
     assert sorted(results) == [False, False, False, False, True]
 
 
-async def test_a_recovery_code_used_by_racing_requests_works_once(db):
+async def test_a_recovery_code_used_by_racing_requests_works_once(db, request):
+    if await on_ferretdb(db):
+        request.node.add_marker(pytest.mark.xfail(reason=FERRETDB_RACE, strict=False))
     store, _secret = await enrolled(db)
     codes = await store.new_recovery_codes("u1")
     results = await asyncio.gather(*(store.use_recovery_code("u1", codes[0]) for _ in range(5)))
