@@ -92,6 +92,7 @@ class AccountBase(AuthHandler):
     """Base of the account pages: a logged-in user, acting on themselves."""
 
     login_required = True
+    template = "admin/accounts/account.html"
 
     @property
     def factors(self):
@@ -130,8 +131,6 @@ class AccountBase(AuthHandler):
                       "That code is not right (or was used already).")
             return False
         return True
-
-    template = "admin/accounts/account.html"
 
     def preferences_form(self, formdata=None):
         user = self.current_user
