@@ -1,0 +1,7 @@
+"""The shop demo app: customers with an embedded address and orders with lines.
+
+It shows what document models look like in Bastion: a sub-document
+(``Customer.address``), a list of sub-documents (``Order.lines``), free-form
+dicts (``notes``, ``attributes``), calendar dates and exact decimals (money).
+Turn it on with ``"apps.shop"`` in ``INSTALLED_APPS``.
+"""
