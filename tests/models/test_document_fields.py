@@ -264,7 +264,10 @@ def test_decimal_field_is_exact_and_bounded():
             price.clean(bad)
         assert fragment in info.value.errors["price"], (bad, info.value.errors)
     assert price.to_bson(D("12.50")) == Decimal128("12.50")
-    assert price.from_bson(Decimal128("12.5")) == D("12.50")
+    assert str(price.from_bson(Decimal128("12.5"))) == "12.50"
+    assert str(price.from_bson(Decimal128("1.234"))) == "1.234"     # read as stored, never
+    with pytest.raises(ValidationError):                             # rounded: clean refuses
+        price.clean(price.from_bson(Decimal128("1.234")))
     assert price.to_json(D("12.50")) == "12.50"
     widest = bound(fields.DecimalField(max_digits=34, decimal_places=4), "w")
     big = "9" * 30 + ".9999"

@@ -356,10 +356,11 @@ class DecimalField(_BoundedNumber):
         elif isinstance(value, float) and math.isfinite(value):
             value = decimal.Decimal(repr(value))
         if isinstance(value, decimal.Decimal) and value.is_finite():
-            try:
-                return value.quantize(self.quantum, context=_DECIMAL_CONTEXT)
+            try:       # the field's places, when that changes nothing (never rounds)
+                exact = value.quantize(self.quantum, context=_DECIMAL_CONTEXT)
             except decimal.InvalidOperation:
                 return value
+            return exact if exact == value else value
         return value
 
     def to_json(self, value):
