@@ -473,15 +473,15 @@ async def rollback_interrupted(db, path, registry, digest):
 async def load(db, path, registry, stderr, total, progress=None, digest=None):
     """Second pass: insert every document in batches; returns ``Counter`` of loaded.
 
-    Call ``validate_file`` first. On a failed insert, removes what this run (and the
+    Call ``validate_file`` first. Creates every installed model's indexes first (a
+    model with no line in the file included). On a failed insert, removes what this run (and the
     interrupted runs it resumed) inserted and raises ``LoadError`` naming the line.
     With ``digest`` (``file_digest``), progress is journaled and an interrupted load
     of the same file is resumed (see the module docstring); ``counts.resumed`` then
     says how many documents were already in.
     """
-    for key in sorted(total):
-        if key != FILE_KEY:
-            await registry.get_model(key).ensure_indexes(db=db)
+    for model in registry.models.values():      # every installed model's: ready to serve
+        await model.ensure_indexes(db=db)
     bar = progress_bar(stderr, sum(total.values()), "loaddata", enabled=progress)
     counts = Counter()
     counts.resumed = 0

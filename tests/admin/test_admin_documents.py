@@ -143,3 +143,17 @@ async def test_the_address_fieldset_keeps_undeclared_keys_and_names_errors(site,
 async def test_adding_a_row_to_an_unknown_list_is_a_400(site, clerk, ada):
     page = await clerk.post(ORDERS + "add/", order_form(ada, _add_row="nope"))
     assert page.code == 400
+
+
+async def test_list_and_detail_pages_show_nested_values(site, clerk, ada):
+    Order = site.model("shop.order")
+    order = await Order.create(customer=ada.id, placed="2026-03-01", db=site.db,
+                               lines=[{"sku": "pen", "quantity": 2, "unit_price": "1.5"},
+                                      {"sku": "ink", "quantity": 1, "unit_price": "12"}])
+    listing = await clerk.get(ORDERS)
+    assert listing.code == 200
+    assert "2 lines" in listing.text and "15.00" in listing.text and "Ada" in listing.text
+    detail = await clerk.get(f"{ORDERS}{order.id}/")
+    assert detail.code == 200 and "2026-03-01" in detail.text
+    customers = await clerk.get(CUSTOMERS)
+    assert "Lyon, France" in customers.text
