@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "core.audit",
     "apps.accounts",
     "apps.blog",
+    "apps.shop",
 ]
 
 # -- HTTP server ------------------------------------------------------------------------------

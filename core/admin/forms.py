@@ -16,8 +16,19 @@ them as text and the request can never write them)::
                      (up to ``REFERENCE_CHOICES_LIMIT`` objects, labelled)
     ListField     → one comma-separated text input
     FileField / ImageField → ``UploadField`` (current file, "clear", upload)
+    DateField     → DateField (a date input; never shifted by a time zone)
+    DecimalField  → a text input (``inputmode=decimal``), parsed exactly by the model
+    EmbeddedField → ``SubDocumentField``: the sub-document's inputs in a fieldset
+                    (``address-city``), nested as deep as declared
+    ListField of sub-documents → ``SubDocumentListField``: one fieldset per row, each with
+                    a "Remove" box, and an "Add another" submit (works without JavaScript)
+    DictField     → a JSON text area (errors name the line and column)
     other fields  → a text area holding ``field.display(value)``, parsed back by
                     the model field (e.g. a permissions dict)
+
+A model error on a nested path (``lines.2.quantity``) is shown next to that input
+(``add_model_errors``); a row the user left blank is ignored, and the values of a
+sub-document the form does not edit (undeclared keys, non-editable fields) are kept.
 
 A model field may supply its own WTForms field with a ``formfield(**kwargs)``
 method. Fields marked ``hidden`` (password hashes) never appear.
@@ -37,6 +48,7 @@ from core.models.files import FileField
 from core.models.errors import NON_FIELD_ERRORS
 
 from .uploads import UploadField
+from .widgets import ADD_ROW, REMOVE_ROW, ROW_ORIGIN, SubDocumentField, SubDocumentListField
 
 try:                                   # wtforms >= 3.3 wants SelectChoice objects
     from wtforms.fields.choices import SelectChoice as _SelectChoice
@@ -51,7 +63,7 @@ REFERENCE_CHOICES_LIMIT = 500
 BLANK_CHOICE = choice("", "---------")
 
 __all__ = ["ModelForm", "model_form", "load_reference_choices", "add_model_errors",
-           "form_values", "REFERENCE_CHOICES_LIMIT"]
+           "form_values", "add_row", "subdocument_form", "REFERENCE_CHOICES_LIMIT", "ADD_ROW"]
 
 
 def _text(value):
@@ -91,6 +103,12 @@ class ModelForm(wtforms.Form):
     field_names = ()
     readonly = ()
 
+    def __init__(self, formdata=None, obj=None, **kwargs):
+        super().__init__(formdata, obj=obj, **kwargs)
+        if formdata is None:                # rows drawn from the stored list remember where
+            for field in self:              # they came from (kept values survive a save)
+                _mark_origins(field)
+
     @property
     def has_files(self):
         """Whether the form uploads files (the page then posts multipart)."""
@@ -108,14 +126,63 @@ def _label(field):
     return text[:1].upper() + text[1:]
 
 
-def formfield_for(field):
-    """The WTForms field for one model field (``None``: leave it out)."""
+def _mark_origins(field):
+    if isinstance(field, SubDocumentListField):
+        for position, entry in enumerate(field.entries):
+            entry.form[ROW_ORIGIN].data = str(position)
+            _mark_origins(entry)
+    elif isinstance(field, SubDocumentField):
+        for sub in field.form:
+            _mark_origins(sub)
+
+
+def subdocument_form(document, row=False):
+    """A ``wtforms.Form`` class for a ``SubDocument``'s editable fields; a ``row`` of a list
+    also gets the "Remove" box and the hidden stored position."""
+    attrs = {}
+    for name, field in document._fields.items():
+        if not field.editable or getattr(field, "hidden", False):
+            continue
+        form_field = formfield_for(field, nested=True)
+        if form_field is not None:
+            attrs[name] = form_field
+    if row:
+        attrs[REMOVE_ROW] = wtforms.BooleanField("Remove")
+        attrs[ROW_ORIGIN] = wtforms.HiddenField()
+    return type(f"{document.__name__}Form", (wtforms.Form,), attrs)
+
+
+def _document_formfield(field, kwargs):
+    """The form field of a sub-document or a list of them (``None``: not one)."""
+    if isinstance(field, model_fields.EmbeddedField):
+        return SubDocumentField(subdocument_form(field.document), **kwargs)
+    if isinstance(field, model_fields.ListField) and isinstance(
+            field.item_field, model_fields.EmbeddedField):
+        document = field.item_field.document
+        return SubDocumentListField(SubDocumentField(subdocument_form(document, row=True)),
+                                    item_label=document.verbose_name, min_entries=1,
+                                    **kwargs)
+    return None
+
+
+def formfield_for(field, nested=False):
+    """The WTForms field for one model field (``None``: leave it out).
+
+    Inside a sub-document (``nested``) ``required`` is left to the model, which names
+    the input by its path, so a blank row can be ignored and a removed one not checked.
+    """
     custom = getattr(field, "formfield", None)
     if callable(custom):
         return custom(label=_label(field), description=field.help_text or "")
     kwargs = {"label": _label(field), "description": field.help_text or ""}
+    document_field = _document_formfield(field, kwargs)
+    if document_field is not None:
+        return document_field
+    if isinstance(field, model_fields.ListField) and isinstance(
+            field.item_field, (model_fields.ListField, model_fields.DictField)):
+        return None                      # lists of lists or dicts: kept as they are
     checks = []
-    if field.required and not isinstance(field, model_fields.BooleanField):
+    if field.required and not nested and not isinstance(field, model_fields.BooleanField):
         checks.append(validators.InputRequired("This field is required."))
     else:
         checks.append(validators.Optional())
@@ -149,6 +216,11 @@ def formfield_for(field):
         klass = wtforms.IntegerField if isinstance(field, model_fields.IntegerField) \
             else wtforms.FloatField
         return klass(validators=checks, **kwargs)
+    if isinstance(field, model_fields.DateField):
+        return wtforms.DateField(validators=checks, format="%Y-%m-%d", **kwargs)
+    if isinstance(field, model_fields.DecimalField):
+        return wtforms.StringField(validators=checks, render_kw={"inputmode": "decimal"},
+                                   **kwargs)
     if isinstance(field, model_fields.DateTimeField):
         return wtforms.DateTimeLocalField(validators=checks,
                                           format=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
@@ -257,15 +329,65 @@ def read_times_in(form, zone):
     return ok
 
 
-def form_values(form):
-    """``{model field name: input value}`` for every editable input of ``form``."""
+def form_values(form, obj=None):
+    """``{model field name: input value}`` for every editable input of ``form``.
+
+    ``obj`` (the stored object) lets a sub-document keep what the form does not edit.
+    """
     values = {}
     for name in getattr(form, "field_names", ()):
-        data = form[name].data
-        if isinstance(data, datetime.datetime) and data.tzinfo is None:
-            data = data.replace(tzinfo=datetime.timezone.utc)
-        values[name] = data
+        current = obj._data.get(name) if obj is not None else None
+        values[name] = _input_value(form[name], current)
     return values
+
+
+def _blank(value):
+    return value is None or value is False or value in ("", [], {})
+
+
+def _input_value(field, current):
+    """What ``field`` holds, as the model field takes it (``current``: the stored value)."""
+    if isinstance(field, SubDocumentField):
+        parts = {sub.short_name: _input_value(sub, getattr(current, sub.short_name, None))
+                 for sub in field.form if sub.short_name not in (REMOVE_ROW, ROW_ORIGIN)}
+        if isinstance(current, model_fields.SubDocument):
+            kept = type(current).from_bson(current.to_bson())    # undeclared keys included
+            kept._data.update(parts)
+            return kept
+        return None if all(_blank(value) for value in parts.values()) else parts
+    if isinstance(field, SubDocumentListField):
+        items, field.row_positions = [], []
+        stored = current if isinstance(current, list) else []
+        for position, entry in enumerate(field.entries):
+            if entry.form[REMOVE_ROW].data:
+                continue
+            origin = entry.form[ROW_ORIGIN].data or ""
+            index = int(origin) if origin.isdigit() else None
+            before = stored[index] if index is not None and index < len(stored) else None
+            value = _input_value(entry, before)
+            if value is None:               # a blank new row is ignored
+                continue
+            items.append(value)
+            field.row_positions.append(position)
+        return items
+    data = field.data
+    if isinstance(data, datetime.datetime) and data.tzinfo is None:
+        data = data.replace(tzinfo=datetime.timezone.utc)
+    return data
+
+
+def add_row(form, name):
+    """Add an empty row to the list of sub-documents ``name``; False if there is none."""
+    field = form._fields.get(name) if isinstance(name, str) else None
+    if not isinstance(field, SubDocumentListField):
+        return False
+    model_field = form.model._meta.fields.get(name)
+    limit = getattr(model_field, "max_items", None)
+    if limit is not None and len(field.entries) >= limit:
+        field.own_errors.append(f"At most {limit} items.")
+        return True
+    field.append_entry()
+    return True
 
 
 def _append_error(field, message):
@@ -275,10 +397,30 @@ def _append_error(field, message):
 
 
 def add_model_errors(form, errors):
-    """Show a model ``ValidationError.errors`` dict next to the fields (else on the form)."""
+    """Show a model ``ValidationError.errors`` dict next to the fields (else on the form);
+    a dotted path (``lines.2.quantity``) finds its nested input."""
     for name, message in errors.items():
-        if name != NON_FIELD_ERRORS and name in getattr(form, "_fields", {}):
-            _append_error(form[name], message)
+        head, *rest = name.split(".") if name != NON_FIELD_ERRORS else [name]
+        if head != NON_FIELD_ERRORS and head in getattr(form, "_fields", {}):
+            _attach_error(form[head], rest, message)
         else:
             form.form_errors.append(message if name == NON_FIELD_ERRORS
                                     else f"{name}: {message}")
+
+
+def _attach_error(field, path, message):
+    """Put ``message`` on the input at ``path`` under ``field`` (or as near as it gets)."""
+    if path and isinstance(field, SubDocumentField) and path[0] in field.form._fields:
+        return _attach_error(field.form[path[0]], path[1:], message)
+    if path and isinstance(field, SubDocumentListField) and path[0].isdigit():
+        positions = getattr(field, "row_positions", None) or range(len(field.entries))
+        index = int(path[0])
+        if index < len(positions):
+            return _attach_error(field.entries[positions[index]], path[1:], message)
+    if path:
+        where = f"Item {int(path[0]) + 1}" if path[0].isdigit() else ".".join(path)
+        message = f"{where}: {message}"
+    if hasattr(field, "own_errors"):
+        field.own_errors.append(message)
+    else:
+        _append_error(field, message)

@@ -1,4 +1,5 @@
-"""Form widgets the generated forms do not make: a permission matrix and checkbox lists.
+"""Form widgets the generated forms do not make: a permission matrix, checkbox lists, and
+the fieldsets of sub-documents and lists of sub-documents.
 
 ``PermissionMatrixField`` edits a permissions dict (docs/permissions.md) as a table of
 checkboxes: one row per installed model, grouped by app, with a checkbox for
@@ -33,7 +34,12 @@ roles of a user); ``locked`` choices are disabled and keep their stored state.
 In both, a locked value posted anyway is *not* dropped silently: it reaches
 the save, whose check refuses it with a field error.
 
-Both draw their own label and errors (``draws_itself = True``): ``core.forms.
+``SubDocumentField`` edits a sub-document inline as a fieldset of its inputs
+(``address-city``); ``SubDocumentListField`` edits a list of them as rows, each
+with a "Remove" box, and an "Add another" submit (``_add_row=<field name>``) that
+brings the page back with one more empty row — no JavaScript needed.
+
+All of them draw their own label and errors (``draws_itself = True``): ``core.forms.
 render_field``, the one every template uses, asks them to.
 """
 import datetime
@@ -42,11 +48,18 @@ from collections.abc import Mapping
 import wtforms
 from markupsafe import Markup, escape
 
+from core.forms import render_field
 from core.models.options import DEFAULT_ACTIONS
 from core.permissions import (GRANT, MODEL_KEY_RE, GrantError, model_actions, parse_entry,
                               validate_grant)
 
-__all__ = ["CheckboxListField", "PermissionMatrixField", "matrix_groups"]
+__all__ = ["CheckboxListField", "PermissionMatrixField", "SubDocumentField",
+           "SubDocumentListField", "matrix_groups", "ADD_ROW", "REMOVE_ROW", "ROW_ORIGIN"]
+
+#: the submit button's name that adds a row to a list of sub-documents (its value: the field)
+ADD_ROW = "_add_row"
+#: per row of a list of sub-documents: the "Remove" box and the stored position it came from
+REMOVE_ROW, ROW_ORIGIN = "REMOVE", "ORIGIN"
 
 #: actions with a column of their own; a model's other actions share the last column
 MATRIX_COLUMNS = tuple(DEFAULT_ACTIONS)
@@ -378,4 +391,72 @@ class CheckboxListField(wtforms.SelectMultipleField):
                         f'value="{escape(value)}" id="{box_id}"{extra}>'
                         f'<label for="{box_id}">{escape(label)}</label></li>')
         html.append("</ul></fieldset>")
+        return Markup("".join(html))
+
+
+def _fieldset_open(field, css_class, kwargs):
+    """Like ``fieldset_start`` for a container: its own messages are ``own_errors`` (its
+    parts carry theirs)."""
+    field_id = kwargs.get("id") or f"id_{field.name}"
+    errors = getattr(field, "own_errors", [])
+    described = [f"{field_id}_help"] if field.description else []
+    if errors:
+        described.append(f"{field_id}_errors")
+    attrs = f' aria-describedby="{" ".join(described)}"' if described else ""
+    html = [f'<fieldset class="field {css_class}{" has-errors" if errors else ""}" '
+            f'id="{escape(field_id)}"{attrs}>', f"<legend>{escape(field.label.text)}</legend>"]
+    if field.description:
+        html.append(f'<p class="help" id="{field_id}_help">{escape(field.description)}</p>')
+    if errors:
+        html.append(f'<ul class="errorlist" id="{field_id}_errors">')
+        html += [f"<li>{escape(str(error))}</li>" for error in errors]
+        html.append("</ul>")
+    return field_id, html
+
+
+class SubDocumentField(wtforms.FormField):
+    """A sub-document edited inline: a fieldset with one input per sub-field.
+
+    ``own_errors`` holds what the model says about the sub-document as a whole."""
+
+    draws_itself = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.own_errors = []
+
+    def render_block(self, **kwargs):
+        _field_id, html = _fieldset_open(self, "subdocument", kwargs)
+        for sub in self.form:
+            html.append(str(sub()) if sub.short_name == ROW_ORIGIN else render_field(sub))
+        html.append("</fieldset>")
+        return Markup("".join(html))
+
+
+class SubDocumentListField(wtforms.FieldList):
+    """A list of sub-documents edited as rows (``lines-0-sku``...), each in its own fieldset
+    with a "Remove" box; "Add another" posts ``_add_row`` and the page comes back with a new
+    empty row (nothing is saved). ``own_errors`` holds what the model says about the list."""
+
+    draws_itself = True
+
+    def __init__(self, unbound_field, label=None, validators=None, *, item_label="item",
+                 **kwargs):
+        super().__init__(unbound_field, label, validators, **kwargs)
+        self.item_label = item_label
+        self.own_errors = []
+
+    def render_block(self, **kwargs):
+        field_id, html = _fieldset_open(self, "subdocument-list", kwargs)
+        if not self.entries:
+            html.append('<p class="help">None yet.</p>')
+        for position, entry in enumerate(self.entries):
+            entry.label.text = f"{self.item_label[:1].upper()}{self.item_label[1:]} {position + 1}"
+            html.append(f'<div class="subdocument-row" id="{escape(field_id)}_{position}">')
+            html.append(str(entry.render_block(id=f"{field_id}_{position}_row")))
+            html.append("</div>")
+        html.append(f'<button type="submit" name="{ADD_ROW}" value="{escape(self.name)}" '
+                    f'class="btn-secondary add-row">Add another {escape(self.item_label)}'
+                    '</button>')
+        html.append("</fieldset>")
         return Markup("".join(html))

@@ -1,9 +1,12 @@
 """``/api/openapi.json``: an OpenAPI 3.0 document for the models the caller may use.
 
 Schemas come from the model fields (type, ``required``, ``enum`` for choices,
-``maxLength``/``minLength``, ``minimum``/``maximum``, formats ``date-time`` and
-``email``, references as 24-hex ids). Paths and operations are only those the
-caller's permissions allow: ``read`` → the GETs, ``write`` → POST, ``read`` and
+``maxLength``/``minLength``, ``minimum``/``maximum``, formats ``date-time``,
+``date``, ``email`` and ``uri``, references as 24-hex ids, decimals as strings
+with ``format: decimal``, sub-documents as nested object schemas, lists with
+their items' schema, typed dicts with ``additionalProperties``). Paths and
+operations are only those the caller's permissions allow: ``read`` → the GETs,
+``write`` → POST, ``read`` and
 ``write`` → PUT/PATCH (a write answers with the object: seeing is reading),
 ``delete`` → DELETE. A model the caller may not use at all is left out.
 """
@@ -68,15 +71,50 @@ FILE_SCHEMA = {"type": "object", "readOnly": True, "required": ["name", "content
 BINARY = {"type": "string", "format": "binary"}
 
 
+def _decimal_schema(field):
+    whole = field.max_digits - field.decimal_places
+    places = rf"(\.\d{{1,{field.decimal_places}}})?" if field.decimal_places else ""
+    return {"type": "string", "format": "decimal",
+            "pattern": rf"^-?\d{{1,{max(whole, 1)}}}{places}$",
+            "description": f"an exact decimal as text, at most {field.max_digits} digits, "
+                           f"{field.decimal_places} after the point"}
+
+
+def _document_schema(document):
+    props = {name: _nullable(field_schema(sub), sub) for name, sub in document._fields.items()}
+    schema = {"type": "object", "properties": props, "additionalProperties": False}
+    required = [name for name, sub in document._fields.items() if sub.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
 def field_schema(field):
     """The JSON schema of one model field's JSON value."""
     if isinstance(field, FileField):
         return dict(FILE_SCHEMA)
     if isinstance(field, model_fields.ListField):
         schema = {"type": "array", "items": field_schema(field.item_field)}
+        if field.choices is not None and _strict_choices(field):
+            schema["items"] = {"enum": [value for value, _ in field.choices]}
         if field.max_items is not None:
             schema["maxItems"] = field.max_items
+        if field.min_items is not None:
+            schema["minItems"] = field.min_items
+        if field.unique_items:
+            schema["uniqueItems"] = True
         return schema
+    if isinstance(field, model_fields.EmbeddedField):
+        return _document_schema(field.document)
+    if isinstance(field, model_fields.DictField):
+        schema = {"type": "object", "description": "keys may not start with $ or hold a dot"}
+        if field.value_field is not None:
+            schema["additionalProperties"] = field_schema(field.value_field)
+        return schema
+    if isinstance(field, model_fields.DecimalField):
+        return _decimal_schema(field)
+    if isinstance(field, model_fields.DateField):
+        return {"type": "string", "format": "date"}
     if field.choices is not None and _strict_choices(field):
         values = [value for value, _ in field.choices]
         kind = _choice_type(values)
@@ -106,6 +144,10 @@ def field_schema(field):
         schema = {"type": "string"}
         if isinstance(field, model_fields.EmailField):
             schema["format"] = "email"
+        elif isinstance(field, model_fields.URLField):
+            schema["format"] = "uri"
+        elif isinstance(field, model_fields.SlugField):
+            schema["pattern"] = r"^[-\w]+$" if field.allow_unicode else r"^[-a-zA-Z0-9_]+$"
         if field.max_length is not None:
             schema["maxLength"] = field.max_length
         if field.min_length is not None:

@@ -17,7 +17,15 @@ field's ``to_python``, so a container where a scalar belongs (``{"$gt": ""}``) i
 (``[]`` for a list, ``false`` for a boolean without another default), else to empty.
 A file field shows ``{"name", "content_type", "size", "url"}`` and is written through
 that url (``core.api.files``), never by a JSON body.
+
+Nested values (sub-documents, lists, dicts) travel as JSON objects and arrays; a 422
+names the dotted path of each bad part (``{"lines.2.quantity": "..."}``). A PATCH
+may set one part with a dotted key: ``{"address.city": "Paris", "lines.1.quantity": 3,
+"attributes.colour": "red"}`` changes that part and keeps the rest of the field
+(positions count from 0 and must exist; a key may not also be set whole).
 """
+import copy
+
 from core.models import fields as model_fields
 from core.models.errors import NON_FIELD_ERRORS, ValidationError
 from core.models.files import FileField
@@ -103,25 +111,20 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
     shown = readable_fields(model_admin, handler)
     errors = {}
     values = {}
+    parts = {}                               # PATCH by dotted key: {field: [(path, raw)]}
     for name, raw in body.items():
         if not isinstance(name, str):
             errors[str(name)] = "Unknown field."
             continue
         if name in ("id", "version"):
             continue                        # checked by the handler
+        head = name.split(".", 1)[0]
+        if partial and head != name and head in writable:
+            parts.setdefault(head, []).append((name, raw))
+            continue
         if name in writable:
             field = writable[name]
-            try:
-                value = field.to_python(raw)
-            except ValidationError as exc:
-                errors[name] = exc.errors.get(name) or exc.message
-                continue
-            except (OverflowError, ValueError, TypeError):
-                errors[name] = "The value is out of range or not valid."
-                continue
-            if value is None and field.has_default():
-                value = field.get_default()         # null: the field's default ([], False...)
-            values[name] = value
+            _parse_value(field, name, raw, values, errors)
             continue
         if name in shown and name in known:
             if obj is not None and _same(known[name], obj._data.get(name), raw):
@@ -132,6 +135,22 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
                 if isinstance(known[name], FileField) else "This field is read-only."
             continue
         errors[name[:100]] = "Unknown field."
+    for head, settings in parts.items():
+        if head in body:
+            for path, _raw in settings:
+                errors[path[:200]] = f"Set {head} whole or by parts, not both."
+            continue
+        field = writable[head]
+        merged = copy.deepcopy(field.to_json(obj._data.get(head)) if obj is not None else None)
+        failed = False
+        for path, raw in settings:
+            try:
+                merged = _set_part(merged, path.split(".")[1:], raw)
+            except LookupError as exc:
+                errors[path[:200]] = exc.args[0]
+                failed = True
+        if not failed:
+            _parse_value(field, head, merged, values, errors)
     if not partial:
         for name, field in writable.items():
             if name not in body:
@@ -139,6 +158,43 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
     if errors:
         raise BodyError("The body has invalid fields.", errors)
     return values
+
+
+def _parse_value(field, name, raw, values, errors):
+    """Put ``field.to_python(raw)`` in ``values[name]``, or its errors (dotted paths) in
+    ``errors``."""
+    try:
+        value = field.to_python(raw)
+    except ValidationError as exc:
+        errors.update({key if key != NON_FIELD_ERRORS else name: message
+                       for key, message in exc.errors.items()})
+        return
+    except (OverflowError, ValueError, TypeError):
+        errors[name] = "The value is out of range or not valid."
+        return
+    if value is None and field.has_default():
+        value = field.get_default()         # null: the field's default ([], False...)
+    values[name] = value
+
+
+def _set_part(node, segments, raw):
+    """The JSON value ``node`` with ``raw`` at ``segments`` (``LookupError`` if there is no
+    such place): objects gain the key (a missing sub-document starts empty), list
+    positions must exist."""
+    head, rest = segments[0], segments[1:]
+    if node is None:
+        node = {}
+    if isinstance(node, dict):
+        node[head] = _set_part(node.get(head), rest, raw) if rest else raw
+        return node
+    if isinstance(node, list):
+        if not head.isdigit() or int(head) >= len(node):
+            raise LookupError(f"There is no item {head[:20]} in this list "
+                              f"(it has {len(node)}).")
+        index = int(head)
+        node[index] = _set_part(node[index], rest, raw) if rest else raw
+        return node
+    raise LookupError("This value has no parts to set.")
 
 
 def model_errors(exc):

@@ -15,6 +15,10 @@
 The log is append-only: there is no function here to change or delete an entry
 (``AuditEntry.save`` refuses to rewrite one, ``AuditEntry.delete`` always refuses).
 
+Document fields (sub-documents, lists of sub-documents, dicts) are diffed part by
+part: a change names its dotted path (``lines.1.quantity: 2 → 3``,
+``address.city: Lyon → Paris``, ``lines.2`` for a line added or removed).
+
 Secrets never reach the log: any field whose name contains one of
 ``SECRET_FIELDS`` (``password``, ``secret``, ``token``...), or whose model field
 says ``hidden = True``, is written as ``"••••"`` (or left empty when it was
@@ -25,7 +29,7 @@ import hashlib
 import hmac
 import os
 
-from core.models import parse_id
+from core.models import fields as model_fields, parse_id
 
 from .models import ACTION_RE, AuditEntry, storable
 
@@ -103,6 +107,46 @@ def _hidden_fields(model):
     return {name for name, field in meta.fields.items() if getattr(field, "hidden", False)}
 
 
+class Parts(dict):
+    """A document field's value in a ``snapshot``: ``diff`` compares it part by part."""
+
+
+class PartList(list):
+    """A list of sub-documents in a ``snapshot``: ``diff`` compares it item by item."""
+
+
+def has_parts(field):
+    """Does ``diff`` name the changes of this model field by their dotted paths?"""
+    if isinstance(field, (model_fields.EmbeddedField, model_fields.DictField)):
+        return True
+    return isinstance(field, model_fields.ListField) and isinstance(
+        field.item_field, (model_fields.EmbeddedField, model_fields.DictField))
+
+
+def _mask_secrets(value, secret_fields):
+    """``value`` with each secret-named key's value ``Masked`` (at any depth), so ``diff``
+    can tell that it changed without ever holding it."""
+    if isinstance(value, dict):
+        return {key: (Masked(item) if is_secret(key, secret_fields) and item not in (None, "")
+                      else _mask_secrets(item, secret_fields))
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_secrets(item, secret_fields) for item in value]
+    return value
+
+
+def _snapshot_value(field, value):
+    if field is None or not has_parts(field):
+        return storable(value)
+    try:
+        stored = storable(field.to_bson(value))
+    except (TypeError, ValueError):       # an unclean value: compared whole
+        return storable(value)
+    if isinstance(stored, dict):
+        return Parts(stored)
+    return PartList(stored) if isinstance(stored, list) else stored
+
+
 def snapshot(obj, fields=None, secret_fields=SECRET_FIELDS):
     """``{field: value}`` of a model object, ready for ``diff`` (secrets masked).
 
@@ -112,11 +156,14 @@ def snapshot(obj, fields=None, secret_fields=SECRET_FIELDS):
     """
     hidden = _hidden_fields(obj)
     names = list(fields) if fields is not None else list(obj._meta.fields)
+    model_fields_by_name = getattr(getattr(obj, "_meta", None), "fields", {})
     out = {}
     for name in names:
-        value = storable(getattr(obj, name, None))
+        value = _snapshot_value(model_fields_by_name.get(name), getattr(obj, name, None))
         if name in hidden or is_secret(name, secret_fields):
             out[name] = value if value is None or value == "" else Masked(value)
+        elif isinstance(value, (Parts, PartList)):
+            out[name] = type(value)(_mask_secrets(value, secret_fields))
         else:
             out[name] = redact(value, secret_fields)
     return out
@@ -143,6 +190,10 @@ def diff(before, after, secret_fields=SECRET_FIELDS, *, hidden=()):
                 continue
             changes[name] = {"before": _mask(old), "after": _mask(new)}
             continue
+        if isinstance(old, (Parts, PartList)) or isinstance(new, (Parts, PartList)):
+            if not (name in hidden or is_secret(name, secret_fields)):
+                _diff_parts(changes, str(name), old, new, secret_fields)
+                continue
         old, new = storable(old), storable(new)
         if old == new and type(old) is type(new):
             continue
@@ -152,6 +203,33 @@ def diff(before, after, secret_fields=SECRET_FIELDS, *, hidden=()):
             changes[name] = {"before": redact(old, secret_fields),
                              "after": redact(new, secret_fields)}
     return changes
+
+
+def _diff_parts(changes, path, old, new, secret_fields):
+    """Add to ``changes`` each part of ``old`` → ``new`` that differs, by dotted path:
+    objects key by key, lists item by item (an item only one side has is added or
+    removed whole: ``lines.2: None → {...}``)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [key for key in new if key not in old]:
+            sub = f"{path}.{key}"
+            before, after = old.get(key), new.get(key)
+            if is_secret(key, secret_fields) or isinstance(before, Masked) \
+                    or isinstance(after, Masked):
+                if before != after:
+                    changes[sub] = {"before": _mask(before), "after": _mask(after)}
+                continue
+            _diff_parts(changes, sub, before, after, secret_fields)
+        return
+    if isinstance(old, list) and isinstance(new, list) and (
+            any(isinstance(item, dict) for item in old + new)):
+        for index in range(max(len(old), len(new))):
+            _diff_parts(changes, f"{path}.{index}", old[index] if index < len(old) else None,
+                        new[index] if index < len(new) else None, secret_fields)
+        return
+    old, new = storable(old), storable(new)
+    if old == new and type(old) is type(new):
+        return
+    changes[path] = {"before": redact(old, secret_fields), "after": redact(new, secret_fields)}
 
 
 def _clean_changes(changes, hidden, secret_fields):

@@ -13,6 +13,7 @@ import datetime
 import re
 
 from bson import ObjectId
+from bson.decimal128 import Decimal128
 
 from core.db import subset
 from core.db.errors import UnsupportedOperation
@@ -89,10 +90,22 @@ def storable(value):
     if isinstance(value, datetime.date):
         return datetime.datetime(value.year, value.month, value.day,
                                  tzinfo=datetime.timezone.utc)
+    if isinstance(value, Decimal128):
+        return str(value)                  # readable, and storable on every backend
+    if isinstance(value, bytes):
+        return f"({len(value)} bytes)"     # a log keeps no file contents
     try:
         return subset.check_scalar(value)
     except (UnsupportedOperation, OverflowError):
         return str(value)
+
+
+def changed_paths(stored_changes):
+    """The field paths (``title``, ``lines.1.quantity``) of an entry's ``changes`` as
+    stored (keys escaped), sorted; ``[]`` when there are none."""
+    if not isinstance(stored_changes, dict):
+        return []
+    return sorted(_unescape_key(key) for key in stored_changes)
 
 
 def _to_store(value):

@@ -8,30 +8,44 @@ Values
     ``None``, ``bool``, ``int`` (64-bit; a bigger one raises ``ValueOutOfRange``,
     an ``OverflowError`` as PyMongo's), finite ``float``, ``str``,
     ``bson.ObjectId``, ``datetime.datetime`` (stored in UTC with millisecond
-    precision, returned timezone-aware), and ``list`` / ``dict`` of these in
-    documents. Field names are non-empty strings without ``.``, and do not start
-    with ``$``.
+    precision, returned timezone-aware), finite ``bson.Decimal128`` (exact; it
+    compares and sorts numerically with other ``Decimal128`` values — comparing
+    it with an ``int``/``float`` is outside the subset, so keep a field's numbers
+    of one kind), binary data (``bytes``, read back as ``bytes``, or
+    ``bson.Binary`` of another subtype, read back as ``Binary``; equality only),
+    and ``list`` / ``dict`` of these in documents. A calendar date is stored as
+    its midnight UTC ``datetime`` (``core.models.fields.DateField``). Field names
+    are non-empty strings without ``.``, and do not start with ``$``.
 
 Filters
     ``{path: value}`` (equality; a scalar also matches inside an array field;
     a list matches the whole array), and per path an operator document with
     ``$eq $ne $gt $gte $lt $lte $in $nin $exists $regex $options $not``.
     Top-level ``$and $or $nor`` take non-empty lists of filters. Paths are
-    dotted (``author.name``) and traverse arrays of sub-documents; numeric
-    (positional) segments are not part of the subset. Equality against a whole
+    dotted (``author.name``, ``lines.sku``) and traverse sub-documents and
+    arrays of sub-documents at any depth; numeric (positional) segments are not
+    part of the subset. Equality against a whole
     sub-document is not part of the subset: query its fields by dotted path.
     Comparison is type-bracketed as in MongoDB (``{"n": {"$gt": 5}}`` never
     matches a string). ``$regex`` takes a pattern string and ``$options`` from
     ``imsx``; escape user text with ``re.escape``.
 
 Updates
-    ``$set $unset $inc $push $pull $addToSet $setOnInsert``, dotted paths, no
-    path named twice, ``_id`` never modified. ``$pull`` removes elements equal to
+    ``$set $unset $inc $push $pull $addToSet $setOnInsert``, dotted paths
+    through sub-documents (``$set`` creates the missing ones; a path through an
+    array is outside the subset: set the whole array), no path named twice,
+    ``_id`` never modified. ``$pull`` removes elements equal to
     a value.
 
 Sort
-    a list of ``(path, 1 | -1)`` pairs (or ``key, direction``). Sorting on a
-    field that holds arrays is outside the subset.
+    a list of ``(path, 1 | -1)`` pairs (or ``key, direction``); dotted paths
+    into sub-documents sort like top-level fields. Sorting on a field that holds
+    arrays (``lines.sku``) is outside the subset.
+
+Indexes
+    on any dotted path a sort or filter may use, sub-documents included; an
+    index on a path through arrays (``lines.sku``) serves filters (MongoDB's
+    multikey index); a unique index may not cover a path that holds arrays.
 
 Projection
     ``{path: 1, ...}`` or ``{path: 0, ...}`` (``_id`` may be excluded from an
@@ -41,7 +55,8 @@ import datetime
 import math
 import re
 
-from bson import ObjectId
+from bson import Binary, ObjectId
+from bson.decimal128 import Decimal128
 
 from .errors import UnsupportedOperation, ValueOutOfRange
 
@@ -53,7 +68,21 @@ LOGICAL_OPERATORS = frozenset(("$and", "$or", "$nor"))
 UPDATE_OPERATORS = frozenset(
     "$set $unset $inc $push $pull $addToSet $setOnInsert".split())
 REGEX_OPTIONS = frozenset("imsx")
-SCALAR_TYPES = (type(None), bool, int, float, str, ObjectId, datetime.datetime)
+SCALAR_TYPES = (type(None), bool, int, float, str, ObjectId, datetime.datetime, Decimal128,
+                bytes, Binary)
+
+
+def key_problem(key):
+    """Why ``key`` cannot name a stored field (text), or ``None`` when it can."""
+    if not isinstance(key, str) or not key:
+        return "must be non-empty text"
+    if key.startswith("$"):
+        return "may not start with '$'"
+    if "." in key:
+        return "may not contain '.'"
+    if "\x00" in key:
+        return "may not contain NUL"
+    return None
 
 
 def check_path(path):
@@ -81,6 +110,9 @@ def check_scalar(value, where="value"):
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise UnsupportedOperation(f"{where}: NaN and infinity are outside the subset")
+    elif isinstance(value, Decimal128):
+        if not value.to_decimal().is_finite():
+            raise UnsupportedOperation(f"{where}: NaN and infinity are outside the subset")
     elif not isinstance(value, SCALAR_TYPES):
         raise UnsupportedOperation(
             f"{where}: type {type(value).__name__} is outside the subset")
@@ -106,7 +138,7 @@ def check_document(doc, where="document"):
     for key, value in doc.items():
         if not isinstance(key, str) or not key:
             raise UnsupportedOperation(f"{where}: field names must be non-empty strings")
-        if key.startswith("$") or "." in key or "\x00" in key:
+        if key_problem(key):
             raise UnsupportedOperation(f"{where}: field name {key!r} is not allowed")
         check_value(value, f"{where}.{key}")
     return doc

@@ -31,7 +31,7 @@ import datetime
 import logging
 import time
 
-from core.audit.models import AuditEntry
+from core.audit.models import AuditEntry, changed_paths
 from core.models.base import parse_id
 
 log = logging.getLogger("bastion.live")
@@ -74,8 +74,7 @@ class LiveEvent:
         self.actor = entry.get("actor") or ""
         self.actor_id = entry.get("actor_id")
         self.at = _aware(entry.get("at"))
-        changes = entry.get("changes") or {}
-        self.fields = sorted(changes) if isinstance(changes, dict) else []
+        self.fields = changed_paths(entry.get("changes"))
         self.seen_at = time.monotonic()
         self._object = None
 

@@ -9,7 +9,10 @@ The format: UTF-8 text, one document per line, each line one JSON object::
 document exactly as the database holds it (``_id``, ``version``, every field,
 keys the model does not declare), in MongoDB Extended JSON v2, *relaxed* mode
 (``bson.json_util``): ObjectIds are ``{"$oid": ...}``, dates ``{"$date": ISO-8601
-UTC}`` (``{"$date": {"$numberLong": ms}}`` before 1970), numbers plain JSON.
+UTC}`` (``{"$date": {"$numberLong": ms}}`` before 1970; a ``DateField`` is its
+midnight UTC), numbers plain JSON, decimals ``{"$numberDecimal": "12.50"}`` (exact,
+trailing zeros kept), binary data ``{"$binary": {"base64": ..., "subType": "00"}}``;
+sub-documents, lists and dicts are nested JSON as stored.
 Blank lines are ignored; line numbers in errors count every line from 1.
 
 A model with ``FileField``s brings its files: before the first document that
@@ -47,6 +50,7 @@ import os
 from collections import Counter
 
 from bson import ObjectId, json_util
+from bson.decimal128 import Decimal128
 from bson.json_util import JSONMode, JSONOptions
 
 from core.db import subset
@@ -228,6 +232,8 @@ def _same(a, b):
     numbers = (int, float)
     if isinstance(a, numbers) and isinstance(b, numbers):
         return a == b
+    if isinstance(a, Decimal128) and isinstance(b, Decimal128):
+        return a.to_decimal() == b.to_decimal()      # 12.5 is the 12.50 a field keeps
     return type(a) is type(b) and a == b
 
 
@@ -467,15 +473,15 @@ async def rollback_interrupted(db, path, registry, digest):
 async def load(db, path, registry, stderr, total, progress=None, digest=None):
     """Second pass: insert every document in batches; returns ``Counter`` of loaded.
 
-    Call ``validate_file`` first. On a failed insert, removes what this run (and the
+    Call ``validate_file`` first. Creates every installed model's indexes first (a
+    model with no line in the file included). On a failed insert, removes what this run (and the
     interrupted runs it resumed) inserted and raises ``LoadError`` naming the line.
     With ``digest`` (``file_digest``), progress is journaled and an interrupted load
     of the same file is resumed (see the module docstring); ``counts.resumed`` then
     says how many documents were already in.
     """
-    for key in sorted(total):
-        if key != FILE_KEY:
-            await registry.get_model(key).ensure_indexes(db=db)
+    for model in registry.models.values():      # every installed model's: ready to serve
+        await model.ensure_indexes(db=db)
     bar = progress_bar(stderr, sum(total.values()), "loaddata", enabled=progress)
     counts = Counter()
     counts.resumed = 0

@@ -15,9 +15,12 @@ Every object carries ``id`` (an ``ObjectId``; ``None`` until saved) and
 ``version`` (1 after the first save, +1 on every save). Uniqueness comes from
 unique indexes (``ensure_indexes``), surfaced as ``UniqueError``.
 """
+import datetime
+import decimal
 import re
 
 from bson import ObjectId
+from bson.decimal128 import Decimal128
 
 from core.db.errors import DuplicateKeyError
 from core.db.files import files_of
@@ -27,7 +30,7 @@ from .errors import (
     DoesNotExist, ImproperlyConfigured, StaleObjectError, UniqueError, ValidationError,
 )
 from .catalog import all_models, get_model, remember  # noqa: F401  (re-exported)
-from .fields import Field
+from .fields import Field, copy_field, date_to_bson
 from .files import delete_files, file_fields, referenced_ids, store_uploads
 from .options import Options, parse_sort
 
@@ -66,7 +69,7 @@ class ModelBase(type):
                 if not isinstance(attrs[key], Field):  # e.g. ``created = None`` drops it
                     del fields[key]
                 continue
-            field = _copy_field(field)
+            field = copy_field(field)
             field.contribute_to_class(cls, key)
             setattr(cls, key, field)
             fields[key] = field
@@ -92,14 +95,6 @@ class ModelBase(type):
             if existing is not None and not isinstance(existing, Field):
                 raise ImproperlyConfigured(
                     f"{model_name}.{key}: the field name clashes with {base.__name__}.{key}")
-
-
-def _copy_field(field):
-    clone = object.__new__(type(field))
-    clone.__dict__.update(field.__dict__)
-    if hasattr(field, "item_field"):
-        clone.item_field = _copy_field(field.item_field)
-    return clone
 
 
 class Model(metaclass=ModelBase):
@@ -482,15 +477,31 @@ class Model(metaclass=ModelBase):
 
 
 def _translate_filter(flt):
-    """Top-level ``"id"`` → ``"_id"`` (also inside ``$and/$or/$nor``)."""
+    """Top-level ``"id"`` → ``"_id"`` (also inside ``$and/$or/$nor``), and values as
+    stored: a ``datetime.date`` → its midnight UTC, a ``Decimal`` → ``Decimal128``."""
     if not isinstance(flt, dict):
         return flt
     out = {}
     for key, value in flt.items():
         if key in ("$and", "$or", "$nor") and isinstance(value, (list, tuple)):
             value = [_translate_filter(sub) for sub in value]
+        else:
+            value = _stored_value(value)
         out["_id" if key == "id" else key] = value
     return out
+
+
+def _stored_value(value):
+    """A filter value in the form fields store it (dates and decimals; see above)."""
+    if isinstance(value, dict):
+        return {key: _stored_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_stored_value(item) for item in value]
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return date_to_bson(value)
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        return Decimal128(value)
+    return value
 
 
 class ModelCursor:

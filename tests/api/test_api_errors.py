@@ -178,7 +178,7 @@ async def test_422_validation_names_the_field(site, writer, article):
         ({"published": "maybe"}, "published"),
         ({"category": "0" * 24}, "category"),         # no such category
         ({"category": {"$ne": None}}, "category"),
-        ({"tags": [{"$gt": ""}]}, "tags"),
+        ({"tags": [{"$gt": ""}]}, "tags.0"),           # the item, by its position
         ({"tags": ["t"] * 21}, "tags"),
         ({"colour": "red"}, "colour"),                # unknown field
         ({"author": "0" * 24}, "author"),             # read-only

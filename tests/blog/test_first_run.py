@@ -163,6 +163,7 @@ def test_runserver_first_run_prints_the_password_once_and_it_logs_in(tmp_path, s
     url, password = found[0]
     assert url == f"http://127.0.0.1:{first.port}/admin/"
     assert "Loaded the blog demo data: 6 categories, 60 articles." in output
+    assert "Loaded the shop demo data: 8 customers, 24 orders." in output
     assert output.index("Log in at") < output.index("Bastion serving")
 
     browser = SyncBrowser(first.url(""))

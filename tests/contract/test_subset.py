@@ -4,6 +4,7 @@ import datetime
 import decimal
 
 import pytest
+from bson.decimal128 import Decimal128
 
 from core.db import UnsupportedOperation
 
@@ -58,7 +59,8 @@ BAD_FILTERS = {
     "$regex-invalid": {"name": {"$regex": "a("}},
     "$options-without-$regex": {"name": {"$options": "i"}},
     "empty-operator-document": {"name": {"$not": {}}},
-    "bytes-value": {"name": b"ann"},
+    "bytearray-value": {"name": bytearray(b"ann")},
+    "decimal128-nan": {"n": Decimal128("NaN")},
     "nan": {"n": float("nan")},
     "not-a-dict": [("name", "ann")],
 }
@@ -127,7 +129,8 @@ BAD_DOCUMENTS = {
     "$-field": {"$where": "1"},
     "dotted-field": {"a.b": 1},
     "empty-field-name": {"": 1},
-    "bytes": {"v": b"\x00"},
+    "bytearray": {"v": bytearray(b"\x00")},
+    "decimal128-infinity": {"v": Decimal128("-Infinity")},
     "set": {"v": {1, 2}},
     "decimal": {"v": decimal.Decimal("1.5")},
     "date-without-time": {"v": datetime.date(2024, 1, 1)},

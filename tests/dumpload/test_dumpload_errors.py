@@ -57,7 +57,7 @@ def test_unknown_model_names_its_line(workspace):
     ({"published": "perhaps"}, "published: Enter true or false."),
     ({"category": "not-an-id"}, "category: 'not-an-id' is not a valid id."),
     ({"created": {"$gt": ""}}, "created: Expected a single value, not an object."),
-    ({"tags": ["ok", {"$ne": 1}]}, "tags: Item 2: Expected a single value, not an object."),
+    ({"tags": ["ok", {"$ne": 1}]}, "tags.1: Expected a single value, not an object."),
     # values the model would silently change are refused, never repaired
     ({"published": 1}, "published: 1 is not a value this model stores (it would store true)"),
     ({"category": "5f0c0a0b0c0d0e0f10111213"},

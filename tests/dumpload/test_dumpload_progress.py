@@ -49,7 +49,7 @@ def test_forced_bar_is_on_stderr_and_stdout_is_pure_data(workspace, large):
     assert "100%|" in result.stderr
     assert result.stderr.rstrip().endswith(
         f"dumped {COUNT} documents (audit.entry 0, accounts.role 0, accounts.user 0, "
-        f"blog.category 1, blog.article {COUNT - 1})")
+        f"blog.category 1, blog.article {COUNT - 1}, shop.customer 0, shop.order 0)")
 
 
 def test_no_bar_when_stderr_is_not_a_terminal(workspace, large):

@@ -57,7 +57,7 @@ def test_list_items_are_bounded_too():
     tags.contribute_to_class(None, "tags")
     with pytest.raises(ValidationError) as caught:
         tags.clean(["ok", "y" * (fields.STRING_MAX_LENGTH + 1)])
-    assert "Item 2" in caught.value.errors["tags"]
+    assert "at most 10000 characters" in caught.value.errors["tags.1"]
 
 
 async def test_saving_over_long_text_raises_and_stores_nothing(db):

@@ -25,6 +25,8 @@ def format_value(field, value, zone=None):
     if isinstance(value, datetime.datetime):
         return format_datetime(value, zone)
     if isinstance(value, (list, tuple)):
+        if isinstance(field, model_fields.ListField):     # "a, b", or "3 lines"
+            return field.display(value) or "—"
         return ", ".join(str(item) for item in value) or "—"
     if field is not None and type(field).display is not model_fields.Field.display:
         return field.display(value)

@@ -10,8 +10,10 @@ from core.models import fields as model_fields
 from core.models.errors import StaleObjectError, ValidationError
 from core.permissions import PermissionDenied
 
-from ..forms import (add_model_errors, check_references, form_values, load_reference_choices,
-                     read_times_in, show_times_in)
+from ..forms import (
+    ADD_ROW, add_model_errors, add_row, check_references, form_values, load_reference_choices,
+    read_times_in, show_times_in,
+)
 from ..uploads import UploadField
 from .display import format_datetime
 from .object import ObjectHandler
@@ -79,6 +81,18 @@ class FormHandler(ObjectHandler):
                 "conflict": conflict, "links": self.object_links(obj) if self.change else {},
                 "may_add": self.model_admin.may(self, "write")}
 
+    async def add_row_requested(self, obj):
+        """The "Add another" submit of a list of sub-documents: the form again, as posted,
+        with one more empty row (nothing saved). True when the request was one."""
+        name = self.get_body_argument(ADD_ROW, None)
+        if name is None:
+            return False
+        form = await self.build_form(obj, FormData(self))
+        if not add_row(form, name):
+            raise HTTPError(400, "There is no such list on this form.")
+        self.render_form(obj if self.change else None, form)
+        return True
+
     def render_form(self, obj, form, conflict=None, status=None):
         if status is not None:
             self.set_status(status)
@@ -101,7 +115,7 @@ class FormHandler(ObjectHandler):
         the form and ``FormRefused``; someone else's save meanwhile is
         ``StaleObjectError``. Either way nothing was written."""
         before = self.snapshot(obj) if self.change else {}
-        for name, value in form_values(form).items():
+        for name, value in form_values(form, obj).items():
             setattr(obj, name, value)
         try:
             return await self.save_object(obj, form, self.change, before)
@@ -160,6 +174,8 @@ class CreateHandler(FormHandler):
     async def post(self):
         obj = self.model()
         obj._db = self.db
+        if await self.add_row_requested(obj):
+            return
         form = await self.build_form(obj, FormData(self))
         valid = form.validate()
         valid = read_times_in(form, self.time_zone) and valid
@@ -195,6 +211,12 @@ class UpdateHandler(FormHandler):
                 or len(raw_version) > MAX_VERSION_DIGITS:
             raise HTTPError(400, "The form has no valid version; reload the page.")
         version = int(raw_version)
+        obj.version, stored_version = version, obj.version   # the form keeps the one it had
+        try:
+            if await self.add_row_requested(obj):
+                return
+        finally:
+            obj.version = stored_version
         stored = {name: obj._data.get(name) for name in self.opts.fields}
         form = await self.build_form(obj, FormData(self))
         valid = form.validate()

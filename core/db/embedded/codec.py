@@ -7,24 +7,39 @@ string), then a one-letter tag, then a payload that sorts like the value:
 
     ObjectId   TAG + "o" + 24 lowercase hex digits
     datetime   TAG + "d" + 16-digit (epoch milliseconds + 10**15)   (UTC, ms precision)
+    Decimal128 TAG + "n" + decimal_sort_key + " " + the exact decimal text (see below)
+    binary     TAG + "b" + 10-digit length + 3-digit subtype + lowercase hex of the bytes
     str        TAG + "s" + the string   (only for the rare string that itself starts with TAG)
+
+A decimal's sort key orders decimals numerically as text (``decimal_sort_key``);
+the exact text after it keeps trailing zeros (``12.50``), so a value round-trips
+unchanged, while equal values (``1.0``, ``1.00``) share a key: filters compare
+against the key's range (``decimal_bounds``), never the whole string. Binary
+data sorts as MongoDB's BinData: by length, then subtype, then bytes.
 
 ``sql.rank_expr`` turns a stored value into MongoDB's type rank, so type
 bracketing and mixed-type sort order match the server's.
 """
 import datetime
+import decimal
 import json
 
-from bson import ObjectId
+from bson import Binary, ObjectId
+from bson.decimal128 import Decimal128
 
 TAG = "\U0010FFFF"
-OID, DATE, STR = "o", "d", "s"
+OID, DATE, STR, DECIMAL, BINARY = "o", "d", "s", "n", "b"
+#: what separates a decimal's sort key from its exact text; ``DECIMAL_KEY_END`` sorts
+#: right after it and before every character a key or a decimal's text may hold
+DECIMAL_KEY_SEP, DECIMAL_KEY_END = " ", "!"
+_EXPONENT_OFFSET = 10_000
+_DECIMAL_CONTEXT = decimal.Context(prec=34)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _DATE_OFFSET = 10 ** 15
 
 # MongoDB's BSON comparison order, reduced to the types of the subset.
 RANK_NULL, RANK_NUMBER, RANK_STRING, RANK_OBJECT, RANK_ARRAY = 1, 2, 3, 4, 5
-RANK_OID, RANK_BOOL, RANK_DATE = 7, 8, 9
+RANK_BINARY, RANK_OID, RANK_BOOL, RANK_DATE = 6, 7, 8, 9
 
 
 def datetime_to_ms(value):
@@ -39,6 +54,34 @@ def ms_to_datetime(ms):
     return _EPOCH + datetime.timedelta(milliseconds=ms)
 
 
+def decimal_sort_key(value):
+    """Text that sorts like the finite decimal ``value`` (a ``Decimal128`` or ``Decimal``).
+
+    Zero is ``"1"``; a positive number ``"2"`` + its adjusted exponent (offset, 5
+    digits) + its significant digits; a negative one ``"0"`` + the complemented
+    exponent + the nines' complement of its digits + ``"~"`` (so a longer
+    magnitude sorts first). Equal numbers (``1.0``, ``1.00``) get one key.
+    """
+    if isinstance(value, Decimal128):
+        value = value.to_decimal()
+    if value.is_zero():
+        return "1"
+    normal = value.normalize(_DECIMAL_CONTEXT)
+    digits = "".join(map(str, normal.as_tuple().digits))
+    exponent = normal.adjusted() + _EXPONENT_OFFSET
+    if normal > 0:
+        return f"2{exponent:05d}{digits}"
+    complement = "".join(str(9 - int(digit)) for digit in digits)
+    return f"0{2 * _EXPONENT_OFFSET - exponent:05d}{complement}~"
+
+
+def decimal_bounds(value):
+    """``(low, high)``: the stored texts of decimals equal to ``value`` are those with
+    ``low <= text < high``; anything greater is ``>= high``, anything less ``< low``."""
+    prefix = TAG + DECIMAL + decimal_sort_key(value)
+    return prefix + DECIMAL_KEY_SEP, prefix + DECIMAL_KEY_END
+
+
 def encode_scalar(value):
     """A Python scalar → the JSON/SQL value stored for it."""
     if isinstance(value, str):
@@ -47,6 +90,11 @@ def encode_scalar(value):
         return TAG + OID + str(value)
     if isinstance(value, datetime.datetime):
         return f"{TAG}{DATE}{datetime_to_ms(value) + _DATE_OFFSET:016d}"
+    if isinstance(value, Decimal128):
+        return f"{TAG}{DECIMAL}{decimal_sort_key(value)}{DECIMAL_KEY_SEP}{value}"
+    if isinstance(value, bytes):
+        subtype = value.subtype if isinstance(value, Binary) else 0
+        return f"{TAG}{BINARY}{len(value):010d}{subtype:03d}{bytes(value).hex()}"
     return value
 
 
@@ -67,6 +115,11 @@ def decode_string(text):
         return ObjectId(payload)
     if tag == DATE:
         return ms_to_datetime(int(payload) - _DATE_OFFSET)
+    if tag == DECIMAL:
+        return Decimal128(payload.split(DECIMAL_KEY_SEP, 1)[1])
+    if tag == BINARY:
+        subtype, data = int(payload[10:13]), bytes.fromhex(payload[13:])
+        return data if subtype == 0 else Binary(data, subtype)
     return payload
 
 
@@ -102,10 +155,12 @@ def rank(value):
         return RANK_NULL
     if isinstance(value, bool):
         return RANK_BOOL
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, Decimal128)):
         return RANK_NUMBER
     if isinstance(value, str):
         return RANK_STRING
+    if isinstance(value, bytes):
+        return RANK_BINARY
     if isinstance(value, ObjectId):
         return RANK_OID
     if isinstance(value, datetime.datetime):
@@ -127,6 +182,10 @@ def canonical(value):
         return ("l", tuple(canonical(v) for v in value))
     if isinstance(value, datetime.datetime):
         return (RANK_DATE, datetime_to_ms(value))
+    if isinstance(value, Decimal128):
+        return (RANK_NUMBER, value.to_decimal())         # 1 == Decimal("1.0"), as in MongoDB
+    if isinstance(value, bytes):
+        return (RANK_BINARY, value.subtype if isinstance(value, Binary) else 0, bytes(value))
     return (rank(value), value)
 
 

@@ -5,7 +5,8 @@ a query's expression is character-for-character the one in a declared index and
 SQLite's planner uses the index:
 
     rank(path)  = MongoDB's type rank of the value (missing and null share rank 1)
-    value(path) = the stored JSON scalar (ObjectIds and dates are tagged strings)
+    value(path) = the stored JSON scalar (ObjectIds, dates, decimals and binary
+              data are tagged strings, see ``codec``)
 
 ``{"n": {"$gt": 5}}`` becomes ``rank(n) = 2 AND value(n) > 5``: type bracketing
 for free, and ``ORDER BY rank, value`` is MongoDB's mixed-type sort order.
@@ -21,6 +22,7 @@ import time
 from functools import lru_cache
 
 import _sre
+from bson.decimal128 import Decimal128
 
 from ..errors import UnsupportedOperation
 from ..subset import is_operator_doc
@@ -56,7 +58,8 @@ class Operand:
         t, x = self.type, self.value
         return (f"(CASE {t} WHEN 'integer' THEN 2 WHEN 'real' THEN 2 "
                 f"WHEN 'text' THEN (CASE WHEN substr({x},1,1)=char(1114111) THEN "
-                f"(CASE substr({x},2,1) WHEN 'o' THEN 7 WHEN 'd' THEN 9 ELSE 3 END) ELSE 3 END) "
+                f"(CASE substr({x},2,1) WHEN 'o' THEN 7 WHEN 'd' THEN 9 WHEN 'n' THEN 2 "
+                f"WHEN 'b' THEN 6 ELSE 3 END) ELSE 3 END) "
                 f"WHEN 'true' THEN 8 WHEN 'false' THEN 8 WHEN 'object' THEN 4 "
                 f"WHEN 'array' THEN 5 ELSE 1 END)")
 
@@ -338,12 +341,23 @@ class FilterCompiler:
         rank = codec.rank(value)
         if rank == codec.RANK_NULL:
             return f"{operand.rank}=1"
+        if isinstance(value, Decimal128):
+            low, high = codec.decimal_bounds(value)
+            return (f"({operand.rank}=2 AND {operand.type}='text' AND "
+                    f"{operand.key}>={self.param(low)} AND {operand.key}<{self.param(high)})")
         return f"({operand.rank}={rank} AND {operand.key}={self.param(codec.sql_param(value))})"
 
     def _compare(self, operand, op, value):
         rank = codec.rank(value)
         if rank == codec.RANK_NULL:
             return f"{operand.rank}=1" if op in ("$gte", "$lte") else "0"
+        if isinstance(value, Decimal128):
+            # a decimal compares with the decimals' sort keys (see codec.decimal_bounds)
+            low, high = codec.decimal_bounds(value)
+            sql_op, bound = {"$gt": (">=", high), "$gte": (">=", low),
+                             "$lt": ("<", low), "$lte": ("<", high)}[op]
+            return (f"({operand.rank}=2 AND {operand.type}='text' AND "
+                    f"{operand.key}{sql_op}{self.param(bound)})")
         sql_op = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}[op]
         return (f"({operand.rank}={rank} AND "
                 f"{operand.key}{sql_op}{self.param(codec.sql_param(value))})")
@@ -354,9 +368,12 @@ class FilterCompiler:
 
         def leaf(operand):
             by_rank = {}
-            for value in values:
-                by_rank.setdefault(codec.rank(value), []).append(value)
             terms = []
+            for value in values:
+                if isinstance(value, Decimal128):
+                    terms.append(self._scalar_eq(operand, value))
+                else:
+                    by_rank.setdefault(codec.rank(value), []).append(value)
             for rank, group in by_rank.items():
                 if rank == codec.RANK_NULL:
                     terms.append(f"{operand.rank}=1")

@@ -27,7 +27,7 @@ from ..projection import project
 from . import codec, documents, sql
 
 # the file layout's version (PRAGMA user_version); Store._migrate upgrades older files
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: seconds a statement whose filter holds a $regex may run (see Store.regex_time_budget)
 REGEX_TIME_BUDGET = 5.0
@@ -130,6 +130,15 @@ class Store:
                     if columns and "folds" not in columns:
                         conn.execute(f"ALTER TABLE {table_name(coll)} ADD COLUMN "
                                      "folds INTEGER NOT NULL DEFAULT 1")
+            if version < 2:      # 2: decimals and binary data in the rank expression
+                for coll, name, spec, unique in conn.execute(
+                        "SELECT coll, name, spec, is_unique FROM bastion_indexes").fetchall():
+                    columns = ", ".join(c for path, d in json.loads(spec)
+                                        for c in sql.index_columns(path, d))
+                    conn.execute(f"DROP INDEX IF EXISTS {index_table_name(coll, name)}")
+                    conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX "
+                                 f"{index_table_name(coll, name)} ON {table_name(coll)} "
+                                 f"({columns})")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -1,224 +1,20 @@
-"""Model fields: declare them as class attributes of a ``Model``.
-
-Each field converts in three directions:
-
-``to_python(value)``
-    user, form or JSON input → the Python value, or ``ValidationError`` naming
-    the field. Containers never reach a scalar field, so operator injection such
-    as ``{"$gt": ""}`` is rejected here.
-``to_bson(value)`` / ``from_bson(value)``
-    Python value ↔ what is stored in the document.
-
-``clean(value)`` is ``to_python`` plus the ``required`` check; ``Model.clean()``
-runs it for every field. Subclass a field and override ``coerce`` (type
-conversion) or ``validate`` (rules on an already converted, non-empty value).
-"""
-import copy
+"""Scalar fields: text, numbers, booleans, dates, choices and references."""
 import datetime
-import itertools
+import decimal
+import ipaddress
 import math
 import re
+import urllib.parse
 
 from bson import ObjectId
+from bson.decimal128 import Decimal128
 
-from core.db import subset
-from core.db.errors import UnsupportedOperation
-
-from .catalog import get_model
-from .errors import ImproperlyConfigured, ValidationError
-
-__all__ = [
-    "Field", "StringField", "TextField", "EmailField", "IntegerField", "FloatField",
-    "BooleanField", "DateTimeField", "ChoiceField", "ReferenceField", "ListField",
-    "utcnow",
-]
-
-UTC = datetime.timezone.utc
-INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
-NOT_PROVIDED = object()
-#: default ``max_length`` of a ``StringField`` / ``TextField`` (``max_length=None`` lifts it)
-STRING_MAX_LENGTH = 10_000
-TEXT_MAX_LENGTH = 100_000
-_counter = itertools.count()
-
-
-def utcnow():
-    """The current time, timezone-aware UTC, at the millisecond precision stored."""
-    now = datetime.datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def _type_name(value):
-    return {dict: "an object", list: "a list", tuple: "a list", set: "a set"}.get(
-        type(value), f"a {type(value).__name__}")
-
-
-class Field:
-    """Base class of every field; also usable directly for an untyped scalar.
-
-    Options common to all fields:
-
-    ``required``      the value may not be empty (``None``, ``""``, ``[]``).
-    ``default``       value used when none is given; a callable is called each time.
-    ``verbose_name``  human label (default: the attribute name with spaces).
-    ``help_text``     extra help shown next to the form input.
-    ``editable``      ``False`` keeps the field out of forms (still stored).
-    ``unique``        declare a unique index on the field (duplicates → ``UniqueError``).
-    ``index``         declare a plain index on the field.
-    ``choices``       ``[(value, label), ...]`` (or plain values): the value must be one.
-    """
-
-    #: what the empty value looks like after ``to_python``
-    empty_values = (None, "", [], ())
-    #: container values are refused unless a field says otherwise (``ListField``)
-    accepts_containers = False
-
-    def __init__(self, *, required=False, default=NOT_PROVIDED, verbose_name=None,
-                 help_text="", editable=True, unique=False, index=False, choices=None):
-        self.required = bool(required)
-        self.default = default
-        self._verbose_name = verbose_name
-        self.help_text = help_text
-        self.editable = bool(editable)
-        self.unique = bool(unique)
-        self.index = bool(index)
-        self.choices = _normalize_choices(choices) if choices is not None else None
-        self.name = None
-        self.model = None
-        self.creation_counter = next(_counter)
-
-    # -- declaration ------------------------------------------------------
-    def contribute_to_class(self, model, name):
-        """Called by the model metaclass when the class is built: binds name and model."""
-        self.name = name
-        self.model = model
-
-    @property
-    def verbose_name(self):
-        if self._verbose_name is not None:
-            return self._verbose_name
-        return (self.name or "").replace("_", " ")
-
-    @verbose_name.setter
-    def verbose_name(self, value):
-        self._verbose_name = value
-
-    def __repr__(self):
-        where = f"{self.model.__name__}.{self.name}" if self.model else self.name
-        return f"<{type(self).__name__} {where}>"
-
-    # -- instance attribute access -----------------------------------------
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        return instance._data.get(self.name)
-
-    def __set__(self, instance, value):
-        instance._data[self.name] = value
-
-    # -- defaults ----------------------------------------------------------
-    def has_default(self):
-        return self.default is not NOT_PROVIDED
-
-    def get_default(self):
-        """The value for a new object that was given none (callables are called)."""
-        if not self.has_default():
-            return None
-        if callable(self.default):
-            return self.default()
-        return copy.deepcopy(self.default)
-
-    def pre_save(self, instance, add):
-        """Called by ``Model.save()`` before validation; ``add`` is True on insert.
-
-        Returns the value to store; ``DateTimeField`` uses it for ``auto_now``.
-        """
-        return getattr(instance, self.name)
-
-    # -- conversion --------------------------------------------------------
-    def error(self, message, code="invalid"):
-        """A ``ValidationError`` about this field."""
-        return ValidationError(message, field=self.name, code=code)
-
-    def to_python(self, value):
-        """Convert input to the Python value, or raise ``ValidationError`` naming the field.
-
-        Rejects containers for scalar fields, then calls ``coerce`` and, for a
-        non-empty result, ``validate``. Does not check ``required`` (``clean`` does).
-        """
-        if value is None:
-            return None
-        if isinstance(value, (dict, list, tuple, set, frozenset)) and not self.accepts_containers:
-            raise self.error(f"Expected a single value, not {_type_name(value)}.")
-        value = self.coerce(value)
-        if not self.is_empty(value):
-            self.validate(value)
-        return value
-
-    def coerce(self, value):
-        """Type conversion for a non-None scalar input (override in subclasses)."""
-        try:
-            return subset.check_scalar(value, self.name or "value")
-        except (UnsupportedOperation, OverflowError):
-            raise self.error(f"Unsupported value of type {type(value).__name__}.") from None
-
-    def validate(self, value):
-        """Rules on a converted non-empty value; raise ``self.error(...)`` to refuse it.
-
-        The base checks ``choices``; subclasses call ``super().validate(value)``.
-        """
-        if self.choices is not None and value not in [c for c, _ in self.choices]:
-            raise self.error(f"Select a valid choice; {value!r} is not one of the choices.",
-                             code="invalid_choice")
-
-    def is_empty(self, value):
-        return any(value is e or (type(value) is type(e) and value == e)
-                   for e in self.empty_values)
-
-    def clean(self, value):
-        """``to_python`` plus the ``required`` check; returns the clean value."""
-        value = self.to_python(value)
-        if self.required and self.is_empty(value):
-            raise self.error("This field is required.", code="required")
-        return value
-
-    def to_bson(self, value):
-        """The Python value → what is stored in the document."""
-        if isinstance(value, (dict, list, tuple, set)) and not self.accepts_containers:
-            raise self.error(f"Expected a single value, not {_type_name(value)}.")
-        return value
-
-    def from_bson(self, value):
-        """The stored value → the Python value (lenient: stored data is trusted)."""
-        return value
-
-    def to_json(self, value):
-        """The Python value → a JSON-serialisable value (for the JSON API)."""
-        if isinstance(value, ObjectId):
-            return str(value)
-        if isinstance(value, datetime.datetime):
-            return value.isoformat()
-        return value
-
-    def display(self, value):
-        """Human text for ``value``: the choice label when there are choices."""
-        if self.choices is not None:
-            for choice, label in self.choices:
-                if choice == value:
-                    return str(label)
-        return "" if value is None else str(value)
-
-
-def _normalize_choices(choices):
-    out = []
-    for choice in choices:
-        if isinstance(choice, (list, tuple)):
-            if len(choice) != 2:
-                raise ImproperlyConfigured(f"choices take (value, label) pairs, not {choice!r}")
-            out.append((choice[0], choice[1]))
-        else:
-            out.append((choice, str(choice)))
-    return out
+from ..catalog import get_model
+from ..errors import ImproperlyConfigured
+from .base import (
+    INT64_MAX, INT64_MIN, NOT_PROVIDED, STRING_MAX_LENGTH, TEXT_MAX_LENGTH, UTC, Field,
+    _type_name, utcnow,
+)
 
 
 # --------------------------------------------------------------------------- strings
@@ -323,6 +119,66 @@ class EmailField(StringField):
                 and not labels[-1].isdigit())
 
 
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+_UNICODE_SLUG = re.compile(r"^[-\w]+$")
+
+
+class SlugField(StringField):
+    """A short label for URLs: letters, digits, ``-`` and ``_`` (``max_length`` 50).
+
+    ``allow_unicode=True`` also accepts non-ASCII letters and digits.
+    """
+
+    def __init__(self, *, max_length=50, allow_unicode=False, **options):
+        super().__init__(max_length=max_length, **options)
+        self.allow_unicode = allow_unicode
+
+    def validate(self, value):
+        super().validate(value)
+        pattern = _UNICODE_SLUG if self.allow_unicode else _SLUG
+        if not pattern.match(value):
+            raise self.error("Enter a valid slug: letters, numbers, underscores or hyphens.")
+
+
+class URLField(StringField):
+    """An absolute URL whose scheme is one of ``schemes`` (default http and https).
+
+    The host must be a domain name, ``localhost`` or an IP address (IPv6 in
+    brackets); ``max_length`` defaults to 2048. Spaces and control characters
+    are refused, so the value is safe to put in a link.
+    """
+
+    def __init__(self, *, max_length=2048, schemes=("http", "https"), **options):
+        super().__init__(max_length=max_length, **options)
+        self.schemes = tuple(scheme.lower() for scheme in schemes)
+
+    def validate(self, value):
+        super().validate(value)
+        if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value):
+            raise self.error("Enter a valid URL (no spaces).")
+        try:
+            parts = urllib.parse.urlsplit(value)
+            host = parts.hostname
+            parts.port                              # a bad port raises ValueError
+        except ValueError:
+            raise self.error("Enter a valid URL.") from None
+        if parts.scheme.lower() not in self.schemes:
+            raise self.error(f"Enter a URL starting with {' or '.join(self.schemes)}://.")
+        if not host or not self._valid_host(host):
+            raise self.error("Enter a valid URL.")
+
+    @staticmethod
+    def _valid_host(host):
+        if host == "localhost":
+            return True
+        try:
+            ipaddress.ip_address(host)
+            return True
+        except ValueError:
+            pass
+        return EmailField._valid_domain(host)
+
+
 # --------------------------------------------------------------------------- numbers
 _INT_TEXT = re.compile(r"^[+-]?\d+$")
 _FLOAT_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -405,6 +261,111 @@ class FloatField(_BoundedNumber):
         if not math.isfinite(result):
             raise self.error("Enter a finite number.")
         return result
+
+
+#: the most significant digits a BSON Decimal128 holds
+DECIMAL128_DIGITS = 34
+_DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_DECIMAL_CONTEXT = decimal.Context(prec=DECIMAL128_DIGITS, traps=[decimal.InvalidOperation])
+
+
+class DecimalField(_BoundedNumber):
+    """An exact decimal number (money): ``decimal.Decimal`` in Python.
+
+    ``max_digits`` (at most 34) and ``decimal_places`` bound it as in SQL's
+    ``NUMERIC(p, s)``; the value is kept with exactly ``decimal_places`` places
+    (``"12.5"`` → ``Decimal("12.50")``). Stored as BSON ``Decimal128`` on every
+    backend (the embedded store keeps it exact and orders it numerically).
+    Accepts ``Decimal``, ``Decimal128``, ints and decimal text; a float only
+    through its shortest text (``0.1`` → ``0.10``). NaN and infinities are refused.
+    """
+
+    def __init__(self, *, max_digits, decimal_places, **options):
+        for label, bound in (("max_digits", max_digits), ("decimal_places", decimal_places)):
+            if isinstance(bound, bool) or not isinstance(bound, int) or bound < 0:
+                raise ImproperlyConfigured(f"{label} must be a non-negative integer")
+        if not 1 <= max_digits <= DECIMAL128_DIGITS:
+            raise ImproperlyConfigured(f"max_digits must be between 1 and {DECIMAL128_DIGITS}")
+        if decimal_places > max_digits:
+            raise ImproperlyConfigured("decimal_places may not exceed max_digits")
+        super().__init__(**options)
+        self.max_digits = max_digits
+        self.decimal_places = decimal_places
+        self.quantum = decimal.Decimal(1).scaleb(-decimal_places)
+
+    def coerce(self, value):
+        if isinstance(value, bool):
+            raise self.error("Enter a number.")
+        if isinstance(value, Decimal128):
+            value = value.to_decimal()
+        if isinstance(value, decimal.Decimal):
+            result = value
+        elif isinstance(value, int):
+            result = decimal.Decimal(value)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise self.error("Enter a finite number.")
+            result = decimal.Decimal(repr(value))
+        elif isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if not _DECIMAL_TEXT.match(text) or len(text) > 100:
+                raise self.error("Enter a number.")
+            result = decimal.Decimal(text)
+        else:
+            raise self.error(f"Enter a number, not {_type_name(value)}.")
+        if not result.is_finite():
+            raise self.error("Enter a finite number.")
+        self._check_digits(result)
+        result = result.quantize(self.quantum, context=_DECIMAL_CONTEXT)
+        return result.copy_abs() if result.is_zero() else result         # -0.00 → 0.00
+
+    def _check_digits(self, value):
+        sign, digits, exponent = value.normalize(_DECIMAL_CONTEXT).as_tuple() \
+            if value else (0, (0,), 0)
+        if exponent >= 0:
+            whole, places = len(digits) + exponent, 0
+        else:
+            places = -exponent
+            whole = max(len(digits) - places, 0)
+        if digits == (0,):
+            whole = 0
+        if places > self.decimal_places:
+            raise self.error(f"Ensure that there are no more than {self.decimal_places} "
+                             "decimal places.", code="max_decimal_places")
+        if whole > self.max_digits - self.decimal_places:
+            raise self.error(f"Ensure that there are no more than "
+                             f"{self.max_digits - self.decimal_places} digits before the "
+                             "decimal point.", code="max_whole_digits")
+
+    def to_bson(self, value):
+        value = super().to_bson(value)
+        if isinstance(value, decimal.Decimal):
+            return Decimal128(value)
+        return value
+
+    def from_bson(self, value):
+        if isinstance(value, Decimal128):
+            value = value.to_decimal()
+        elif isinstance(value, (int, str)) and not isinstance(value, bool):
+            try:
+                value = decimal.Decimal(value)
+            except decimal.InvalidOperation:
+                return value
+        elif isinstance(value, float) and math.isfinite(value):
+            value = decimal.Decimal(repr(value))
+        if isinstance(value, decimal.Decimal) and value.is_finite():
+            try:       # the field's places, when that changes nothing (never rounds)
+                exact = value.quantize(self.quantum, context=_DECIMAL_CONTEXT)
+            except decimal.InvalidOperation:
+                return value
+            return exact if exact == value else value
+        return value
+
+    def to_json(self, value):
+        """Decimals travel as strings in JSON (``"12.50"``): a JSON number is a float."""
+        return None if value is None else str(value)
 
 
 # --------------------------------------------------------------------------- booleans
@@ -497,6 +458,61 @@ class DateTimeField(Field):
         return value
 
 
+class DateField(Field):
+    """A calendar date (``datetime.date``): no time, no time zone, never shifted.
+
+    Stored as the BSON date of that day's midnight UTC on every backend, so it
+    sorts, compares and round-trips the same on MongoDB and the embedded store
+    (query it with ``datetime.date`` values: ``Model.find`` turns them into that
+    midnight). Accepts ``date``, a ``datetime`` at midnight (UTC or naive) and
+    ISO text (``2024-05-01``); a datetime with a time of day is refused.
+    """
+
+    def coerce(self, value):
+        if isinstance(value, datetime.datetime):
+            moment = value if value.tzinfo is None else value.astimezone(UTC)
+            if moment.time() != datetime.time(0):
+                raise self.error("Enter a date without a time of day.")
+            return moment.date()
+        if isinstance(value, datetime.date):
+            return value
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if not re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+                raise self.error("Enter a valid date (YYYY-MM-DD).")
+            try:
+                return datetime.date.fromisoformat(text)
+            except ValueError:
+                raise self.error("Enter a valid date (YYYY-MM-DD).") from None
+        raise self.error(f"Enter a date, not {_type_name(value)}.")
+
+    def to_bson(self, value):
+        value = super().to_bson(value)
+        return date_to_bson(value) if isinstance(value, datetime.date) else value
+
+    def from_bson(self, value):
+        if isinstance(value, datetime.datetime):
+            return (value if value.tzinfo is None else value.astimezone(UTC)).date()
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value[:10])
+            except ValueError:
+                return value
+        return value
+
+    def to_json(self, value):
+        return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def date_to_bson(value):
+    """The stored form of a calendar date: its midnight UTC (a ``datetime``)."""
+    if isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
 # --------------------------------------------------------------------------- choices
 class ChoiceField(Field):
     """One of ``choices=[(value, label), ...]``; the value keeps its type.
@@ -565,72 +581,3 @@ class ReferenceField(Field):
                 raise self.error("The referenced object has not been saved yet.")
             return value.id
         raise self.error(f"Expected an id, not {_type_name(value)}.")
-
-
-# --------------------------------------------------------------------------- lists
-class ListField(Field):
-    """A list of strings (tags, for instance); defaults to an empty list.
-
-    Accepts a list/tuple, or comma-separated text from a form (``"a, b"``).
-    Items go through ``item_field`` (default ``StringField()``); empty items are
-    dropped. ``max_items`` bounds the length. ``required`` refuses an empty list.
-    """
-
-    accepts_containers = True
-
-    def __init__(self, item_field=None, *, max_items=None, **options):
-        options.setdefault("default", list)
-        super().__init__(**options)
-        self.item_field = item_field if item_field is not None else StringField()
-        if not isinstance(self.item_field, StringField):
-            raise ImproperlyConfigured("ListField holds strings: item_field must be a "
-                                       "StringField (or subclass)")
-        self.max_items = max_items
-
-    def contribute_to_class(self, model, name):
-        super().contribute_to_class(model, name)
-        self.item_field.contribute_to_class(model, name)
-
-    def coerce(self, value):
-        if isinstance(value, str):
-            value = value.split(",")
-        elif not isinstance(value, (list, tuple)):
-            raise self.error(f"Expected a list, not {_type_name(value)}.")
-        items = []
-        for position, item in enumerate(value, start=1):
-            try:
-                item = self.item_field.to_python(item)
-            except ValidationError as exc:
-                raise self.error(f"Item {position}: {exc.message}") from None
-            if item is not None and item != "":
-                items.append(item)
-        return items
-
-    def validate(self, value):
-        if self.max_items is not None and len(value) > self.max_items:
-            raise self.error(f"Ensure this list has at most {self.max_items} items "
-                             f"(it has {len(value)}).", code="max_items")
-        if self.choices is not None:
-            allowed = [c for c, _ in self.choices]
-            for item in value:
-                if item not in allowed:
-                    raise self.error(f"Select a valid choice; {item!r} is not one of the "
-                                     "choices.", code="invalid_choice")
-
-    def to_bson(self, value):
-        if value is None:
-            return []
-        if not isinstance(value, (list, tuple)):
-            raise self.error(f"Expected a list, not {_type_name(value)}.")
-        return list(value)
-
-    def from_bson(self, value):
-        if value is None:
-            return []
-        return list(value) if isinstance(value, (list, tuple)) else [value]
-
-    def to_json(self, value):
-        return list(value or [])
-
-    def display(self, value):
-        return ", ".join(str(item) for item in (value or []))

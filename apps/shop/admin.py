@@ -1,0 +1,18 @@
+"""How the shop's models appear in the admin (imported by the registry once apps load)."""
+from core.admin import ModelAdmin, register
+
+from .models import Customer, Order
+
+
+@register(Customer)
+class CustomerAdmin(ModelAdmin):
+    list_display = ["name", "email", "address", "tags"]
+    search_fields = ["name", "email"]
+    ordering = ["name"]
+
+
+@register(Order)
+class OrderAdmin(ModelAdmin):
+    list_display = ["customer", "placed", "status", "lines", "total"]
+    list_filter = ["status"]
+    ordering = ["-placed"]
