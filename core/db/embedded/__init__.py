@@ -143,6 +143,10 @@ class EmbeddedCollection(Collection):
         return await self._run_write(self.database.store.create_index, spec, unique, name,
                                      expire_after)
 
+    async def _create_search_index(self, fields):
+        await self._run_write(self.database.store.create_search_index, fields)
+        return [f"search:{self.name}"] if fields else []
+
     async def _index_information(self):
         return await self._run_read(self.database.store.index_information)
 

@@ -7,6 +7,8 @@ Layout of the SQLite file:
     bastion_collections    name → document count (kept by triggers: O(1) estimate)
     bastion_indexes        declared indexes: key spec, unique, TTL seconds
     bastion_arrays         dotted paths that have held an array, per collection
+    "s:<collection>"       the search index (FTS5 trigram) of declared fields, see search
+    bastion_search         declared search fields, per collection
 
 Writes run in ``BEGIN IMMEDIATE`` transactions (one writer at a time across
 every process, WAL lets readers go on); reads run in a deferred transaction so
@@ -24,7 +26,7 @@ from ..errors import (
     DuplicateKeyError, OperationFailure, QueryTimeout, UnsupportedOperation, WriteError,
 )
 from ..projection import project
-from . import codec, documents, sql
+from . import codec, documents, search, sql
 
 # the file layout's version (PRAGMA user_version); Store._migrate upgrades older files
 SCHEMA_VERSION = 2
@@ -105,11 +107,12 @@ class Store:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                timeout=30)
         conn.create_function(sql.REGEX_FUNCTION, 3, sql.regex_function, deterministic=True)
+        search.register(conn)
         if not self.memory:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(META_SCHEMA)
+        conn.executescript(META_SCHEMA + search.META_SCHEMA)
         self._migrate(conn)
         with self._lock:
             self._connections.append(conn)
@@ -363,7 +366,7 @@ class Store:
         def work(conn):
             if not self._exists(conn, coll):
                 return 0
-            where, params = sql.compile_filter(flt, self._arrays(conn, coll))
+            where, params = self._compile(conn, coll, flt, self._arrays(conn, coll))
             limit = "" if many else " LIMIT 1"
             table = table_name(coll)
             with self._budgeted(conn, flt):
@@ -373,12 +376,19 @@ class Store:
         return self._write(work)
 
     # -- reading --------------------------------------------------------------
+    @staticmethod
+    def _compile(conn, coll, flt, known):
+        """``sql.compile_filter`` with the collection's search index, if it has one."""
+        fields = search.declared_fields(conn, coll) if flt else []
+        index = search.SearchIndex(coll, fields) if fields else None
+        return sql.compile_filter(flt, known, search=index)
+
     def _query(self, conn, coll, columns, flt, sort, skip, limit, known):
         """Run ``SELECT columns … WHERE flt ORDER BY sort LIMIT/OFFSET`` on ``conn``.
 
         ``known`` is the collection's array paths, read in the same transaction.
         """
-        where, params = sql.compile_filter(flt, known)
+        where, params = self._compile(conn, coll, flt, known)
         order = sql.compile_sort(sort, known, flt)
         query = f"SELECT {columns} FROM {table_name(coll)} WHERE {where}"
         if order:
@@ -417,7 +427,7 @@ class Store:
         def work(conn):
             if not self._exists(conn, coll):
                 return 0
-            where, params = sql.compile_filter(flt, self._arrays(conn, coll))
+            where, params = self._compile(conn, coll, flt, self._arrays(conn, coll))
             params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
             with self._budgeted(conn, flt):
                 return conn.execute(
@@ -474,6 +484,20 @@ class Store:
             return name
         return self._write(work)
 
+    def create_search_index(self, coll, fields):
+        """Declare ``fields`` searchable: build and keep their FTS5 trigram index (see
+        ``search``). Returns True when it was built (or removed) now."""
+        def work(conn):
+            if not fields and not self._exists(conn, coll):
+                return False
+            self._ensure_table(conn, coll)
+            return search.create(conn, coll, table_name(coll), fields)
+        return self._write(work)
+
+    def search_fields(self, coll):
+        """The fields ``create_search_index`` declared for ``coll``."""
+        return self._read(lambda conn: search.declared_fields(conn, coll))
+
     def index_information(self, coll):
         def work(conn):
             if not self._exists(conn, coll):
@@ -502,6 +526,7 @@ class Store:
 
     def drop_collection(self, coll):
         def work(conn):
+            search.drop(conn, coll)
             conn.execute(f"DROP TABLE IF EXISTS {table_name(coll)}")
             for table in ("bastion_collections", "bastion_indexes", "bastion_arrays"):
                 column = "name" if table == "bastion_collections" else "coll"
