@@ -27,6 +27,10 @@ from . import codec
 FOLD_FUNCTION = "bastion_search_fold"
 #: FTS5 trigram needs three characters to use its index
 MIN_LITERAL = 3
+#: a page query reads the index's candidates only when there are fewer than this many
+FEW_CANDIDATES = 2000
+#: the index's name in a count driven by it (``driven_by_index``)
+MATCH_ALIAS = "search_index"
 
 META_SCHEMA = """
 CREATE TABLE IF NOT EXISTS bastion_search (coll TEXT PRIMARY KEY, fields TEXT NOT NULL);
@@ -166,6 +170,26 @@ def _escaped_at_end(text):
     return run % 2 == 1
 
 
+def candidates_sql(coll, param):
+    """SQL for the rowids the index names for the FTS5 query in ``param``."""
+    return f"SELECT rowid FROM {index_table(coll)} WHERE {index_table(coll)} MATCH {param}"
+
+
+def few_candidates(conn, coll, match):
+    """Does the index name fewer than ``FEW_CANDIDATES`` documents for ``match``? (It
+    stops counting there: a few milliseconds for a common word.)"""
+    return conn.execute(
+        f"SELECT count(*) FROM ({candidates_sql(coll, '?')} LIMIT ?)",
+        (match, FEW_CANDIDATES)).fetchone()[0] < FEW_CANDIDATES
+
+
+def driven_by_index(coll, table, param):
+    """A FROM clause that reads the index's candidates for the FTS5 query in ``param``
+    first (``CROSS JOIN`` keeps that order), each joined to its document."""
+    return (f"{index_table(coll)}({param}) AS {MATCH_ALIAS} CROSS JOIN {table} "
+            f"ON {table}.rowid = {MATCH_ALIAS}.rowid")
+
+
 class SearchIndex:
     """A collection's search index as the filter compiler sees it: which paths it
     covers, and the FTS5 query (if any) that narrows a filter."""
@@ -177,9 +201,6 @@ class SearchIndex:
     def match_query(self, flt, array_paths):
         """An FTS5 query every document matching ``flt`` satisfies, or None."""
         return _Matcher(self.columns, array_paths).conjunction(flt)
-
-    def rowids(self, param):
-        return f"SELECT rowid FROM {self.table} WHERE {self.table} MATCH {param}"
 
 
 class _Matcher:

@@ -467,17 +467,10 @@ class FilterCompiler:
         return leaf(Operand.at(source, segments))
 
 
-def compile_filter(flt, array_paths, search=None):
-    """``(where_sql, params)`` for a validated filter.
-
-    ``search`` (a ``search.SearchIndex``) may put a lookup in the collection's search
-    index in front of the exact condition, which still decides.
-    """
+def compile_filter(flt, array_paths):
+    """``(where_sql, params)`` for a validated filter."""
     compiler = FilterCompiler(array_paths)
     where = compiler.compile(flt) if flt else "1"
-    match = search.match_query(flt, array_paths) if search is not None and flt else None
-    if match is not None:
-        where = f"rowid IN ({search.rowids(compiler.param(match))}) AND ({where})"
     return where, compiler.params
 
 

@@ -377,11 +377,24 @@ class Store:
 
     # -- reading --------------------------------------------------------------
     @staticmethod
-    def _compile(conn, coll, flt, known):
-        """``sql.compile_filter`` with the collection's search index, if it has one."""
+    def _search_match(conn, coll, flt, known):
+        """The search-index query that narrows ``flt`` (see ``search``), or None."""
         fields = search.declared_fields(conn, coll) if flt else []
-        index = search.SearchIndex(coll, fields) if fields else None
-        return sql.compile_filter(flt, known, search=index)
+        return search.SearchIndex(coll, fields).match_query(flt, known) if fields else None
+
+    def _compile(self, conn, coll, flt, known):
+        """``(where, params)`` for ``flt``, narrowed by the search index to its candidates
+        when the index names fewer than ``search.FEW_CANDIDATES`` of them.
+
+        With fewer, reading them and sorting them is cheap; with more the word is common,
+        and reading the table in the page's order finds a page of matches soonest.
+        """
+        where, params = sql.compile_filter(flt, known)
+        match = self._search_match(conn, coll, flt, known)
+        if match is not None and search.few_candidates(conn, coll, match):
+            params["_match"] = match
+            where = f"rowid IN ({search.candidates_sql(coll, ':_match')}) AND ({where})"
+        return where, params
 
     def _query(self, conn, coll, columns, flt, sort, skip, limit, known):
         """Run ``SELECT columns … WHERE flt ORDER BY sort LIMIT/OFFSET`` on ``conn``.
@@ -427,11 +440,17 @@ class Store:
         def work(conn):
             if not self._exists(conn, coll):
                 return 0
-            where, params = self._compile(conn, coll, flt, self._arrays(conn, coll))
+            known = self._arrays(conn, coll)
+            where, params = sql.compile_filter(flt, known)
             params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
+            source = table_name(coll)
+            match = self._search_match(conn, coll, flt, known)
+            if match is not None:
+                # read candidates from the index one by one, check each, stop at the cap
+                source, params["_match"] = search.driven_by_index(coll, source, ":_match"), match
             with self._budgeted(conn, flt):
                 return conn.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {table_name(coll)} WHERE {where} "
+                    f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} "
                     f"LIMIT :_limit OFFSET :_skip)", params).fetchone()[0]
         return self._read(work)
 

@@ -121,3 +121,25 @@ async def test_the_declaration_survives_a_restart(tmp_path):
         assert await db["a"].count_documents(title_has("PERSIST")) == 1
     finally:
         await db.close()
+
+
+def test_common_and_rare_words_find_the_same_rows_either_way(store, monkeypatch):
+    """A page query reads the index's candidates only when they are few (else it scans
+    in the page's order); a capped count is always driven by the index. Both answer
+    as the scan does."""
+    docs = [{"_id": i, "title": f"{'common' if i % 3 else 'rare'} word {i}", "n": i}
+            for i in range(60)]
+    store.insert("a", docs, True)
+    store.insert("plain", [dict(d) for d in docs], True)
+    store.create_search_index("a", ["title"])
+    everything = (None, [], True)
+    for few in (search.FEW_CANDIDATES, 5):
+        monkeypatch.setattr(search, "FEW_CANDIDATES", few)
+        for word in ("common", "rare", "word 1", "absent"):
+            for flt in (title_has(word), {"$and": [title_has(word), {"n": {"$gte": 30}}]}):
+                want = store.find("plain", flt, everything, [("n", -1)], 0, 7)
+                assert store.find("a", flt, everything, [("n", -1)], 0, 7) == want
+                for cap in (0, 1, 10):
+                    assert store.count("a", flt, 0, cap) == store.count("plain", flt, 0, cap)
+        steps = " ".join(plan(store, "a", title_has("common")))
+        assert ("s:a" in steps) == (few > 40)
