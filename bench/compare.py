@@ -19,7 +19,8 @@ untimed warm-up of each:
 * ``list``     the article list, newest first (50 rows)
 * ``search``   search "zebras" and filter published
 * ``rare``     search "narwhal" (a word in one title in 5,000)
-* ``deep``     the page 100 pages in (Bastion: its keyset cursor; Django: ``?p=101``)
+* ``deep``     the page 100 pages in, or half-way for a short list (Bastion: its keyset
+               cursor; Django: ``?p=101``)
 * ``detail``   one article (Django: its read-only change page)
 * ``ceiling``  a bare Tornado handler (the machine's and client's limit)
 
@@ -180,12 +181,17 @@ def cookie_header(cookies, set_cookie_lines):
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
-async def bastion_paths(port, cookie):
+def deep_pages(size):
+    """How many pages in the deep page is: ``DEEP_PAGES``, or half the list if shorter."""
+    return max(1, min(DEEP_PAGES, size // 100))
+
+
+async def bastion_paths(port, cookie, size):
     first = "/admin/blog/article/"
     connection = Connection(port, {"Cookie": cookie})
     try:
         path = first
-        for _ in range(DEEP_PAGES):
+        for _ in range(deep_pages(size)):
             status, body = await connection.get(path)
             match = re.search(rb'<a href="([^"]*)" rel="next">', body)
             if status != 200 or not match:
@@ -363,32 +369,34 @@ def seed_django(python, root, size):
         raise SystemExit(f"seeding Django failed: {out!r}")
 
 
-def django_server(python, root):
-    port = free_port()
-    gunicorn = Path(python).parent / "gunicorn"
-    command = [str(gunicorn), "-w", "1", "-k", "sync", "-b", f"127.0.0.1:{port}",
-               "--log-level", "warning", "--chdir", str(root), "benchsite_wsgi:application"]
-    return DjangoChild(command, port)
-
-
 class DjangoChild:
-    """gunicorn (one sync worker) in a child process, until it answers on ``port``."""
+    """gunicorn (one sync worker) serving the project in ``root``, in a child process:
+    ``with DjangoChild(python, root) as port``; ``pid`` is gunicorn's master."""
 
-    def __init__(self, command, port):
-        self.command, self.port = command, port
+    def __init__(self, python, root):
+        self.gunicorn = Path(python).parent / "gunicorn"
+        self.root = root
 
     def __enter__(self):
-        env = dict(os.environ, PYTHONPATH=str(Path(self.command[-2])))
-        self.process = subprocess.Popen(self.command, env=env, stdout=subprocess.DEVNULL)
+        import urllib.request
+        self.port = free_port()
+        command = [str(self.gunicorn), "-w", "1", "-k", "sync", "-b", f"127.0.0.1:{self.port}",
+                   "--log-level", "warning", "--chdir", str(self.root),
+                   "benchsite_wsgi:application"]
+        env = dict(os.environ, PYTHONPATH=str(self.root))
+        self.process = subprocess.Popen(command, env=env, cwd=self.root,
+                                        stdout=subprocess.DEVNULL)
         self.pid = self.process.pid
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                import urllib.request
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/admin/login/", timeout=5)
-                return self.port
+                page = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/admin/login/",
+                                              timeout=5).read()
+                if b"csrfmiddlewaretoken" in page:
+                    return self.port
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         self.__exit__()
         raise SystemExit("gunicorn did not start")
 
@@ -427,7 +435,7 @@ def django_login(port):
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
-def django_paths(port, cookie):
+def django_paths(port, cookie, size):
     import urllib.request
     first = "/admin/bench/article/"
     request = urllib.request.Request(f"http://127.0.0.1:{port}{first}",
@@ -435,7 +443,7 @@ def django_paths(port, cookie):
     body = urllib.request.urlopen(request).read().decode()
     row = re.search(r'href="/admin/bench/article/(\d+)/change/', body).group(1)
     return {"list": first, "search": first + "?q=zebras&published__exact=1",
-            "rare": first + "?q=narwhal", "deep": f"{first}?p={DEEP_PAGES + 1}",
+            "rare": first + "?q=narwhal", "deep": f"{first}?p={deep_pages(size) + 1}",
             "detail": f"{first}{row}/change/"}
 
 
@@ -463,8 +471,8 @@ WRK_LATENCY = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
 def run_wrk(port, path, cookie, seconds, connections):
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout",
-               "30s", f"http://127.0.0.1:{port}{path}"]
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+               "--timeout", "30s", f"http://127.0.0.1:{port}{path}"]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -545,12 +553,12 @@ def compare_size(size, args, python):
               f"Django {sizes[1] / 1e6:.1f} MB", flush=True)
         ceiling = Child(["--ceiling"])
         bastion = Child(["--serve", url, "--workdir", workdir])
-        django = django_server(python, root)
+        django = DjangoChild(python, root)
         with ceiling as ceiling_port, bastion as bastion_port, django as django_port:
             b_cookie = asyncio.run(bastion_login(bastion_port))
             d_cookie = django_login(django_port)
-            b_paths = asyncio.run(bastion_paths(bastion_port, b_cookie))
-            d_paths = django_paths(django_port, d_cookie)
+            b_paths = asyncio.run(bastion_paths(bastion_port, b_cookie, size))
+            d_paths = django_paths(django_port, d_cookie, size)
             for kind in ("rare",):
                 check_page(bastion_port, b_paths[kind], b_cookie, "narwhal")
                 check_page(django_port, d_paths[kind], d_cookie, "narwhal")
@@ -572,13 +580,17 @@ def compare_size(size, args, python):
     return {"results": results, "seed": (bastion_seed, django_seed), "bytes": sizes}
 
 
+def ratio(bastion, django):
+    return bastion["req/s"] / django["req/s"] if django["req/s"] else float("inf")
+
+
 def print_row(kind, row, ceiling):
     b, d = row["bastion"], row.get("django")
     text = (f"   {kind:<8} Bastion {b['req/s']:8.1f} req/s p50 {b['p50']:7.1f} p99 "
             f"{b['p99']:7.1f} ms cpu {b['cpu']:6.2f} ms/req")
     if d:
         text += (f" | Django {d['req/s']:7.1f} req/s p50 {d['p50']:7.1f} p99 {d['p99']:7.1f} "
-                 f"ms cpu {d['cpu']:6.2f} ms/req | x{b['req/s'] / d['req/s']:.2f}")
+                 f"ms cpu {d['cpu']:6.2f} ms/req | x{ratio(b, d):.2f}")
     if ceiling:
         text += f" | {100 * b['req/s'] / ceiling:.1f}% of ceiling"
     print(text, flush=True)
@@ -598,7 +610,7 @@ def report(all_results, args):
         for kind in KINDS:
             b, d = results[kind]["bastion"], results[kind]["django"]
             print(f"{size:>9,} {kind:<8} {b['req/s']:10.1f} {d['req/s']:9.1f} "
-                  f"{b['req/s'] / d['req/s']:6.2f}x {100 * b['req/s'] / ceiling:5.1f}% "
+                  f"{ratio(b, d):6.2f}x {100 * b['req/s'] / ceiling:5.1f}% "
                   f"{b['p50']:7.1f} {b['p99']:7.1f} {d['p50']:7.1f} {d['p99']:7.1f} "
                   f"{b['cpu']:6.2f} {d['cpu']:6.2f}")
         print(f"{size:>9,} {'ceiling':<8} {ceiling:10.1f}  (bare Tornado handler)")
