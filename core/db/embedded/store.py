@@ -35,6 +35,8 @@ SCHEMA_VERSION = 2
 REGEX_TIME_BUDGET = 5.0
 #: SQLite virtual-machine steps between two looks at the budget
 PROGRESS_STEPS = 20_000
+#: how long a read on the event loop's thread waits for a lock before it goes to a thread
+INLINE_BUSY_MS = 20
 INT64_MAX = 2 ** 63 - 1
 
 META_SCHEMA = """
@@ -156,6 +158,21 @@ class Store:
                 except sqlite3.Error:  # pragma: no cover - closing is best effort
                     pass
             self._connections.clear()
+
+    def run_inline(self, method, *args):
+        """Run the read ``method(*args)`` on the calling thread, never waiting on a lock
+        longer than ``INLINE_BUSY_MS``: ``(True, result)``, or ``(False, None)`` when
+        the database was busy (the caller then reads on a reader thread)."""
+        conn = self.connection()
+        if not getattr(self._local, "inline", False):
+            conn.execute(f"PRAGMA busy_timeout={INLINE_BUSY_MS}")
+            self._local.inline = True
+        try:
+            return True, method(*args)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            return False, None
 
     def ping(self):
         self.connection().execute("SELECT 1").fetchone()
