@@ -471,8 +471,9 @@ WRK_LATENCY = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
 def run_wrk(port, path, cookie, seconds, connections):
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
-               "--timeout", "30s", f"http://127.0.0.1:{port}{path}"]
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}",
+               f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "30s",
+               f"http://127.0.0.1:{port}{path}"]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
