@@ -143,3 +143,19 @@ def test_common_and_rare_words_find_the_same_rows_either_way(store, monkeypatch)
                     assert store.count("a", flt, 0, cap) == store.count("plain", flt, 0, cap)
         steps = " ".join(plan(store, "a", title_has("common")))
         assert ("s:a" in steps) == (few > 40)
+
+
+async def test_the_admins_search_fields_are_the_declaration(tmp_path):
+    """``ModelAdmin.search_fields`` is declared once; start-up indexes those fields."""
+    from core.app import make_app, shutdown, startup
+    from support import make_settings
+    settings = make_settings(tmp_path, ["apps.accounts", "apps.blog"],
+                             DATABASE_URL=f"embedded:{tmp_path}/app.sqlite3")
+    app = make_app(settings)
+    created = await startup(app)
+    try:
+        assert app.db.store.search_fields("blog_article") == ["title", "body"]
+        assert app.db.store.search_fields("blog_category") == ["name"]
+        assert "search:blog_article" in created["blog.article"]
+    finally:
+        await shutdown(app)
