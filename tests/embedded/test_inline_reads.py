@@ -38,6 +38,9 @@ async def test_only_point_reads_use_the_loop_thread(db):
     assert loop_thread_connection(db) is not None
     found = await things.find({"_id": {"$in": [3, 1, 99]}}, sort=[("_id", 1)]).to_list(None)
     assert [d["_id"] for d in found] == [1, 3, 99]
+    cursor = things.find({"_id": {"$in": [3, 1, 99]}}, sort=[("_id", 1)])
+    assert [d["_id"] for d in await cursor.to_list(2)] == [1, 3]     # a batch still a batch
+    assert [d["_id"] for d in await cursor.to_list(2)] == [99]
     assert await things.estimated_document_count() == 100
 
 

@@ -33,17 +33,24 @@ TTL_SWEEP_SECONDS = 60
 POINT_READ_IDS = 50
 
 
-def is_point_filter(flt):
-    """Is ``flt`` ``{"_id": value}`` or ``{"_id": {"$in": [at most POINT_READ_IDS]}}``?
-    (Answered from the ``_id`` index: a bounded read, cheap enough for the loop.)"""
+def point_read_size(flt):
+    """The most documents ``flt`` can match if it is ``{"_id": value}`` (1) or
+    ``{"_id": {"$in": [at most POINT_READ_IDS values]}}`` (their number), else None.
+    (Such a read is answered from the ``_id`` index: bounded, cheap enough for the loop.)"""
     if not isinstance(flt, dict) or len(flt) != 1 or "_id" not in flt:
-        return False
+        return None
     value = flt["_id"]
     if isinstance(value, dict):
         ids = value.get("$in") if len(value) == 1 else None
-        return isinstance(ids, (list, tuple)) and len(ids) <= POINT_READ_IDS and not any(
-            isinstance(i, (dict, list, tuple)) for i in ids)
-    return not isinstance(value, (list, tuple))
+        if isinstance(ids, (list, tuple)) and len(ids) <= POINT_READ_IDS and not any(
+                isinstance(i, (dict, list, tuple)) for i in ids):
+            return len(ids)
+        return None
+    return None if isinstance(value, (list, tuple)) else 1
+
+
+def is_point_filter(flt):
+    return point_read_size(flt) is not None
 
 
 def _with_id(document):
@@ -74,9 +81,10 @@ class SnapshotSource:
         store = self.collection.database.store
         flt, sort, skip, limit = self.query
         if self.rowids is None:
-            if length is None or (limit and length >= limit) or is_point_filter(flt):
+            most = point_read_size(flt)
+            if length is None or (limit and length >= limit) or (most and length >= most):
                 self.exhausted = True
-                run = self.collection._run_point_read if is_point_filter(flt) \
+                run = self.collection._run_point_read if most is not None \
                     else self.collection._run_read
                 return await run(store.find, flt, self.projection, sort, skip, limit)
             self.rowids = await self.collection._run_read(store.find_rowids, flt, sort, skip,
