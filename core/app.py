@@ -29,7 +29,7 @@ import tornado.web
 
 from core.admin.checks import raise_for_errors
 from core.admin.routes import admin_routes
-from core.admin.sites import AdminSite
+from core.admin.sites import AdminSite, ensure_search_indexes
 from core.api import api_fallback_routes, api_routes
 from core.auth.handlers import auth_routes, ensure_auth_indexes
 from core.auth.password_reset import ensure_reset_indexes, password_reset_routes
@@ -348,6 +348,8 @@ async def ensure_all_indexes(registry, db, settings):
     from core.audit.atomic import repair_pending, started_at
     from core.auth.tokens import TokenStore
     created = await registry.ensure_indexes()
+    for key, names in (await ensure_search_indexes(registry, db)).items():
+        created.setdefault(key, []).extend(names)
     created["sessions, login_failures"] = await ensure_auth_indexes(db, settings)
     created["api_tokens"] = await TokenStore(db).ensure_indexes()
     created["password_reset_requests"] = await ensure_reset_indexes(db)

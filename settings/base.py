@@ -91,6 +91,11 @@ AUTH_USER_MODEL = "accounts.user"
 SESSION_IDLE_SECONDS = 2 * 60 * 60
 # A session this old is over however busy it is (seconds).
 SESSION_MAX_AGE_SECONDS = 14 * 24 * 60 * 60
+# How long a process may reuse a session's user and permissions without reading them
+# again (seconds; 0: read them on every request). Logout, a password change, a
+# deactivation and any saved user or role count at once in every process anyway: the
+# session and the "auth epoch" are read on every request (docs/deploy.md).
+AUTH_CACHE_SECONDS = 5
 # Logins are refused (429, Retry-After; the password is not checked) after this many
 # failures within the window for one username from one client address (USER_LIMIT) or
 # from one address for any username (IP_LIMIT): locked for BASE_DELAY_SECONDS after the

@@ -30,7 +30,7 @@ import zoneinfo
 from core.auth.identity import identity_key, mixed_script, scripts
 from core.auth.passwords import (dummy_verify, hash_password, needs_rehash, validate_password,
                                  verify_password)
-from core.auth.sessions import SESSIONS_COLLECTION, end_user_sessions
+from core.auth.sessions import SESSIONS_COLLECTION, end_user_sessions, invalidate_auth_cache
 from core.auth.tokens import TokenStore
 from core.models import Model, UniqueError, ValidationError, fields
 from core.permissions import Permissions, merge_permissions
@@ -79,6 +79,11 @@ class Role(Model):
 
     def __str__(self):
         return self.name or "(unnamed role)"
+
+    async def after_write(self, database, deleted):
+        """A changed role changes what its holders may do: every process's auth cache
+        forgets them."""
+        await invalidate_auth_cache(database)
 
     def clean(self):
         super().clean()
@@ -175,6 +180,11 @@ class User(Model):
         obj = super().from_bson(doc, db)
         obj._stored_username = obj.username
         return obj
+
+    async def after_write(self, database, deleted):
+        """A saved or deleted user may do something else now: every process's auth cache
+        forgets the user (the sessions a deactivation or a new password ends go too)."""
+        await invalidate_auth_cache(database)
 
     async def reload(self, *, db=None):
         """``Model.reload``, remembering the stored username again."""

@@ -201,6 +201,20 @@ class ModelAdmin:
         """Fields ``?q=`` searches (never a hidden one: a match would reveal it)."""
         return self.visible(handler, self.search_fields)
 
+    @classmethod
+    def search_index_fields(cls, model):
+        """The fields the database indexes for ``?q=``: the declared ``search_fields`` that
+        are ``model``'s own (a lookup prefix such as ``^`` or ``=`` dropped; searches through
+        references are not indexed). Read once, when indexes are created (start-up,
+        ``manage.py ensure_indexes``); overriding it changes what is indexed, never what
+        a search finds."""
+        fields = []
+        for name in cls.search_fields:
+            name = name.lstrip("^=@")
+            if name in model._meta.fields and name not in fields:
+                fields.append(name)
+        return fields
+
     def get_list_filter(self, handler):
         return self.visible(handler, self.list_filter)
 

@@ -30,6 +30,16 @@ def registered_admin_class(model):
     return ModelAdmin
 
 
+async def ensure_search_indexes(registry, db):
+    """Give each installed model's collection the search index its ``ModelAdmin``
+    declares (``search_fields``); ``{model key: [index names]}``."""
+    created = {}
+    for key, model in registry.models.items():
+        fields = registered_admin_class(model).search_index_fields(model)
+        created[key] = await model.get_collection(db).create_search_index(fields)
+    return created
+
+
 class AdminSite:
     """Every installed model's ``ModelAdmin``, keyed by model key, in app order."""
 

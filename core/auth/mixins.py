@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 from core.http import HTTPError
 from core.permissions import Permissions
 
+from .cache import AuthCache
 from .sessions import SessionStore
 
 __all__ = ["CurrentUserMixin", "SESSION_COOKIE", "login_required"]
@@ -62,6 +63,9 @@ class CurrentUserMixin:
 
     session = None
     _permissions = None
+    #: the auth epoch read with the session, and the cache entry that served this request
+    _auth_epoch = None
+    _cached_auth = None
 
     # -- the pieces, each overridable ----------------------------------------------------------
     @property
@@ -117,9 +121,13 @@ class CurrentUserMixin:
         user_model = self.get_user_model()
         if user_model is None:
             return None
-        session = await self.session_store.load(raw_id)
+        session, self._auth_epoch = await self.session_store.load_with_epoch(raw_id)
         if session is None:
             return None
+        cached = self.auth_cache.get(session.key, self._auth_epoch)
+        if cached is not None:
+            self.session, self._cached_auth = session, cached
+            return user_model.from_bson(cached.user_doc, self.application.db)
         user = await user_model.get(session.user_id, db=self.application.db)
         if user is None or not getattr(user, "is_active", False):
             await self.session_store.delete_session(session)
@@ -127,8 +135,17 @@ class CurrentUserMixin:
         self.session = session
         return user
 
+    @property
+    def auth_cache(self):
+        """The application's ``AuthCache`` (``AUTH_CACHE_SECONDS``; made once)."""
+        app = self.application
+        cache = getattr(app, "auth_cache", None)
+        if cache is None:
+            cache = app.auth_cache = AuthCache.from_settings(app.settings)
+        return cache
+
     async def compute_permissions(self, user):
-        """The ``Permissions`` of ``user`` (``None``: nobody, may do nothing)."""
+        """The ``Permissions`` of ``user`` (``None``: nobody, may do nothing), read now."""
         registry = getattr(self.application, "registry", None)
         if user is None:
             return Permissions(None, registry=registry)
@@ -136,6 +153,18 @@ class CurrentUserMixin:
         if get_permissions is not None:
             return await get_permissions(registry, db=self.application.db)
         return await Permissions.for_user(user, None, registry)
+
+    async def request_permissions(self, user):
+        """This request's ``Permissions`` of ``user``, from the auth cache when
+        ``load_current_user`` found the session there, else ``compute_permissions``
+        (then cached for the session's next requests). Called once, by ``prepare``."""
+        if self._cached_auth is not None:
+            return self._cached_auth.permissions_for(
+                user, getattr(self.application, "registry", None))
+        permissions = await self.compute_permissions(user)
+        if self.session is not None and getattr(user, "to_bson", None) is not None:
+            self.auth_cache.put(self.session.key, self._auth_epoch, user.to_bson(), permissions)
+        return permissions
 
     @property
     def permissions(self):
@@ -174,6 +203,6 @@ class CurrentUserMixin:
         """
         user = await self.load_current_user() if self.load_user else None
         self.current_user = user
-        self._permissions = await self.compute_permissions(user) if user is not None else None
+        self._permissions = await self.request_permissions(user) if user is not None else None
         if self.login_required and user is None:
             self.deny_anonymous()

@@ -28,16 +28,27 @@ request, so idle expiry is exact to within that minute.
 
 Ending all of a user's sessions is ``delete_many({"user_id": id})`` on this
 collection: ``manage.py changepassword`` and ``deactivate`` rely on it.
+
+The collection also holds one document that is not a session, the *auth epoch*
+(``{"_id": "~auth-epoch", "epoch": n}``): ``invalidate_auth_cache(db)`` adds one to
+it whenever what some user may do changes (a user or role saved or deleted), and
+``load_with_epoch`` reads it in the same query as the session. A process that
+caches users and permissions (``core.auth.cache``) trusts its cache only while
+the epoch it read is the one it cached under, so a change made by any process
+counts on the next request everywhere.
 """
 import datetime
 import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-__all__ = ["SESSIONS_COLLECTION", "Session", "SessionStore", "end_user_sessions", "hash_session_id",
-           "new_session_id", "utcnow"]
+__all__ = ["AUTH_EPOCH_KEY", "SESSIONS_COLLECTION", "Session", "SessionStore",
+           "end_user_sessions", "hash_session_id", "invalidate_auth_cache", "new_session_id",
+           "utcnow"]
 
 SESSIONS_COLLECTION = "sessions"
+#: the ``_id`` of the auth epoch document (a session's ``_id`` is 64 hex digits)
+AUTH_EPOCH_KEY = "~auth-epoch"
 USER_FIELD = "user_id"
 TOUCH_SECONDS = 60
 ID_BYTES = 32           # secrets.token_urlsafe(32): 256 bits, 43 characters
@@ -95,6 +106,13 @@ async def end_user_sessions(collection, user_id, keep=None):
         flt["_id"] = {"$ne": keep.key}
     result = await collection.delete_many(flt)
     return result.deleted_count
+
+
+async def invalidate_auth_cache(db):
+    """Count one more change to users or permissions (the auth epoch): every process's
+    cached users and permissions are stale from the next request on."""
+    await db[SESSIONS_COLLECTION].update_one({"_id": AUTH_EPOCH_KEY}, {"$inc": {"epoch": 1}},
+                                             upsert=True)
 
 
 class SessionStore:
@@ -156,10 +174,25 @@ class SessionStore:
         """
         if not isinstance(raw_id, str) or not raw_id or len(raw_id) > MAX_ID_LENGTH:
             return None
+        doc = await self.collection.find_one({"_id": hash_session_id(raw_id)})
+        return await self._live(doc, now)
+
+    async def load_with_epoch(self, raw_id, now=None):
+        """``(session or None, auth epoch)`` in one query: ``load`` and the epoch that
+        tells whether a cached user and permissions are still good (0: never changed)."""
+        if not isinstance(raw_id, str) or not raw_id or len(raw_id) > MAX_ID_LENGTH:
+            return None, None
         key = hash_session_id(raw_id)
-        doc = await self.collection.find_one({"_id": key})
+        docs = await self.collection.find({"_id": {"$in": [key, AUTH_EPOCH_KEY]}}).to_list(2)
+        found = {doc["_id"]: doc for doc in docs}
+        epoch = (found.get(AUTH_EPOCH_KEY) or {}).get("epoch", 0)
+        return await self._live(found.get(key), now), epoch
+
+    async def _live(self, doc, now=None):
+        """The session of ``doc`` if it is still live (expired: deleted; touched when due)."""
         if doc is None:
             return None
+        key = doc["_id"]
         session = Session.from_document(doc)
         now = now or utcnow()
         if self.is_expired(session, now):

@@ -172,6 +172,23 @@ class Collection:
         return await self._create_index(spec, bool(unique), name or subset.index_name(spec),
                                         expireAfterSeconds)
 
+    async def create_search_index(self, fields):
+        """Declare the string ``fields`` a search looks in (case-insensitive literal
+        ``$regex``, the admin's ``?q=``) and build what serves such searches best.
+
+        The embedded store keeps an FTS5 trigram index of them, written in the same
+        transaction as each document, and answers a literal ``$regex`` of three or more
+        characters on them from it (same results as without it); MongoDB gets an
+        ascending index per field (see docs/storage.md). Declaring other fields replaces
+        the declaration; ``[]`` removes it. Idempotent; returns the index names.
+        """
+        fields = list(dict.fromkeys(fields))
+        for path in fields:
+            subset.check_path(path)
+            if path == "_id":
+                raise subset.UnsupportedOperation("_id is not a search field")
+        return await self._create_search_index(fields)
+
     async def index_information(self):
         """``{name: {"key": [(path, dir)], "unique": bool, ...}}`` like pymongo."""
         return await self._index_information()

@@ -144,6 +144,12 @@ class MongoCollection(Collection):
         options.pop("expireAfterSeconds")
         return await self.native.create_index(spec, **options)
 
+    async def _create_search_index(self, fields):
+        # an ascending index per field: a case-insensitive $regex then reads the index's
+        # keys instead of every document, and a case-sensitive ^prefix seeks in it
+        return [await self._create_index([(path, 1)], False, f"search_{path}", None)
+                for path in fields]
+
     async def _index_information(self):
         return await self.native.index_information()
 

@@ -53,6 +53,7 @@ from bson import ObjectId, json_util
 from bson.decimal128 import Decimal128
 from bson.json_util import JSONMode, JSONOptions
 
+from core.auth.sessions import invalidate_auth_cache
 from core.db import subset
 from core.db.files import files_of
 from core.db.errors import BulkWriteError, PyMongoError, UnsupportedOperation
@@ -540,6 +541,7 @@ async def load(db, path, registry, stderr, total, progress=None, digest=None):
             from None
     if journal is not None:
         await journal.close()
+    await invalidate_auth_cache(db)      # loaded users or roles count at once everywhere
     return counts
 
 

@@ -324,6 +324,7 @@ class Model(metaclass=ModelBase):
         self._persisted = True
         if db is not None:
             self._db = db
+        await self.after_write(database, deleted=False)
         return self
 
     async def _write(self, collection, add):
@@ -372,6 +373,12 @@ class Model(metaclass=ModelBase):
         kept = set(referenced_ids(type(self), self.to_bson()))
         await delete_files(files, [file_id for file_id in before if file_id not in kept])
 
+    async def after_write(self, database, deleted):
+        """Called once ``save`` or ``delete`` has written to ``database`` (``deleted``:
+        it was a delete that removed the object). Does nothing; override to react to
+        the change — the accounts app's users and roles invalidate every process's
+        auth cache (``core.auth.sessions.invalidate_auth_cache``)."""
+
     async def delete(self, *, db=None):
         """Delete the stored object; True if it was there. The object keeps its values."""
         if self.id is None:
@@ -385,6 +392,7 @@ class Model(metaclass=ModelBase):
         self._persisted = False
         if result.deleted_count:
             await delete_files(files_of(database), held)
+            await self.after_write(database, deleted=True)
         return bool(result.deleted_count)
 
     async def reload(self, *, db=None):

@@ -54,7 +54,8 @@ class Cli(support_cli.Cli):
         try:
             users = await database["accounts_user"].find({}).sort("username", 1).to_list(None)
             roles = await database["accounts_role"].find({}).sort("name", 1).to_list(None)
-            sessions = await database["sessions"].find({}).sort("_id", 1).to_list(None)
+            sessions = await database["sessions"].find(       # not the auth epoch document
+                {"user_id": {"$exists": True}}).sort("_id", 1).to_list(None)
         finally:
             await database.close()
         return {"users": users, "roles": roles, "sessions": sessions}

@@ -41,6 +41,8 @@ class Site(support.Site):
                                            db=self.db, **extra)
 
     async def sessions(self, **flt):
+        """The stored sessions (not the auth epoch document that shares their collection)."""
+        flt.setdefault("user_id", {"$exists": True})
         return await self.db["sessions"].find(flt).to_list(None)
 
 

@@ -1,9 +1,14 @@
 """The embedded backend: documents in SQLite, behind the same async API as motor.
 
-Every SQLite call runs on a thread executor, never on the event loop: one
-writer thread (SQLite has one writer at a time anyway) and two reader threads
-for a file; a single thread for ``:memory:``, whose database lives in one
-connection.
+Where SQLite work runs: writes on one writer thread (SQLite has one writer at a
+time anyway), reads that may scan or decode many documents on two reader
+threads, and *point reads* — documents by ``_id`` (one, or an ``$in`` of at most
+``POINT_READ_IDS``), the estimated count — on the event loop's own thread, where
+they cost a B-tree lookup instead of two thread hand-offs. A point read never
+waits on a lock there: its connection's busy timeout is ``INLINE_BUSY_MS``, and a
+busy database sends the read to a reader thread instead. ``:memory:`` lives in one
+connection, so everything runs on its single thread. docs/storage.md has the
+measurements behind this split.
 """
 import asyncio
 import datetime
@@ -24,6 +29,28 @@ from .store import Store
 
 READER_THREADS = 2
 TTL_SWEEP_SECONDS = 60
+#: the most ``_id`` values a read may name and still run on the event loop's thread
+POINT_READ_IDS = 50
+
+
+def point_read_size(flt):
+    """The most documents ``flt`` can match if it is ``{"_id": value}`` (1) or
+    ``{"_id": {"$in": [at most POINT_READ_IDS values]}}`` (their number), else None.
+    (Such a read is answered from the ``_id`` index: bounded, cheap enough for the loop.)"""
+    if not isinstance(flt, dict) or len(flt) != 1 or "_id" not in flt:
+        return None
+    value = flt["_id"]
+    if isinstance(value, dict):
+        ids = value.get("$in") if len(value) == 1 else None
+        if isinstance(ids, (list, tuple)) and len(ids) <= POINT_READ_IDS and not any(
+                isinstance(i, (dict, list, tuple)) for i in ids):
+            return len(ids)
+        return None
+    return None if isinstance(value, (list, tuple)) else 1
+
+
+def is_point_filter(flt):
+    return point_read_size(flt) is not None
 
 
 def _with_id(document):
@@ -54,10 +81,12 @@ class SnapshotSource:
         store = self.collection.database.store
         flt, sort, skip, limit = self.query
         if self.rowids is None:
-            if length is None or (limit and length >= limit):
+            most = point_read_size(flt)
+            if length is None or (limit and length >= limit) or (most and length >= most):
                 self.exhausted = True
-                return await self.collection._run_read(store.find, flt, self.projection, sort,
-                                                       skip, limit)
+                run = self.collection._run_point_read if most is not None \
+                    else self.collection._run_read
+                return await run(store.find, flt, self.projection, sort, skip, limit)
             self.rowids = await self.collection._run_read(store.find_rowids, flt, sort, skip,
                                                           limit)
         docs = []
@@ -74,6 +103,10 @@ class EmbeddedCollection(Collection):
     async def _run_read(self, method, *args):
         return await self.database._run(self.database._readers, method, self.name, *args)
 
+    async def _run_point_read(self, method, *args):
+        """A bounded read (see ``is_point_filter``): on the loop's thread when it can."""
+        return await self.database._run_point(method, self.name, *args)
+
     async def _run_write(self, method, *args, **kwargs):
         self.database._start_sweeper()
         return await self.database._run(self.database._writer, method, self.name, *args,
@@ -87,7 +120,7 @@ class EmbeddedCollection(Collection):
         return await self._run_read(self.database.store.count, flt, skip, limit)
 
     async def _estimated_count(self):
-        return await self._run_read(self.database.store.estimated_count)
+        return await self._run_point_read(self.database.store.estimated_count)
 
     async def _distinct(self, key, flt):
         return await self._run_read(self.database.store.distinct, key, flt)
@@ -143,6 +176,10 @@ class EmbeddedCollection(Collection):
         return await self._run_write(self.database.store.create_index, spec, unique, name,
                                      expire_after)
 
+    async def _create_search_index(self, fields):
+        await self._run_write(self.database.store.create_search_index, fields)
+        return [f"search:{self.name}"] if fields else []
+
     async def _index_information(self):
         return await self._run_read(self.database.store.index_information)
 
@@ -169,12 +206,26 @@ class EmbeddedDatabase(Database):
             READER_THREADS, thread_name_prefix="bastion-db-read")
         self._sweeper = None
         self._closed = False
+        #: point reads on the event loop's thread (off: every read on a reader thread)
+        self.inline_reads = True
 
     async def _run(self, executor, method, *args, **kwargs):
         if self._closed:
             raise RuntimeError("the database is closed")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(executor, functools.partial(method, *args, **kwargs))
+
+    async def _run_point(self, method, *args):
+        """Run a point read on this thread (the event loop's); on a reader thread when the
+        store is ``:memory:`` (one connection, one thread), inline reads are off, or the
+        database is busy."""
+        if self._closed:
+            raise RuntimeError("the database is closed")
+        if self.inline_reads and not self.memory:
+            done, result = self.store.run_inline(method, *args)
+            if done:
+                return result
+        return await self._run(self._readers, method, *args)
 
     async def ping(self):
         await self._run(self._readers, self.store.ping)

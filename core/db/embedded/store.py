@@ -7,6 +7,8 @@ Layout of the SQLite file:
     bastion_collections    name → document count (kept by triggers: O(1) estimate)
     bastion_indexes        declared indexes: key spec, unique, TTL seconds
     bastion_arrays         dotted paths that have held an array, per collection
+    "s:<collection>"       the search index (FTS5 trigram) of declared fields, see search
+    bastion_search         declared search fields, per collection
 
 Writes run in ``BEGIN IMMEDIATE`` transactions (one writer at a time across
 every process, WAL lets readers go on); reads run in a deferred transaction so
@@ -24,7 +26,7 @@ from ..errors import (
     DuplicateKeyError, OperationFailure, QueryTimeout, UnsupportedOperation, WriteError,
 )
 from ..projection import project
-from . import codec, documents, sql
+from . import codec, documents, search, sql
 
 # the file layout's version (PRAGMA user_version); Store._migrate upgrades older files
 SCHEMA_VERSION = 2
@@ -33,6 +35,8 @@ SCHEMA_VERSION = 2
 REGEX_TIME_BUDGET = 5.0
 #: SQLite virtual-machine steps between two looks at the budget
 PROGRESS_STEPS = 20_000
+#: how long a read on the event loop's thread waits for a lock before it goes to a thread
+INLINE_BUSY_MS = 20
 INT64_MAX = 2 ** 63 - 1
 
 META_SCHEMA = """
@@ -105,11 +109,12 @@ class Store:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                timeout=30)
         conn.create_function(sql.REGEX_FUNCTION, 3, sql.regex_function, deterministic=True)
+        search.register(conn)
         if not self.memory:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(META_SCHEMA)
+        conn.executescript(META_SCHEMA + search.META_SCHEMA)
         self._migrate(conn)
         with self._lock:
             self._connections.append(conn)
@@ -153,6 +158,21 @@ class Store:
                 except sqlite3.Error:  # pragma: no cover - closing is best effort
                     pass
             self._connections.clear()
+
+    def run_inline(self, method, *args):
+        """Run the read ``method(*args)`` on the calling thread, never waiting on a lock
+        longer than ``INLINE_BUSY_MS``: ``(True, result)``, or ``(False, None)`` when
+        the database was busy (the caller then reads on a reader thread)."""
+        conn = self.connection()
+        if not getattr(self._local, "inline", False):
+            conn.execute(f"PRAGMA busy_timeout={INLINE_BUSY_MS}")
+            self._local.inline = True
+        try:
+            return True, method(*args)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            return False, None
 
     def ping(self):
         self.connection().execute("SELECT 1").fetchone()
@@ -363,7 +383,7 @@ class Store:
         def work(conn):
             if not self._exists(conn, coll):
                 return 0
-            where, params = sql.compile_filter(flt, self._arrays(conn, coll))
+            where, params = self._compile(conn, coll, flt, self._arrays(conn, coll))
             limit = "" if many else " LIMIT 1"
             table = table_name(coll)
             with self._budgeted(conn, flt):
@@ -373,12 +393,32 @@ class Store:
         return self._write(work)
 
     # -- reading --------------------------------------------------------------
+    @staticmethod
+    def _search_match(conn, coll, flt, known):
+        """The search-index query that narrows ``flt`` (see ``search``), or None."""
+        fields = search.declared_fields(conn, coll) if flt else []
+        return search.SearchIndex(coll, fields).match_query(flt, known) if fields else None
+
+    def _compile(self, conn, coll, flt, known):
+        """``(where, params)`` for ``flt``, narrowed by the search index to its candidates
+        when the index names fewer than ``search.FEW_CANDIDATES`` of them.
+
+        With fewer, reading them and sorting them is cheap; with more the word is common,
+        and reading the table in the page's order finds a page of matches soonest.
+        """
+        where, params = sql.compile_filter(flt, known)
+        match = self._search_match(conn, coll, flt, known)
+        if match is not None and search.few_candidates(conn, coll, match):
+            params["_match"] = match
+            where = f"rowid IN ({search.candidates_sql(coll, ':_match')}) AND ({where})"
+        return where, params
+
     def _query(self, conn, coll, columns, flt, sort, skip, limit, known):
         """Run ``SELECT columns … WHERE flt ORDER BY sort LIMIT/OFFSET`` on ``conn``.
 
         ``known`` is the collection's array paths, read in the same transaction.
         """
-        where, params = sql.compile_filter(flt, known)
+        where, params = self._compile(conn, coll, flt, known)
         order = sql.compile_sort(sort, known, flt)
         query = f"SELECT {columns} FROM {table_name(coll)} WHERE {where}"
         if order:
@@ -417,11 +457,17 @@ class Store:
         def work(conn):
             if not self._exists(conn, coll):
                 return 0
-            where, params = sql.compile_filter(flt, self._arrays(conn, coll))
+            known = self._arrays(conn, coll)
+            where, params = sql.compile_filter(flt, known)
             params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
+            source = table_name(coll)
+            match = self._search_match(conn, coll, flt, known)
+            if match is not None:
+                # read candidates from the index one by one, check each, stop at the cap
+                source, params["_match"] = search.driven_by_index(coll, source, ":_match"), match
             with self._budgeted(conn, flt):
                 return conn.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {table_name(coll)} WHERE {where} "
+                    f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} "
                     f"LIMIT :_limit OFFSET :_skip)", params).fetchone()[0]
         return self._read(work)
 
@@ -474,6 +520,20 @@ class Store:
             return name
         return self._write(work)
 
+    def create_search_index(self, coll, fields):
+        """Declare ``fields`` searchable: build and keep their FTS5 trigram index (see
+        ``search``). Returns True when it was built (or removed) now."""
+        def work(conn):
+            if not fields and not self._exists(conn, coll):
+                return False
+            self._ensure_table(conn, coll)
+            return search.create(conn, coll, table_name(coll), fields)
+        return self._write(work)
+
+    def search_fields(self, coll):
+        """The fields ``create_search_index`` declared for ``coll``."""
+        return self._read(lambda conn: search.declared_fields(conn, coll))
+
     def index_information(self, coll):
         def work(conn):
             if not self._exists(conn, coll):
@@ -502,6 +562,7 @@ class Store:
 
     def drop_collection(self, coll):
         def work(conn):
+            search.drop(conn, coll)
             conn.execute(f"DROP TABLE IF EXISTS {table_name(coll)}")
             for table in ("bastion_collections", "bastion_indexes", "bastion_arrays"):
                 column = "name" if table == "bastion_collections" else "coll"

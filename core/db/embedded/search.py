@@ -1,0 +1,242 @@
+"""The embedded store's search index: SQLite FTS5 with the ``trigram`` tokenizer.
+
+A collection's declared search fields (``Collection.create_search_index``; the
+admin declares them once as ``ModelAdmin.search_fields``) get one FTS5 table,
+``"s:<collection>"``, with a column per field. Triggers on the document table
+keep it in step inside the same transaction as every write (insert, update,
+replace, delete, many), in this process and any other that opens the file.
+
+What goes into a column is the field's string *folded*: every character is
+replaced by one representative of the characters Python's ``re`` matches it
+with under ``IGNORECASE`` (``K``, ``k`` and the Kelvin sign all become ``k``).
+Folding keeps lengths, so ``re.search(re.escape(w), s, re.I)`` implies that
+``fold(s)`` contains ``fold(w)``, and FTS5 finds that with its case-sensitive
+trigrams. The index is only ever a *prefilter*: a ``$regex`` whose pattern is
+a literal of three or more characters (optionally anchored with ``^``/``$``)
+on indexed, never-array fields adds ``rowid IN (SELECT rowid FROM the index
+WHERE … MATCH …)`` in front of the exact condition, which still decides. So
+results are those of a scan, only found without reading every document.
+Shorter words, real regular expressions and fields that held arrays are
+answered by the scan, as before.
+"""
+import json
+import unicodedata
+
+from . import codec
+
+FOLD_FUNCTION = "bastion_search_fold"
+#: FTS5 trigram needs three characters to use its index
+MIN_LITERAL = 3
+#: a page query reads the index's candidates only when there are fewer than this many
+FEW_CANDIDATES = 2000
+#: the index's name in a count driven by it (``driven_by_index``)
+MATCH_ALIAS = "search_index"
+
+META_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bastion_search (coll TEXT PRIMARY KEY, fields TEXT NOT NULL);
+"""
+
+
+def quote(identifier):
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def index_table(coll):
+    return quote(f"s:{coll}")
+
+
+class _Folds(dict):
+    """``str.translate`` table: each code point → its fold representative, filled lazily."""
+
+    def __missing__(self, code):
+        from .sql import fold_class
+        value = self[code] = min(fold_class(chr(code)))
+        return value
+
+
+_FOLDS = _Folds()
+
+
+def fold(text):
+    """``text`` with each character replaced by the least member of its ``fold_class``."""
+    if text.isascii():
+        # ASCII letters fold to upper case: 'K' < 'k' and 'S' < 's' (the Kelvin sign
+        # and long s sit far above ASCII)
+        return text.upper()
+    return text.translate(_FOLDS)
+
+
+def fold_stored(value):
+    """SQL function for the triggers: the folded form of a stored JSON string value
+    (a tagged string loses its tag; ObjectIds and dates are never searched)."""
+    if not isinstance(value, str):
+        return None
+    if value.startswith(codec.TAG):
+        if value[1:2] != codec.STR:
+            return None
+        value = value[2:]
+    return fold(value)
+
+
+def register(conn):
+    """Give ``conn`` the function the index's triggers call (every connection has it)."""
+    conn.create_function(FOLD_FUNCTION, 1, fold_stored, deterministic=True)
+
+
+def _column_value(source, path):
+    json_path = "'$" + "".join(f'."{part}"' for part in path.split(".")).replace("'", "''") + "'"
+    return (f"(CASE json_type({source}.doc,{json_path}) WHEN 'text' THEN "
+            f"{FOLD_FUNCTION}(json_extract({source}.doc,{json_path})) END)")
+
+
+def _declaration(fields):
+    # the Unicode version is part of it: folding follows this Python's case tables, and a
+    # different one rebuilds the index rather than trust folds made with other tables
+    return json.dumps({"fields": fields, "unicode": unicodedata.unidata_version})
+
+
+def declared_fields(conn, coll):
+    """The search fields declared for ``coll`` and indexed with this Python's Unicode
+    tables (``[]``: none)."""
+    row = conn.execute("SELECT fields FROM bastion_search WHERE coll=?", (coll,)).fetchone()
+    if not row:
+        return []
+    declared = json.loads(row[0])
+    return declared["fields"] if declared.get("unicode") == unicodedata.unidata_version else []
+
+
+def drop(conn, coll):
+    """Remove ``coll``'s index, its triggers and its declaration (in a write transaction)."""
+    for event in ("ins", "del", "upd"):
+        conn.execute(f"DROP TRIGGER IF EXISTS {quote(f's:{coll}:{event}')}")
+    conn.execute(f"DROP TABLE IF EXISTS {index_table(coll)}")
+    conn.execute("DELETE FROM bastion_search WHERE coll=?", (coll,))
+
+
+def create(conn, coll, table, fields):
+    """Declare ``fields`` searchable in ``coll`` (whose documents are in ``table``):
+    build the FTS5 table from the stored documents and the triggers that keep it.
+
+    Idempotent; declaring other fields rebuilds the index. Runs in a write transaction.
+    """
+    fields = list(dict.fromkeys(fields))
+    if declared_fields(conn, coll) == fields:
+        return False
+    drop(conn, coll)
+    if not fields:
+        return True
+    index = index_table(coll)
+    columns = [f"c{i}" for i in range(len(fields))]
+    conn.execute(f"CREATE VIRTUAL TABLE {index} USING fts5({', '.join(columns)}, "
+                 "content='', tokenize='trigram case_sensitive 1')")
+    names = ", ".join(columns)
+
+    def values(source):
+        return ", ".join(_column_value(source, path) for path in fields)
+    conn.execute(f"INSERT INTO {index} (rowid, {names}) SELECT rowid, {values(table)} "
+                 f"FROM {table}")
+    add = f"INSERT INTO {index} (rowid, {names}) VALUES (new.rowid, {values('new')});"
+    remove = (f"INSERT INTO {index} ({index}, rowid, {names}) "
+              f"VALUES ('delete', old.rowid, {values('old')});")
+    conn.execute(f"CREATE TRIGGER {quote(f's:{coll}:ins')} AFTER INSERT ON {table} "
+                 f"BEGIN {add} END")
+    conn.execute(f"CREATE TRIGGER {quote(f's:{coll}:del')} AFTER DELETE ON {table} "
+                 f"BEGIN {remove} END")
+    conn.execute(f"CREATE TRIGGER {quote(f's:{coll}:upd')} AFTER UPDATE OF doc ON {table} "
+                 f"BEGIN {remove} {add} END")
+    conn.execute("INSERT INTO bastion_search VALUES (?, ?)", (coll, _declaration(fields)))
+    return True
+
+
+def indexable_literal(pattern, options):
+    """The text a ``$regex`` needs in its subject, if the index can look for it: the
+    pattern is literal text (``re.escape`` output), perhaps anchored by ``^``/``$``,
+    of at least ``MIN_LITERAL`` characters. Else None."""
+    from .sql import regex_literal
+    if not isinstance(pattern, str) or "x" in options:
+        return None
+    body = pattern[1:] if pattern.startswith("^") else pattern
+    if body.endswith("$") and not _escaped_at_end(body):
+        body = body[:-1]
+    literal = regex_literal(body, options)
+    if literal is None or len(literal) < MIN_LITERAL:
+        return None
+    return literal
+
+
+def _escaped_at_end(text):
+    """Is the last character of ``text`` escaped by an odd run of backslashes?"""
+    run = len(text) - 1 - len(text[:-1].rstrip("\\"))
+    return run % 2 == 1
+
+
+def candidates_sql(coll, param):
+    """SQL for the rowids the index names for the FTS5 query in ``param``."""
+    return f"SELECT rowid FROM {index_table(coll)} WHERE {index_table(coll)} MATCH {param}"
+
+
+def few_candidates(conn, coll, match):
+    """Does the index name fewer than ``FEW_CANDIDATES`` documents for ``match``? (It
+    stops counting there: a few milliseconds for a common word.)"""
+    return conn.execute(
+        f"SELECT count(*) FROM ({candidates_sql(coll, '?')} LIMIT ?)",
+        (match, FEW_CANDIDATES)).fetchone()[0] < FEW_CANDIDATES
+
+
+def driven_by_index(coll, table, param):
+    """A FROM clause that reads the index's candidates for the FTS5 query in ``param``
+    first (``CROSS JOIN`` keeps that order), each joined to its document."""
+    return (f"{index_table(coll)}({param}) AS {MATCH_ALIAS} CROSS JOIN {table} "
+            f"ON {table}.rowid = {MATCH_ALIAS}.rowid")
+
+
+class SearchIndex:
+    """A collection's search index as the filter compiler sees it: which paths it
+    covers, and the FTS5 query (if any) that narrows a filter."""
+
+    def __init__(self, coll, fields):
+        self.table = index_table(coll)
+        self.columns = {path: f"c{i}" for i, path in enumerate(fields)}
+
+    def match_query(self, flt, array_paths):
+        """An FTS5 query every document matching ``flt`` satisfies, or None."""
+        return _Matcher(self.columns, array_paths).conjunction(flt)
+
+
+class _Matcher:
+    def __init__(self, columns, array_paths):
+        self.columns = columns
+        self.array_paths = array_paths
+
+    def servable(self, path):
+        if path not in self.columns:
+            return False
+        parts = path.split(".")
+        return not any(".".join(parts[:i]) in self.array_paths for i in range(1, len(parts) + 1))
+
+    def conjunction(self, flt):
+        """Necessary conditions of the document ``flt`` (all its terms hold), ANDed."""
+        if not isinstance(flt, dict):
+            return None
+        found = []
+        for key, value in flt.items():
+            if key == "$and":
+                found += [q for q in (self.conjunction(sub) for sub in value) if q]
+            elif key == "$or":
+                branches = [self.conjunction(sub) for sub in value]
+                if branches and all(branches):
+                    found.append("(" + " OR ".join(branches) + ")")
+            elif not key.startswith("$"):
+                term = self.term(key, value)
+                if term:
+                    found.append(term)
+        return " AND ".join(found) if found else None
+
+    def term(self, path, value):
+        if not isinstance(value, dict) or "$regex" not in value or not self.servable(path):
+            return None
+        literal = indexable_literal(value["$regex"], value.get("$options", ""))
+        if literal is None:
+            return None
+        phrase = '"' + fold(literal).replace('"', '""') + '"'
+        return f"{{{self.columns[path]}}} : {phrase}"

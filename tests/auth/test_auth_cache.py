@@ -1,0 +1,114 @@
+"""The auth cache (core.auth.cache) across two app instances sharing one embedded file.
+
+Each instance opens the file on its own (its own connections and cache), as two
+processes would. The window is long (300 s) so that nothing here passes by timing:
+a change made through one instance must count on the other's very next request.
+"""
+import pytest
+
+from auth_kit import SESSION_COOKIE, make_settings
+from core.auth.sessions import invalidate_auth_cache
+
+WIDGETS = "/admin/demo/widget/"
+
+
+@pytest.fixture
+async def pair(server, tmp_path):
+    settings = make_settings(tmp_path, DATABASE_URL=f"embedded:{tmp_path}/shared.sqlite3",
+                             AUTH_CACHE_SECONDS=300)
+    return await server(settings), await server(settings)
+
+
+async def logged_in_on_both(first, second, username="alice", **extra):
+    user = await first.create_user(username, **extra)
+    browser = first.browser()
+    assert (await browser.login(username)).code == 303
+    other = second.browser(cookies={SESSION_COOKIE: browser.session})
+    return user, browser, other
+
+
+async def test_within_the_window_the_user_is_not_read_again(pair):
+    """The cache is used: a raw write that bypasses the models (so moves no epoch) is
+    not seen until the epoch moves."""
+    first, second = pair
+    user, _browser, other = await logged_in_on_both(first, second,
+                                                    permissions={"demo.widget": ["read"]})
+    assert (await other.get(WIDGETS)).code == 200
+    await second.User.get_collection(second.db).update_one(
+        {"_id": user.id}, {"$set": {"permissions": {}}})
+    assert (await other.get(WIDGETS)).code == 200              # cached
+    await invalidate_auth_cache(first.db)
+    assert (await other.get(WIDGETS)).code == 403              # the epoch moved
+
+
+async def test_a_grant_saved_on_one_instance_counts_at_once_on_the_other(pair):
+    first, second = pair
+    user, _browser, other = await logged_in_on_both(first, second)
+    assert (await other.get(WIDGETS)).code == 403
+    user.permissions = {"demo.widget": ["read"]}
+    await user.save(db=first.db)
+    assert (await other.get(WIDGETS)).code == 200
+    user.permissions = {}
+    await user.save(db=first.db)
+    assert (await other.get(WIDGETS)).code == 403
+
+
+async def test_a_role_change_counts_at_once_on_the_other(pair):
+    first, second = pair
+    Role = first.app.registry.get_model("accounts.role")
+    role = await Role.create(name="readers", permissions={"demo.widget": ["read"]},
+                             db=first.db)
+    _user, _browser, other = await logged_in_on_both(first, second, roles=["readers"])
+    assert (await other.get(WIDGETS)).code == 200
+    role.permissions = {}
+    await role.save(db=first.db)
+    assert (await other.get(WIDGETS)).code == 403
+    role.permissions = {"demo.widget": ["read"]}
+    await role.save(db=first.db)
+    assert (await other.get(WIDGETS)).code == 200
+    await role.delete(db=first.db)
+    assert (await other.get(WIDGETS)).code == 403
+
+
+async def test_logout_on_one_instance_ends_the_session_on_the_other(pair):
+    first, second = pair
+    _user, browser, other = await logged_in_on_both(first, second)
+    assert (await other.get("/admin/")).code == 200
+    assert (await browser.post("/admin/logout/")).code == 303
+    response = await other.get("/admin/")
+    assert response.code == 302 and response.location.startswith("/admin/login/")
+
+
+async def test_a_password_change_ends_the_session_on_the_other(pair):
+    first, second = pair
+    user, _browser, other = await logged_in_on_both(first, second)
+    assert (await other.get("/api/demo/whoami")).code == 200
+    # what manage.py changepassword and the admin's set-password page do
+    await user.set_password("a-new-long-passphrase-9")
+    await user.save(db=first.db)
+    await user.end_access(first.db)
+    assert (await other.get("/api/demo/whoami")).code == 401
+
+
+async def test_deactivation_on_one_instance_refuses_the_other_at_once(pair):
+    first, second = pair
+    user, _browser, other = await logged_in_on_both(first, second)
+    assert (await other.get("/api/demo/whoami")).code == 200
+    user.is_active = False
+    await user.save(db=first.db)
+    assert (await other.get("/api/demo/whoami")).code == 401
+
+
+async def test_a_cached_user_is_a_fresh_object_per_request(pair):
+    """Entries hold documents: what one request does to its user object is not seen by
+    the next (a form that fails validation after binding changes nothing)."""
+    first, second = pair
+    _user, _browser, other = await logged_in_on_both(first, second)
+    whoami = (await other.get("/api/demo/whoami")).json()
+    cache = second.app.auth_cache
+    entry = next(iter(cache._entries.values()))
+    assert entry.user_doc["username"] == "alice"
+    first_user = second.app.registry.get_model("accounts.user").from_bson(entry.user_doc)
+    first_user.username = "mallory"
+    assert entry.user_doc["username"] == "alice"
+    assert (await other.get("/api/demo/whoami")).json() == whoami

@@ -1,0 +1,161 @@
+"""The embedded store's search index (core.db.embedded.search): it is what answers a
+search, its folding agrees with Python's ``re``, and it stays right across
+processes, failed writes and array fields."""
+import re
+import sys
+
+import pytest
+
+from core.db import DuplicateKeyError, connect
+from core.db.embedded import search
+from core.db.embedded.sql import fold_class
+from core.db.embedded.store import Store
+
+
+def title_has(word, options="i"):
+    return {"title": {"$regex": re.escape(word), "$options": options}}
+
+
+def plan(store, coll, flt):
+    """SQLite's plan for the store's query of ``flt`` (the detail column of each step)."""
+    def work(conn):
+        where, params = store._compile(conn, coll, flt, store._arrays(conn, coll))
+        return [row[3] for row in conn.execute(
+            f'EXPLAIN QUERY PLAN SELECT rowid FROM "c:{coll}" WHERE {where}', params)]
+    return store._read(work)
+
+
+def indexed_rowids(store, coll, text):
+    """Rowids the FTS table itself holds for ``text`` (folded like the triggers fold)."""
+    query = '"' + search.fold(text).replace('"', '""') + '"'
+    return store._read(lambda conn: sorted(r[0] for r in conn.execute(
+        f'SELECT rowid FROM "s:{coll}" WHERE "s:{coll}" MATCH ?', (query,))))
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store(str(tmp_path / "store.sqlite3"), "test")
+    yield opened
+    opened.close()
+
+
+def test_every_character_folds_like_pythons_re():
+    """Members of one ``re.IGNORECASE`` class fold to one character, so the index (folded
+    text) never misses a document ``re`` would match."""
+    step = 1 if "--all-code-points" in sys.argv else 7
+    for code in list(range(0, 0x3000)) + list(range(0x3000, 0x110000, step)):
+        if 0xD800 <= code < 0xE000:
+            continue
+        char = chr(code)
+        folded = search.fold("\u00e9" + char)[1]       # the non-ASCII path
+        assert all(search.fold("\u00e9" + member)[1] == folded for member in fold_class(char))
+        if char.isascii():
+            assert search.fold(char) == folded          # the ASCII fast path agrees
+
+
+def test_a_literal_search_is_answered_from_the_index(store):
+    store.insert("a", [{"_id": i, "title": f"row {i}", "n": i} for i in range(50)], True)
+    store.create_search_index("a", ["title"])
+    steps = " ".join(plan(store, "a", title_has("row 1")))
+    assert 'VIRTUAL TABLE INDEX' in steps and "s:a" in steps
+    for short_or_real in (title_has("ro"), {"title": {"$regex": "r.w", "$options": "i"}}):
+        assert "s:a" not in " ".join(plan(store, "a", short_or_real))
+    assert len(store.find("a", title_has("ROW 1"), (None, [], True), [], 0, 0)) == 11
+
+
+def test_another_connection_writes_through_the_same_index(tmp_path):
+    """Two stores on one file (two processes, as far as SQLite knows): what one writes,
+    the other finds through the index, and deletes leave nothing behind."""
+    path = str(tmp_path / "shared.sqlite3")
+    first, second = Store(path, "test"), Store(path, "test")
+    try:
+        first.create_search_index("a", ["title"])
+        second.insert("a", [{"_id": 1, "title": "Written by the second"}], True)
+        assert indexed_rowids(first, "a", "second") == [1]
+        assert [d["_id"] for d in first.find("a", title_has("SECOND"), (None, [], True),
+                                             [], 0, 0)] == [1]
+        second.update("a", {"_id": 1}, {"$set": {"title": "renamed"}})
+        assert indexed_rowids(first, "a", "second") == []
+        first.delete("a", {}, True)
+        assert indexed_rowids(second, "a", "renamed") == []
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_failed_write_leaves_the_index_as_it_was(store):
+    store.create_search_index("a", ["title"])
+    store.insert("a", [{"_id": 1, "title": "kept"}], True)
+    inserted, errors = store.insert("a", [{"_id": 2, "title": "dup first"},
+                                          {"_id": 1, "title": "dup again"}], True)
+    assert inserted == 1 and isinstance(errors[0][1], DuplicateKeyError)
+    assert indexed_rowids(store, "a", "dup") == [2]
+    store.create_index("a", [("title", 1)], True, "title_1", None)
+    with pytest.raises(DuplicateKeyError):
+        store.update("a", {"_id": {"$in": [1, 2]}}, {"$set": {"title": "rolled back"}},
+                     many=True)
+    assert indexed_rowids(store, "a", "rolled back") == []
+    assert indexed_rowids(store, "a", "kept") == [1]
+
+
+def test_a_field_that_held_an_array_is_searched_by_the_scan(store):
+    store.create_search_index("a", ["title"])
+    store.insert("a", [{"_id": 1, "title": ["first tag", "Second tag"]},
+                       {"_id": 2, "title": "second"}], True)
+    assert "s:a" not in " ".join(plan(store, "a", title_has("second")))
+    assert [d["_id"] for d in store.find("a", title_has("second"), (None, [], True),
+                                         [("_id", 1)], 0, 0)] == [1, 2]
+
+
+async def test_the_declaration_survives_a_restart(tmp_path):
+    url = f"embedded:{tmp_path}/db.sqlite3"
+    db = connect(url)
+    await db["a"].create_search_index(["title"])
+    await db["a"].insert_one({"title": "Persisted"})
+    await db.close()
+    db = connect(url)
+    try:
+        assert db.store.search_fields("a") == ["title"]
+        await db["a"].insert_one({"title": "after restart"})
+        assert indexed_rowids(db.store, "a", "restart") == [2]
+        assert await db["a"].count_documents(title_has("PERSIST")) == 1
+    finally:
+        await db.close()
+
+
+def test_common_and_rare_words_find_the_same_rows_either_way(store, monkeypatch):
+    """A page query reads the index's candidates only when they are few (else it scans
+    in the page's order); a capped count is always driven by the index. Both answer
+    as the scan does."""
+    docs = [{"_id": i, "title": f"{'common' if i % 3 else 'rare'} word {i}", "n": i}
+            for i in range(60)]
+    store.insert("a", docs, True)
+    store.insert("plain", [dict(d) for d in docs], True)
+    store.create_search_index("a", ["title"])
+    everything = (None, [], True)
+    for few in (search.FEW_CANDIDATES, 5):
+        monkeypatch.setattr(search, "FEW_CANDIDATES", few)
+        for word in ("common", "rare", "word 1", "absent"):
+            for flt in (title_has(word), {"$and": [title_has(word), {"n": {"$gte": 30}}]}):
+                want = store.find("plain", flt, everything, [("n", -1)], 0, 7)
+                assert store.find("a", flt, everything, [("n", -1)], 0, 7) == want
+                for cap in (0, 1, 10):
+                    assert store.count("a", flt, 0, cap) == store.count("plain", flt, 0, cap)
+        steps = " ".join(plan(store, "a", title_has("common")))
+        assert ("s:a" in steps) == (few > 40)
+
+
+async def test_the_admins_search_fields_are_the_declaration(tmp_path):
+    """``ModelAdmin.search_fields`` is declared once; start-up indexes those fields."""
+    from core.app import make_app, shutdown, startup
+    from support import make_settings
+    settings = make_settings(tmp_path, ["apps.accounts", "apps.blog"],
+                             DATABASE_URL=f"embedded:{tmp_path}/app.sqlite3")
+    app = make_app(settings)
+    created = await startup(app)
+    try:
+        assert app.db.store.search_fields("blog_article") == ["title", "body"]
+        assert app.db.store.search_fields("blog_category") == ["name"]
+        assert "search:blog_article" in created["blog.article"]
+    finally:
+        await shutdown(app)
