@@ -132,6 +132,7 @@ class ModelAdmin:
     list_display_links = None
     search_fields = ()
     list_filter = ()
+    date_hierarchy = None
     ordering = None
     sortable_fields = None
     list_per_page = DEFAULT_PER_PAGE
@@ -198,11 +199,22 @@ class ModelAdmin:
         return list(self.list_display_links or columns[:1])
 
     def get_search_fields(self, handler):
-        """Fields ``?q=`` searches (never a hidden one: a match would reveal it)."""
-        return self.visible(handler, self.search_fields)
+        """Fields ``?q=`` searches, with their lookups (``^title``, ``=sku``,
+        ``author__name``); never a hidden one: a match would reveal it."""
+        hidden = self.hidden_fields(handler)
+        return [entry for entry in self.search_fields
+                if entry.lstrip("^=").split("__")[0].split(".")[0] not in hidden]
 
     def get_list_filter(self, handler):
+        """``list_filter`` entries: field names and ``ListFilter`` classes (never a field
+        hidden from this user)."""
         return self.visible(handler, self.list_filter)
+
+    def get_date_hierarchy(self, handler):
+        """The date field the list drills down by (year → month → day), or ``None``
+        (also when the field is hidden from this user)."""
+        name = self.date_hierarchy
+        return None if name in self.hidden_fields(handler) else name
 
     def get_ordering(self, handler):
         """Default sort as ``["-created", ...]``; ``_id`` is always appended as tie-breaker."""

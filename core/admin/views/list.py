@@ -7,10 +7,9 @@ from core.models.errors import StaleObjectError, ValidationError
 from core.permissions import PermissionDenied
 
 from .base import ModelHandler
-from .display import Cell, capital, is_hidden
+from .display import Cell, is_hidden
 
 MAX_SELECTED = 1000
-FILTER_CHOICES_LIMIT = 100
 
 __all__ = ["ListHandler"]
 
@@ -96,7 +95,8 @@ class ListHandler(ModelHandler):
         actions = admin.get_actions(self)
         self.render(self.template, rows=rows, headers=headers, q=q,
                     search_enabled=bool(admin.get_search_fields(self)),
-                    filters=await self.filter_sidebar(filter_values),
+                    filters=await self.filter_sidebar(changelist),
+                    date_links=await self.date_hierarchy_links(changelist),
                     actions=list(actions.values()), count_text=count_text,
                     estimated=estimated, next_url=next_url, prev_url=prev_url,
                     first_url=self.url_with(cursor=None) if position is not None else None,
@@ -108,31 +108,19 @@ class ListHandler(ModelHandler):
                     query_hidden=changelist.query_args(q=None, cursor=None),
                     clear_url=admin.url_prefix if (q or filter_values) else None)
 
-    async def filter_sidebar(self, current):
-        """``[{"label", "options": [{"label", "url", "selected"}]}]`` for ``list_filter``."""
-        sidebar = []
-        for name in self.model_admin.get_list_filter(self):
-            field = self.opts.get_field(name)
-            raw = self.get_query_argument(name, "") or ""
-            options = [("", "All")]
-            if isinstance(field, model_fields.BooleanField):
-                options += [("1", "Yes"), ("0", "No")]
-            elif isinstance(field, model_fields.ReferenceField):
-                try:
-                    related = await self.readable_objects(field.target,
-                                                          limit=FILTER_CHOICES_LIMIT)
-                except LookupError:
-                    related = []
-                options += [(str(obj.id), self.label_for(obj)) for obj in related]
-            elif field.choices is not None:
-                options += [(str(value), str(label)) for value, label in field.choices]
-            selected_value = current.get(name)
-            sidebar.append({"name": name, "label": capital(field.verbose_name), "options": [
-                {"label": label, "url": self.url_with(**{name: value or None, "cursor": None}),
-                 "selected": (value == raw) if value == "" else
-                 (selected_value is not None and field.to_python(value) == selected_value)}
-                for value, label in options]})
-        return sidebar
+    async def filter_sidebar(self, changelist):
+        """``[{"title", "options": [{"label", "url", "selected"}], "form"}]``: one section
+        per ``list_filter`` entry (``core.admin.filters``); never a label of an object the
+        user may not read."""
+        return [await item.sidebar(changelist, self) for item in changelist.filters]
+
+    async def date_hierarchy_links(self, changelist):
+        """The drill-down links of ``date_hierarchy`` (``None`` without one)."""
+        hierarchy = changelist.date_hierarchy
+        if hierarchy is None:
+            return None
+        return await hierarchy.links(changelist, self.db,
+                                     await changelist.get_filter(hierarchy=False))
 
     # -- bulk actions -------------------------------------------------------------------------
     async def post(self):
