@@ -119,6 +119,10 @@ class ModelAdmin:
     ``readonly_fields``  shown on forms but never written from a request
     ``exclude``          never on forms or detail pages
     ``form_class``       a WTForms form to use instead of the generated one
+    ``raw_id_fields``    references edited as an id input with a "look up" link
+    ``autocomplete_fields`` references picked by search-as-you-type
+                         (``/admin/<app>/<model>/autocomplete/``; needs ``read`` there)
+    ``date_hierarchy``   a date field the list drills down by (year → month → day)
     ``actions``          bulk action names (methods decorated with ``@action``)
                          [``["delete_selected"]``]
     ``scopes``           ``{name: builder(handler) -> filter}`` a grant may name
@@ -141,6 +145,8 @@ class ModelAdmin:
     readonly_fields = ()
     exclude = ()
     form_class = None
+    raw_id_fields = ()
+    autocomplete_fields = ()
     actions = ("delete_selected",)
     scopes = {}
 
@@ -247,7 +253,18 @@ class ModelAdmin:
             return self.form_class
         from .forms import model_form
         return model_form(self.model, self.get_fields(handler, obj),
-                          self.get_readonly_fields(handler, obj))
+                          self.get_readonly_fields(handler, obj),
+                          raw_id_fields=self.get_raw_id_fields(handler),
+                          autocomplete_fields=self.get_autocomplete_fields(handler))
+
+    def get_raw_id_fields(self, handler):
+        """References edited as an id input with a "look up" link (no ``<select>``)."""
+        return list(self.raw_id_fields)
+
+    def get_autocomplete_fields(self, handler):
+        """References picked by searching the target admin's ``search_fields`` (an id
+        input with a "look up" link without JavaScript)."""
+        return list(self.autocomplete_fields)
 
     def get_actions(self, handler):
         """``{name: AdminAction}`` the user may see (those whose permission they hold)."""

@@ -182,7 +182,7 @@ OPENAPI_OPS = ("list.get", "list.post", "object.get", "object.patch", "object.pu
 
 def endpoints(model):
     pages = ["login", "index", "list", "detail", "history", "add:get", "add:post",
-             "change:get", "change:post", "delete:get", "delete:post"]
+             "change:get", "change:post", "delete:get", "delete:post", "autocomplete"]
     if model.password_page:
         pages += ["password:get", "password:post"]
     bulk = []
@@ -242,7 +242,7 @@ def needs(model, endpoint):
     """The actions an endpoint needs on the model (rules.md)."""
     endpoint = endpoint.partition("@")[0]
     if endpoint in ("index", "list", "detail", "history", "api:list", "api:detail", "ws",
-                    "openapi:list.get", "openapi:object.get"):
+                    "openapi:list.get", "openapi:object.get", "autocomplete"):
         return ("read",)
     if endpoint in ("add:get", "add:post", "api:post", "openapi:list.post"):
         return ("write",)
@@ -267,6 +267,8 @@ def is_post(endpoint):
 
 
 OK_STATUS = {"api:post": 201, "api:delete": 204}
+#: admin URLs answering JSON (an anonymous or inactive user gets 401, not the login page)
+JSON_PAGES = ("autocomplete",)
 
 
 def expected(profile, model, endpoint):
@@ -283,7 +285,7 @@ def expected(profile, model, endpoint):
     if endpoint == "login":
         return Outcome(303 if not profile.inactive else 200, not profile.inactive, readable)
     if profile.inactive:
-        if endpoint.startswith(("api:", "openapi:")):
+        if endpoint.startswith(("api:", "openapi:")) or endpoint in JSON_PAGES:
             return Outcome(401, False, False)
         if endpoint == "ws":
             return Outcome(403, False, False)
@@ -673,6 +675,16 @@ class World:
             response = await browser.get(self.admin_url(target, "change/"))
         elif endpoint == "delete:get":
             response = await browser.get(self.admin_url(target, "delete/"))
+        elif endpoint == "autocomplete":
+            response = await browser.fetch(
+                self.admin_url() + "autocomplete/?q=" + MARKERS[key].lower(),
+                headers={"Accept": "application/json"})
+            check.status(response, outcome)
+            check.body(response)
+            if outcome.status == 200:
+                check.that(str(target.id) in response.text,
+                           "the readable object is not offered by autocomplete")
+            return
         elif endpoint == "add:post":
             return await self.cell_add_post(actor, outcome, check, created)
         elif endpoint == "change:post":

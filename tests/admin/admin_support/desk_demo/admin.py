@@ -35,4 +35,5 @@ class PostAdmin(ModelAdmin):
     list_filter = ["live", "kind", "writer", "tags", "colours", "score", "published",
                    LengthFilter]
     date_hierarchy = "published"
+    autocomplete_fields = ["writer"]
     sortable_fields = ["title", "score", "published"]
