@@ -16,7 +16,8 @@ Message ids (``admin.`` + the code), by option (what each option may name is in
 docs/admin.md, "Checking the options"):
 
 * ``E001`` not a list or tuple (a string, say); ``E002`` an item is not a string
-* ``list_display``: ``E010`` no such field or attribute, ``E011`` hidden, ``E012`` async
+* ``list_display``: ``E010`` no such field or attribute, ``E011`` hidden, ``E012`` an async
+  method of the model (async ``ModelAdmin`` methods are fine)
 * ``list_display_links``: ``E020`` not a column
 * ``list_filter``: ``E030`` no such field, ``E031`` no filter fits it (text without
   choices, hidden); ``date_hierarchy``: ``E032`` not a date field
@@ -274,10 +275,11 @@ class _Checker:
             if not callable(method) and hasattr(self.model, name):
                 method, owner = getattr(self.model, name), self.model_name
             if callable(method) or hasattr(self.model, name):
-                if inspect.iscoroutinefunction(method):
+                if inspect.iscoroutinefunction(method) and owner == self.model_name:
                     self.error("admin.E012", "list_display", name,
-                               f"is an async method of {owner}: a column's method must "
-                               "return the value, not a coroutine.", index=index)
+                               f"is an async method of {owner}: a model's column method "
+                               "must return the value (async columns are ModelAdmin "
+                               "methods).", index=index)
                 continue
             self.error("admin.E010", "list_display", name,
                        f"is not a field of {self.model_name}, a method of "

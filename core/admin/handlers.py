@@ -34,10 +34,10 @@ from .views.display import Cell, format_datetime, format_value, is_hidden  # noq
 from .views.edit import CreateHandler, FormHandler, UpdateHandler  # noqa: F401
 from .views.list import ListHandler  # noqa: F401
 from .views.object import DetailHandler, ObjectHandler  # noqa: F401
+from .views.transfer import ExportHandler, ImportHandler  # noqa: F401
 
 __all__ = [
     "AdminHandler", "AdminIndexHandler", "AutocompleteHandler", "Cell", "CreateHandler",
-    "DeleteHandler",
-    "DetailHandler", "FormHandler", "ListHandler", "ModelHandler", "ObjectHandler",
-    "UpdateHandler", "format_value",
+    "DeleteHandler", "DetailHandler", "ExportHandler", "FormHandler", "ImportHandler",
+    "ListHandler", "ModelHandler", "ObjectHandler", "UpdateHandler", "format_value",
 ]

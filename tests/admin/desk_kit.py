@@ -33,7 +33,8 @@ async def add_posts(site, rows):
 def titles(text):
     """The list page's titles (the link column), in order."""
     return [html.unescape(t) for t in re.findall(
-        r'<td><a href="/admin/desk/post/[0-9a-f]{24}/">([^<]*)</a>', text)]
+        r'<td>(?:<input type="hidden"[^>]*>)*<a href="/admin/desk/post/[0-9a-f]{24}/">'
+        r'([^<]*)</a>', text)]
 
 
 def sidebar(text, title):
@@ -50,3 +51,19 @@ def sidebar_link(text, title, label):
     found = re.search(rf'<a href="([^"]*)"[^>]*>{re.escape(html.escape(label))}</a>',
                       match.group(1))
     return html.unescape(found.group(1)) if found else None
+
+
+async def upload(browser, path, filename, content, **fields):
+    """POST a multipart form with one file (``file``) and ``fields``, with the XSRF token."""
+    boundary = "----desk-kit-boundary-7f3a"
+    fields["_xsrf"] = await browser.xsrf()
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                     f'{value}\r\n'.encode())
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                 f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                 .encode() + content.encode() + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return await browser.fetch(path, method="POST", body=b"".join(parts), headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}"})

@@ -36,4 +36,5 @@ class PostAdmin(ModelAdmin):
                    LengthFilter]
     date_hierarchy = "published"
     autocomplete_fields = ["writer"]
+    list_editable = ["kind", "live", "score"]
     sortable_fields = ["title", "score", "published"]
