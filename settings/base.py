@@ -151,6 +151,10 @@ FIRST_RUN_DEMO = False
 # Largest JSON body /api/ accepts (bytes); bigger → 413.
 API_MAX_BODY_SIZE = 1024 * 1024
 
+# -- admin import (/admin/<app>/<model>/import/) ------------------------------------------------
+# Most rows one import file may hold (more: the page asks to split the file).
+IMPORT_MAX_ROWS = 1000
+
 # -- live updates (/admin/live) ---------------------------------------------------------------
 # How often each process reads new audit entries, and how far back each read looks again
 # (entries committed late or by another process are caught; ids already sent are skipped).

@@ -32,6 +32,7 @@
       }
       boxes.forEach(function (box) { box.addEventListener("change", sync); });
       form.addEventListener("submit", function (event) {
+        if (event.submitter && event.submitter.name === "_save_list") { return; }
         var any = Array.prototype.some.call(boxes, function (box) { return box.checked; });
         if (!any) {
           event.preventDefault();

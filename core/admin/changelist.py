@@ -12,30 +12,27 @@ compose it, so both read the same rows the same way::
 ``ctx`` is the request (anything with ``current_user``, ``permissions`` and
 ``db``; the admin's hooks receive it as ``handler``). ``args`` maps each query
 argument's name to its (last) value. Parsing happens when the ChangeList is
-built: search ``?q=``, filters ``?<field>=`` for ``list_filter`` fields, sort
-``?o=field`` / ``?o=-field``, ``?per_page=`` and the keyset ``?cursor=`` (signed
-with ``secret``). Every step is a small method a subclass may refine, and a
-``ModelAdmin`` picks the subclass with ``changelist_class``.
+built: search ``?q=`` (``core.admin.search``), the filters of ``list_filter`` and
+``date_hierarchy`` (``core.admin.filters``), sort ``?o=field`` / ``?o=-field``,
+``?per_page=`` and the keyset ``?cursor=`` (signed with ``secret``); any other
+argument is ``BadListArguments``. The search is resolved by ``fetch`` (a search
+through a reference queries the target model first). Every step is a small method
+a subclass may refine, and a ``ModelAdmin`` picks the subclass with
+``changelist_class``.
 """
-import re
 from urllib.parse import urlencode
 
 from pymongo.errors import ExecutionTimeout
 
-from core.models.errors import ValidationError
-
 from . import pagination
+from .filters import BadListArguments, DateHierarchy, make_filter
+from .search import MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, build_search
 
-__all__ = ["BadListArguments", "ChangeList", "MAX_SEARCH_LENGTH", "MAX_SEARCH_WORDS"]
+__all__ = ["BadListArguments", "ChangeList", "LIST_ARGUMENTS", "MAX_SEARCH_LENGTH",
+           "MAX_SEARCH_WORDS"]
 
-MAX_SEARCH_LENGTH = 200
-MAX_SEARCH_WORDS = 10
-#: query arguments every list understands besides the ``list_filter`` fields
+#: query arguments every list understands besides those of its filters
 LIST_ARGUMENTS = ("q", "o", "cursor", "per_page")
-
-
-class BadListArguments(ValueError):
-    """A query argument the list cannot take (a 400 on the page and in the API)."""
 
 
 class ChangeList:
@@ -49,11 +46,14 @@ class ChangeList:
         self.model = model_admin.model
         self.opts = model_admin.opts
         self.q = self.get_search_query()
+        self.filters = self.get_filters()
+        self.date_hierarchy = self.get_date_hierarchy()
+        self.check_arguments()
         self.filter_values = self.get_filter_values()
         self.sort, self.current_o = self.get_sort()
         self.per_page, self.per_page_choices = self.get_per_page()
         self.position = self.get_position()
-        self.filter = self.get_filter()
+        self.filter = None                  # the store filter, once ``fetch`` resolved it
         self.page = None
         self.count = self.count_text = self.estimated = None
 
@@ -66,31 +66,51 @@ class ChangeList:
         """``?q=`` stripped and cut to ``MAX_SEARCH_LENGTH`` characters."""
         return self.arg("q", "").strip()[:MAX_SEARCH_LENGTH]
 
-    def get_search_filter(self, q):
-        """Every word must match some search field (case-insensitive, literally)."""
-        names = self.model_admin.get_search_fields(self.ctx)
-        if not q or not names:
+    async def get_search_filter(self, q):
+        """Every word must match some search field (``core.admin.search``: lookups
+        ``^prefix``, ``=exact``, contains; paths through references)."""
+        return await build_search(self.model_admin, self.ctx, q)
+
+    def get_filters(self):
+        """The ``ListFilter`` of every ``list_filter`` entry, its arguments parsed."""
+        found = []
+        for entry in self.model_admin.get_list_filter(self.ctx):
+            list_filter = make_filter(self.model_admin, self.ctx, entry)
+            list_filter.parse(self.args)
+            found.append(list_filter)
+        return found
+
+    def get_date_hierarchy(self):
+        """The ``DateHierarchy`` of the admin's ``date_hierarchy`` field, or ``None``."""
+        name = self.model_admin.get_date_hierarchy(self.ctx)
+        if not name:
             return None
-        words = q.split()[:MAX_SEARCH_WORDS]
-        clauses = [{"$or": [{name: {"$regex": re.escape(word), "$options": "i"}}
-                            for name in names]} for word in words]
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        hierarchy = DateHierarchy(self.model_admin, self.ctx, name)
+        hierarchy.parse(self.args)
+        return hierarchy
+
+    def allowed_arguments(self):
+        """Every query argument this list takes."""
+        names = list(LIST_ARGUMENTS)
+        for item in self.filters + ([self.date_hierarchy] if self.date_hierarchy else []):
+            names += [name for name in item.parameters() if name not in names]
+        return names
+
+    def check_arguments(self):
+        """An argument no part of the list reads is a mistake: ``BadListArguments``."""
+        allowed = self.allowed_arguments()
+        unknown = sorted(name for name in self.args if name not in allowed)
+        if unknown:
+            raise BadListArguments(f"Unknown query argument {unknown[0][:100]!r}; the list "
+                                   f"takes {', '.join(sorted(allowed))}.")
 
     def get_filter_values(self):
-        """``{field: value}`` from ``?<field>=`` for ``list_filter`` fields."""
+        """``{argument: text}`` of the filters that narrow the list."""
         values = {}
-        for name in self.model_admin.get_list_filter(self.ctx):
-            raw = self.arg(name)
-            if raw is None or raw == "":
-                continue
-            field = self.opts.get_field(name)
-            try:
-                value = field.to_python(raw)
-            except ValidationError as exc:
-                raise BadListArguments(f"Invalid filter {name}={raw!r}: {exc.message}") \
-                    from None
-            if value is not None:
-                values[name] = value
+        for item in self.filters + ([self.date_hierarchy] if self.date_hierarchy else []):
+            if item.active:
+                values.update({name: self.args[name] for name in item.parameters()
+                               if self.args.get(name) not in (None, "")})
         return values
 
     def sortable_fields(self):
@@ -141,10 +161,16 @@ class ChangeList:
         except pagination.CursorError as exc:
             raise BadListArguments(str(exc)) from None
 
-    def get_filter(self):
+    def filter_clauses(self, hierarchy=True):
+        """The filters' clauses (and the date hierarchy's, unless ``hierarchy`` is false)."""
+        items = self.filters + ([self.date_hierarchy] if hierarchy and self.date_hierarchy
+                                else [])
+        return [clause for clause in (item.query() for item in items) if clause]
+
+    async def get_filter(self, hierarchy=True):
         """Search and filters, within the admin's row scope (``get_base_filter``)."""
-        search = self.get_search_filter(self.q)
-        clauses = [c for c in (search, *({k: v} for k, v in self.filter_values.items())) if c]
+        search = await self.get_search_filter(self.q)
+        clauses = [c for c in (search, *self.filter_clauses(hierarchy)) if c]
         narrowed = {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
         return self.model_admin.scoped(self.ctx, narrowed)
 
@@ -153,6 +179,8 @@ class ChangeList:
         """Fetch the page and the count; a query stopped by the store's time budget
         (``ExecutionTimeout``) is ``BadListArguments``: the search was too broad."""
         db = self.ctx.db
+        if self.filter is None:
+            self.filter = await self.get_filter()
         try:
             self.page = await pagination.fetch_page(self.model, db, self.filter, self.sort,
                                                     self.position, self.per_page, self.secret)
@@ -172,7 +200,7 @@ class ChangeList:
     # -- URLs ---------------------------------------------------------------------------------
     def query_args(self, **changes):
         """The list's current query arguments with ``changes`` (``None`` drops one)."""
-        keep = ["q", "o", "per_page"] + list(self.model_admin.get_list_filter(self.ctx))
+        keep = [name for name in self.allowed_arguments() if name != "cursor"]
         args = {name: self.args[name] for name in keep if self.args.get(name) not in (None, "")}
         for name, value in changes.items():
             if value is None:

@@ -16,9 +16,11 @@ Message ids (``admin.`` + the code), by option (what each option may name is in
 docs/admin.md, "Checking the options"):
 
 * ``E001`` not a list or tuple (a string, say); ``E002`` an item is not a string
-* ``list_display``: ``E010`` no such field or attribute, ``E011`` hidden, ``E012`` async
+* ``list_display``: ``E010`` no such field or attribute, ``E011`` hidden, ``E012`` an async
+  method of the model (async ``ModelAdmin`` methods are fine)
 * ``list_display_links``: ``E020`` not a column
-* ``list_filter``: ``E030`` no such field, ``E031`` not a boolean/reference/choices
+* ``list_filter``: ``E030`` no such field, ``E031`` no filter fits it (text without
+  choices, hidden); ``date_hierarchy``: ``E032`` not a date field
 * ``search_fields``: ``E040`` no such field, ``E041`` holds no text (or hidden)
 * ``ordering``: ``E050`` no such field, ``E051`` hidden or a list
 * ``sortable_fields``: ``E060`` no such field, ``E061`` hidden or a list
@@ -120,6 +122,7 @@ def check_model_admin(model_admin):
     """Every ``CheckMessage`` of one ``ModelAdmin`` instance (``[]`` when it is right)."""
     checker = _Checker(model_admin)
     for check in (checker.list_display, checker.list_display_links, checker.list_filter,
+                  checker.date_hierarchy,
                   checker.search_fields, checker.ordering, checker.sortable_fields,
                   checker.fields, checker.readonly_fields, checker.exclude, checker.actions,
                   checker.list_per_page, checker.classes):
@@ -165,11 +168,9 @@ def _is_list(field):
 
 
 def _filterable(field):
-    """Can the list page's filter sidebar offer ``field`` (ListHandler.filter_sidebar)?"""
-    if _hidden(field) or _is_list(field):
-        return False
-    return isinstance(field, (model_fields.BooleanField, model_fields.ReferenceField)) \
-        or field.choices is not None
+    """Does a list filter fit ``field`` (``core.admin.filters.filter_class_for``)?"""
+    from .filters import filter_class_for
+    return not _hidden(field) and filter_class_for(field) is not None
 
 
 def _searchable(field):
@@ -227,9 +228,13 @@ class _Checker:
                        hint=f"Write [{value!r}]." if isinstance(value, str) else None)
             return []
         pairs = []
+        from .filters import ListFilter
         for index, item in enumerate(value):
             if isinstance(item, str):
                 pairs.append((index, item))
+            elif option == "list_filter" and isinstance(item, type) and \
+                    issubclass(item, ListFilter):
+                continue                      # a custom filter: its own code decides
             else:
                 self.error("admin.E002", option, item, "is not a name (a string).",
                            index=index)
@@ -270,10 +275,11 @@ class _Checker:
             if not callable(method) and hasattr(self.model, name):
                 method, owner = getattr(self.model, name), self.model_name
             if callable(method) or hasattr(self.model, name):
-                if inspect.iscoroutinefunction(method):
+                if inspect.iscoroutinefunction(method) and owner == self.model_name:
                     self.error("admin.E012", "list_display", name,
-                               f"is an async method of {owner}: a column's method must "
-                               "return the value, not a coroutine.", index=index)
+                               f"is an async method of {owner}: a model's column method "
+                               "must return the value (async columns are ModelAdmin "
+                               "methods).", index=index)
                 continue
             self.error("admin.E010", "list_display", name,
                        f"is not a field of {self.model_name}, a method of "
@@ -317,12 +323,49 @@ class _Checker:
     def list_filter(self):
         self.field_names("list_filter", ("admin.E030", "admin.E031"), _filterable, lambda f: (
             f"is {_what(f, f'{_kind(f)} without choices')}: the filter sidebar offers "
-            "booleans, references and fields with choices only."))
+            "booleans, choices, references, lists, dates and numbers only."))
+
+    def date_hierarchy(self):
+        name = getattr(self.admin, "date_hierarchy", None)
+        if name is None:
+            return
+        field = self.fields_by_name.get(name) if isinstance(name, str) else None
+        if not isinstance(field, model_fields.DateTimeField) or _hidden(field):
+            dates = [n for n, f in self.fields_by_name.items()
+                     if isinstance(f, model_fields.DateTimeField) and not _hidden(f)]
+            self.error("admin.E032", "date_hierarchy", name,
+                       f"is not a date field of {self.model_name}.", hint=_hint(
+                           name if isinstance(name, str) else None, dates))
 
     def search_fields(self):
-        self.field_names("search_fields", ("admin.E040", "admin.E041"), _searchable, lambda f: (
-            f"is {_what(f, f'{_kind(f)}, which holds no text')}: search matches text fields "
-            "(strings, lists of strings, text choices) only."))
+        """Entries are paths with an optional ``^`` / ``=`` prefix; a path through a
+        reference (``author__username``) is checked on the target model, a dotted path
+        (``meta.sku``) only for its first field."""
+        from .search import lookup
+        for index, entry in self.names("search_fields"):
+            path = lookup(entry)[1]
+            model, opts_fields, name = self.model_name, self.fields_by_name, path
+            while "__" in name:
+                head, _, rest = name.partition("__")
+                field = opts_fields.get(head)
+                if not isinstance(field, model_fields.ReferenceField):
+                    break
+                try:
+                    target = field.target
+                except LookupError:
+                    break
+                model, opts_fields, name = target.__name__, target._meta.fields, rest
+            field = opts_fields.get(name.split(".")[0].split("__")[0])
+            valid = [n for n, f in opts_fields.items() if _searchable(f)]
+            if field is None:
+                self.error("admin.E040", "search_fields", entry,
+                           f"is not a field of {model}.", hint=_hint(name, valid), index=index)
+            elif "." not in name and not _searchable(field):
+                self.error("admin.E041", "search_fields", entry,
+                           f"is {_what(field, f'{_kind(field)}, which holds no text')}: "
+                           "search matches text fields (strings, lists of strings, text "
+                           "choices) only.", hint=_hint(None, valid),
+                           index=index)
 
     def ordering(self):
         valid = self.shown_fields() + ["id"]

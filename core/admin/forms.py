@@ -13,7 +13,11 @@ them as text and the request can never write them)::
                     ``read_times_in``)
     ChoiceField (or choices=) → SelectField
     ReferenceField → SelectField; choices loaded by ``load_reference_choices``
-                     (up to ``REFERENCE_CHOICES_LIMIT`` objects, labelled)
+                     (up to ``REFERENCE_CHOICES_LIMIT`` readable objects, labelled);
+                     in ``raw_id_fields`` / ``autocomplete_fields`` a
+                     ``ReferenceIdField`` instead: an input of the id with a "look
+                     up" link and the current label (``static/bastion.js`` turns an
+                     autocomplete one into search-as-you-type)
     ListField     → one comma-separated text input
     FileField / ImageField → ``UploadField`` (current file, "clear", upload)
     DateField     → DateField (a date input; never shifted by a time zone)
@@ -62,8 +66,9 @@ except ImportError:                     # pragma: no cover - older wtforms
 REFERENCE_CHOICES_LIMIT = 500
 BLANK_CHOICE = choice("", "---------")
 
-__all__ = ["ModelForm", "model_form", "load_reference_choices", "add_model_errors",
-           "form_values", "add_row", "subdocument_form", "REFERENCE_CHOICES_LIMIT", "ADD_ROW"]
+__all__ = ["ModelForm", "ReferenceIdField", "model_form", "load_reference_choices",
+           "add_model_errors", "form_values", "add_row", "subdocument_form",
+           "REFERENCE_CHOICES_LIMIT", "ADD_ROW"]
 
 
 def _text(value):
@@ -94,6 +99,54 @@ class DisplayTextField(wtforms.TextAreaField):
         if isinstance(self.data, str):
             return self.data
         return self.model_field.display(self.data) if self.model_field else _text(self.data)
+
+
+class ReferenceIdInput:
+    """The widget of ``ReferenceIdField``: the id input, the label of the object it names
+    (as the user may see it) and a "look up" link to the target's list."""
+
+    def __call__(self, field, **kwargs):
+        from markupsafe import Markup, escape
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("type", "text")
+        kwargs["class"] = (kwargs.get("class", "") + " reference-id").strip()
+        kwargs.setdefault("size", 26)
+        kwargs.setdefault("inputmode", "latin")
+        kwargs.setdefault("autocomplete", "off")
+        if field.autocomplete_url:
+            kwargs["data-autocomplete-url"] = field.autocomplete_url
+        kwargs["value"] = field._value()
+        params = wtforms.widgets.html_params(name=field.name, **kwargs)
+        html = [f'<span class="reference-picker"><input {params}>']
+        if field.lookup_url:
+            html.append(f' <a class="lookup" href="{escape(field.lookup_url)}" target="_blank" '
+                        f'rel="noopener">Look up</a>')
+        html.append(f' <span class="reference-label" id="{escape(kwargs["id"])}_label">'
+                    f'{escape(field.current_label or "")}</span></span>')
+        return Markup("".join(html))
+
+
+class ReferenceIdField(wtforms.StringField):
+    """A reference edited as the referenced object's id (``raw_id_fields``), or picked by
+    searching (``autocomplete_fields``: ``autocomplete_url`` is set). The handler fills
+    ``lookup_url`` and ``current_label`` (``load_reference_choices``); the model field
+    and ``check_references`` decide whether the id names an object the user may read."""
+
+    widget = ReferenceIdInput()
+
+    def __init__(self, *args, autocomplete=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.autocomplete = autocomplete
+        self.autocomplete_url = self.lookup_url = self.current_label = None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return _text(self.data)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.data = (self.data or "").strip()
 
 
 class ModelForm(wtforms.Form):
@@ -228,8 +281,11 @@ def formfield_for(field, nested=False):
     return DisplayTextField(validators=checks, model_field=field, **kwargs)
 
 
-def model_form(model, field_names=None, readonly=()):
-    """A ``ModelForm`` subclass for ``model`` with ``field_names`` minus ``readonly``."""
+def model_form(model, field_names=None, readonly=(), raw_id_fields=(),
+               autocomplete_fields=()):
+    """A ``ModelForm`` subclass for ``model`` with ``field_names`` minus ``readonly``;
+    references named in ``raw_id_fields`` / ``autocomplete_fields`` get a
+    ``ReferenceIdField``."""
     meta = model._meta
     names = list(field_names) if field_names is not None else [
         name for name, field in meta.fields.items() if field.editable]
@@ -241,7 +297,15 @@ def model_form(model, field_names=None, readonly=()):
         if name in readonly or not field.editable:
             attrs["readonly"].append(name)
             continue
-        form_field = formfield_for(field)
+        if isinstance(field, model_fields.ReferenceField) and \
+                (name in raw_id_fields or name in autocomplete_fields):
+            form_field = ReferenceIdField(
+                _label(field), description=field.help_text or "",
+                autocomplete=name in autocomplete_fields, validators=[
+                    validators.InputRequired("This field is required.") if field.required
+                    else validators.Optional()])
+        else:
+            form_field = formfield_for(field)
         if form_field is not None:
             attrs[name] = form_field
             attrs["field_names"].append(name)
@@ -260,6 +324,9 @@ async def load_reference_choices(form, lookup, limit=REFERENCE_CHOICES_LIMIT):
     meta = form.model._meta
     for name in getattr(form, "reference_fields", ()):
         target = meta.fields[name].target
+        if isinstance(form[name], ReferenceIdField):
+            await _describe_reference_id(form[name], target, lookup)
+            continue
         objects = await lookup.readable_objects(target, limit=limit)
         choices = [choice(str(obj.id), lookup.label_for(obj)) for obj in objects]
         current = form[name].data
@@ -274,6 +341,22 @@ async def load_reference_choices(form, lookup, limit=REFERENCE_CHOICES_LIMIT):
                                           "it is.")
         blank = [] if meta.fields[name].required and current else [BLANK_CHOICE]
         form[name].choices = blank + choices
+
+
+async def _describe_reference_id(field, target, lookup):
+    """Fill a ``ReferenceIdField``'s label (as the user may see it) and its links (only
+    for a target model the user may read)."""
+    target_admin = lookup.admin_for(target)
+    if target_admin is not None and target_admin.may(lookup, "read"):
+        field.lookup_url = target_admin.url_prefix
+        if field.autocomplete:
+            field.autocomplete_url = target_admin.url_prefix + "autocomplete/"
+    current = field.data
+    oid = ObjectId(current) if isinstance(current, str) and len(current) == 24 and \
+        ObjectId.is_valid(current) else current if isinstance(current, ObjectId) else None
+    if oid is not None:
+        field.current_label = (await lookup.reference_labels(target, [oid])).get(
+            oid, (None, None))[0]
 
 
 async def check_references(form, lookup, stored=None):

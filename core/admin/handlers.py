@@ -26,6 +26,7 @@ where apps import them from. Swap one page for one model with a subclass::
     class ArticleAdmin(ModelAdmin):
         detail_handler = ArticleDetail
 """
+from .views.autocomplete import AutocompleteHandler  # noqa: F401
 from .views.base import (FLASH_COOKIE, HIDDEN_LABEL, AdminHandler,  # noqa: F401
                          AdminIndexHandler, ModelHandler)
 from .views.delete import DeleteHandler  # noqa: F401
@@ -33,9 +34,10 @@ from .views.display import Cell, format_datetime, format_value, is_hidden  # noq
 from .views.edit import CreateHandler, FormHandler, UpdateHandler  # noqa: F401
 from .views.list import ListHandler  # noqa: F401
 from .views.object import DetailHandler, ObjectHandler  # noqa: F401
+from .views.transfer import ExportHandler, ImportHandler  # noqa: F401
 
 __all__ = [
-    "AdminHandler", "AdminIndexHandler", "Cell", "CreateHandler", "DeleteHandler",
-    "DetailHandler", "FormHandler", "ListHandler", "ModelHandler", "ObjectHandler",
-    "UpdateHandler", "format_value",
+    "AdminHandler", "AdminIndexHandler", "AutocompleteHandler", "Cell", "CreateHandler",
+    "DeleteHandler", "DetailHandler", "ExportHandler", "FormHandler", "ImportHandler",
+    "ListHandler", "ModelHandler", "ObjectHandler", "UpdateHandler", "format_value",
 ]

@@ -108,6 +108,9 @@ class ModelAdmin:
 
     ``list_display``     columns of the list page [the first five editable fields]
     ``list_display_links`` columns linking to the object [the first column]
+    ``empty_value_display`` what an empty value shows as ["—"]
+    ``list_editable``    columns edited in the list, saved in one POST (each row with its
+                         version check, audit entry and object rule)
     ``search_fields``    fields ``?q=`` searches, case-insensitively, any word in any
                          field [none: no search box]
     ``list_filter``      fields offered as filters, ``?<field>=<value>`` [none]
@@ -119,6 +122,19 @@ class ModelAdmin:
     ``readonly_fields``  shown on forms but never written from a request
     ``exclude``          never on forms or detail pages
     ``form_class``       a WTForms form to use instead of the generated one
+    ``fieldsets``        ``[(title or None, {"fields": [...], "classes": ["collapse"],
+                         "description": "..."})]``: titled groups on the forms
+    ``prepopulated_fields`` ``{"slug": ("title",)}``: filled from other fields as one
+                         types (``static/prepopulate.js``)
+    ``save_as``          a "Save as new" button on the change page
+    ``save_on_top``      the save buttons above the form too
+    ``view_on_site``     a "View on site" link: ``True`` uses the model's
+                         ``get_absolute_url``, a callable ``(obj)`` gives the URL,
+                         ``False`` hides it
+    ``raw_id_fields``    references edited as an id input with a "look up" link
+    ``autocomplete_fields`` references picked by search-as-you-type
+                         (``/admin/<app>/<model>/autocomplete/``; needs ``read`` there)
+    ``date_hierarchy``   a date field the list drills down by (year → month → day)
     ``actions``          bulk action names (methods decorated with ``@action``)
                          [``["delete_selected"]``]
     ``scopes``           ``{name: builder(handler) -> filter}`` a grant may name
@@ -130,8 +146,11 @@ class ModelAdmin:
 
     list_display = None
     list_display_links = None
+    list_editable = ()
+    empty_value_display = "—"
     search_fields = ()
     list_filter = ()
+    date_hierarchy = None
     ordering = None
     sortable_fields = None
     list_per_page = DEFAULT_PER_PAGE
@@ -140,6 +159,13 @@ class ModelAdmin:
     readonly_fields = ()
     exclude = ()
     form_class = None
+    raw_id_fields = ()
+    autocomplete_fields = ()
+    fieldsets = None
+    prepopulated_fields = {}
+    save_as = False
+    save_on_top = False
+    view_on_site = True
     actions = ("delete_selected",)
     scopes = {}
 
@@ -153,6 +179,8 @@ class ModelAdmin:
     delete_handler = None
     history_handler = None
     file_handler = None
+    export_handler = None
+    import_handler = None
 
     def __init__(self, model, site=None):
         self.model = model
@@ -197,9 +225,16 @@ class ModelAdmin:
         columns = self.get_list_display(handler)
         return list(self.list_display_links or columns[:1])
 
+    def get_list_editable(self, handler):
+        """Columns edited right in the list (saved together, each row on its own)."""
+        return list(self.list_editable)
+
     def get_search_fields(self, handler):
-        """Fields ``?q=`` searches (never a hidden one: a match would reveal it)."""
-        return self.visible(handler, self.search_fields)
+        """Fields ``?q=`` searches, with their lookups (``^title``, ``=sku``,
+        ``author__name``); never a hidden one: a match would reveal it."""
+        hidden = self.hidden_fields(handler)
+        return [entry for entry in self.search_fields
+                if entry.lstrip("^=").split("__")[0].split(".")[0] not in hidden]
 
     @classmethod
     def search_index_fields(cls, model):
@@ -216,7 +251,15 @@ class ModelAdmin:
         return fields
 
     def get_list_filter(self, handler):
+        """``list_filter`` entries: field names and ``ListFilter`` classes (never a field
+        hidden from this user)."""
         return self.visible(handler, self.list_filter)
+
+    def get_date_hierarchy(self, handler):
+        """The date field the list drills down by (year → month → day), or ``None``
+        (also when the field is hidden from this user)."""
+        name = self.date_hierarchy
+        return None if name in self.hidden_fields(handler) else name
 
     def get_ordering(self, handler):
         """Default sort as ``["-created", ...]``; ``_id`` is always appended as tie-breaker."""
@@ -231,10 +274,43 @@ class ModelAdmin:
         return [name for name in self.get_list_display(handler) if name in self.opts.fields]
 
     def get_fields(self, handler, obj=None):
-        """Form fields in order (read-only ones included, rendered as text); never a field
-        hidden from the user."""
-        names = list(self.fields) if self.fields else self.editable_field_names()
-        return self.visible(handler, [name for name in names if name not in self.exclude])
+        """The fields of the add/change forms and the detail page, in order: ``fields``,
+        else every editable field then the automatic ones (``created``); read-only ones
+        are rendered as text. Hidden fields and ``exclude`` are never included.
+        ``readonly_fields`` not listed are added, so ``readonly_fields = ["created"]``
+        shows ``created`` as text. Overriding this hides a field everywhere an object is
+        shown: forms, the detail page, exports. Never a field hidden from the user."""
+        fields = self.opts.fields
+        declared = self.fields or [name for _title, options in (self.fieldsets or ())
+                                   for name in options.get("fields", ())]
+        names = list(declared) if declared else self.editable_field_names() + [
+            name for name, field in fields.items()
+            if not getattr(field, "editable", True)]
+        names += [name for name in self.get_readonly_fields(handler, obj)
+                  if name not in names and name in fields]
+        return self.visible(handler, [name for name in names if name not in self.exclude
+                                      and not getattr(fields.get(name), "hidden", False)])
+
+    def get_fieldsets(self, handler, obj=None):
+        """``[(title, {"fields": [...], ...})]`` for the forms, or ``None`` (one group)."""
+        return [(title, dict(options)) for title, options in self.fieldsets] \
+            if self.fieldsets else None
+
+    def get_prepopulated_fields(self, handler, obj=None):
+        """``{field: (source fields...)}`` filled as one types (new objects only)."""
+        return dict(self.prepopulated_fields)
+
+    def get_view_on_site_url(self, obj):
+        """The object's public URL for "View on site", or ``None``."""
+        if callable(self.view_on_site):
+            return self.view_on_site(obj)
+        if self.view_on_site and hasattr(obj, "get_absolute_url"):
+            return obj.get_absolute_url()
+        return None
+
+    def get_export_fields(self, handler):
+        """Columns of an export after ``id`` (and of an import): the detail page's fields."""
+        return [name for name in self.get_fields(handler) if name in self.opts.fields]
 
     def get_readonly_fields(self, handler, obj=None):
         """Fields shown but never written from a request: ``readonly_fields`` and the
@@ -249,7 +325,18 @@ class ModelAdmin:
             return self.form_class
         from .forms import model_form
         return model_form(self.model, self.get_fields(handler, obj),
-                          self.get_readonly_fields(handler, obj))
+                          self.get_readonly_fields(handler, obj),
+                          raw_id_fields=self.get_raw_id_fields(handler),
+                          autocomplete_fields=self.get_autocomplete_fields(handler))
+
+    def get_raw_id_fields(self, handler):
+        """References edited as an id input with a "look up" link (no ``<select>``)."""
+        return list(self.raw_id_fields)
+
+    def get_autocomplete_fields(self, handler):
+        """References picked by searching the target admin's ``search_fields`` (an id
+        input with a "look up" link without JavaScript)."""
+        return list(self.autocomplete_fields)
 
     def get_actions(self, handler):
         """``{name: AdminAction}`` the user may see (those whose permission they hold)."""

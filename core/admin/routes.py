@@ -4,6 +4,9 @@
 ``/admin/``                                 ``AdminIndexHandler``    logged in
 ``/admin/<app>/<model>/``                   ``ListHandler``          read (POST: the action's)
 ``/admin/<app>/<model>/add/``               ``CreateHandler``        write
+``/admin/<app>/<model>/autocomplete/``      ``AutocompleteHandler``  read (JSON)
+``/admin/<app>/<model>/export/``            ``ExportHandler``        export and read
+``/admin/<app>/<model>/import/``            ``ImportHandler``        write
 ``/admin/<app>/<model>/<id>/``              ``DetailHandler``        read
 ``/admin/<app>/<model>/<id>/change/``       ``UpdateHandler``        write
 ``/admin/<app>/<model>/<id>/delete/``       ``DeleteHandler``        delete
@@ -37,6 +40,9 @@ def model_routes(model_admin, site):
     pages = [
         ("", model_admin.list_handler or handlers.ListHandler, "list"),
         ("add/", model_admin.create_handler or handlers.CreateHandler, "add"),
+        ("autocomplete/", handlers.AutocompleteHandler, "autocomplete"),
+        ("export/", model_admin.export_handler or handlers.ExportHandler, "export"),
+        ("import/", model_admin.import_handler or handlers.ImportHandler, "import"),
         (f"{OBJECT_ID}/", model_admin.detail_handler or handlers.DetailHandler, "detail"),
         (f"{OBJECT_ID}/change/", model_admin.update_handler or handlers.UpdateHandler,
          "change"),

@@ -21,7 +21,7 @@ from core.db.errors import UnsupportedOperation
 
 from .errors import ImproperlyConfigured
 
-DEFAULT_ACTIONS = ("read", "write", "delete")
+DEFAULT_ACTIONS = ("read", "write", "delete", "export")
 META_OPTIONS = frozenset((
     "app_label", "collection", "ordering", "indexes", "verbose_name", "verbose_name_plural",
     "extra_actions", "abstract",

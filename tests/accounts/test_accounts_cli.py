@@ -91,7 +91,7 @@ async def test_the_created_password_works(cli):
      "shop.product)"),
     (["--perm", "shop.product=read,fly"], PASSWORD,
      "error: model shop.product has no action 'fly' (its actions: read, write, delete, "
-     "publish)"),
+     "export, publish)"),
     ([], "short", "error: password rejected: This password is too short: it must contain "
                   "at least 10 characters."),
     ([], "1234567890", "error: password rejected: This password is entirely numeric. "
@@ -218,7 +218,7 @@ async def test_grant_and_revoke_refusals_change_nothing(cli):
         "error: unknown model 'blog.article'")
     assert cli.fails("grant", "alice", "shop.product", "read", "fly") == (
         "error: model shop.product has no action 'fly' (its actions: read, write, delete, "
-        "publish)")
+        "export, publish)")
     assert cli.fails("grant", "--role", "ghosts", "shop.product", "read") == (
         "error: unknown role 'ghosts'")
     assert cli.fails("grant", "--role", "editors", "shop.product", "fly").startswith(
@@ -359,9 +359,10 @@ def test_perms_of_a_superuser_lists_every_model_with_all_actions(cli):
            "--password-stdin", input=PASSWORD + "\n")
     perms = json.loads(cli.ok("perms", "root", "--json").stdout)
     assert perms["is_superuser"] is True
-    assert perms["effective"] == {"accounts.role": ["delete", "read", "write"],
-                                  "accounts.user": ["delete", "read", "write"],
-                                  "shop.product": ["delete", "publish", "read", "write"]}
+    assert perms["effective"] == {
+        "accounts.role": ["delete", "export", "read", "write"],
+        "accounts.user": ["delete", "export", "read", "write"],
+        "shop.product": ["delete", "export", "publish", "read", "write"]}
     assert perms["sources"]["shop.product"]["publish"] == ["superuser"]
     assert cli.fails("perms", "nobody") == "error: unknown user 'nobody'"
 

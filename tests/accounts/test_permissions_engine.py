@@ -200,7 +200,7 @@ def test_validate_grant_reads_model_classes_and_registries():
         models = {"shop.product": Product}
 
     assert model_actions(FakeRegistry()) == {"shop.product": ("read", "write", "delete",
-                                                              "publish")}
+                                                              "export", "publish")}
     assert validate_grant({"shop.product": Product}, "shop.product", ["publish"])[1] == [
         "publish"]
 

@@ -144,14 +144,25 @@ def plan():
     return _PLAN
 
 
+#: actions combined only with ``read`` (each is meaningful only with it), not with every
+#: subset of the others: the matrix stays the size it was without them
+PAIRED_WITH_READ = ("export",)
+
+
 def profiles(model):
-    """Every subset of the model's actions as a permissions dict, then superuser, inactive."""
+    """Every subset of the model's actions as a permissions dict (``export`` alone and
+    with ``read`` only), then superuser, inactive."""
     out = []
-    for size in range(len(model.actions) + 1):
-        for subset in itertools.combinations(model.actions, size):
+    combined = [action for action in model.actions if action not in PAIRED_WITH_READ]
+    for size in range(len(combined) + 1):
+        for subset in itertools.combinations(combined, size):
             out.append(Profile("+".join(subset) or "nothing", frozenset(subset)))
     for name, entries in SCOPED_PROFILES.get(model.key, ()):
         out.append(Profile(name, frozenset(entries)))
+    for action in PAIRED_WITH_READ:
+        if action in model.actions:
+            out.append(Profile(action, frozenset({action})))
+            out.append(Profile(f"read+{action}", frozenset({"read", action})))
     out.append(Profile("superuser", superuser=True))
     out.append(Profile("inactive", frozenset(model.actions), inactive=True))
     return out
@@ -182,7 +193,8 @@ OPENAPI_OPS = ("list.get", "list.post", "object.get", "object.patch", "object.pu
 
 def endpoints(model):
     pages = ["login", "index", "list", "detail", "history", "add:get", "add:post",
-             "change:get", "change:post", "delete:get", "delete:post"]
+             "change:get", "change:post", "delete:get", "delete:post", "autocomplete",
+             "export", "import:get", "import:post"]
     if model.password_page:
         pages += ["password:get", "password:post"]
     bulk = []
@@ -242,9 +254,12 @@ def needs(model, endpoint):
     """The actions an endpoint needs on the model (rules.md)."""
     endpoint = endpoint.partition("@")[0]
     if endpoint in ("index", "list", "detail", "history", "api:list", "api:detail", "ws",
-                    "openapi:list.get", "openapi:object.get"):
+                    "openapi:list.get", "openapi:object.get", "autocomplete"):
         return ("read",)
-    if endpoint in ("add:get", "add:post", "api:post", "openapi:list.post"):
+    if endpoint == "export":
+        return ("read", "export")
+    if endpoint in ("add:get", "add:post", "api:post", "openapi:list.post", "import:get",
+                    "import:post"):
         return ("write",)
     if endpoint in ("change:get", "change:post", "api:patch", "api:put", "openapi:object.patch",
                     "openapi:object.put", "password:get", "password:post"):
@@ -267,6 +282,8 @@ def is_post(endpoint):
 
 
 OK_STATUS = {"api:post": 201, "api:delete": 204}
+#: admin URLs answering JSON (an anonymous or inactive user gets 401, not the login page)
+JSON_PAGES = ("autocomplete",)
 
 
 def expected(profile, model, endpoint):
@@ -283,7 +300,7 @@ def expected(profile, model, endpoint):
     if endpoint == "login":
         return Outcome(303 if not profile.inactive else 200, not profile.inactive, readable)
     if profile.inactive:
-        if endpoint.startswith(("api:", "openapi:")):
+        if endpoint.startswith(("api:", "openapi:")) or endpoint in JSON_PAGES:
             return Outcome(401, False, False)
         if endpoint == "ws":
             return Outcome(403, False, False)
@@ -673,6 +690,28 @@ class World:
             response = await browser.get(self.admin_url(target, "change/"))
         elif endpoint == "delete:get":
             response = await browser.get(self.admin_url(target, "delete/"))
+        elif endpoint == "autocomplete":
+            response = await browser.fetch(
+                self.admin_url() + "autocomplete/?q=" + MARKERS[key].lower(),
+                headers={"Accept": "application/json"})
+            check.status(response, outcome)
+            check.body(response)
+            if outcome.status == 200:
+                check.that(str(target.id) in response.text,
+                           "the readable object is not offered by autocomplete")
+            return
+        elif endpoint == "export":
+            response = await browser.get(self.admin_url() + "export/?format=jsonl")
+            check.status(response, outcome)
+            check.body(response)
+            if outcome.status == 200:
+                check.that(str(target.id) in response.text,
+                           "the readable object is not in the export")
+            return
+        elif endpoint == "import:get":
+            response = await browser.get(self.admin_url() + "import/")
+        elif endpoint == "import:post":
+            return await self.cell_import_post(actor, outcome, check, created)
         elif endpoint == "add:post":
             return await self.cell_add_post(actor, outcome, check, created)
         elif endpoint == "change:post":
@@ -752,6 +791,24 @@ class World:
         if not outcome.allowed:
             check.that(await self.klass().count({}, db=self.db) == count, "objects were added")
         await self.follow(actor, response, check, expect_open=outcome.allowed)
+
+    async def cell_import_post(self, actor, outcome, check, created):
+        """Apply an import of one new object (JSON lines) straight away."""
+        mark = self.marker()
+        values = {k: v for k, v in self.add_values(mark).items()
+                  if not k.startswith("password")}
+        count = await self.klass().count({}, db=self.db)
+        response = await actor.browser.post(self.admin_url() + "import/", {
+            "format": "jsonl", "payload": json.dumps(values), "_apply": "1"})
+        check.status(response, outcome)
+        check.body(response)
+        field_name = next(iter(values))
+        made = await self.klass().find({field_name: mark}, db=self.db).to_list(None)
+        created.extend(made)
+        check.that(bool(made) == outcome.allowed, f"imported: {bool(made)}")
+        if not outcome.allowed:
+            check.that(await self.klass().count({}, db=self.db) == count, "objects were added")
+        await self.follow(actor, response, check, expect_open=False)
 
     async def cell_change_post(self, actor, outcome, check, target):
         name = CHANGE_FIELD.get(self.model.key, "actor")

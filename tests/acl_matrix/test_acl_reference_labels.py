@@ -1,11 +1,12 @@
 """Reference labels: an article whose category the user may not read names it "(hidden)".
 
-Cells: profiles × places a reference label shows (list column, filter sidebar, detail
-row, change-form ``<select>``, add-form ``<select>``). A category is unreadable without
-``blog.category: read``, outside the category admin's row scope (``get_base_filter``) or
-failing its object rule for ``read``; then its name (a marker) appears nowhere, the cell
-reads "(hidden)" with no link, the change form keeps it selected as "(hidden)", and no
-``<select>`` or sidebar offers it. A superuser, or a user who may read it, sees its name.
+Cells: profiles × places a reference label shows (list column, filter sidebar, detail row,
+change-form ``<select>``, add-form ``<select>``, the category autocomplete). A category is
+unreadable without ``blog.category: read``, outside the category admin's row scope
+(``get_base_filter``) or failing its object rule for ``read``; then its name (a marker)
+appears nowhere, the cell reads "(hidden)" with no link, the change form keeps it selected
+as "(hidden)", and no ``<select>`` or sidebar offers it. A superuser, or a user who may read
+it, sees its name.
 """
 import re
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ PROFILES = [
                rule_denies=True),
     RefProfile("superuser", (), superuser=True),
 ]
-PLACES = ("list-column", "list-filter", "detail", "change-select", "add-select")
+PLACES = ("list-column", "list-filter", "detail", "change-select", "add-select",
+          "autocomplete")
 PAGE_OF = {"list-column": "list", "list-filter": "list", "detail": "detail",
            "change-select": "change:get", "add-select": "add:get"}
 
@@ -59,6 +61,8 @@ def label_visible(profile):
 
 
 def page_status(profile, place):
+    if place == "autocomplete":              # read on the *target* model, categories
+        return 200 if profile.superuser or profile.category_read else 403
     article = acl_kit.plan()["blog.article"]
     granted = acl_kit.Profile(profile.name, frozenset(profile.article),
                               superuser=profile.superuser)
@@ -141,9 +145,10 @@ async def test_reference_label(ref_world, profile, place):
     article, secret = ref_world["article"], ref_world["secret"]
     base = "/admin/blog/article/"
     path = {"list": base, "detail": f"{base}{article.id}/",
-            "change:get": f"{base}{article.id}/change/", "add:get": f"{base}add/"}[
-        PAGE_OF[place]]
-    page = await browser.get(path)
+            "change:get": f"{base}{article.id}/change/", "add:get": f"{base}add/"}.get(
+        PAGE_OF.get(place), "/admin/blog/category/autocomplete/")
+    page = await browser.fetch(path, headers={"Accept": "application/json"}) \
+        if place == "autocomplete" else await browser.get(path)
     status = page_status(profile, place)
     assert page.code == status, (place, acl_kit.shown(page))
     visible = label_visible(profile)
@@ -164,6 +169,10 @@ async def test_reference_label(ref_world, profile, place):
             assert text_of(cell) == SECRET and link in cell, cell
         else:
             assert text_of(cell) == HIDDEN and "<a" not in cell, cell
+    elif place == "autocomplete":
+        labels = [item["label"] for item in page.json()["results"]]
+        assert (SECRET in labels) == visible, labels
+        assert VISIBLE in labels and HIDDEN not in labels, labels
     elif place == "list-filter":
         labels = sidebar_labels(page.text)
         assert (SECRET in labels) == visible, labels

@@ -1,5 +1,6 @@
 """The list page: search, filters, sorting, keyset pages, counts, reference columns."""
 import datetime
+import html
 import re
 
 import pytest
@@ -83,14 +84,19 @@ async def test_an_invalid_filter_value_is_400_not_500(site, root, query):
     assert "Invalid filter" in response.text
 
 
-async def test_only_list_filter_fields_filter_and_operators_never_reach_a_query(site, root):
+async def test_arguments_no_filter_reads_are_a_400_and_operators_never_reach_a_query(
+        site, root):
     Note = site.model("notes.note")
     await Note.create(title="one", rank=1, owner="x", db=site.db)
     await Note.create(title="two", rank=2, owner="y", db=site.db)
-    for query in ["rank=1", "owner=x", "done[$ne]=1", "title[$regex]=.*", "%24where=1"]:
+    for query, name in [("rank=1", "rank"), ("owner=x", "owner"), ("done[$ne]=1", "done[$ne]"),
+                        ("title[$regex]=.*", "title[$regex]"), ("%24where=1", "$where")]:
         page = await root.get(f"{LIST}?{query}")
-        assert page.code == 200, query
-        assert sorted(titles(page.text)) == ["one", "two"], query
+        assert page.code == 400, query
+        assert f"Unknown query argument {name!r}" in html.unescape(page.text), query
+        assert titles(page.text) == [], query
+    page = await root.get(f"{LIST}?done=")                     # an empty filter is "All"
+    assert sorted(titles(page.text)) == ["one", "two"]
 
 
 async def test_sorting_follows_the_whitelist(site, root):

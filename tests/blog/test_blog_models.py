@@ -10,8 +10,8 @@ from core.models import UniqueError, ValidationError
 def test_keys_actions_and_list_page_indexes(registry):
     assert registry.get_model("blog.article") is Article
     assert registry.get_model("blog.category") is Category
-    assert Article._meta.actions == ("read", "write", "delete", "publish")
-    assert Category._meta.actions == ("read", "write", "delete")
+    assert Article._meta.actions == ("read", "write", "delete", "export", "publish")
+    assert Category._meta.actions == ("read", "write", "delete", "export")
     assert [index.keys for index in Article._meta.indexes] == [
         [("created", -1), ("_id", -1)],
         [("category", 1), ("created", -1), ("_id", -1)],

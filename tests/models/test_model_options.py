@@ -49,14 +49,14 @@ def test_names_key_and_collection():
 
 
 def test_actions_default_and_extra():
-    assert BlogPost._meta.actions == ("read", "write", "delete", "publish", "export")
-    assert BlogPost._meta.extra_actions == ("publish", "export")
+    assert BlogPost._meta.actions == ("read", "write", "delete", "export", "publish")
+    assert BlogPost._meta.extra_actions == ("publish",)          # export is a default one
 
     class Plain(Model):
         class Meta:
             app_label = "testapp"
 
-    assert Plain._meta.actions == DEFAULT_ACTIONS == ("read", "write", "delete")
+    assert Plain._meta.actions == DEFAULT_ACTIONS == ("read", "write", "delete", "export")
 
 
 def test_ordering_becomes_a_sort_spec():

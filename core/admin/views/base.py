@@ -1,7 +1,12 @@
 """The base of every admin page: ``AdminHandler`` (``ModelRequestHandler`` plus flashes and
 templates), the index, and ``ModelHandler`` (a page about one model: columns and cells)."""
+import inspect
+
+from markupsafe import Markup
+
 from core.forms import render_field
 from core.handlers.flash import FLASH_COOKIE, FlashMixin  # noqa: F401  (re-exported)
+from core.models.base import parse_id
 from core.models import fields as model_fields
 from core.models.files import FileField
 
@@ -32,8 +37,42 @@ class AdminIndexHandler(AdminHandler):
     """``/admin/``: the apps and the models the user may read, with add links."""
 
     template = "admin/index.html"
+    #: how many of the user's own audit entries "Recent actions" shows
+    recent_actions_limit = 10
 
-    def get(self):
+    async def recent_actions(self):
+        """The user's own last audit entries (``[]`` without the audit app), each
+        ``{"action", "model", "label", "url", "at"}``: an object is named only if the
+        user may read it now (else ``(hidden)``) and linked only if it still exists."""
+        entries_admin = self.site.get("audit.entry") if self.site else None
+        user = self.current_user
+        if entries_admin is None or user is None:
+            return []
+        entries = await entries_admin.model.find(
+            {"actor_id": user.id}, [("at", -1), ("_id", -1)], limit=self.recent_actions_limit,
+            db=self.db).to_list(None)
+        readable = {}
+        for key in {entry.model_key for entry in entries if entry.model_key}:
+            admin = self.site.get(key)
+            ids = [parse_id(entry.object_id) for entry in entries
+                   if entry.model_key == key and entry.object_id]
+            ids = [oid for oid in ids if oid is not None]
+            if admin is not None and ids:
+                readable[key] = {str(obj.id) for obj in await self.readable_objects(
+                    admin.model, {"_id": {"$in": ids}})}
+        shown = []
+        for entry in entries:
+            admin = self.site.get(entry.model_key) if entry.model_key else None
+            exists = entry.object_id in readable.get(entry.model_key, ())
+            gone = entry.action == "delete" and admin is not None and admin.may(self, "read")
+            label = entry.object_label if (exists or gone) else \
+                (HIDDEN_LABEL if entry.object_id else "")
+            shown.append({"action": entry.action, "label": label, "at": entry.at,
+                          "model": capital(admin.opts.verbose_name) if admin else "",
+                          "url": admin.url_prefix + f"{entry.object_id}/" if exists else None})
+        return shown
+
+    async def get(self):
         groups = []
         for app, admins in (self.site.readable(self) if self.site else []):
             groups.append({"app": app, "models": [
@@ -43,7 +82,7 @@ class AdminIndexHandler(AdminHandler):
                  "actions": [action for action in admin.opts.actions
                              if admin.may(self, action)]}
                 for admin in admins]})
-        self.render(self.template, groups=groups)
+        self.render(self.template, groups=groups, recent=await self.recent_actions())
 
 
 class ModelHandler(AdminHandler):
@@ -77,7 +116,9 @@ class ModelHandler(AdminHandler):
         return found
 
     def cell(self, obj, name, references=None):
-        """The ``Cell`` showing column ``name`` of ``obj``."""
+        """The ``Cell`` showing column ``name`` of ``obj`` (a coroutine column is shown by
+        ``cell_async``)."""
+        empty = getattr(self.model_admin, "empty_value_display", "—")
         field = self.opts.fields.get(name)
         if field is not None:
             value = obj._data.get(name)
@@ -85,25 +126,44 @@ class ModelHandler(AdminHandler):
                 return Cell("bool", "Yes" if value else "No", bool(value))
             if isinstance(field, model_fields.ReferenceField):
                 if value is None:
-                    return Cell("text", "—")
+                    return Cell("text", empty)
                 label, url = (references or {}).get((name, value), (f"{value} (missing)", None))
                 return Cell("link" if url else "text", label, url=url)
             if isinstance(field, FileField):
                 return file_cell(self.model_admin, obj, name, value)
-            return Cell("text", format_value(field, value, self.time_zone))
+            return Cell("text", format_value(field, value, self.time_zone, empty))
         if name == "id":
             return Cell("text", str(obj.id))
         if name == "__str__":
             return Cell("text", self.model_admin.object_label(obj))
+        return self.value_cell(self.column_value(obj, name))
+
+    def column_value(self, obj, name):
+        """What a method column returns (maybe a coroutine)."""
         method = getattr(self.model_admin, name, None)
         if callable(method):
-            value = method(obj)
-        else:
-            value = getattr(obj, name, None)
-            value = value() if callable(value) else value
+            return method(obj)
+        value = getattr(obj, name, None)
+        return value() if callable(value) else value
+
+    def value_cell(self, value):
+        """The ``Cell`` of a method column's value: ``Markup`` as it is, booleans as
+        marks, the rest as text."""
+        if isinstance(value, Markup):
+            return Cell("html", str(value))
         if isinstance(value, bool):
             return Cell("bool", "Yes" if value else "No", value)
-        return Cell("text", format_value(None, value, self.time_zone))
+        return Cell("text", format_value(None, value, self.time_zone,
+                                         getattr(self.model_admin, "empty_value_display", "—")))
+
+    async def cell_async(self, obj, name, references=None):
+        """``cell``, awaiting a column method that is a coroutine function."""
+        if name not in self.opts.fields and name not in ("id", "__str__"):
+            value = self.column_value(obj, name)
+            if inspect.isawaitable(value):
+                value = await value
+            return self.value_cell(value)
+        return self.cell(obj, name, references)
 
     def column_label(self, name):
         field = self.opts.fields.get(name)

@@ -1,12 +1,25 @@
-"""How values look on admin pages: ``Cell``s, formatted values, hidden fields."""
+"""How values look on admin pages: ``Cell``s, formatted values, hidden fields, and
+``format_html`` for columns that return markup."""
 import datetime
+
+from markupsafe import Markup, escape
 
 from core import timezones
 from core.models import fields as model_fields
 from core.models.files import StoredFile
 
-__all__ = ["Cell", "capital", "file_cell", "format_datetime", "format_size", "format_value",
-           "is_hidden"]
+__all__ = ["Cell", "Markup", "capital", "file_cell", "format_datetime", "format_html",
+           "format_size", "format_value", "is_hidden"]
+
+EMPTY = "—"
+
+
+def format_html(template, *args, **kwargs):
+    """``template`` (trusted markup) with every argument escaped: a column method may
+    return ``format_html('<a href="{}">{}</a>', url, name)`` and the page shows the
+    link, while the name's ``<`` stays text. Returns ``Markup`` (shown as it is)."""
+    return Markup(template).format(*[escape(a) for a in args],
+                                   **{k: escape(v) for k, v in kwargs.items()})
 
 
 def format_datetime(value, zone=None):
@@ -14,11 +27,11 @@ def format_datetime(value, zone=None):
     return timezones.format_datetime(value, zone)
 
 
-def format_value(field, value, zone=None):
+def format_value(field, value, zone=None, empty=EMPTY):
     """Plain text for a stored value (references and booleans are handled by the caller);
-    datetimes in ``zone``."""
+    datetimes in ``zone``; ``empty`` for nothing (``ModelAdmin.empty_value_display``)."""
     if value is None or value == "":
-        return "—"
+        return empty
     if field is not None and getattr(field, "choices", None) is not None \
             and not isinstance(field, model_fields.ListField):
         return field.display(value)
@@ -26,8 +39,8 @@ def format_value(field, value, zone=None):
         return format_datetime(value, zone)
     if isinstance(value, (list, tuple)):
         if isinstance(field, model_fields.ListField):     # "a, b", or "3 lines"
-            return field.display(value) or "—"
-        return ", ".join(str(item) for item in value) or "—"
+            return field.display(value) or empty
+        return ", ".join(str(item) for item in value) or empty
     if field is not None and type(field).display is not model_fields.Field.display:
         return field.display(value)
     return str(value)
@@ -39,7 +52,9 @@ def is_hidden(field):
 
 
 class Cell:
-    """One value on a page: ``kind`` is ``"text"``, ``"bool"`` or ``"link"``."""
+    """One value on a page: ``kind`` is ``"text"``, ``"bool"``, ``"link"``, ``"html"``
+    (``Markup`` from ``format_html``) or, in an editable list, ``"input"``,
+    ``"checkbox"``, ``"select"``."""
 
     __slots__ = ("kind", "text", "value", "url")
 

@@ -75,11 +75,50 @@ class FormHandler(ObjectHandler):
         """What the form template shows, computed once: the form, the read-only rows, the
         version the form carries, a conflict, the object's links. A subclass adds to it
         (``context = super().get_context(...)``) instead of copying it."""
+        admin = self.model_admin
+        readonly_rows = self.readonly_rows(obj, form) if obj is not None else []
         return {"form": form, "change": self.change,
-                "readonly_rows": self.readonly_rows(obj, form) if obj is not None else [],
+                "readonly_rows": readonly_rows,
+                "fieldsets": self.fieldset_groups(obj, form, readonly_rows),
+                "prepopulated": self.prepopulated_attributes(form) if not self.change else {},
+                "save_on_top": admin.save_on_top,
+                "save_as": admin.save_as and self.change and admin.may(self, "write"),
                 "version": obj.version if (obj is not None and self.change) else None,
                 "conflict": conflict, "links": self.object_links(obj) if self.change else {},
-                "may_add": self.model_admin.may(self, "write")}
+                "may_add": admin.may(self, "write")}
+
+    def fieldset_groups(self, obj, form, readonly_rows):
+        """``[{"title", "description", "collapse", "fields", "readonly"}]`` from
+        ``get_fieldsets`` (``None``: the form is one group). A field no fieldset names
+        goes into a last, untitled group."""
+        declared = self.model_admin.get_fieldsets(self, obj)
+        if not declared:
+            return None
+        readonly = dict(zip([n for n in getattr(form, "readonly", ()) if n in self.opts.fields],
+                            readonly_rows))
+        placed, groups = set(), []
+        for title, options in declared:
+            names = list(options.get("fields", ()))
+            placed.update(names)
+            groups.append({"title": title, "description": options.get("description"),
+                           "collapse": "collapse" in options.get("classes", ()),
+                           "fields": [form[n] for n in names if n in form._fields],
+                           "readonly": [readonly[n] for n in names if n in readonly]})
+        rest = [n for n in form._fields if n not in placed]
+        rest_readonly = [row for n, row in readonly.items() if n not in placed]
+        if rest or rest_readonly:
+            groups.append({"title": None, "description": None, "collapse": False,
+                           "fields": [form[n] for n in rest], "readonly": rest_readonly})
+        return groups
+
+    def prepopulated_attributes(self, form):
+        """``{field: {"data_prepopulate_from": "id_a id_b"}}`` for the template."""
+        found = {}
+        for name, sources in self.model_admin.get_prepopulated_fields(self).items():
+            if name in form._fields:
+                found[name] = {"data_prepopulate_from": " ".join(
+                    f"id_{source}" for source in sources if source in form._fields)}
+        return found
 
     async def add_row_requested(self, obj):
         """The "Add another" submit of a list of sub-documents: the form again, as posted,
@@ -205,6 +244,8 @@ class UpdateHandler(FormHandler):
         self.render_form(obj, await self.build_form(obj))
 
     async def post(self, object_id):
+        if self.model_admin.save_as and self.get_body_argument("_saveasnew", None) is not None:
+            return await self.save_as_new(object_id)
         obj = await self.get_object(object_id)
         raw_version = self.get_body_argument("_version", "").strip()
         if not (raw_version.isascii() and raw_version.isdigit()) \
@@ -234,4 +275,23 @@ class UpdateHandler(FormHandler):
         except StaleObjectError as exc:
             return await self.render_conflict(obj, form, exc)
         self.flash(self.saved_message(obj, "changed"))
+        self.redirect(self.redirect_after_save(obj), status=303)
+
+    async def save_as_new(self, object_id):
+        """"Save as new": the form's values as a new object (the original is untouched;
+        read-only fields keep their defaults), like the add page."""
+        await self.get_object(object_id)                # read and write on the original
+        obj = self.model()
+        obj._db = self.db
+        self.change = False
+        form = await self.build_form(obj, FormData(self))
+        valid = form.validate()
+        valid = await check_references(form, self) and valid
+        if not valid:
+            return self.render_form(None, form)
+        try:
+            await self.save_from_form(obj, form)
+        except FormRefused:
+            return self.render_form(None, form)
+        self.flash(self.saved_message(obj, "added"))
         self.redirect(self.redirect_after_save(obj), status=303)

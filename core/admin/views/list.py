@@ -1,5 +1,9 @@
 """``/admin/<app>/<model>/``: the list (a ``ChangeList``), its filter sidebar and the bulk
 actions posted to it."""
+from urllib.parse import urlencode
+
+from bson import ObjectId
+
 from core.handlers.base import HTTPError
 from core.models import fields as model_fields
 from core.models.base import parse_id
@@ -7,10 +11,9 @@ from core.models.errors import StaleObjectError, ValidationError
 from core.permissions import PermissionDenied
 
 from .base import ModelHandler
-from .display import Cell, capital, is_hidden
+from .display import Cell, format_value, is_hidden
 
 MAX_SELECTED = 1000
-FILTER_CHOICES_LIMIT = 100
 
 __all__ = ["ListHandler"]
 
@@ -36,6 +39,10 @@ class ListHandler(ModelHandler):
     def required_action(self):
         if self.request.method != "POST":
             return self.action
+        if self.get_body_argument("_save_list", None) is not None:
+            if not self.model_admin.get_list_editable(self):
+                raise HTTPError(400, "This list has no editable columns.")
+            return "write"
         name = self.get_body_argument("action", "")
         offered = self.model_admin.get_actions(self)
         if name not in offered:
@@ -67,16 +74,21 @@ class ListHandler(ModelHandler):
         references = await self.resolve_references(
             objects, [name for name in columns if isinstance(self.opts.fields.get(name),
                                                              model_fields.ReferenceField)])
+        editable = self.editable_columns(columns, links)
         rows = []
         for obj in objects:
             cells = []
+            may_edit = bool(editable) and admin.may(self, "write", obj)
             for name in columns:
-                cell = self.cell(obj, name, references)
+                cell = await self.cell_async(obj, name, references)
                 if name in links:
                     cell = Cell("link", cell.text,
                                 url=admin.object_url(obj))
+                elif may_edit and name in editable:
+                    cell = self.input_cell(obj, name)
                 cells.append(cell)
-            rows.append({"id": str(obj.id), "label": admin.object_label(obj), "cells": cells})
+            rows.append({"id": str(obj.id), "label": admin.object_label(obj), "cells": cells,
+                         "version": obj.version if may_edit else None})
 
         sortable = set(changelist.sortable_fields())
         headers = []
@@ -96,7 +108,8 @@ class ListHandler(ModelHandler):
         actions = admin.get_actions(self)
         self.render(self.template, rows=rows, headers=headers, q=q,
                     search_enabled=bool(admin.get_search_fields(self)),
-                    filters=await self.filter_sidebar(filter_values),
+                    filters=await self.filter_sidebar(changelist),
+                    date_links=await self.date_hierarchy_links(changelist),
                     actions=list(actions.values()), count_text=count_text,
                     estimated=estimated, next_url=next_url, prev_url=prev_url,
                     first_url=self.url_with(cursor=None) if position is not None else None,
@@ -105,37 +118,126 @@ class ListHandler(ModelHandler):
                                    for n in per_page_choices},
                     current_o=current_o, add_url=admin.url_prefix + "add/"
                     if admin.may(self, "write") else None,
+                    export_urls=self.export_urls(changelist),
+                    list_editable=bool(editable) and any(r["version"] is not None
+                                                         for r in rows),
+                    import_url=admin.url_prefix + "import/" if admin.may(self, "write")
+                    else None,
                     query_hidden=changelist.query_args(q=None, cursor=None),
                     clear_url=admin.url_prefix if (q or filter_values) else None)
 
-    async def filter_sidebar(self, current):
-        """``[{"label", "options": [{"label", "url", "selected"}]}]`` for ``list_filter``."""
-        sidebar = []
-        for name in self.model_admin.get_list_filter(self):
-            field = self.opts.get_field(name)
-            raw = self.get_query_argument(name, "") or ""
-            options = [("", "All")]
-            if isinstance(field, model_fields.BooleanField):
-                options += [("1", "Yes"), ("0", "No")]
-            elif isinstance(field, model_fields.ReferenceField):
-                try:
-                    related = await self.readable_objects(field.target,
-                                                          limit=FILTER_CHOICES_LIMIT)
-                except LookupError:
-                    related = []
-                options += [(str(obj.id), self.label_for(obj)) for obj in related]
-            elif field.choices is not None:
-                options += [(str(value), str(label)) for value, label in field.choices]
-            selected_value = current.get(name)
-            sidebar.append({"name": name, "label": capital(field.verbose_name), "options": [
-                {"label": label, "url": self.url_with(**{name: value or None, "cursor": None}),
-                 "selected": (value == raw) if value == "" else
-                 (selected_value is not None and field.to_python(value) == selected_value)}
-                for value, label in options]})
-        return sidebar
+    def export_urls(self, changelist):
+        """``{format: URL}`` exporting the current filtered list (``None`` without
+        ``export``)."""
+        if not self.model_admin.may(self, "export"):
+            return None
+        args = changelist.query_args(cursor=None, per_page=None)
+        return {kind: self.model_admin.url_prefix + "export/?" + urlencode(
+            {**args, "format": kind}) for kind in ("csv", "jsonl")}
+
+    async def filter_sidebar(self, changelist):
+        """``[{"title", "options": [{"label", "url", "selected"}], "form"}]``: one section
+        per ``list_filter`` entry (``core.admin.filters``); never a label of an object the
+        user may not read."""
+        return [await item.sidebar(changelist, self) for item in changelist.filters]
+
+    async def date_hierarchy_links(self, changelist):
+        """The drill-down links of ``date_hierarchy`` (``None`` without one)."""
+        hierarchy = changelist.date_hierarchy
+        if hierarchy is None:
+            return None
+        return await hierarchy.links(changelist, self.db,
+                                     await changelist.get_filter(hierarchy=False))
+
+    # -- list editing ---------------------------------------------------------------------------
+    def editable_columns(self, columns, links):
+        """The ``list_editable`` columns shown as inputs (never a link column; only for a
+        user who may write)."""
+        if not self.model_admin.may(self, "write"):
+            return []
+        return [name for name in self.model_admin.get_list_editable(self)
+                if name in columns and name not in links and name in self.opts.fields]
+
+    def input_cell(self, obj, name):
+        """An input for column ``name`` of ``obj`` (posted as ``<id>-<name>``)."""
+        field = self.opts.fields[name]
+        value = obj._data.get(name)
+        if isinstance(field, model_fields.BooleanField):
+            return Cell("checkbox", "Yes" if value else "No", bool(value),
+                        url=f"{obj.id}-{name}")
+        if field.choices is not None and not isinstance(field, model_fields.ListField):
+            return Cell("select", format_value(field, value), [
+                (str(v), str(label), v == value) for v, label in field.choices],
+                url=f"{obj.id}-{name}")
+        if isinstance(value, (list, tuple)):
+            text = ", ".join(str(item) for item in value)
+        else:
+            text = "" if value is None else str(value)
+        return Cell("input", text, getattr(field, "max_length", None), url=f"{obj.id}-{name}")
+
+    async def save_list(self):
+        """One POST of the list's inputs: each row on its own — its version check (a row
+        changed meanwhile is stale: reported, not saved), the object rule, the field
+        checks, its audit entry; the other rows are saved."""
+        admin = self.model_admin
+        raw_ids = self.get_body_arguments("_list_id")[:MAX_SELECTED]
+        ids = [parse_id(raw) for raw in raw_ids]
+        if any(oid is None for oid in ids):
+            raise HTTPError(400, "The list holds an id that is not valid.")
+        names = [n for n in admin.get_list_editable(self) if n in self.opts.fields]
+        objects = {obj.id: obj for obj in await self.model.find(
+            self.scoped({"_id": {"$in": ids}}), db=self.db).to_list(None)}
+        saved, stale, refused, invalid = [], [], [], []
+        for oid in ids:
+            obj = objects.get(oid)
+            version = self.get_body_argument(f"{oid}-_version", "")
+            if obj is None or str(obj.version) != version:
+                stale.append(obj or oid)
+                continue
+            if not (self.may_read(obj) and admin.may(self, "write", obj)) or \
+                    await admin.object_refusal(self, "write", obj):
+                refused.append(obj)
+                continue
+            before = self.snapshot(obj)
+            try:
+                for name in names:
+                    field = self.opts.fields[name]
+                    if isinstance(field, model_fields.BooleanField):
+                        raw = self.get_body_argument(f"{oid}-{name}", None) is not None
+                    else:
+                        raw = self.get_body_argument(f"{oid}-{name}", None)
+                        if raw is None:
+                            continue
+                    obj._data[name] = field.to_python(raw)
+                if self.snapshot(obj) == before:
+                    continue
+                await self.save_object(obj, None, True, before)
+            except StaleObjectError:
+                stale.append(obj)
+                continue
+            except ValidationError as exc:
+                invalid.append((obj, "; ".join(f"{k}: {v}" for k, v in exc.errors.items())))
+                continue
+            except PermissionDenied:
+                refused.append(obj)
+                continue
+            saved.append(obj)
+        self.flash(f"Saved {self.count_noun(len(saved))}.", "success" if saved else "warning")
+        if stale:
+            self.flash(f"Not saved: {len(stale)} changed or deleted by someone else meanwhile"
+                       f"{self.some_labels([o for o in stale if not isinstance(o, ObjectId)])}"
+                       "; reload the list and edit again.", "warning")
+        if refused:
+            self.flash(f"Not saved: {len(refused)} you may not change"
+                       f"{self.some_labels(refused)}.", "warning")
+        for obj, message in invalid[:20]:
+            self.flash(f"Not saved: {self.shown_label(obj)}: {message}", "error")
+        self.redirect(self.request.uri, status=303)
 
     # -- bulk actions -------------------------------------------------------------------------
     async def post(self):
+        if self.get_body_argument("_save_list", None) is not None:
+            return await self.save_list()
         bulk = self.bulk
         raw_ids = self.get_body_arguments("_selected_action")
         if not raw_ids:
@@ -203,6 +305,8 @@ class ListHandler(ModelHandler):
 
     def some_labels(self, objects, shown=20):
         """``": a, b and 3 more"`` naming the first objects (hidden ones as such)."""
+        if not objects:
+            return ""
         names = ", ".join(self.shown_label(obj) for obj in objects[:shown])
         more = f" and {len(objects) - shown} more" if len(objects) > shown else ""
         return f": {names}{more}"

@@ -29,6 +29,10 @@ class ObjectHandler(ObjectLoading, ModelHandler):
         if self.site is not None and self.site.object_page(admin, "history") is not None \
                 and admin.may(self, "read", obj):
             links["history"] = admin.object_url(obj, "history/")
+        if "detail" in links:
+            site_url = admin.get_view_on_site_url(obj)
+            if site_url:
+                links["site"] = site_url
         return links
 
     def get_template_namespace(self):
@@ -45,9 +49,9 @@ class DetailHandler(ObjectHandler):
     template = "admin/detail.html"
 
     def field_names(self, obj):
+        """The rows: ``get_fields`` (a field it leaves out is not shown here either)."""
         admin = self.model_admin
         names = [n for n in admin.get_fields(self, obj) if n in self.opts.fields]
-        names += [n for n in self.opts.fields if n not in names]
         return [n for n in admin.visible(self, names)
                 if n not in admin.exclude and not is_hidden(self.opts.fields[n])]
 

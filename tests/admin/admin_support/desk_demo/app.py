@@ -1,0 +1,7 @@
+from core.registry import App
+
+
+class DeskApp(App):
+    label = "desk"
+    verbose_name = "Desk"
+    models = "desk_demo.models"

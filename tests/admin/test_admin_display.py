@@ -1,0 +1,104 @@
+"""Columns (async methods, ``format_html``, ``empty_value_display``, per-column classes),
+read-only automatic fields, the demo article's page, recent actions on the index, and the
+small-screen toggles."""
+import re
+
+import pytest
+
+from admin_kit import make_settings
+from core.admin import format_html
+from desk_kit import POSTS, add_posts
+from support import BLOG_APPS
+from support.pages import text_of
+
+
+def test_format_html_escapes_its_arguments_only():
+    html = format_html('<a href="{}">{}</a>', "/x?a=1&b=2", "<b>bold</b>")
+    assert str(html) == '<a href="/x?a=1&amp;b=2">&lt;b&gt;bold&lt;/b&gt;</a>'
+
+
+async def test_async_columns_links_and_empty_values(desk, monkeypatch):
+    from desk_demo.admin import PostAdmin
+
+    async def shout(self, obj):
+        return obj.title.upper()
+    shout.short_description = "Loud title"
+
+    def link(self, obj):
+        return format_html('<a class="ext" href="/go/{}">{}</a>', obj.sku, obj.title)
+
+    monkeypatch.setattr(PostAdmin, "shout", shout, raising=False)
+    monkeypatch.setattr(PostAdmin, "link", link, raising=False)
+    monkeypatch.setattr(PostAdmin, "list_display", ["title", "shout", "link", "score"])
+    monkeypatch.setattr(PostAdmin, "list_editable", [])
+    monkeypatch.setattr(PostAdmin, "empty_value_display", "(none)")
+    await add_posts(desk, [{"title": "<i>hi</i>", "sku": "a&b"}])
+    root = await desk.user_browser("root", is_superuser=True)
+    page = await root.get(POSTS)
+    assert page.code == 200
+    assert "&lt;I&gt;HI&lt;/I&gt;" in page.text                     # awaited, escaped
+    assert '<a class="ext" href="/go/a&amp;b">&lt;i&gt;hi&lt;/i&gt;</a>' in page.text
+    assert "Loud title" in page.text
+    assert "(none)" in page.text                                     # the empty score
+    assert '<col class="column-shout">' in page.text and 'class="column-score"' in page.text
+
+
+async def test_read_only_automatic_fields_show_on_forms(site, monkeypatch):
+    from admin_demo.admin import NoteAdmin
+    monkeypatch.setattr(NoteAdmin, "readonly_fields", ["owner", "created"])
+    root = await site.user_browser("root", is_superuser=True)
+    note = await site.model("notes.note").create(title="n", db=site.db)
+    page = await root.get(f"/admin/notes/note/{note.id}/change/")
+    labels = re.findall(r'<span class="label">([^<]*)</span>', page.text)
+    assert "Created" in labels and "Owner" in labels
+    assert 'name="created"' not in page.text                          # never an input
+
+
+async def test_the_demo_articles_page_shows_its_author_and_times(server, tmp_path):
+    from core.management.firstrun import first_run
+    blog = await server(make_settings(tmp_path, INSTALLED_APPS=BLOG_APPS, FIRST_RUN_DEMO=True,
+                                      DATABASE_URL=f"embedded:{tmp_path}/demo.sqlite3"))
+    run = await first_run(blog.app.config, blog.app.registry, blog.db, "http://x/admin/")
+    assert run is not None and run.state["superuser_id"]
+    root = await blog.user_browser("root", is_superuser=True)
+    article = await blog.model("blog.article").find_one({}, db=blog.db)
+    page = await root.get(f"/admin/blog/article/{article.id}/change/")
+    rows = dict(re.findall(r'<span class="label">([^<]*)</span><div class="readonly-value">'
+                           r'(.*?)</div>', page.text, re.S))
+    assert text_of(rows["Author"]) == "admin" and "(missing)" not in page.text
+    assert "UTC" in rows["Created"] and "UTC" in rows["Updated"]
+
+
+async def test_recent_actions_show_the_users_own_entries_as_they_may_see_them(desk):
+    [oid] = await add_posts(desk, [{"title": "SECRET-TITLE"}])
+    editor = await desk.user_browser("ed", {"desk.post": ["read", "write"]})
+    other = await desk.user_browser("other", {"desk.post": ["read", "write"]})
+    change = {"title": "edited", "kind": "news", "_version": "1", "_save": "1"}
+    await editor.post(f"{POSTS}{oid}/change/", change)
+    await other.post(f"{POSTS}add/", {"title": "not mine", "kind": "news",
+                                      "_save": "1"})
+    page = await editor.get("/admin/")
+    section = re.search(r'<section class="recent-actions".*?</section>', page.text, re.S)
+    assert section is not None
+    assert f'<a href="{POSTS}{oid}/">edited</a>' in section.group(0)
+    assert "not mine" not in section.group(0)
+    # once the grant is gone, the entry no longer names the object
+    User = desk.model("accounts.user")
+    user = await User.get_by_username("ed", db=desk.db)
+    user.permissions = {"desk.writer": ["read"]}
+    await user.save(db=desk.db)
+    page = await editor.get("/admin/")
+    assert "edited" not in page.text and "(hidden)" in page.text
+
+
+@pytest.mark.parametrize("path", ["/admin/", POSTS])
+async def test_small_screen_toggles_are_css_only(desk, path):
+    root = await desk.user_browser("root", is_superuser=True)
+    page = await root.get(path)
+    if "nav-toggle" in page.text:
+        assert '<label for="nav-toggle" class="nav-toggle-button">Menu</label>' in page.text
+    if path == POSTS:
+        assert '<input type="checkbox" id="filters-toggle"' in page.text
+        assert '<label for="filters-toggle"' in page.text
+        assert '<div class="table-scroll">' in page.text or "No posts" in page.text
+    assert "<script>" not in page.text and " onclick=" not in page.text
