@@ -446,9 +446,10 @@ class ModelAdmin:
         from the user on the entry's model."""
 
     def visible(self, handler, names):
-        """``names`` without the fields hidden from this user (order kept)."""
+        """``names`` without the fields hidden from this user, nor their parts
+        (``address.city`` when ``address`` is hidden); order kept."""
         hidden = self.hidden_fields(handler)
-        return [name for name in names if name not in hidden]
+        return [name for name in names if name.split(".", 1)[0] not in hidden]
 
     # -- permissions ------------------------------------------------------------------------
     def has_permission(self, handler, action):

@@ -45,7 +45,7 @@ class AuditEntryAdmin(ModelAdmin):
             hidden = perms.hidden_fields(entry.model_key) if entry.model_key else ()
             if hidden and isinstance(entry.changes, dict):
                 entry.changes = {name: change for name, change in entry.changes.items()
-                                 if name not in hidden}
+                                 if name.split(".", 1)[0] not in hidden}
 
     async def save_model(self, handler, obj, form, change):
         raise ReadOnlyEntryError("audit entries cannot be added or changed in the admin")

@@ -73,7 +73,7 @@ class HistoryHandler(ObjectHandler):
         hidden = self.model_admin.hidden_fields(self)
         for entry in entries if hidden else ():      # fields hidden from this user
             entry.changes = {name: change for name, change in (entry.changes or {}).items()
-                             if name not in hidden}
+                             if name.split(".", 1)[0] not in hidden}   # parts too
         return obj, entries
 
     async def get(self, object_id):

@@ -157,3 +157,17 @@ async def test_list_and_detail_pages_show_nested_values(site, clerk, ada):
     assert detail.code == 200 and "2026-03-01" in detail.text
     customers = await clerk.get(CUSTOMERS)
     assert "Lyon, France" in customers.text
+
+
+async def test_a_hidden_field_hides_its_nested_changes_in_the_history(site, ada):
+    from core.audit import record
+    await record(action="update", actor="root", model_key="shop.customer",
+                 object_id=str(ada.id), object_label="Ada", db=site.db,
+                 changes={"address.city": {"before": "Lyon", "after": "Nowhere-Secret"},
+                          "name": {"before": "Ada", "after": "Ada L."}})
+    nosy = await site.user_browser("nosy", {"shop.customer": ["read", "-read:address"]})
+    page = await nosy.get(f"{CUSTOMERS}{ada.id}/history/")
+    assert page.code == 200 and "Ada L." in page.text
+    assert "Nowhere-Secret" not in page.text and "address.city" not in page.text
+    log = await nosy.get(f"{CUSTOMERS}{ada.id}/history/", headers={"Accept": "application/json"})
+    assert "Nowhere-Secret" not in log.text
