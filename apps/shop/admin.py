@@ -7,12 +7,14 @@ from .models import Customer, Order
 @register(Customer)
 class CustomerAdmin(ModelAdmin):
     list_display = ["name", "email", "address", "tags"]
-    search_fields = ["name", "email"]
+    search_fields = ["name", "email", "address.city"]
+    list_filter = ["tags"]
     ordering = ["name"]
 
 
 @register(Order)
 class OrderAdmin(ModelAdmin):
-    list_display = ["customer", "placed", "status", "lines", "total"]
+    list_display = ["customer", "placed", "status", "lines", "total", "invoice"]
     list_filter = ["status"]
+    search_fields = ["customer__name", "lines.sku"]
     ordering = ["-placed"]

@@ -1,4 +1,5 @@
-"""Demo data: eight customers and twenty-four orders with their lines.
+"""Demo data: eight customers and twenty-four orders with their lines (every fourth with
+an invoice PDF).
 
     from apps.shop.demo import load_demo
     created = await load_demo(db)      # {"customers": 8, "orders": 24}, or {} if any exist
@@ -10,7 +11,7 @@ import datetime
 import random
 from decimal import Decimal
 
-from core.models import get_database
+from core.models import Upload, get_database
 
 from .models import Customer, Order
 
@@ -33,6 +34,27 @@ ORDERS = 24
 SEED = 7
 
 
+def invoice_pdf(number):
+    """A one-page PDF saying "Invoice <number>" (demo data: every fourth order has one)."""
+    text = f"BT /F1 24 Tf 72 720 Td (Invoice {number}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+               b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text)]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for index, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (index, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
 async def load_demo(db=None, *, today=None):
     """Create the demo customers and orders unless any customer exists; returns
     ``{"customers": n, "orders": n}`` (``{}`` when nothing was created)."""
@@ -53,8 +75,10 @@ async def load_demo(db=None, *, today=None):
         lines = [{"sku": sku, "title": title, "quantity": rng.randint(1, 4),
                   "unit_price": Decimal(price)}
                  for sku, title, price in rng.sample(PRODUCTS, rng.randint(1, 4))]
+        invoice = Upload(invoice_pdf(number + 1), f"invoice-{number + 1}.pdf") \
+            if number % 4 == 0 else None
         await Order.using(db).create(
             customer=rng.choice(customers).id, status=rng.choice(statuses),
-            placed=today - datetime.timedelta(days=3 * number), lines=lines,
+            placed=today - datetime.timedelta(days=3 * number), lines=lines, invoice=invoice,
             attributes={"gift": True} if number % 5 == 0 else {})
     return {"customers": len(customers), "orders": ORDERS}

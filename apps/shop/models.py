@@ -1,7 +1,7 @@
 """Customers and their orders: nested documents, dates and money."""
 import decimal
 
-from core.models import Model, fields
+from core.models import FileField, Model, fields
 
 COUNTRIES = [("FR", "France"), ("DE", "Germany"), ("ES", "Spain"), ("IT", "Italy"),
              ("GB", "United Kingdom"), ("US", "United States")]
@@ -51,6 +51,7 @@ class Order(Model):
     placed = fields.DateField(required=True)
     status = fields.ChoiceField(choices=STATUSES, default="new")
     lines = fields.ListField(Line, min_items=1, max_items=100)
+    invoice = FileField(content_types=["application/pdf"], help_text="A PDF.")
     attributes = fields.DictField()
 
     class Meta:
