@@ -76,7 +76,7 @@ async def test_superuser_edits_the_matrix_and_the_stored_dict_is_exact(site, roo
     ("blog.comment:read", "Unknown model 'blog.comment'"),
     ('{"blog.article": ["delete"]}', "is not a permission"),
     ('["blog.article:delete"]', "is not a permission"),
-    ("blog.article:read:delete", "is not a permission"),
+    ("blog.article:read:delete", "has no scope 'delete'"),   # read:<scope>, unknown
     ("blog.article", "is not a permission"),
 ])
 async def test_unknown_or_injected_grants_are_field_errors_and_change_nothing(
