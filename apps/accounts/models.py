@@ -25,7 +25,6 @@ done by the pages that read them. Second factors are not stored here but in
 """
 import logging
 import re
-import zoneinfo
 
 from core.auth.identity import identity_key, mixed_script, scripts
 from core.auth.passwords import (dummy_verify, hash_password, needs_rehash, validate_password,
@@ -34,6 +33,7 @@ from core.auth.sessions import SESSIONS_COLLECTION, end_user_sessions, invalidat
 from core.auth.tokens import TokenStore
 from core.models import Model, UniqueError, ValidationError, fields
 from core.permissions import Permissions, merge_permissions
+from core.timezones import is_zone_name
 
 from .fields import IdentityKeyField, PasswordHashField, PermissionsField
 
@@ -53,18 +53,6 @@ def language_codes():
     """The codes of ``settings.LANGUAGES`` (what a user may choose)."""
     from core.conf import settings
     return [code for code, _name in settings.get("LANGUAGES", [])]
-
-
-def is_time_zone(name):
-    """True when ``name`` is an IANA time zone ``zoneinfo`` can load (``Europe/Paris``)."""
-    if not isinstance(name, str) or not name or len(name) > 64 or name.startswith("/") \
-            or ".." in name:
-        return False
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 class Role(Model):
@@ -151,7 +139,7 @@ class User(Model):
         if self.language and self.language not in language_codes():
             raise ValidationError(f"Select a language from the list; {self.language!r} is not "
                                   "one of them.", field="language")
-        if self.time_zone and not is_time_zone(self.time_zone):
+        if self.time_zone and not is_zone_name(self.time_zone):
             raise ValidationError(f"Enter a time zone such as Europe/Paris; "
                                   f"{self.time_zone!r} is not one.", field="time_zone")
 
