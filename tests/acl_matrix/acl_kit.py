@@ -186,7 +186,7 @@ def reach(grants, action):
 
 
 #: endpoints that make a new object (its author is whoever creates it: never foreign)
-CREATING = ("add:get", "add:post", "api:post")
+CREATING = ("add:get", "add:post", "api:post", "import:get", "import:post")
 OPENAPI_OPS = ("list.get", "list.post", "object.get", "object.patch", "object.put",
                "object.delete")
 
