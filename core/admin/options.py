@@ -129,8 +129,8 @@ class ModelAdmin:
     ``save_as``          a "Save as new" button on the change page
     ``save_on_top``      the save buttons above the form too
     ``view_on_site``     a "View on site" link: ``True`` uses the model's
-                         ``get_absolute_url``, a callable ``(obj)`` gives the URL,
-                         ``False`` hides it
+                         ``get_absolute_url``, a method ``view_on_site(self, obj)``
+                         gives the URL, ``False`` hides it
     ``raw_id_fields``    references edited as an id input with a "look up" link
     ``autocomplete_fields`` references picked by search-as-you-type
                          (``/admin/<app>/<model>/autocomplete/``; needs ``read`` there)
