@@ -253,7 +253,9 @@ class ModelAdmin:
     def get_list_filter(self, handler):
         """``list_filter`` entries: field names and ``ListFilter`` classes (never a field
         hidden from this user)."""
-        return self.visible(handler, self.list_filter)
+        hidden = self.hidden_fields(handler)
+        return [entry for entry in self.list_filter
+                if not isinstance(entry, str) or entry.split(".", 1)[0] not in hidden]
 
     def get_date_hierarchy(self, handler):
         """The date field the list drills down by (year → month → day), or ``None``
