@@ -45,7 +45,7 @@ def order_doc(customer_id):
                        "unit_price": Decimal128("1.50")},
                       {"sku": "ink", "title": None, "quantity": 1,
                        "unit_price": Decimal128("12.00")}],
-            "attributes": {"gift": True}}
+            "invoice": None, "attributes": {"gift": True}}
 
 
 async def dump_text(db, registry):
