@@ -146,9 +146,19 @@ class MongoCollection(Collection):
 
     async def _create_search_index(self, fields):
         # an ascending index per field: a case-insensitive $regex then reads the index's
-        # keys instead of every document, and a case-sensitive ^prefix seeks in it
-        return [await self._create_index([(path, 1)], False, f"search_{path}", None)
-                for path in fields]
+        # keys instead of every document, and a case-sensitive ^prefix seeks in it. A
+        # field that already leads an index (a unique one, say) is served by that index:
+        # MongoDB refuses a second index on the same key under another name.
+        leading = {info["key"][0][0]: name
+                   for name, info in (await self.native.index_information()).items()}
+        names = []
+        for path in fields:
+            if path in leading:
+                names.append(leading[path])
+            else:
+                names.append(await self._create_index([(path, 1)], False, f"search_{path}",
+                                                      None))
+        return names
 
     async def _index_information(self):
         return await self.native.index_information()

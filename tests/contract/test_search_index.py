@@ -136,3 +136,16 @@ async def test_search_fields_are_checked(coll):
 
 async def found_ids(coll, flt):
     return sorted(doc["_id"] for doc in await coll.find(flt).to_list(None))
+
+
+async def test_a_field_that_already_leads_an_index_is_served_by_it(coll):
+    """A unique index on a searched field (a category's name) stays the one index on that
+    key: MongoDB refuses a second index on the same key under another name."""
+    await coll.create_index("title", unique=True)
+    await coll.insert_many([{"title": "Apple pie"}, {"title": "Pear tart"}])
+    await coll.create_search_index(["title", "body"])
+    await coll.create_search_index(["title", "body"])              # again: nothing changes
+    found = await coll.find({"title": {"$regex": "pie", "$options": "i"}}).to_list(None)
+    assert [doc["title"] for doc in found] == ["Apple pie"]
+    keys = [info["key"] for info in (await coll.index_information()).values()]
+    assert keys.count([("title", 1)]) == 1
