@@ -115,3 +115,16 @@ async def test_history_shows_changed_times_in_the_zone(site, writer):
         "title": "Call", "kind": "memo", "due": "2024-07-01T14:30", "_version": "1"})
     history = await writer.get(f"{NOTES}{note.id}/history/")
     assert "2024-07-01 14:30:00 CEST" in history.text
+
+
+async def test_save_as_new_reads_typed_times_in_the_zone_too(site, writer, monkeypatch):
+    from admin_demo.admin import NoteAdmin
+    monkeypatch.setattr(NoteAdmin, "save_as", True)
+    note = await a_note(site, None)
+    response = await writer.post(f"{NOTES}{note.id}/change/", {
+        "title": "Copy", "kind": "memo", "due": "2024-01-15T09:00", "_version": "1",
+        "_saveasnew": "1"})
+    assert response.code == 303, response.text[:1500]
+    copy = await site.model("notes.note").find_one({"title": "Copy"}, db=site.db)
+    assert copy.id != note.id
+    assert copy.due == datetime.datetime(2024, 1, 15, 8, 0, tzinfo=UTC)

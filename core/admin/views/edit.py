@@ -164,6 +164,22 @@ class FormHandler(ObjectHandler):
             add_model_errors(form, {"__all__": str(exc)})
         raise FormRefused()
 
+    async def create_from_post(self, obj):
+        """The add page's POST (and "Save as new"): the posted form as the new ``obj``,
+        or the form again with its errors; on success a flash and the redirect."""
+        form = await self.build_form(obj, FormData(self))
+        valid = form.validate()
+        valid = read_times_in(form, self.time_zone) and valid
+        valid = await check_references(form, self) and valid
+        if not valid:
+            return self.render_form(None, form)
+        try:
+            await self.save_from_form(obj, form)
+        except FormRefused:
+            return self.render_form(None, form)
+        self.flash(self.saved_message(obj, "added"))
+        self.redirect(self.redirect_after_save(obj), status=303)
+
     async def render_conflict(self, obj, form, exc):
         """The form again (409) with the user's input and who saved meanwhile."""
         conflict = await self.describe_conflict(exc)
@@ -215,18 +231,7 @@ class CreateHandler(FormHandler):
         obj._db = self.db
         if await self.add_row_requested(obj):
             return
-        form = await self.build_form(obj, FormData(self))
-        valid = form.validate()
-        valid = read_times_in(form, self.time_zone) and valid
-        valid = await check_references(form, self) and valid
-        if not valid:
-            return self.render_form(None, form)
-        try:
-            await self.save_from_form(obj, form)
-        except FormRefused:
-            return self.render_form(None, form)
-        self.flash(self.saved_message(obj, "added"))
-        self.redirect(self.redirect_after_save(obj), status=303)
+        await self.create_from_post(obj)
 
 
 class UpdateHandler(FormHandler):
@@ -284,14 +289,4 @@ class UpdateHandler(FormHandler):
         obj = self.model()
         obj._db = self.db
         self.change = False
-        form = await self.build_form(obj, FormData(self))
-        valid = form.validate()
-        valid = await check_references(form, self) and valid
-        if not valid:
-            return self.render_form(None, form)
-        try:
-            await self.save_from_form(obj, form)
-        except FormRefused:
-            return self.render_form(None, form)
-        self.flash(self.saved_message(obj, "added"))
-        self.redirect(self.redirect_after_save(obj), status=303)
+        await self.create_from_post(obj)
