@@ -86,6 +86,23 @@ class AccountsPageMixin:
         return None if self.permissions.is_superuser else self.permissions
 
 
+class UserAdminRoute:
+    """A page the accounts app mounts itself (not one of the admin's URLs) about users:
+    it runs under the admin of ``accounts.user`` found on the application's site, and
+    answers 404 when the admin is not installed (never a page without its checks)."""
+
+    def initialize(self, model_admin=None, site=None):
+        site = site if site is not None else getattr(self.application, "admin_site", None)
+        if model_admin is None and site is not None:
+            model_admin = site.get(User._meta.key)
+        super().initialize(model_admin=model_admin, site=site)
+
+    async def prepare(self):
+        if self.model_admin is None:            # no admin site: never serve without checks
+            raise HTTPError(404, "The admin is not installed.")
+        await super().prepare()
+
+
 # -- users -----------------------------------------------------------------------------------
 class UserFormMixin(AccountsPageMixin):
     role_choices = None
@@ -175,7 +192,7 @@ class RoleDetailHandler(AccountsPageMixin, DetailHandler):
 
 
 # -- set a user's password ------------------------------------------------------------------
-class UserPasswordHandler(AccountsPageMixin, ObjectHandler):
+class UserPasswordHandler(UserAdminRoute, AccountsPageMixin, ObjectHandler):
     """``/admin/accounts/user/<id>/password/``: set a new password; ends their sessions.
 
     Needs ``read`` and ``write`` on ``accounts.user`` and the user admin's object
@@ -189,17 +206,6 @@ class UserPasswordHandler(AccountsPageMixin, ObjectHandler):
     needs_read = True
     template = "admin/accounts/user_password.html"
     own_password_url = "/admin/password_change/"
-
-    def initialize(self, model_admin=None, site=None):
-        site = site if site is not None else getattr(self.application, "admin_site", None)
-        if model_admin is None and site is not None:
-            model_admin = site.get(User._meta.key)
-        super().initialize(model_admin=model_admin, site=site)
-
-    async def prepare(self):
-        if self.model_admin is None:            # no admin site: never serve without checks
-            raise HTTPError(404, "The admin is not installed.")
-        await super().prepare()
 
     async def get_object(self, object_id):
         obj = await super().get_object(object_id)

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from core.admin.handlers import ModelHandler
 from core.handlers.base import HTTPError
 
+from .handlers import UserAdminRoute
 from .models import Role, User
 from .permtable import COLUMNS, load_subjects, matrix_rows, reach_text, rows_as, sources_text
 
@@ -22,22 +23,11 @@ MATRIX_SUBJECTS = 500
 __all__ = ["MATRIX_PATH", "PermissionMatrixHandler"]
 
 
-class PermissionMatrixHandler(ModelHandler):
+class PermissionMatrixHandler(UserAdminRoute, ModelHandler):
     """GET the matrix page (or its CSV with ``?format=csv``); ``read`` on ``accounts.user``."""
 
     action = "read"
     template = "admin/accounts/permission_matrix.html"
-
-    def initialize(self, model_admin=None, site=None):
-        site = site if site is not None else getattr(self.application, "admin_site", None)
-        if model_admin is None and site is not None:
-            model_admin = site.get(User._meta.key)
-        super().initialize(model_admin=model_admin, site=site)
-
-    async def prepare(self):
-        if self.model_admin is None:            # no admin site: never serve without checks
-            raise HTTPError(404, "The admin is not installed.")
-        await super().prepare()
 
     def may_read_roles(self):
         admin = self.site.get(Role._meta.key) if self.site is not None else None
