@@ -30,7 +30,7 @@ from .errors import (
     DoesNotExist, ImproperlyConfigured, StaleObjectError, UniqueError, ValidationError,
 )
 from .catalog import all_models, get_model, remember  # noqa: F401  (re-exported)
-from .fields import Field, copy_field, date_to_bson
+from .fields import Field, copy_field, date_to_bson, fill_fields
 from .files import delete_files, file_fields, referenced_ids, store_uploads
 from .options import Options, parse_sort
 
@@ -125,11 +125,7 @@ class Model(metaclass=ModelBase):
         if raw_id is not None and self.id is None:
             raise ValueError(f"{raw_id!r} is not a valid id")
         self.version = data.pop("version", None)
-        for name, field in meta.fields.items():
-            self._data[name] = data.pop(name) if name in data else field.get_default()
-        if data:
-            raise TypeError(f"{type(self).__name__}() got unknown field(s): "
-                            f"{', '.join(sorted(data))}")
+        fill_fields(self, meta.fields, data)
 
     # -- identity ------------------------------------------------------------
     @property

@@ -15,7 +15,7 @@ every field shares in ``base``; see ``docs/models.md`` for each field.
 """
 from .base import (  # noqa: F401
     INT64_MAX, INT64_MIN, NOT_PROVIDED, STRING_MAX_LENGTH, TEXT_MAX_LENGTH, UTC, Field,
-    copy_field, join_path, nested_error, utcnow,
+    copy_field, fill_fields, join_path, nested_error, utcnow,
 )
 from .compound import (  # noqa: F401
     DICT_MAX_DEPTH, DICT_MAX_SIZE, DictField, EmbeddedField, ListField, SubDocument,

@@ -206,6 +206,17 @@ class Field:
         return "" if value is None else str(value)
 
 
+def fill_fields(instance, fields, data):
+    """Set ``instance._data`` from the keyword arguments ``data`` (consumed), each missing
+    field taking its default; an unknown name is a ``TypeError`` (``Model()``,
+    ``SubDocument()``)."""
+    for name, field in fields.items():
+        instance._data[name] = data.pop(name) if name in data else field.get_default()
+    if data:
+        raise TypeError(f"{type(instance).__name__}() got unknown field(s): "
+                        f"{', '.join(sorted(data))}")
+
+
 def _normalize_choices(choices):
     out = []
     for choice in choices:

@@ -20,7 +20,7 @@ from core.db import subset
 
 from ..errors import ImproperlyConfigured, ValidationError
 from .base import (
-    INT64_MAX, INT64_MIN, Field, _type_name, copy_field, join_path, nested_error,
+    INT64_MAX, INT64_MIN, Field, _type_name, copy_field, fill_fields, join_path, nested_error,
 )
 from .scalar import StringField
 
@@ -84,11 +84,7 @@ class SubDocument(metaclass=SubDocumentBase):
         """A new sub-document; missing fields take their defaults."""
         self._data = {}
         self._extra = {}
-        for name, field in self._fields.items():
-            self._data[name] = data.pop(name) if name in data else field.get_default()
-        if data:
-            raise TypeError(f"{type(self).__name__}() got unknown field(s): "
-                            f"{', '.join(sorted(data))}")
+        fill_fields(self, self._fields, data)
 
     @classmethod
     def from_input(cls, data):
