@@ -26,6 +26,7 @@ Input from forms and the JSON API can only be an ``Upload``, ``None`` (clear) or
 the value already stored: a client can never point a document at a file id.
 """
 import asyncio
+import functools
 import io
 from dataclasses import asdict, dataclass
 
@@ -241,8 +242,10 @@ def _image_size(data):
     return width, height
 
 
+@functools.lru_cache(maxsize=None)
 def file_fields(model):
-    """The model's ``FileField``s, by name."""
+    """The model's ``FileField``s, by name (computed once per model class: every save and
+    delete asks; callers only read the dict)."""
     return {name: field for name, field in model._meta.fields.items()
             if isinstance(field, FileField)}
 
