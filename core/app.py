@@ -27,6 +27,7 @@ import tornado.httpserver
 import tornado.httputil
 import tornado.web
 
+from core import i18n
 from core.admin.checks import raise_for_errors
 from core.admin.routes import admin_routes
 from core.admin.sites import AdminSite, ensure_search_indexes
@@ -267,6 +268,13 @@ class BastionApplication(tornado.web.Application):
         return int(self.config.get("MAX_BODY_SIZE") or 10 * 1024 * 1024)
 
 
+def install_languages(settings, registry):
+    """Compile the apps' and core's catalogs (``core.i18n.install``), apps first."""
+    return i18n.install(registry.locale_dirs() + [i18n.CORE_LOCALE_DIR],
+                        default=settings.get("LANGUAGE") or "en",
+                        languages=[code for code, _name in settings.get("LANGUAGES") or ()])
+
+
 def make_app(settings, registry=None, db=None, **tornado_settings):
     """Build the Tornado application for ``settings``.
 
@@ -282,6 +290,7 @@ def make_app(settings, registry=None, db=None, **tornado_settings):
     if db is None:
         db = connect(settings.DATABASE_URL, settings.MONGO_DRIVER)
     template_dirs = list(settings.TEMPLATE_DIRS) + registry.template_dirs()
+    install_languages(settings, registry)
     static_url = settings.STATIC_URL.rstrip("/") + "/"
     cookie_kwargs = {"httponly": True, "samesite": "Lax"}
     if settings.SECURE_COOKIES:

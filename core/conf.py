@@ -86,6 +86,7 @@ ENV_OVERRIDES = {
     "VAR_DIR": _parse_path,
     "XHEADERS": _parse_bool,
     "TIME_ZONE": _parse_str,
+    "LANGUAGE": _parse_str,
     "EMAIL_URL": _parse_str,
     "DEFAULT_FROM_EMAIL": _parse_str,
     "EMAIL_TIMEOUT": _parse_float,
@@ -260,6 +261,11 @@ def validate_accounts(settings):
             all(isinstance(part, str) and part for part in item) for item in languages):
         raise ImproperlyConfigured("LANGUAGES must be a list of (code, name) pairs, e.g. "
                                    "[('en', 'English'), ('fr', 'Français')]")
+    language = settings.get("LANGUAGE", "en")
+    codes = [code for code, _name in languages]
+    if not isinstance(language, str) or (codes and language not in codes):
+        raise ImproperlyConfigured(f"LANGUAGE must be one of the codes of LANGUAGES "
+                                   f"({', '.join(codes)}), not {language!r}")
     _number(settings, "LOGIN_CHALLENGE_SECONDS", 30, default=300)
 
 

@@ -122,6 +122,12 @@ class App:
         folder = self.path / "templates"
         return folder if folder.is_dir() else None
 
+    def get_locale_dir(self):
+        """The app's translation catalogs folder (``locale/``, holding
+        ``<lang>/LC_MESSAGES/bastion.po``), or ``None``. Override to move it."""
+        folder = self.path / "locale"
+        return folder if folder.is_dir() else None
+
     def get_commands_module(self):
         """The module or package holding the app's management commands, or ``None``."""
         if self.commands:
@@ -309,6 +315,11 @@ class Registry:
         """Every app's template folder, in ``INSTALLED_APPS`` order."""
         self._require_loaded()
         return [d for d in (app.get_template_dir() for app in self.apps.values()) if d]
+
+    def locale_dirs(self):
+        """Every app's catalogs folder, in ``INSTALLED_APPS`` order (``core.i18n``)."""
+        self._require_loaded()
+        return [d for d in (app.get_locale_dir() for app in self.apps.values()) if d]
 
     def command_modules(self):
         """``[(app, module)]`` for apps that ship management commands."""

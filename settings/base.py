@@ -125,6 +125,9 @@ TOTP_ISSUER = "Bastion"
 WEBAUTHN_RP_ID = None
 # The languages a user may pick on their account page: (code, name) pairs.
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
+# The language of pages for users without a preference whose browser asks for none of
+# LANGUAGES, and of the command line's messages (a code of LANGUAGES).
+LANGUAGE = "en"
 
 # -- e-mail (core.mail) and password reset --------------------------------------------------
 # Where mail goes: "smtp://USER:PASS@HOST:PORT" (?starttls=1 upgrades with STARTTLS),

@@ -47,6 +47,7 @@ import wtforms
 from bson import ObjectId
 from wtforms import validators
 
+from core import i18n
 from core.audit import REDACTED, audited, register_action
 from core.auth.handlers import AuthHandler, password_slots
 from core.auth.passwords import PasswordError, validate_password
@@ -181,7 +182,7 @@ class PasswordResetHandler(PasswordResetBase):
     """``/admin/password_reset/``: the e-mail form."""
 
     template = "admin/password_reset_form.html"
-    mail_subject = "Reset your Bastion password"
+    mail_subject = i18n.gettext_lazy("Reset your Bastion password")
     mail_text_template = "mail/password_reset.txt"
     mail_html_template = "mail/password_reset.html"
     #: requests counted within ``requests_window`` seconds: per address from any client,
@@ -244,10 +245,19 @@ class PasswordResetHandler(PasswordResetBase):
         minutes = max(1, int(self.settings.get("PASSWORD_RESET_SECONDS") or 3600) // 60)
         context = dict(username=user.username, link=self.reset_link(user), minutes=minutes,
                        site_url=self.site_url())
-        text = self.render_string(self.mail_text_template, **context).decode("utf-8")
-        html = self.render_string(self.mail_html_template, **context).decode("utf-8")
-        return mailer_for(self.application).message(self.mail_subject, user.email, text,
-                                                    html=html)
+        languages = [code for code, _name in self.settings.get("LANGUAGES") or ()]
+        page_locale = self.locale
+        if getattr(user, "language", None) in languages:     # the mail in the user's language
+            self.locale = i18n.locale_for(user.language)
+        try:
+            text = self.render_string(self.mail_text_template, **context).decode("utf-8")
+            html = self.render_string(self.mail_html_template, **context).decode("utf-8")
+            subject = str(self.mail_subject)
+            subject = self.locale.translate(getattr(self.mail_subject, "msgid", subject))
+        finally:
+            self.locale = page_locale
+            self.activate_locale()
+        return mailer_for(self.application).message(subject, user.email, text, html=html)
 
 
 class PasswordResetDoneHandler(PasswordResetBase):

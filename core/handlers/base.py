@@ -31,6 +31,7 @@ import traceback
 import tornado.web
 from tornado import escape, httputil
 
+from core import i18n
 from core.auth.mixins import CurrentUserMixin, login_required  # noqa: F401
 from core.http import HTTPError, json_default  # noqa: F401  (re-exported for handlers)
 from core.timezones import zone_for
@@ -72,6 +73,33 @@ def accepts_json(request):
     return best["json"] > best["html"]
 
 
+class LanguageMixin:
+    """The request's language (``self.locale``): the user's ``language``, else the best
+    ``Accept-Language`` match, else the ``LANGUAGE`` setting — only codes of
+    ``LANGUAGES`` (``core.i18n.choose_language``). Usable on any RequestHandler."""
+
+    def get_user_locale(self):
+        """Called by Tornado for ``self.locale``: the language ``choose_language`` picks
+        (never ``None``, so ``get_browser_locale`` is not consulted). Override to add
+        a source (a ``?lang=`` argument, a cookie)."""
+        settings = self.settings
+        default = settings.get("LANGUAGE") or "en"
+        languages = [code for code, _name in (settings.get("LANGUAGES") or ())]
+        user = getattr(self, "_current_user", None)
+        preference = getattr(user, "language", None) if user is not None else None
+        code = i18n.choose_language(preference, self.request.headers.get("Accept-Language"),
+                                    languages, default)
+        return i18n.locale_for(code)
+
+    def activate_locale(self, again=False):
+        """Make ``self.locale`` the language of lazy strings and ``core.i18n.gettext`` for
+        the rest of the request; called after ``prepare`` loads the user (``again``:
+        choose anew) and before rendering."""
+        if again:
+            self.__dict__.pop("_locale", None)
+        return i18n.activate(self.locale)
+
+
 class ErrorPageMixin:
     """``write_error`` that answers in HTML or JSON; usable on any RequestHandler."""
 
@@ -107,6 +135,8 @@ class ErrorPageMixin:
         trace = "".join(traceback.format_exception(*exc_info)) if show_traceback else None
         if self.request.method == "HEAD" or status_code in (204, 304):
             return self.finish()
+        if hasattr(self, "activate_locale"):
+            self.activate_locale()
         if self.wants_json():
             body = {"error": message}
             if trace:
@@ -277,7 +307,7 @@ class SessionXsrfMixin:
                                  "(_xsrf argument or X-XSRFToken header): load the page again.")
 
 
-class BaseHandler(SessionXsrfMixin, CurrentUserMixin, ErrorPageMixin,
+class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMixin,
                   tornado.web.RequestHandler):
     """The base of every Bastion handler.
 
@@ -293,6 +323,14 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, ErrorPageMixin,
     login page (401 JSON under ``/api/``). Overrides of ``prepare`` call
     ``await super().prepare()`` first.
     """
+
+    async def prepare(self):
+        """Load the user (``CurrentUserMixin.prepare``), then choose the request's language
+        from it. Overrides call ``await super().prepare()`` first."""
+        try:
+            await super().prepare()
+        finally:
+            self.activate_locale(again=True)
 
     @property
     def config(self):
@@ -342,6 +380,7 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, ErrorPageMixin,
 
     def render_string(self, template_name, **kwargs):
         """Render a template from the application's loader (``templates/``, then apps')."""
+        self.activate_locale()
         loader = self.settings.get("template_loader")
         if loader is None:
             return super().render_string(template_name, **kwargs)
@@ -360,14 +399,28 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, ErrorPageMixin,
         return zone
 
     def get_template_namespace(self):
-        """Names every template sees: Tornado's (``current_user``...) plus ``settings``,
-        ``registry``, ``permissions``, ``time_zone`` and the page's ``nav_groups`` and
-        ``flashes``."""
+        """Names every template sees: Tornado's (``current_user``, ``_``, ``locale``...)
+        plus ``settings``, ``registry``, ``permissions``, ``time_zone``, the locale's
+        ``format_datetime`` / ``format_date`` / ``format_decimal`` (``core.i18n``, in the
+        request's time zone) and the page's ``nav_groups`` and ``flashes``."""
         namespace = super().get_template_namespace()
+        locale, zone = self.locale, self.time_zone
         namespace.update(settings=self.settings, registry=getattr(self.application,
                                                                   "registry", None),
-                         permissions=self.permissions, time_zone=self.time_zone)
+                         permissions=self.permissions, time_zone=zone,
+                         format_datetime=lambda value, seconds=False: i18n.format_datetime(
+                             value, locale, zone, seconds),
+                         format_date=lambda value: i18n.format_date(value, locale),
+                         format_decimal=lambda number: i18n.format_decimal(number, locale))
         return namespace
+
+    def gettext(self, message):
+        """``message`` in the request's language (``self.locale``)."""
+        return self.locale.translate(message)
+
+    def ngettext(self, singular, plural, count):
+        """``singular`` or ``plural``, as ``count`` asks, in the request's language."""
+        return self.locale.translate(singular, plural, count)
 
     def page_context(self):
         """What ``base.html`` shows around a page, computed once, before rendering (the

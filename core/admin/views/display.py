@@ -4,7 +4,7 @@ import datetime
 
 from markupsafe import Markup, escape
 
-from core import timezones
+from core import i18n, timezones
 from core.models import fields as model_fields
 from core.models.files import StoredFile
 
@@ -23,8 +23,9 @@ def format_html(template, *args, **kwargs):
 
 
 def format_datetime(value, zone=None):
-    """A moment as the page shows it: in ``zone`` (the user's; UTC by default), named."""
-    return timezones.format_datetime(value, zone)
+    """A moment as the page shows it: in ``zone`` (the user's; UTC by default), named,
+    in the request's language (``core.i18n.format_datetime``)."""
+    return i18n.format_datetime(value, zone=zone or timezones.get_zone("UTC"))
 
 
 def format_value(field, value, zone=None, empty=EMPTY):

@@ -1,0 +1,262 @@
+"""Languages: the catalogs, the language of a request, lazy strings, locale formatting.
+
+* ``install(dirs, default, languages)`` — called by ``core.app.make_app`` at start-up:
+  compiles every ``<dir>/<lang>/LC_MESSAGES/bastion.po`` in memory (Babel) and hands
+  the result to ``tornado.locale``, an app's catalog answering before core's;
+* ``choose_language(preference, accept_language, languages, default)`` — the user's
+  preference, else the best ``Accept-Language`` match, else ``default``;
+* ``activate(locale)`` / ``gettext`` / ``ngettext`` / ``gettext_lazy`` — the
+  translation of the request being handled (``BaseHandler`` activates its
+  ``self.locale``); a lazy string (model verbose names, field labels) translates
+  when it is shown, in the language active then;
+* ``format_datetime`` / ``format_date`` / ``format_decimal`` — Babel's CLDR formats
+  for a language, in a time zone.
+
+Compiled ``.mo`` files are never written: the ``.po`` sources are the catalogs.
+"""
+import contextvars
+import datetime
+import gettext as gettext_module
+import io
+from pathlib import Path
+
+import tornado.locale
+from babel import Locale as BabelLocale
+from babel import UnknownLocaleError
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.messages import mofile, pofile
+
+__all__ = ["DOMAIN", "CORE_LOCALE_DIR", "LazyString", "activate", "choose_language",
+           "compile_catalog", "format_date", "format_datetime", "format_decimal",
+           "get_locale", "gettext", "gettext_lazy", "install", "locale_for", "ngettext"]
+
+DOMAIN = "bastion"
+CORE_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+_active = contextvars.ContextVar("bastion_locale", default=None)
+
+
+def compile_catalog(po_path):
+    """The ``.po`` file at ``po_path`` as ``gettext.GNUTranslations`` (fuzzy entries left out)."""
+    with open(po_path, "rb") as source:
+        catalog = pofile.read_po(source, locale=Path(po_path).parents[1].name, domain=DOMAIN)
+    buffer = io.BytesIO()
+    mofile.write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext_module.GNUTranslations(buffer)
+
+
+def load_catalogs(dirs):
+    """``{lang: translations}`` from the locale folders ``dirs``, the first folder's
+    entry winning (apps' folders come before core's)."""
+    merged = {}
+    for folder in dirs:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for po_path in sorted(folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+            lang = po_path.parents[1].name
+            translations = compile_catalog(po_path)
+            if lang in merged:
+                merged[lang].add_fallback(translations)
+            else:
+                merged[lang] = translations
+    return merged
+
+
+def install(dirs, default="en", languages=()):
+    """Give ``tornado.locale`` the catalogs of ``dirs`` (see ``load_catalogs``); the
+    languages it may choose are ``languages`` plus ``default``. Called at start-up."""
+    translations = load_catalogs(dirs)
+    tornado.locale._translations = translations
+    tornado.locale._supported_locales = frozenset(list(languages) + [default])
+    tornado.locale._use_gettext = True
+    tornado.locale._default_locale = default
+    tornado.locale.Locale._cache = {}
+    return translations
+
+
+def locale_for(code):
+    """The ``tornado.locale.Locale`` for ``code`` (the default one when not supported)."""
+    return tornado.locale.get(code)
+
+
+def parse_accept_language(header):
+    """The language tags of an ``Accept-Language`` header, best first (q=0 left out)."""
+    tags = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        if tag.strip() and quality > 0:
+            tags.append((-quality, position, tag.strip()))
+    return [tag for _q, _p, tag in sorted(tags)]
+
+
+def choose_language(preference, accept_language, languages, default="en"):
+    """The language code of a request: ``preference`` (the user's) when it is one of
+    ``languages``, else the first ``Accept-Language`` tag matching one (``fr-CH`` →
+    ``fr``), else ``default``."""
+    codes = list(languages)
+    if preference and preference in codes:
+        return preference
+    lowered = {code.lower().replace("_", "-"): code for code in codes}
+    for tag in parse_accept_language(accept_language):
+        tag = tag.lower().replace("_", "-")
+        if tag in lowered:
+            return lowered[tag]
+        base = tag.split("-")[0]
+        if base in lowered:
+            return lowered[base]
+    return default
+
+
+def activate(locale):
+    """Make ``locale`` (a ``tornado.locale.Locale``) the one lazy strings and ``gettext``
+    use in this context (a request's coroutine). Returns it."""
+    _active.set(locale)
+    return locale
+
+
+def get_locale():
+    """The active ``tornado.locale.Locale`` (the default language's when none is)."""
+    locale = _active.get()
+    if locale is None:
+        locale = tornado.locale.get(tornado.locale._default_locale)
+    return locale
+
+
+def gettext(message):
+    """``message`` in the active language."""
+    return get_locale().translate(message)
+
+
+def ngettext(singular, plural, count):
+    """``singular`` or ``plural`` (as ``count`` asks) in the active language."""
+    return get_locale().translate(singular, plural, count)
+
+
+class LazyString:
+    """A message translated only when shown (``str()``), in the language active then.
+
+    For texts fixed when a module is imported — model verbose names, field labels,
+    form error messages — which are shown in each request's language. It behaves
+    as the translated ``str`` for formatting, concatenation and ``str`` methods;
+    ``msgid`` is the untranslated text.
+    """
+
+    __slots__ = ("msgid",)
+
+    def __init__(self, msgid):
+        self.msgid = msgid
+
+    def __str__(self):
+        return gettext(self.msgid)
+
+    def __repr__(self):
+        return f"gettext_lazy({self.msgid!r})"
+
+    def __html__(self):
+        from markupsafe import escape
+        return str(escape(str(self)))
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+    def __getattr__(self, name):
+        return getattr(str(self), name)
+
+    def __len__(self):
+        return len(str(self))
+
+    def __getitem__(self, key):
+        return str(self)[key]
+
+    def __iter__(self):
+        return iter(str(self))
+
+    def __contains__(self, item):
+        return item in str(self)
+
+    def __add__(self, other):
+        return str(self) + str(other)
+
+    def __radd__(self, other):
+        return str(other) + str(self)
+
+    def __mod__(self, values):
+        return str(self) % values
+
+    def __eq__(self, other):
+        if isinstance(other, LazyString):
+            return self.msgid == other.msgid
+        return str(self) == other or self.msgid == other
+
+    def __lt__(self, other):
+        return str(self) < str(other)
+
+    def __hash__(self):
+        return hash(self.msgid)
+
+    def __bool__(self):
+        return bool(self.msgid)
+
+
+def gettext_lazy(message):
+    """Mark ``message`` for translation, translated when shown (``LazyString``)."""
+    return LazyString(message)
+
+
+def _babel_locale(code):
+    try:
+        return BabelLocale.parse(code.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return BabelLocale.parse("en")
+
+
+def _code(locale):
+    return getattr(locale, "code", None) or str(locale or "en")
+
+
+def format_datetime(value, locale=None, zone=None, seconds=False):
+    """``value`` (aware, or naive meaning UTC) in ``zone``, with the zone's abbreviation:
+    the medium CLDR date and the short time of ``locale`` (a code or a
+    ``tornado.locale.Locale``; the active one by default). English keeps the ISO-like
+    ``2026-12-02 14:30 CET`` the admin has always shown."""
+    locale = locale if locale is not None else get_locale()
+    code = _code(locale)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    if zone is not None:
+        value = value.astimezone(zone)
+    if code.split("_")[0] == "en":
+        text = value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    else:
+        babel_locale = _babel_locale(code)
+        date_part = babel_dates.format_date(value, "medium", locale=babel_locale)
+        time_part = babel_dates.format_time(value, "medium" if seconds else "short",
+                                            tzinfo=value.tzinfo, locale=babel_locale)
+        text = f"{date_part} {time_part}"
+    zone_name = value.tzname() or getattr(zone, "key", "")
+    return f"{text} {zone_name}".strip()
+
+
+def format_date(value, locale=None):
+    """``value`` (a date or datetime) in the medium CLDR date format of ``locale``
+    (English: ISO, ``2026-12-02``)."""
+    locale = locale if locale is not None else get_locale()
+    if _code(locale).split("_")[0] == "en":
+        return value.strftime("%Y-%m-%d")
+    return babel_dates.format_date(value, "medium", locale=_babel_locale(_code(locale)))
+
+
+def format_decimal(number, locale=None):
+    """``number`` with the decimal and grouping signs of ``locale``."""
+    locale = locale if locale is not None else get_locale()
+    return babel_numbers.format_decimal(number, locale=_babel_locale(_code(locale)))
