@@ -3,16 +3,61 @@
 * ``FormData`` — Tornado's request arguments as the ``getlist`` mapping WTForms reads;
 * ``render_field`` — the one way a field becomes HTML (label, input, help, errors,
   linked for screen readers; self-drawing widgets draw themselves);
-* ``add_error`` — an error on a field, or on the form.
+* ``add_error`` — an error on a field, or on the form;
+* ``Form`` — the base of Bastion's forms: WTForms' own messages ("Not a valid
+  integer value.") in the request's language (``FormTranslations``).
 
-It needs WTForms, Tornado's escaping and the model errors' ``NON_FIELD_ERRORS``, no more.
+Labels, help texts and messages given to validators are marked with
+``core.i18n.gettext_lazy``: they translate when the page is rendered.
+
+It needs WTForms, Tornado's escaping, ``core.i18n`` and the model errors'
+``NON_FIELD_ERRORS``, no more.
 """
 import wtforms
+import wtforms.i18n
 from tornado import escape
+from wtforms.meta import DefaultMeta
 
+from core import i18n
 from core.models.errors import NON_FIELD_ERRORS
 
-__all__ = ["FormData", "add_error", "render_field"]
+__all__ = ["Form", "FormData", "FormTranslations", "add_error", "render_field"]
+
+
+class FormTranslations:
+    """What WTForms asks to translate its built-in messages: Bastion's catalogs first,
+    then the catalog WTForms ships for the active language (``core.i18n.activate``)."""
+
+    def _wtforms(self, code):
+        try:
+            return wtforms.i18n.get_translations([code.replace("-", "_")])
+        except OSError:                       # WTForms ships no catalog for it
+            return wtforms.i18n.DummyTranslations()
+
+    def gettext(self, message):
+        locale = i18n.get_locale()
+        text = locale.translate(message)
+        return text if text != message else self._wtforms(locale.code).gettext(message)
+
+    def ngettext(self, singular, plural, count):
+        locale = i18n.get_locale()
+        text = locale.translate(singular, plural, count)
+        if text not in (singular, plural):
+            return text
+        return self._wtforms(locale.code).ngettext(singular, plural, count)
+
+
+class TranslatedMeta(DefaultMeta):
+    """WTForms ``Meta`` whose translations follow the request's language."""
+
+    def get_translations(self, form):
+        return FormTranslations()
+
+
+class Form(wtforms.Form):
+    """The base of Bastion's forms (``wtforms.Form`` with ``TranslatedMeta``)."""
+
+    Meta = TranslatedMeta
 
 
 class FormData:
@@ -64,11 +109,11 @@ def render_field(field, **attrs):
         attrs["aria_describedby"] = " ".join(described)
     html = [f'<div class="field{" has-errors" if field.errors else ""}">',
             f'<label for="{escape.xhtml_escape(attrs["id"])}">'
-            f'{escape.xhtml_escape(field.label.text)}</label>',
+            f'{escape.xhtml_escape(str(field.label.text))}</label>',
             str(field(**attrs))]
     if field.description:
         html.append(f'<p class="help" id="{field_id}_help">'
-                    f'{escape.xhtml_escape(field.description)}</p>')
+                    f'{escape.xhtml_escape(str(field.description))}</p>')
     if field.errors:
         html.append(f'<ul class="errorlist" id="{field_id}_errors">')
         html.extend(f"<li>{escape.xhtml_escape(str(e))}</li>" for e in field.errors)

@@ -23,16 +23,21 @@ class HTTPError(tornado.web.HTTPError):
     """
 
     def __init__(self, status_code=500, message=None, **kwargs):
+        if message is not None:
+            message = str(message)         # a lazy translation: in the request's language
         super().__init__(status_code, message, **kwargs)
         self.message = message
 
 
 def json_default(value):
-    """``json.dumps(default=...)`` for what documents hold: ObjectId, datetimes, sets."""
+    """``json.dumps(default=...)`` for what documents hold: ObjectId, datetimes, sets (and
+    lazily translated labels)."""
     if isinstance(value, ObjectId):
         return str(value)
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
     if isinstance(value, (set, frozenset)):
         return sorted(value)
+    if hasattr(value, "msgid"):              # a lazy translation (core.i18n.LazyString)
+        return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")

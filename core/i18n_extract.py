@@ -23,7 +23,7 @@ __all__ = ["KEYWORDS", "METHOD_MAP", "extract_tornado", "extract_tree", "unmarke
            "update_catalogs"]
 
 #: the calls whose string arguments are messages: ``(1, 2)`` = singular, plural
-KEYWORDS = {"_": None, "gettext": None, "gettext_lazy": None, "ngettext": (1, 2),
+KEYWORDS = {"_": None, "_l": None, "gettext": None, "gettext_lazy": None, "ngettext": (1, 2),
             "translate": (1, 2)}
 #: which files are read, and how (Babel's ``method_map``)
 METHOD_MAP = [("**/tests/**", "ignore"), ("**/app_template/**", "ignore"),

@@ -40,8 +40,9 @@ from core.auth.handlers import AuthHandler, CodeForm
 from core.auth.passkeys import PasskeyError, RelyingParty, challenge_expired
 from core.auth.sessions import SESSIONS_COLLECTION, Session
 from core.auth.twofactor import factor_store, is_totp_code, qr_svg_data_uri, totp_uri
-from core.forms import FormData, add_error
+from core.forms import Form, FormData, add_error
 from core.handlers.base import HTTPError
+from core.i18n import gettext_lazy as _l
 from core.models.errors import StaleObjectError, ValidationError
 
 from .handlers import effective_matrix
@@ -53,12 +54,12 @@ __all__ = ["AccountHandler", "EndSessionHandler", "EndOtherSessionsHandler",
 ACCOUNT_URL = "/admin/account/"
 SESSIONS_SHOWN = 50
 DONE_MESSAGES = {
-    "preferences": "Your preferences were saved.",
-    "totp-off": "Two-factor login with an authenticator app is off.",
-    "passkey-removed": "The passkey was removed.",
-    "passkey-added": "The passkey was added.",
-    "others-ended": "Your other sessions were ended.",
-    "session-ended": "The session was ended.",
+    "preferences": _l("Your preferences were saved."),
+    "totp-off": _l("Two-factor login with an authenticator app is off."),
+    "passkey-removed": _l("The passkey was removed."),
+    "passkey-added": _l("The passkey was added."),
+    "others-ended": _l("Your other sessions were ended."),
+    "session-ended": _l("The session was ended."),
 }
 
 
@@ -67,25 +68,25 @@ def session_handle(key):
     return hashlib.sha256(f"session-handle:{key}".encode()).hexdigest()[:24]
 
 
-class PreferencesForm(wtforms.Form):
-    language = wtforms.SelectField("Language", choices=[], validate_choice=True)
+class PreferencesForm(Form):
+    language = wtforms.SelectField(_l("Language"), choices=[], validate_choice=True)
     time_zone = wtforms.StringField(
-        "Time zone", [validators.Length(max=64)],
-        description="A zone name such as Europe/Paris or America/New_York; empty for the "
-                    "site's.")
+        _l("Time zone"), [validators.Length(max=64)],
+        description=_l("A zone name such as Europe/Paris or America/New_York; empty for the "
+                       "site's."))
 
     def __init__(self, formdata=None, languages=(), **kwargs):
         super().__init__(formdata, **kwargs)
         choices = [tuple(item) for item in languages]
-        self.language.choices = [("", "The site's language")] + choices
+        self.language.choices = [("", _l("The site's language"))] + choices
 
 
-class ConfirmForm(wtforms.Form):
+class ConfirmForm(Form):
     """Your password (or, where allowed, a current code) before a factor changes."""
 
-    password = wtforms.PasswordField("Your password", [validators.Length(max=1024)])
-    code = wtforms.StringField("Or a current code", [validators.Length(max=64)],
-                               description="The 6-digit code of your authenticator app.")
+    password = wtforms.PasswordField(_l("Your password"), [validators.Length(max=1024)])
+    code = wtforms.StringField(_l("Or a current code"), [validators.Length(max=64)],
+                               description=_l("The 6-digit code of your authenticator app."))
 
 
 class AccountBase(AuthHandler):
@@ -101,7 +102,7 @@ class AccountBase(AuthHandler):
     def done(self, key):
         """Back to the account page, saying ``DONE_MESSAGES[key]``."""
         if self.wants_json():
-            return self.write_json({"status": DONE_MESSAGES[key]})
+            return self.write_json({"status": str(DONE_MESSAGES[key])})
         self.redirect(f"{ACCOUNT_URL}?done={key}", status=303)
 
     async def confirmed(self, form, allow_code=False):
@@ -221,7 +222,7 @@ class AccountHandler(AccountBase):
             except StaleObjectError:            # changed meanwhile (an admin): redo on top
                 await user.reload(db=self.db)
         else:
-            raise HTTPError(409, "Your account was changed meanwhile; try again.")
+            raise HTTPError(409, self.gettext("Your account was changed meanwhile; try again."))
         self.done("preferences")
 
 
@@ -252,7 +253,8 @@ class TotpEnrolHandler(AccountBase):
                 self.render_form(form, secret, error=verdict.message)
             return
         if not confirmed:
-            add_error(form, "code", "That code is not right. Enter the code the app shows now.")
+            add_error(form, "code",
+                      self.gettext("That code is not right. Enter the code the app shows now."))
             self.set_status(400)
             return self.render_form(form, secret)
         codes = await self.factors.new_recovery_codes(user.id)
@@ -286,7 +288,8 @@ class RecoveryCodesHandler(AccountBase):
         user = self.current_user
         summary = await self.factors.summary(user.id)
         if not (summary["totp"] or summary["passkeys"]):
-            raise HTTPError(409, "Turn on two-factor login first; recovery codes come with it.")
+            raise HTTPError(409, self.gettext("Turn on two-factor login first; recovery codes "
+                                              "come with it."))
         form = ConfirmForm(FormData(self))
         if not form.validate() or not await self.confirmed(form):
             return await self.refuse_confirmation(form, "recovery")
@@ -315,11 +318,13 @@ class EndSessionHandler(AccountBase):
     async def post(self, handle):
         found = next((s for s in await self.sessions() if s["handle"] == handle), None)
         if found is None:
-            raise HTTPError(404, "No such session of yours (it may have ended already).")
+            raise HTTPError(404, self.gettext("No such session of yours (it may have ended "
+                                              "already)."))
         result = await self.db[SESSIONS_COLLECTION].delete_one(
             {"_id": found["key"], "user_id": self.current_user.id})
         if not result.deleted_count:
-            raise HTTPError(404, "No such session of yours (it may have ended already).")
+            raise HTTPError(404, self.gettext("No such session of yours (it may have ended "
+                                              "already)."))
         await self.audit("logout", obj=self.current_user,
                          detail=f"ended one session (from {found['address']}) on the account "
                                 "page")
@@ -355,7 +360,7 @@ class PasskeyRegisterHandler(AccountBase):
         name = " ".join(name.split())[:60] or "Passkey"
         challenge, made_at = await self.factors.take_passkey_challenge(user.id)
         if challenge is None or challenge_expired(made_at):
-            raise HTTPError(409, "The passkey request expired; start again.")
+            raise HTTPError(409, self.gettext("The passkey request expired; start again."))
         try:
             passkey = RelyingParty.for_request(self).verify_registration(
                 body.get("credential"), challenge, name)
@@ -363,7 +368,7 @@ class PasskeyRegisterHandler(AccountBase):
             raise HTTPError(400, str(exc)) from None
         if any(p["credential_id"] == passkey["credential_id"]
                for p in await self.factors.passkeys(user.id)):
-            raise HTTPError(409, "This passkey is registered already.")
+            raise HTTPError(409, self.gettext("This passkey is registered already."))
         await self.factors.add_passkey(user.id, passkey)
         await self.audit("twofactor_enrol", obj=user,
                          detail=f"passkey “{name}” registered at the account page")
@@ -379,7 +384,7 @@ class PasskeyDeleteHandler(AccountBase):
         try:
             oid = ObjectId(factor_id)
         except (InvalidId, TypeError):
-            raise HTTPError(404, "No such passkey of yours.") from None
+            raise HTTPError(404, self.gettext("No such passkey of yours.")) from None
         passkey = next((p for p in await self.factors.passkeys(user.id) if p["_id"] == oid),
                        None)
         if passkey is None:

@@ -17,11 +17,13 @@ from wtforms import validators
 from core.admin.forms import ModelForm, choice, formfield_for
 from core.admin.widgets import CheckboxListField, PermissionMatrixField
 from core.auth.passwords import PasswordError, validate_password
+from core.forms import Form
+from core.i18n import gettext_lazy as _l
 
 __all__ = ["SetPasswordForm", "role_choices", "role_form", "user_form"]
 
-PASSWORD_HELP = ("At least 10 characters; not a common password, not all digits, "
-                 "not like the username or email.")
+PASSWORD_HELP = _l("At least 10 characters; not a common password, not all digits, "
+                   "not like the username or email.")
 ROLE_CHOICES_LIMIT = 500
 
 
@@ -40,16 +42,16 @@ def _check_password(field, username, email):
 def _password_fields():
     return {
         "password1": wtforms.PasswordField(
-            "Password", [validators.InputRequired("Choose a password."),
-                         validators.Length(max=1024)], description=PASSWORD_HELP),
+            _l("Password"), [validators.InputRequired(_l("Choose a password.")),
+                             validators.Length(max=1024)], description=PASSWORD_HELP),
         "password2": wtforms.PasswordField(
-            "Password (again)", [validators.InputRequired("Enter the password again."),
-                                 validators.EqualTo("password1",
-                                                    "The two passwords do not match.")]),
+            _l("Password (again)"),
+            [validators.InputRequired(_l("Enter the password again.")),
+             validators.EqualTo("password1", _l("The two passwords do not match."))]),
     }
 
 
-class SetPasswordForm(wtforms.Form):
+class SetPasswordForm(Form):
     """A new password for one user, typed twice (``user`` is given when validating)."""
 
     password1 = _password_fields()["password1"]

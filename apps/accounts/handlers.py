@@ -120,8 +120,9 @@ class UserFormMixin(AccountsPageMixin):
         rows = super().readonly_rows(obj, form)
         if self.change and obj is not None and not self.account_locked \
                 and self.model_admin.may(self, "write", obj):
-            rows.insert(0, ("Password", Cell("link", "Set a new password",
-                                             url=self.model_admin.password_url(obj))))
+            rows.insert(0, (self.gettext("Password"), Cell(
+                "link", self.gettext("Set a new password"),
+                url=self.model_admin.password_url(obj))))
         return rows
 
 
@@ -145,8 +146,9 @@ class UserDetailHandler(AccountsPageMixin, DetailHandler):
         context = await super().get_context(obj)
         if self.model_admin.may(self, "write", obj) and \
                 not await self.model_admin.object_refusal(self, "password", obj):
-            context["rows"].insert(2, ("Password", Cell(
-                "link", "Set a new password", url=self.model_admin.password_url(obj))))
+            context["rows"].insert(2, (self.gettext("Password"), Cell(
+                "link", self.gettext("Set a new password"),
+                url=self.model_admin.password_url(obj))))
         perms = await obj.get_permissions(self.registry, db=self.db)
         groups, others = effective_matrix(self.registry, perms.sources())
         context.update(effective_groups=groups, other_grants=others,
@@ -240,9 +242,12 @@ class UserPasswordHandler(UserAdminRoute, AccountsPageMixin, ObjectHandler):
             entry.changes = {"password": {"before": REDACTED, "after": REDACTED}}
             entry.detail = (f"set in the admin by {self.current_user.username}; "
                             f"{ended} session(s) ended, {revoked} API token(s) revoked")
-        noun = "session" if ended == 1 else "sessions"
-        self.flash(f"The password of “{obj.username}” was set; {ended} {noun} of theirs "
-                   f"ended and {revoked} API token(s) revoked.")
+        self.flash(self.ngettext(
+            "The password of “%(name)s” was set; %(count)d session of theirs ended and "
+            "%(tokens)d API token(s) revoked.",
+            "The password of “%(name)s” was set; %(count)d sessions of theirs ended and "
+            "%(tokens)d API token(s) revoked.", ended) % {
+                "name": obj.username, "count": ended, "tokens": revoked})
         self.redirect(self.model_admin.object_url(obj, "change/"), status=303)
 
     async def save_password(self, user, raw):

@@ -31,6 +31,7 @@ from core.auth.passwords import (dummy_verify, hash_password, needs_rehash, vali
                                  verify_password)
 from core.auth.sessions import SESSIONS_COLLECTION, end_user_sessions, invalidate_auth_cache
 from core.auth.tokens import TokenStore
+from core.i18n import gettext_lazy as _l
 from core.models import Model, UniqueError, ValidationError, fields
 from core.permissions import Permissions, merge_permissions
 from core.timezones import is_zone_name
@@ -58,12 +59,14 @@ def language_codes():
 class Role(Model):
     """A named permissions dict; users holding the role get its grants (union)."""
 
-    name = fields.StringField(max_length=80, required=True, unique=True)
-    description = fields.StringField(max_length=200)
-    permissions = PermissionsField()
+    name = fields.StringField(max_length=80, required=True, unique=True, verbose_name=_l("name"))
+    description = fields.StringField(max_length=200, verbose_name=_l("description"))
+    permissions = PermissionsField(verbose_name=_l("permissions"))
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _l("role")
+        verbose_name_plural = _l("roles")
 
     def __str__(self):
         return self.name or "(unnamed role)"
@@ -97,22 +100,28 @@ class User(Model):
     """Someone who may log in to the admin, with their permissions."""
 
     username = fields.StringField(max_length=150, required=True, unique=True,
-                                  help_text="Letters, digits and @ . + - _ only.")
-    email = fields.EmailField(required=True, unique=True)
+                                  verbose_name=_l("username"),
+                                  help_text=_l("Letters, digits and @ . + - _ only."))
+    email = fields.EmailField(required=True, unique=True, verbose_name=_l("email"))
     password = PasswordHashField(help_text="The bcrypt hash; never shown.")
-    is_active = fields.BooleanField(default=True)
-    is_superuser = fields.BooleanField(default=False)
-    permissions = PermissionsField()
-    roles = fields.ListField(fields.StringField(max_length=80))
-    date_joined = fields.DateTimeField(auto_now_add=True, editable=False)
-    last_login = fields.DateTimeField(editable=False)
+    is_active = fields.BooleanField(default=True, verbose_name=_l("is active"))
+    is_superuser = fields.BooleanField(default=False, verbose_name=_l("is superuser"))
+    permissions = PermissionsField(verbose_name=_l("permissions"))
+    roles = fields.ListField(fields.StringField(max_length=80), verbose_name=_l("roles"))
+    date_joined = fields.DateTimeField(auto_now_add=True, editable=False,
+                                       verbose_name=_l("date joined"))
+    last_login = fields.DateTimeField(editable=False, verbose_name=_l("last login"))
     username_key = IdentityKeyField("username")
     email_key = IdentityKeyField("email")
-    language = fields.StringField(max_length=20, help_text="Empty: the site's language.")
-    time_zone = fields.StringField(max_length=64, help_text="Empty: the site's time zone.")
+    language = fields.StringField(max_length=20, verbose_name=_l("language"),
+                                  help_text=_l("Empty: the site's language."))
+    time_zone = fields.StringField(max_length=64, verbose_name=_l("time zone"),
+                                   help_text=_l("Empty: the site's time zone."))
 
     class Meta:
         ordering = ["username"]
+        verbose_name = _l("user")
+        verbose_name_plural = _l("users")
 
     def __str__(self):
         return self.username or "(unnamed user)"

@@ -15,6 +15,7 @@ and have no rows; a superuser's rows are every action of every model, sourced
 import csv
 import io
 
+from core.i18n import gettext_lazy as _l
 from core.permissions import Permissions, source_label
 
 from .models import Role, User
@@ -23,6 +24,8 @@ __all__ = ["COLUMNS", "load_subjects", "matrix_rows", "reach_text", "rows_as", "
 
 #: the columns of the CSV export and of the matrix page, in order
 COLUMNS = ("kind", "name", "model", "action", "reach", "sources")
+#: the sources a page shows in its language (``sources_text``; listed for the catalogs)
+SOURCE_NAMES = (_l("user"), _l("superuser"))
 
 
 async def load_subjects(registry, *, db=None, users=True, roles=True, now=None, limit=0):
@@ -64,9 +67,12 @@ def reach_text(reach):
     return reach if isinstance(reach, str) else "|".join(reach)
 
 
-def sources_text(sources):
-    """``"role:authors (scope own); user (until 2026-12-31T18:00Z)"``."""
-    return "; ".join(source_label(s["source"], s["scope"], s["until"]) for s in sources)
+def sources_text(sources, translate=None):
+    """``"role:authors (scope own); user (until 2026-12-31T18:00Z)"``; with ``translate``
+    (a page's ``_``) the words ``user`` and ``superuser`` in the page's language."""
+    def name(source):
+        return translate(source) if translate and source in ("user", "superuser") else source
+    return "; ".join(source_label(name(s["source"]), s["scope"], s["until"]) for s in sources)
 
 
 def rows_as(rows, fmt):

@@ -40,6 +40,7 @@ page only). Dates are read and shown in UTC.
 import datetime
 import re
 
+from core.i18n import gettext
 from core.models import fields as model_fields
 from core.models.errors import ValidationError
 
@@ -108,7 +109,7 @@ class ListFilter:
                 "selected": selected}
 
     def all_option(self, changelist):
-        return self.option(changelist, "All", {name: None for name in self.parameters()},
+        return self.option(changelist, gettext("All"), {name: None for name in self.parameters()},
                            not self.active)
 
 
@@ -220,7 +221,7 @@ class BooleanFilter(FieldListFilter):
         section["options"] = [self.all_option(changelist)] + [
             self.option(changelist, label, {self.parameter_name: raw},
                         self.value is not None and self.value == value)
-            for raw, label, value in (("1", "Yes", True), ("0", "No", False))]
+            for raw, label, value in (("1", gettext("Yes"), True), ("0", gettext("No"), False))]
         return section
 
 
@@ -304,7 +305,7 @@ class ListContainsFilter(FieldListFilter):
             if self.value is not None:
                 options.append(self.option(changelist, f"Contains “{self.value}”", {}, True))
             section["form"] = ReferenceFilter.form(self, changelist, [
-                {"name": self.parameter_name, "label": "Contains", "type": "text",
+                {"name": self.parameter_name, "label": gettext("Contains"), "type": "text",
                  "value": self.value or ""}])
         section["options"] = options
         return section
@@ -340,10 +341,10 @@ class RangeFilter(FieldListFilter):
         return {self.field_name: {f"${op}": value for op, value in self.bounds.items()}}
 
     def form_inputs(self):
-        return [{"name": f"{self.field_name}__gte", "label": "From", "type": self.input_type,
-                 "value": self.raw.get(f"{self.field_name}__gte", "")},
-                {"name": f"{self.field_name}__lte", "label": "To", "type": self.input_type,
-                 "value": self.raw.get(f"{self.field_name}__lte", "")}]
+        return [{"name": f"{self.field_name}__gte", "label": gettext("From"),
+                 "type": self.input_type, "value": self.raw.get(f"{self.field_name}__gte", "")},
+                {"name": f"{self.field_name}__lte", "label": gettext("To"),
+                 "type": self.input_type, "value": self.raw.get(f"{self.field_name}__lte", "")}]
 
     async def sidebar(self, changelist, handler):
         section = await super().sidebar(changelist, handler)
@@ -376,10 +377,11 @@ def date_presets(now):
     month = today.replace(day=1)
     next_month = (month + datetime.timedelta(days=32)).replace(day=1)
     year = today.replace(month=1, day=1)
-    return [("Today", today, today + datetime.timedelta(days=1)),
-            ("Past 7 days", today - datetime.timedelta(days=6), today + datetime.timedelta(days=1)),
-            ("This month", month, next_month),
-            ("This year", year, year.replace(year=year.year + 1))]
+    return [(gettext("Today"), today, today + datetime.timedelta(days=1)),
+            (gettext("Past 7 days"), today - datetime.timedelta(days=6),
+             today + datetime.timedelta(days=1)),
+            (gettext("This month"), month, next_month),
+            (gettext("This year"), year, year.replace(year=year.year + 1))]
 
 
 @filter_for(model_fields.DateTimeField)
@@ -535,7 +537,7 @@ class DateHierarchy:
         clear = {f"{name}__{p}": None for p in ("year", "month", "day")}
         back = []
         if self.year is not None:
-            back.append(("All dates", changelist.url_with(cursor=None, **clear)))
+            back.append((gettext("All dates"), changelist.url_with(cursor=None, **clear)))
         if self.month is not None:
             back.append((str(self.year), changelist.url_with(
                 cursor=None, **{**clear, f"{name}__year": str(self.year)})))

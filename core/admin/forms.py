@@ -47,6 +47,9 @@ from bson import ObjectId
 from wtforms import validators
 
 from core import timezones
+from core.forms import Form
+from core.i18n import gettext
+from core.i18n import gettext_lazy as _l
 from core.models import fields as model_fields
 from core.models.files import FileField
 from core.models.errors import NON_FIELD_ERRORS
@@ -149,7 +152,7 @@ class ReferenceIdField(wtforms.StringField):
         self.data = (self.data or "").strip()
 
 
-class ModelForm(wtforms.Form):
+class ModelForm(Form):
     """Base of generated forms; ``model``, ``field_names`` and ``readonly`` are class data."""
 
     model = None
@@ -202,7 +205,7 @@ def subdocument_form(document, row=False):
     if row:
         attrs[REMOVE_ROW] = wtforms.BooleanField("Remove")
         attrs[ROW_ORIGIN] = wtforms.HiddenField()
-    return type(f"{document.__name__}Form", (wtforms.Form,), attrs)
+    return type(f"{document.__name__}Form", (Form,), attrs)
 
 
 def _document_formfield(field, kwargs):
@@ -236,7 +239,7 @@ def formfield_for(field, nested=False):
         return None                      # lists of lists or dicts: kept as they are
     checks = []
     if field.required and not nested and not isinstance(field, model_fields.BooleanField):
-        checks.append(validators.InputRequired("This field is required."))
+        checks.append(validators.InputRequired(_l("This field is required.")))
     else:
         checks.append(validators.Optional())
     if isinstance(field, model_fields.BooleanField):
@@ -302,7 +305,7 @@ def model_form(model, field_names=None, readonly=(), raw_id_fields=(),
             form_field = ReferenceIdField(
                 _label(field), description=field.help_text or "",
                 autocomplete=name in autocomplete_fields, validators=[
-                    validators.InputRequired("This field is required.") if field.required
+                    validators.InputRequired(_l("This field is required.")) if field.required
                     else validators.Optional()])
         else:
             form_field = formfield_for(field)
@@ -391,8 +394,8 @@ def show_times_in(form, zone, initial):
     """Name ``zone`` under each date-and-time input; with ``initial`` (the form shows the
     object, not a post), turn the stored UTC values into local times for the inputs."""
     for field in _time_inputs(form):
-        note = f"Time zone: {zone.key}."
-        if note not in field.description:
+        note = gettext("Time zone: %(zone)s.") % {"zone": zone.key}
+        if note not in str(field.description):
             field.description = f"{field.description} {note}".strip()
         if initial and isinstance(field.data, datetime.datetime):
             field.data = timezones.local_input(field.data, zone)

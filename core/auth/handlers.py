@@ -57,9 +57,10 @@ from core.auth.tokens import TokenStore
 from core.auth.twofactor import (LoginChallengeStore, factor_store, is_totp_code,
                                  password_fingerprint, qr_svg_data_uri, requires_second_factor,
                                  totp_uri)
-from core.forms import FormData, add_error, render_field  # noqa: F401  (re-exported)
+from core.forms import Form, FormData, add_error, render_field  # noqa: F401  (re-exported)
 from core.handlers.base import BaseHandler, HTTPError
 from core.handlers.flash import FlashMixin
+from core.i18n import gettext_lazy as _l
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError, ValidationError
 
 __all__ = [
@@ -72,10 +73,10 @@ __all__ = [
 log = logging.getLogger("bastion.auth")
 
 DEFAULT_NEXT = "/admin/"
-INVALID_LOGIN = "Please enter a correct username and password. Both are case-sensitive."
-INVALID_CODE = "That code is not right (or was used already). Enter a new code."
-STEP_EXPIRED = ("Your login took too long or was finished already: enter your username and "
-                "password again.")
+INVALID_LOGIN = _l("Please enter a correct username and password. Both are case-sensitive.")
+INVALID_CODE = _l("That code is not right (or was used already). Enter a new code.")
+STEP_EXPIRED = _l("Your login took too long or was finished already: enter your username and "
+                  "password again.")
 STEP_COOKIE = "bastion_login_step"
 STEP_URLS = {"verify": "/admin/login/verify/", "enrol": "/admin/login/enrol/"}
 _UNSAFE_NEXT_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
@@ -126,51 +127,56 @@ def login_throttle(application):
 
 # -- forms ----------------------------------------------------------------------------------
 
-class LoginForm(wtforms.Form):
-    username = wtforms.StringField("Username", [validators.InputRequired("Enter your username."),
-                                                validators.Length(max=150)])
-    password = wtforms.PasswordField("Password",
-                                     [validators.InputRequired("Enter your password."),
+class LoginForm(Form):
+    username = wtforms.StringField(_l("Username"),
+                                   [validators.InputRequired(_l("Enter your username.")),
+                                    validators.Length(max=150)])
+    password = wtforms.PasswordField(_l("Password"),
+                                     [validators.InputRequired(_l("Enter your password.")),
                                       validators.Length(max=1024)])
 
 
-class PasswordChangeForm(wtforms.Form):
+PASSWORD_HELP = _l("At least 10 characters; not a common password, not all digits, "
+                   "not like your username or email.")
+PASSWORDS_DIFFER = _l("The two passwords do not match.")
+
+
+class PasswordChangeForm(Form):
     old_password = wtforms.PasswordField(
-        "Current password", [validators.InputRequired("Enter your current password."),
-                             validators.Length(max=1024)])
+        _l("Current password"), [validators.InputRequired(_l("Enter your current password.")),
+                                 validators.Length(max=1024)])
     new_password1 = wtforms.PasswordField(
-        "New password", [validators.InputRequired("Enter a new password."),
-                         validators.Length(max=1024)],
-        description="At least 10 characters; not a common password, not all digits, "
-                    "not like your username or email.")
+        _l("New password"), [validators.InputRequired(_l("Enter a new password.")),
+                             validators.Length(max=1024)],
+        description=PASSWORD_HELP)
     new_password2 = wtforms.PasswordField(
-        "New password (again)", [validators.InputRequired("Enter the new password again."),
-                                 validators.EqualTo("new_password1",
-                                                    "The two passwords do not match.")])
+        _l("New password (again)"),
+        [validators.InputRequired(_l("Enter the new password again.")),
+         validators.EqualTo("new_password1", PASSWORDS_DIFFER)])
 
 
-class CodeForm(wtforms.Form):
+class CodeForm(Form):
     code = wtforms.StringField(
-        "Code", [validators.InputRequired("Enter the code."), validators.Length(max=64)],
-        description="The 6-digit code of your authenticator app, or one of your recovery "
-                    "codes.")
+        _l("Code"), [validators.InputRequired(_l("Enter the code.")), validators.Length(max=64)],
+        description=_l("The 6-digit code of your authenticator app, or one of your recovery "
+                       "codes."))
 
 
-class RegisterForm(wtforms.Form):
+class RegisterForm(Form):
     username = wtforms.StringField(
-        "Username", [validators.InputRequired("Choose a username."),
-                     validators.Length(max=150)],
-        description="Letters, digits and @ . + - _ only.")
-    email = wtforms.EmailField("Email", [validators.InputRequired("Enter your email address."),
-                                         validators.Length(max=254)])
+        _l("Username"), [validators.InputRequired(_l("Choose a username.")),
+                         validators.Length(max=150)],
+        description=_l("Letters, digits and @ . + - _ only."))
+    email = wtforms.EmailField(_l("Email"),
+                               [validators.InputRequired(_l("Enter your email address.")),
+                                validators.Length(max=254)])
     password1 = wtforms.PasswordField(
-        "Password", [validators.InputRequired("Choose a password."),
-                     validators.Length(max=1024)],
-        description="At least 10 characters; not a common password, not all digits, "
-                    "not like your username or email.")
+        _l("Password"), [validators.InputRequired(_l("Choose a password.")),
+                         validators.Length(max=1024)],
+        description=PASSWORD_HELP)
     password2 = wtforms.PasswordField(
-        "Password (again)", [validators.InputRequired("Enter the password again."),
-                             validators.EqualTo("password1", "The two passwords do not match.")])
+        _l("Password (again)"), [validators.InputRequired(_l("Enter the password again.")),
+                                 validators.EqualTo("password1", PASSWORDS_DIFFER)])
 
 
 # -- handlers -------------------------------------------------------------------------------
@@ -479,7 +485,7 @@ class LoginPasskeyOptionsHandler(LoginStepHandler):
             raise HTTPError(401, STEP_EXPIRED)
         passkeys = await factor_store(self.application).passkeys(self.step_user.id)
         if not passkeys:
-            raise HTTPError(409, "You have no passkey; enter a code instead.")
+            raise HTTPError(409, self.gettext("You have no passkey; enter a code instead."))
         options, challenge = RelyingParty.for_request(self).authentication_options(passkeys)
         await self.login_steps.set_data(self.step, passkey_challenge=bytes_to_base64url(
             challenge))
@@ -500,7 +506,7 @@ class LoginPasskeyHandler(LoginStepHandler):
         body = self.get_json_body()
         challenge = self.step.data.get("passkey_challenge")
         if not challenge:
-            raise HTTPError(409, "Ask for the passkey options first.")
+            raise HTTPError(409, self.gettext("Ask for the passkey options first."))
         await self.login_steps.set_data(self.step, passkey_challenge=None)   # used once
         store, user = factor_store(self.application), self.step_user
         credential = body.get("credential")
@@ -526,7 +532,8 @@ class LoginPasskeyHandler(LoginStepHandler):
         if passkey is None:
             await self.audit("login_failed", actor=user.username,
                              detail="passkey not accepted (verify step)")
-            raise HTTPError(401, "That passkey was not accepted. Try again or enter a code.")
+            raise HTTPError(401, self.gettext(
+                "That passkey was not accepted. Try again or enter a code."))
         if not await self.finish_login(f"second factor: passkey “{passkey.get('name')}”"):
             raise HTTPError(401, STEP_EXPIRED)
         self.write_json({"status": "logged in", "next": self.step.next_url})
@@ -626,7 +633,8 @@ class PasswordChangeHandler(AuthHandler):
                 self.render_form(form, error=verdict.message)
             return
         if not right:                    # counted against the username, like a login
-            add_error(form, "old_password", "Your current password was entered incorrectly.")
+            add_error(form, "old_password",
+                      self.gettext("Your current password was entered incorrectly."))
             return self.render_form(form)
         async with audited(self, "password_change", obj=user) as entry:
             await self.save_password(user, new)
@@ -647,7 +655,7 @@ class PasswordChangeHandler(AuthHandler):
                     return await user.save(db=self.db)
                 except StaleObjectError:       # saved by someone else meanwhile: redo on top
                     await user.reload(db=self.db)
-            raise HTTPError(409, "Your account was changed meanwhile; try again.")
+            raise HTTPError(409, self.gettext("Your account was changed meanwhile; try again."))
 
 
 class RegisterHandler(AuthHandler):
@@ -661,7 +669,7 @@ class RegisterHandler(AuthHandler):
 
     async def prepare(self):
         if not self.settings.get("ALLOW_REGISTRATION", False):
-            raise HTTPError(404, "Page not found.")
+            raise HTTPError(404, self.gettext("Page not found."))
         await super().prepare()
 
     def render_form(self, form):

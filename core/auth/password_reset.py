@@ -54,7 +54,8 @@ from core.auth.passwords import PasswordError, validate_password
 from core.auth.reset_tokens import ResetTokens
 from core.auth.sessions import utcnow
 from core.auth.throttle import SCOPE_USER, LoginThrottle, Verdict, username_key
-from core.forms import FormData, add_error
+from core.forms import Form, FormData, add_error
+from core.i18n import gettext_lazy as _l
 from core.mail import mailer_for
 from core.models.errors import StaleObjectError
 
@@ -69,7 +70,7 @@ RESET_COOKIE = "bastion_reset"
 REQUESTS_COLLECTION = "password_reset_requests"
 UID_RE = re.compile(r"^[0-9a-f]{24}$")
 SIMPLE_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
-DONE_FLASH = "Your password has been set. You may log in now."
+DONE_FLASH = _l("Your password has been set. You may log in now.")
 
 register_action("password_reset", "Password reset")
 
@@ -101,29 +102,31 @@ class ResetThrottle(LoginThrottle):
 
 def throttled_message(verdict):
     minutes = max(1, -(-verdict.retry_after // 60))
-    return (f"Too many password reset requests. Try again in {minutes} "
-            f"minute{'s' if minutes != 1 else ''}.")
+    return i18n.ngettext("Too many password reset requests. Try again in %(count)d minute.",
+                         "Too many password reset requests. Try again in %(count)d minutes.",
+                         minutes) % {"count": minutes}
 
 
 # -- forms ----------------------------------------------------------------------------------
-class PasswordResetForm(wtforms.Form):
+class PasswordResetForm(Form):
     email = wtforms.EmailField(
-        "Email", [validators.DataRequired("Enter your email address."),
-                  validators.Length(max=254, message="Enter at most 254 characters."),
-                  validators.Regexp(SIMPLE_ADDRESS, message="Enter a valid email address.")],
+        _l("Email"),
+        [validators.DataRequired(_l("Enter your email address.")),
+         validators.Length(max=254, message=_l("Enter at most 254 characters.")),
+         validators.Regexp(SIMPLE_ADDRESS, message=_l("Enter a valid email address."))],
         filters=[lambda value: value.strip() if isinstance(value, str) else value])
 
 
-class SetPasswordForm(wtforms.Form):
+class SetPasswordForm(Form):
     new_password1 = wtforms.PasswordField(
-        "New password", [validators.InputRequired("Enter a new password."),
-                         validators.Length(max=1024)],
-        description="At least 10 characters; not a common password, not all digits, "
-                    "not like your username or email.")
+        _l("New password"), [validators.InputRequired(_l("Enter a new password.")),
+                             validators.Length(max=1024)],
+        description=_l("At least 10 characters; not a common password, not all digits, "
+                       "not like your username or email."))
     new_password2 = wtforms.PasswordField(
-        "New password (again)", [validators.InputRequired("Enter the new password again."),
-                                 validators.EqualTo("new_password1",
-                                                    "The two passwords do not match.")])
+        _l("New password (again)"),
+        [validators.InputRequired(_l("Enter the new password again.")),
+         validators.EqualTo("new_password1", _l("The two passwords do not match."))])
 
 
 class StandIn:

@@ -59,6 +59,8 @@ import ipaddress
 import math
 from dataclasses import dataclass
 
+from core.i18n import ngettext
+
 from .identity import identity_key
 from .sessions import utcnow
 
@@ -83,8 +85,9 @@ class Verdict:
     @property
     def message(self):
         minutes = max(1, math.ceil(self.retry_after / 60))
-        return (f"Too many failed login attempts. Try again in {minutes} "
-                f"minute{'s' if minutes != 1 else ''}.")
+        return ngettext("Too many failed login attempts. Try again in %(count)d minute.",
+                        "Too many failed login attempts. Try again in %(count)d minutes.",
+                        minutes) % {"count": minutes}
 
 
 def username_key(username):

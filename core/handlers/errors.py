@@ -18,8 +18,10 @@ class NotFoundHandler(BaseHandler):
     def check_xsrf_cookie(self):
         """No token needed to be told a page does not exist."""
 
-    def prepare(self):
-        raise HTTPError(404, "Page not found.")
+    async def prepare(self):
+        """The user is loaded (the page in their language, with their menu), then 404."""
+        await super().prepare()
+        raise HTTPError(404, self.gettext("Page not found."))
 
 
 def describe_size(size):

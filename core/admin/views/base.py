@@ -5,6 +5,7 @@ import inspect
 from markupsafe import Markup
 
 from core.forms import render_field
+from core.i18n import gettext
 from core.handlers.flash import FLASH_COOKIE, FlashMixin  # noqa: F401  (re-exported)
 from core.models.base import parse_id
 from core.models import fields as model_fields
@@ -123,7 +124,7 @@ class ModelHandler(AdminHandler):
         if field is not None:
             value = obj._data.get(name)
             if isinstance(field, model_fields.BooleanField):
-                return Cell("bool", "Yes" if value else "No", bool(value))
+                return Cell("bool", gettext("Yes") if value else gettext("No"), bool(value))
             if isinstance(field, model_fields.ReferenceField):
                 if value is None:
                     return Cell("text", empty)
@@ -152,7 +153,7 @@ class ModelHandler(AdminHandler):
         if isinstance(value, Markup):
             return Cell("html", str(value))
         if isinstance(value, bool):
-            return Cell("bool", "Yes" if value else "No", value)
+            return Cell("bool", gettext("Yes") if value else gettext("No"), value)
         return Cell("text", format_value(None, value, self.time_zone,
                                          getattr(self.model_admin, "empty_value_display", "—")))
 

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from bson import ObjectId
 
 from core.handlers.base import HTTPError
+from core.i18n import gettext
 from core.models import fields as model_fields
 from core.models.base import parse_id
 from core.models.errors import StaleObjectError, ValidationError
@@ -163,7 +164,7 @@ class ListHandler(ModelHandler):
         field = self.opts.fields[name]
         value = obj._data.get(name)
         if isinstance(field, model_fields.BooleanField):
-            return Cell("checkbox", "Yes" if value else "No", bool(value),
+            return Cell("checkbox", gettext("Yes") if value else gettext("No"), bool(value),
                         url=f"{obj.id}-{name}")
         if field.choices is not None and not isinstance(field, model_fields.ListField):
             return Cell("select", format_value(field, value), [
@@ -222,16 +223,20 @@ class ListHandler(ModelHandler):
                 refused.append(obj)
                 continue
             saved.append(obj)
-        self.flash(f"Saved {self.count_noun(len(saved))}.", "success" if saved else "warning")
+        self.flash(self.gettext("Saved %(objects)s.") % {"objects": self.count_noun(len(saved))},
+                   "success" if saved else "warning")
         if stale:
-            self.flash(f"Not saved: {len(stale)} changed or deleted by someone else meanwhile"
-                       f"{self.some_labels([o for o in stale if not isinstance(o, ObjectId)])}"
-                       "; reload the list and edit again.", "warning")
+            self.flash(self.gettext("Not saved: %(count)d changed or deleted by someone else "
+                                    "meanwhile%(names)s; reload the list and edit again.") % {
+                "count": len(stale),
+                "names": self.some_labels([o for o in stale if not isinstance(o, ObjectId)])},
+                "warning")
         if refused:
-            self.flash(f"Not saved: {len(refused)} you may not change"
-                       f"{self.some_labels(refused)}.", "warning")
+            self.flash(self.gettext("Not saved: %(count)d you may not change%(names)s.") % {
+                "count": len(refused), "names": self.some_labels(refused)}, "warning")
         for obj, message in invalid[:20]:
-            self.flash(f"Not saved: {self.shown_label(obj)}: {message}", "error")
+            self.flash(self.gettext("Not saved: %(object)s: %(error)s") % {
+                "object": self.shown_label(obj), "error": message}, "error")
         self.redirect(self.request.uri, status=303)
 
     # -- bulk actions -------------------------------------------------------------------------
@@ -241,7 +246,7 @@ class ListHandler(ModelHandler):
         bulk = self.bulk
         raw_ids = self.get_body_arguments("_selected_action")
         if not raw_ids:
-            self.flash("Select some items first; nothing was changed.", "warning")
+            self.flash(self.gettext("Select some items first; nothing was changed."), "warning")
             return self.redirect(self.request.uri, status=303)
         if len(raw_ids) > MAX_SELECTED:
             raise HTTPError(400, f"Select at most {MAX_SELECTED} items at once.")
@@ -264,15 +269,20 @@ class ListHandler(ModelHandler):
         done, stale, messages = await self.run_bulk(bulk, allowed, skipped)
         message = messages[0] if len(done) == 1 and messages and messages[0] else None
         if message is None:
-            message = f"{bulk.label}: done for {self.count_noun(len(done))}."
+            message = self.gettext("%(action)s: done for %(objects)s.") % {
+                "action": bulk.label, "objects": self.count_noun(len(done))}
         self.flash(message, "success" if done else "warning")
         if skipped:
-            self.flash(f"Skipped {len(skipped)} you may not {bulk.permission}"
-                       f"{self.some_labels(skipped)}.", "warning")
+            self.flash(self.gettext("Skipped %(count)d you may not %(action)s%(names)s.") % {
+                "count": len(skipped), "action": self.gettext(bulk.permission),
+                "names": self.some_labels(skipped)}, "warning")
         if stale:
-            self.flash(f"Skipped {len(stale)} changed or deleted by someone else meanwhile"
-                       f"{self.some_labels(stale)}; nothing was done to "
-                       f"{'it' if len(stale) == 1 else 'them'}.", "warning")
+            self.flash(self.ngettext(
+                "Skipped %(count)d changed or deleted by someone else meanwhile%(names)s; "
+                "nothing was done to it.",
+                "Skipped %(count)d changed or deleted by someone else meanwhile%(names)s; "
+                "nothing was done to them.", len(stale)) % {
+                    "count": len(stale), "names": self.some_labels(stale)}, "warning")
         self.redirect(self.request.uri, status=303)
 
     async def run_bulk(self, bulk, objects, skipped):
@@ -308,5 +318,6 @@ class ListHandler(ModelHandler):
         if not objects:
             return ""
         names = ", ".join(self.shown_label(obj) for obj in objects[:shown])
-        more = f" and {len(objects) - shown} more" if len(objects) > shown else ""
+        more = (self.gettext(" and %(count)d more") % {"count": len(objects) - shown}
+                if len(objects) > shown else "")
         return f": {names}{more}"

@@ -14,9 +14,15 @@ class ObjectHandler(ObjectLoading, ModelHandler):
 
     def saved_message(self, obj, verb):
         """The flash after a save or a delete: names the object only for a user who may read it."""
+        names = {"name": self.opts.verbose_name}
         if self.may_read(obj):
-            return f"The {self.opts.verbose_name} “{self.shown_label(obj)}” was {verb}."
-        return f"The {self.opts.verbose_name} was {verb}."
+            names["object"] = self.shown_label(obj)
+            return {"added": self.gettext("The %(name)s “%(object)s” was added."),
+                    "changed": self.gettext("The %(name)s “%(object)s” was changed."),
+                    "deleted": self.gettext("The %(name)s “%(object)s” was deleted.")}[verb] % names
+        return {"added": self.gettext("The %(name)s was added."),
+                "changed": self.gettext("The %(name)s was changed."),
+                "deleted": self.gettext("The %(name)s was deleted.")}[verb] % names
 
     def object_links(self, obj):
         """The pages about ``obj`` the user may open: ``{name: url}``."""

@@ -21,6 +21,7 @@ from bson import ObjectId
 from core.audit import diff as audit_diff
 from core.audit import snapshot as audit_snapshot
 from core.handlers.base import BaseHandler, HTTPError
+from core.i18n import gettext_lazy as _l
 from core.models.base import parse_id
 from core.models.errors import ValidationError
 
@@ -30,6 +31,8 @@ log = logging.getLogger("bastion.admin")
 
 #: how an object the user may not read is named anywhere (seeing is reading)
 HIDDEN_LABEL = "(hidden)"
+#: the built-in actions' names as the 403 texts show them (listed for the catalogs)
+ACTION_NAMES = (_l("read"), _l("write"), _l("delete"))
 
 __all__ = ["HIDDEN_LABEL", "ModelRequestHandler", "ObjectLoading"]
 
@@ -72,14 +75,19 @@ class ModelRequestHandler(BaseHandler):
         if self.model_admin is not None:
             for needed in self.required_actions():
                 if not self.model_admin.may(self, needed):
-                    raise HTTPError(403, f"You may not {needed} "
-                                         f"{self.opts.verbose_name_plural}.")
+                    raise HTTPError(403, self.may_not(needed, self.opts.verbose_name_plural))
 
     def deny(self, action, obj=None):
         """403 for ``action``; the message names the kind of object, never the object."""
-        what = f"this {self.opts.verbose_name}" if obj is not None else \
-            self.opts.verbose_name_plural
-        raise HTTPError(403, f"You may not {action} {what}.")
+        if obj is not None:
+            raise HTTPError(403, self.gettext("You may not %(action)s this %(name)s.") % {
+                "action": self.gettext(action), "name": self.opts.verbose_name})
+        raise HTTPError(403, self.may_not(action, self.opts.verbose_name_plural))
+
+    def may_not(self, action, names):
+        """The 403 text "You may not read notes." in the request's language."""
+        return self.gettext("You may not %(action)s %(names)s.") % {
+            "action": self.gettext(action), "names": names}
 
     @property
     def opts(self):
@@ -244,7 +252,8 @@ class ObjectLoading:
         ``read``, of the page's own action (a delete without read finds what it reaches)."""
         oid = parse_id(object_id)
         if oid is None:
-            raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
+            raise HTTPError(404, self.gettext("No %(name)s with id %(id)s.") % {
+                "name": self.opts.verbose_name, "id": repr(object_id)})
         needed = self.required_actions() or [self.action]
         reach_of = "read" if "read" in needed or self.model_admin.may(self, "read") \
             else needed[0]
@@ -258,7 +267,8 @@ class ObjectLoading:
         needs (``required_actions``), the object rule and the admin's ``object_refusal``."""
         obj = await self.find_object(object_id)
         if obj is None:
-            raise HTTPError(404, f"No {self.opts.verbose_name} with id {object_id!r}.")
+            raise HTTPError(404, self.gettext("No %(name)s with id %(id)s.") % {
+                "name": self.opts.verbose_name, "id": repr(object_id)})
         for action in self.required_actions() or [self.action]:
             if not self.model_admin.may(self, action, obj):
                 self.deny(action, obj)

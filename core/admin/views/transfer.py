@@ -158,7 +158,8 @@ class ImportHandler(ModelHandler):
         if error:
             return self.render_page(rows=checked, payload=text, kind=kind, ignored=ignored,
                                     error=error, status=409)
-        self.flash(f"Imported {self.count_noun(len(checked))}.")
+        self.flash(self.gettext("Imported %(objects)s.") % {
+            "objects": self.count_noun(len(checked))})
         self.redirect(self.model_admin.url_prefix, status=303)
 
     def count_noun(self, count):
