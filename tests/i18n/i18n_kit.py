@@ -1,0 +1,87 @@
+"""Reading a page for English left in it: ``english_left(html, language)`` lists the
+English msgids of the catalogs (core's and the accounts app's) that a page shows untranslated.
+
+A msgid counts when its translation differs from it ("Version" is French and German
+too). A one-word msgid counts when a whole text node (or a label attribute) is exactly
+it; a longer one when a run of two or more of its words (between placeholders) is in
+the page's visible text.
+"""
+import re
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+
+from core.i18n import CORE_LOCALE_DIR
+from core.i18n_extract import po_path, read_catalog
+
+REPO = Path(__file__).resolve().parents[2]
+CATALOG_DIRS = [CORE_LOCALE_DIR, REPO / "apps" / "accounts" / "locale"]
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdr]")
+LABEL_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label"}
+
+
+class VisibleText(HTMLParser):
+    """Text nodes and label attributes of a page (scripts and styles left out)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.nodes, self._skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        self.nodes.extend(value.strip() for name, value in attrs
+                          if name in LABEL_ATTRIBUTES and value and value.strip())
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.nodes.append(" ".join(data.split()))
+
+
+def visible_text(html):
+    parser = VisibleText()
+    parser.feed(html)
+    return parser.nodes
+
+
+@lru_cache(maxsize=None)
+def english_msgids(language):
+    """The msgids (singular and plural) whose ``language`` translation differs from them
+    and from every translation ("Filter" is the German for "Filters")."""
+    found, translations = set(), set()
+    for folder in CATALOG_DIRS:
+        path = po_path(folder, language)
+        for message in read_catalog(path, language):
+            if not message.id:
+                continue
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            found.update(msgid for msgid in ids if msgid not in strings)
+            translations.update(strings)
+    return frozenset(found - translations)
+
+
+def english_left(html, language):
+    """The English msgids ``html`` shows (see the module docstring)."""
+    nodes = visible_text(html)
+    exact = set(nodes)
+    text = " ".join(nodes)
+    left = []
+    for msgid in english_msgids(language):
+        pieces = [p.strip(" .,:;()?") for p in PLACEHOLDER.split(msgid)]
+        if len(msgid.split()) == 1:
+            if msgid in exact:
+                left.append(msgid)
+        elif any(len(piece.split()) >= 2 and re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text)
+                 for piece in pieces):
+            left.append(msgid)
+    return sorted(left)
+
+
+def html_lang(html):
+    match = re.search(r'<html lang="([^"]*)"', html)
+    return match.group(1) if match else None
