@@ -156,7 +156,7 @@ def unmarked_text(source):
     for number, line in enumerate(text.splitlines(), 1):
         line = re.sub(r"&[a-z]+;|&#\d+;", " ", line)
         if _has_words(line):
-            found.append((number, line.strip()))
+            found.append((number, " ".join(line.split())))
     return found
 
 
