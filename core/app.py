@@ -270,9 +270,7 @@ class BastionApplication(tornado.web.Application):
 
 def install_languages(settings, registry):
     """Compile the apps' and core's catalogs (``core.i18n.install``), apps first."""
-    return i18n.install(registry.locale_dirs() + [i18n.CORE_LOCALE_DIR],
-                        default=settings.get("LANGUAGE") or "en",
-                        languages=[code for code, _name in settings.get("LANGUAGES") or ()])
+    return i18n.install_for_settings(settings, registry.locale_dirs())
 
 
 def make_app(settings, registry=None, db=None, **tornado_settings):

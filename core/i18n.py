@@ -29,7 +29,8 @@ from babel.messages import mofile, pofile
 
 __all__ = ["DOMAIN", "CORE_LOCALE_DIR", "LazyString", "activate", "choose_language",
            "compile_catalog", "format_date", "format_datetime", "format_decimal",
-           "get_locale", "gettext", "gettext_lazy", "install", "locale_for", "ngettext"]
+           "get_locale", "gettext", "gettext_lazy", "install", "install_for_settings",
+           "locale_for", "ngettext"]
 
 DOMAIN = "bastion"
 CORE_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -75,6 +76,15 @@ def install(dirs, default="en", languages=()):
     tornado.locale._default_locale = default
     tornado.locale.Locale._cache = {}
     return translations
+
+
+def install_for_settings(settings, app_locale_dirs=()):
+    """``install`` with the apps' folders then core's, ``LANGUAGE`` and ``LANGUAGES``; returns
+    the default language's ``Locale`` (what the command line speaks)."""
+    default = settings.get("LANGUAGE") or "en"
+    install(list(app_locale_dirs) + [CORE_LOCALE_DIR], default=default,
+            languages=[code for code, _name in settings.get("LANGUAGES") or ()])
+    return locale_for(default)
 
 
 def locale_for(code):

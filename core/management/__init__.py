@@ -12,6 +12,7 @@ import pkgutil
 import sys
 from dataclasses import dataclass
 
+from core import i18n
 from core.conf import ImproperlyConfigured
 from core.conf import settings as lazy_settings
 from core.registry import Registry
@@ -113,6 +114,8 @@ def main(argv=None, stdout=None, stderr=None):
     name, rest = argv[0], argv[1:]
 
     settings, registry, setup_error = _load()
+    if setup_error is None:                  # messages in the LANGUAGE setting's language
+        i18n.activate(i18n.install_for_settings(settings, registry.locale_dirs()))
     try:
         commands = discover_commands(registry)
     except ImproperlyConfigured as exc:
@@ -123,7 +126,8 @@ def main(argv=None, stdout=None, stderr=None):
         if setup_error is not None:
             print(f"error: {_one_line(setup_error)}", file=stderr)
             return 1
-        print(f"error: unknown command {name!r}; run '{PROG} help' to list the commands",
+        print("error: " + i18n.gettext("unknown command %(name)s; run '%(prog)s help' to list "
+                                       "the commands") % {"name": repr(name), "prog": PROG},
               file=stderr)
         return 2
     if setup_error is not None and info.command_class.requires_settings:
@@ -153,7 +157,7 @@ def run_command(command, args, stderr=None):
         print(f"error: {_one_line(exc)}", file=stderr)
         return getattr(exc, "returncode", 1)
     except KeyboardInterrupt:
-        print("interrupted", file=stderr)
+        print(i18n.gettext("interrupted"), file=stderr)
         return 130
     except Exception as exc:
         if getattr(args, "traceback", False):

@@ -2,6 +2,7 @@
 user shows no English msgid of the catalogs and says ``<html lang="fr">`` / ``"de"``; the
 language comes from the user's preference, else ``Accept-Language``, else ``LANGUAGE``;
 form errors, flash messages and plurals follow it."""
+import datetime
 import html
 import re
 
@@ -132,3 +133,12 @@ async def test_plurals_follow_the_count(site):
                                       "_selected_action": [str(first.id), str(second.id)]})
     assert bulk.code == 200
     assert "2 notes seront supprimés" in bulk.text
+
+
+async def test_a_german_page_shows_dates_the_german_way(site):
+    browser = await site.user_browser("writer", ALL, language="de", time_zone="Europe/Berlin")
+    note = await site.model("notes.note").create(
+        title="Anruf", owner="writer", db=site.db,
+        due=datetime.datetime(2024, 7, 1, 12, 30, tzinfo=datetime.timezone.utc))
+    detail = await browser.get(f"{NOTES}{note.id}/")
+    assert "01.07.2024 14:30 CEST" in detail.text

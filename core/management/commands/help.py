@@ -1,4 +1,5 @@
 """``manage.py help [COMMAND]``: list the commands, or show one command's options."""
+from core.i18n import gettext
 from core.management.base import Command, CommandError
 
 USAGE = "usage: manage.py <command> [options]    ('manage.py <command> --help' for its options)"
@@ -29,7 +30,8 @@ class HelpCommand(Command):
             by_source.setdefault(info.source, []).append(info)
         for source, infos in by_source.items():
             self.write("")
-            self.write("core commands:" if source == "core" else f"[{source}] commands:")
+            self.write(gettext("core commands:") if source == "core" else
+                       gettext("[%(app)s] commands:") % {"app": source})
             for info in infos:
                 self.write(f"  {info.name.ljust(width)}{info.help}")
         error = getattr(self, "setup_error", None)

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from core import i18n
+from core.i18n import gettext
 from core.i18n_extract import extract_tree, missing_or_untranslated, update_catalogs
 from core.management import Command, CommandError
 
@@ -62,11 +63,14 @@ class MakeMessagesCommand(Command):
             if problems:
                 raise CommandError("catalogs behind the code: " + "; ".join(problems)
                                    + " (run manage.py makemessages, then translate)")
-            self.write(f"{count} messages, every catalog complete ({', '.join(languages)})")
+            self.write(gettext("%(count)d messages, every catalog complete (%(languages)s)") % {
+                "count": count, "languages": ", ".join(languages)})
             return 0
         report = update_catalogs(template, locale_dir, languages)
         for language, (added, obsolete) in report.items():
             _missing, untranslated = missing_or_untranslated(template, locale_dir, language)
-            self.write(f"{language}: {count} messages, {added} new, {obsolete} dropped, "
-                       f"{len(untranslated)} to translate")
+            self.write(gettext("%(language)s: %(count)d messages, %(added)d new, %(dropped)d "
+                               "dropped, %(left)d to translate") % {
+                "language": language, "count": count, "added": added, "dropped": obsolete,
+                "left": len(untranslated)})
         return 0
