@@ -29,6 +29,7 @@ or a test. A model nobody registers gets a plain ``ModelAdmin``: every installed
 model is in the admin. The common case needs attributes only; the rare case overrides one
 ``get_*`` / ``has_*`` method, or swaps a whole handler (``list_handler = MyList``).
 """
+import copy
 
 from core.permissions import UNSCOPED
 
@@ -446,6 +447,25 @@ class ModelAdmin:
         to show, after every permission check; nothing is saved afterwards. The default
         does nothing; the audit log drops from each entry's ``changes`` the fields hidden
         from the user on the entry's model."""
+
+    def shown_object_label(self, handler, obj):
+        """``object_label(obj)`` as this user may see it: a label that would read otherwise
+        with the fields hidden from the user left out (``Customer.__str__`` returning its
+        ``name`` under ``-read:name``) would reveal them, so it becomes
+        ``"<verbose name> <id>"``. Every page, list, flash, choice and autocomplete asks
+        this (through ``label_for``)."""
+        label = self.object_label(obj)
+        hidden = self.hidden_fields(handler)
+        if not hidden:
+            return label
+        blanked = copy.copy(obj)
+        blanked._data = {name: value for name, value in obj._data.items()
+                         if name not in hidden}
+        try:
+            same = self.object_label(blanked) == label
+        except Exception:            # a label that cannot be built without them needs them
+            same = False
+        return label if same else f"{str(self.opts.verbose_name).capitalize()} {obj.id}"
 
     def visible(self, handler, names):
         """``names`` without the fields hidden from this user, nor their parts

@@ -37,7 +37,9 @@ class AuditEntryAdmin(ModelAdmin):
 
     def redact_for_display(self, handler, objects):
         """Each entry's ``changes`` without the fields hidden from the user on the entry's
-        model (``-read:FIELD`` grants): reading the log never shows what the model hides."""
+        model (``-read:FIELD`` grants), and its recorded ``object_label`` (built from
+        whichever fields ``__str__`` reads) replaced by ``"<model> <id>"``: reading the
+        log never shows what the model hides."""
         perms = getattr(handler, "permissions", None)
         if not hasattr(perms, "hidden_fields"):
             return
@@ -46,6 +48,8 @@ class AuditEntryAdmin(ModelAdmin):
             if hidden and isinstance(entry.changes, dict):
                 entry.changes = {name: change for name, change in entry.changes.items()
                                  if name.split(".", 1)[0] not in hidden}
+            if hidden and entry.object_id:   # the label recorded then may show them
+                entry.object_label = f"{entry.model_key} {entry.object_id}"
 
     async def save_model(self, handler, obj, form, change):
         raise ReadOnlyEntryError("audit entries cannot be added or changed in the admin")

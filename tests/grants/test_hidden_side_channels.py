@@ -102,3 +102,34 @@ async def test_the_export_and_the_import_leave_a_hidden_field_out(shop):
     columns = re.search(r"columns named after the fields\s*\(<code>([^<]*)</code>", page.text)
     assert page.code == 200 and columns, page.text[:300]
     assert "title" in columns.group(1).split(", ") and "body" not in columns.group(1)
+
+
+async def test_an_objects_label_never_shows_a_hidden_field(shop):
+    """``Customer.__str__`` is its name: under ``-read:name`` every page, reference, choice,
+    audit entry and history shows ``Customer <id>`` instead; a user who may read the name
+    sees it on the same pages."""
+    Customer = shop.model("shop.customer")
+    customer = await Customer.get(shop.objects["order"].customer, db=shop.db)
+    order = shop.objects["order"]
+    root = await shop.token_client("root", is_superuser=True)
+    assert (await root.patch(f"/api/shop/customer/{customer.id}",
+                             {"email": "new@example.com"})).code == 200
+    permissions = {"shop.order": ["read", "write"], "shop.customer": ["read", "-read:name"],
+                   "audit.entry": ["read"]}
+    paths = ("/admin/shop/order/", f"/admin/shop/order/{order.id}/",
+             f"/admin/shop/order/{order.id}/change/", "/admin/shop/customer/",
+             f"/admin/shop/customer/{customer.id}/",
+             f"/admin/shop/customer/{customer.id}/history/", "/admin/audit/entry/",
+             "/api/audit/entry/", "/admin/shop/customer/autocomplete/?q=new")
+    for username, grants, shows in (("sam", permissions, False),
+                                    ("vic", {**permissions, "shop.customer": ["read"]}, True)):
+        api, browser = await clients(shop, username, grants)
+        for path in paths:
+            reply = await (api.get(path) if path.startswith("/api/") else browser.get(
+                path, headers={"Accept": "application/json"} if "autocomplete" in path
+                else None))
+            assert reply.code == 200, (username, path, reply.code)
+            assert ("Quokkaname" in reply.text) == shows, (username, path)
+    api, browser = await clients(shop, "sue", permissions)
+    page = await browser.get(f"/admin/shop/customer/{customer.id}/")
+    assert f"Customer {customer.id}" in page.text
