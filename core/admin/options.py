@@ -265,11 +265,13 @@ class ModelAdmin:
         return None if name in self.hidden_fields(handler) else name
 
     def get_ordering(self, handler):
-        """Default sort as ``["-created", ...]``; ``_id`` is always appended as tie-breaker."""
-        if self.ordering:
-            return list(self.ordering)
-        ordering = getattr(self.opts, "ordering", None)
-        return list(ordering) if ordering else ["-id"]
+        """Default sort as ``["-created", ...]``; ``_id`` is always appended as tie-breaker.
+        Never by a field hidden from the user: the order, and the page cursor holding the
+        last row's sort values, would reveal it."""
+        ordering = list(self.ordering or getattr(self.opts, "ordering", None) or ["-id"])
+        shown = [item for item in ordering
+                 if self.visible(handler, [item.lstrip("-")])]
+        return shown or ["-id"]
 
     def get_sortable_fields(self, handler):
         if self.sortable_fields is not None:

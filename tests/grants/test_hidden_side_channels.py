@@ -6,6 +6,7 @@ API, autocomplete, the export — also through a reference, ``customer__name``),
 filter or a sort on it is refused (400) on the page, the API and the export, and the
 export's and the import's columns leave it out.
 """
+import base64
 import datetime
 import re
 
@@ -133,3 +134,26 @@ async def test_an_objects_label_never_shows_a_hidden_field(shop):
     api, browser = await clients(shop, "sue", permissions)
     page = await browser.get(f"/admin/shop/customer/{customer.id}/")
     assert f"Customer {customer.id}" in page.text
+
+
+async def test_the_default_order_and_the_page_cursor_never_use_a_hidden_field(shop):
+    """Customers are ordered by name: under ``-read:name`` the list is ordered by id, and
+    the next page's cursor (signed, not encrypted) holds no name."""
+    Customer = shop.model("shop.customer")
+    for i in range(30):
+        await Customer.create(name=f"Zed{i:02}-name", email=f"c{i}@example.com", db=shop.db)
+    permissions = {"shop.customer": ["read", "-read:name"]}
+    api, browser = await clients(shop, "sam", permissions)
+    listed = await api.get("/api/shop/customer/?per_page=25")
+    cursor = listed.json["next"]
+    payload = cursor.split(".")[0]
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    assert listed.code == 200 and "-name" not in decoded and "Zed" not in decoded, decoded
+    page = await browser.get("/admin/shop/customer/?per_page=25")
+    links = re.findall(r"cursor=([A-Za-z0-9_\-.]+)", page.text)
+    assert links and all("Zed" not in base64.urlsafe_b64decode(
+        link.split(".")[0] + "=" * (-len(link.split(".")[0]) % 4)).decode("latin-1")
+        for link in links)
+    seer, _ = await clients(shop, "vic", {"shop.customer": ["read"]})
+    names = [row["name"] for row in (await seer.get("/api/shop/customer/")).json["results"]]
+    assert names == sorted(names)                       # by name for a user who sees it
