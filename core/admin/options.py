@@ -227,8 +227,10 @@ class ModelAdmin:
         return list(self.list_display_links or columns[:1])
 
     def get_list_editable(self, handler):
-        """Columns edited right in the list (saved together, each row on its own)."""
-        return list(self.list_editable)
+        """Columns edited right in the list (saved together, each row on its own); never
+        a field the user may not write or see (``-write:FIELD``, ``-read:FIELD``)."""
+        frozen = self.frozen_fields(handler) | self.hidden_fields(handler)
+        return [name for name in self.list_editable if name.split(".", 1)[0] not in frozen]
 
     def get_search_fields(self, handler):
         """Fields ``?q=`` searches, with their lookups (``^title``, ``=sku``,
