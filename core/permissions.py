@@ -476,6 +476,11 @@ class Permissions:
         return self._hidden.get(model_key.lower(), frozenset()) if self.is_active else \
             frozenset()
 
+    def models_hiding_fields(self):
+        """The model keys on which this user has hidden fields (a frozenset)."""
+        return frozenset(key for key, hidden in self._hidden.items() if hidden) \
+            if self.is_active else frozenset()
+
     def frozen_fields(self, model_key):
         """Fields of ``model_key`` this user may see but not write (hidden ones included)."""
         return self._frozen.get(model_key.lower(), frozenset()) | \

@@ -14,6 +14,7 @@ import pytest
 
 from support import make_settings, serving
 from support.api import ApiSite
+from support.pages import row_ids
 
 APPS = ["core.audit", "apps.accounts", "apps.blog", "apps.shop"]
 HIDDEN = {"blog.article": ["read", "write", "export", "-read:body", "-read:category",
@@ -157,3 +158,23 @@ async def test_the_default_order_and_the_page_cursor_never_use_a_hidden_field(sh
     seer, _ = await clients(shop, "vic", {"shop.customer": ["read"]})
     names = [row["name"] for row in (await seer.get("/api/shop/customer/")).json["results"]]
     assert names == sorted(names)                       # by name for a user who sees it
+
+
+async def test_the_audit_log_is_not_searched_nor_sorted_by_labels_that_may_show_them(shop):
+    """An audit entry's recorded label of a customer is its name: under ``-read:name`` a
+    search of the log by that name finds nothing and ``?o=object_label`` is refused."""
+    customer = shop.objects["order"].customer
+    root = await shop.token_client("root", is_superuser=True)
+    assert (await root.patch(f"/api/shop/customer/{customer}",
+                             {"email": "new@example.com"})).code == 200
+    log = {"audit.entry": ["read"]}
+    for username, grants, finds in (
+            ("sam", {**log, "shop.customer": ["read", "-read:name"]}, False),
+            ("vic", {**log, "shop.customer": ["read"]}, True)):
+        api, browser = await clients(shop, username, grants)
+        found = await api.get("/api/audit/entry/?q=Quokkaname")
+        assert found.code == 200 and (found.json["count"] > 0) == finds, (username, found)
+        page = await browser.get("/admin/audit/entry/?q=Quokkaname")
+        assert page.code == 200 and bool(row_ids(page.text)) == finds, username
+        sorted_ = await api.get("/api/audit/entry/?o=object_label")
+        assert sorted_.code == (200 if finds else 400), (username, sorted_)
