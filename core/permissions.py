@@ -62,6 +62,8 @@ MODEL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 ENTRY_RE = re.compile(r"^(?P<minus>-)?(?P<action>[a-z][a-z0-9_]*)"
                       r"(?::(?P<qualifier>[a-z_][a-z0-9_]*))?$")
+#: a field restriction naming a path into a sub-document (refused: see ``_parse_entry``)
+NESTED_FIELD_RE = re.compile(r"^-(?:read|write):[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+$")
 UNTIL_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?Z$")
 
 SOURCE_USER = "user"
@@ -158,6 +160,11 @@ def parse_entry(text):
 def _parse_entry(text):
     body, at, stamp = text.strip().partition("@")
     match = ENTRY_RE.match(body.lower())
+    if match is None and NESTED_FIELD_RE.match(body.lower()):
+        top = body.partition(":")[2].partition(".")[0]
+        raise ValueError(f"{text!r}: a field restriction names a top-level field; restrict "
+                         f"{top!r} whole (a sub-document's parts are not restricted one by "
+                         "one: its label, search, filters and history would show them)")
     if match is None:
         raise ValueError(f"{text!r} is not a permission entry (expected 'action', "
                          "'action:scope', '-read:field' or '-write:field', "
@@ -468,6 +475,11 @@ class Permissions:
         """Fields of ``model_key`` this user may not see (nor write): a frozenset."""
         return self._hidden.get(model_key.lower(), frozenset()) if self.is_active else \
             frozenset()
+
+    def models_hiding_fields(self):
+        """The model keys on which this user has hidden fields (a frozenset)."""
+        return frozenset(key for key, hidden in self._hidden.items() if hidden) \
+            if self.is_active else frozenset()
 
     def frozen_fields(self, model_key):
         """Fields of ``model_key`` this user may see but not write (hidden ones included)."""

@@ -29,6 +29,7 @@ or a test. A model nobody registers gets a plain ``ModelAdmin``: every installed
 model is in the admin. The common case needs attributes only; the rare case overrides one
 ``get_*`` / ``has_*`` method, or swaps a whole handler (``list_handler = MyList``).
 """
+import copy
 
 from core.permissions import UNSCOPED
 
@@ -226,8 +227,10 @@ class ModelAdmin:
         return list(self.list_display_links or columns[:1])
 
     def get_list_editable(self, handler):
-        """Columns edited right in the list (saved together, each row on its own)."""
-        return list(self.list_editable)
+        """Columns edited right in the list (saved together, each row on its own); never
+        a field the user may not write or see (``-write:FIELD``, ``-read:FIELD``)."""
+        frozen = self.frozen_fields(handler) | self.hidden_fields(handler)
+        return [name for name in self.list_editable if name.split(".", 1)[0] not in frozen]
 
     def get_search_fields(self, handler):
         """Fields ``?q=`` searches, with their lookups (``^title``, ``=sku``,
@@ -264,11 +267,13 @@ class ModelAdmin:
         return None if name in self.hidden_fields(handler) else name
 
     def get_ordering(self, handler):
-        """Default sort as ``["-created", ...]``; ``_id`` is always appended as tie-breaker."""
-        if self.ordering:
-            return list(self.ordering)
-        ordering = getattr(self.opts, "ordering", None)
-        return list(ordering) if ordering else ["-id"]
+        """Default sort as ``["-created", ...]``; ``_id`` is always appended as tie-breaker.
+        Never by a field hidden from the user: the order, and the page cursor holding the
+        last row's sort values, would reveal it."""
+        ordering = list(self.ordering or getattr(self.opts, "ordering", None) or ["-id"])
+        shown = [item for item in ordering
+                 if self.visible(handler, [item.lstrip("-")])]
+        return shown or ["-id"]
 
     def get_sortable_fields(self, handler):
         if self.sortable_fields is not None:
@@ -446,6 +451,25 @@ class ModelAdmin:
         to show, after every permission check; nothing is saved afterwards. The default
         does nothing; the audit log drops from each entry's ``changes`` the fields hidden
         from the user on the entry's model."""
+
+    def shown_object_label(self, handler, obj):
+        """``object_label(obj)`` as this user may see it: a label that would read otherwise
+        with the fields hidden from the user left out (``Customer.__str__`` returning its
+        ``name`` under ``-read:name``) would reveal them, so it becomes
+        ``"<verbose name> <id>"``. Every page, list, flash, choice and autocomplete asks
+        this (through ``label_for``)."""
+        label = self.object_label(obj)
+        hidden = self.hidden_fields(handler)
+        if not hidden:
+            return label
+        blanked = copy.copy(obj)
+        blanked._data = {name: value for name, value in obj._data.items()
+                         if name not in hidden}
+        try:
+            same = self.object_label(blanked) == label
+        except Exception:            # a label that cannot be built without them needs them
+            same = False
+        return label if same else f"{str(self.opts.verbose_name).capitalize()} {obj.id}"
 
     def visible(self, handler, names):
         """``names`` without the fields hidden from this user, nor their parts

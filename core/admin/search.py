@@ -9,7 +9,8 @@ Each entry of ``search_fields`` is a path with an optional lookup prefix:
 ``"author__name"``  through a reference: one query on the target model (within the
                     user's ``read`` grant and its row scope, at most
                     ``MAX_REFERENCE_MATCHES`` ids), then ``{"author": {"$in": ids}}``;
-                    a target the user may not read matches nothing
+                    a target the user may not read, or a field of it hidden from
+                    the user (``-read:name``), matches nothing
 ``"meta.sku"``      a path into a sub-document
 =================== ==================================================================
 
@@ -81,6 +82,8 @@ async def path_clause(model_admin, ctx, path, cond):
     target_admin = _site_admin(model_admin, target)
     if target_admin is None or not target_admin.may(ctx, "read"):
         return None
+    if not target_admin.visible(ctx, [rest.partition("__")[0]]):
+        return None                  # a field hidden from the user: a match would reveal it
     inner = await path_clause(target_admin, ctx, rest, cond)
     if inner is None:
         return None

@@ -50,8 +50,8 @@ from markupsafe import Markup, escape
 
 from core.forms import render_field
 from core.models.options import DEFAULT_ACTIONS
-from core.permissions import (GRANT, MODEL_KEY_RE, GrantError, model_actions, parse_entry,
-                              validate_grant)
+from core.permissions import (GRANT, MODEL_KEY_RE, NESTED_FIELD_RE, GrantError, model_actions,
+                              parse_entry, validate_grant)
 
 __all__ = ["CheckboxListField", "PermissionMatrixField", "SubDocumentField",
            "SubDocumentListField", "matrix_groups", "ADD_ROW", "REMOVE_ROW", "ROW_ORIGIN"]
@@ -211,8 +211,11 @@ class PermissionMatrixField(wtforms.Field):
             key = key.lower()
             try:
                 entry_ok = bool(parse_entry(action))
-            except ValueError:
+            except ValueError as exc:
                 entry_ok = False
+                if NESTED_FIELD_RE.match(action.strip().lower()):   # say why, not just "no"
+                    self.bad_values.append(f"{str(exc)[:200]}.")
+                    continue
             if text is None or len(text) > MAX_VALUE_LENGTH or not MODEL_KEY_RE.match(key) \
                     or not entry_ok:
                 shown = repr(raw)[:60]

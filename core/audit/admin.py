@@ -35,9 +35,29 @@ class AuditEntryAdmin(ModelAdmin):
     def get_actions(self, handler):
         return {}
 
+    def hides_labels(self, handler):
+        """Does the user have a hidden field on some model? Then the recorded labels (built
+        from whichever fields ``__str__`` reads) may hold one: they are not searched nor
+        sorted (a match, or the order, would reveal it)."""
+        perms = getattr(handler, "permissions", None)
+        return bool(perms.models_hiding_fields()) if hasattr(perms, "models_hiding_fields") \
+            else False
+
+    def get_search_fields(self, handler):
+        fields = super().get_search_fields(handler)
+        return [name for name in fields if name != "object_label"] \
+            if self.hides_labels(handler) else fields
+
+    def get_sortable_fields(self, handler):
+        fields = super().get_sortable_fields(handler)
+        return [name for name in fields if name != "object_label"] \
+            if self.hides_labels(handler) else fields
+
     def redact_for_display(self, handler, objects):
         """Each entry's ``changes`` without the fields hidden from the user on the entry's
-        model (``-read:FIELD`` grants): reading the log never shows what the model hides."""
+        model (``-read:FIELD`` grants), and its recorded ``object_label`` (built from
+        whichever fields ``__str__`` reads) replaced by ``"<model> <id>"``: reading the
+        log never shows what the model hides."""
         perms = getattr(handler, "permissions", None)
         if not hasattr(perms, "hidden_fields"):
             return
@@ -46,6 +66,8 @@ class AuditEntryAdmin(ModelAdmin):
             if hidden and isinstance(entry.changes, dict):
                 entry.changes = {name: change for name, change in entry.changes.items()
                                  if name.split(".", 1)[0] not in hidden}
+            if hidden and entry.object_id:   # the label recorded then may show them
+                entry.object_label = f"{entry.model_key} {entry.object_id}"
 
     async def save_model(self, handler, obj, form, change):
         raise ReadOnlyEntryError("audit entries cannot be added or changed in the admin")

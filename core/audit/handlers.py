@@ -80,7 +80,9 @@ class HistoryHandler(ObjectHandler):
         obj, entries = await self.get_history_object(object_id)
         oid = str(parse_id(object_id))
         if obj is not None:
-            label = self.model_admin.object_label(obj)
+            label = self.model_admin.shown_object_label(self, obj)
+        elif self.model_admin.hidden_fields(self):   # the recorded label may show them
+            label = f"{str(self.opts.verbose_name).capitalize()} {oid}"
         else:
             label = next((e.object_label for e in entries if e.object_label), oid)
         if self.wants_json():

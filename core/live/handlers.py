@@ -322,6 +322,9 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
                     admin = self.site.get(event.model_key)
                     if admin is not None:          # field names hidden from this user
                         message["fields"] = admin.visible(self.context, message["fields"])
+                        if admin.hidden_fields(self.context):   # the label may show them
+                            message["label"] = f"{str(admin.opts.verbose_name).capitalize()} " \
+                                               f"{event.object_id}"
                     sent = self.send(message)
                     if sent is not None:
                         self.hub.delivered += 1

@@ -6,13 +6,16 @@ A cell is ``(model key, profile, endpoint)``:
   ``Meta`` declares (read-only models, the audit log, allow ``read`` only, whoever asks);
 * profiles — every subset of those actions as a permissions dict, plus ``superuser`` and
   ``inactive`` (holding every action, deactivated after logging in); and where the model's
-  admin declares scopes (``SCOPED_PROFILES``), profiles with scoped (``write:own``) and
-  expiring (``write@...Z``, one in force, one expired) grants;
+  admin declares scopes (``SCOPED_PROFILES``), profiles with scoped (``write:own``,
+  ``read:own``), field (``-read:body``: its marker never appears; ``-write:body``: a write
+  naming it is refused, nothing changes) and expiring (``write@...Z`` until tomorrow, one
+  that expired a minute ago) grants;
 * endpoints — logging in, the index, the admin pages (list, detail, history, add, change,
   delete; the set-password page where the admin has one), each bulk action the model's
   admin declares, the JSON API, each OpenAPI operation, the WebSocket feed; and, where an
   object rule applies (``AUTHOR_ONLY``), the same requests on an object someone else wrote
-  (``…@foreign``) — also for every endpoint a scoped profile's grant may not reach; the
+  (``…@foreign``) — also for every endpoint a scoped profile's grant may not reach (for a
+  scoped reader, its reads too: 404, or absent from lists, counts and the feed); the
   API both with a token and with the browser's session cookie
   (``…@session``) — see ``endpoints(model)``.
 
@@ -63,15 +66,36 @@ SENTINELS = {
 # object rules (the admins' has_object_permission): the actions only an object's author
 # may do ("Only an article's author may delete it; superusers bypass every object rule")
 AUTHOR_ONLY = {"blog.article": ("delete",)}
+#: the field the ``own`` scope compares with the user (``ArticleAdmin.scopes``)
+OWN_FIELD = {"blog.article": "author"}
 # scoped and expiring profiles (issue 14): the name and the entries granted on the model.
 # ``own`` is the scope ArticleAdmin declares (the articles whose author is the user); the
 # matrix's own targets are authored by the actor, its ``@foreign`` ones by root.
-FAR_FUTURE, LONG_AGO = "2999-01-01T00:00Z", "2020-01-01T00:00Z"
+# ``own-reader`` reads only its own articles (``@foreign`` reads: 404, or absent from a
+# list, a count, an export, autocomplete and the feed). ``no-body`` may not see ``body``
+# (its marker never appears); ``frozen-body`` may not write it (its writes rewrite ``body``:
+# 422 in the API, ignored by the forms and the import, nothing changes). ``timed``'s write
+# expires tomorrow (a grant) and its delete expired a minute ago (no grant).
+
+
+def _stamp(minutes):
+    """``now + minutes`` as a grant's expiry (``YYYY-MM-DDTHH:MMZ``)."""
+    import datetime
+    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=minutes)
+    return moment.strftime("%Y-%m-%dT%H:%MZ")
+
+
+TOMORROW, A_MINUTE_AGO = _stamp(24 * 60), _stamp(-1)
 SCOPED_PROFILES = {"blog.article": (
     ("authors", ("read", "write:own", "delete:own")),
     ("own-publisher", ("read", "write:own", "publish:own")),
-    ("timed", ("read", f"write@{FAR_FUTURE}", f"delete@{LONG_AGO}")),
+    ("own-reader", ("read:own", "write:own", "delete:own")),
+    ("no-body", ("read", "write", "-read:body")),
+    ("frozen-body", ("read", "write", "-write:body")),
+    ("timed", ("read", f"write@{TOMORROW}", f"delete@{A_MINUTE_AGO}")),
 )}
+#: a word only the ``body`` of the matrix's articles holds (``no-body`` never receives it)
+FIELD_MARKERS = {("blog.article", "body"): "HIDDENBODY-7f3a"}
 # the field a change (form, PATCH, PUT) rewrites, and the fields a PUT must carry
 CHANGE_FIELD = {"blog.article": "title", "blog.category": "name",
                 "accounts.role": "description", "accounts.user": "email"}
@@ -168,6 +192,14 @@ def profiles(model):
     return out
 
 
+def field_rules(grants, kind):
+    """The fields ``grants`` hide (``kind="read"``) or freeze (``"write"``); hiding
+    freezes too."""
+    kinds = ("read",) if kind == "read" else ("read", "write")
+    return {entry.partition(":")[2] for entry in grants
+            if entry.startswith("-") and entry[1:].partition(":")[0] in kinds}
+
+
 def reach(grants, action):
     """How far ``grants`` (a profile's entries) reach for ``action``: ``"all"``, ``"own"``
     or ``None`` — read from the entries themselves (an expiry compared with now)."""
@@ -191,7 +223,9 @@ OPENAPI_OPS = ("list.get", "list.post", "object.get", "object.patch", "object.pu
                "object.delete")
 
 
-def endpoints(model):
+def endpoints(model, profile=None):
+    """The endpoints of ``model``'s cells; the ``@foreign`` reads only for a ``profile``
+    whose ``read`` is scoped (the others read every object alike)."""
     pages = ["login", "index", "list", "detail", "history", "add:get", "add:post",
              "change:get", "change:post", "delete:get", "delete:post", "autocomplete",
              "export", "import:get", "import:post"]
@@ -208,14 +242,24 @@ def endpoints(model):
     # a scoped profile's grant may not reach
     narrowed = set(AUTHOR_ONLY.get(model.key, ()))
     for _name, entries in SCOPED_PROFILES.get(model.key, ()):
-        narrowed |= {entry.partition("@")[0].partition(":")[0] for entry in entries
-                     if ":" in entry.partition("@")[0]}
+        narrowed |= scoped_actions(entries) - {"read"}
+    if profile is not None:
+        narrowed |= scoped_actions(profile.grants)
     foreign = [f"{endpoint}@foreign" for endpoint in pages + bulk + api
                if narrowed & set(needs(model, endpoint))
-               and not endpoint.endswith(":confirm") and endpoint not in CREATING]
+               and not endpoint.endswith(":confirm") and endpoint not in CREATING
+               and endpoint != "index"]
+    if "read" in narrowed:                  # a scoped reader: the feed of a foreign object
+        foreign.append("ws@foreign")
     # the API again with the browser's session cookie and X-XSRFToken instead of a token
     session = [f"{endpoint}@session" for endpoint in api]
     return pages + bulk + api + session + foreign + openapi + ["ws"]
+
+
+def scoped_actions(entries):
+    """The actions ``entries`` grant with a scope (``write:own`` → ``write``)."""
+    return {entry.partition("@")[0].partition(":")[0] for entry in entries
+            if ":" in entry.partition("@")[0] and not entry.startswith("-")}
 
 
 @dataclass(frozen=True)
@@ -234,7 +278,7 @@ def cells(model_key):
     if model is None:
         return []
     return [Cell(model_key, profile, endpoint) for profile in profiles(model)
-            for endpoint in endpoints(model)]
+            for endpoint in endpoints(model, profile)]
 
 
 def all_cells():
@@ -248,6 +292,8 @@ class Outcome:
     allowed: bool                  # the request does what it asks
     readable: bool                 # the profile may read the model (may see its data)
     login: bool = False            # the answer sends the (inactive) user to log in
+    invisible: bool = False        # the target is beyond the profile's (scoped) read
+    ignored: bool = False          # a form saved the object without the field it may not write
 
 
 def needs(model, endpoint):
@@ -307,6 +353,14 @@ def expected(profile, model, endpoint):
         return Outcome(303 if is_post(endpoint) else 302, False, False, login=True)
     allowed = all(can(action) for action in needs(model, endpoint))
     base, _, variant = endpoint.partition("@")
+    if variant == "foreign" and allowed and readable and not can("read", foreign=True):
+        # beyond a scoped read the object does not exist for the user: absent from lists,
+        # counts, exports, autocomplete and the feed; 404 by its URL; a bulk action on it
+        # does nothing (and reports nothing about it)
+        if base in ("list", "api:list", "export", "autocomplete", "ws"):
+            return Outcome(200, allowed, readable, invisible=True)
+        return Outcome(303 if base.startswith("bulk:") else 404, False, readable,
+                       invisible=True)
     ruled = set(AUTHOR_ONLY.get(model.key, ())) & set(needs(model, base))
     beyond = not all(can(action, foreign=True) for action in needs(model, base))
     if variant == "foreign" and (ruled or beyond) and allowed and not profile.superuser:
@@ -315,6 +369,13 @@ def expected(profile, model, endpoint):
         status = 303 if base.startswith("bulk:") else 403
         return Outcome(status, False, readable)
     endpoint = base
+    clash = written_fields(model.key, profile, endpoint) & field_rules(profile.grants, "write")
+    if allowed and clash and not profile.superuser:
+        # a write naming a frozen (or hidden) field: 422 in the API; the forms ignore it
+        # (it is rendered read-only) — nothing changes either way
+        if endpoint == "change:post":
+            return Outcome(303, False, readable, ignored=True)
+        return Outcome(422, False, readable)
     if endpoint in ("index", "ws") or endpoint.startswith("openapi:"):
         return Outcome(200, allowed, readable)        # allowed: listed / delivered
     if endpoint.startswith("api:"):
@@ -322,6 +383,34 @@ def expected(profile, model, endpoint):
     if endpoint.endswith(":post"):
         return Outcome(303 if allowed else 403, allowed, readable)
     return Outcome(200 if allowed else 403, allowed, readable)
+
+
+def add_values(key, mark):
+    """The fields (and values) an add page, the API's POST and an import set."""
+    if key == "blog.article":
+        return {"title": mark, "body": mark}
+    if key in ("blog.category", "accounts.role"):
+        return {"name": mark, "description": mark}
+    if key == "accounts.user":
+        return {"username": mark, "email": f"{mark.lower()}@example.com",
+                "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    return {"actor": mark, "action": "login"}
+
+
+def change_field(key, profile):
+    """The field a change (form, PATCH, PUT) rewrites: the one the profile may see but not
+    write where it has one (the write must be refused), else ``CHANGE_FIELD``."""
+    frozen = sorted(field_rules(profile.grants, "write") - field_rules(profile.grants, "read"))
+    return frozen[0] if frozen else CHANGE_FIELD.get(key, "actor")
+
+
+def written_fields(key, profile, endpoint):
+    """The fields the request of a writing endpoint names (``set()`` for the others)."""
+    if endpoint == "api:post":
+        return {name for name in add_values(key, "x") if not name.startswith("password")}
+    if endpoint in ("change:post", "api:patch", "api:put"):
+        return {change_field(key, profile)}
+    return set()
 
 
 def cell_profile_reads(profile, key):
@@ -347,6 +436,9 @@ def unreadable_markers(profile, module_model, plans):
                 readable = not profile.inactive
         if not readable:
             out.append(marker)
+    if not profile.superuser:
+        out += [marker for (key, name), marker in FIELD_MARKERS.items()
+                if key == module_model and name in field_rules(profile.grants, "read")]
     return out
 
 
@@ -548,7 +640,8 @@ class World:
         extra = []
         if key == "blog.article":
             obj = await self.klass().create(
-                title=mark, body=f"{mark} body", tags=[mark.lower()],
+                title=mark, body=f"{mark} body {FIELD_MARKERS[key, 'body']}",
+                tags=[mark.lower()],
                 category=self.fixed["category"].id, author=actor.user.id, db=db)
         elif key == "blog.category":
             obj = await self.klass().create(name=mark, description=f"{mark} text", db=db)
@@ -628,13 +721,19 @@ class World:
         elif endpoint.startswith("bulk:"):
             await self.cell_bulk(actor, outcome, check, target, endpoint,
                                  skipped=variant == "foreign" and outcome.status == 303
-                                 and not outcome.allowed and not outcome.login)
+                                 and not outcome.allowed and not outcome.login
+                                 and not outcome.invisible)
         else:
             await self.cell_page(actor, outcome, check, target, endpoint, created)
         after = await self.raw(target.id)
-        if not outcome.allowed or endpoint.endswith((":get", ":confirm")) or \
+        if (not outcome.allowed and not outcome.ignored) or \
+                endpoint.endswith((":get", ":confirm")) or \
                 endpoint in ("list", "detail", "history", "api:list", "api:detail"):
             check.that(after == before, f"the object changed: {_delta(before, after)}")
+        if before is not None and after is not None and not cell.profile.superuser:
+            for name in sorted(field_rules(cell.profile.grants, "write")):
+                check.that(after.get(name) == before.get(name),
+                           f"the field {name} the profile may not write changed")
 
     async def follow(self, actor, response, check, expect_open=False):
         """Render the next page(s) (where the flash shows) and check them too."""
@@ -697,16 +796,17 @@ class World:
             check.status(response, outcome)
             check.body(response)
             if outcome.status == 200:
-                check.that(str(target.id) in response.text,
-                           "the readable object is not offered by autocomplete")
+                check.that((str(target.id) in response.text) != outcome.invisible,
+                           "autocomplete offers the object: "
+                           f"{str(target.id) in response.text}")
             return
         elif endpoint == "export":
             response = await browser.get(self.admin_url() + "export/?format=jsonl")
             check.status(response, outcome)
             check.body(response)
             if outcome.status == 200:
-                check.that(str(target.id) in response.text,
-                           "the readable object is not in the export")
+                check.that((str(target.id) in response.text) != outcome.invisible,
+                           f"the export holds the object: {str(target.id) in response.text}")
             return
         elif endpoint == "import:get":
             response = await browser.get(self.admin_url() + "import/")
@@ -741,8 +841,11 @@ class World:
             raise ValueError(endpoint)
         check.status(response, outcome)
         check.body(response)
-        if outcome.status == 200 and endpoint in ("list", "detail", "change:get",
-                                                  "password:get"):
+        if outcome.invisible:
+            check.that(target_mark(target) not in response.text,
+                       "an object beyond the read is shown")
+        elif outcome.status == 200 and endpoint in ("list", "detail", "change:get",
+                                                    "password:get"):
             check.that(MARKERS[key].lower() in response.text.lower(),
                        "the readable object is not on the page")
         if endpoint == "delete:get" and outcome.allowed and not outcome.readable:
@@ -760,15 +863,13 @@ class World:
         return parse_form(page.text)
 
     def add_values(self, mark):
-        key = self.model.key
-        if key == "blog.article":
-            return {"title": mark, "body": mark}
-        if key in ("blog.category", "accounts.role"):
-            return {"name": mark, "description": mark}
-        if key == "accounts.user":
-            return {"username": mark, "email": f"{mark.lower()}@example.com",
-                    "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
-        return {"actor": mark, "action": "login"}
+        return add_values(self.model.key, mark)
+
+    def check_frozen_unwritten(self, actor, check, made, values):
+        """Objects just made by a profile with frozen fields hold none of their values."""
+        for name in field_rules(actor.profile.grants, "write") & set(values):
+            check.that(all(getattr(obj, name, None) != values[name] for obj in made),
+                       f"the frozen field {name} was written")
 
     def new_value(self, mark):
         return f"{mark.lower()}@example.com" if self.model.key == "accounts.user" else mark
@@ -788,6 +889,7 @@ class World:
         made = await self.klass().find({field_name: mark}, db=self.db).to_list(None)
         created.extend(made)
         check.that(bool(made) == outcome.allowed, f"created: {bool(made)}")
+        self.check_frozen_unwritten(actor, check, made, self.add_values(mark))
         if not outcome.allowed:
             check.that(await self.klass().count({}, db=self.db) == count, "objects were added")
         await self.follow(actor, response, check, expect_open=outcome.allowed)
@@ -806,12 +908,13 @@ class World:
         made = await self.klass().find({field_name: mark}, db=self.db).to_list(None)
         created.extend(made)
         check.that(bool(made) == outcome.allowed, f"imported: {bool(made)}")
+        self.check_frozen_unwritten(actor, check, made, values)
         if not outcome.allowed:
             check.that(await self.klass().count({}, db=self.db) == count, "objects were added")
         await self.follow(actor, response, check, expect_open=False)
 
     async def cell_change_post(self, actor, outcome, check, target):
-        name = CHANGE_FIELD.get(self.model.key, "actor")
+        name = change_field(self.model.key, actor.profile)
         new = self.new_value(self.marker())
         if self.model.key in READ_ONLY_MODELS:
             pairs = [("actor", new), ("_version", str(target.version or 1))]
@@ -855,13 +958,13 @@ class World:
                        f"the skipped object is not reported by count: {flashes!r}")
 
     # API -------------------------------------------------------------------------------
-    def api_body(self, op, target, mark):
+    def api_body(self, op, target, mark, profile):
         key = self.model.key
         if op == "post":
             body = {k: v for k, v in self.add_values(mark).items()
                     if not k.startswith("password")}
             return body if key not in READ_ONLY_MODELS else {"actor": mark, "action": "login"}
-        name = CHANGE_FIELD.get(key, "actor")
+        name = change_field(key, profile)
         body = {name: self.new_value(mark)}
         if op == "put":
             for keep in PUT_KEEP.get(key, ()):
@@ -876,13 +979,22 @@ class World:
         url = self.api_url(None if op in ("list", "post") else target)
         method = {"list": "GET", "detail": "GET", "post": "POST", "patch": "PATCH",
                   "put": "PUT", "delete": "DELETE"}[op]
-        body = self.api_body(op, target, mark) if op in ("post", "patch", "put") else None
+        body = self.api_body(op, target, mark, actor.profile) \
+            if op in ("post", "patch", "put") else None
         reply = await client.request(method, url, body)
         check.status(reply, outcome)
         check.body(reply)
-        if op in ("list", "detail") and outcome.allowed:
+        if outcome.invisible:
+            check.that(target_mark(target) not in reply.text,
+                       "an object beyond the read is shown")
+        elif op in ("list", "detail") and outcome.allowed:
             check.that(MARKERS[self.model.key].lower() in reply.text.lower(),
                        "the readable object is not in the reply")
+        if op == "list" and outcome.invisible and reply.json is not None:
+            own = await self.klass().count({OWN_FIELD[self.model.key]: actor.user.id},
+                                           db=self.db)
+            check.that(reply.json.get("count") == own,
+                       f"the count {reply.json.get('count')} is not of the {own} own objects")
         if op == "post":
             field_name = next(iter(body))
             made = await self.klass().find({field_name: body[field_name]}, db=self.db) \
@@ -951,13 +1063,21 @@ class World:
                     got_target = True
                 if message.get("model") == sentinel_key and message.get("id") == str(sentinel.id):
                     break
-            check.that(got_target == outcome.allowed,
+            check.that(got_target == (outcome.allowed and not outcome.invisible),
                        f"the change event was delivered: {got_target}")
             check.frames(frames)
         except asyncio.TimeoutError:
             check.that(False, "the sentinel event never came (timeout)")
         finally:
             client.close()
+
+
+def target_mark(target):
+    """The marker naming one target (its title, name or username)."""
+    for name in ("title", "name", "username", "actor"):
+        if getattr(target, name, None):
+            return str(getattr(target, name))
+    return str(target.id)
 
 
 def _delta(before, after):

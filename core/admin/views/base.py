@@ -136,7 +136,7 @@ class ModelHandler(AdminHandler):
         if name == "id":
             return Cell("text", str(obj.id))
         if name == "__str__":
-            return Cell("text", self.model_admin.object_label(obj))
+            return Cell("text", self.model_admin.shown_object_label(self, obj))
         return self.value_cell(self.column_value(obj, name))
 
     def column_value(self, obj, name):

@@ -48,7 +48,7 @@ class DeleteHandler(ObjectHandler):
                     "label": f"{capital(admin.opts.verbose_name_plural)} "
                              f"({field.verbose_name})",
                     "count_text": pagination.format_count(count, capped=True),
-                    "objects": [(admin.object_label(o), admin.object_url(o)) for o in shown]})
+                    "objects": [(self.label_for(o), admin.object_url(o)) for o in shown]})
         return found
 
     async def get(self, object_id):

@@ -88,7 +88,8 @@ class ListHandler(ModelHandler):
                 elif may_edit and name in editable:
                     cell = self.input_cell(obj, name)
                 cells.append(cell)
-            rows.append({"id": str(obj.id), "label": admin.object_label(obj), "cells": cells,
+            rows.append({"id": str(obj.id), "label": admin.shown_object_label(self, obj),
+                         "cells": cells,
                          "version": obj.version if may_edit else None})
 
         sortable = set(changelist.sortable_fields())

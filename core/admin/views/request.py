@@ -170,7 +170,7 @@ class ModelRequestHandler(BaseHandler):
 
     def label_for(self, obj):
         admin = self.admin_for(type(obj))
-        return admin.object_label(obj) if admin is not None else str(obj)
+        return admin.shown_object_label(self, obj) if admin is not None else str(obj)
 
     def detail_url_for(self, obj):
         """The detail page of ``obj`` if the user may read it, else ``None``."""
