@@ -57,6 +57,10 @@ class SubDocumentBase(type):
                 fields[key] = clone
         for key, field in own:
             _check_key(key, name)
+            if getattr(field, "top_level_only", False):
+                raise TypeError(f"{name}.{key}: a {type(field).__name__} cannot be declared "
+                                "on a SubDocument; a file belongs to a model's own field "
+                                "(declare it on the model).")
             fields.pop(key, None)
             field.contribute_to_class(cls, key)
             fields[key] = field
@@ -195,6 +199,9 @@ def _as_field(spec):
         return EmbeddedField(spec)
     if not isinstance(spec, Field):
         raise ImproperlyConfigured(f"expected a field or a SubDocument class, not {spec!r}")
+    if getattr(spec, "top_level_only", False):
+        raise TypeError(f"{type(spec).__name__} cannot be an item of a list or a dict: "
+                        "a file belongs to a model's own field (declare it on the model).")
     return spec
 
 
