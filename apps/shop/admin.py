@@ -8,13 +8,13 @@ from .models import Customer, Order
 class CustomerAdmin(ModelAdmin):
     list_display = ["name", "email", "address", "tags"]
     search_fields = ["name", "email", "address.city"]
-    list_filter = ["tags"]
+    list_filter = ["address.country", "tags"]
     ordering = ["name"]
 
 
 @register(Order)
 class OrderAdmin(ModelAdmin):
     list_display = ["customer", "placed", "status", "lines", "total", "invoice"]
-    list_filter = ["status"]
+    list_filter = ["status", "placed"]
     search_fields = ["customer__name", "lines.sku"]
     ordering = ["-placed"]

@@ -13,7 +13,8 @@ compose it, so both read the same rows the same way::
 ``db``; the admin's hooks receive it as ``handler``). ``args`` maps each query
 argument's name to its (last) value. Parsing happens when the ChangeList is
 built: search ``?q=`` (``core.admin.search``), the filters of ``list_filter`` and
-``date_hierarchy`` (``core.admin.filters``), sort ``?o=field`` / ``?o=-field``,
+``date_hierarchy`` (``core.admin.filters``), sort ``?o=field`` / ``?o=-field`` (a
+dotted path through sub-documents too: ``?o=address.city``),
 ``?per_page=`` and the keyset ``?cursor=`` (signed with ``secret``); any other
 argument is ``BadListArguments``. The search is resolved by ``fetch`` (a search
 through a reference queries the target model first). Every step is a small method
@@ -29,10 +30,21 @@ from .filters import BadListArguments, DateHierarchy, make_filter
 from .search import MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, build_search
 
 __all__ = ["BadListArguments", "ChangeList", "LIST_ARGUMENTS", "MAX_SEARCH_LENGTH",
-           "MAX_SEARCH_WORDS"]
+           "MAX_SEARCH_WORDS", "sortable_path"]
 
 #: query arguments every list understands besides those of its filters
 LIST_ARGUMENTS = ("q", "o", "cursor", "per_page")
+
+
+def sortable_path(opts, name):
+    """Whether the list can sort (and page) by ``name``: a field or a dotted path through
+    sub-documents to one value that is not hidden, not a list nor a sub-document."""
+    try:
+        path = opts.field_at(name)
+    except KeyError:
+        return False
+    return not path.many and not any(getattr(f, "hidden", False) for f in path.fields) \
+        and not getattr(path.field, "accepts_containers", False)
 
 
 class ChangeList:
@@ -114,11 +126,11 @@ class ChangeList:
         return values
 
     def sortable_fields(self):
-        """``get_sortable_fields`` minus what cannot be sorted on (lists, unknown names)."""
-        fields = self.opts.fields
+        """``get_sortable_fields`` minus what cannot be sorted on: unknown names, hidden
+        fields, lists and sub-documents, and paths that cross a list (``lines.sku``).
+        Dotted paths through sub-documents (``address.city``) sort."""
         return [name for name in self.model_admin.get_sortable_fields(self.ctx)
-                if name in fields and not getattr(fields[name], "hidden", False)
-                and not getattr(fields[name], "accepts_containers", False)]
+                if sortable_path(self.opts, name)]
 
     def get_sort(self):
         """``(sort pairs with _id last, current ?o= value or None)``."""

@@ -21,6 +21,10 @@ docs/admin.md, "Checking the options"):
 * ``list_display_links``: ``E020`` not a column
 * ``list_filter``: ``E030`` no such field, ``E031`` no filter fits it (text without
   choices, hidden); ``date_hierarchy``: ``E032`` not a date field
+* ``list_display``, ``list_filter``, ``ordering``, ``sortable_fields`` take dotted paths
+  through sub-documents (``address.country``); ``E033`` a path that goes through a
+  reference (``customer.address.country``: filter on that model's own list) or into a
+  dict or a scalar
 * ``search_fields``: ``E040`` no such field, ``E041`` holds no text (or hidden)
 * ``ordering``: ``E050`` no such field, ``E051`` hidden or a list
 * ``sortable_fields``: ``E060`` no such field, ``E061`` hidden or a list
@@ -259,8 +263,32 @@ class _Checker:
         return [name for name in dir(self.model)
                 if name not in base and not name.startswith("_")]
 
+    def path(self, option, name, index):
+        """The ``FieldPath`` of a dotted ``name``, or ``None`` after an error: ``E033``
+        for a path through a reference, a dict or a scalar, else the option's
+        "no such field" id."""
+        try:
+            return self.opts.field_at(name)
+        except KeyError as exc:
+            head = name.split(".")[0]
+            known = exc.args[-1] == "through"
+            code = "admin.E033" if known else {
+                "list_display": "admin.E010", "list_filter": "admin.E030",
+                "ordering": "admin.E050", "sortable_fields": "admin.E060"}[option]
+            self.error(code, option, name, f"is not a path to a field of {self.model_name}: "
+                       f"{exc.args[0]}.", index=index, hint=None
+                       if head in self.fields_by_name else _hint(head, self.shown_fields()))
+            return None
+
     def list_display(self):
         for index, name in self.names("list_display", allow_none=True):
+            if "." in name:
+                path = self.path("list_display", name, index)
+                if path is not None and any(_hidden(f) for f in path.fields):
+                    self.error("admin.E011", "list_display", name,
+                               f"goes through a hidden field of {self.model_name}: the list "
+                               "never shows it.", index=index)
+                continue
             field = self.fields_by_name.get(name)
             if field is not None:
                 if _hidden(field):
@@ -306,11 +334,24 @@ class _Checker:
                            "is not a column of list_display.", hint=_hint(name, columns),
                            index=index)
 
-    def field_names(self, option, ids, accept=_shown, why=None, allow_none=False):
+    def field_names(self, option, ids, accept=_shown, why=None, allow_none=False,
+                    paths=False):
         """An option naming model fields: ``ids[0]`` for a name that is no field,
-        ``ids[1]`` for a field ``accept`` refuses (``why(field)`` says why)."""
+        ``ids[1]`` for a field ``accept`` refuses (``why(field)`` says why); with
+        ``paths``, dotted paths through sub-documents too (``self.path``)."""
         valid = [name for name, field in self.fields_by_name.items() if accept(field)]
         for index, name in self.names(option, allow_none):
+            if paths and "." in name:
+                path = self.path(option, name, index)
+                if path is None:
+                    continue
+                field = path.field
+                if any(_hidden(f) for f in path.fields[:-1]) or not accept(field) or \
+                        (option != "list_filter" and path.many):
+                    self.error(ids[1], option, name, "crosses a list: the list cannot sort "
+                               "by it." if path.many and accept(field) else why(field),
+                               index=index)
+                continue
             field = self.fields_by_name.get(name)
             if field is None:
                 self.error(ids[0], option, name, f"is not a field of {self.model_name}.",
@@ -323,7 +364,7 @@ class _Checker:
     def list_filter(self):
         self.field_names("list_filter", ("admin.E030", "admin.E031"), _filterable, lambda f: (
             f"is {_what(f, f'{_kind(f)} without choices')}: the filter sidebar offers "
-            "booleans, choices, references, lists, dates and numbers only."))
+            "booleans, choices, references, lists, dates and numbers only."), paths=True)
 
     def date_hierarchy(self):
         name = getattr(self.admin, "date_hierarchy", None)
@@ -374,6 +415,14 @@ class _Checker:
             field = self.fields_by_name.get(name)
             if name == "id":
                 continue
+            if "." in name:
+                path = self.path("ordering", name, index)
+                hidden = path is not None and any(_hidden(f) for f in path.fields)
+                if path is not None and (hidden or path.many or not _sortable(path.field)):
+                    self.error("admin.E051", "ordering", item,
+                               f"is {'hidden' if hidden else 'a list or crosses one'}: the "
+                               "list cannot sort (and page) by it.", index=index)
+                continue
             if field is None:
                 hint = _hint(name, valid)
                 if item.startswith("-") and hint and hint.startswith("Did you mean"):
@@ -390,7 +439,7 @@ class _Checker:
     def sortable_fields(self):
         self.field_names("sortable_fields", ("admin.E060", "admin.E061"), _sortable,
                          lambda f: f"is {_what(f)}: the list cannot sort by it.",
-                         allow_none=True)
+                         allow_none=True, paths=True)
 
     # -- forms and detail pages (they show model fields only, no methods) ------------------------
     def fields(self):

@@ -35,7 +35,12 @@ number              ``?rank__gte=``, ``__lte=``     a from–to form
 A filter parses its arguments when the ``ChangeList`` is built (a bad value is
 ``BadListArguments``: a 400 on the page and in the API), gives the query clause it
 adds (``query``), and describes its sidebar section (``sidebar``, awaited by the list
-page only). Dates are read and shown in UTC.
+page only). A filter's field may be a dotted path through sub-documents
+(``address.country``, ``lines.sku``: then any line matches); a path through a reference
+(``customer.address.country``) is refused by ``core.admin.checks`` (``admin.E033``).
+On the admin's pages the dates of a datetime filter are days in the user's time zone
+(the JSON API reads them in UTC); a ``DateField`` is filtered by calendar date, never
+shifted.
 """
 import datetime
 import re
@@ -152,9 +157,10 @@ class FieldListFilter(ListFilter):
     def __init__(self, model_admin, ctx, field_name):
         super().__init__(model_admin, ctx)
         self.field_name = field_name
-        self.field = model_admin.opts.get_field(field_name)
+        self.path = model_admin.opts.field_at(field_name)
+        self.field = self.path.field
         self.parameter_name = field_name
-        self.title = self.field.verbose_name
+        self.title = self.path.verbose_name
         self.value = None
 
     def invalid(self, name, raw, message):
@@ -207,7 +213,7 @@ def make_filter(model_admin, ctx, entry):
     if isinstance(entry, (tuple, list)) and len(entry) == 2:
         name, filter_class = entry
         return filter_class(model_admin, ctx, name)
-    field = model_admin.opts.get_field(entry)
+    field = model_admin.opts.field_at(entry).field
     filter_class = filter_class_for(field)
     if filter_class is None:
         raise TypeError(f"No list filter fits {entry!r} ({type(field).__name__}).")
@@ -371,9 +377,11 @@ def start_of_day(moment):
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def date_presets(now):
-    """``[(label, start, end)]``: today, past 7 days, this month, this year (UTC)."""
-    today = start_of_day(now)
+def date_presets(today):
+    """``[(label, first day, day after the last)]`` as calendar dates: today, past 7
+    days, this month, this year, counted from ``today`` (a ``date``)."""
+    if isinstance(today, datetime.datetime):
+        today = today.date()
     month = today.replace(day=1)
     next_month = (month + datetime.timedelta(days=32)).replace(day=1)
     year = today.replace(month=1, day=1)
@@ -384,29 +392,66 @@ def date_presets(now):
             (gettext("This year"), year, year.replace(year=year.year + 1))]
 
 
-@filter_for(model_fields.DateTimeField)
+def list_zone(ctx):
+    """The zone a list's dates are read in: the user's on the admin's pages
+    (``ctx.shows_local_times``), UTC elsewhere (the JSON API)."""
+    if getattr(ctx, "shows_local_times", False):
+        return getattr(ctx, "time_zone", None) or UTC
+    return UTC
+
+
+@filter_for(model_fields.DateTimeField, model_fields.DateField)
 class DateRangeFilter(RangeFilter):
     """Dates and datetimes: presets (``__gte`` and ``__lt``) and a from–to form
-    (``__gte`` and ``__lte``; a bare date as "to" includes that whole day)."""
+    (``__gte`` and ``__lte``; a bare date as "to" includes that whole day).
+
+    For a ``DateTimeField`` a bare date is a day in the user's zone on the admin's pages
+    (``list_zone``: its local midnight, as UTC) and the presets count from the user's
+    today; a ``DateField`` holds calendar dates, compared as they are, never shifted.
+    """
 
     operators = ("gte", "lt", "lte")
     input_type = "date"
 
+    @property
+    def date_only(self):
+        return isinstance(self.field, model_fields.DateField)
+
+    def start_of(self, name, raw):
+        """The first moment of the day ``raw`` names (``YYYY-MM-DD``), as stored."""
+        day = self.to_python(name, raw, model_fields.DateField())
+        if self.date_only:
+            return model_fields.date_to_bson(day)
+        local = datetime.datetime.combine(day, datetime.time(0), tzinfo=list_zone(self.ctx))
+        return local.astimezone(UTC)
+
     def convert(self, name, op, raw):
-        if op == "lte" and _DATE_ONLY.match(raw.strip()):
-            moment = self.to_python(name, raw)
-            self.bounds["lt"] = min(self.bounds.get("lt", moment + datetime.timedelta(days=1)),
-                                    moment + datetime.timedelta(days=1))
+        text = raw.strip()
+        if not _DATE_ONLY.match(text):
+            if self.date_only:
+                raise self.invalid(name, raw, "Enter a valid date (YYYY-MM-DD).")
+            return self.to_python(name, raw)
+        start = self.start_of(name, text)
+        if op == "lte":            # the whole day: before the next day's start
+            next_day = datetime.date.fromisoformat(text) + datetime.timedelta(days=1)
+            end = self.start_of(name, next_day.isoformat()) if next_day.year <= 9999 else None
+            if end is not None:
+                self.bounds["lt"] = min(self.bounds.get("lt", end), end)
             return None
-        return self.to_python(name, raw)
+        return start
 
     def parse(self, args):
         super().parse(args)
         self.bounds = {op: value for op, value in self.bounds.items() if value is not None}
 
     def now(self):
-        """The moment the presets are computed from (UTC)."""
+        """The moment the presets are computed from (aware UTC)."""
         return datetime.datetime.now(UTC)
+
+    def today(self):
+        """The calendar day the presets count from: the user's today (``list_zone``);
+        for a ``DateField`` too, so "Today" is the day the user is living."""
+        return self.now().astimezone(list_zone(self.ctx)).date()
 
     def form_inputs(self):
         inputs = super().form_inputs()
@@ -418,8 +463,8 @@ class DateRangeFilter(RangeFilter):
         section = await super().sidebar(changelist, handler)
         gte, lt = self.raw.get(f"{self.field_name}__gte"), self.raw.get(f"{self.field_name}__lt")
         clear = {name: None for name in self.parameters()}
-        for label, start, end in date_presets(self.now()):
-            start_text, end_text = start.date().isoformat(), end.date().isoformat()
+        for label, start, end in date_presets(self.today()):
+            start_text, end_text = start.isoformat(), end.isoformat()
             section["options"].append(self.option(
                 changelist, label, {**clear, f"{self.field_name}__gte": start_text,
                                     f"{self.field_name}__lt": end_text},

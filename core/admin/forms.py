@@ -55,7 +55,9 @@ from core.models.files import FileField
 from core.models.errors import NON_FIELD_ERRORS
 
 from .uploads import UploadField
-from .widgets import ADD_ROW, REMOVE_ROW, ROW_ORIGIN, SubDocumentField, SubDocumentListField
+from .widgets import (
+    ADD_ROW, MOVE_ROW, REMOVE_ROW, ROW_ORIGIN, SubDocumentField, SubDocumentListField,
+)
 
 try:                                   # wtforms >= 3.3 wants SelectChoice objects
     from wtforms.fields.choices import SelectChoice as _SelectChoice
@@ -71,7 +73,8 @@ BLANK_CHOICE = choice("", "---------")
 
 __all__ = ["ModelForm", "ReferenceIdField", "model_form", "load_reference_choices",
            "add_model_errors", "form_values", "add_row", "subdocument_form",
-           "REFERENCE_CHOICES_LIMIT", "ADD_ROW"]
+           "REFERENCE_CHOICES_LIMIT", "ADD_ROW", "MOVE_ROW", "moved_row_data",
+           "find_row_list"]
 
 
 def _text(value):
@@ -386,8 +389,23 @@ async def check_references(form, lookup, stored=None):
 
 
 def _time_inputs(form):
-    return [form[name] for name in getattr(form, "field_names", ())
-            if isinstance(form[name], wtforms.DateTimeLocalField)]
+    """The date-and-time inputs of ``form``, those inside sub-documents and their rows
+    included (a ``DateField``'s date input is no time: never shifted)."""
+    found = []
+
+    def walk(field):
+        if isinstance(field, wtforms.DateTimeLocalField):
+            found.append(field)
+        elif isinstance(field, SubDocumentListField):
+            for entry in field.entries:
+                walk(entry)
+        elif isinstance(field, SubDocumentField):
+            for sub in field.form:
+                walk(sub)
+
+    for name in getattr(form, "field_names", ()):
+        walk(form[name])
+    return found
 
 
 def show_times_in(form, zone, initial):
@@ -474,6 +492,66 @@ def add_row(form, name):
         return True
     field.append_entry()
     return True
+
+
+def find_row_list(form, name):
+    """The ``SubDocumentListField`` of ``form`` called ``name`` (``lines``, or a list
+    inside a sub-document: ``stop-parts``), or ``None``."""
+    def walk(field):
+        if isinstance(field, SubDocumentListField):
+            if field.name == name:
+                return field
+            return next((found for entry in field.entries
+                         for found in [walk(entry)] if found is not None), None)
+        if isinstance(field, SubDocumentField):
+            return next((found for sub in field.form for found in [walk(sub)]
+                         if found is not None), None)
+        return None
+    return next((found for sub in form for found in [walk(sub)] if found is not None), None)
+
+
+class PostedData:
+    """Posted form data as WTForms reads it (``getlist``), from a ``{name: [values]}``."""
+
+    def __init__(self, data):
+        self._data = data
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+    def __contains__(self, name):
+        return name in self._data
+
+    def getlist(self, name):
+        return list(self._data.get(name, []))
+
+
+def moved_row_data(form, formdata, value):
+    """``formdata`` with the row ``value`` names (``"lines-2:up"``) swapped with the one
+    above or below it: every input under ``lines-2-`` trades names with ``lines-1-``
+    (its stored ``ORIGIN`` goes with it: the row keeps the stored keys the form does not
+    edit).
+    ``None`` when ``form`` has no such row; the same data for a move past an end."""
+    row, _, way = (value or "").rpartition(":")
+    list_name, _, index = row.rpartition("-")
+    field = find_row_list(form, list_name) if way in ("up", "down") else None
+    if field is None or not (index.isascii() and index.isdigit()) or \
+            int(index) >= len(field.entries):
+        return None
+    index = int(index)
+    other = index - 1 if way == "up" else index + 1
+    if not 0 <= other < len(field.entries):
+        return formdata
+    mine, theirs = f"{list_name}-{index}-", f"{list_name}-{other}-"
+    renamed = {}
+    for name in formdata:
+        new = theirs + name[len(mine):] if name.startswith(mine) else \
+            mine + name[len(theirs):] if name.startswith(theirs) else name
+        renamed[new] = formdata.getlist(name)
+    return PostedData(renamed)
 
 
 def _append_error(field, message):

@@ -31,6 +31,7 @@ model is in the admin. The common case needs attributes only; the rare case over
 """
 import copy
 
+from core.models.fields import ReferenceField
 from core.permissions import UNSCOPED
 
 from .scopes import NOTHING, matches
@@ -276,9 +277,21 @@ class ModelAdmin:
         return shown or ["-id"]
 
     def get_sortable_fields(self, handler):
+        """Columns ``?o=`` may sort by: ``sortable_fields``, else the ``list_display``
+        fields and dotted paths through sub-documents, except references (their ids
+        would order the rows by nothing the user sees; name one in ``sortable_fields``
+        to group rows by it)."""
         if self.sortable_fields is not None:
             return self.visible(handler, self.sortable_fields)
-        return [name for name in self.get_list_display(handler) if name in self.opts.fields]
+        found = []
+        for name in self.get_list_display(handler):
+            try:
+                field = self.opts.field_at(name).field
+            except KeyError:
+                continue
+            if not isinstance(field, ReferenceField):
+                found.append(name)
+        return found
 
     def get_fields(self, handler, obj=None):
         """The fields of the add/change forms and the detail page, in order: ``fields``,

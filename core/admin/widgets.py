@@ -54,10 +54,13 @@ from core.permissions import (GRANT, MODEL_KEY_RE, NESTED_FIELD_RE, GrantError, 
                               parse_entry, validate_grant)
 
 __all__ = ["CheckboxListField", "PermissionMatrixField", "SubDocumentField",
-           "SubDocumentListField", "matrix_groups", "ADD_ROW", "REMOVE_ROW", "ROW_ORIGIN"]
+           "SubDocumentListField", "matrix_groups", "ADD_ROW", "MOVE_ROW", "REMOVE_ROW",
+           "ROW_ORIGIN"]
 
 #: the submit button's name that adds a row to a list of sub-documents (its value: the field)
 ADD_ROW = "_add_row"
+#: a row's "Move up" / "Move down" submit (its value: ``"<row name>:up"``, ``lines-2:down``)
+MOVE_ROW = "_move_row"
 #: per row of a list of sub-documents: the "Remove" box and the stored position it came from
 REMOVE_ROW, ROW_ORIGIN = "REMOVE", "ORIGIN"
 
@@ -438,8 +441,11 @@ class SubDocumentField(wtforms.FormField):
 
 class SubDocumentListField(wtforms.FieldList):
     """A list of sub-documents edited as rows (``lines-0-sku``...), each in its own fieldset
-    with a "Remove" box; "Add another" posts ``_add_row`` and the page comes back with a new
-    empty row (nothing is saved). ``own_errors`` holds what the model says about the list."""
+    with a "Remove" box and "Move up" / "Move down" buttons; "Add another" posts
+    ``_add_row`` and a move ``_move_row``, and the page comes back with a new empty row or
+    the two rows swapped (nothing is saved). ``static/rows.js`` does the same at once in
+    the page (``data-rows`` names the list, ``data-row`` each row's input prefix).
+    ``own_errors`` holds what the model says about the list."""
 
     draws_itself = True
 
@@ -451,13 +457,25 @@ class SubDocumentListField(wtforms.FieldList):
 
     def render_block(self, **kwargs):
         field_id, html = _fieldset_open(self, "subdocument-list", kwargs)
+        capital_label = f"{self.item_label[:1].upper()}{self.item_label[1:]}"
+        html[0] = html[0].replace("<fieldset ", f'<fieldset data-rows="{escape(self.name)}" '
+                                  f'data-item-label="{escape(capital_label)}" ', 1)
         if not self.entries:
             html.append('<p class="help">None yet.</p>')
+        last = len(self.entries) - 1
         for position, entry in enumerate(self.entries):
-            entry.label.text = f"{self.item_label[:1].upper()}{self.item_label[1:]} {position + 1}"
-            html.append(f'<div class="subdocument-row" id="{escape(field_id)}_{position}">')
+            entry.label.text = f"{capital_label} {position + 1}"
+            html.append(f'<div class="subdocument-row" id="{escape(field_id)}_{position}" '
+                        f'data-row="{escape(entry.name)}">')
             html.append(str(entry.render_block(id=f"{field_id}_{position}_row")))
-            html.append("</div>")
+            html.append('<p class="row-moves">')
+            for way, text, shown in (("up", "Move up", position > 0),
+                                     ("down", "Move down", position < last)):
+                html.append(f'<button type="submit" name="{MOVE_ROW}" '
+                            f'value="{escape(entry.name)}:{way}" class="btn-secondary '
+                            f'move-row" data-move="{way}"{"" if shown else " disabled"}>'
+                            f'{text}</button>')
+            html.append("</p></div>")
         html.append(f'<button type="submit" name="{ADD_ROW}" value="{escape(self.name)}" '
                     f'class="btn-secondary add-row">Add another {escape(self.item_label)}'
                     '</button>')

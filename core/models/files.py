@@ -126,6 +126,10 @@ class FileField(Field):
 
     accepts_containers = True
     default_content_types = DEFAULT_CONTENT_TYPES
+    #: a model's own field only: a ``SubDocument``, a ``ListField`` or a ``DictField``
+    #: refuses it with a ``TypeError`` when declared (downloads, replacement and cleanup
+    #: follow one file per model field)
+    top_level_only = True
 
     def __init__(self, *, max_size=None, content_types=None, **options):
         super().__init__(**options)

@@ -193,6 +193,13 @@ class Options:
         except KeyError:
             raise KeyError(f"{self.object_name} has no field {name!r}") from None
 
+    def field_at(self, path):
+        """The ``FieldPath`` of a dotted path through sub-documents (``address.country``,
+        ``lines.sku``; a plain name too); ``KeyError`` with a sentence when a part is no
+        field or the path would go through a reference, a dict or a scalar."""
+        from .fields import resolve_path
+        return resolve_path(self.fields, path, self.object_name)
+
     def __repr__(self):
         return f"<Options for {self.object_name} ({self.key})>"
 

@@ -3,6 +3,7 @@ and out, decimals as strings, dates, a PATCH of one nested part by its dotted ke
 422s naming the dotted path of the bad part (nothing saved)."""
 import datetime
 import decimal
+import re
 
 import pytest
 
@@ -124,3 +125,41 @@ async def test_openapi_describes_nested_fields(root):
     customer = doc["components"]["schemas"]["shop_customer"]["properties"]
     assert customer["address"]["properties"]["country"]["enum"][0] == "FR"
     assert customer["tags"]["uniqueItems"] is True
+
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
+CLERK = {"shop.order": ["read", "write"], "shop.customer": ["read"]}
+
+
+async def test_the_issue_scenario_through_the_api(shop, root, customer):
+    """Issue 10's "Done when" through the API: an order with three lines and an invoice
+    PDF, the second line's quantity edited and the third removed, the history naming
+    ``lines.1.quantity: 2 → 3``."""
+    clerk = await shop.session_client("clerk", CLERK)
+    lines = [dict(line, quantity=n) for n, line in zip((1, 2, 1), LINES)]
+    order = (await clerk.post(ORDERS, {"customer": customer["id"], "placed": "2026-11-30",
+                                       "lines": lines}))
+    assert order.code == 201, order
+    order = order.json
+    url = f"{ORDERS}{order['id']}/files/invoice"
+    uploaded = await clerk.request("PUT", f"{url}?filename=invoice-7.pdf", raw=PDF,
+                                   content_type="application/pdf",
+                                   headers={"If-Match": f'"{order["version"]}"'})
+    assert uploaded.code == 200, uploaded
+    assert uploaded.json["invoice"]["name"] == "invoice-7.pdf"
+    edited = [lines[0], dict(lines[1], quantity=3)]
+    reply = await clerk.patch(f"{ORDERS}{order['id']}", {
+        "lines": edited, "version": uploaded.json["version"]})
+    assert reply.code == 200, reply
+    assert [(li["sku"], li["quantity"]) for li in reply.json["lines"]] == [("pen", 1),
+                                                                           ("ink", 3)]
+    assert reply.json["invoice"]["url"] == url                      # the file is kept
+    assert (await clerk.get(url)).raw.body == PDF
+    [entry] = [e for e in await shop.audit_entries(object_id=order["id"], action="update")
+               if "lines.1.quantity" in e.changes]
+    assert entry.changes["lines.1.quantity"] == {"before": 2, "after": 3}
+    assert "lines.2" in entry.changes or "lines.2.sku" in entry.changes
+    history = await clerk.get(f"/admin/shop/order/{order['id']}/history/")
+    assert history.code == 200
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", history.raw.body.decode()))
+    assert re.search(r"Lines\.1\.quantity 2 3", text, re.I), text[-2000:]

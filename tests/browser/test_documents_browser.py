@@ -1,6 +1,7 @@
 """Nested documents and files in a real browser: a clerk builds an order line by line with
-"Add another" (no script needed), attaches an invoice PDF, removes a line later, and
-downloads the invoice."""
+"Add another" (at once, by our static/rows.js; the HTTP tests cover the same without a
+script), attaches an invoice PDF, removes a line later, and downloads the invoice; rows
+added, moved and removed in the page are saved in the order shown."""
 import decimal
 
 import pytest
@@ -37,8 +38,7 @@ async def test_build_an_order_line_by_line_attach_an_invoice_then_remove_a_line(
     await page.fill("[name=lines-0-sku]", "pen")
     await page.fill("[name=lines-0-quantity]", "2")
     await page.fill("[name=lines-0-unit_price]", "24.90")
-    async with page.expect_navigation():
-        await page.click("button[name=_add_row][value=lines]")
+    await page.click("button[name=_add_row][value=lines]")    # at once (static/rows.js)
     assert await page.input_value("[name=lines-0-sku]") == "pen"   # typed values kept
     await page.fill("[name=lines-1-sku]", "ink")
     await page.fill("[name=lines-1-quantity]", "1")
@@ -67,3 +67,34 @@ async def test_build_an_order_line_by_line_attach_an_invoice_then_remove_a_line(
 
     response = await page.request.get(site.url(f"{ORDERS}{order.id}/file/invoice/"))
     assert response.status == 200 and await response.body() == PDF
+
+
+async def test_rows_are_added_moved_and_removed_at_once_by_our_script(page, site):
+    ada = await site.model("shop.customer").create(
+        name="Bea Rows", email="bea@example.com", address={"city": "Nice", "country": "FR"},
+        db=site.db)
+    await site.create_user("rower", CLERK)
+    await log_in(page, site, "rower")
+    await page.goto(site.url(ORDERS + "add/"))
+    await page.evaluate("window.samePage = true")          # gone if the page is reloaded
+    await page.select_option("[name=customer]", str(ada.id))
+    await page.fill("[name=placed]", "2026-12-01")
+    for n, (sku, price) in enumerate([("cap", "5"), ("hat", "9"), ("mug", "4")]):
+        if n:
+            await page.click("button[name=_add_row][value=lines]")
+        await page.fill(f"[name=lines-{n}-sku]", sku)
+        await page.fill(f"[name=lines-{n}-quantity]", "1")
+        await page.fill(f"[name=lines-{n}-unit_price]", price)
+    assert await page.evaluate("window.samePage") is True    # added without a round trip
+    await page.click("button.move-row[value='lines-2:up']")  # mug above hat
+    assert await page.input_value("[name=lines-1-sku]") == "mug"
+    assert await page.input_value("[name=lines-2-sku]") == "hat"
+    assert await page.is_disabled("button.move-row[value='lines-0:up']")
+    await page.check("[name=lines-0-REMOVE]")                 # cap: hidden, dropped on save
+    assert not await page.is_visible("[name=lines-0-sku]")
+    assert await page.evaluate("window.samePage") is True
+    async with page.expect_navigation():
+        await page.locator("button[type=submit][name=_save]").first.click()
+    order = await site.model("shop.order").find_one({"customer": ada.id}, db=site.db)
+    assert order is not None, await page.content()
+    assert [li.sku for li in order.lines] == ["mug", "hat"]

@@ -167,3 +167,14 @@ class Unlimited(Model):
 
     class Meta:
         collection = "test_file_unlimited"
+
+
+@pytest.mark.parametrize("declare", [
+    lambda: type("Scan", (fields.SubDocument,), {"page": FileField()}),
+    lambda: type("Photo", (fields.SubDocument,), {"picture": ImageField()}),
+    lambda: fields.ListField(FileField()),
+    lambda: fields.DictField(ImageField()),
+])
+def test_a_file_inside_a_sub_document_a_list_or_a_dict_is_refused_when_declared(declare):
+    with pytest.raises(TypeError, match="a file belongs to a model's own field"):
+        declare()

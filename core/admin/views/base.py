@@ -89,6 +89,9 @@ class AdminIndexHandler(AdminHandler):
 class ModelHandler(AdminHandler):
     """A page about one model (``self.model_admin``)."""
 
+    #: list filters read typed dates in the user's zone (``core.admin.filters.list_zone``)
+    shows_local_times = True
+
     def get_template_namespace(self):
         namespace = super().get_template_namespace()
         label = self.opts.app_label
@@ -106,13 +109,15 @@ class ModelHandler(AdminHandler):
         """
         found = {}
         for name in names:
-            field = self.opts.fields[name]
+            path = self.opts.field_at(name)
             try:
-                target = field.target
+                target = path.field.target
             except LookupError:
                 continue
-            labels = await self.reference_labels(target, [obj._data.get(name)
-                                                          for obj in objects])
+            values = [path.value(obj._data) for obj in objects]
+            if path.many:
+                values = [item for items in values for item in items]
+            labels = await self.reference_labels(target, values)
             found.update({(name, oid): shown for oid, shown in labels.items()})
         return found
 
@@ -121,6 +126,8 @@ class ModelHandler(AdminHandler):
         ``cell_async``)."""
         empty = getattr(self.model_admin, "empty_value_display", "—")
         field = self.opts.fields.get(name)
+        if field is None and "." in name:
+            return self.path_cell(obj, name, empty, references)
         if field is not None:
             value = obj._data.get(name)
             if isinstance(field, model_fields.BooleanField):
@@ -138,6 +145,34 @@ class ModelHandler(AdminHandler):
         if name == "__str__":
             return Cell("text", self.model_admin.shown_object_label(self, obj))
         return self.value_cell(self.column_value(obj, name))
+
+    def path_field(self, name):
+        """The field a dotted column names (``None`` for a method or an unknown path)."""
+        if "." not in name:
+            return None
+        try:
+            return self.opts.field_at(name).field
+        except KeyError:
+            return None
+
+    def path_cell(self, obj, name, empty, references=None):
+        """The ``Cell`` of a dotted column (``address.country``: a value inside a
+        sub-document; ``lines.sku``: the values of every line, comma-separated)."""
+        try:
+            path = self.opts.field_at(name)
+        except KeyError:
+            return Cell("text", empty)
+        value = path.value(obj._data)
+        if isinstance(path.field, model_fields.ReferenceField):
+            shown = [(references or {}).get((name, item), (f"{item} (missing)", None))[0]
+                     for item in (value if path.many else [value]) if item is not None]
+            return Cell("text", ", ".join(shown) or empty)
+        if path.many:
+            texts = [format_value(path.field, item, self.time_zone, "") for item in value]
+            return Cell("text", ", ".join(text for text in texts if text) or empty)
+        if isinstance(path.field, model_fields.BooleanField):
+            return Cell("bool", "Yes" if value else "No", bool(value))
+        return Cell("text", format_value(path.field, value, self.time_zone, empty))
 
     def column_value(self, obj, name):
         """What a method column returns (maybe a coroutine)."""
@@ -159,7 +194,7 @@ class ModelHandler(AdminHandler):
 
     async def cell_async(self, obj, name, references=None):
         """``cell``, awaiting a column method that is a coroutine function."""
-        if name not in self.opts.fields and name not in ("id", "__str__"):
+        if name not in self.opts.fields and name not in ("id", "__str__") and "." not in name:
             value = self.column_value(obj, name)
             if inspect.isawaitable(value):
                 value = await value
@@ -170,6 +205,11 @@ class ModelHandler(AdminHandler):
         field = self.opts.fields.get(name)
         if field is not None:
             return capital(field.verbose_name)
+        if "." in name:
+            try:
+                return capital(self.opts.field_at(name).verbose_name)
+            except KeyError:
+                pass
         if name == "__str__":
             return capital(self.opts.verbose_name)
         method = getattr(self.model_admin, name, None) or getattr(self.model, name, None)

@@ -11,8 +11,8 @@ from core.models.errors import StaleObjectError, ValidationError
 from core.permissions import PermissionDenied
 
 from ..forms import (
-    ADD_ROW, add_model_errors, add_row, check_references, form_values, load_reference_choices,
-    read_times_in, show_times_in,
+    ADD_ROW, MOVE_ROW, add_model_errors, add_row, check_references, form_values,
+    load_reference_choices, moved_row_data, read_times_in, show_times_in,
 )
 from ..uploads import UploadField
 from .display import format_datetime
@@ -121,13 +121,20 @@ class FormHandler(ObjectHandler):
         return found
 
     async def add_row_requested(self, obj):
-        """The "Add another" submit of a list of sub-documents: the form again, as posted,
-        with one more empty row (nothing saved). True when the request was one."""
+        """The "Add another" or "Move up/down" submit of a list of sub-documents: the form
+        again, as posted, with one more empty row or two rows swapped (nothing saved).
+        True when the request was one."""
         name = self.get_body_argument(ADD_ROW, None)
-        if name is None:
+        move = self.get_body_argument(MOVE_ROW, None)
+        if name is None and move is None:
             return False
         form = await self.build_form(obj, FormData(self))
-        if not add_row(form, name):
+        if move is not None:
+            moved = moved_row_data(form, FormData(self), move)
+            if moved is None:
+                raise HTTPError(400, "There is no such row on this form.")
+            form = await self.build_form(obj, moved)
+        elif not add_row(form, name):
             raise HTTPError(400, "There is no such list on this form.")
         self.render_form(obj if self.change else None, form)
         return True

@@ -73,8 +73,8 @@ class ListHandler(ModelHandler):
                    if not is_hidden(self.opts.fields.get(name))]
         links = set(admin.get_list_display_links(self))
         references = await self.resolve_references(
-            objects, [name for name in columns if isinstance(self.opts.fields.get(name),
-                                                             model_fields.ReferenceField)])
+            objects, [name for name in columns if isinstance(
+                self.opts.fields.get(name) or self.path_field(name), model_fields.ReferenceField)])
         editable = self.editable_columns(columns, links)
         rows = []
         for obj in objects:

@@ -268,8 +268,10 @@ class FilterCompiler:
     collection; only those pay for element matching.
     """
 
-    def __init__(self, array_paths):
+    def __init__(self, array_paths, guards=None, rowid="rowid"):
         self.array_paths = frozenset(array_paths)
+        self.guards = guards or {}          # {path: multikey side table} (see multikey)
+        self.rowid = rowid
         self.params = {}
         self._aliases = itertools.count(1)
 
@@ -335,7 +337,23 @@ class FilterCompiler:
         if isinstance(value, (list, tuple)):
             text = codec.dumps(list(value))
             return self._any(path, lambda o: f"({o.rank}=5 AND {o.value}=json({self.param(text)}))")
-        return self._any(path, lambda o: self._scalar_eq(o, value))
+        return self._guarded(path, [value], self._any(path, lambda o: self._scalar_eq(o, value)))
+
+    def _guarded(self, path, values, term):
+        """``term`` behind its multikey side table's lookup of ``values`` when the path
+        has one (``core.db.embedded.multikey``) and every value is a plain scalar."""
+        side = self.guards.get(path)
+        if side is None or not values or any(
+                isinstance(v, (Decimal128, list, tuple, dict)) or
+                codec.rank(v) == codec.RANK_NULL for v in values):
+            return term
+        by_rank = {}
+        for value in values:
+            by_rank.setdefault(codec.rank(value), []).append(value)
+        lookups = " OR ".join(
+            f"(rank={rank} AND key IN ({','.join(self.param(codec.sql_param(v)) for v in group)}))"
+            for rank, group in by_rank.items())
+        return f"({self.rowid} IN (SELECT docid FROM {side} WHERE {lookups}) AND {term})"
 
     def _scalar_eq(self, operand, value):
         rank = codec.rank(value)
@@ -381,7 +399,7 @@ class FilterCompiler:
                 marks = ",".join(self.param(codec.sql_param(v)) for v in group)
                 terms.append(f"({operand.rank}={rank} AND {operand.key} IN ({marks}))")
             return self._join(terms, " OR ")
-        return self._any(path, leaf)
+        return self._guarded(path, list(values), self._any(path, leaf))
 
     def _regex(self, operand, pattern, options):
         x = operand.value
@@ -467,9 +485,10 @@ class FilterCompiler:
         return leaf(Operand.at(source, segments))
 
 
-def compile_filter(flt, array_paths):
-    """``(where_sql, params)`` for a validated filter."""
-    compiler = FilterCompiler(array_paths)
+def compile_filter(flt, array_paths, guards=None, rowid="rowid"):
+    """``(where_sql, params)`` for a validated filter; ``guards`` maps array paths to
+    their multikey side tables, ``rowid`` names the collection's row id column."""
+    compiler = FilterCompiler(array_paths, guards, rowid)
     where = compiler.compile(flt) if flt else "1"
     return where, compiler.params
 

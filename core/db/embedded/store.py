@@ -8,6 +8,7 @@ Layout of the SQLite file:
     bastion_indexes        declared indexes: key spec, unique, TTL seconds
     bastion_arrays         dotted paths that have held an array, per collection
     "s:<collection>"       the search index (FTS5 trigram) of declared fields, see search
+    "m:<collection>:<path>"  values of an indexed path that holds arrays, see multikey
     bastion_search         declared search fields, per collection
 
 Writes run in ``BEGIN IMMEDIATE`` transactions (one writer at a time across
@@ -26,7 +27,7 @@ from ..errors import (
     DuplicateKeyError, OperationFailure, QueryTimeout, UnsupportedOperation, WriteError,
 )
 from ..projection import project
-from . import codec, documents, search, sql
+from . import codec, documents, multikey, search, sql
 
 # the file layout's version (PRAGMA user_version); Store._migrate upgrades older files
 SCHEMA_VERSION = 2
@@ -279,6 +280,13 @@ class Store:
         for path in new:
             conn.execute("INSERT OR IGNORE INTO bastion_arrays VALUES (?, ?)", (coll, path))
         known |= new
+        if new:
+            multikey.ensure(conn, coll, table_name(coll), self._indexes(conn, coll), known)
+
+    @staticmethod
+    def _guards(conn, coll, known):
+        """``{path: side table}`` of the multikey indexes a filter may use (see multikey)."""
+        return multikey.guard_paths(coll, multikey.existing(conn, coll), known) if known else {}
 
     def _duplicate(self, conn, coll, error, doc):
         """Turn SQLite's UNIQUE failure into the DuplicateKeyError MongoDB raises."""
@@ -406,7 +414,8 @@ class Store:
         With fewer, reading them and sorting them is cheap; with more the word is common,
         and reading the table in the page's order finds a page of matches soonest.
         """
-        where, params = sql.compile_filter(flt, known)
+        where, params = sql.compile_filter(flt, known, self._guards(conn, coll, known),
+                                           f"{table_name(coll)}.rowid")
         match = self._search_match(conn, coll, flt, known)
         if match is not None and search.few_candidates(conn, coll, match):
             params["_match"] = match
@@ -458,7 +467,8 @@ class Store:
             if not self._exists(conn, coll):
                 return 0
             known = self._arrays(conn, coll)
-            where, params = sql.compile_filter(flt, known)
+            where, params = sql.compile_filter(flt, known, self._guards(conn, coll, known),
+                                               f"{table_name(coll)}.rowid")
             params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
             source = table_name(coll)
             match = self._search_match(conn, coll, flt, known)
@@ -500,6 +510,9 @@ class Store:
                         raise OperationFailure(
                             f"An existing index has the same name as the requested index: "
                             f"{name}", 86)
+                    # a file from before multikey side tables gets them here
+                    multikey.ensure(conn, coll, table_name(coll), self._indexes(conn, coll),
+                                    self._arrays(conn, coll))
                     return name
             if unique:
                 arrays = self._arrays(conn, coll)
@@ -517,6 +530,8 @@ class Store:
                     f"{self.database_name}.{coll}: duplicates exist", 11000) from None
             conn.execute("INSERT INTO bastion_indexes VALUES (?, ?, ?, ?, ?)",
                          (coll, name, json.dumps(spec), int(unique), ttl))
+            multikey.ensure(conn, coll, table_name(coll), self._indexes(conn, coll),
+                            self._arrays(conn, coll))
             return name
         return self._write(work)
 
@@ -563,6 +578,7 @@ class Store:
     def drop_collection(self, coll):
         def work(conn):
             search.drop(conn, coll)
+            multikey.drop(conn, coll)
             conn.execute(f"DROP TABLE IF EXISTS {table_name(coll)}")
             for table in ("bastion_collections", "bastion_indexes", "bastion_arrays"):
                 column = "name" if table == "bastion_collections" else "coll"

@@ -18,7 +18,8 @@ from .base import (  # noqa: F401
     copy_field, fill_fields, join_path, nested_error, utcnow,
 )
 from .compound import (  # noqa: F401
-    DICT_MAX_DEPTH, DICT_MAX_SIZE, DictField, EmbeddedField, ListField, SubDocument,
+    DICT_MAX_DEPTH, DICT_MAX_SIZE, DictField, EmbeddedField, FieldPath, ListField, SubDocument,
+    resolve_path,
 )
 from .scalar import (  # noqa: F401
     DECIMAL128_DIGITS, BooleanField, ChoiceField, DateField, DateTimeField, DecimalField,

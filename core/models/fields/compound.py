@@ -22,7 +22,7 @@ from ..errors import ImproperlyConfigured, ValidationError
 from .base import (
     INT64_MAX, INT64_MIN, Field, _type_name, copy_field, fill_fields, join_path, nested_error,
 )
-from .scalar import StringField
+from .scalar import ReferenceField, StringField
 
 #: deepest nesting a free-form ``DictField`` value may have (MongoDB allows 100)
 DICT_MAX_DEPTH = 20
@@ -57,6 +57,10 @@ class SubDocumentBase(type):
                 fields[key] = clone
         for key, field in own:
             _check_key(key, name)
+            if getattr(field, "top_level_only", False):
+                raise TypeError(f"{name}.{key}: a {type(field).__name__} cannot be declared "
+                                "on a SubDocument; a file belongs to a model's own field "
+                                "(declare it on the model).")
             fields.pop(key, None)
             field.contribute_to_class(cls, key)
             fields[key] = field
@@ -195,6 +199,9 @@ def _as_field(spec):
         return EmbeddedField(spec)
     if not isinstance(spec, Field):
         raise ImproperlyConfigured(f"expected a field or a SubDocument class, not {spec!r}")
+    if getattr(spec, "top_level_only", False):
+        raise TypeError(f"{type(spec).__name__} cannot be an item of a list or a dict: "
+                        "a file belongs to a model's own field (declare it on the model).")
     return spec
 
 
@@ -443,3 +450,72 @@ class DictField(Field):
 
 
 __all__ = ["SubDocument", "EmbeddedField", "ListField", "DictField"]
+
+
+# --------------------------------------------------------------------------- dotted paths
+class FieldPath:
+    """The fields a dotted path walks through: ``address.country``, ``lines.sku``.
+
+    ``fields`` holds them outermost first and ``field`` is the last one; ``many`` says
+    the path crosses a list (``lines.sku`` holds one value per line, so a filter on it
+    matches any line and the list cannot sort by it); ``verbose_name`` joins the parts'
+    names (``address country``); ``value(data)`` reads the path out of a model's
+    ``_data`` (a list of values when it crosses a list).
+    """
+
+    def __init__(self, path, fields):
+        self.path = path
+        self.fields = tuple(fields)
+        self.field = self.fields[-1]
+        self.many = any(isinstance(f, ListField) for f in self.fields[:-1])
+
+    @property
+    def verbose_name(self):
+        return " ".join(str(f.verbose_name) for f in self.fields)
+
+    def value(self, data):
+        values, parts = [data], self.path.split(".")
+        for position, part in enumerate(parts):
+            found = []
+            for value in values:
+                value = value._data if isinstance(value, SubDocument) else value
+                value = value.get(part) if isinstance(value, dict) else None
+                if isinstance(value, list) and position < len(parts) - 1:
+                    found.extend(value)
+                else:
+                    found.append(value)
+            values = found
+        if self.many:
+            return [value for value in values if value is not None]
+        return values[0]
+
+    def __repr__(self):
+        return f"<FieldPath {self.path}>"
+
+
+def resolve_path(fields, path, owner):
+    """The ``FieldPath`` of ``path`` in ``fields`` (a model's or sub-document's
+    ``{name: Field}``); ``KeyError(sentence, kind)`` when a part is no field (kind
+    ``"missing"``) or the path would go on through a reference, a dict or a scalar
+    (``"through"``); ``owner`` names the model in the sentence."""
+    walked, parts = [], path.split(".")
+    for position, part in enumerate(parts):
+        field = fields.get(part) if fields is not None else None
+        if field is None:
+            where = ".".join(parts[:position]) or owner
+            raise KeyError(f"{where} has no field {part!r}", "missing")
+        walked.append(field)
+        if position == len(parts) - 1:
+            break
+        inner = field.item_field if isinstance(field, ListField) else field
+        if isinstance(inner, EmbeddedField):
+            fields = inner.document._fields
+            continue
+        name = ".".join(parts[:position + 1])
+        if isinstance(inner, ReferenceField):
+            raise KeyError(f"{name} is a reference: a path cannot go on into the "
+                           "referenced object (filter or sort on that model's own list)",
+                           "through")
+        raise KeyError(f"{name} is {type(field).__name__}, not a sub-document: a path "
+                       "cannot go on into it", "through")
+    return FieldPath(path, walked)

@@ -1,0 +1,136 @@
+"""Multikey indexes on the embedded store: an index on a path that holds arrays.
+
+A SQLite expression index reads one value per row, so an index on ``lines.sku`` or
+``tags`` cannot find the documents whose *array* holds a value: such a query stayed
+correct but scanned. When a (non-unique) index leads with a path that has held an
+array in the collection (``bastion_arrays``), the store keeps a side table
+``"m:<collection>:<path>"`` of ``(rank, key, docid)`` rows — one per value reachable at
+the path (the plain value, each element of an array at the path, and the values under
+each element of an array of sub-documents before it) — indexed on ``(rank, key)``.
+Triggers on the collection's table keep it in the same transaction as every insert,
+update and delete.
+
+An equality or ``$in`` on such a path (non-null, not a decimal) then adds
+``rowid IN (SELECT docid FROM side WHERE rank=… AND key=…)`` before the full condition:
+SQLite reads the few matching rows through the side table's index instead of the
+whole collection. The side table holds every value the full condition can match, so
+the guard never drops a match; the full condition still decides (array semantics,
+types). Paths under two levels of arrays (``a`` and ``a.b`` both arrays, path
+``a.b.c``) are not guarded: they scan, correct as before.
+"""
+from . import sql
+
+__all__ = ["ensure", "drop", "guard_paths", "side_table", "usable"]
+
+PREFIX = "m:"
+
+
+def quote(identifier):
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def side_table(coll, path):
+    return quote(f"{PREFIX}{coll}:{path}")
+
+
+def _values_sql(source, segments, docid, base=None):
+    """``SELECT rank, key, docid`` of every value reachable at ``segments`` under
+    ``source`` with at most one array level on the way (see the module docstring);
+    ``base`` is the table the source is a column of (``None`` in a trigger)."""
+    selects = []
+
+    def scalars(operand, where, functions=()):
+        sources = ([base] if base else []) + list(functions)
+        from_clause = f" FROM {', '.join(sources)}" if sources else ""
+        selects.append(f"SELECT {operand.rank}, {operand.key}, {docid}{from_clause} WHERE "
+                       f"{where} AND {operand.type} IS NOT NULL AND {operand.type} NOT IN "
+                       "('array','object')")
+
+    full_path = sql.sql_string(sql.json_path(segments))
+    scalars(sql.Operand.at(source, segments), "1")
+    scalars(sql.Operand("e.type", "e.value"), f"json_type({source},{full_path})='array'",
+            [f"json_each({source},{full_path}) AS e"])
+    for depth in range(1, len(segments)):
+        head = sql.sql_string(sql.json_path(segments[:depth]))
+        rest = segments[depth:]
+        rest_path = sql.sql_string(sql.json_path(rest))
+        array_here = f"json_type({source},{head})='array' AND e.type='object'"
+        scalars(sql.Operand.at("e.value", rest), array_here,
+                [f"json_each({source},{head}) AS e"])
+        scalars(sql.Operand("f.type", "f.value"),
+                f"{array_here} AND json_type(e.value,{rest_path})='array'",
+                [f"json_each({source},{head}) AS e", f"json_each(e.value,{rest_path}) AS f"])
+    return " UNION ALL ".join(selects)
+
+
+def create(conn, coll, table, path):
+    """Create the side table of ``path``, its triggers, and fill it from the rows."""
+    side = side_table(coll, path)
+    segments = path.split(".")
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {side} (rank INTEGER, key, docid INTEGER)")
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {quote(f'{PREFIX}{coll}:{path}:key')} "
+                 f"ON {side} (rank, key)")
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {quote(f'{PREFIX}{coll}:{path}:doc')} "
+                 f"ON {side} (docid)")
+    rows_of_new = (f"INSERT INTO {side} (rank, key, docid) "
+                   f"{_values_sql('NEW.doc', segments, 'NEW.rowid')};")
+    trigger = f"{PREFIX}{coll}:{path}"
+    conn.execute(f"CREATE TRIGGER IF NOT EXISTS {quote(trigger + ':ins')} AFTER INSERT ON "
+                 f"{table} BEGIN {rows_of_new} END")
+    conn.execute(f"CREATE TRIGGER IF NOT EXISTS {quote(trigger + ':upd')} AFTER UPDATE OF doc "
+                 f"ON {table} BEGIN DELETE FROM {side} WHERE docid=OLD.rowid; {rows_of_new} END")
+    conn.execute(f"CREATE TRIGGER IF NOT EXISTS {quote(trigger + ':del')} AFTER DELETE ON "
+                 f"{table} BEGIN DELETE FROM {side} WHERE docid=OLD.rowid; END")
+    conn.execute(f"DELETE FROM {side}")
+    conn.execute(f"INSERT INTO {side} (rank, key, docid) "
+                 f"{_values_sql('t.doc', segments, 't.rowid', f'{table} AS t')}")
+
+
+def existing(conn, coll):
+    """The paths of ``coll`` that have a side table."""
+    start = f"{PREFIX}{coll}:"
+    return {name[len(start):] for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND substr(name,1,?)=?",
+        (len(start), start))}
+
+
+def needs(path, array_paths):
+    """Whether an index on ``path`` would read arrays: ``path`` or a prefix of it has
+    held one."""
+    parts = path.split(".")
+    return any(".".join(parts[:depth]) in array_paths for depth in range(1, len(parts) + 1))
+
+
+def ensure(conn, coll, table, indexes, array_paths):
+    """Create the side tables the collection's non-unique indexes need now (an index
+    leading with a path that holds arrays); the paths that have one after."""
+    have = existing(conn, coll)
+    for _name, spec, unique, _ttl in indexes:
+        path = spec[0][0] if spec else None
+        if path and not unique and path not in have and path != "_id" and \
+                needs(path, array_paths):
+            create(conn, coll, table, path)
+            have.add(path)
+    return have
+
+
+def drop(conn, coll):
+    """Drop the side tables of ``coll`` (its triggers go with its table)."""
+    for path in existing(conn, coll):
+        conn.execute(f"DROP TABLE IF EXISTS {side_table(coll, path)}")
+
+
+def usable(path, multikey, array_paths):
+    """Whether a query on ``path`` may be guarded by its side table: it has one, the
+    path reads arrays, and at most one proper prefix has held an array."""
+    if path not in multikey:
+        return False
+    parts = path.split(".")
+    prefixes = [".".join(parts[:depth]) for depth in range(1, len(parts))]
+    return needs(path, array_paths) and sum(p in array_paths for p in prefixes) <= 1
+
+
+def guard_paths(coll, multikey, array_paths):
+    """``{path: side table}`` for the compiler (the paths ``usable`` accepts)."""
+    return {path: side_table(coll, path) for path in multikey
+            if usable(path, multikey, array_paths)}

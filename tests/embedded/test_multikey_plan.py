@@ -1,0 +1,65 @@
+"""A multikey index on the embedded store (``core.db.embedded.multikey``) serves an
+equality or ``$in`` on a path that holds arrays through its side table's index instead
+of a scan, and keeps that table exact through writes."""
+import pytest
+
+from core.db import connect
+from core.db.embedded import sql
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = connect(f"embedded:{tmp_path}/multikey.sqlite3")
+    yield database
+    await database.close()
+
+
+async def plan(db, coll, flt):
+    """SQLite's plan for the find the store would run (with its multikey guards)."""
+    store = db.store
+
+    def explain():
+        conn = store.connection()
+        known = store._arrays(conn, coll.name)
+        where, params = sql.compile_filter(flt, known, store._guards(conn, coll.name, known),
+                                           f'"c:{coll.name}".rowid')
+        return " | ".join(row[-1] for row in conn.execute(
+            f'EXPLAIN QUERY PLAN SELECT doc FROM "c:{coll.name}" WHERE {where}', params))
+    return await db._run(db._readers, explain)
+
+
+async def side_rows(db, coll, path):
+    def read():
+        return sorted(db.store.connection().execute(
+            f'SELECT key, docid FROM "m:{coll.name}:{path}"').fetchall())
+    return await db._run(db._readers, read)
+
+
+async def test_an_equality_on_an_array_path_reads_the_side_tables_index(db):
+    orders = db["orders"]
+    await orders.insert_many([{"lines": [{"sku": f"s{n}"}, {"sku": f"s{n + 1}"}]}
+                              for n in range(200)])
+    scan = await plan(db, orders, {"lines.sku": "s7"})
+    assert "m:orders" not in scan and "SCAN" in scan
+    await orders.create_index("lines.sku")
+    for flt in ({"lines.sku": "s7"}, {"lines.sku": {"$in": ["s7", "s9"]}}):
+        found = await plan(db, orders, flt)
+        assert 'USING INDEX m:orders:lines.sku:key' in found.replace('"', ""), found
+        assert "SCAN c:orders" not in found.replace('"', ""), found
+    assert len(await orders.find({"lines.sku": "s7"}).to_list(None)) == 2
+
+
+async def test_the_side_table_holds_each_reachable_value_once_per_write(db):
+    coll = db["things"]
+    await coll.create_index("tags")
+    await coll.insert_one({"_id": 1, "tags": "solo"})
+    assert not await db._run(db._readers, lambda: db.store.connection().execute(
+        "SELECT 1 FROM sqlite_master WHERE name='m:things:tags'").fetchall())
+    await coll.insert_one({"_id": 2, "tags": ["a", "b"]})      # the path now holds arrays
+    assert [key for key, _ in await side_rows(db, coll, "tags")] == ["a", "b", "solo"]
+    await coll.update_one({"_id": 2}, {"$set": {"tags": ["c"]}})
+    await coll.delete_one({"_id": 1})
+    assert await side_rows(db, coll, "tags") == [("c", 2)]
+    await coll.drop()
+    assert not await db._run(db._readers, lambda: db.store.connection().execute(
+        "SELECT 1 FROM sqlite_master WHERE name LIKE 'm:things:%'").fetchall())
