@@ -118,7 +118,8 @@ class ModelAdmin:
     ``list_filter``      fields offered as filters, ``?<field>=<value>`` [none]
     ``ordering``         default sort, e.g. ``["-created"]`` [the model's Meta.ordering,
                          else newest first]
-    ``sortable_fields``  fields a user may sort by with ``?o=`` [list_display fields]
+    ``sortable_fields``  fields a user may sort by with ``?o=`` [list_display fields and
+                         paths, not references]
     ``list_per_page`` / ``list_per_page_choices``  page size and the sizes offered
     ``fields``           form fields, in order [every editable field]
     ``readonly_fields``  shown on forms but never written from a request

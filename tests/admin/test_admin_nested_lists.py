@@ -236,3 +236,15 @@ async def test_pages_follow_a_sort_on_a_nested_path_with_gaps(site, root):
         url = html.unescape(found.group(1)) if found else None
     assert sorted(seen) == sorted(f"t{n:02}" for n in range(55))
     assert len(seen) == 55
+
+
+async def test_a_reference_column_is_not_sortable_by_default(site, root):
+    ada = await site.model("shop.customer").create(
+        name="Ada", email="ada@example.com", address={"city": "Paris", "country": "FR"},
+        db=site.db)
+    await site.model("shop.order").create(customer=ada.id, placed="2026-03-01", db=site.db,
+                                          lines=[{"sku": "pen", "unit_price": "2"}])
+    orders = await root.get("/admin/shop/order/")
+    links = header_links(orders.text)
+    assert "Placed" in links and "Customer" not in links, links
+    assert (await root.get("/admin/shop/order/?o=customer")).code == 400
