@@ -48,6 +48,7 @@ from collections.abc import Mapping
 import wtforms
 from markupsafe import Markup, escape
 
+from core.i18n import gettext
 from core.forms import render_field
 from core.models.options import DEFAULT_ACTIONS
 from core.permissions import (GRANT, MODEL_KEY_RE, NESTED_FIELD_RE, GrantError, model_actions,
@@ -469,8 +470,8 @@ class SubDocumentListField(wtforms.FieldList):
                         f'data-row="{escape(entry.name)}">')
             html.append(str(entry.render_block(id=f"{field_id}_{position}_row")))
             html.append('<p class="row-moves">')
-            for way, text, shown in (("up", "Move up", position > 0),
-                                     ("down", "Move down", position < last)):
+            for way, text, shown in (("up", gettext("Move up"), position > 0),
+                                     ("down", gettext("Move down"), position < last)):
                 html.append(f'<button type="submit" name="{MOVE_ROW}" '
                             f'value="{escape(entry.name)}:{way}" class="btn-secondary '
                             f'move-row" data-move="{way}"{"" if shown else " disabled"}>'
