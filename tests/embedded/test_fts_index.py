@@ -1,8 +1,10 @@
 """The embedded store's search index (core.db.embedded.search): it is what answers a
 search, its folding agrees with Python's ``re``, and it stays right across
 processes, failed writes and array fields."""
+import json
 import re
 import sys
+import unicodedata
 
 import pytest
 
@@ -27,7 +29,7 @@ def plan(store, coll, flt):
 
 def indexed_rowids(store, coll, text):
     """Rowids the FTS table itself holds for ``text`` (folded like the triggers fold)."""
-    query = '"' + search.fold(text).replace('"', '""') + '"'
+    query = search.match_text(text)
     return store._read(lambda conn: sorted(r[0] for r in conn.execute(
         f'SELECT rowid FROM "s:{coll}" WHERE "s:{coll}" MATCH ?', (query,))))
 
@@ -159,3 +161,35 @@ async def test_the_admins_search_fields_are_the_declaration(tmp_path):
         assert "search:blog_article" in created["blog.article"]
     finally:
         await shutdown(app)
+
+
+def test_trigrams_found_apart_or_in_another_field_are_only_candidates(store):
+    """The index records which documents hold a trigram, not where (``detail=none``):
+    a document holding every trigram of the word, but not the word, is dropped by the
+    exact condition."""
+    store.create_search_index("a", ["title", "body"])
+    store.insert("a", [{"_id": 1, "title": "narwhal", "body": ""},
+                       {"_id": 2, "title": "nar", "body": "rwhale, arwen, whale"},
+                       {"_id": 3, "title": "rwhal narw", "body": ""}], True)
+    assert indexed_rowids(store, "a", "narwhal") == [1, 2, 3]
+    word = {"$or": [title_has("NARWHAL"), {"body": {"$regex": "narwhal", "$options": "i"}}]}
+    assert [d["_id"] for d in store.find("a", word, (None, [], True), [], 0, 0)] == [1]
+    assert store.count("a", word, 0, 10) == 1
+
+
+def test_an_index_in_an_older_layout_is_rebuilt(store):
+    """A file indexed in another layout (an older Bastion: ``detail=full``, column
+    filters) is not used; declaring the fields again rebuilds the index."""
+    store.insert("a", [{"_id": 1, "title": "Old layout"}], True)
+    store.create_search_index("a", ["title"])
+
+    older = json.dumps({"fields": ["title"], "unicode": unicodedata.unidata_version})
+
+    def age(conn):
+        conn.execute("UPDATE bastion_search SET fields=? WHERE coll='a'", (older,))
+    store._write(age)
+    assert store.search_fields("a") == []
+    assert "s:a" not in " ".join(plan(store, "a", title_has("layout")))
+    assert store.create_search_index("a", ["title"]) is True
+    assert store.search_fields("a") == ["title"]
+    assert indexed_rowids(store, "a", "layout") == [1]
