@@ -263,15 +263,20 @@ class Store:
                     "ORDER BY rowid", (coll,))]
 
     # -- writing documents ---------------------------------------------------
-    def _check_arrays(self, conn, coll, doc, known):
-        """Record the doc's array paths; refuse arrays in uniquely indexed fields."""
+    def _unique_indexes(self, conn, coll):
+        """``[(name, spec)]`` of the collection's unique indexes."""
+        return [(name, spec) for name, spec, unique, _ttl in self._indexes(conn, coll) if unique]
+
+    def _check_arrays(self, conn, coll, doc, known, unique=None):
+        """Record the doc's array paths; refuse arrays in uniquely indexed fields.
+
+        ``unique``: the ``_unique_indexes`` already read in this transaction (a batch
+        reads them once, not per document)."""
         paths = codec.array_paths(doc)
         new = paths - known
         if not paths:
             return
-        for name, spec, unique, _ttl in self._indexes(conn, coll):
-            if not unique:
-                continue
+        for name, spec in self._unique_indexes(conn, coll) if unique is None else unique:
             for path, _dir in spec:
                 if any(path == p or path.startswith(p + ".") for p in paths):
                     raise UnsupportedOperation(
@@ -304,8 +309,8 @@ class Store:
                    "keyValue": key_value}
         return DuplicateKeyError(errmsg, 11000, details)
 
-    def _insert_row(self, conn, coll, doc, known):
-        self._check_arrays(conn, coll, doc, known)
+    def _insert_row(self, conn, coll, doc, known, unique=None):
+        self._check_arrays(conn, coll, doc, known, unique)
         try:
             conn.execute(f"INSERT INTO {table_name(coll)} (doc, folds) VALUES (?, ?)",
                          row_values(doc))
@@ -321,10 +326,11 @@ class Store:
         def work(conn):
             self._ensure_table(conn, coll)
             known = self._arrays(conn, coll)
+            unique = self._unique_indexes(conn, coll)
             inserted, errors = 0, []
             for position, doc in enumerate(docs):
                 try:
-                    self._insert_row(conn, coll, doc, known)
+                    self._insert_row(conn, coll, doc, known, unique)
                     inserted += 1
                 except DuplicateKeyError as exc:
                     errors.append((position, exc))
