@@ -69,6 +69,31 @@ async def test_ordered_insert_many_stops_at_a_duplicate_and_keeps_earlier_docs(c
     assert await coll.find_one({"_id": 1}) == {"_id": 1}
 
 
+async def test_a_duplicate_deep_in_a_long_insert_many_is_found_where_it_is(coll):
+    """Long batches go to the store in chunks (the embedded store: one statement per
+    chunk); a duplicate in a later chunk still stops an ordered insert exactly there,
+    and nothing of what it did not insert (an array field) stays behind."""
+    docs = [{"_id": i, "n": i} for i in range(600)]
+    docs[400] = {"_id": 7, "n": 400}
+    for doc in docs[401:]:
+        doc["later"] = [doc["n"], 0]
+    with pytest.raises(BulkWriteError) as caught:
+        await coll.insert_many([dict(d) for d in docs])
+    assert caught.value.details["nInserted"] == 400
+    assert [(e["index"], e["code"]) for e in caught.value.details["writeErrors"]] == [
+        (400, 11000)]
+    assert await coll.count_documents({}) == 400
+    # "later" never held an array in a stored document: it sorts
+    assert len(await coll.find({}, sort=[("later", 1)]).to_list(None)) == 400
+
+    await coll.delete_many({})
+    with pytest.raises(BulkWriteError) as caught:
+        await coll.insert_many([dict(d) for d in docs], ordered=False)
+    assert caught.value.details["nInserted"] == 599
+    assert [e["index"] for e in caught.value.details["writeErrors"]] == [400]
+    assert await coll.count_documents({"later": 0}) == 199
+
+
 # -- find, projection, cursor ------------------------------------------------
 
 async def test_find_filters(coll):
