@@ -1,7 +1,8 @@
 """``manage.py loaddata FILE [--rollback]``: load a ``dumpdata`` file, all of it or nothing.
 
-Validates every line through its model first (one pass, nothing written); the
-first bad line is one error naming it. Then inserts in batches, keeping the
+Validates every line through its model first (one pass, nothing written; the
+validated documents wait in a temporary file); the first bad line is one error
+naming it. Then inserts them in batches, keeping the
 ``_id``s; an insert that fails (an ``_id`` already there, a unique index)
 removes everything this load inserted. Progress is journaled: a load that was
 killed is finished by running the same command again, or undone with
@@ -10,7 +11,7 @@ killed is finished by running the same command again, or undone with
 import argparse
 
 from core.management.base import DatabaseCommand
-from core.management.serialization import (describe_counts, file_digest, load,
+from core.management.serialization import (Spool, describe_counts, file_digest, load,
                                            rollback_interrupted, validate_file)
 
 
@@ -33,11 +34,23 @@ class LoaddataCommand(DatabaseCommand):
     async def before_open(self, args):
         """Every line validated (nothing written yet) and the file's digest; an empty file
         is loaded without opening the database."""
-        self.total = validate_file(args.file, self.registry, self.stderr, args.progress)
-        self.digest = file_digest(args.file)
+        self.spool = None if args.rollback else Spool()
+        try:
+            self.total = validate_file(args.file, self.registry, self.stderr, args.progress,
+                                       spool=self.spool)
+            self.digest = file_digest(args.file)
+        except BaseException:
+            self.close_spool()
+            raise
         if not self.total and not args.rollback:
+            self.close_spool()
             self.write(f"loaded 0 documents: {args.file} holds none")
             return 0
+
+    def close_spool(self):
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
 
     async def run(self, args):
         if args.rollback:
@@ -45,8 +58,11 @@ class LoaddataCommand(DatabaseCommand):
             self.write(f"rolled back the interrupted load of {args.file}: removed {removed} "
                        f"document{'' if removed == 1 else 's'}")
             return 0
-        counts = await load(self.db, args.file, self.registry, self.stderr, self.total,
-                            args.progress, digest=self.digest)
+        try:
+            counts = await load(self.db, args.file, self.registry, self.stderr, self.total,
+                                args.progress, digest=self.digest, spool=self.spool)
+        finally:
+            self.close_spool()
         resumed = getattr(counts, "resumed", 0)
         note = (f" (finished an interrupted load: {resumed} of them were in already)"
                 if resumed else "")
