@@ -57,12 +57,13 @@ class LiveEvent:
     """One audit entry that is a create/update/delete of a model object.
 
     ``kind`` is ``created``, ``updated`` or ``deleted``. ``load_object(model)``
-    reads the object once for every socket that needs it (object rules), and
-    ``seen_at`` is when this process noticed the entry (monotonic clock).
+    reads the object once for every socket that needs it (object rules),
+    ``shared(owner, compute)`` answers once per user (see ``LiveHandler.may_see``),
+    and ``seen_at`` is when this process noticed the entry (monotonic clock).
     """
 
     __slots__ = ("entry_id", "kind", "action", "model_key", "object_id", "label", "actor",
-                 "actor_id", "at", "fields", "seen_at", "_object")
+                 "actor_id", "at", "fields", "seen_at", "_object", "_shared")
 
     def __init__(self, entry):
         self.entry_id = entry.get("_id")
@@ -77,6 +78,7 @@ class LiveEvent:
         self.fields = changed_paths(entry.get("changes"))
         self.seen_at = time.monotonic()
         self._object = None
+        self._shared = {}
 
     @classmethod
     def from_entry(cls, entry):
@@ -91,6 +93,15 @@ class LiveEvent:
         if self._object is None:
             self._object = asyncio.ensure_future(self._load(model, db))
         return self._object
+
+    def shared(self, owner, compute):
+        """``compute()``'s answer for ``owner`` (a future), computed once per owner and
+        event: the sockets of one user and session share one permission check (and one
+        encoded message) per event, however many of them are open."""
+        found = self._shared.get(id(owner))
+        if found is None or found[0] is not owner:      # the owner held: its id stays its own
+            found = self._shared[id(owner)] = (owner, asyncio.ensure_future(compute()))
+        return found[1]
 
     async def _load(self, model, db):
         oid = parse_id(self.object_id)

@@ -55,6 +55,8 @@ MAX_KNOWN_IDS = 5000
 QUEUE_SIZE = 1000
 MESSAGES_PER_WINDOW = 120         # client messages per 10 s before the socket is closed
 MAX_NESTING = 8                   # a message is {"type": ..., "ids": [...]}: never deeper
+#: ``may_see_as_user``: yes, if the socket was sent the (now deleted) object before
+KNOWN_ONLY = "known-only"
 
 
 def nesting_depth(value, limit=MAX_NESTING + 1):
@@ -140,6 +142,11 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
     # -- the socket -------------------------------------------------------------------------------
     async def open(self):
         self.context = LiveContext(self)
+        if isinstance(self.raw_session_id, str) and self.raw_session_id:
+            ctx = self.context
+            ctx.session, ctx.current_user, ctx.permissions = self.hub.share_auth(
+                self.raw_session_id, (ctx.session, ctx.current_user, ctx.permissions),
+                max(0.0, self.recheck_seconds / 2))
         self.checked_at = time.monotonic()
         self.subscriptions = {}          # model key -> None (every object) or {object ids}
         self.known = {}                  # model key -> {object id: None}, ids this user may read
@@ -314,18 +321,10 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
             try:
                 if self._is_stale() and not await self.refresh():
                     return
-                if await self.may_see(event):
+                text = await self.message_for(event)
+                if text is not None:
                     self._know(event.model_key, event.object_id)
-                    user = self.context.current_user
-                    message = event.message(
-                        mine=event.actor_id is not None and event.actor_id == user.id)
-                    admin = self.site.get(event.model_key)
-                    if admin is not None:          # field names hidden from this user
-                        message["fields"] = admin.visible(self.context, message["fields"])
-                        if admin.hidden_fields(self.context):   # the label may show them
-                            message["label"] = f"{str(admin.opts.verbose_name).capitalize()} " \
-                                               f"{event.object_id}"
-                    sent = self.send(message)
+                    sent = self.send_text(text)
                     if sent is not None:
                         self.hub.delivered += 1
                         await sent
@@ -336,23 +335,66 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
             except Exception:
                 log.exception("live: could not deliver %r", event)
 
-    async def may_see(self, event):
-        """May this socket's user read ``event``'s model and object (as they are now)?"""
+    def send_text(self, text):
+        """Send one message already encoded; ``None`` if the socket is closed."""
+        try:
+            return self.write_message(text)
+        except tornado.websocket.WebSocketClosedError:
+            return None
+
+    async def message_for(self, event):
+        """The encoded message this socket is sent for ``event``, or ``None``.
+
+        What depends on the socket (its subscriptions, the ids it was sent) is
+        checked here; what depends only on the user (``may_see_as_user`` and the
+        message, field names filtered) is computed once per event for all the
+        sockets sharing this socket's ``Permissions`` (a session's sockets:
+        ``LiveHub.share_auth``), not once per socket."""
         key = event.model_key
         if key not in self.subscriptions:
-            return False
+            return None
         wanted = self.subscriptions[key]
         if wanted is not None and event.object_id not in wanted:
-            return False
-        admin = self.site.get(key)
+            return None
         ctx = self.context
+        verdict, text = await event.shared(ctx.permissions, lambda: self._user_answer(event, ctx))
+        if verdict is KNOWN_ONLY and event.object_id not in self.known.get(key, ()):
+            return None
+        return text if verdict else None
+
+    async def _user_answer(self, event, ctx):
+        """``(verdict, encoded message)`` for ``ctx``'s user; the message only when the
+        verdict is not False."""
+        verdict = await self.may_see_as_user(event, ctx)
+        if not verdict:
+            return False, None
+        user = ctx.current_user
+        message = event.message(mine=event.actor_id is not None and event.actor_id == user.id)
+        admin = self.site.get(event.model_key)
+        if admin is not None:          # field names hidden from this user
+            message["fields"] = admin.visible(ctx, message["fields"])
+            if admin.hidden_fields(ctx):   # the label may show them
+                message["label"] = f"{str(admin.opts.verbose_name).capitalize()} " \
+                                   f"{event.object_id}"
+        return verdict, json.dumps(message, default=json_default)
+
+    async def may_see(self, event):
+        """May this socket's user read ``event``'s model and object (as they are now)?"""
+        return await self.message_for(event) is not None
+
+    async def may_see_as_user(self, event, ctx):
+        """May ``ctx``'s user read ``event``'s model and object (as they are now)?
+        ``KNOWN_ONLY``: a deleted object under a row scope or object rule, which a
+        socket may only hear about if it was sent the object before."""
+        key = event.model_key
+        admin = self.site.get(key)
         if admin is None or not admin.may(ctx, "read"):
             return False
         base = admin.has_row_scope(ctx)          # base filter or a scoped read grant
-        if not base and not self._has_object_rule(admin):
+        if not base and not self._has_object_rule(admin, ctx):
             return True
         if event.kind == "deleted":       # gone: only ids this user could read before
-            return event.object_id in self.known.get(key, ())
+            return KNOWN_ONLY
         if base:
             oid = parse_id(event.object_id)
             if oid is None:
@@ -364,8 +406,8 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
             obj = await event.load_object(admin.model, ctx.db)
         return obj is not None and admin.may(ctx, "read", obj)
 
-    def _has_object_rule(self, admin):
-        perms = self.context.permissions
+    def _has_object_rule(self, admin, ctx):
+        perms = ctx.permissions
         if perms.is_active and perms.is_superuser:
             return False                  # rules narrow grants; a superuser bypasses them
         overridden = type(admin).has_object_permission is not ModelAdmin.has_object_permission

@@ -3,8 +3,10 @@
 ``core.app.make_app`` makes one (``app.live``); ``startup`` starts it and
 ``shutdown`` stops it (closing every socket with 1001, "going away"). The feed
 calls ``dispatch(events)``; the hub puts each event on the queue of every
-socket subscribed to the event's model, and each socket decides for itself
-(its user's permissions, the object rule) whether to send it.
+socket subscribed to the event's model, and each socket decides whether to send
+it: its own subscription there, its user's permissions and the object rule once
+per user and event (``LiveEvent.shared``; a session's sockets hold one
+``Permissions``, see ``share_auth``).
 """
 import asyncio
 import logging
@@ -82,6 +84,23 @@ class LiveHub:
         future = asyncio.ensure_future(load())
         self.auth_checks[raw_session_id] = (now, future)
         return future
+
+    def share_auth(self, raw_session_id, found, max_age):
+        """What a socket opening now should hold, given ``found`` = ``(session, user,
+        permissions)`` of its upgrade request: the tuple its session's other sockets
+        hold when that was checked less than ``max_age`` seconds ago (the bound a
+        re-check already allows), else ``found``, kept for the sockets that follow.
+        Sockets holding one ``Permissions`` share each event's check (``LiveEvent.shared``)."""
+        now = time.monotonic()
+        cached = self.auth_checks.get(raw_session_id)
+        if cached is not None and now - cached[0] < max_age and cached[1].done() \
+                and not cached[1].cancelled() and cached[1].exception() is None \
+                and cached[1].result() is not None:
+            return cached[1].result()
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(found)
+        self.auth_checks[raw_session_id] = (now, future)
+        return found
 
     # -- fan-out ----------------------------------------------------------------------------
     def dispatch(self, events):
