@@ -161,7 +161,7 @@ IMPORT_MAX_ROWS = 1000
 # -- live updates (/admin/live) ---------------------------------------------------------------
 # How often each process reads new audit entries, and how far back each read looks again
 # (entries committed late or by another process are caught; ids already sent are skipped).
-LIVE_FEED_INTERVAL = 0.25
+LIVE_FEED_INTERVAL = 0.1
 LIVE_FEED_OVERLAP_SECONDS = 3.0
 # WebSocket heartbeat: ping every N seconds, close a client silent for the timeout.
 LIVE_PING_INTERVAL = 20.0

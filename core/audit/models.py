@@ -10,6 +10,7 @@ storable form (``storable``) and secrets are never among them
 (``core.audit.api.diff`` and ``record`` redact them before anything is built).
 """
 import datetime
+import logging
 import re
 
 from bson import ObjectId
@@ -19,8 +20,15 @@ from core.db import subset
 from core.db.errors import UnsupportedOperation
 from core.models import Index, Model, fields
 
-__all__ = ["ACTIONS", "AuditEntry", "Entry", "ReadOnlyEntryError", "register_action",
-           "storable"]
+__all__ = ["ACTIONS", "AuditEntry", "Entry", "RECORDED_LISTENERS", "ReadOnlyEntryError",
+           "register_action", "storable"]
+
+log = logging.getLogger("core.audit")
+
+#: callables ``listener(entry)``, run (on the loop, so quick) after an entry is stored
+#: by this process; the live feed adds one that wakes it (``core.live.hub``), so a
+#: process's own writes reach its sockets without waiting for the next poll
+RECORDED_LISTENERS = []
 
 #: the actions Bastion records, with their labels; apps may add theirs (``register_action``)
 ACTIONS = [
@@ -267,7 +275,13 @@ class Entry(Model):
         if self._persisted:
             raise ReadOnlyEntryError("audit entries are append-only; a stored entry "
                                      "cannot be changed")
-        return await super().save(db=db)
+        result = await super().save(db=db)
+        for listener in list(RECORDED_LISTENERS):
+            try:
+                listener(self)
+            except Exception:        # a listener's failure never fails the write
+                log.exception("audit: a listener of recorded entries failed")
+        return result
 
     async def delete(self, *, db=None):
         """Always refused: the audit log is append-only (``ReadOnlyEntryError``)."""

@@ -16,8 +16,10 @@ How the tail works (``poll``):
   ObjectIds from different processes are not globally ordered.
 * the new ids' full entries are read with one ``$in`` query, in ``at`` order,
   and turned into ``LiveEvent``s.
-* every ``LIVE_FEED_INTERVAL`` seconds (0.25) while at least one socket is
-  connected; while none is, the feed does not query at all. When the first
+* every ``LIVE_FEED_INTERVAL`` seconds (0.1) while at least one socket is
+  connected, and at once when this process stores an event's entry (``wake``,
+  called by the hub through ``core.audit.models.RECORDED_LISTENERS``); while no
+  socket is connected, the feed does not query at all. When the first
   socket arrives the feed *primes*: the entries already in the window are marked
   seen, so a new socket is not sent the recent past.
 
@@ -128,7 +130,7 @@ class AuditFeed:
     listens (no queries otherwise); ``wake()`` is called when that changes.
     """
 
-    def __init__(self, db, deliver, wanted, *, interval=0.25, overlap=3.0,
+    def __init__(self, db, deliver, wanted, *, interval=0.1, overlap=3.0,
                  collection=AUDIT_COLLECTION):
         self.db = db
         self.collection = db[collection]
@@ -179,6 +181,9 @@ class AuditFeed:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            # cleared before the read: a wake-up during it (a write of this process)
+            # is another read at once, never lost
+            self._wake.clear()
             try:
                 await self.prime()
                 await self.poll()
@@ -188,10 +193,11 @@ class AuditFeed:
             except Exception:
                 failures += 1
                 log.exception("live feed: reading the audit log failed (%d in a row)", failures)
-            delay = self.interval if not failures else min(5.0, self.interval * 2 ** failures)
-            self._wake.clear()
+            if failures:                  # backing off: wake-ups do not cut it short
+                await asyncio.sleep(min(5.0, self.interval * 2 ** failures))
+                continue
             try:
-                await asyncio.wait_for(self._wake.wait(), delay)
+                await asyncio.wait_for(self._wake.wait(), self.interval)
             except asyncio.TimeoutError:
                 pass
 

@@ -12,7 +12,9 @@ import asyncio
 import logging
 import time
 
-from .feed import AuditFeed
+from core.audit.models import RECORDED_LISTENERS
+
+from .feed import EVENT_KINDS, AuditFeed
 
 log = logging.getLogger("bastion.live")
 
@@ -29,14 +31,22 @@ class LiveHub:
         self.auth_checks = {}            # raw session id -> (monotonic time, future)
         self.feed = AuditFeed(
             app.db, self.dispatch, lambda: bool(self.connections),
-            interval=float(config.get("LIVE_FEED_INTERVAL", 0.25)),
+            interval=float(config.get("LIVE_FEED_INTERVAL", 0.1)),
             overlap=float(config.get("LIVE_FEED_OVERLAP_SECONDS", 3.0)))
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self):
         self.feed.start()
+        RECORDED_LISTENERS.append(self._recorded)
+
+    def _recorded(self, entry):
+        """An audit entry this process stored: poll now if a socket may want it."""
+        if self.connections and entry.action in EVENT_KINDS:
+            self.feed.wake()
 
     async def stop(self):
+        if self._recorded in RECORDED_LISTENERS:
+            RECORDED_LISTENERS.remove(self._recorded)
         for connection in list(self.connections):
             connection.end(1001, "server shutting down")
         self.connections.clear()
