@@ -27,6 +27,7 @@ import difflib
 import functools
 import os
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -90,17 +91,41 @@ _executor = None
 _executor_pid = None
 
 
+#: how much nicer (lower CPU priority) than the rest of the process bcrypt's threads run
+BCRYPT_THREAD_NICENESS = 10
+
+
+def _lower_thread_priority():
+    """Run by each bcrypt thread as it starts: raise its own niceness by
+    ``BCRYPT_THREAD_NICENESS`` (Linux: a thread's id is a ``PRIO_PROCESS`` target,
+    so only this thread is affected; elsewhere nothing happens)."""
+    get_native_id = getattr(threading, "get_native_id", None)
+    if get_native_id is None or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid,
+                       min(19, os.getpriority(os.PRIO_PROCESS, tid) + BCRYPT_THREAD_NICENESS))
+    except OSError:
+        pass
+
+
 def bcrypt_executor():
     """The thread pool every bcrypt call runs in: CPUs − 1 threads (at least one).
 
     bcrypt releases the GIL, so a pool this size keeps a core free for the event
-    loop during a login storm; extra calls queue instead of competing. Created
-    per process (after ``runserver --processes`` forks).
+    loop during a login storm; extra calls queue instead of competing. Its threads
+    run at a lower CPU priority (``BCRYPT_THREAD_NICENESS``): when the machine is
+    busier than that (other processes, the storm's own clients), the scheduler
+    gives the event loop's thread the core first, so requests that are not logins
+    keep their latency and logins wait instead (the tail of ``bench/login.py``).
+    Created per process (after ``runserver --processes`` forks).
     """
     global _executor, _executor_pid
     if _executor is None or _executor_pid != os.getpid():
         workers = max(1, (os.cpu_count() or 2) - 1)
-        _executor = ThreadPoolExecutor(workers, thread_name_prefix="bastion-bcrypt")
+        _executor = ThreadPoolExecutor(workers, thread_name_prefix="bastion-bcrypt",
+                                       initializer=_lower_thread_priority)
         _executor_pid = os.getpid()
     return _executor
 

@@ -1,5 +1,7 @@
 """core.auth.passwords: validators, bcrypt hashing off the event loop, dummy_verify."""
 import asyncio
+import os
+import sys
 import threading
 
 import bcrypt
@@ -157,3 +159,16 @@ def test_needs_rehash():
     assert needs_rehash(hashed) is True                  # settings say 4
     assert needs_rehash(hashed, rounds=5) is False
     assert needs_rehash("not a hash") is True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="per-thread CPU priority is a Linux feature")
+async def test_bcrypt_threads_run_at_a_lower_cpu_priority_than_the_event_loop():
+    """During a login storm the scheduler serves the loop's thread before bcrypt's."""
+    def niceness():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    loop_nice = niceness()
+    loop = asyncio.get_running_loop()
+    worker_nice = await loop.run_in_executor(passwords.bcrypt_executor(), niceness)
+    assert worker_nice == min(19, loop_nice + passwords.BCRYPT_THREAD_NICENESS)
+    assert niceness() == loop_nice                   # the loop's thread is left as it was
