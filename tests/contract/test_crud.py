@@ -69,10 +69,13 @@ async def test_ordered_insert_many_stops_at_a_duplicate_and_keeps_earlier_docs(c
     assert await coll.find_one({"_id": 1}) == {"_id": 1}
 
 
-async def test_a_duplicate_deep_in_a_long_insert_many_is_found_where_it_is(coll):
+async def test_a_duplicate_deep_in_a_long_insert_many_is_found_where_it_is(
+        coll, ferretdb_deviates):
     """Long batches go to the store in chunks (the embedded store: one statement per
     chunk); a duplicate in a later chunk still stops an ordered insert exactly there,
     and nothing of what it did not insert (an array field) stays behind."""
+    ferretdb_deviates("an ordered insert_many of 600 with a duplicate at 400 reports "
+                      "nInserted 500")
     docs = [{"_id": i, "n": i} for i in range(600)]
     docs[400] = {"_id": 7, "n": 400}
     for doc in docs[401:]:
