@@ -57,6 +57,7 @@ import bson
 from bson import ObjectId, json_util
 from bson.codec_options import CodecOptions
 from bson.decimal128 import Decimal128
+from bson.errors import InvalidDocument
 from bson.json_util import JSONMode, JSONOptions
 
 from core.auth.sessions import invalidate_auth_cache
@@ -487,7 +488,11 @@ def validate_file(path, registry, stderr, progress=None, spool=None):
             if model is not None:
                 counts[model._meta.key] += 1
                 if spool is not None:
-                    spool.add(number, model, document)
+                    try:
+                        spool.add(number, model, document)
+                    except (InvalidDocument, OverflowError) as exc:
+                        raise LoadError(path, number, f"{model._meta.key}: cannot be stored: "
+                                                      f"{one_line(exc)}") from None
             bar.update(nbytes)
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None

@@ -7,8 +7,8 @@ import json
 import pytest
 from bson import ObjectId, json_util
 
-from core.management.serialization import (JSON_OPTIONS, FILES, Spool, _extended_json_value,
-                                           dump_line, validate_file)
+from core.management.serialization import (JSON_OPTIONS, FILES, LoadError, Spool,
+                                           _extended_json_value, dump_line, validate_file)
 
 from dumpload_support import article_lines
 
@@ -54,3 +54,15 @@ def test_the_spool_holds_the_validated_documents_in_order(workspace):
     assert [d["_id"] for _n, _m, d, _ in spooled] == [d["_id"] for _k, d in lines]
     assert all(m is not FILES for _n, m, _d, _ in spooled)
     assert spooled[0][2]["created"].tzinfo is not None
+
+
+def test_a_line_the_spool_cannot_hold_is_an_error_naming_it(workspace):
+    """A file line whose metadata BSON cannot hold (a NUL in a key) is refused while
+    validating, with its line, before anything is written."""
+    record = {"_id": ObjectId(), "filename": "a.txt", "content_type": "text/plain",
+              "uploaded": datetime.datetime(2024, 1, 1, tzinfo=UTC), "metadata": {"a\x00b": 1}}
+    bad = json_util.dumps({"file": record, "data": b"hi"}, json_options=JSON_OPTIONS) + "\n"
+    path = workspace.write_lines("bad.jsonl", [*article_lines(1), bad])
+    with Spool() as spool, pytest.raises(LoadError) as info:
+        validate_file(path, workspace.registry, io.StringIO(), False, spool=spool)
+    assert info.value.line == 2 and "cannot be stored" in info.value.reason
