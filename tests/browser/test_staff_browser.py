@@ -6,6 +6,7 @@ The site serves the ``desk_demo`` test app (``desk.writer``, ``desk.post``: auto
 ``writer``, a filter sidebar of every kind; a user named ``red-…`` sees red writers only).
 """
 import datetime
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -235,3 +236,21 @@ async def test_the_same_list_at_1280px_shows_navigation_and_filters_open(page, s
     layout = await page.evaluate(LAYOUT)
     assert layout["scrollWidth"] <= layout["width"] and layout["outside"] == [], layout
     assert 0 < layout["firstRowTop"] < layout["height"], layout
+
+
+# -- export selected ------------------------------------------------------------------------
+
+async def test_ticked_rows_export_as_csv_and_nothing_else(page, site):
+    ids = await add_posts(site, [{"title": f"Row {i}"} for i in range(4)])
+    await site.create_user("exporter", {"desk.post": ["read", "export"]})
+    await log_in(page, site, "exporter")
+    await page.goto(site.url(POSTS))
+    for oid in (ids[0], ids[2]):
+        await page.check(f"input.action-select[value='{oid}']")
+    async with page.expect_download() as info:
+        await page.click(".export-selected button[value=csv]")
+    download = await info.value
+    text = Path(await download.path()).read_text(encoding="utf-8")
+    assert sorted(line.split(",")[1] for line in text.splitlines()[1:]) == ["Row 0", "Row 2"]
+    entry = await site.model("audit.entry").find_one({"action": "export"}, db=site.db)
+    assert entry.detail == "csv: 2 selected" and entry.actor == "exporter"
