@@ -35,7 +35,7 @@
         tab.classList.add("has-errors");
         var note = document.createElement("span");
         note.className = "tab-error-mark";
-        note.textContent = " (errors)";
+        note.textContent = " (" + (panel.getAttribute("data-tab-error") || "errors") + ")";
         tab.appendChild(note);
       }
       panel.setAttribute("role", "tabpanel");

@@ -12,6 +12,8 @@ see it.
 """
 import importlib
 
+from core.i18n import gettext
+
 from .options import ModelAdmin
 
 _registered = {}
@@ -153,7 +155,7 @@ class AdminSite:
                 links.append({"label": plural[:1].upper() + plural[1:],
                               "url": admin.url_prefix,
                               "current": path.startswith(admin.url_prefix)})
-            links += [{"label": page.title, "url": page.path, "page": True,
+            links += [{"label": gettext(page.title), "url": page.path, "page": True,
                        "current": path.startswith(page.path)}
                       for page in self.pages
                       if page.app_label == app.label and page.may_see(handler)]
