@@ -54,6 +54,10 @@ class App:
                       ``{name: "dotted.path.Handler"}`` mounted at
                       ``/admin/<app>/<model>/<id>/<name>/`` (the audit app adds
                       ``history``)
+    ``admin_pages``   whole pages the app adds to the admin, linked in its navigation
+                      under the app: ``[{"title", "path", "handler" (a class or
+                      "dotted.path"), "permission" ("<app>.<model>:<action>", a
+                      callable, or None)}]`` (``core.admin.sites.AdminSite.register_page``)
     (an ``admin`` module in the package, if any, is imported once all apps are
     loaded: that is where ``@core.admin.register`` declarations live)
 
@@ -68,6 +72,7 @@ class App:
     templates = None
     commands = None
     admin_object_pages = {}
+    admin_pages = ()
 
     def __init__(self, package):
         self.package = package

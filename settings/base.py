@@ -145,6 +145,14 @@ SITE_URL = None
 # How long a mailed password reset link stays valid (seconds).
 PASSWORD_RESET_SECONDS = 60 * 60
 
+# -- the admin's look (templates/base.html) ----------------------------------------------------
+# The end of every page's <title> ("Articles · Bastion") and the footer.
+SITE_TITLE = "Bastion"
+# The text of the header's home link on every page, the login page included (None: SITE_TITLE).
+SITE_HEADER = None
+# An image shown before SITE_HEADER, e.g. "/static/logo.svg" (the CSP allows 'self' images).
+SITE_LOGO_URL = None
+
 # -- first run --------------------------------------------------------------------------------
 # On (dev only): `manage.py runserver` on a database with no users runs each app's
 # App.first_run hook: a superuser "admin" with a random password, printed once, and demo data.

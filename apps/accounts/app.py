@@ -8,17 +8,19 @@ class AccountsApp(App):
     models = "apps.accounts.models"
     commands = "apps.accounts.commands"
 
+    #: the permission matrix (``apps.accounts.matrix``), in the admin's navigation for
+    #: those who may read users
+    admin_pages = [{"title": "Permission matrix", "path": "/admin/accounts/matrix/",
+                    "handler": "apps.accounts.matrix.PermissionMatrixHandler",
+                    "permission": "accounts.user:read", "name": "admin_accounts_matrix"}]
+
     def get_routes(self):
-        """The set-password page of a user, the permission matrix (the other user/role pages
-        are the admin's) and the account pages (``/admin/account/...``:
-        ``apps.accounts.account``)."""
+        """The set-password page of a user (the other user/role pages are the admin's) and
+        the account pages (``/admin/account/...``: ``apps.accounts.account``)."""
         from .account import account_routes
         from .handlers import PASSWORD_PATH, UserPasswordHandler
-        from .matrix import MATRIX_PATH, PermissionMatrixHandler
         return [(PASSWORD_PATH + "$", UserPasswordHandler, {},
-                 "admin_accounts_user_password"),
-                (MATRIX_PATH + "$", PermissionMatrixHandler, {}, "admin_accounts_matrix")
-                ] + account_routes()
+                 "admin_accounts_user_password")] + account_routes()
 
     async def first_run(self, run):
         """On a development server's first start (no users yet): a superuser ``admin``.

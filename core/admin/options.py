@@ -125,7 +125,7 @@ class ModelAdmin:
     ``readonly_fields``  shown on forms but never written from a request
     ``exclude``          never on forms or detail pages
     ``form_class``       a WTForms form to use instead of the generated one
-    ``fieldsets``        ``[(title or None, {"fields": [...], "classes": ["collapse"],
+    ``fieldsets``        ``[(title or None, {"fields": [...], "classes": ["collapse"] or ["tab"],
                          "description": "..."})]``: titled groups on the forms
     ``prepopulated_fields`` ``{"slug": ("title",)}``: filled from other fields as one
                          types (``static/prepopulate.js``)

@@ -18,7 +18,9 @@
 A ``ModelAdmin`` swaps any of them with ``list_handler = MyList`` (and
 ``detail_handler``, ``create_handler``, ``update_handler``, ``delete_handler``,
 ``history_handler``). Handlers get ``model_admin`` and ``site`` as route kwargs.
-URLs that name no registered model fall through to the 404 handler.
+The pages apps add (``AdminSite.register_page``, ``App.admin_pages``) are mounted at their
+own paths with ``site`` as a route kwarg. URLs that name no registered model fall
+through to the 404 handler.
 """
 import re
 
@@ -69,4 +71,6 @@ def admin_routes(site):
                       name="admin_index")]
     for model_admin in site.admins.values():
         routes.extend(model_routes(model_admin, site))
+    routes.extend(URLSpec(page.path + "$", page.handler, {"site": site}, name=page.name)
+                  for page in site.pages)
     return routes

@@ -4,7 +4,16 @@
 app loads) records the ``ModelAdmin`` class for a model. ``AdminSite(registry)``
 then gives every installed model an instance — the registered class, or a plain
 ``ModelAdmin`` — so an app added to ``INSTALLED_APPS`` is in the admin at once.
+
+Apps add whole pages to the admin too (``App.admin_pages``, or
+``site.register_page(app_label, title, path, handler, permission=...)``): each is
+mounted at its path and linked in the navigation under its app, for the users who may
+see it.
 """
+import importlib
+
+from core.i18n import gettext
+
 from .options import ModelAdmin
 
 _registered = {}
@@ -40,6 +49,42 @@ async def ensure_search_indexes(registry, db):
     return created
 
 
+class AdminPage:
+    """A page an app adds to the admin (``AdminSite.register_page``).
+
+    ``permission`` decides who sees its link: ``"<app>.<model>:<action>"`` (the user
+    may do ``action`` on that model, by its ``ModelAdmin.may``), a callable
+    ``permission(handler) -> bool``, or ``None`` (every logged-in user). The link is all
+    it decides: the page's handler still checks its own rights on every request.
+    """
+
+    def __init__(self, site, app_label, title, path, handler, permission=None, name=None):
+        if not path.startswith("/admin/") or not path.endswith("/"):
+            raise ValueError(f"an admin page's path starts with /admin/ and ends with /: "
+                             f"{path!r}")
+        if isinstance(handler, str):
+            module, _, attr = handler.rpartition(".")
+            handler = getattr(importlib.import_module(module), attr)
+        self.site, self.app_label, self.title, self.path = site, app_label, title, path
+        self.handler, self.permission = handler, permission
+        self.name = name or path.strip("/").replace("/", "_")
+
+    def __repr__(self):
+        return f"<AdminPage {self.path} of {self.app_label}>"
+
+    def may_see(self, handler):
+        """True when ``handler``'s user may see the page's link."""
+        if getattr(handler, "current_user", None) is None:
+            return False
+        if self.permission is None:
+            return True
+        if callable(self.permission):
+            return bool(self.permission(handler))
+        key, _, action = self.permission.partition(":")
+        admin = self.site.get(key)
+        return admin is not None and admin.may(handler, action or "read")
+
+
 class AdminSite:
     """Every installed model's ``ModelAdmin``, keyed by model key, in app order."""
 
@@ -51,6 +96,23 @@ class AdminSite:
         self.admins = {}
         for key, model in registry.models.items():
             self.admins[key] = registered_admin_class(model)(model, site=self)
+        #: ``[AdminPage]`` the apps add (``App.admin_pages``, ``register_page``)
+        self.pages = []
+        for app in getattr(registry, "apps", {}).values():
+            for page in getattr(app, "admin_pages", None) or ():
+                self.register_page(app.label, **page)
+
+    def register_page(self, app_label, title, path, handler, permission=None, name=None):
+        """Add a page to the admin: mounted at ``path`` (``/admin/…/``, with ``site`` as a
+        route kwarg), linked as ``title`` in the navigation under the app ``app_label``
+        for the users ``permission`` lets see it (``AdminPage``). Call it before
+        ``make_app`` builds the routes; ``App.admin_pages`` entries are registered when
+        the site is built."""
+        page = AdminPage(self, app_label, title, path, handler, permission, name)
+        if any(known.path == page.path for known in self.pages):
+            raise ValueError(f"two admin pages at {page.path}")
+        self.pages.append(page)
+        return page
 
     def check(self):
         """Every configuration error of the site's ``ModelAdmin``s (``core.admin.checks``);
@@ -79,6 +141,27 @@ class AdminSite:
 
     def for_url(self, app_label, model_name):
         return self.admins.get(f"{app_label}.{model_name}")
+
+    def navigation(self, handler):
+        """``[{"label", "models": [{"label", "url", "current"}]}]``: per app, the models
+        the user may read, then the app's pages they may see (``base.html``'s menu)."""
+        path = handler.request.path
+        groups = []
+        readable = dict((app.label, admins) for app, admins in self.readable(handler))
+        for app in self.registry.apps.values():
+            links = []
+            for admin in readable.get(app.label, ()):
+                plural = str(admin.opts.verbose_name_plural)
+                links.append({"label": plural[:1].upper() + plural[1:],
+                              "url": admin.url_prefix,
+                              "current": path.startswith(admin.url_prefix)})
+            links += [{"label": gettext(page.title), "url": page.path, "page": True,
+                       "current": path.startswith(page.path)}
+                      for page in self.pages
+                      if page.app_label == app.label and page.may_see(handler)]
+            if links:
+                groups.append({"label": app.verbose_name, "models": links})
+        return groups
 
     def readable(self, handler):
         """``[(app, [model admin, ...]), ...]`` the user may read, for the index and nav."""

@@ -5,10 +5,36 @@ The global log is the generic list page of ``audit.entry``
 (``/admin/audit/entry/``); there is no add, change, delete or bulk action.
 """
 from core.admin import ModelAdmin, register
+from core.admin.views.display import Cell
+from core.admin.views.object import DetailHandler
 
+from .handlers import format_change_value
+from .labels import reference_change_labels
 from .models import AuditEntry, ReadOnlyEntryError
 
 READ = "read"
+
+
+class EntryDetailHandler(DetailHandler):
+    """One entry's page: its changes as ``field: before → after``, a changed reference
+    by the label the reader may see (``(hidden)`` when they may not read its target)."""
+
+    async def get_context(self, obj):
+        context = await super().get_context(obj)
+        references = await reference_change_labels(self, [obj])
+
+        def shown(name, side, value):
+            return references.get((obj.id, name, side)) or \
+                format_change_value(value, self.time_zone)
+
+        text = "; ".join(f"{name}: {shown(name, 'before', change.get('before'))} → "
+                         f"{shown(name, 'after', change.get('after'))}"
+                         for name, change in (obj.changes or {}).items()
+                         if isinstance(change, dict))
+        label = self.column_label("changes")
+        context["rows"] = [(row_label, Cell("text", text or "—") if row_label == label else cell)
+                           for row_label, cell in context["rows"]]
+        return context
 
 
 @register(AuditEntry)
@@ -18,6 +44,7 @@ class AuditEntryAdmin(ModelAdmin):
     search_fields = ["actor", "object_label"]
     ordering = ["-at"]
     actions = ()
+    detail_handler = EntryDetailHandler
     readonly_fields = tuple(AuditEntry._meta.fields)
 
     def has_permission(self, handler, action):

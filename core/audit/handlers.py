@@ -21,6 +21,7 @@ from core.models import parse_id
 from core.timezones import format_datetime
 
 from .api import history
+from .labels import reference_change_labels
 from .models import ACTIONS
 
 __all__ = ["HistoryHandler", "action_label", "format_change_value"]
@@ -85,15 +86,35 @@ class HistoryHandler(ObjectHandler):
             label = f"{str(self.opts.verbose_name).capitalize()} {oid}"
         else:
             label = next((e.object_label for e in entries if e.object_label), oid)
+        references = await reference_change_labels(self, entries)
         if self.wants_json():
             return self.write_json({"model": self.model_admin.key, "id": oid, "label": label,
                                     "exists": obj is not None,
-                                    "entries": [entry.to_json() for entry in entries]})
+                                    "entries": [self.entry_json(entry, references)
+                                                for entry in entries]})
+
+        def change_value(value, entry=None, name=None, side=None):
+            """A before/after value as text: a reference's label (``(hidden)`` when the
+            reader may not read it), else the value itself."""
+            if entry is not None and (entry.id, name, side) in references:
+                return references[entry.id, name, side]
+            return format_change_value(value, self.time_zone)
+
         self.render(self.template, obj=obj, entries=entries, history_label=label, object_id=oid,
                     limit=self.limit, links=self.object_links(obj) if obj is not None else {},
-                    field_label=self.change_label,
-                    change_value=lambda value: format_change_value(value, self.time_zone),
+                    field_label=self.change_label, change_value=change_value,
                     action_label=action_label)
+
+    @staticmethod
+    def entry_json(entry, references):
+        """An entry as JSON; a changed reference also carries ``before_label`` and
+        ``after_label`` (as ``reference_change_labels`` shows them to this reader)."""
+        data = entry.to_json()
+        for name, change in (data.get("changes") or {}).items():
+            for side in ("before", "after"):
+                if (entry.id, name, side) in references:
+                    change[f"{side}_label"] = references[entry.id, name, side]
+        return data
 
     def change_label(self, name):
         """The label of a changed field: its verbose name, if the model still has it."""

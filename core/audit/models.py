@@ -36,6 +36,7 @@ ACTIONS = [
     ("update", "Update"),
     ("delete", "Delete"),
     ("bulk_action", "Bulk action"),
+    ("export", "Export"),
     ("login", "Log in"),
     ("login_failed", "Failed login"),
     ("logout", "Log out"),

@@ -169,10 +169,14 @@ class ErrorPageMixin:
 
     def get_template_namespace(self):
         """Adds the page's ``nav_groups`` and ``flashes`` (empty unless ``page_context``
-        ran before rendering): ``base.html`` only reads them."""
+        ran before rendering) and ``site_title``, ``site_header``, ``site_logo_url`` (the
+        ``SITE_*`` settings): ``base.html`` only reads them."""
         namespace = super().get_template_namespace()
         namespace.update(getattr(self, "_page_context", None) or
                          {"nav_groups": [], "flashes": []})
+        title = self.settings.get("SITE_TITLE") or "Bastion"
+        namespace.update(site_title=title, site_header=self.settings.get("SITE_HEADER") or title,
+                         site_logo_url=self.settings.get("SITE_LOGO_URL"))
         return namespace
 
 
@@ -425,19 +429,12 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMi
     def page_context(self):
         """What ``base.html`` shows around a page, computed once, before rendering (the
         templates only read it): ``nav_groups`` — ``[{"label", "models": [{"label", "url",
-        "current"}]}]``, the models the user may read — and ``flashes``, the messages
+        "current"}]}]``, the models the user may read and the apps' pages they may see
+        (``AdminSite.navigation``) — and ``flashes``, the messages
         waiting for this browser (taken now, so they show once). Override to add."""
         site = getattr(self.application, "admin_site", None)
-        groups = []
-        if site is not None and self.current_user is not None:
-            for app, admins in site.readable(self):
-                models = []
-                for admin in admins:
-                    plural = str(admin.opts.verbose_name_plural)
-                    models.append({"label": plural[:1].upper() + plural[1:],
-                                   "url": admin.url_prefix,
-                                   "current": self.request.path.startswith(admin.url_prefix)})
-                groups.append({"label": app.verbose_name, "models": models})
+        groups = site.navigation(self) if site is not None and self.current_user is not None \
+            else []
         flashes = self.get_flashes() if hasattr(self, "get_flashes") else []
         return {"nav_groups": groups, "flashes": flashes}
 

@@ -76,3 +76,36 @@ async def test_without_the_options_the_form_is_one_group(desk, root):
     refused = await root.post(f"{POSTS}{oid}/change/", form)
     assert refused.code == 303
     assert await desk.model("desk.post").count({}, db=desk.db) == 1     # a plain save
+
+
+@pytest.fixture
+def tabbed(monkeypatch):
+    from desk_demo.admin import PostAdmin
+    monkeypatch.setattr(PostAdmin, "fieldsets", [
+        ("Text", {"fields": ["title", "body"], "classes": ["tab"]}),
+        ("Kind", {"fields": ["kind", "score"], "classes": ["tab"]}),
+    ])
+
+
+async def test_tab_fieldsets_show_every_group_titled_and_load_the_tab_script(
+        desk, root, tabbed):
+    page = await root.get(f"{POSTS}add/")
+    assert page.code == 200
+    panels = re.findall(r'<fieldset class="fieldset tab-panel" id="tab-(\d)" '
+                        r'data-tab-title="([^"]*)" data-tab-error="has errors">'
+                        r'<legend>([^<]*)</legend>', page.text)
+    assert panels == [("0", "Text", "Text"), ("1", "Kind", "Kind")]   # all shown, titled
+    assert 'name="title"' in page.text and 'name="score"' in page.text
+    assert "tabs.js" in page.text and "hidden" not in page.text.split("tab-0")[1][:200]
+
+
+async def test_an_error_in_a_tab_marks_that_tab(desk, root, tabbed):
+    page = await root.post(f"{POSTS}add/", {"title": "t", "kind": "nope", "_save": "1"})
+    assert page.code == 200
+    assert re.search(r'<fieldset class="fieldset tab-panel has-errors" id="tab-1"', page.text)
+    assert re.search(r'<fieldset class="fieldset tab-panel" id="tab-0"', page.text)
+
+
+async def test_plain_fieldsets_do_not_load_the_tab_script(desk, root, form_options):
+    page = await root.get(f"{POSTS}add/")
+    assert "tabs.js" not in page.text

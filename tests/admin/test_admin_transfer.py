@@ -165,3 +165,46 @@ async def test_import_refuses_bad_files_and_users_without_write(desk, root):
         assert page.code == 400, name
         assert message in html.unescape(page.text), (name, content)
     assert await desk.model("desk.post").count({}, db=desk.db) == 0
+
+
+def selection(ids, kind="csv"):
+    return [("format", kind)] + [("_selected_action", str(oid)) for oid in ids]
+
+
+async def test_export_selected_exports_exactly_the_ticked_rows(desk):
+    ids = await add_posts(desk, [{"title": f"post {i}", "score": i} for i in range(4)])
+    user = await desk.user_browser("exporter", EXPORTER)
+    listing = await user.get(POSTS)
+    assert f'value="{ids[0]}" class="action-select"' in listing.text   # rows to tick
+    assert re.search(r'<button type="submit" formaction="/admin/desk/post/export/" '
+                     r'formnovalidate name="format" value="csv"', listing.text)
+    response = await user.post(f"{POSTS}export/", selection([ids[1], ids[3]]))
+    assert response.code == 200 and response.headers["Content-Type"].startswith("text/csv")
+    assert sorted(row["title"] for row in csv_rows(response.text)) == ["post 1", "post 3"]
+    lines = (await user.post(f"{POSTS}export/", selection([ids[2]], "jsonl"))).text
+    assert [json.loads(line)["title"] for line in lines.splitlines()] == ["post 2"]
+    entries = await audit_entries(desk, "export")
+    assert sorted(entry.detail for entry in entries) == ["csv: 2 selected", "jsonl: 1 selected"]
+
+
+async def test_export_selected_needs_export_and_never_exports_unreadable_rows(desk):
+    ids = await add_posts(desk, [{"title": "p"}])
+    reader = await desk.user_browser("reader", {"desk.post": ["read"]})
+    assert "formaction" not in (await reader.get(POSTS)).text
+    assert (await reader.post(f"{POSTS}export/", selection(ids))).code == 403
+    red = await add_writer(desk, "Ruby Red", "ruby", team="red")
+    blue = await add_writer(desk, "Bob Blue", "bob", team="blue")
+    scoped = await desk.user_browser("red-exporter", {"desk.writer": ["read", "export"]})
+    text = (await scoped.post(f"{WRITERS}export/", selection([red.id, blue.id]))).text
+    assert "Ruby Red" in text and "Bob Blue" not in text
+
+
+@pytest.mark.parametrize("pairs, message", [
+    ([("format", "csv")], "Select some items to export first."),
+    ([("format", "csv"), ("_selected_action", "nope")], "not valid"),
+    ([("format", "xml"), ("_selected_action", "0" * 24)], "Choose the format"),
+])
+async def test_export_selected_bad_input_is_a_400(desk, root, pairs, message):
+    response = await root.post(f"{POSTS}export/", pairs)
+    assert response.code == 400 and message in html.unescape(response.text)
+    assert await audit_entries(desk, "export") == []

@@ -88,9 +88,10 @@ class FormHandler(ObjectHandler):
                 "may_add": admin.may(self, "write")}
 
     def fieldset_groups(self, obj, form, readonly_rows):
-        """``[{"title", "description", "collapse", "fields", "readonly"}]`` from
-        ``get_fieldsets`` (``None``: the form is one group). A field no fieldset names
-        goes into a last, untitled group."""
+        """``[{"title", "description", "collapse", "tab", "has_errors", "fields",
+        "readonly"}]`` from ``get_fieldsets`` (``None``: the form is one group). A field no
+        fieldset names goes into a last, untitled group. ``"classes": ["tab"]`` makes a
+        group a tab (``static/tabs.js``; without JavaScript every group shows, titled)."""
         declared = self.model_admin.get_fieldsets(self, obj)
         if not declared:
             return None
@@ -100,14 +101,18 @@ class FormHandler(ObjectHandler):
         for title, options in declared:
             names = list(options.get("fields", ()))
             placed.update(names)
+            fields = [form[n] for n in names if n in form._fields]
+            classes = options.get("classes", ())
             groups.append({"title": title, "description": options.get("description"),
-                           "collapse": "collapse" in options.get("classes", ()),
-                           "fields": [form[n] for n in names if n in form._fields],
+                           "collapse": "collapse" in classes, "tab": "tab" in classes,
+                           "has_errors": any(field.errors for field in fields),
+                           "fields": fields,
                            "readonly": [readonly[n] for n in names if n in readonly]})
         rest = [n for n in form._fields if n not in placed]
         rest_readonly = [row for n, row in readonly.items() if n not in placed]
         if rest or rest_readonly:
             groups.append({"title": None, "description": None, "collapse": False,
+                           "tab": False, "has_errors": any(form[n].errors for n in rest),
                            "fields": [form[n] for n in rest], "readonly": rest_readonly})
         return groups
 

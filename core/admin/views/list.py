@@ -121,6 +121,8 @@ class ListHandler(ModelHandler):
                     current_o=current_o, add_url=admin.url_prefix + "add/"
                     if admin.may(self, "write") else None,
                     export_urls=self.export_urls(changelist),
+                    export_selected_url=admin.url_prefix + "export/"
+                    if admin.may(self, "export") else None,
                     list_editable=bool(editable) and any(r["version"] is not None
                                                          for r in rows),
                     import_url=admin.url_prefix + "import/" if admin.may(self, "write")
