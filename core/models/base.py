@@ -465,12 +465,13 @@ class Model(metaclass=ModelBase):
 
     def _unique_error_for(self, paths, index_name=None):
         meta = self._meta
-        subject = meta.verbose_name[:1].upper() + meta.verbose_name[1:]
+        name = str(meta.verbose_name)            # may be a lazy, translatable string
+        subject = name[:1].upper() + name[1:]
         if not paths:
             return UniqueError(f"{subject} with these values already exists.", index=index_name)
         if paths == ["_id"]:
             return UniqueError(f"{subject} with this id already exists.", index="_id_")
-        labels = [meta.fields[p].verbose_name if p in meta.fields else p for p in paths]
+        labels = [str(meta.fields[p].verbose_name) if p in meta.fields else p for p in paths]
         message = f"{subject} with this {' and '.join(labels)} already exists."
         if index_name is None:
             declared = [i for i in meta.indexes if i.unique and i.fields == list(paths)]
