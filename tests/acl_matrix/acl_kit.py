@@ -228,7 +228,7 @@ def endpoints(model, profile=None):
     whose ``read`` is scoped (the others read every object alike)."""
     pages = ["login", "index", "list", "detail", "history", "add:get", "add:post",
              "change:get", "change:post", "delete:get", "delete:post", "autocomplete",
-             "export", "import:get", "import:post"]
+             "export", "export:selected", "import:get", "import:post"]
     if model.password_page:
         pages += ["password:get", "password:post"]
     bulk = []
@@ -302,7 +302,7 @@ def needs(model, endpoint):
     if endpoint in ("index", "list", "detail", "history", "api:list", "api:detail", "ws",
                     "openapi:list.get", "openapi:object.get", "autocomplete"):
         return ("read",)
-    if endpoint == "export":
+    if endpoint in ("export", "export:selected"):
         return ("read", "export")
     if endpoint in ("add:get", "add:post", "api:post", "openapi:list.post", "import:get",
                     "import:post"):
@@ -324,7 +324,7 @@ def needs(model, endpoint):
 def is_post(endpoint):
     """Is the endpoint's request a form POST (the add/change/delete pages, bulk actions)?"""
     endpoint = endpoint.partition("@")[0]
-    return endpoint.endswith(":post") or endpoint.startswith("bulk:")
+    return endpoint.endswith((":post", ":selected")) or endpoint.startswith("bulk:")
 
 
 OK_STATUS = {"api:post": 201, "api:delete": 204}
@@ -357,7 +357,7 @@ def expected(profile, model, endpoint):
         # beyond a scoped read the object does not exist for the user: absent from lists,
         # counts, exports, autocomplete and the feed; 404 by its URL; a bulk action on it
         # does nothing (and reports nothing about it)
-        if base in ("list", "api:list", "export", "autocomplete", "ws"):
+        if base in ("list", "api:list", "export", "export:selected", "autocomplete", "ws"):
             return Outcome(200, allowed, readable, invisible=True)
         return Outcome(303 if base.startswith("bulk:") else 404, False, readable,
                        invisible=True)
@@ -802,6 +802,15 @@ class World:
             return
         elif endpoint == "export":
             response = await browser.get(self.admin_url() + "export/?format=jsonl")
+            check.status(response, outcome)
+            check.body(response)
+            if outcome.status == 200:
+                check.that((str(target.id) in response.text) != outcome.invisible,
+                           f"the export holds the object: {str(target.id) in response.text}")
+            return
+        elif endpoint == "export:selected":         # "Export selected": the ticked row only
+            response = await browser.post(self.admin_url() + "export/",
+                                          {"format": "jsonl", "_selected_action": str(target.id)})
             check.status(response, outcome)
             check.body(response)
             if outcome.status == 200:
