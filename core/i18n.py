@@ -30,7 +30,7 @@ from babel.messages import mofile, pofile
 __all__ = ["DOMAIN", "CORE_LOCALE_DIR", "LazyString", "activate", "choose_language",
            "compile_catalog", "format_date", "format_datetime", "format_decimal",
            "get_locale", "gettext", "gettext_lazy", "install", "install_for_settings",
-           "locale_for", "ngettext"]
+           "js_catalog", "locale_for", "ngettext"]
 
 DOMAIN = "bastion"
 CORE_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -221,6 +221,32 @@ class LazyString:
 def gettext_lazy(message):
     """Mark ``message`` for translation, translated when shown (``LazyString``)."""
     return LazyString(message)
+
+
+#: the texts of our static scripts (static/*.js, through ``bastionText``): ``base.html``
+#: hands their translations to the page (``js_catalog``)
+JS_MESSAGES = (
+    gettext_lazy("%(count)s new %(name)s"), gettext_lazy("show"), gettext_lazy("reload"),
+    gettext_lazy("Changed by %(who)s"), gettext_lazy("Deleted by %(who)s"),
+    gettext_lazy("“%(label)s” was changed by %(who)s."),
+    gettext_lazy("“%(label)s” was deleted by %(who)s."),
+    gettext_lazy("This %(name)s was changed by %(who)s."),
+    gettext_lazy("This %(name)s was deleted by %(who)s."),
+    gettext_lazy("Too many changes to follow here."),
+    gettext_lazy("Live updates stopped: your session ended."), gettext_lazy("log in again"),
+    gettext_lazy("you"), gettext_lazy("someone"), gettext_lazy("Select some items first."),
+    gettext_lazy("Type to search"), gettext_lazy("Clear"), gettext_lazy("No match"),
+)
+
+
+def js_catalog(locale):
+    """``{msgid: translation}`` of ``JS_MESSAGES`` in ``locale`` (those that differ)."""
+    found = {}
+    for message in JS_MESSAGES:
+        text = locale.translate(message.msgid)
+        if text != message.msgid:
+            found[message.msgid] = text
+    return found
 
 
 def _babel_locale(code):

@@ -2,6 +2,7 @@
    Without this file the input takes an id and its "Look up" link opens the list. */
 (function () {
   "use strict";
+  var T = window.bastionText || function (text) { return text; };
 
   function onReady(fn) {
     if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
@@ -20,7 +21,7 @@
     box.setAttribute("aria-expanded", "false");
     box.setAttribute("aria-controls", input.id + "_results");
     box.setAttribute("aria-label", "Search");
-    box.placeholder = "Type to search";
+    box.placeholder = T("Type to search");
     var list = document.createElement("ul");
     list.className = "autocomplete-results";
     list.id = input.id + "_results";
@@ -29,7 +30,7 @@
     var clear = document.createElement("button");
     clear.type = "button";
     clear.className = "autocomplete-clear btn-secondary";
-    clear.textContent = "Clear";
+    clear.textContent = T("Clear");
     input.type = "hidden";
     input.parentNode.insertBefore(box, input);
     input.parentNode.appendChild(clear);
@@ -49,7 +50,7 @@
       if (!results.length) {
         var none = document.createElement("li");
         none.className = "autocomplete-none";
-        none.textContent = "No match";
+        none.textContent = T("No match");
         list.appendChild(none);
       }
       results.forEach(function (item) {

@@ -1,6 +1,7 @@
 /* Bastion: progressive enhancement only; every page works without this file. */
 (function () {
   "use strict";
+  var T = window.bastionText || function (text) { return text; };
 
   function onReady(fn) {
     if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
@@ -36,7 +37,7 @@
         var any = Array.prototype.some.call(boxes, function (box) { return box.checked; });
         if (!any) {
           event.preventDefault();
-          window.alert("Select some items first.");
+          window.alert(T("Select some items first."));
         }
       });
       sync();

@@ -7,6 +7,7 @@
  */
 (function () {
   "use strict";
+  var T = window.bastionText || function (text) { return text; };
 
   var SESSION_ENDED = 4001;
   var MAX_DELAY = 30000;
@@ -56,7 +57,7 @@
       }
     }
 
-    function who(message) { return message.mine ? "you" : (message.actor || "someone"); }
+    function who(message) { return message.mine ? T("you") : (message.actor || T("someone")); }
 
     function rowFor(id) {
       var rows = root.querySelectorAll("tr[data-id]");
@@ -88,23 +89,23 @@
         if (row || created[message.id]) { return; }
         created[message.id] = true;
         createdCount += 1;
-        notice(createdCount + " new " + (createdCount === 1 ? singular : plural), "show", "new");
+        notice(T("%(count)s new %(name)s", {count: createdCount, name: createdCount === 1 ? singular : plural}), T("show"), "new");
       } else if (message.event === "updated" && row) {
         row.classList.add("live-changed");
-        row.title = "Changed by " + who(message);
+        row.title = T("Changed by %(who)s", {who: who(message)});
         (message.fields || []).forEach(function (name) {
           var index = columnIndex(name);
           if (index >= 0 && row.cells[index]) { row.cells[index].classList.add("live-changed-cell"); }
         });
-        notice("“" + message.label + "” was changed by " + who(message) + ".", "reload", "changed");
+        notice(T("“%(label)s” was changed by %(who)s.", {label: message.label, who: who(message)}), T("reload"), "changed");
       } else if (message.event === "deleted" && row) {
         row.classList.remove("live-changed");
         row.classList.add("live-deleted");
-        row.title = "Deleted by " + who(message);
+        row.title = T("Deleted by %(who)s", {who: who(message)});
         row.querySelectorAll("input, a").forEach(function (el) {
           if (el.tagName === "INPUT") { el.checked = false; el.disabled = true; } else { el.setAttribute("aria-disabled", "true"); }
         });
-        notice("“" + message.label + "” was deleted by " + who(message) + ".", null, "deleted");
+        notice(T("“%(label)s” was deleted by %(who)s.", {label: message.label, who: who(message)}), null, "deleted");
       }
     }
 
@@ -112,10 +113,10 @@
       if (message.id !== objectId) { return; }
       if (message.event === "updated") {
         root.classList.add("live-changed");
-        notice("This " + singular + " was changed by " + who(message) + ".", "reload", "changed");
+        notice(T("This %(name)s was changed by %(who)s.", {name: singular, who: who(message)}), T("reload"), "changed");
       } else if (message.event === "deleted") {
         root.classList.add("live-deleted");
-        notice("This " + singular + " was deleted by " + who(message) + ".", null, "deleted");
+        notice(T("This %(name)s was deleted by %(who)s.", {name: singular, who: who(message)}), null, "deleted");
         stopped = true;
         if (socket) { socket.close(1000, "object deleted"); }
       }
@@ -157,7 +158,7 @@
         } else if (message.type === "event") {
           if (page === "detail") { onDetailEvent(message); } else { onListEvent(message); }
         } else if (message.type === "overflow") {
-          notice("Too many changes to follow here.", "reload", "changed");
+          notice(T("Too many changes to follow here."), T("reload"), "changed");
         } else if (message.type === "error" && message.model) {
           stopped = true;                          /* not allowed: do not keep asking */
           socket.close(1000, "not subscribed");
@@ -168,7 +169,7 @@
         if (event.code === SESSION_ENDED) {
           stopped = true;
           root.classList.remove("live-on");
-          notice("Live updates stopped: your session ended.", "log in again", "ended");
+          notice(T("Live updates stopped: your session ended."), T("log in again"), "ended");
           return;
         }
         retry();

@@ -177,6 +177,7 @@ class ErrorPageMixin:
         title = self.settings.get("SITE_TITLE") or "Bastion"
         namespace.update(site_title=title, site_header=self.settings.get("SITE_HEADER") or title,
                          site_logo_url=self.settings.get("SITE_LOGO_URL"))
+        namespace.setdefault("js_messages", lambda: "{}")     # BaseHandler gives the real one
         return namespace
 
 
@@ -406,7 +407,8 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMi
         """Names every template sees: Tornado's (``current_user``, ``_``, ``locale``...)
         plus ``settings``, ``registry``, ``permissions``, ``time_zone``, the locale's
         ``format_datetime`` / ``format_date`` / ``format_decimal`` (``core.i18n``, in the
-        request's time zone) and the page's ``nav_groups`` and ``flashes``."""
+        request's time zone), ``js_messages()`` (the scripts' texts in the request's
+        language, for ``<body data-i18n>``) and the page's ``nav_groups`` and ``flashes``."""
         namespace = super().get_template_namespace()
         locale, zone = self.locale, self.time_zone
         namespace.update(settings=self.settings, registry=getattr(self.application,
@@ -415,7 +417,9 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMi
                          format_datetime=lambda value, seconds=False: i18n.format_datetime(
                              value, locale, zone, seconds),
                          format_date=lambda value: i18n.format_date(value, locale),
-                         format_decimal=lambda number: i18n.format_decimal(number, locale))
+                         format_decimal=lambda number: i18n.format_decimal(number, locale),
+                         js_messages=lambda: json.dumps(i18n.js_catalog(locale),
+                                                        ensure_ascii=False))
         return namespace
 
     def gettext(self, message):

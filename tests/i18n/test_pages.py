@@ -4,6 +4,7 @@ language comes from the user's preference, else ``Accept-Language``, else ``LANG
 form errors, flash messages and plurals follow it."""
 import datetime
 import html
+import json
 import re
 
 import pyotp
@@ -54,7 +55,7 @@ async def test_the_matrix_page_and_the_users_admin_are_translated(site, language
     await site.create_user("boss", language=language, is_superuser=True)
     browser = site.browser()
     await browser.login("boss")
-    user = await site.create_user("someone")
+    user = await site.create_user("other1")
     for path in ("/admin/accounts/matrix/", "/admin/accounts/user/",
                  f"/admin/accounts/user/{user.id}/", f"/admin/accounts/user/{user.id}/password/"):
         assert_in_language(await browser.get(path), language, path)
@@ -142,3 +143,18 @@ async def test_a_german_page_shows_dates_the_german_way(site):
         due=datetime.datetime(2024, 7, 1, 12, 30, tzinfo=datetime.timezone.utc))
     detail = await browser.get(f"{NOTES}{note.id}/")
     assert "01.07.2024 14:30 CEST" in detail.text
+
+
+async def test_the_scripts_get_their_texts_in_the_page_language(site):
+    browser = await site.user_browser("writer", ALL, language="fr")
+    page = await browser.get(NOTES)
+    raw = re.search(r'<body[^>]* data-i18n="([^"]*)"', page.text).group(1)
+    texts = json.loads(html.unescape(raw))
+    assert texts["Select some items first."] == "Sélectionnez d'abord des éléments."
+    assert texts["“%(label)s” was changed by %(who)s."] == "«\u00a0%(label)s\u00a0» a été " \
+        "modifié par %(who)s."
+    assert re.search(r'<script src="/static/i18n\.js\?v=\w+" defer></script>', page.text)
+    script = await browser.get("/static/i18n.js")
+    assert script.code == 200 and "bastionText" in script.text
+    english = await (await site.user_browser("plain", ALL)).get(NOTES)
+    assert 'data-i18n="{}"' in english.text
