@@ -21,7 +21,7 @@ from wtforms.meta import DefaultMeta
 from core import i18n
 from core.models.errors import NON_FIELD_ERRORS
 
-__all__ = ["Form", "FormData", "FormTranslations", "add_error", "render_field"]
+__all__ = ["Form", "FormData", "PostedData", "FormTranslations", "add_error", "render_field"]
 
 
 class FormTranslations:
@@ -60,20 +60,11 @@ class Form(wtforms.Form):
     Meta = TranslatedMeta
 
 
-class FormData:
-    """Tornado's request arguments with the ``getlist`` WTForms reads.
+class PostedData:
+    """Posted form data as WTForms reads it (``getlist``), from a ``{name: [values]}``."""
 
-    POST forms read the body only (``?username=`` in the URL is ignored);
-    values are decoded as UTF-8 (a bad byte is a 400) and not stripped. Files of a
-    multipart body are listed under their input's name as Tornado's ``HTTPFile``s.
-    """
-
-    def __init__(self, handler, body_only=True):
-        source = handler.request.body_arguments if body_only else handler.request.arguments
-        self._data = {name: [handler.decode_argument(v, name=name) for v in values]
-                      for name, values in source.items()}
-        for name, files in handler.request.files.items():
-            self._data[name] = self._data.get(name, []) + list(files)
+    def __init__(self, data):
+        self._data = data
 
     def __iter__(self):
         return iter(self._data)
@@ -86,6 +77,23 @@ class FormData:
 
     def getlist(self, name):
         return list(self._data.get(name, []))
+
+
+class FormData(PostedData):
+    """Tornado's request arguments with the ``getlist`` WTForms reads.
+
+    POST forms read the body only (``?username=`` in the URL is ignored);
+    values are decoded as UTF-8 (a bad byte is a 400) and not stripped. Files of a
+    multipart body are listed under their input's name as Tornado's ``HTTPFile``s.
+    """
+
+    def __init__(self, handler, body_only=True):
+        source = handler.request.body_arguments if body_only else handler.request.arguments
+        data = {name: [handler.decode_argument(v, name=name) for v in values]
+                for name, values in source.items()}
+        for name, files in handler.request.files.items():
+            data[name] = data.get(name, []) + list(files)
+        super().__init__(data)
 
 
 def render_field(field, **attrs):

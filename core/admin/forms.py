@@ -47,7 +47,7 @@ from bson import ObjectId
 from wtforms import validators
 
 from core import timezones
-from core.forms import Form
+from core.forms import Form, PostedData
 from core.i18n import gettext
 from core.i18n import gettext_lazy as _l
 from core.models import fields as model_fields
@@ -508,25 +508,6 @@ def find_row_list(form, name):
                          if found is not None), None)
         return None
     return next((found for sub in form for found in [walk(sub)] if found is not None), None)
-
-
-class PostedData:
-    """Posted form data as WTForms reads it (``getlist``), from a ``{name: [values]}``."""
-
-    def __init__(self, data):
-        self._data = data
-
-    def __iter__(self):
-        return iter(self._data)
-
-    def __len__(self):
-        return len(self._data)
-
-    def __contains__(self, name):
-        return name in self._data
-
-    def getlist(self, name):
-        return list(self._data.get(name, []))
 
 
 def moved_row_data(form, formdata, value):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
+from acl_kit import reach
 from support import make_settings, serving
 from support.api import ApiSite
 
@@ -47,21 +48,6 @@ PROFILES = {
     "superuser": None,
 }
 ENDPOINTS = ("download", "api:get", "api:put", "api:delete")
-
-
-def reach(grants, action):
-    """``"all"``, ``"own"`` or ``None``: how far ``grants`` reach for ``action`` now."""
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
-    found = None
-    for entry in grants:
-        body, _, until = entry.partition("@")
-        name, _, scope = body.partition(":")
-        if name != action or (until and until <= now):
-            continue
-        if not scope:
-            return "all"
-        found = scope
-    return found
 
 
 def expected(profile, endpoint):
