@@ -43,3 +43,13 @@ def test_make_test_collects_every_apps_own_tests(pytestconfig):
     for folder in sorted((REPO / "apps").glob("*/tests")):
         assert (folder / "__init__.py").is_file(), f"{folder} is not a package"
         assert any(folder.glob("test_*.py")), f"{folder} has no test module"
+
+
+def test_no_two_test_modules_share_a_basename():
+    """Test folders are not packages, so pytest imports each test module by its basename:
+    two ``test_pages.py`` in different folders stop the whole run at collection."""
+    seen = {}
+    for path in suite_files():
+        if path.name.startswith("test_") and path.suffix == ".py":
+            seen.setdefault(path.name, []).append(path.relative_to(REPO).as_posix())
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
