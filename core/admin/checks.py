@@ -29,7 +29,9 @@ docs/admin.md, "Checking the options"):
 * ``ordering``: ``E050`` no such field, ``E051`` hidden or a list
 * ``sortable_fields``: ``E060`` no such field, ``E061`` hidden or a list
 * ``fields`` / ``readonly_fields``: ``E070`` / ``E080`` no such field, ``E071`` /
-  ``E081`` hidden; ``exclude``: ``E090`` no such field
+  ``E081`` hidden; ``exclude``: ``E090`` no such field. ``readonly_fields`` and
+  ``exclude`` take dotted paths through sub-documents and lists of them
+  (``address.country``, ``lines.unit_price``); ``E033`` as above
 * ``actions``: ``E100`` not an ``@action``, ``E101`` a permission the model lacks,
   ``E102`` not ``async``
 * ``list_per_page``: ``E110`` not positive, ``E111`` not offered;
@@ -274,7 +276,8 @@ class _Checker:
             known = exc.args[-1] == "through"
             code = "admin.E033" if known else {
                 "list_display": "admin.E010", "list_filter": "admin.E030",
-                "ordering": "admin.E050", "sortable_fields": "admin.E060"}[option]
+                "ordering": "admin.E050", "sortable_fields": "admin.E060",
+                "readonly_fields": "admin.E080", "exclude": "admin.E090"}[option]
             self.error(code, option, name, f"is not a path to a field of {self.model_name}: "
                        f"{exc.args[0]}.", index=index, hint=None
                        if head in self.fields_by_name else _hint(head, self.shown_fields()))
@@ -347,7 +350,7 @@ class _Checker:
                     continue
                 field = path.field
                 if any(_hidden(f) for f in path.fields[:-1]) or not accept(field) or \
-                        (option != "list_filter" and path.many):
+                        (option == "sortable_fields" and path.many):
                     self.error(ids[1], option, name, "crosses a list: the list cannot sort "
                                "by it." if path.many and accept(field) else why(field),
                                index=index)
@@ -447,13 +450,15 @@ class _Checker:
                          allow_none=True)
 
     def readonly_fields(self):
-        self.field_names("readonly_fields", ("admin.E080", "admin.E081"), why=self.never_shown)
+        self.field_names("readonly_fields", ("admin.E080", "admin.E081"), why=self.never_shown,
+                         paths=True)
 
     def never_shown(self, field):
         return f"is a hidden field of {self.model_name}: forms never show it."
 
     def exclude(self):
-        self.field_names("exclude", ("admin.E090", None), accept=lambda field: True)
+        self.field_names("exclude", ("admin.E090", None), accept=lambda field: True,
+                         paths=True)
 
     # -- actions -----------------------------------------------------------------------------
     def actions(self):

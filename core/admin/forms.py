@@ -34,6 +34,12 @@ A model error on a nested path (``lines.2.quantity``) is shown next to that inpu
 (``add_model_errors``); a row the user left blank is ignored, and the values of a
 sub-document the form does not edit (undeclared keys, non-editable fields) are kept.
 
+``readonly`` and ``exclude`` may name dotted paths through sub-documents and lists of
+them (``address.country``, ``lines.unit_price``): a read-only part is shown as text in
+its fieldset (in every row; ``ReadOnlyValueField``) and an excluded one is left out;
+neither is ever read from the request, so a save keeps the stored value (a row by its
+``ORIGIN``) and a new sub-document or row gets the field's default.
+
 A model field may supply its own WTForms field with a ``formfield(**kwargs)``
 method. Fields marked ``hidden`` (password hashes) never appear.
 
@@ -74,7 +80,7 @@ BLANK_CHOICE = choice("", "---------")
 __all__ = ["ModelForm", "ReferenceIdField", "model_form", "load_reference_choices",
            "add_model_errors", "form_values", "add_row", "subdocument_form",
            "REFERENCE_CHOICES_LIMIT", "ADD_ROW", "MOVE_ROW", "moved_row_data",
-           "find_row_list"]
+           "find_row_list", "ReadOnlyValueField"]
 
 
 def _text(value):
@@ -155,6 +161,28 @@ class ReferenceIdField(wtforms.StringField):
         self.data = (self.data or "").strip()
 
 
+class ReadOnlyValueField(wtforms.Field):
+    """A read-only part of a sub-document (``readonly_fields = ["address.country"]``): its
+    value as text where the input would be, never read from the request. ``ModelForm``
+    fills it from the stored sub-document (a row by its ``ORIGIN``), else the default."""
+
+    draws_itself = True
+
+    def __init__(self, *args, model_field=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model_field = model_field
+
+    def process_formdata(self, valuelist):
+        """A posted value is ignored: the stored one stays."""
+
+    def render_block(self, **kwargs):
+        from markupsafe import Markup, escape
+        shown = self.model_field.display(self.data) if self.model_field else _text(self.data)
+        return Markup(f'<div class="field readonly" id="id_{escape(self.name)}">'
+                      f'<span class="label">{escape(str(self.label.text))}</span>'
+                      f'<div class="readonly-value">{escape(shown)}</div></div>')
+
+
 class ModelForm(Form):
     """Base of generated forms; ``model``, ``field_names`` and ``readonly`` are class data."""
 
@@ -167,6 +195,9 @@ class ModelForm(Form):
         if formdata is None:                # rows drawn from the stored list remember where
             for field in self:              # they came from (kept values survive a save)
                 _mark_origins(field)
+        for name in self.field_names:       # read-only parts show what is stored, by ORIGIN
+            _show_stored(self[name], obj._data.get(name) if obj is not None else None,
+                         known=obj is not None)
 
     @property
     def has_files(self):
@@ -195,14 +226,47 @@ def _mark_origins(field):
             _mark_origins(sub)
 
 
-def subdocument_form(document, row=False):
+def _show_stored(field, current, known):
+    """Set each ``ReadOnlyValueField`` under ``field`` to its stored value in ``current``
+    (a row's by its ``ORIGIN``); a part not stored (``known`` false: a new sub-document or
+    row) shows the model field's default."""
+    if isinstance(field, SubDocumentListField):
+        stored = current if isinstance(current, list) else []
+        for entry in field.entries:
+            origin = entry.form[ROW_ORIGIN].data or ""
+            index = int(origin) if origin.isascii() and origin.isdigit() else None
+            found = index is not None and index < len(stored)
+            _show_stored(entry, stored[index] if found else None, found)
+    elif isinstance(field, SubDocumentField):
+        known = known and isinstance(current, model_fields.SubDocument)
+        for sub in field.form:
+            value = current._data.get(sub.short_name) if known else None
+            if isinstance(sub, ReadOnlyValueField):
+                sub.data = value if known else sub.model_field.get_default()
+            else:
+                _show_stored(sub, value, known)
+
+
+def _under(paths, name):
+    """The parts of the dotted ``paths`` below ``name``: ``["country"]`` for
+    ``["address.country"]`` under ``address``."""
+    return [path[len(name) + 1:] for path in paths if path.startswith(name + ".")]
+
+
+def subdocument_form(document, row=False, readonly=(), exclude=()):
     """A ``wtforms.Form`` class for a ``SubDocument``'s editable fields; a ``row`` of a list
-    also gets the "Remove" box and the hidden stored position."""
+    also gets the "Remove" box and the hidden stored position. ``readonly`` parts (paths
+    relative to the sub-document) are shown as text, ``exclude`` ones left out."""
     attrs = {}
     for name, field in document._fields.items():
-        if not field.editable or getattr(field, "hidden", False):
+        if not field.editable or getattr(field, "hidden", False) or name in exclude:
             continue
-        form_field = formfield_for(field, nested=True)
+        if name in readonly:
+            attrs[name] = ReadOnlyValueField(_label(field), model_field=field,
+                                             default=field.get_default)
+            continue
+        form_field = formfield_for(field, nested=True, readonly=_under(readonly, name),
+                                   exclude=_under(exclude, name))
         if form_field is not None:
             attrs[name] = form_field
     if row:
@@ -211,30 +275,33 @@ def subdocument_form(document, row=False):
     return type(f"{document.__name__}Form", (Form,), attrs)
 
 
-def _document_formfield(field, kwargs):
+def _document_formfield(field, kwargs, readonly=(), exclude=()):
     """The form field of a sub-document or a list of them (``None``: not one)."""
     if isinstance(field, model_fields.EmbeddedField):
-        return SubDocumentField(subdocument_form(field.document), **kwargs)
+        return SubDocumentField(subdocument_form(field.document, readonly=readonly,
+                                                 exclude=exclude), **kwargs)
     if isinstance(field, model_fields.ListField) and isinstance(
             field.item_field, model_fields.EmbeddedField):
         document = field.item_field.document
-        return SubDocumentListField(SubDocumentField(subdocument_form(document, row=True)),
+        return SubDocumentListField(SubDocumentField(subdocument_form(
+            document, row=True, readonly=readonly, exclude=exclude)),
                                     item_label=document.verbose_name, min_entries=1,
                                     **kwargs)
     return None
 
 
-def formfield_for(field, nested=False):
+def formfield_for(field, nested=False, readonly=(), exclude=()):
     """The WTForms field for one model field (``None``: leave it out).
 
     Inside a sub-document (``nested``) ``required`` is left to the model, which names
     the input by its path, so a blank row can be ignored and a removed one not checked.
+    ``readonly`` / ``exclude``: paths inside a sub-document field (``["country"]``).
     """
     custom = getattr(field, "formfield", None)
     if callable(custom):
         return custom(label=_label(field), description=field.help_text or "")
     kwargs = {"label": _label(field), "description": field.help_text or ""}
-    document_field = _document_formfield(field, kwargs)
+    document_field = _document_formfield(field, kwargs, readonly, exclude)
     if document_field is not None:
         return document_field
     if isinstance(field, model_fields.ListField) and isinstance(
@@ -288,10 +355,11 @@ def formfield_for(field, nested=False):
 
 
 def model_form(model, field_names=None, readonly=(), raw_id_fields=(),
-               autocomplete_fields=()):
+               autocomplete_fields=(), exclude=()):
     """A ``ModelForm`` subclass for ``model`` with ``field_names`` minus ``readonly``;
     references named in ``raw_id_fields`` / ``autocomplete_fields`` get a
-    ``ReferenceIdField``."""
+    ``ReferenceIdField``. Dotted ``readonly`` / ``exclude`` paths reach into
+    sub-documents (``address.country``, ``lines.unit_price``)."""
     meta = model._meta
     names = list(field_names) if field_names is not None else [
         name for name, field in meta.fields.items() if field.editable]
@@ -311,7 +379,8 @@ def model_form(model, field_names=None, readonly=(), raw_id_fields=(),
                     validators.InputRequired(_l("This field is required.")) if field.required
                     else validators.Optional()])
         else:
-            form_field = formfield_for(field)
+            form_field = formfield_for(field, readonly=_under(readonly, name),
+                                       exclude=_under(exclude, name))
         if form_field is not None:
             attrs[name] = form_field
             attrs["field_names"].append(name)
@@ -453,7 +522,8 @@ def _input_value(field, current):
     """What ``field`` holds, as the model field takes it (``current``: the stored value)."""
     if isinstance(field, SubDocumentField):
         parts = {sub.short_name: _input_value(sub, getattr(current, sub.short_name, None))
-                 for sub in field.form if sub.short_name not in (REMOVE_ROW, ROW_ORIGIN)}
+                 for sub in field.form if sub.short_name not in (REMOVE_ROW, ROW_ORIGIN)
+                 and not isinstance(sub, ReadOnlyValueField)}
         if isinstance(current, model_fields.SubDocument):
             kept = type(current).from_bson(current.to_bson())    # undeclared keys included
             kept._data.update(parts)

@@ -348,7 +348,8 @@ class ModelAdmin:
         return model_form(self.model, self.get_fields(handler, obj),
                           self.get_readonly_fields(handler, obj),
                           raw_id_fields=self.get_raw_id_fields(handler),
-                          autocomplete_fields=self.get_autocomplete_fields(handler))
+                          autocomplete_fields=self.get_autocomplete_fields(handler),
+                          exclude=self.exclude)
 
     def get_raw_id_fields(self, handler):
         """References edited as an id input with a "look up" link (no ``<select>``)."""

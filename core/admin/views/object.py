@@ -6,7 +6,22 @@ from .base import ModelHandler
 from .request import ObjectLoading
 from .display import is_hidden
 
-__all__ = ["DetailHandler", "ObjectHandler"]
+__all__ = ["DetailHandler", "ObjectHandler", "without_paths"]
+
+
+def without_paths(value, paths):
+    """A copy of ``value`` (a sub-document, or a list of them) with the parts the dotted
+    ``paths`` name (relative to it: ``street``, ``inner.code``) blanked; ``value`` itself
+    is left alone."""
+    if isinstance(value, list):
+        return [without_paths(item, paths) for item in value]
+    if not isinstance(value, model_fields.SubDocument):
+        return value
+    copy = type(value).from_bson(value.to_bson())
+    for path in paths:
+        head, _, rest = path.partition(".")
+        copy._data[head] = without_paths(copy._data.get(head), [rest]) if rest else None
+    return copy
 
 
 class ObjectHandler(ObjectLoading, ModelHandler):
@@ -61,11 +76,27 @@ class DetailHandler(ObjectHandler):
         return [n for n in admin.visible(self, names)
                 if n not in admin.exclude and not is_hidden(self.opts.fields[n])]
 
+    def without_excluded_parts(self, obj):
+        """``obj`` as the page shows it: a copy without the sub-document parts a dotted
+        ``exclude`` names (``address.street``), or ``obj`` itself when there are none."""
+        nested = [name for name in self.model_admin.exclude if "." in name]
+        if not nested:
+            return obj
+        shown = type(obj).__new__(type(obj))
+        shown.__dict__.update(obj.__dict__)
+        shown._data = dict(obj._data)
+        for head in {name.split(".", 1)[0] for name in nested}:
+            shown._data[head] = without_paths(obj._data.get(head),
+                                              [n.split(".", 1)[1] for n in nested
+                                               if n.split(".", 1)[0] == head])
+        return shown
+
     async def get_context(self, obj):
         """What the template shows, computed once: ``rows`` (label, ``Cell``; references
         labelled and linked as the user may see them) and ``links``. A subclass adds
         to it (``context = await super().get_context(obj)``) instead of copying it."""
         names = self.field_names(obj)
+        obj = self.without_excluded_parts(obj)
         references = await self.resolve_references(
             [obj], [n for n in names if isinstance(self.opts.fields[n],
                                                    model_fields.ReferenceField)])
