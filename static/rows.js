@@ -76,6 +76,8 @@
       else if (el.tagName === "SELECT") { el.selectedIndex = 0; }
       else if (el.type !== "submit" && el.type !== "button") { el.value = ""; }
     });
+    Array.prototype.forEach.call(row.querySelectorAll(".readonly-value[data-default]"),
+      function (el) { el.textContent = el.getAttribute("data-default"); });
     Array.prototype.forEach.call(row.querySelectorAll(".errorlist"), function (el) {
       el.remove();
     });

@@ -164,7 +164,8 @@ class ReferenceIdField(wtforms.StringField):
 class ReadOnlyValueField(wtforms.Field):
     """A read-only part of a sub-document (``readonly_fields = ["address.country"]``): its
     value as text where the input would be, never read from the request. ``ModelForm``
-    fills it from the stored sub-document (a row by its ``ORIGIN``), else the default."""
+    fills it from the stored sub-document (a row by its ``ORIGIN``), else the default
+    (``data-default``: what ``static/rows.js`` shows in a row it adds)."""
 
     draws_itself = True
 
@@ -177,10 +178,12 @@ class ReadOnlyValueField(wtforms.Field):
 
     def render_block(self, **kwargs):
         from markupsafe import Markup, escape
-        shown = self.model_field.display(self.data) if self.model_field else _text(self.data)
+        display = self.model_field.display if self.model_field else _text
+        default = display(self.model_field.get_default()) if self.model_field else ""
         return Markup(f'<div class="field readonly" id="id_{escape(self.name)}">'
                       f'<span class="label">{escape(str(self.label.text))}</span>'
-                      f'<div class="readonly-value">{escape(shown)}</div></div>')
+                      f'<div class="readonly-value" data-default="{escape(default)}">'
+                      f'{escape(display(self.data))}</div></div>')
 
 
 class ModelForm(Form):

@@ -42,7 +42,7 @@ def value_of(text, name):
 
 def readonly_value(text, name):
     match = re.search(rf'id="id_{re.escape(name)}"><span class="label">[^<]*</span>'
-                      r'<div class="readonly-value">([^<]*)</div>', text)
+                      r'<div class="readonly-value"[^>]*>([^<]*)</div>', text)
     assert match, f"no read-only {name}"
     return match.group(1)
 
@@ -77,6 +77,7 @@ async def test_a_readonly_list_path_is_text_in_every_row_and_a_posted_value_is_i
     assert 'name="lines-1-quantity"' not in page.text
     assert readonly_value(page.text, "lines-0-quantity") == "4"
     assert readonly_value(page.text, "lines-1-quantity") == "7"
+    assert 'data-default="1">7<' in page.text           # what rows.js shows in a new row
     assert 'name="lines-0-title"' not in page.text and "Blue pen" not in page.text
     form = posted_order(ada, page.text)
     form.update({"lines-0-quantity": "99", "lines-1-quantity": "98",
