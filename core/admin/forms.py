@@ -173,6 +173,10 @@ class ReadOnlyValueField(wtforms.Field):
         super().__init__(*args, **kwargs)
         self.model_field = model_field
 
+    #: the text shown instead of ``display(data)`` (a reference's label, set by
+    #: ``load_reference_choices`` as the user may see it)
+    shown = None
+
     def process_formdata(self, valuelist):
         """A posted value is ignored: the stored one stays."""
 
@@ -183,7 +187,8 @@ class ReadOnlyValueField(wtforms.Field):
         return Markup(f'<div class="field readonly" id="id_{escape(self.name)}">'
                       f'<span class="label">{escape(str(self.label.text))}</span>'
                       f'<div class="readonly-value" data-default="{escape(default)}">'
-                      f'{escape(display(self.data))}</div></div>')
+                      f'{escape(self.shown if self.shown is not None else display(self.data))}'
+                      '</div></div>')
 
 
 class ModelForm(Form):
@@ -400,6 +405,7 @@ async def load_reference_choices(form, lookup, limit=REFERENCE_CHOICES_LIMIT):
     a message on the field, so a save never re-points it silently.
     """
     meta = form.model._meta
+    await _label_readonly_references(form, lookup)
     for name in getattr(form, "reference_fields", ()):
         target = meta.fields[name].target
         if isinstance(form[name], ReferenceIdField):
@@ -419,6 +425,39 @@ async def load_reference_choices(form, lookup, limit=REFERENCE_CHOICES_LIMIT):
                                           "it is.")
         blank = [] if meta.fields[name].required and current else [BLANK_CHOICE]
         form[name].choices = blank + choices
+
+
+def _readonly_parts(form):
+    """The ``ReadOnlyValueField`` s of ``form``, in sub-documents and every row."""
+    found = []
+
+    def walk(field):
+        if isinstance(field, ReadOnlyValueField):
+            found.append(field)
+        elif isinstance(field, SubDocumentListField):
+            for entry in field.entries:
+                walk(entry)
+        elif isinstance(field, SubDocumentField):
+            for sub in field.form:
+                walk(sub)
+
+    for name in getattr(form, "field_names", ()):
+        walk(form[name])
+    return found
+
+
+async def _label_readonly_references(form, lookup):
+    """Show each read-only nested reference by its label as the user may see it (never
+    the label of an object they may not read), one query per target model."""
+    by_target = {}
+    for field in _readonly_parts(form):
+        if isinstance(field.model_field, model_fields.ReferenceField):
+            by_target.setdefault(field.model_field.target, []).append(field)
+    for target, parts in by_target.items():
+        labels = await lookup.reference_labels(target, [part.data for part in parts])
+        for part in parts:
+            if part.data is not None:
+                part.shown = labels.get(part.data, (f"{part.data} (missing)", None))[0]
 
 
 async def _describe_reference_id(field, target, lookup):

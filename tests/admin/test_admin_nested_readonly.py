@@ -9,15 +9,17 @@ import pytest
 from admin_kit import make_settings
 from apps.shop.admin import CustomerAdmin, OrderAdmin
 from core.admin import ModelAdmin
+from trips_demo.admin import TripAdmin
 from core.admin.checks import check_model_admin
 
-ORDERS, CUSTOMERS = "/admin/shop/order/", "/admin/shop/customer/"
+ORDERS, CUSTOMERS, TRIPS = "/admin/shop/order/", "/admin/shop/customer/", "/admin/trips/trip/"
 CLERK = {"shop.order": ["read", "write"], "shop.customer": ["read", "write"]}
 
 
 @pytest.fixture
 def admin_settings(tmp_path):
-    return make_settings(tmp_path, INSTALLED_APPS=["core.audit", "apps.accounts", "apps.shop"])
+    return make_settings(tmp_path, INSTALLED_APPS=["core.audit", "apps.accounts", "apps.shop",
+                                                   "trips_demo"])
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +28,8 @@ def nested_options(monkeypatch):
     monkeypatch.setattr(OrderAdmin, "exclude", ["lines.title"], raising=False)
     monkeypatch.setattr(CustomerAdmin, "readonly_fields", ["address.country"], raising=False)
     monkeypatch.setattr(CustomerAdmin, "exclude", ["address.street"], raising=False)
+    monkeypatch.setattr(TripAdmin, "readonly_fields", ["stop.guide", "stops.guide"],
+                        raising=False)
 
 
 @pytest.fixture
@@ -165,3 +169,25 @@ def test_the_checks_accept_nested_paths_and_name_a_bad_one(site):
                      ("admin.E033", "readonly_fields", "customer.name"),
                      ("admin.E033", "readonly_fields", "attributes.colour"),
                      ("admin.E090", "exclude", "lines.nope")}
+
+
+@pytest.mark.parametrize("may_read_guides", [True, False])
+async def test_a_readonly_nested_reference_shows_its_label_only_to_who_may_read_it(
+        site, may_read_guides):
+    grants = {"trips.trip": ["read", "write"], **(
+        {"trips.guide": ["read"]} if may_read_guides else {})}
+    user = await site.user_browser("planner", grants)
+    mia = await site.model("trips.guide").create(name="Mia Secret", db=site.db)
+    trip = await site.model("trips.trip").create(
+        title="north", db=site.db, stop={"place": "oslo", "guide": mia.id},
+        stops=[{"place": "nice", "guide": mia.id}])
+    page = await user.get(f"{TRIPS}{trip.id}/change/")
+    assert page.code == 200
+    assert 'name="stop-guide"' not in page.text and 'name="stops-0-guide"' not in page.text
+    shown = readonly_value(page.text, "stops-0-guide")
+    assert shown == readonly_value(page.text, "stop-guide")
+    assert str(mia.id) not in page.text
+    if may_read_guides:
+        assert shown == "Mia Secret"
+    else:
+        assert "Mia Secret" not in page.text and shown
