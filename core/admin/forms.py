@@ -52,7 +52,7 @@ import wtforms
 from bson import ObjectId
 from wtforms import validators
 
-from core import timezones
+from core import i18n, timezones
 from core.forms import Form, PostedData
 from core.i18n import gettext
 from core.i18n import gettext_lazy as _l
@@ -161,6 +161,10 @@ class ReferenceIdField(wtforms.StringField):
         self.data = (self.data or "").strip()
 
 
+def _yes_no(value):
+    return gettext("Yes") if value else gettext("No")
+
+
 class ReadOnlyValueField(wtforms.Field):
     """A read-only part of a sub-document (``readonly_fields = ["address.country"]``): its
     value as text where the input would be, never read from the request. ``ModelForm``
@@ -182,7 +186,8 @@ class ReadOnlyValueField(wtforms.Field):
 
     def render_block(self, **kwargs):
         from markupsafe import Markup, escape
-        display = self.model_field.display if self.model_field else _text
+        display = _yes_no if isinstance(self.model_field, model_fields.BooleanField) else \
+            self.model_field.display if self.model_field else _text
         default = display(self.model_field.get_default()) if self.model_field else ""
         return Markup(f'<div class="field readonly" id="id_{escape(self.name)}">'
                       f'<span class="label">{escape(str(self.label.text))}</span>'
@@ -521,7 +526,11 @@ def _time_inputs(form):
 
 def show_times_in(form, zone, initial):
     """Name ``zone`` under each date-and-time input; with ``initial`` (the form shows the
-    object, not a post), turn the stored UTC values into local times for the inputs."""
+    object, not a post), turn the stored UTC values into local times for the inputs. A
+    read-only nested moment is shown in ``zone`` too."""
+    for part in _readonly_parts(form):
+        if isinstance(part.data, datetime.datetime):
+            part.shown = i18n.format_datetime(part.data, zone=zone)
     for field in _time_inputs(form):
         note = gettext("Time zone: %(zone)s.") % {"zone": zone.key}
         if note not in str(field.description):

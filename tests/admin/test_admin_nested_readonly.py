@@ -2,6 +2,7 @@
 ["lines.quantity", "address.country"]`` shows the stored value as text with no input and
 ignores a posted one; ``exclude = ["address.street", "lines.title"]`` leaves the input
 out and the stored value survives a save; the checks accept these paths."""
+import datetime
 import re
 
 import pytest
@@ -28,7 +29,8 @@ def nested_options(monkeypatch):
     monkeypatch.setattr(OrderAdmin, "exclude", ["lines.title"], raising=False)
     monkeypatch.setattr(CustomerAdmin, "readonly_fields", ["address.country"], raising=False)
     monkeypatch.setattr(CustomerAdmin, "exclude", ["address.street"], raising=False)
-    monkeypatch.setattr(TripAdmin, "readonly_fields", ["stop.guide", "stops.guide"],
+    monkeypatch.setattr(TripAdmin, "readonly_fields", ["stop.guide", "stops.guide",
+                                                       "stop.arrives", "stops.booked"],
                         raising=False)
 
 
@@ -191,3 +193,24 @@ async def test_a_readonly_nested_reference_shows_its_label_only_to_who_may_read_
         assert shown == "Mia Secret"
     else:
         assert "Mia Secret" not in page.text and shown
+
+
+async def test_trips_demo_declares_a_nested_readonly_path_and_moments_show_in_the_users_zone(
+        site, monkeypatch):
+    monkeypatch.undo()                          # the demo's own options
+    assert TripAdmin.readonly_fields == ["stops.booked"]
+    user = await site.user_browser("planner", {"trips.trip": ["read", "write"]},
+                                   time_zone="Pacific/Kiritimati")
+    trip = await site.model("trips.trip").create(
+        title="north", db=site.db, stop={"place": "oslo", "arrives": datetime.datetime(
+            2026, 3, 1, 11, 0, tzinfo=datetime.timezone.utc)},
+        stops=[{"place": "nice", "booked": True}])
+    change = f"{TRIPS}{trip.id}/change/"
+    page = await user.get(change)
+    assert 'name="stops-0-booked"' not in page.text
+    assert readonly_value(page.text, "stops-0-booked") == "Yes"
+    monkeypatch.setattr(TripAdmin, "readonly_fields", ["stop.arrives"])
+    page = await user.get(change)
+    assert 'name="stop-arrives"' not in page.text
+    shown = readonly_value(page.text, "stop-arrives")
+    assert "2026" in shown and "01:00" in shown and "11:00" not in shown        # UTC+14

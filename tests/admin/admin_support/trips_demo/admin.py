@@ -16,3 +16,4 @@ class TripAdmin(ModelAdmin):
     list_filter = ["stop.place", "stop.booked", "stop.arrives", "stop.day", "stop.guide",
                    "stops.place"]
     ordering = ["title"]
+    readonly_fields = ["stops.booked"]        # set by the booking system, never by hand
