@@ -6,7 +6,10 @@
 An object is ``{"id": "<24 hex>", "version": n, <field>: field.to_json(value)...}``:
 datetimes ISO 8601 UTC, references their id as hex. Fields marked ``hidden``
 (password hashes), the admin's ``exclude`` and the fields hidden from the user
-(``ModelAdmin.hidden_fields``: ``-read:field`` grants) never appear.
+(``ModelAdmin.hidden_fields``: ``-read:field`` grants) never appear; a dotted
+``exclude`` (``address.street``) shows that part as ``null`` and a write keeps its stored
+value (a list item by position), and a dotted read-only part (``lines.quantity``) is
+accepted only unchanged.
 
 A body may name only fields the admin lets a request write (``writable_fields``:
 the form's fields minus read-only, non-editable and hidden ones); ``id`` and
@@ -26,6 +29,7 @@ may set one part with a dotted key: ``{"address.city": "Paris", "lines.1.quantit
 """
 import copy
 
+from core.admin.views.object import without_paths
 from core.models import fields as model_fields
 from core.models.errors import NON_FIELD_ERRORS, ValidationError
 from core.models.files import FileField
@@ -80,8 +84,11 @@ def to_representation(model_admin, obj, handler):
     """``obj`` as the API shows it to ``handler``'s user (a file: its description and
     ``url``)."""
     data = {"id": str(obj.id) if obj.id is not None else None, "version": obj.version}
+    excluded = _nested(model_admin.exclude)
     for name, field in readable_fields(model_admin, handler).items():
-        data[name] = field.to_json(obj._data.get(name))
+        value = obj._data.get(name)
+        data[name] = field.to_json(without_paths(value, excluded[name])
+                                   if name in excluded else value)
         if data[name] is not None and isinstance(field, FileField) and obj.id is not None:
             data[name]["url"] = file_url(model_admin, obj, name)
     return data
@@ -155,6 +162,7 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
         for name, field in writable.items():
             if name not in body:
                 values[name] = field.get_default()
+    _keep_nested_parts(model_admin, handler, obj, values, errors)
     if errors:
         raise BodyError("The body has invalid fields.", errors)
     return values
@@ -212,3 +220,54 @@ def reference_fields(values, model_admin):
         if isinstance(field, model_fields.ReferenceField) and value is not None:
             out.append((name, field, value))
     return out
+
+
+def _nested(paths):
+    """``{field: [path below it]}`` for the dotted ``paths`` (``address.street``)."""
+    found = {}
+    for path in paths:
+        head, dot, rest = path.partition(".")
+        if dot:
+            found.setdefault(head, []).append(rest)
+    return found
+
+
+def _part(value, path):
+    for name in path.split("."):
+        value = value._data.get(name) if isinstance(value, model_fields.SubDocument) else None
+    return value
+
+
+def _keep_nested_parts(model_admin, handler, obj, values, errors):
+    """Dotted ``readonly_fields`` / ``exclude`` (``lines.unit_price``) in a body: an
+    excluded part keeps its stored value (a list item by position; a new one its
+    default), a read-only part must be given unchanged (else a 422 on its path)."""
+    readonly = _nested(model_admin.get_readonly_fields(handler, obj))
+    excluded = _nested(model_admin.exclude)
+    for name in set(readonly) | set(excluded):
+        if name not in values:
+            continue
+        stored = obj._data.get(name) if obj is not None else None
+        new = values[name]
+        pairs = list(enumerate(new)) if isinstance(new, list) else [(None, new)]
+        for index, item in pairs:
+            if not isinstance(item, model_fields.SubDocument):
+                continue
+            before = stored if index is None else stored[index] \
+                if isinstance(stored, list) and index < len(stored) else None
+            fresh = type(item)()
+            for path in excluded.get(name, []) + readonly.get(name, []):
+                kept = _part(before, path) if before is not None else _part(fresh, path)
+                if path in excluded.get(name, ()):
+                    _put(item, path, kept)
+                elif _part(item, path) != kept:
+                    where = f"{name}.{path}" if index is None else f"{name}.{index}.{path}"
+                    errors[where] = "This field is read-only."
+
+
+def _put(document, path, value):
+    head, _, rest = path.partition(".")
+    if not rest:
+        document._data[head] = copy.deepcopy(value)
+    elif isinstance(document._data.get(head), model_fields.SubDocument):
+        _put(document._data[head], rest, value)
