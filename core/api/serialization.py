@@ -29,7 +29,7 @@ may set one part with a dotted key: ``{"address.city": "Paris", "lines.1.quantit
 """
 import copy
 
-from core.admin.views.object import without_paths
+from core.admin.views.object import nested_paths, without_paths
 from core.models import fields as model_fields
 from core.models.errors import NON_FIELD_ERRORS, ValidationError
 from core.models.files import FileField
@@ -84,7 +84,7 @@ def to_representation(model_admin, obj, handler):
     """``obj`` as the API shows it to ``handler``'s user (a file: its description and
     ``url``)."""
     data = {"id": str(obj.id) if obj.id is not None else None, "version": obj.version}
-    excluded = _nested(model_admin.exclude)
+    excluded = nested_paths(model_admin.exclude)
     for name, field in readable_fields(model_admin, handler).items():
         value = obj._data.get(name)
         data[name] = field.to_json(without_paths(value, excluded[name])
@@ -222,16 +222,6 @@ def reference_fields(values, model_admin):
     return out
 
 
-def _nested(paths):
-    """``{field: [path below it]}`` for the dotted ``paths`` (``address.street``)."""
-    found = {}
-    for path in paths:
-        head, dot, rest = path.partition(".")
-        if dot:
-            found.setdefault(head, []).append(rest)
-    return found
-
-
 def _part(value, path):
     for name in path.split("."):
         value = value._data.get(name) if isinstance(value, model_fields.SubDocument) else None
@@ -242,8 +232,8 @@ def _keep_nested_parts(model_admin, handler, obj, values, errors):
     """Dotted ``readonly_fields`` / ``exclude`` (``lines.unit_price``) in a body: an
     excluded part keeps its stored value (a list item by position; a new one its
     default), a read-only part must be given unchanged (else a 422 on its path)."""
-    readonly = _nested(model_admin.get_readonly_fields(handler, obj))
-    excluded = _nested(model_admin.exclude)
+    readonly = nested_paths(model_admin.get_readonly_fields(handler, obj))
+    excluded = nested_paths(model_admin.exclude)
     for name in set(readonly) | set(excluded):
         if name not in values:
             continue

@@ -3,6 +3,7 @@
 ignores a posted one; ``exclude = ["address.street", "lines.title"]`` leaves the input
 out and the stored value survives a save; the checks accept these paths."""
 import datetime
+import json
 import re
 
 import pytest
@@ -214,3 +215,17 @@ async def test_trips_demo_declares_a_nested_readonly_path_and_moments_show_in_th
     assert 'name="stop-arrives"' not in page.text
     shown = readonly_value(page.text, "stop-arrives")
     assert "2026" in shown and "01:00" in shown and "11:00" not in shown        # UTC+14
+
+
+async def test_an_import_gives_nested_readonly_and_excluded_parts_their_defaults(
+        site, monkeypatch):
+    monkeypatch.setattr(CustomerAdmin, "readonly_fields", ["address.postcode"])
+    importer = await site.user_browser("importer", {"shop.customer": ["read", "write"]})
+    row = json.dumps({"name": "Bea", "email": "bea@example.com", "address": {
+        "street": "forged street", "city": "Nice", "postcode": "666", "country": "DE"}})
+    done = await importer.post(f"{CUSTOMERS}import/",
+                               {"format": "jsonl", "payload": row, "_apply": "1"})
+    assert done.code == 303, done.text[:2000]
+    bea = await site.model("shop.customer").find_one({"name": "Bea"}, db=site.db)
+    assert (bea.address.city, bea.address.country) == ("Nice", "DE")
+    assert (bea.address.street, bea.address.postcode) == (None, None)

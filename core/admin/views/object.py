@@ -6,7 +6,33 @@ from .base import ModelHandler
 from .request import ObjectLoading
 from .display import is_hidden
 
-__all__ = ["DetailHandler", "ObjectHandler", "without_paths"]
+__all__ = ["DetailHandler", "ObjectHandler", "defaults_at", "nested_paths", "without_paths"]
+
+
+def nested_paths(names):
+    """``{field: [path below it]}`` for the dotted ``names`` (``["address.street"]`` →
+    ``{"address": ["street"]}``); plain names are left out."""
+    found = {}
+    for name in names:
+        head, dot, rest = name.partition(".")
+        if dot:
+            found.setdefault(head, []).append(rest)
+    return found
+
+
+def defaults_at(value, paths):
+    """A copy of ``value`` (a sub-document, or a list of them) with the parts ``paths``
+    name set to their fields' defaults, as a new sub-document would hold them."""
+    if isinstance(value, list):
+        return [defaults_at(item, paths) for item in value]
+    if not isinstance(value, model_fields.SubDocument):
+        return value
+    copy, fresh = type(value).from_bson(value.to_bson()), type(value)()
+    for path in paths:
+        head, _, rest = path.partition(".")
+        copy._data[head] = defaults_at(copy._data.get(head), [rest]) if rest else \
+            fresh._data.get(head)
+    return copy
 
 
 def without_paths(value, paths):

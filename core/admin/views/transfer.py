@@ -33,6 +33,7 @@ from core.models.base import parse_id
 
 from .base import ModelHandler
 from .list import MAX_SELECTED
+from .object import defaults_at, nested_paths
 
 __all__ = ["EXPORT_BATCH", "ExportHandler", "ImportHandler"]
 
@@ -214,6 +215,9 @@ class ImportHandler(ModelHandler):
                 f"Unknown column {unknown[0][:100]!r}; the columns are "
                 f"{', '.join(['id'] + list(writable))}.")
         ignored = [name for name in columns if name not in writable]
+        admin = self.model_admin          # dotted read-only / excluded parts: their defaults
+        frozen = nested_paths(list(admin.get_readonly_fields(self, None)) +
+                              list(admin.exclude))
         checked = []
         for line, data in rows:
             obj, errors = self.model(), {}
@@ -222,7 +226,8 @@ class ImportHandler(ModelHandler):
                 if raw is None or raw == "":
                     continue
                 try:
-                    obj._data[name] = fields[name].to_python(raw)
+                    obj._data[name] = defaults_at(fields[name].to_python(raw),
+                                                  frozen.get(name, []))
                 except ValidationError as exc:
                     errors[name] = exc.message
             try:
