@@ -43,3 +43,8 @@ def link(text, rel):
     """The href of the ``rel`` pagination link, unescaped ('' if absent)."""
     match = re.search(rf'<a href="([^"]*)" rel="{rel}">', text)
     return html.unescape(match.group(1)) if match else ""
+
+
+def inline_scripts(markup):
+    """The ``<script>`` tags of ``markup`` without a ``src``: code the CSP would refuse."""
+    return re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", markup)
