@@ -26,7 +26,8 @@ def assert_in_language(response, language, path):
     assert english_left(response.text, language, CATALOGS) == [], path
 
 
-BLOG = {"blog.article": ["read", "write", "delete", "publish"], "blog.category": ["read", "write"]}
+BLOG = {"blog.article": ["read", "write", "delete", "publish", "export"],
+        "blog.category": ["read", "write"]}
 SHOP = {"shop.order": ["read", "write"], "shop.customer": ["read", "write"]}
 
 
@@ -71,3 +72,49 @@ async def test_the_demo_apps_are_in_the_users_language(site, language):
     assert {"fr": "1 article publié.", "de": "1 Artikel veröffentlicht."}[language] in \
         html.unescape(listing.text)
     assert_in_language(listing, language, "the flash of an action")
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+async def test_refusals_of_bad_requests_are_in_the_users_language(site, language):
+    browser = await site.user_browser("editor", {**BLOG, **SHOP}, language=language)
+    nothing = await browser.post("/admin/blog/article/export/", {"format": "csv"})
+    assert nothing.code == 400
+    assert {"fr": "Sélectionnez d'abord des éléments à exporter.",
+            "de": "Wählen Sie zuerst Einträge zum Exportieren aus."}[language] in \
+        html.unescape(nothing.text)
+    bad_filter = await browser.get("/admin/shop/order/?status=lost")
+    assert bad_filter.code == 400
+    assert {"fr": "Filtre invalide status='lost' : Sélectionnez un choix valide ; 'lost' "
+                  "n'en fait pas partie.",
+            "de": "Ungültiger Filter status='lost': Wählen Sie eine gültige Option; 'lost' "
+                  "ist keine davon."}[language] in \
+        html.unescape(bad_filter.text)
+    for response in (nothing, bad_filter):
+        assert english_left(response.text, language, CATALOGS) == []
+
+
+def test_list_counts_use_the_languages_digits(site):
+    from core import i18n
+    from core.admin import pagination
+    try:
+        for code, capped, plain in (("en", "1,000+", "1,234,567"), ("de", "1.000+", "1.234.567"),
+                                    ("fr", "1\u202f000+", "1\u202f234\u202f567")):
+            i18n.activate(i18n.locale_for(code))
+            assert pagination.format_count(5000, capped=True) == capped
+            assert pagination.format_count(1234567, capped=False) == plain
+    finally:
+        i18n.activate(None)
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+async def test_scoped_permission_sources_are_in_the_users_language(site, language):
+    scoped = {"blog.article": ["read", "write:own"]}
+    author = await site.user_browser("author", scoped, language=language)
+    await site.create_user("boss", language=language, is_superuser=True)
+    boss = site.browser()
+    await boss.login("boss")
+    word = {"fr": "portée own", "de": "Bereich own"}[language]
+    for browser, path in ((author, "/admin/account/"), (boss, "/admin/accounts/matrix/")):
+        page = await browser.get(path)
+        assert page.code == 200
+        assert word in html.unescape(page.text) and "scope own" not in page.text, path

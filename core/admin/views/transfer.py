@@ -66,12 +66,13 @@ class ExportHandler(ModelHandler):
         kind = self.export_format(self.get_body_argument("format", "csv"))
         raw_ids = self.get_body_arguments("_selected_action")
         if not raw_ids:
-            raise HTTPError(400, "Select some items to export first.")
+            raise HTTPError(400, self.gettext("Select some items to export first."))
         if len(raw_ids) > MAX_SELECTED:
-            raise HTTPError(400, f"Select at most {MAX_SELECTED} items at once.")
+            raise HTTPError(400, self.gettext("Select at most %(count)d items at once.")
+                            % {"count": MAX_SELECTED})
         ids = [parse_id(raw) for raw in raw_ids]
         if any(oid is None for oid in ids):
-            raise HTTPError(400, "The selection holds an id that is not valid.")
+            raise HTTPError(400, self.gettext("The selection holds an id that is not valid."))
         changelist = self.export_changelist({})
         flt = await changelist.get_filter()
         selected = {"_id": {"$in": list(dict.fromkeys(ids))}}
@@ -80,7 +81,7 @@ class ExportHandler(ModelHandler):
 
     def export_format(self, kind):
         if kind not in transfer.FORMATS:
-            raise HTTPError(400, "Choose the format: csv or jsonl.")
+            raise HTTPError(400, self.gettext("Choose the format: csv or jsonl."))
         return kind
 
     def export_changelist(self, args):
