@@ -118,3 +118,13 @@ async def test_scoped_permission_sources_are_in_the_users_language(site, languag
         page = await browser.get(path)
         assert page.code == 200
         assert word in html.unescape(page.text) and "scope own" not in page.text, path
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+async def test_an_import_without_a_file_is_refused_in_the_users_language(site, language):
+    browser = await site.user_browser("editor", {"blog.category": ["read", "write", "import"]},
+                                      language=language)
+    page = await browser.post("/admin/blog/category/import/", {"format": "csv"})
+    assert {"fr": "Choisissez un fichier à importer.",
+            "de": "Wählen Sie eine Datei zum Importieren."}[language] in html.unescape(page.text)
+    assert english_left(page.text, language, CATALOGS) == []

@@ -171,9 +171,9 @@ class ImportHandler(ModelHandler):
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise transfer.ImportFileError("The file is not UTF-8 text.") from None
+            raise transfer.ImportFileError(self.gettext("The file is not UTF-8 text.")) from None
         if not text.strip():
-            raise transfer.ImportFileError("Choose a file to import.")
+            raise transfer.ImportFileError(self.gettext("Choose a file to import."))
         return text, kind
 
     async def post(self):
@@ -254,8 +254,8 @@ class ImportHandler(ModelHandler):
             for row in checked:
                 value = row["object"]._data.get(name)
                 if isinstance(value, ObjectId) and value not in readable:
-                    row["errors"].setdefault(name, "Select a valid choice; that object does "
-                                                   "not exist.")
+                    row["errors"].setdefault(name, self.gettext(
+                        "Select a valid choice; that object does not exist."))
 
     async def check_unique(self, checked, writable):
         for name in writable:
@@ -274,7 +274,7 @@ class ImportHandler(ModelHandler):
                     row["errors"].setdefault(name, f"A {self.opts.verbose_name} with this "
                                                    f"{field.verbose_name} already exists.")
                 elif value in seen:
-                    row["errors"].setdefault(name, "The file holds this value twice.")
+                    row["errors"].setdefault(name, self.gettext("The file holds this value twice."))
                 seen.add(value)
 
     async def apply(self, objects):
