@@ -23,6 +23,7 @@ from core.admin.widgets import MATRIX_COLUMNS, matrix_groups
 from core.auth.handlers import password_slots
 from core.forms import FormData, render_field
 from core.handlers.base import HTTPError
+from core.i18n import gettext
 from core.models.errors import StaleObjectError
 from core.permissions import describe_grants
 
@@ -69,7 +70,9 @@ def _action_sources(per_action, action):
     for label, sources in per_action.items():
         name, _, scope = label.partition(":")
         if name == action and scope:
-            found += [f"{source} (scope {scope})" for source in sources]
+            found += [gettext("%(source)s (scope %(scope)s)") % {"source": source,
+                                                                 "scope": scope}
+                      for source in sources]
     return found
 
 

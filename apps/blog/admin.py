@@ -6,6 +6,8 @@ role). The seed's rule stays an object rule on top: whatever the grant, only an
 article's author (or a superuser) deletes it.
 """
 from core.admin import ModelAdmin, action, register
+from core.i18n import gettext_lazy as _l
+from core.i18n import ngettext
 
 from .models import Article, Category
 
@@ -33,7 +35,7 @@ class ArticleAdmin(ModelAdmin):
         if not change and handler.current_user is not None:
             obj.author = handler.current_user.id
 
-    @action(permission="publish", label="Publish selected articles")
+    @action(permission="publish", label=_l("Publish selected articles"))
     async def publish(self, handler, objects):
         """Mark the selected articles published; returns the message for the page."""
         changed = 0
@@ -42,8 +44,8 @@ class ArticleAdmin(ModelAdmin):
                 article.published = True
                 await article.save(db=handler.db)
                 changed += 1
-        noun = "article" if changed == 1 else "articles"
-        return f"Published {changed} {noun}."
+        return ngettext("Published %(count)d article.", "Published %(count)d articles.",
+                        changed) % {"count": changed}
 
 
 @register(Category)

@@ -1,10 +1,11 @@
 """The blog app: ``blog.article`` and ``blog.category``, their admin, and demo data."""
+from core.i18n import gettext_lazy as _l
 from core.registry import App
 
 
 class BlogApp(App):
     label = "blog"
-    verbose_name = "Blog"
+    verbose_name = _l("Blog")
     models = "apps.blog.models"
 
     async def first_run(self, run):

@@ -135,8 +135,9 @@ class SimpleListFilter(ListFilter):
         super().parse(args)
         value = self.raw.get(self.parameter_name)
         if value is not None and value not in {str(v) for v, _ in self.lookups(self.ctx)}:
-            raise BadListArguments(f"Invalid filter {self.parameter_name}={value!r}: not one "
-                                   f"of the choices.")
+            raise BadListArguments(gettext("Invalid filter %(name)s=%(value)r: %(reason)s") % {
+                "name": self.parameter_name, "value": value,
+                "reason": gettext("not one of the choices.")})
 
     def query(self):
         value = self.raw.get(self.parameter_name)
@@ -164,7 +165,8 @@ class FieldListFilter(ListFilter):
         self.value = None
 
     def invalid(self, name, raw, message):
-        return BadListArguments(f"Invalid filter {name}={raw!r}: {message}")
+        return BadListArguments(gettext("Invalid filter %(name)s=%(value)r: %(reason)s") % {
+            "name": name, "value": raw, "reason": message})
 
     def to_python(self, name, raw, field=None):
         try:
@@ -267,7 +269,7 @@ class ReferenceFilter(FieldListFilter):
         options = [self.all_option(changelist)]
         if self.value is not None and all(obj.id != self.value for obj in found):
             label = (await handler.reference_labels(target, [self.value])).get(
-                self.value, ("(hidden)", None))[0]
+                self.value, (gettext("(hidden)"), None))[0]
             options.append(self.option(changelist, label, {}, True))
         options += [self.option(changelist, handler.label_for(obj),
                                 {self.parameter_name: str(obj.id), search_name: None},
@@ -299,7 +301,7 @@ class ListContainsFilter(FieldListFilter):
             self.value = self.to_python(self.parameter_name, raw, self.field.item_field)
             if self.field.choices is not None and \
                     self.value not in [value for value, _ in self.field.choices]:
-                raise self.invalid(self.parameter_name, raw, "not one of the choices.")
+                raise self.invalid(self.parameter_name, raw, gettext("not one of the choices."))
 
     async def sidebar(self, changelist, handler):
         section = await super().sidebar(changelist, handler)
@@ -429,7 +431,7 @@ class DateRangeFilter(RangeFilter):
         text = raw.strip()
         if not _DATE_ONLY.match(text):
             if self.date_only:
-                raise self.invalid(name, raw, "Enter a valid date (YYYY-MM-DD).")
+                raise self.invalid(name, raw, gettext("Enter a valid date (YYYY-MM-DD)."))
             return self.to_python(name, raw)
         start = self.start_of(name, text)
         if op == "lte":            # the whole day: before the next day's start

@@ -27,6 +27,8 @@ import json
 
 from bson import ObjectId
 
+from core.i18n import format_decimal
+
 COUNT_CAP = 1000
 
 __all__ = ["COUNT_CAP", "CursorError", "Page", "Position", "count_rows", "decode_cursor",
@@ -204,10 +206,11 @@ def keyset_segments(sort, values, backwards=False):
 
 
 def format_count(count, capped):
-    """``"1,234"``, or ``"1,000+"`` when a capped count hit the cap."""
+    """``"1,234"``, or ``"1,000+"`` when a capped count hit the cap, in the active
+    language's digits (``"1 234"`` in French, ``"1.234"`` in German)."""
     if capped and count > COUNT_CAP:
-        return f"{COUNT_CAP:,}+"
-    return f"{count:,}"
+        return f"{format_decimal(COUNT_CAP)}+"
+    return format_decimal(count)
 
 
 # -- one page of rows --------------------------------------------------------------------------

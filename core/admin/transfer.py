@@ -22,6 +22,8 @@ import json
 
 from bson import ObjectId
 
+from core.i18n import gettext
+
 __all__ = ["FORMATS", "ImportFileError", "csv_header", "csv_row", "encode_value",
            "jsonl_row", "neutralise", "parse_rows", "unneutralise"]
 
@@ -114,7 +116,8 @@ def parse_rows(text, kind, max_rows):
         try:
             header = next(reader, None)
             if not header or not any(cell.strip() for cell in header):
-                raise ImportFileError("The file is empty: the first line names the columns.")
+                raise ImportFileError(gettext(
+                    "The file is empty: the first line names the columns."))
             header = [cell.strip().lstrip("\ufeff") for cell in header]
             for cells in reader:
                 if not any(cell.strip() for cell in cells):
@@ -129,7 +132,7 @@ def parse_rows(text, kind, max_rows):
         except csv.Error as exc:
             raise ImportFileError(f"The file is not valid CSV: {exc}.") from None
     else:
-        raise ImportFileError("Choose the format: CSV or JSON lines.")
+        raise ImportFileError(gettext("Choose the format: CSV or JSON lines."))
     if not rows:
-        raise ImportFileError("The file holds no rows.")
+        raise ImportFileError(gettext("The file holds no rows."))
     return rows

@@ -24,6 +24,7 @@ from bson.decimal128 import Decimal128
 
 from core.db.errors import DuplicateKeyError
 from core.db.files import files_of
+from core.i18n import gettext
 
 from .connection import get_database
 from .errors import (
@@ -468,11 +469,14 @@ class Model(metaclass=ModelBase):
         name = str(meta.verbose_name)            # may be a lazy, translatable string
         subject = name[:1].upper() + name[1:]
         if not paths:
-            return UniqueError(f"{subject} with these values already exists.", index=index_name)
+            return UniqueError(gettext("%(model)s with these values already exists.")
+                               % {"model": subject}, index=index_name)
         if paths == ["_id"]:
-            return UniqueError(f"{subject} with this id already exists.", index="_id_")
+            return UniqueError(gettext("%(model)s with this id already exists.")
+                               % {"model": subject}, index="_id_")
         labels = [str(meta.fields[p].verbose_name) if p in meta.fields else p for p in paths]
-        message = f"{subject} with this {' and '.join(labels)} already exists."
+        message = gettext("%(model)s with this %(fields)s already exists.") % {
+            "model": subject, "fields": gettext(" and ").join(labels)}
         if index_name is None:
             declared = [i for i in meta.indexes if i.unique and i.fields == list(paths)]
             index_name = declared[0].name if declared else "_".join(f"{p}_1" for p in paths)

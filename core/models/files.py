@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass
 
 from bson import ObjectId
 
+from core.i18n import gettext
+
 from .errors import ValidationError
 from .fields import Field
 
@@ -148,7 +150,7 @@ class FileField(Field):
             return value
         if isinstance(value, Upload):
             return self.check_upload(value)
-        raise self.error("Upload a file.")
+        raise self.error(gettext("Upload a file."))
 
     def is_empty(self, value):
         return value is None or value == ""
@@ -156,17 +158,20 @@ class FileField(Field):
     def check_upload(self, upload):
         """An ``Upload`` with a clean name and its sniffed type, or a ``ValidationError``."""
         if not isinstance(upload.data, (bytes, bytearray, memoryview)):
-            raise self.error("Upload a file.")
+            raise self.error(gettext("Upload a file."))
         if not upload.data:
-            raise self.error("The file is empty.", code="empty")
+            raise self.error(gettext("The file is empty."), code="empty")
         limit = self.get_max_size()
         if len(upload.data) > limit:
-            raise self.error(f"The file is too large ({len(upload.data):,} bytes); "
-                             f"at most {limit:,} bytes are allowed.", code="too_large")
+            raise self.error(gettext("The file is too large (%(size)s bytes); at most "
+                                     "%(limit)s bytes are allowed.")
+                             % {"size": f"{len(upload.data):,}", "limit": f"{limit:,}"},
+                             code="too_large")
         content_type = sniff_content_type(upload.data, upload.content_type)
         if content_type not in self.content_types:
-            raise self.error(f"Files of type {content_type} are not allowed here "
-                             f"(allowed: {', '.join(self.content_types)}).",
+            raise self.error(gettext("Files of type %(type)s are not allowed here "
+                                     "(allowed: %(allowed)s).")
+                             % {"type": content_type, "allowed": ", ".join(self.content_types)},
                              code="content_type")
         return Upload(bytes(upload.data), clean_filename(upload.filename), content_type)
 
@@ -174,7 +179,7 @@ class FileField(Field):
         if value is None:
             return None
         if isinstance(value, Upload):
-            raise self.error("The upload was not stored: save the object.")
+            raise self.error(gettext("The upload was not stored: save the object."))
         return value.to_bson()
 
     def from_bson(self, value):

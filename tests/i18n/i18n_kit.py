@@ -1,10 +1,11 @@
 """Reading a page for English left in it: ``english_left(html, language)`` lists the
-English msgids of the catalogs (core's and the accounts app's) that a page shows untranslated.
+English msgids of the catalogs (core's and the apps', by default accounts') that a page
+shows untranslated.
 
 A msgid counts when its translation differs from it ("Version" is French and German
 too). A one-word msgid counts when a whole text node (or a label attribute) is exactly
-it; a longer one when a run of two or more of its words (between placeholders) is in
-the page's visible text.
+it, or it capitalised (column and filter titles); a longer one when a run of two or more
+of its words (between placeholders) is in the page's visible text.
 """
 import re
 from functools import lru_cache
@@ -15,7 +16,7 @@ from core.i18n import CORE_LOCALE_DIR
 from core.i18n_extract import po_path, read_catalog
 
 REPO = Path(__file__).resolve().parents[2]
-CATALOG_DIRS = [CORE_LOCALE_DIR, REPO / "apps" / "accounts" / "locale"]
+APPS_DIR = REPO / "apps"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdr]")
 LABEL_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label"}
 
@@ -49,11 +50,12 @@ def visible_text(html):
 
 
 @lru_cache(maxsize=None)
-def english_msgids(language):
+def english_msgids(language, apps=("accounts",)):
     """The msgids (singular and plural) whose ``language`` translation differs from them
-    and from every translation ("Filter" is the German for "Filters")."""
+    and from every translation ("Filter" is the German for "Filters"), also once capitalised
+    ("name" is "Name" in German, and a column title says "Name")."""
     found, translations = set(), set()
-    for folder in CATALOG_DIRS:
+    for folder in [CORE_LOCALE_DIR] + [APPS_DIR / app / "locale" for app in apps]:
         path = po_path(folder, language)
         for message in read_catalog(path, language):
             if not message.id:
@@ -62,19 +64,26 @@ def english_msgids(language):
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
             found.update(msgid for msgid in ids if msgid not in strings)
             translations.update(strings)
-    return frozenset(found - translations)
+    capitalised = {capital(text) for text in translations}
+    return frozenset(msgid for msgid in found - translations
+                     if capital(msgid) not in capitalised)       # "name" → "Name" (de)
 
 
-def english_left(html, language):
-    """The English msgids ``html`` shows (see the module docstring)."""
+def capital(text):
+    return text[:1].upper() + text[1:]
+
+
+def english_left(html, language, apps=("accounts",)):
+    """The English msgids of core's and ``apps``' catalogs ``html`` shows (see the module
+    docstring)."""
     nodes = visible_text(html)
     exact = set(nodes)
     text = " ".join(nodes)
     left = []
-    for msgid in english_msgids(language):
+    for msgid in english_msgids(language, tuple(apps)):
         pieces = [p.strip(" .,:;()?") for p in PLACEHOLDER.split(msgid)]
         if len(msgid.split()) == 1:
-            if msgid in exact:
+            if msgid in exact or capital(msgid) in exact:
                 left.append(msgid)
         elif any(len(piece.split()) >= 2 and re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text)
                  for piece in pieces):

@@ -35,12 +35,12 @@ class AutocompleteHandler(ModelRequestHandler):
         """``(q, after)`` from the query; unknown arguments and a bad cursor are a 400."""
         unknown = sorted(name for name in self.request.query_arguments if name not in ARGUMENTS)
         if unknown:
-            raise HTTPError(400, f"Unknown query argument {unknown[0][:100]!r}; autocomplete "
-                                 f"takes q and cursor.")
+            raise HTTPError(400, self.gettext("Unknown query argument %(name)r; autocomplete "
+                                              "takes q and cursor.") % {"name": unknown[0][:100]})
         q = self.get_query_argument("q", "").strip()[:MAX_SEARCH_LENGTH]
         raw = self.get_query_argument("cursor", "")
         if raw and not (len(raw) == 24 and ObjectId.is_valid(raw)):
-            raise HTTPError(400, "The cursor is not valid; start again without it.")
+            raise HTTPError(400, self.gettext("The cursor is not valid; start again without it."))
         return q, ObjectId(raw) if raw else None
 
     async def get(self):

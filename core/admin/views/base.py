@@ -67,7 +67,7 @@ class AdminIndexHandler(AdminHandler):
             exists = entry.object_id in readable.get(entry.model_key, ())
             gone = entry.action == "delete" and admin is not None and admin.may(self, "read")
             label = entry.object_label if (exists or gone) else \
-                (HIDDEN_LABEL if entry.object_id else "")
+                (self.gettext("(hidden)") if entry.object_id else "")
             shown.append({"action": entry.action, "label": label, "at": entry.at,
                           "model": capital(admin.opts.verbose_name) if admin else "",
                           "url": admin.url_prefix + f"{entry.object_id}/" if exists else None})

@@ -137,10 +137,10 @@ class FormHandler(ObjectHandler):
         if move is not None:
             moved = moved_row_data(form, FormData(self), move)
             if moved is None:
-                raise HTTPError(400, "There is no such row on this form.")
+                raise HTTPError(400, self.gettext("There is no such row on this form."))
             form = await self.build_form(obj, moved)
         elif not add_row(form, name):
-            raise HTTPError(400, "There is no such list on this form.")
+            raise HTTPError(400, self.gettext("There is no such list on this form."))
         self.render_form(obj if self.change else None, form)
         return True
 
@@ -267,7 +267,7 @@ class UpdateHandler(FormHandler):
         raw_version = self.get_body_argument("_version", "").strip()
         if not (raw_version.isascii() and raw_version.isdigit()) \
                 or len(raw_version) > MAX_VERSION_DIGITS:
-            raise HTTPError(400, "The form has no valid version; reload the page.")
+            raise HTTPError(400, self.gettext("The form has no valid version; reload the page."))
         version = int(raw_version)
         obj.version, stored_version = version, obj.version   # the form keeps the one it had
         try:

@@ -33,7 +33,7 @@ async def stream_file(handler, value):
     try:
         first = await anext(chunks)
     except (FileMissing, StopAsyncIteration):
-        raise HTTPError(404, "The file is missing.") from None
+        raise HTTPError(404, handler.gettext("The file is missing.")) from None
     handler.set_header("Content-Type", value.content_type)
     handler.set_header("Content-Length", str(value.size))
     handler.set_header("Content-Disposition", content_disposition(
@@ -69,8 +69,8 @@ class FileDownloadHandler(ObjectLoading, ModelRequestHandler):
     async def get(self, object_id, field_name):
         obj = await self.get_object(object_id)
         if field_name not in shown_file_fields(self, obj):
-            raise HTTPError(404, "No such file.")
+            raise HTTPError(404, self.gettext("No such file."))
         value = obj._data.get(field_name)
         if not isinstance(value, StoredFile):
-            raise HTTPError(404, "No file here.")
+            raise HTTPError(404, self.gettext("No file here."))
         await stream_file(self, value)

@@ -42,14 +42,15 @@ class ListHandler(ModelHandler):
             return self.action
         if self.get_body_argument("_save_list", None) is not None:
             if not self.model_admin.get_list_editable(self):
-                raise HTTPError(400, "This list has no editable columns.")
+                raise HTTPError(400, self.gettext("This list has no editable columns."))
             return "write"
         name = self.get_body_argument("action", "")
         offered = self.model_admin.get_actions(self)
         if name not in offered:
             if name in self.model_admin.actions:
-                raise HTTPError(403, f"You may not use the action {name!r}.")
-            raise HTTPError(400, "Choose an action from the list.")
+                raise HTTPError(403, self.gettext("You may not use the action %(name)r.")
+                                % {"name": name})
+            raise HTTPError(400, self.gettext("Choose an action from the list."))
         self.bulk = offered[name]
         return self.bulk.permission
 
@@ -187,7 +188,7 @@ class ListHandler(ModelHandler):
         raw_ids = self.get_body_arguments("_list_id")[:MAX_SELECTED]
         ids = [parse_id(raw) for raw in raw_ids]
         if any(oid is None for oid in ids):
-            raise HTTPError(400, "The list holds an id that is not valid.")
+            raise HTTPError(400, self.gettext("The list holds an id that is not valid."))
         names = [n for n in admin.get_list_editable(self) if n in self.opts.fields]
         objects = {obj.id: obj for obj in await self.model.find(
             self.scoped({"_id": {"$in": ids}}), db=self.db).to_list(None)}
@@ -252,10 +253,11 @@ class ListHandler(ModelHandler):
             self.flash(self.gettext("Select some items first; nothing was changed."), "warning")
             return self.redirect(self.request.uri, status=303)
         if len(raw_ids) > MAX_SELECTED:
-            raise HTTPError(400, f"Select at most {MAX_SELECTED} items at once.")
+            raise HTTPError(400, self.gettext("Select at most %(count)d items at once.")
+                            % {"count": MAX_SELECTED})
         ids = [parse_id(raw) for raw in raw_ids]
         if any(oid is None for oid in ids):
-            raise HTTPError(400, "The selection holds an id that is not valid.")
+            raise HTTPError(400, self.gettext("The selection holds an id that is not valid."))
         objects = await self.model.find(self.scoped({"_id": {"$in": ids}}),
                                         db=self.db).to_list(None)
         allowed, skipped = [], []

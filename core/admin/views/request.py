@@ -30,7 +30,7 @@ from ..changelist import BadListArguments
 log = logging.getLogger("bastion.admin")
 
 #: how an object the user may not read is named anywhere (seeing is reading)
-HIDDEN_LABEL = "(hidden)"
+HIDDEN_LABEL = "(hidden)"     # the msgid: pages show self.gettext("(hidden)")
 #: the built-in actions' names as the 403 texts show them (listed for the catalogs)
 ACTION_NAMES = (_l("read"), _l("write"), _l("delete"))
 
@@ -204,7 +204,7 @@ class ModelRequestHandler(BaseHandler):
 
     def shown_label(self, obj):
         """``obj``'s label, or ``HIDDEN_LABEL`` when the user may not read it."""
-        return self.label_for(obj) if self.may_read(obj) else HIDDEN_LABEL
+        return self.label_for(obj) if self.may_read(obj) else self.gettext("(hidden)")
 
     async def readable_objects(self, model, flt=None, limit=0):
         """Objects of ``model`` matching ``flt`` that the user may read: the model's grant,
@@ -230,8 +230,8 @@ class ModelRequestHandler(BaseHandler):
             present = {obj.id for obj in await model.find(
                 {"_id": {"$in": rest}}, db=self.db).to_list(None)}
             for oid in rest:
-                labels[oid] = (HIDDEN_LABEL, None) if oid in present else \
-                    (f"{oid} (missing)", None)
+                labels[oid] = (self.gettext("(hidden)"), None) if oid in present else \
+                    (self.gettext("%(id)s (missing)") % {"id": oid}, None)
         return labels
 
     def scoped(self, flt):

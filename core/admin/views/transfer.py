@@ -66,12 +66,13 @@ class ExportHandler(ModelHandler):
         kind = self.export_format(self.get_body_argument("format", "csv"))
         raw_ids = self.get_body_arguments("_selected_action")
         if not raw_ids:
-            raise HTTPError(400, "Select some items to export first.")
+            raise HTTPError(400, self.gettext("Select some items to export first."))
         if len(raw_ids) > MAX_SELECTED:
-            raise HTTPError(400, f"Select at most {MAX_SELECTED} items at once.")
+            raise HTTPError(400, self.gettext("Select at most %(count)d items at once.")
+                            % {"count": MAX_SELECTED})
         ids = [parse_id(raw) for raw in raw_ids]
         if any(oid is None for oid in ids):
-            raise HTTPError(400, "The selection holds an id that is not valid.")
+            raise HTTPError(400, self.gettext("The selection holds an id that is not valid."))
         changelist = self.export_changelist({})
         flt = await changelist.get_filter()
         selected = {"_id": {"$in": list(dict.fromkeys(ids))}}
@@ -80,7 +81,7 @@ class ExportHandler(ModelHandler):
 
     def export_format(self, kind):
         if kind not in transfer.FORMATS:
-            raise HTTPError(400, "Choose the format: csv or jsonl.")
+            raise HTTPError(400, self.gettext("Choose the format: csv or jsonl."))
         return kind
 
     def export_changelist(self, args):
@@ -170,9 +171,9 @@ class ImportHandler(ModelHandler):
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise transfer.ImportFileError("The file is not UTF-8 text.") from None
+            raise transfer.ImportFileError(self.gettext("The file is not UTF-8 text.")) from None
         if not text.strip():
-            raise transfer.ImportFileError("Choose a file to import.")
+            raise transfer.ImportFileError(self.gettext("Choose a file to import."))
         return text, kind
 
     async def post(self):
@@ -253,8 +254,8 @@ class ImportHandler(ModelHandler):
             for row in checked:
                 value = row["object"]._data.get(name)
                 if isinstance(value, ObjectId) and value not in readable:
-                    row["errors"].setdefault(name, "Select a valid choice; that object does "
-                                                   "not exist.")
+                    row["errors"].setdefault(name, self.gettext(
+                        "Select a valid choice; that object does not exist."))
 
     async def check_unique(self, checked, writable):
         for name in writable:
@@ -273,7 +274,7 @@ class ImportHandler(ModelHandler):
                     row["errors"].setdefault(name, f"A {self.opts.verbose_name} with this "
                                                    f"{field.verbose_name} already exists.")
                 elif value in seen:
-                    row["errors"].setdefault(name, "The file holds this value twice.")
+                    row["errors"].setdefault(name, self.gettext("The file holds this value twice."))
                 seen.add(value)
 
     async def apply(self, objects):

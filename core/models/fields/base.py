@@ -27,6 +27,7 @@ from bson import ObjectId
 
 from core.db import subset
 from core.db.errors import UnsupportedOperation
+from core.i18n import gettext
 
 from ..errors import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
 
@@ -165,8 +166,8 @@ class Field:
         The base checks ``choices``; subclasses call ``super().validate(value)``.
         """
         if self.choices is not None and value not in [c for c, _ in self.choices]:
-            raise self.error(f"Select a valid choice; {value!r} is not one of the choices.",
-                             code="invalid_choice")
+            raise self.error(gettext("Select a valid choice; %(value)r is not one of the "
+                                     "choices.") % {"value": value}, code="invalid_choice")
 
     def is_empty(self, value):
         return any(value is e or (type(value) is type(e) and value == e)
@@ -176,7 +177,7 @@ class Field:
         """``to_python`` plus the ``required`` check; returns the clean value."""
         value = self.to_python(value)
         if self.required and self.is_empty(value):
-            raise self.error("This field is required.", code="required")
+            raise self.error(gettext("This field is required."), code="required")
         return value
 
     def to_bson(self, value):

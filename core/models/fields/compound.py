@@ -17,6 +17,7 @@ import json
 import math
 
 from core.db import subset
+from core.i18n import gettext
 
 from ..errors import ImproperlyConfigured, ValidationError
 from .base import (
@@ -95,7 +96,7 @@ class SubDocument(metaclass=SubDocumentBase):
         """A sub-document from user input (a dict); an unknown key is a ``ValidationError``."""
         unknown = [key for key in data if key not in cls._fields]
         if unknown:
-            raise ValidationError({str(key)[:100]: "Unknown field." for key in unknown})
+            raise ValidationError({str(key)[:100]: gettext("Unknown field.") for key in unknown})
         return cls(**data)
 
     @classmethod
@@ -247,8 +248,10 @@ class ListField(Field):
     def to_python(self, value):
         value = super().to_python(value)
         if value is not None and self.min_items is not None and len(value) < self.min_items:
-            raise self.error(f"Ensure this list has at least {self.min_items} items "
-                             f"(it has {len(value)}).", code="min_items")
+            raise self.error(gettext("Ensure this list has at least %(limit)d items "
+                                     "(it has %(count)d).")
+                             % {"limit": self.min_items, "count": len(value)},
+                             code="min_items")
         return value
 
     def coerce(self, value):
@@ -260,7 +263,8 @@ class ListField(Field):
         for position, item in enumerate(value):
             try:
                 if item is None and not self.holds_strings:
-                    raise self.item_field.error("This item may not be empty.", code="required")
+                    raise self.item_field.error(gettext("This item may not be empty."),
+                                                code="required")
                 item = self.item_field.to_python(item)
             except ValidationError as exc:
                 errors.update(nested_error(exc, join_path(self.name, position)).errors)
@@ -274,14 +278,17 @@ class ListField(Field):
 
     def validate(self, value):
         if self.max_items is not None and len(value) > self.max_items:
-            raise self.error(f"Ensure this list has at most {self.max_items} items "
-                             f"(it has {len(value)}).", code="max_items")
+            raise self.error(gettext("Ensure this list has at most %(limit)d items "
+                                     "(it has %(count)d).")
+                             % {"limit": self.max_items, "count": len(value)},
+                             code="max_items")
         if self.choices is not None:
             allowed = [c for c, _ in self.choices]
             for position, item in enumerate(value):
                 if item not in allowed:
                     raise ValidationError(
-                        f"Select a valid choice; {item!r} is not one of the choices.",
+                        gettext("Select a valid choice; %(value)r is not one of the "
+                                "choices.") % {"value": item},
                         field=join_path(self.name, position) or None, code="invalid_choice")
         if self.unique_items:
             seen = []
@@ -289,7 +296,8 @@ class ListField(Field):
                 stored = self.item_field.to_bson(item)
                 if stored in seen:
                     raise ValidationError(
-                        f"This item repeats item {seen.index(stored)}.",
+                        gettext("This item repeats item %(position)d.")
+                        % {"position": seen.index(stored)},
                         field=join_path(self.name, position) or None, code="unique_items")
                 seen.append(stored)
 
@@ -324,7 +332,8 @@ class ListField(Field):
 
 # --------------------------------------------------------------------------- dicts
 def _json_position_error(exc):
-    return f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
+    return gettext("Invalid JSON at line %(line)d, column %(column)d: %(reason)s.") % {
+        "line": exc.lineno, "column": exc.colno, "reason": exc.msg}
 
 
 class DictField(Field):
@@ -362,8 +371,8 @@ class DictField(Field):
             except json.JSONDecodeError as exc:
                 raise self.error(_json_position_error(exc)) from None
             except RecursionError:
-                raise self.error(f"The object is nested more than {DICT_MAX_DEPTH} "
-                                 "levels deep.") from None
+                raise self.error(gettext("The object is nested more than %(limit)d levels "
+                                         "deep.") % {"limit": DICT_MAX_DEPTH}) from None
         if not isinstance(value, dict):
             raise self.error(f"Expected an object, not {_type_name(value)}.")
         if self.value_field is None:
@@ -415,8 +424,9 @@ class DictField(Field):
     def validate(self, value):
         size = len(json.dumps(self.to_json(value), ensure_ascii=False, separators=(",", ":")))
         if self.max_size is not None and size > self.max_size:
-            raise self.error(f"Ensure this object is at most {self.max_size} characters as "
-                             f"JSON (it has {size}).", code="max_size")
+            raise self.error(gettext("Ensure this object is at most %(limit)d characters as "
+                                     "JSON (it has %(count)d).")
+                             % {"limit": self.max_size, "count": size}, code="max_size")
         super().validate(value)
 
     def to_bson(self, value):

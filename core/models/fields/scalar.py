@@ -11,6 +11,7 @@ from bson.decimal128 import Decimal128
 
 from ..catalog import get_model
 from ..errors import ImproperlyConfigured
+from core.i18n import gettext
 from .base import (
     INT64_MAX, INT64_MIN, NOT_PROVIDED, STRING_MAX_LENGTH, TEXT_MAX_LENGTH, UTC, Field,
     _type_name, utcnow,
@@ -50,16 +51,20 @@ class StringField(Field):
         else:
             raise self.error(f"Expected text, not {_type_name(value)}.")
         if "\x00" in value:
-            raise self.error("Text may not contain NUL characters.")
+            raise self.error(gettext("Text may not contain NUL characters."))
         return value.strip() if self.strip else value
 
     def validate(self, value):
         if self.max_length is not None and len(value) > self.max_length:
-            raise self.error(f"Ensure this value has at most {self.max_length} characters "
-                             f"(it has {len(value)}).", code="max_length")
+            raise self.error(gettext("Ensure this value has at most %(limit)d characters "
+                                     "(it has %(count)d).")
+                             % {"limit": self.max_length, "count": len(value)},
+                             code="max_length")
         if self.min_length is not None and len(value) < self.min_length:
-            raise self.error(f"Ensure this value has at least {self.min_length} characters "
-                             f"(it has {len(value)}).", code="min_length")
+            raise self.error(gettext("Ensure this value has at least %(limit)d characters "
+                                     "(it has %(count)d).")
+                             % {"limit": self.min_length, "count": len(value)},
+                             code="min_length")
         super().validate(value)
 
     def from_bson(self, value):
@@ -106,7 +111,7 @@ class EmailField(StringField):
         local, at, domain = value.rpartition("@")
         if not (at and local and domain and _EMAIL_LOCAL.match(local) and len(local) <= 64
                 and self._valid_domain(domain)):
-            raise self.error("Enter a valid email address.")
+            raise self.error(gettext("Enter a valid email address."))
 
     @staticmethod
     def _valid_domain(domain):
@@ -137,7 +142,8 @@ class SlugField(StringField):
         super().validate(value)
         pattern = _UNICODE_SLUG if self.allow_unicode else _SLUG
         if not pattern.match(value):
-            raise self.error("Enter a valid slug: letters, numbers, underscores or hyphens.")
+            raise self.error(gettext(
+                "Enter a valid slug: letters, numbers, underscores or hyphens."))
 
 
 class URLField(StringField):
@@ -155,17 +161,18 @@ class URLField(StringField):
     def validate(self, value):
         super().validate(value)
         if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value):
-            raise self.error("Enter a valid URL (no spaces).")
+            raise self.error(gettext("Enter a valid URL (no spaces)."))
         try:
             parts = urllib.parse.urlsplit(value)
             host = parts.hostname
             parts.port                              # a bad port raises ValueError
         except ValueError:
-            raise self.error("Enter a valid URL.") from None
+            raise self.error(gettext("Enter a valid URL.")) from None
         if parts.scheme.lower() not in self.schemes:
-            raise self.error(f"Enter a URL starting with {' or '.join(self.schemes)}://.")
+            raise self.error(gettext("Enter a URL starting with %(schemes)s://.")
+                             % {"schemes": " or ".join(self.schemes)})
         if not host or not self._valid_host(host):
-            raise self.error("Enter a valid URL.")
+            raise self.error(gettext("Enter a valid URL."))
 
     @staticmethod
     def _valid_host(host):
@@ -194,11 +201,11 @@ class _BoundedNumber(Field):
 
     def validate(self, value):
         if self.min_value is not None and value < self.min_value:
-            raise self.error(f"Ensure this value is greater than or equal to {self.min_value}.",
-                             code="min_value")
+            raise self.error(gettext("Ensure this value is greater than or equal to %(limit)s.")
+                             % {"limit": self.min_value}, code="min_value")
         if self.max_value is not None and value > self.max_value:
-            raise self.error(f"Ensure this value is less than or equal to {self.max_value}.",
-                             code="max_value")
+            raise self.error(gettext("Ensure this value is less than or equal to %(limit)s.")
+                             % {"limit": self.max_value}, code="max_value")
         super().validate(value)
 
 
@@ -212,19 +219,19 @@ class IntegerField(_BoundedNumber):
 
     def coerce(self, value):
         if isinstance(value, bool):
-            raise self.error("Enter a whole number.")
+            raise self.error(gettext("Enter a whole number."))
         if isinstance(value, int):
             result = value
         elif isinstance(value, float):
             if not value.is_integer():
-                raise self.error("Enter a whole number.")
+                raise self.error(gettext("Enter a whole number."))
             result = int(value)
         elif isinstance(value, str):
             text = value.strip()
             if not text:
                 return None
             if not _INT_TEXT.match(text):
-                raise self.error("Enter a whole number.")
+                raise self.error(gettext("Enter a whole number."))
             if len(text.lstrip("+-").lstrip("0")) > len(str(INT64_MAX)):
                 raise self.error("The number is too large.", code="out_of_range")
             result = int(text)
@@ -243,7 +250,7 @@ class FloatField(_BoundedNumber):
 
     def coerce(self, value):
         if isinstance(value, bool):
-            raise self.error("Enter a number.")
+            raise self.error(gettext("Enter a number."))
         if isinstance(value, (int, float)):
             try:
                 result = float(value)
@@ -254,12 +261,12 @@ class FloatField(_BoundedNumber):
             if not text:
                 return None
             if not _FLOAT_TEXT.match(text):
-                raise self.error("Enter a number.")
+                raise self.error(gettext("Enter a number."))
             result = float(text)
         else:
             raise self.error(f"Enter a number, not {_type_name(value)}.")
         if not math.isfinite(result):
-            raise self.error("Enter a finite number.")
+            raise self.error(gettext("Enter a finite number."))
         return result
 
 
@@ -295,7 +302,7 @@ class DecimalField(_BoundedNumber):
 
     def coerce(self, value):
         if isinstance(value, bool):
-            raise self.error("Enter a number.")
+            raise self.error(gettext("Enter a number."))
         if isinstance(value, Decimal128):
             value = value.to_decimal()
         if isinstance(value, decimal.Decimal):
@@ -304,19 +311,19 @@ class DecimalField(_BoundedNumber):
             result = decimal.Decimal(value)
         elif isinstance(value, float):
             if not math.isfinite(value):
-                raise self.error("Enter a finite number.")
+                raise self.error(gettext("Enter a finite number."))
             result = decimal.Decimal(repr(value))
         elif isinstance(value, str):
             text = value.strip()
             if not text:
                 return None
             if not _DECIMAL_TEXT.match(text) or len(text) > 100:
-                raise self.error("Enter a number.")
+                raise self.error(gettext("Enter a number."))
             result = decimal.Decimal(text)
         else:
             raise self.error(f"Enter a number, not {_type_name(value)}.")
         if not result.is_finite():
-            raise self.error("Enter a finite number.")
+            raise self.error(gettext("Enter a finite number."))
         self._check_digits(result)
         result = result.quantize(self.quantum, context=_DECIMAL_CONTEXT)
         return result.copy_abs() if result.is_zero() else result         # -0.00 → 0.00
@@ -332,12 +339,14 @@ class DecimalField(_BoundedNumber):
         if digits == (0,):
             whole = 0
         if places > self.decimal_places:
-            raise self.error(f"Ensure that there are no more than {self.decimal_places} "
-                             "decimal places.", code="max_decimal_places")
+            raise self.error(gettext("Ensure that there are no more than %(limit)d decimal "
+                                     "places.") % {"limit": self.decimal_places},
+                             code="max_decimal_places")
         if whole > self.max_digits - self.decimal_places:
-            raise self.error(f"Ensure that there are no more than "
-                             f"{self.max_digits - self.decimal_places} digits before the "
-                             "decimal point.", code="max_whole_digits")
+            raise self.error(gettext("Ensure that there are no more than %(limit)d digits "
+                                     "before the decimal point.")
+                             % {"limit": self.max_digits - self.decimal_places},
+                             code="max_whole_digits")
 
     def to_bson(self, value):
         value = super().to_bson(value)
@@ -399,7 +408,7 @@ class BooleanField(Field):
                 return True
             if text in _FALSE:
                 return False
-        raise self.error("Enter true or false.")
+        raise self.error(gettext("Enter true or false."))
 
 
 # --------------------------------------------------------------------------- dates
@@ -438,8 +447,8 @@ class DateTimeField(Field):
             try:
                 moment = datetime.datetime.fromisoformat(text)
             except ValueError:
-                raise self.error("Enter a valid date/time (ISO 8601, e.g. "
-                                 "2024-05-01T12:30).") from None
+                raise self.error(gettext("Enter a valid date/time (ISO 8601, e.g. "
+                                         "2024-05-01T12:30).")) from None
         else:
             raise self.error(f"Enter a date/time, not {_type_name(value)}.")
         return self._normalize(moment)
@@ -472,7 +481,7 @@ class DateField(Field):
         if isinstance(value, datetime.datetime):
             moment = value if value.tzinfo is None else value.astimezone(UTC)
             if moment.time() != datetime.time(0):
-                raise self.error("Enter a date without a time of day.")
+                raise self.error(gettext("Enter a date without a time of day."))
             return moment.date()
         if isinstance(value, datetime.date):
             return value
@@ -481,11 +490,11 @@ class DateField(Field):
             if not text:
                 return None
             if not re.match(r"^\d{4}-\d{2}-\d{2}$", text):
-                raise self.error("Enter a valid date (YYYY-MM-DD).")
+                raise self.error(gettext("Enter a valid date (YYYY-MM-DD)."))
             try:
                 return datetime.date.fromisoformat(text)
             except ValueError:
-                raise self.error("Enter a valid date (YYYY-MM-DD).") from None
+                raise self.error(gettext("Enter a valid date (YYYY-MM-DD).")) from None
         raise self.error(f"Enter a date, not {_type_name(value)}.")
 
     def to_bson(self, value):
@@ -537,8 +546,8 @@ class ChoiceField(Field):
             for choice in values:
                 if str(choice) == text:
                     return choice
-        raise self.error(f"Select a valid choice; {value!r} is not one of the choices.",
-                         code="invalid_choice")
+        raise self.error(gettext("Select a valid choice; %(value)r is not one of the "
+                                 "choices.") % {"value": value}, code="invalid_choice")
 
 
 # --------------------------------------------------------------------------- references
@@ -575,9 +584,9 @@ class ReferenceField(Field):
                 return None
             if len(text) == 24 and ObjectId.is_valid(text):
                 return ObjectId(text)
-            raise self.error(f"{value!r} is not a valid id.")
+            raise self.error(gettext("%(value)r is not a valid id.") % {"value": value})
         if hasattr(value, "_meta") and hasattr(value, "id"):
             if value.id is None:
-                raise self.error("The referenced object has not been saved yet.")
+                raise self.error(gettext("The referenced object has not been saved yet."))
             return value.id
         raise self.error(f"Expected an id, not {_type_name(value)}.")

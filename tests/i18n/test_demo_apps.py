@@ -1,0 +1,130 @@
+"""The demo apps (blog, shop) in the user's language: their list and change pages, a form
+with field errors (required, a duplicate name, a bad e-mail and country) and an action's
+flash, for a French and a German user, show no English msgid of any loaded catalog (core,
+accounts, blog, shop)."""
+import datetime
+import html
+
+import pytest
+
+import support
+from i18n_kit import english_left, html_lang
+from support.pages import error_for
+
+DEMO_APPS = ["core.audit", "apps.accounts", "apps.blog", "apps.shop"]
+CATALOGS = ("accounts", "blog", "shop")
+
+
+@pytest.fixture
+def i18n_settings(tmp_path):
+    return support.make_settings(tmp_path, DEMO_APPS)
+
+
+def assert_in_language(response, language, path):
+    assert response.code == 200, (path, response.code, response.text[:500])
+    assert html_lang(response.text) == language, path
+    assert english_left(response.text, language, CATALOGS) == [], path
+
+
+BLOG = {"blog.article": ["read", "write", "delete", "publish", "export"],
+        "blog.category": ["read", "write"]}
+SHOP = {"shop.order": ["read", "write"], "shop.customer": ["read", "write"]}
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+async def test_the_demo_apps_are_in_the_users_language(site, language):
+    browser = await site.user_browser("editor", {**BLOG, **SHOP}, language=language)
+    news = await site.model("blog.category").create(name="News", db=site.db)
+    article = await site.model("blog.article").create(title="Hello", category=news.id,
+                                                      db=site.db)
+    ada = await site.model("shop.customer").create(
+        name="Ada", email="ada@example.com", address={"city": "Paris", "country": "FR"},
+        db=site.db)
+    order = await site.model("shop.order").create(
+        customer=ada.id, placed=datetime.date(2026, 11, 30), status="paid",
+        lines=[{"sku": "pen", "quantity": 2, "unit_price": "24.90"}], db=site.db)
+    pages = ["/admin/", "/admin/blog/article/", "/admin/blog/article/add/",
+             f"/admin/blog/article/{article.id}/change/", "/admin/blog/category/",
+             f"/admin/blog/category/{news.id}/change/", "/admin/shop/customer/",
+             f"/admin/shop/customer/{ada.id}/change/", "/admin/shop/order/",
+             f"/admin/shop/order/{order.id}/change/", "/admin/shop/order/add/"]
+    for path in pages:
+        assert_in_language(await browser.get(path), language, path)
+    # form errors: a required field left empty, a duplicate name, a bad e-mail and country
+    invalid = await browser.post("/admin/blog/article/add/", {"title": "", "body": "x"})
+    assert invalid.code == 200 and error_for(invalid.text, "title")
+    assert_in_language(invalid, language, "article with an error")
+    duplicate = await browser.post("/admin/blog/category/add/", {"name": "News"})
+    assert duplicate.code == 200
+    assert error_for(duplicate.text, "name") == {
+        "fr": "Catégorie : cette valeur de nom existe déjà.",
+        "de": "Kategorie mit diesem Wert für Name existiert bereits."}[language]
+    assert_in_language(duplicate, language, "a duplicate category")
+    customer = await browser.post("/admin/shop/customer/add/", {
+        "name": "", "email": "nope", "address-city": "", "address-country": "XX"})
+    assert customer.code == 200
+    assert_in_language(customer, language, "customer with errors")
+    # an action's flash
+    done = await browser.post("/admin/blog/article/", {
+        "action": "publish", "_selected_action": [str(article.id)]})
+    assert done.code == 303, done.text[:500]
+    listing = await browser.get("/admin/blog/article/")
+    assert {"fr": "1 article publié.", "de": "1 Artikel veröffentlicht."}[language] in \
+        html.unescape(listing.text)
+    assert_in_language(listing, language, "the flash of an action")
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+async def test_refusals_of_bad_requests_are_in_the_users_language(site, language):
+    browser = await site.user_browser("editor", {**BLOG, **SHOP}, language=language)
+    nothing = await browser.post("/admin/blog/article/export/", {"format": "csv"})
+    assert nothing.code == 400
+    assert {"fr": "Sélectionnez d'abord des éléments à exporter.",
+            "de": "Wählen Sie zuerst Einträge zum Exportieren aus."}[language] in \
+        html.unescape(nothing.text)
+    bad_filter = await browser.get("/admin/shop/order/?status=lost")
+    assert bad_filter.code == 400
+    assert {"fr": "Filtre invalide status='lost' : Sélectionnez un choix valide ; 'lost' "
+                  "n'en fait pas partie.",
+            "de": "Ungültiger Filter status='lost': Wählen Sie eine gültige Option; 'lost' "
+                  "ist keine davon."}[language] in \
+        html.unescape(bad_filter.text)
+    for response in (nothing, bad_filter):
+        assert english_left(response.text, language, CATALOGS) == []
+
+
+def test_list_counts_use_the_languages_digits(site):
+    from core import i18n
+    from core.admin import pagination
+    try:
+        for code, capped, plain in (("en", "1,000+", "1,234,567"), ("de", "1.000+", "1.234.567"),
+                                    ("fr", "1\u202f000+", "1\u202f234\u202f567")):
+            i18n.activate(i18n.locale_for(code))
+            assert pagination.format_count(5000, capped=True) == capped
+            assert pagination.format_count(1234567, capped=False) == plain
+    finally:
+        i18n.activate(None)
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+async def test_scoped_permission_sources_are_in_the_users_language(site, language):
+    scoped = {"blog.article": ["read", "write:own"]}
+    author = await site.user_browser("author", scoped, language=language)
+    await site.create_user("boss", language=language, is_superuser=True)
+    boss = site.browser()
+    await boss.login("boss")
+    word = {"fr": "portée own", "de": "Bereich own"}[language]
+    for browser, path in ((author, "/admin/account/"), (boss, "/admin/accounts/matrix/")):
+        page = await browser.get(path)
+        assert page.code == 200
+        assert word in html.unescape(page.text) and "scope own" not in page.text, path
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+async def test_an_import_without_a_file_is_refused_in_the_users_language(site, language):
+    browser = await site.user_browser("editor", {"blog.category": ["read", "write", "import"]},
+                                      language=language)
+    page = await browser.post("/admin/blog/category/import/", {"format": "csv"})
+    assert {"fr": "Choisissez un fichier à importer.",
+            "de": "Wählen Sie eine Datei zum Importieren."}[language] in html.unescape(page.text)
+    assert english_left(page.text, language, CATALOGS) == []
