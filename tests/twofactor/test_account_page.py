@@ -42,7 +42,8 @@ async def test_preferences_are_validated_and_stored(site):
     user = await site.User.get_by_username("alice", db=site.db)
     assert (user.language, user.time_zone) == ("fr", "Europe/Paris")
     page = await browser.get(done.location)
-    assert "Your preferences were saved." in page.text
+    # the page answers in the language just chosen
+    assert '<html lang="fr">' in page.text and "Vos préférences ont été enregistrées." in page.text
     assert '<option selected value="fr">' in page.text
     entry = (await site.audit(action="update", object_label="alice"))[-1]
     assert entry["changes"]["time_zone"]["after"] == "Europe/Paris"
