@@ -432,12 +432,13 @@ async def load_reference_choices(form, lookup, limit=REFERENCE_CHOICES_LIMIT):
         form[name].choices = blank + choices
 
 
-def _readonly_parts(form):
-    """The ``ReadOnlyValueField`` s of ``form``, in sub-documents and every row."""
+def _nested_fields(form, kind):
+    """The fields of ``form`` that are ``kind`` (a class or tuple), those inside
+    sub-documents and every row of their lists included."""
     found = []
 
     def walk(field):
-        if isinstance(field, ReadOnlyValueField):
+        if isinstance(field, kind):
             found.append(field)
         elif isinstance(field, SubDocumentListField):
             for entry in field.entries:
@@ -449,6 +450,11 @@ def _readonly_parts(form):
     for name in getattr(form, "field_names", ()):
         walk(form[name])
     return found
+
+
+def _readonly_parts(form):
+    """The ``ReadOnlyValueField`` s of ``form``, in sub-documents and every row."""
+    return _nested_fields(form, ReadOnlyValueField)
 
 
 async def _label_readonly_references(form, lookup):
@@ -507,21 +513,7 @@ async def check_references(form, lookup, stored=None):
 def _time_inputs(form):
     """The date-and-time inputs of ``form``, those inside sub-documents and their rows
     included (a ``DateField``'s date input is no time: never shifted)."""
-    found = []
-
-    def walk(field):
-        if isinstance(field, wtforms.DateTimeLocalField):
-            found.append(field)
-        elif isinstance(field, SubDocumentListField):
-            for entry in field.entries:
-                walk(entry)
-        elif isinstance(field, SubDocumentField):
-            for sub in field.form:
-                walk(sub)
-
-    for name in getattr(form, "field_names", ()):
-        walk(form[name])
-    return found
+    return _nested_fields(form, wtforms.DateTimeLocalField)
 
 
 def show_times_in(form, zone, initial):

@@ -5,6 +5,7 @@ import inspect
 from markupsafe import Markup
 
 from core.forms import render_field
+from core.handlers.base import HTTPError
 from core.i18n import gettext
 from core.handlers.flash import FLASH_COOKIE, FlashMixin  # noqa: F401  (re-exported)
 from core.models.base import parse_id
@@ -14,7 +15,10 @@ from core.models.files import FileField
 from .display import Cell, capital, file_cell, format_datetime, format_value
 from .request import HIDDEN_LABEL, ModelRequestHandler
 
-__all__ = ["AdminHandler", "AdminIndexHandler", "HIDDEN_LABEL", "ModelHandler"]
+__all__ = ["AdminHandler", "AdminIndexHandler", "HIDDEN_LABEL", "MAX_SELECTED", "ModelHandler"]
+
+#: how many ticked rows one bulk action or "Export selected" takes
+MAX_SELECTED = 1000
 
 
 class AdminHandler(FlashMixin, ModelRequestHandler):
@@ -101,6 +105,18 @@ class ModelHandler(AdminHandler):
                          list_url=self.model_admin.url_prefix, app_label=label,
                          app_name=apps[label].verbose_name if label in apps else label)
         return namespace
+
+    def selected_ids(self):
+        """The ids of the rows ticked on the list (``_selected_action``), in order, without
+        repeats; ``[]`` when none is. A 400 for more than ``MAX_SELECTED`` or a bad id."""
+        raw_ids = self.get_body_arguments("_selected_action")
+        if len(raw_ids) > MAX_SELECTED:
+            raise HTTPError(400, self.gettext("Select at most %(count)d items at once.")
+                            % {"count": MAX_SELECTED})
+        ids = [parse_id(raw) for raw in raw_ids]
+        if any(oid is None for oid in ids):
+            raise HTTPError(400, self.gettext("The selection holds an id that is not valid."))
+        return list(dict.fromkeys(ids))
 
     async def resolve_references(self, objects, names):
         """``{(name, id): (label, url)}`` for the ``ReferenceField`` columns ``names``.

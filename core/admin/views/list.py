@@ -11,10 +11,9 @@ from core.models.base import parse_id
 from core.models.errors import StaleObjectError, ValidationError
 from core.permissions import PermissionDenied
 
-from .base import ModelHandler
+from .base import MAX_SELECTED, ModelHandler
 from .display import Cell, format_value, is_hidden
 
-MAX_SELECTED = 1000
 
 __all__ = ["ListHandler"]
 
@@ -248,16 +247,10 @@ class ListHandler(ModelHandler):
         if self.get_body_argument("_save_list", None) is not None:
             return await self.save_list()
         bulk = self.bulk
-        raw_ids = self.get_body_arguments("_selected_action")
-        if not raw_ids:
+        ids = self.selected_ids()
+        if not ids:
             self.flash(self.gettext("Select some items first; nothing was changed."), "warning")
             return self.redirect(self.request.uri, status=303)
-        if len(raw_ids) > MAX_SELECTED:
-            raise HTTPError(400, self.gettext("Select at most %(count)d items at once.")
-                            % {"count": MAX_SELECTED})
-        ids = [parse_id(raw) for raw in raw_ids]
-        if any(oid is None for oid in ids):
-            raise HTTPError(400, self.gettext("The selection holds an id that is not valid."))
         objects = await self.model.find(self.scoped({"_id": {"$in": ids}}),
                                         db=self.db).to_list(None)
         allowed, skipped = [], []

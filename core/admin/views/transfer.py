@@ -29,10 +29,8 @@ from core.permissions import PermissionDenied
 
 from .. import pagination, transfer
 from ..changelist import BadListArguments
-from core.models.base import parse_id
 
 from .base import ModelHandler
-from .list import MAX_SELECTED
 from .object import defaults_at, nested_paths
 
 __all__ = ["EXPORT_BATCH", "ExportHandler", "ImportHandler"]
@@ -64,20 +62,14 @@ class ExportHandler(ModelHandler):
     async def post(self):
         """Export selected: the ticked rows of the list form, nothing else."""
         kind = self.export_format(self.get_body_argument("format", "csv"))
-        raw_ids = self.get_body_arguments("_selected_action")
-        if not raw_ids:
+        ids = self.selected_ids()
+        if not ids:
             raise HTTPError(400, self.gettext("Select some items to export first."))
-        if len(raw_ids) > MAX_SELECTED:
-            raise HTTPError(400, self.gettext("Select at most %(count)d items at once.")
-                            % {"count": MAX_SELECTED})
-        ids = [parse_id(raw) for raw in raw_ids]
-        if any(oid is None for oid in ids):
-            raise HTTPError(400, self.gettext("The selection holds an id that is not valid."))
         changelist = self.export_changelist({})
         flt = await changelist.get_filter()
-        selected = {"_id": {"$in": list(dict.fromkeys(ids))}}
+        selected = {"_id": {"$in": ids}}
         await self.stream(kind, {"$and": [flt, selected]} if flt else selected,
-                          changelist.sort, f"{kind}: {len(set(ids))} selected")
+                          changelist.sort, f"{kind}: {len(ids)} selected")
 
     def export_format(self, kind):
         if kind not in transfer.FORMATS:
