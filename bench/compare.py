@@ -50,13 +50,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.http_client import Connection, percentile  # noqa: E402
+from bench.list_page import AUTHORS, BATCH, CATEGORIES, PASSWORD, READER  # noqa: E402
 from bench.list_page import Child as _ListPageChild  # noqa: E402
+from bench.list_page import seed  # noqa: E402
 
-PASSWORD = "plum-harbour-velvet"
-READER = "reader"
-CATEGORIES = 20
-AUTHORS = 5
-BATCH = 5000
 DEEP_PAGES = 100
 KINDS = ["list", "search", "rare", "deep", "detail"]
 BODY = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
@@ -90,36 +87,17 @@ def bastion_settings(url, workdir):
         BCRYPT_ROUNDS=4, DEBUG=False, COOKIE_SECRET="bench-only-secret-" + "x" * 32)
 
 
+def compare_article(i, categories, authors):
+    """Article ``i`` as Django gets it too (``article``)."""
+    title, body, published, category, author, created = article(i)
+    return dict(title=title, body=body, published=published, category=categories[category].id,
+                author=authors[author].id, created=created, updated=created)
+
+
 async def seed_bastion(url, workdir, size):
     """Users, categories and ``size`` articles (``insert_many`` in batches)."""
-    from bson import ObjectId
-
-    from core.app import make_app, shutdown, startup
-    app = make_app(bastion_settings(url, workdir))
-    await startup(app)
-    db = app.db
-    try:
-        User = app.registry.get_model("accounts.user")
-        Category = app.registry.get_model("blog.category")
-        Article = app.registry.get_model("blog.article")
-        await User.create_user(READER, "reader@example.com", PASSWORD, db=db,
-                               permissions={"blog.article": ["read"]})
-        authors = [await User.create_user(f"author{n}", f"author{n}@example.com", None, db=db)
-                   for n in range(AUTHORS)]
-        categories = [await Category.create(name=f"Category {n:02d}", db=db)
-                      for n in range(CATEGORIES)]
-        collection = db[Article._meta.collection]
-        for start in range(0, size, BATCH):
-            docs = []
-            for i in range(start, min(size, start + BATCH)):
-                title, body, published, category, author, created = article(i)
-                docs.append(Article(
-                    id=ObjectId(), version=1, title=title, body=body, published=published,
-                    category=categories[category].id, author=authors[author].id,
-                    created=created, updated=created).to_bson())
-            await collection.insert_many(docs)
-    finally:
-        await shutdown(app)
+    await seed(url, workdir, size, fields=compare_article,
+               settings=bastion_settings(url, workdir))
 
 
 def serve_bastion(url, workdir):

@@ -134,12 +134,25 @@ class Child:
 
 # -- seeding -------------------------------------------------------------------------------------
 
-async def seed(url, workdir, size):
-    """Users, categories and ``size`` articles; returns one category's id (a filter value)."""
+def list_page_article(i, categories, authors):
+    """The fields of article ``i``: every 200th title about zebras, every other one
+    published, categories and authors in turn, 37 s apart."""
+    when = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc) + \
+        datetime.timedelta(seconds=37 * i)
+    return dict(title=f"Article {i} about {'zebras' if i % 200 == 0 else 'cats'}", body=BODY,
+                published=i % 2 == 0, category=categories[i % CATEGORIES].id,
+                author=authors[i % AUTHORS].id, tags=["bench", f"t{i % 7}"],
+                created=when, updated=when)
+
+
+async def seed(url, workdir, size, fields=list_page_article, settings=None):
+    """The reader, authors, categories and ``size`` articles (``fields(i, categories,
+    authors)`` gives article ``i``; ``insert_many`` in batches) in an app made with
+    ``settings`` (default: the served one's); returns one category's id (a filter value)."""
     from bson import ObjectId
 
     from core.app import make_app, shutdown, startup
-    app = make_app(server_settings(url, workdir))
+    app = make_app(settings or server_settings(url, workdir))
     await startup(app)
     db = app.db
     try:
@@ -153,19 +166,10 @@ async def seed(url, workdir, size):
         categories = [await Category.create(name=f"Category {n:02d}", db=db)
                       for n in range(CATEGORIES)]
         collection = db[Article._meta.collection]
-        base = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
         for start in range(0, size, BATCH):
-            docs = []
-            for i in range(start, min(size, start + BATCH)):
-                when = base + datetime.timedelta(seconds=37 * i)
-                article = Article(
-                    id=ObjectId(), version=1, title=f"Article {i} about "
-                    f"{'zebras' if i % 200 == 0 else 'cats'}", body=BODY,
-                    published=i % 2 == 0, category=categories[i % CATEGORIES].id,
-                    author=authors[i % AUTHORS].id, tags=["bench", f"t{i % 7}"],
-                    created=when, updated=when)
-                docs.append(article.to_bson())
-            await collection.insert_many(docs)
+            await collection.insert_many([
+                Article(id=ObjectId(), version=1, **fields(i, categories, authors)).to_bson()
+                for i in range(start, min(size, start + BATCH))])
         return str(categories[7].id)
     finally:
         await shutdown(app)
