@@ -14,7 +14,8 @@ class CustomerAdmin(ModelAdmin):
 
 @register(Order)
 class OrderAdmin(ModelAdmin):
-    list_display = ["customer", "placed", "status", "lines", "total", "invoice"]
-    list_filter = ["status", "placed"]
+    list_display = ["customer", "customer.address.city", "placed", "status", "lines", "total",
+                    "invoice"]
+    list_filter = ["status", "placed", "customer.address.country"]
     search_fields = ["customer__name", "lines.sku"]
     ordering = ["-placed"]

@@ -182,6 +182,8 @@ class ChangeList:
     async def get_filter(self, hierarchy=True):
         """Search and filters, within the admin's row scope (``get_base_filter``)."""
         search = await self.get_search_filter(self.q)
+        for item in self.filters:
+            await item.resolve()
         clauses = [c for c in (search, *self.filter_clauses(hierarchy)) if c]
         narrowed = {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
         return self.model_admin.scoped(self.ctx, narrowed)

@@ -22,9 +22,12 @@ docs/admin.md, "Checking the options"):
 * ``list_filter``: ``E030`` no such field, ``E031`` no filter fits it (text without
   choices, hidden); ``date_hierarchy``: ``E032`` not a date field
 * ``list_display``, ``list_filter``, ``ordering``, ``sortable_fields`` take dotted paths
-  through sub-documents (``address.country``); ``E033`` a path that goes through a
-  reference (``customer.address.country``: filter on that model's own list) or into a
-  dict or a scalar
+  through sub-documents (``address.country``); ``list_display`` and ``list_filter`` also
+  through one reference (``customer.address.country``: ``core.admin.related``).
+  ``E033`` a path into a dict or a scalar, through a second reference
+  (``customer.account.name``), or through a reference in ``ordering``,
+  ``sortable_fields``, ``readonly_fields`` or ``exclude`` (the store cannot sort by
+  another collection's values; forms edit this object's own fields)
 * ``search_fields``: ``E040`` no such field, ``E041`` holds no text (or hidden)
 * ``ordering``: ``E050`` no such field, ``E051`` hidden or a list
 * ``sortable_fields``: ``E060`` no such field, ``E061`` hidden or a list
@@ -56,6 +59,8 @@ SPECIAL_COLUMNS = ("id", "__str__", "version")
 HANDLER_OPTIONS = ("list_handler", "detail_handler", "create_handler", "update_handler",
                    "delete_handler", "history_handler")
 _MAX_LISTED = 10
+#: the options whose dotted paths may go on through one reference (``core.admin.related``)
+THROUGH_REFERENCE = ("list_display", "list_filter")
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,15 @@ def _is_list(field):
     return bool(getattr(field, "accepts_containers", False))
 
 
+def _crosses_reference(opts, name):
+    """Would ``name`` be a path through one reference (``customer.address.city``)?"""
+    from .related import ReferencePath, reference_path
+    try:
+        return isinstance(reference_path(opts, name), ReferencePath)
+    except KeyError:
+        return False
+
+
 def _filterable(field):
     """Does a list filter fit ``field`` (``core.admin.filters.filter_class_for``)?"""
     from .filters import filter_class_for
@@ -266,11 +280,22 @@ class _Checker:
                 if name not in base and not name.startswith("_")]
 
     def path(self, option, name, index):
-        """The ``FieldPath`` of a dotted ``name``, or ``None`` after an error: ``E033``
-        for a path through a reference, a dict or a scalar, else the option's
-        "no such field" id."""
+        """The ``FieldPath`` of a dotted ``name`` (for ``list_display`` and ``list_filter``
+        also a ``core.admin.related.ReferencePath`` through one reference), or ``None``
+        after an error: ``E033`` for a path through a reference where the option takes
+        none (or through two), a dict or a scalar, else the option's "no such field" id."""
+        from .related import reference_path
         try:
-            return self.opts.field_at(name)
+            if option in THROUGH_REFERENCE:
+                return reference_path(self.opts, name)
+            try:
+                return self.opts.field_at(name)
+            except KeyError as exc:
+                if exc.args[-1] == "through" and _crosses_reference(self.opts, name):
+                    raise KeyError(f"{exc.args[0].split(':')[0]}: {option} cannot follow "
+                                   "a reference (only list_display and list_filter do)",
+                                   "through") from None
+                raise
         except KeyError as exc:
             head = name.split(".")[0]
             known = exc.args[-1] == "through"

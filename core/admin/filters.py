@@ -33,11 +33,14 @@ number              ``?rank__gte=``, ``__lte=``     a from–to form
 =================== =============================== =========================================
 
 A filter parses its arguments when the ``ChangeList`` is built (a bad value is
-``BadListArguments``: a 400 on the page and in the API), gives the query clause it
-adds (``query``), and describes its sidebar section (``sidebar``, awaited by the list
-page only). A filter's field may be a dotted path through sub-documents
-(``address.country``, ``lines.sku``: then any line matches); a path through a reference
-(``customer.address.country``) is refused by ``core.admin.checks`` (``admin.E033``).
+``BadListArguments``: a 400 on the page and in the API), runs what it needs from the
+store before the list's query (``resolve``), gives the query clause it adds
+(``query``), and describes its sidebar section (``sidebar``, awaited by the list page
+only). A filter's field may be a dotted path through sub-documents (``address.country``,
+``lines.sku``: then any line matches), or through one reference
+(``customer.address.country``: ``ReferencePathFilter``, the filter that fits the
+remote field, run on the target model first within what the user may read there; see
+``core.admin.related``).
 On the admin's pages the dates of a datetime filter are days in the user's time zone
 (the JSON API reads them in UTC); a ``DateField`` is filtered by calendar date, never
 shifted.
@@ -49,18 +52,17 @@ from core.i18n import gettext
 from core.models import fields as model_fields
 from core.models.errors import ValidationError
 
+from .errors import BadListArguments
+
 __all__ = ["BadListArguments", "BooleanFilter", "ChoicesFilter", "DateRangeFilter",
            "FieldListFilter", "ListContainsFilter", "ListFilter", "NumberRangeFilter",
-           "ReferenceFilter", "SimpleListFilter", "filter_for", "make_filter"]
+           "ReferenceFilter", "ReferencePathFilter", "SimpleListFilter", "filter_for",
+           "make_filter"]
 
 UTC = datetime.timezone.utc
 #: how many readable objects a reference filter lists (search narrows the rest)
 REFERENCE_CHOICES_LIMIT = 30
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class BadListArguments(ValueError):
-    """A query argument the list cannot take (a 400 on the page and in the API)."""
 
 
 def capital(text):
@@ -98,6 +100,10 @@ class ListFilter:
     def active(self):
         """Whether this filter narrows the list."""
         return bool(self.raw)
+
+    async def resolve(self):
+        """Called by ``ChangeList.get_filter`` before ``query``: a filter that must ask the
+        store first (``ReferencePathFilter``) does it here; the default does nothing."""
 
     def query(self):
         """The clause this filter adds to the list's query (``None``: none)."""
@@ -155,10 +161,10 @@ class SimpleListFilter(ListFilter):
 class FieldListFilter(ListFilter):
     """A filter on one model field (``field_name``); ``filter_for`` picks the class."""
 
-    def __init__(self, model_admin, ctx, field_name):
+    def __init__(self, model_admin, ctx, field_name, path=None):
         super().__init__(model_admin, ctx)
         self.field_name = field_name
-        self.path = model_admin.opts.field_at(field_name)
+        self.path = path or model_admin.opts.field_at(field_name)
         self.field = self.path.field
         self.parameter_name = field_name
         self.title = self.path.verbose_name
@@ -215,11 +221,78 @@ def make_filter(model_admin, ctx, entry):
     if isinstance(entry, (tuple, list)) and len(entry) == 2:
         name, filter_class = entry
         return filter_class(model_admin, ctx, name)
-    field = model_admin.opts.field_at(entry).field
-    filter_class = filter_class_for(field)
+    from .related import ReferencePath, reference_path
+    path = reference_path(model_admin.opts, entry)
+    filter_class = filter_class_for(path.field)
     if filter_class is None:
-        raise TypeError(f"No list filter fits {entry!r} ({type(field).__name__}).")
+        raise TypeError(f"No list filter fits {entry!r} ({type(path.field).__name__}).")
+    if isinstance(path, ReferencePath):
+        return ReferencePathFilter(model_admin, ctx, entry, path, filter_class)
     return filter_class(model_admin, ctx, entry)
+
+
+class ReferencePathFilter(ListFilter):
+    """A filter through a reference (``customer.address.country``): the filter that fits
+    the remote field (``inner``: its arguments and sidebar, named by the whole path),
+    whose clause runs on the target model first — within the user's ``read`` there, its
+    row scope and object rule — then narrows this list to ``{"customer": {"$in": ids}}``.
+    A user who may not read the target model, or that field of it, gets a sidebar
+    without choices and no row through a value of it. Exact or refused: too many target
+    matches is ``BadListArguments`` (``core.admin.related.readable_ids``)."""
+
+    def __init__(self, model_admin, ctx, field_name, path, filter_class):
+        super().__init__(model_admin, ctx)
+        self.path = path
+        self.field_name = self.parameter_name = field_name
+        self.title = path.verbose_name
+        self.inner = filter_class(model_admin, ctx, field_name, path.remote)
+        self.clause = None
+
+    @property
+    def target_admin(self):
+        site = getattr(self.model_admin, "site", None)
+        return site.get(self.path.target._meta.key) if site is not None else None
+
+    def readable(self):
+        from .related import shows_remote
+        return shows_remote(self.ctx, self.target_admin, self.path.rest)
+
+    def parameters(self):
+        return self.inner.parameters()
+
+    def parse(self, args):
+        self.inner.parse(args)
+        self.raw = self.inner.raw
+
+    @property
+    def active(self):
+        return self.inner.active
+
+    async def resolve(self):
+        from .related import readable_ids
+        self.clause = None
+        inner = self.inner.query()
+        if not inner:
+            return
+        if not self.readable():
+            self.clause = {"_id": {"$in": []}}
+            return
+        remote = {self.path.rest: inner[self.field_name]}
+        shown = ", ".join(f"{name}={value}" for name, value in self.raw.items())
+        ids = await readable_ids(self.ctx, self.target_admin, remote, shown)
+        self.clause = {self.path.local.path: {"$in": ids or []}}
+
+    def query(self):
+        return self.clause
+
+    async def sidebar(self, changelist, handler):
+        if not self.readable():
+            section = await super().sidebar(changelist, handler)
+            section["options"] = [self.all_option(changelist)]
+            return section
+        section = await self.inner.sidebar(changelist, handler)
+        section["title"] = capital(self.title)
+        return section
 
 
 @filter_for(model_fields.BooleanField)
@@ -264,8 +337,11 @@ class ReferenceFilter(FieldListFilter):
         except LookupError:
             return section
         from .search import readable_matches
-        found, more = await readable_matches(handler, target, search,
-                                             limit=REFERENCE_CHOICES_LIMIT)
+        try:
+            found, more = await readable_matches(handler, target, search,
+                                                 limit=REFERENCE_CHOICES_LIMIT)
+        except BadListArguments:            # too many matches through a reference
+            found, more = [], True
         options = [self.all_option(changelist)]
         if self.value is not None and all(obj.id != self.value for obj in found):
             label = (await handler.reference_labels(target, [self.value])).get(

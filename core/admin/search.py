@@ -7,10 +7,12 @@ Each entry of ``search_fields`` is a path with an optional lookup prefix:
 ``"^title"``        starts with the word, case-insensitively (an index can serve it)
 ``"=sku"``          equals the word exactly (an index serves it)
 ``"author__name"``  through a reference: one query on the target model (within the
-                    user's ``read`` grant and its row scope, at most
-                    ``MAX_REFERENCE_MATCHES`` ids), then ``{"author": {"$in": ids}}``;
-                    a target the user may not read, or a field of it hidden from
-                    the user (``-read:name``), matches nothing
+                    user's ``read`` grant and its row scope), then
+                    ``{"author": {"$in": ids}}``; a target the user may not read, or
+                    a field of it hidden from the user (``-read:name``), matches
+                    nothing; more than ``MAX_REFERENCE_MATCHES`` targets for one word
+                    is a 400 asking for more specific words (``core.admin.related``),
+                    never a list cut short
 ``"meta.sku"``      a path into a sub-document
 =================== ==================================================================
 
@@ -21,13 +23,13 @@ shape from its full-text index.
 """
 import re
 
+from .related import MAX_REFERENCE_MATCHES, readable_ids
+
 __all__ = ["MAX_REFERENCE_MATCHES", "MAX_SEARCH_LENGTH", "MAX_SEARCH_WORDS", "build_search",
            "readable_matches", "split_words"]
 
 MAX_SEARCH_LENGTH = 200
 MAX_SEARCH_WORDS = 10
-#: how many target objects one word may match through a reference path
-MAX_REFERENCE_MATCHES = 1000
 _WORD = re.compile(r'"([^"]*)"|(\S+)')
 
 
@@ -65,9 +67,10 @@ def _site_admin(model_admin, model):
     return site.get(model._meta.key) if site is not None else None
 
 
-async def path_clause(model_admin, ctx, path, cond):
+async def path_clause(model_admin, ctx, path, cond, word=""):
     """The clause matching ``cond`` at ``path`` of ``model_admin``'s model, following
-    ``__`` through references (``None``: it can match nothing for this user)."""
+    ``__`` through references (``None``: it can match nothing for this user); ``word``
+    names the search in the 400 for too many matches through a reference."""
     head, sep, rest = path.partition("__")
     if not sep:
         return {path: cond}
@@ -84,12 +87,10 @@ async def path_clause(model_admin, ctx, path, cond):
         return None
     if not target_admin.visible(ctx, [rest.partition("__")[0]]):
         return None                  # a field hidden from the user: a match would reveal it
-    inner = await path_clause(target_admin, ctx, rest, cond)
+    inner = await path_clause(target_admin, ctx, rest, cond, word)
     if inner is None:
         return None
-    found = await target.find(target_admin.scoped(ctx, inner), limit=MAX_REFERENCE_MATCHES,
-                              db=ctx.db).to_list(None)
-    ids = [obj.id for obj in found if target_admin.may(ctx, "read", obj)]
+    ids = await readable_ids(ctx, target_admin, inner, f"“{word}”")
     return {head: {"$in": ids}} if ids else None
 
 
@@ -105,7 +106,7 @@ async def build_search(model_admin, ctx, q, entries=None):
         alternatives = []
         for entry in entries:
             kind, path = lookup(entry)
-            clause = await path_clause(model_admin, ctx, path, condition(kind, word))
+            clause = await path_clause(model_admin, ctx, path, condition(kind, word), word)
             if clause is not None:
                 alternatives.append(clause)
         if not alternatives:
@@ -119,6 +120,7 @@ async def readable_matches(ctx, model, q, *, limit, after=None):
     grant, the row scope and the object rule) matching ``q`` through the model admin's
     search fields, in the admin's order of ``_id`` after ``after`` (an ``ObjectId``
     cursor); ``more`` says whether another page exists. Without ``read``: ``([], False)``.
+    ``BadListArguments`` when a word matches too many objects through a reference.
     """
     admin = ctx.admin_for(model) if hasattr(ctx, "admin_for") else None
     if admin is None or not admin.may(ctx, "read"):

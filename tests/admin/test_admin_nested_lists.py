@@ -193,11 +193,30 @@ def test_checks_take_paths_into_sub_documents_and_refuse_paths_through_a_referen
                      ("admin.E061", "sortable_fields", "stops.place")}
 
     class ThroughReference(OrderAdmin):
-        list_filter = ["customer.address.country"]
+        list_display = ["customer", "customer.address.city", "customer.tags"]
+        list_filter = ["customer.address.country", "customer.tags"]
 
-    [message] = check_model_admin(ThroughReference(Order))
-    assert message.id == "admin.E033"
-    assert "customer is a reference" in str(message)
+    assert check_model_admin(ThroughReference(Order)) == []
+
+    class NotThroughReference(OrderAdmin):
+        list_display = ["customer.nowhere", "customer.notes.x", "customer.email"]
+        list_filter = ["customer.name"]
+        ordering = ["customer.address.city"]
+        sortable_fields = ["customer.address.city"]
+        readonly_fields = ["customer.name"]
+
+    found = {(m.id, m.option, m.value): str(m) for m in check_model_admin(
+        NotThroughReference(Order))}
+    assert set(found) == {("admin.E010", "list_display", "customer.nowhere"),
+                          ("admin.E033", "list_display", "customer.notes.x"),
+                          ("admin.E031", "list_filter", "customer.name"),
+                          ("admin.E033", "ordering", "customer.address.city"),
+                          ("admin.E033", "sortable_fields", "customer.address.city"),
+                          ("admin.E033", "readonly_fields", "customer.name")}
+    missing = found[("admin.E010", "list_display", "customer.nowhere")]
+    assert "Customer has no field 'nowhere'" in missing
+    assert "ordering cannot follow a reference" in found[("admin.E033", "ordering",
+                                                          "customer.address.city")]
 
 
 async def test_shop_lists_filter_by_status_placed_date_and_the_customers_country(site, root):

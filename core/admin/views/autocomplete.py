@@ -13,6 +13,7 @@ from bson import ObjectId
 
 from core.handlers.base import HTTPError
 
+from ..filters import BadListArguments
 from ..search import MAX_SEARCH_LENGTH, readable_matches
 from .request import ModelRequestHandler
 
@@ -45,8 +46,11 @@ class AutocompleteHandler(ModelRequestHandler):
 
     async def get(self):
         q, after = self.arguments()
-        found, more = await readable_matches(self, self.model, q, limit=AUTOCOMPLETE_PAGE,
-                                             after=after)
+        try:
+            found, more = await readable_matches(self, self.model, q, limit=AUTOCOMPLETE_PAGE,
+                                                 after=after)
+        except BadListArguments as exc:        # too many matches through a reference
+            raise HTTPError(400, str(exc)) from None
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({
             "results": [{"id": str(obj.id), "label": self.label_for(obj)} for obj in found],

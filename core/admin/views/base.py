@@ -173,11 +173,13 @@ class ModelHandler(AdminHandler):
 
     def path_cell(self, obj, name, empty, references=None):
         """The ``Cell`` of a dotted column (``address.country``: a value inside a
-        sub-document; ``lines.sku``: the values of every line, comma-separated)."""
+        sub-document; ``lines.sku``: the values of every line, comma-separated;
+        ``customer.address.city``: a value of the referenced object, read beforehand by
+        ``core.admin.related.column_values`` into ``references[(name, row id)]``)."""
         try:
             path = self.opts.field_at(name)
         except KeyError:
-            return Cell("text", empty)
+            return Cell("text", (references or {}).get((name, obj.id)) or empty)
         value = path.value(obj._data)
         if isinstance(path.field, model_fields.ReferenceField):
             shown = [(references or {}).get((name, item), (f"{item} (missing)", None))[0]
@@ -222,8 +224,9 @@ class ModelHandler(AdminHandler):
         if field is not None:
             return capital(field.verbose_name)
         if "." in name:
+            from ..related import reference_path
             try:
-                return capital(self.opts.field_at(name).verbose_name)
+                return capital(reference_path(self.opts, name).verbose_name)
             except KeyError:
                 pass
         if name == "__str__":

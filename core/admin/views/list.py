@@ -11,6 +11,7 @@ from core.models.base import parse_id
 from core.models.errors import StaleObjectError, ValidationError
 from core.permissions import PermissionDenied
 
+from .. import related
 from .base import MAX_SELECTED, ModelHandler
 from .display import Cell, format_value, is_hidden
 
@@ -75,6 +76,7 @@ class ListHandler(ModelHandler):
         references = await self.resolve_references(
             objects, [name for name in columns if isinstance(
                 self.opts.fields.get(name) or self.path_field(name), model_fields.ReferenceField)])
+        references.update(await related.column_values(self, objects, columns))
         editable = self.editable_columns(columns, links)
         rows = []
         for obj in objects:
