@@ -50,6 +50,21 @@ def without_paths(value, paths):
     return copy
 
 
+def without_excluded_parts(model_admin, obj):
+    """``obj`` as pages and exports show it: a copy without the sub-document parts a
+    dotted ``exclude`` names (``address.street``), or ``obj`` itself when there are
+    none."""
+    nested = nested_paths(model_admin.exclude)
+    if not nested:
+        return obj
+    shown = type(obj).__new__(type(obj))
+    shown.__dict__.update(obj.__dict__)
+    shown._data = dict(obj._data)
+    for head, paths in nested.items():
+        shown._data[head] = without_paths(obj._data.get(head), paths)
+    return shown
+
+
 class ObjectHandler(ObjectLoading, ModelHandler):
     """A page about one object: ``self.object`` is loaded from the URL's id."""
 
@@ -103,19 +118,8 @@ class DetailHandler(ObjectHandler):
                 if n not in admin.exclude and not is_hidden(self.opts.fields[n])]
 
     def without_excluded_parts(self, obj):
-        """``obj`` as the page shows it: a copy without the sub-document parts a dotted
-        ``exclude`` names (``address.street``), or ``obj`` itself when there are none."""
-        nested = [name for name in self.model_admin.exclude if "." in name]
-        if not nested:
-            return obj
-        shown = type(obj).__new__(type(obj))
-        shown.__dict__.update(obj.__dict__)
-        shown._data = dict(obj._data)
-        for head in {name.split(".", 1)[0] for name in nested}:
-            shown._data[head] = without_paths(obj._data.get(head),
-                                              [n.split(".", 1)[1] for n in nested
-                                               if n.split(".", 1)[0] == head])
-        return shown
+        """``obj`` as the page shows it (``without_excluded_parts``)."""
+        return without_excluded_parts(self.model_admin, obj)
 
     async def get_context(self, obj):
         """What the template shows, computed once: ``rows`` (label, ``Cell``; references

@@ -4,7 +4,9 @@
   list's search, filters, date drill-down and sort (``ChangeList``), every page — as
   CSV or JSON lines (``core.admin.transfer``), streamed in keyset batches of
   ``EXPORT_BATCH`` objects (constant memory), only objects the user may read and
-  only the columns ``ModelAdmin.get_export_fields`` names. One audit entry
+  only the columns ``ModelAdmin.get_export_fields`` names, without the sub-document
+  parts a dotted ``exclude`` names (``lines.unit_price``: as the detail page and the
+  API, ``without_excluded_parts``). One audit entry
   (``export``) says who exported what.
 * Export selected (POST from the list's form, same permission): exactly the rows ticked
   on the list (``_selected_action``, at most ``MAX_SELECTED``) that the user may read,
@@ -31,7 +33,7 @@ from .. import pagination, transfer
 from ..changelist import BadListArguments
 
 from .base import ModelHandler
-from .object import defaults_at, nested_paths
+from .object import defaults_at, nested_paths, without_excluded_parts
 
 __all__ = ["EXPORT_BATCH", "ExportHandler", "ImportHandler"]
 
@@ -101,7 +103,8 @@ class ExportHandler(ModelHandler):
         while True:
             page = await pagination.fetch_page(self.model, self.db, flt, sort,
                                                position, EXPORT_BATCH, None)
-            self.write("".join(row(fields, names, obj) for obj in page.objects
+            self.write("".join(row(fields, names, without_excluded_parts(self.model_admin, obj))
+                               for obj in page.objects
                                if self.model_admin.may(self, "read", obj)))
             await self.flush()
             if not page.has_next or not page.objects:
