@@ -13,7 +13,7 @@ operations are only those the caller's permissions allow: ``read`` → the GETs,
 from core.models import fields as model_fields
 from core.models.files import FileField
 
-from .serialization import readable_fields, writable_fields
+from .serialization import ROW, readable_fields, row_lists, writable_fields
 
 __all__ = ["build_openapi", "field_schema"]
 
@@ -164,18 +164,35 @@ def _nullable(schema, field):
     return {**schema, "nullable": True}
 
 
+ROW_SCHEMA = {"type": "integer", "minimum": 0,
+              "description": "the row's stored position, as read; leave it out for a new "
+                             "row (its hidden parts are kept from that row)"}
+
+
+def _with_rows(schema, name, rows):
+    """``schema`` of list field ``name`` with ``ROW`` in its items when ``name`` is one of
+    ``rows`` (``serialization.row_lists``)."""
+    if name not in rows or "properties" not in schema.get("items", {}):
+        return schema
+    items = schema["items"]
+    return {**schema, "items": {**items, "properties": {**items["properties"],
+                                                        ROW: dict(ROW_SCHEMA)}}}
+
+
 def _object_schema(model_admin, handler):
     props = {"id": dict(ID_SCHEMA), "version": {"type": "integer"}}
+    rows = row_lists(model_admin, handler)
     for name, field in readable_fields(model_admin, handler).items():
-        schema = _nullable(field_schema(field), field)
+        schema = _nullable(_with_rows(field_schema(field), name, rows), field)
         if field.help_text:
             schema = {**schema, "description": str(field.help_text)}
         props[name] = schema
     return {"type": "object", "required": list(props), "properties": props}
 
 
-def _input_schema(fields, required=(), version=False):
-    props = {name: _nullable(field_schema(field), field) for name, field in fields.items()}
+def _input_schema(fields, required=(), version=False, rows=()):
+    props = {name: _nullable(_with_rows(field_schema(field), name, rows), field)
+             for name, field in fields.items()}
     if version:
         props["version"] = {"type": "integer", "description": "the version you read; "
                                                               "another one is a 409"}
@@ -284,9 +301,11 @@ def build_openapi(site, handler):
         if can_write:
             writable = writable_fields(admin, handler)
             required = [n for n, f in writable.items() if f.required and not f.has_default()]
+            rows = row_lists(admin, handler)
             schemas[f"{name}_create"] = _input_schema(writable, required)
-            schemas[f"{name}_replace"] = _input_schema(writable, required, version=True)
-            schemas[f"{name}_update"] = _input_schema(writable, version=True)
+            schemas[f"{name}_replace"] = _input_schema(writable, required, version=True,
+                                                       rows=rows)
+            schemas[f"{name}_update"] = _input_schema(writable, version=True, rows=rows)
             body_errors = _errors("400", "401", "403", "404", "409", "413", "415", "422")
             list_ops["post"] = {
                 "operationId": f"create_{name}", "summary": f"Create a {label}",

@@ -21,6 +21,16 @@ field's ``to_python``, so a container where a scalar belongs (``{"$gt": ""}``) i
 A file field shows ``{"name", "content_type", "size", "url"}`` and is written through
 that url (``core.api.files``), never by a JSON body.
 
+A list of sub-documents whose items carry protected parts (a dotted ``exclude`` or
+read-only path below it: ``lines.unit_price``) shows each item with its stored position
+as ``"_row": n`` (``ROW``). A write pairs every item with the stored row its ``_row``
+names — its excluded parts are kept from that row and its read-only parts must equal
+that row's — so a client may reorder, remove and add rows: an item without ``_row`` is
+a new row (excluded parts get their defaults; read-only ones must be the defaults).
+A ``_row`` that is not a stored position, or names one twice, is a 422 on
+``lines.<i>._row``. (Pairing by position instead would give line 1's hidden parts to
+line 2 when a client reorders.)
+
 Nested values (sub-documents, lists, dicts) travel as JSON objects and arrays; a 422
 names the dotted path of each bad part (``{"lines.2.quantity": "..."}``). A PATCH
 may set one part with a dotted key: ``{"address.city": "Paris", "lines.1.quantity": 3,
@@ -34,8 +44,11 @@ from core.models import fields as model_fields
 from core.models.errors import NON_FIELD_ERRORS, ValidationError
 from core.models.files import FileField
 
-__all__ = ["BodyError", "is_hidden", "parse_body", "readable_fields", "to_representation",
-           "writable_fields"]
+__all__ = ["BodyError", "ROW", "is_hidden", "parse_body", "readable_fields", "row_lists",
+           "to_representation", "writable_fields"]
+
+#: the key naming a list item's stored position (lists whose items carry protected parts)
+ROW = "_row"
 
 
 class BodyError(Exception):
@@ -74,6 +87,16 @@ def writable_fields(model_admin, handler, obj=None):
     return out
 
 
+def row_lists(model_admin, handler, obj=None):
+    """The list-of-sub-documents fields whose items carry parts a request may not write
+    (a dotted ``exclude`` or read-only path below them): their items travel with ``ROW``."""
+    protected = set(nested_paths(model_admin.exclude)) | set(nested_paths(
+        model_admin.get_readonly_fields(handler, obj)))
+    fields = model_admin.opts.fields
+    return {name for name in protected if isinstance(fields.get(name), model_fields.ListField)
+            and isinstance(fields[name].item_field, model_fields.EmbeddedField)}
+
+
 def file_url(model_admin, obj, name):
     """The API URL of ``obj``'s file field ``name`` (``core.api.files``)."""
     opts = model_admin.opts
@@ -85,10 +108,14 @@ def to_representation(model_admin, obj, handler):
     ``url``)."""
     data = {"id": str(obj.id) if obj.id is not None else None, "version": obj.version}
     excluded = nested_paths(model_admin.exclude)
+    rows = row_lists(model_admin, handler, obj)
     for name, field in readable_fields(model_admin, handler).items():
         value = obj._data.get(name)
         data[name] = field.to_json(without_paths(value, excluded[name])
                                    if name in excluded else value)
+        if name in rows and isinstance(data[name], list):
+            data[name] = [{**item, ROW: position} if isinstance(item, dict) else item
+                          for position, item in enumerate(data[name])]
         if data[name] is not None and isinstance(field, FileField) and obj.id is not None:
             data[name]["url"] = file_url(model_admin, obj, name)
     return data
@@ -116,8 +143,10 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
     writable = writable_fields(model_admin, handler, obj)
     known = model_admin.opts.fields
     shown = readable_fields(model_admin, handler)
+    rows = row_lists(model_admin, handler, obj)
     errors = {}
     values = {}
+    origins = {}                             # {list field: stored position of each item}
     parts = {}                               # PATCH by dotted key: {field: [(path, raw)]}
     for name, raw in body.items():
         if not isinstance(name, str):
@@ -131,6 +160,9 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
             continue
         if name in writable:
             field = writable[name]
+            if name in rows and isinstance(raw, list):
+                stored = obj._data.get(name) if obj is not None else None
+                raw, origins[name] = _take_origins(name, raw, len(stored or ()), errors)
             _parse_value(field, name, raw, values, errors)
             continue
         if name in shown and name in known:
@@ -157,15 +189,40 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
                 errors[path[:200]] = exc.args[0]
                 failed = True
         if not failed:
+            if head in rows and isinstance(merged, list):      # parts keep their positions
+                merged = [{k: v for k, v in item.items() if k != ROW}
+                          if isinstance(item, dict) else item for item in merged]
+                origins[head] = list(range(len(merged)))
             _parse_value(field, head, merged, values, errors)
     if not partial:
         for name, field in writable.items():
             if name not in body:
                 values[name] = field.get_default()
-    _keep_nested_parts(model_admin, handler, obj, values, errors)
+    _keep_nested_parts(model_admin, handler, obj, values, errors, origins)
     if errors:
         raise BodyError("The body has invalid fields.", errors)
     return values
+
+
+def _take_origins(name, items, stored_count, errors):
+    """``(items without ROW, [stored position or None per item])`` of a list of rows;
+    a ``ROW`` that is no stored position (``stored_count`` rows), or one given twice,
+    is an error on ``<name>.<i>._row``."""
+    cleaned, origins, seen = [], [], set()
+    for position, item in enumerate(items):
+        origin = None
+        if isinstance(item, dict) and ROW in item:
+            item = dict(item)
+            origin = item.pop(ROW)
+            if type(origin) is not int or not 0 <= origin < stored_count or origin in seen:
+                errors[f"{name}.{position}.{ROW}"] = (
+                    "Not a row of the stored list: give each stored row the _row a GET "
+                    "shows (once), and none to a new row.")
+                origin = None
+            seen.add(origin)
+        cleaned.append(item)
+        origins.append(origin)
+    return cleaned, origins
 
 
 def _parse_value(field, name, raw, values, errors):
@@ -228,10 +285,12 @@ def _part(value, path):
     return value
 
 
-def _keep_nested_parts(model_admin, handler, obj, values, errors):
+def _keep_nested_parts(model_admin, handler, obj, values, errors, origins=None):
     """Dotted ``readonly_fields`` / ``exclude`` (``lines.unit_price``) in a body: an
-    excluded part keeps its stored value (a list item by position; a new one its
-    default), a read-only part must be given unchanged (else a 422 on its path)."""
+    excluded part keeps its stored value (a list item: of the stored row its ``ROW``
+    names in ``origins``, ``{field: [position or None]}``; a new one its default), a
+    read-only part must be given unchanged (else a 422 on its path)."""
+    origins = origins or {}
     readonly = nested_paths(model_admin.get_readonly_fields(handler, obj))
     excluded = nested_paths(model_admin.exclude)
     for name in set(readonly) | set(excluded):
@@ -243,8 +302,12 @@ def _keep_nested_parts(model_admin, handler, obj, values, errors):
         for index, item in pairs:
             if not isinstance(item, model_fields.SubDocument):
                 continue
-            before = stored if index is None else stored[index] \
-                if isinstance(stored, list) and index < len(stored) else None
+            before = stored
+            if index is not None:                    # a row: the stored row it came from
+                row_origins = origins.get(name) or []
+                origin = row_origins[index] if index < len(row_origins) else None
+                before = stored[origin] if isinstance(stored, list) and origin is not None \
+                    and origin < len(stored) else None
             fresh = type(item)()
             for path in excluded.get(name, []) + readonly.get(name, []):
                 kept = _part(before, path) if before is not None else _part(fresh, path)

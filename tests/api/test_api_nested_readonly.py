@@ -61,3 +61,45 @@ async def test_a_readonly_list_part_is_accepted_only_unchanged(shop, stored):
     await order.reload(db=shop.db)
     assert [(li.quantity, li.title, str(li.unit_price)) for li in order.lines] == [
         (4, "Blue pen", "1.25"), (7, "Ink pot", "2.00")]
+
+
+async def test_rows_keep_their_hidden_parts_when_a_put_reorders_removes_and_adds(shop, stored):
+    _ada, order = stored
+    clerk = await shop.token_client("clerk", GRANTS)
+    got = await clerk.get(f"{ORDERS}{order.id}")
+    assert [line["_row"] for line in got.json["lines"]] == [0, 1]
+    pen, ink = got.json["lines"]
+    swapped = await clerk.put(f"{ORDERS}{order.id}", {**got.json, "lines": [ink, pen]})
+    assert swapped.code == 200, swapped
+    assert [(line["sku"], line["_row"]) for line in swapped.json["lines"]] == [
+        ("ink", 0), ("pen", 1)]
+    await order.reload(db=shop.db)
+    # each line kept its own excluded title and read-only quantity, not its position's
+    assert [(li.sku, li.title, li.quantity) for li in order.lines] == [
+        ("ink", "Ink pot", 7), ("pen", "Blue pen", 4)]
+    got = await clerk.get(f"{ORDERS}{order.id}")
+    new = {"sku": "pad", "quantity": 1, "unit_price": "3", "title": "forged"}
+    put = await clerk.put(f"{ORDERS}{order.id}", {**got.json,
+                                                  "lines": [got.json["lines"][1], new]})
+    assert put.code == 200, put
+    await order.reload(db=shop.db)
+    assert [(li.sku, li.title, li.quantity) for li in order.lines] == [
+        ("pen", "Blue pen", 4), ("pad", None, 1)]
+
+
+async def test_a_row_origin_that_is_no_stored_row_is_a_422(shop, stored):
+    _ada, order = stored
+    clerk = await shop.token_client("clerk", GRANTS)
+    got = await clerk.get(f"{ORDERS}{order.id}")
+    pen, ink = got.json["lines"]
+    for lines, where in (([{**pen, "_row": 5}, ink], "lines.0._row"),
+                         ([pen, {**ink, "_row": 0}], "lines.1._row"),
+                         ([{**pen, "_row": "0"}, ink], "lines.0._row")):
+        put = await clerk.put(f"{ORDERS}{order.id}", {**got.json, "lines": lines})
+        assert put.code == 422 and where in put.json["fields"], put
+    moved = await clerk.put(f"{ORDERS}{order.id}", {**got.json, "lines": [
+        {**ink, "quantity": 4}, {**pen, "quantity": 7}]})      # read-only parts follow rows
+    assert moved.code == 422 and "lines.0.quantity" in moved.json["fields"], moved
+    await order.reload(db=shop.db)
+    assert [(li.sku, li.title, li.quantity) for li in order.lines] == [
+        ("pen", "Blue pen", 4), ("ink", "Ink pot", 7)]
