@@ -86,3 +86,32 @@ async def test_an_index_made_before_any_array_then_arrays_arrive(coll):
     await coll.insert_one({"_id": 9, "tags": ["t1", "t2"]})
     assert await ids(coll, {"tags": "t1"}) == [1, 4, 7, 9]
     assert await ids(coll, {"tags": {"$in": ["t2"]}}) == [2, 5, 8, 9]
+
+
+KITS = [
+    {"_id": 1, "lines": [{"parts": [{"sku": "pen"}, {"sku": "ink"}]}, {"parts": {"sku": "cap"}}]},
+    {"_id": 2, "lines": [{"parts": [{"sku": ["pad", "pen"]}]}, {"title": "no parts"}]},
+    {"_id": 3, "lines": {"parts": [{"sku": "ink"}]}},                # one array level
+    {"_id": 4, "lines": [{"parts": []}, "loose", {"parts": [{"other": "pen"}]}]},
+    {"_id": 5},
+]
+
+KIT_QUERIES = [
+    ({"lines.parts.sku": "pen"}, [1, 2]),
+    ({"lines.parts.sku": "ink"}, [1, 3]),
+    ({"lines.parts.sku": "cap"}, [1]),
+    ({"lines.parts.sku": "pad"}, [2]),
+    ({"lines.parts.sku": {"$in": ["cap", "pad"]}}, [1, 2]),
+    ({"lines.parts.sku": "lamp"}, []),
+]
+
+
+@pytest.mark.parametrize("flt, expected", KIT_QUERIES)
+async def test_an_index_under_two_array_levels_finds_what_a_scan_finds(coll, flt, expected):
+    await coll.insert_many([dict(doc) for doc in KITS])
+    assert await ids(coll, flt) == expected
+    await coll.create_index("lines.parts.sku")
+    assert await ids(coll, flt) == expected
+    assert await coll.count_documents(flt) == len(expected)
+    await coll.update_one({"_id": 5}, {"$set": {"lines": [{"parts": [{"sku": "lamp"}]}]}})
+    assert await ids(coll, {"lines.parts.sku": "lamp"}) == [5]

@@ -63,3 +63,39 @@ async def test_the_side_table_holds_each_reachable_value_once_per_write(db):
     await coll.drop()
     assert not await db._run(db._readers, lambda: db.store.connection().execute(
         "SELECT 1 FROM sqlite_master WHERE name LIKE 'm:things:%'").fetchall())
+
+
+async def test_a_path_under_two_array_levels_reads_the_side_tables_index(db):
+    orders = db["kits"]
+    await orders.insert_many([{"_id": n, "lines": [
+        {"parts": [{"sku": f"p{n}"}, {"sku": f"q{n}"}]},
+        {"parts": [{"sku": f"r{n}", "tags": [f"t{n}", "shared"]}]}]} for n in range(200)])
+    assert "SCAN" in await plan(db, orders, {"lines.parts.sku": "r7"})
+    await orders.create_index("lines.parts.sku")
+    await orders.create_index("lines.parts.tags")
+    for flt in ({"lines.parts.sku": "r7"}, {"lines.parts.sku": {"$in": ["q7", "p9"]}},
+                {"lines.parts.tags": "t7"}):
+        found = (await plan(db, orders, flt)).replace('"', "")
+        assert "USING INDEX m:kits:lines.parts." in found, found
+        assert "SCAN c:kits" not in found, found
+    assert [d["_id"] for d in await orders.find({"lines.parts.sku": "r7"}).to_list(None)] == [7]
+    assert sorted(d["_id"] for d in await orders.find(
+        {"lines.parts.sku": {"$in": ["q7", "p9"]}}).to_list(None)) == [7, 9]
+    assert len(await orders.find({"lines.parts.tags": "shared"}).to_list(None)) == 200
+    keys = [key for key, docid in await side_rows(db, orders, "lines.parts.sku") if docid]
+    assert len(keys) == 600 and len(set(keys)) == 600          # each value once
+    await orders.update_one({"_id": 7}, {"$set": {"lines": [{"parts": [{"sku": "z"}]}]}})
+    assert await orders.find({"lines.parts.sku": "r7"}).to_list(None) == []
+    assert [d["_id"] for d in await orders.find({"lines.parts.sku": "z"}).to_list(None)] == [7]
+
+
+async def test_what_the_side_table_does_not_serve_scans_and_stays_correct(db):
+    orders = db["orders"]
+    await orders.insert_many([{"lines": [{"sku": f"Pen{n}"}, {"sku": f"ink{n}"}]}
+                              for n in range(50)])
+    await orders.create_index("lines.sku")
+    flt = {"lines.sku": {"$regex": "^pen4", "$options": "i"}}
+    assert "SCAN c:orders" in (await plan(db, orders, flt)).replace('"', "")
+    assert len(await orders.find(flt).to_list(None)) == 11         # Pen4, Pen40..Pen49
+    ranged = {"lines.sku": {"$gte": "ink48"}}
+    assert "SCAN c:orders" in (await plan(db, orders, ranged)).replace('"', "")

@@ -15,8 +15,17 @@ An equality or ``$in`` on such a path (non-null, not a decimal) then adds
 SQLite reads the few matching rows through the side table's index instead of the
 whole collection. The side table holds every value the full condition can match, so
 the guard never drops a match; the full condition still decides (array semantics,
-types). Paths under two levels of arrays (``a`` and ``a.b`` both arrays, path
-``a.b.c``) are not guarded: they scan, correct as before.
+types). A path may cross two levels of arrays of sub-documents (``lines`` and
+``lines.parts`` both arrays, index on ``lines.parts.sku``: ``MAX_ARRAY_LEVELS``); a
+path under three keeps the scan, correct as before.
+
+Not served by the side table, so they scan (correct, through ``json_each``): ranges and
+sorts on an array path, and prefix searches. The admin's ``^sku`` search is
+case-insensitive (``{"$regex": "^abc", "$options": "i"}``) while the side table's
+``key`` compares binary, so one key range cannot hold every casing of a prefix; and
+the search index (``core.db.embedded.search``) leaves out fields that held arrays. So
+``{"lines.sku": {"$regex": "^pe", "$options": "i"}}`` reads every document (a search
+page stops at its ``LIMIT``; a count at its cap).
 """
 from . import sql
 
@@ -33,10 +42,15 @@ def side_table(coll, path):
     return quote(f"{PREFIX}{coll}:{path}")
 
 
+#: how many array levels a guarded path may cross before its last segment
+MAX_ARRAY_LEVELS = 2
+
+
 def _values_sql(source, segments, docid, base=None):
     """``SELECT rank, key, docid`` of every value reachable at ``segments`` under
-    ``source`` with at most one array level on the way (see the module docstring);
-    ``base`` is the table the source is a column of (``None`` in a trigger)."""
+    ``source`` through at most ``MAX_ARRAY_LEVELS`` arrays of sub-documents on the way,
+    and the elements of an array at the end (see the module docstring); ``base`` is the
+    table the source is a column of (``None`` in a trigger)."""
     selects = []
 
     def scalars(operand, where, functions=()):
@@ -46,20 +60,25 @@ def _values_sql(source, segments, docid, base=None):
                        f"{where} AND {operand.type} IS NOT NULL AND {operand.type} NOT IN "
                        "('array','object')")
 
-    full_path = sql.sql_string(sql.json_path(segments))
-    scalars(sql.Operand.at(source, segments), "1")
-    scalars(sql.Operand("e.type", "e.value"), f"json_type({source},{full_path})='array'",
-            [f"json_each({source},{full_path}) AS e"])
-    for depth in range(1, len(segments)):
-        head = sql.sql_string(sql.json_path(segments[:depth]))
-        rest = segments[depth:]
-        rest_path = sql.sql_string(sql.json_path(rest))
-        array_here = f"json_type({source},{head})='array' AND e.type='object'"
-        scalars(sql.Operand.at("e.value", rest), array_here,
-                [f"json_each({source},{head}) AS e"])
-        scalars(sql.Operand("f.type", "f.value"),
-                f"{array_here} AND json_type(e.value,{rest_path})='array'",
-                [f"json_each({source},{head}) AS e", f"json_each(e.value,{rest_path}) AS f"])
+    def reach(node, rest, where, functions, levels):
+        """The values at ``rest`` under ``node``: itself, an array's elements there, and
+        (``levels`` left) the same under each sub-document of an array on the way."""
+        full_path = sql.sql_string(sql.json_path(rest))
+        last = f"x{len(functions)}"
+        scalars(sql.Operand.at(node, rest), where, functions)
+        scalars(sql.Operand(f"{last}.type", f"{last}.value"),
+                f"{where} AND json_type({node},{full_path})='array'",
+                functions + [f"json_each({node},{full_path}) AS {last}"])
+        if not levels:
+            return
+        for depth in range(1, len(rest)):
+            head = sql.sql_string(sql.json_path(rest[:depth]))
+            item = f"e{len(functions)}"
+            reach(f"{item}.value", rest[depth:],
+                  f"{where} AND json_type({node},{head})='array' AND {item}.type='object'",
+                  functions + [f"json_each({node},{head}) AS {item}"], levels - 1)
+
+    reach(source, segments, "1", [], MAX_ARRAY_LEVELS)
     return " UNION ALL ".join(selects)
 
 
@@ -122,12 +141,14 @@ def drop(conn, coll):
 
 def usable(path, multikey, array_paths):
     """Whether a query on ``path`` may be guarded by its side table: it has one, the
-    path reads arrays, and at most one proper prefix has held an array."""
+    path reads arrays, and at most ``MAX_ARRAY_LEVELS`` proper prefixes have held an
+    array (``lines.parts.sku``: two)."""
     if path not in multikey:
         return False
     parts = path.split(".")
     prefixes = [".".join(parts[:depth]) for depth in range(1, len(parts))]
-    return needs(path, array_paths) and sum(p in array_paths for p in prefixes) <= 1
+    return needs(path, array_paths) and \
+        sum(p in array_paths for p in prefixes) <= MAX_ARRAY_LEVELS
 
 
 def guard_paths(coll, multikey, array_paths):
