@@ -99,3 +99,25 @@ async def test_what_the_side_table_does_not_serve_scans_and_stays_correct(db):
     assert len(await orders.find(flt).to_list(None)) == 11         # Pen4, Pen40..Pen49
     ranged = {"lines.sku": {"$gte": "ink48"}}
     assert "SCAN c:orders" in (await plan(db, orders, ranged)).replace('"', "")
+
+
+async def test_a_side_table_from_an_older_version_is_not_used_until_rebuilt(db):
+    orders = db["kits"]
+    await orders.insert_many([{"_id": n, "lines": [{"parts": [{"sku": f"p{n}"}]}]}
+                              for n in range(20)])
+    await orders.create_index("lines.parts.sku")
+
+    def age():                             # what a file of the one-level version holds
+        conn = db.store.connection()
+        conn.execute('DROP TRIGGER "m:kits:lines.parts.sku:ins"')
+        conn.execute('CREATE TRIGGER "m:kits:lines.parts.sku:ins" AFTER INSERT ON "c:kits" '
+                     'BEGIN SELECT 1; END')
+        conn.execute('DELETE FROM "m:kits:lines.parts.sku"')
+        conn.commit()
+    await db._run(db._readers, age)
+    assert "SCAN" in await plan(db, orders, {"lines.parts.sku": "p7"})
+    assert [d["_id"] for d in await orders.find({"lines.parts.sku": "p7"}).to_list(None)] == [7]
+    await orders.create_index("lines.parts.sku")          # ensure_indexes at start-up
+    assert "USING INDEX" in await plan(db, orders, {"lines.parts.sku": "p7"})
+    assert [d["_id"] for d in await orders.find({"lines.parts.sku": "p7"}).to_list(None)] == [7]
+    assert len(await side_rows(db, orders, "lines.parts.sku")) == 20

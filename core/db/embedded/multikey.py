@@ -82,8 +82,14 @@ def _values_sql(source, segments, docid, base=None):
     return " UNION ALL ".join(selects)
 
 
+def _rows_of_new(coll, path):
+    return (f"INSERT INTO {side_table(coll, path)} (rank, key, docid) "
+            f"{_values_sql('NEW.doc', path.split('.'), 'NEW.rowid')};")
+
+
 def create(conn, coll, table, path):
-    """Create the side table of ``path``, its triggers, and fill it from the rows."""
+    """Create the side table of ``path``, its triggers (replacing older ones), and fill it
+    from the rows."""
     side = side_table(coll, path)
     segments = path.split(".")
     conn.execute(f"CREATE TABLE IF NOT EXISTS {side} (rank INTEGER, key, docid INTEGER)")
@@ -91,9 +97,10 @@ def create(conn, coll, table, path):
                  f"ON {side} (rank, key)")
     conn.execute(f"CREATE INDEX IF NOT EXISTS {quote(f'{PREFIX}{coll}:{path}:doc')} "
                  f"ON {side} (docid)")
-    rows_of_new = (f"INSERT INTO {side} (rank, key, docid) "
-                   f"{_values_sql('NEW.doc', segments, 'NEW.rowid')};")
+    rows_of_new = _rows_of_new(coll, path)
     trigger = f"{PREFIX}{coll}:{path}"
+    for event in ("ins", "upd", "del"):
+        conn.execute(f"DROP TRIGGER IF EXISTS {quote(f'{trigger}:{event}')}")
     conn.execute(f"CREATE TRIGGER IF NOT EXISTS {quote(trigger + ':ins')} AFTER INSERT ON "
                  f"{table} BEGIN {rows_of_new} END")
     conn.execute(f"CREATE TRIGGER IF NOT EXISTS {quote(trigger + ':upd')} AFTER UPDATE OF doc "
@@ -105,12 +112,21 @@ def create(conn, coll, table, path):
                  f"{_values_sql('t.doc', segments, 't.rowid', f'{table} AS t')}")
 
 
-def existing(conn, coll):
-    """The paths of ``coll`` that have a side table."""
+def _side_tables(conn, coll):
+    """``{path: its insert trigger's SQL or None}`` of every side table of ``coll``."""
     start = f"{PREFIX}{coll}:"
-    return {name[len(start):] for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND substr(name,1,?)=?",
-        (len(start), start))}
+    return {name[len(start):]: trigger for name, trigger in conn.execute(
+        "SELECT t.name, g.sql FROM sqlite_master AS t LEFT JOIN sqlite_master AS g "
+        "ON g.type='trigger' AND g.name=t.name || ':ins' "
+        "WHERE t.type='table' AND substr(t.name,1,?)=?", (len(start), start))}
+
+
+def existing(conn, coll):
+    """The paths of ``coll`` whose side table is kept by this version's triggers. One
+    written by an older version (holding fewer array levels) is left out: queries do not
+    use it, and ``ensure`` rebuilds it."""
+    return {path for path, trigger in _side_tables(conn, coll).items()
+            if trigger and _rows_of_new(coll, path) in trigger}
 
 
 def needs(path, array_paths):
@@ -123,7 +139,7 @@ def needs(path, array_paths):
 def ensure(conn, coll, table, indexes, array_paths):
     """Create the side tables the collection's non-unique indexes need now (an index
     leading with a path that holds arrays); the paths that have one after."""
-    have = existing(conn, coll)
+    have = existing(conn, coll)            # a stale side table is rebuilt here
     for _name, spec, unique, _ttl in indexes:
         path = spec[0][0] if spec else None
         if path and not unique and path not in have and path != "_id" and \
@@ -135,7 +151,7 @@ def ensure(conn, coll, table, indexes, array_paths):
 
 def drop(conn, coll):
     """Drop the side tables of ``coll`` (its triggers go with its table)."""
-    for path in existing(conn, coll):
+    for path in _side_tables(conn, coll):
         conn.execute(f"DROP TABLE IF EXISTS {side_table(coll, path)}")
 
 
