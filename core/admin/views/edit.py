@@ -83,7 +83,8 @@ class FormHandler(ObjectHandler):
                 "prepopulated": self.prepopulated_attributes(form) if not self.change else {},
                 "save_on_top": admin.save_on_top,
                 "save_as": admin.save_as and self.change and admin.may(self, "write"),
-                "version": obj.version if (obj is not None and self.change) else None,
+                # a document no save has versioned yet (written by another program) is 0
+                "version": (obj.version or 0) if (obj is not None and self.change) else None,
                 "conflict": conflict, "links": self.object_links(obj) if self.change else {},
                 "may_add": admin.may(self, "write")}
 
@@ -268,7 +269,7 @@ class UpdateHandler(FormHandler):
         if not (raw_version.isascii() and raw_version.isdigit()) \
                 or len(raw_version) > MAX_VERSION_DIGITS:
             raise HTTPError(400, self.gettext("The form has no valid version; reload the page."))
-        version = int(raw_version)
+        version = int(raw_version) or None          # 0: a document without a version yet
         obj.version, stored_version = version, obj.version   # the form keeps the one it had
         try:
             if await self.add_row_requested(obj):
