@@ -15,10 +15,18 @@ event is taken. Prints p50 / p90 / p99 / max over the sockets of each process,
 and the write's own time (the POST) for scale. The fan-out target: ``--sockets
 1000 --processes 2``, p99 <= 250 ms.
 
+The sockets are read by a minimal client (an asyncio protocol that parses frames and
+stamps each ``created`` event when its bytes arrive), so the client's own cost per
+socket stays small next to the server's. Each server also logs, per event, where its
+time went (``bastion.live.timing``): from the entry's ``at`` (stamped just before the
+commit) to the feed reading it, to the user checks, to the last socket written; the
+bench prints p50 / p99 of each step per process.
+
 The figures are only as quiet as the machine: run it with nothing else busy.
 """
 import argparse
 import asyncio
+import base64
 import json
 import os
 import random
@@ -26,6 +34,7 @@ import re
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -38,13 +47,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import tornado.httpclient  # noqa: E402
-import tornado.websocket  # noqa: E402
 
 PASSWORD = "plum-harbour-velvet"
 SETTINGS = """\
+import logging
 from settings.test import *  # noqa: F401,F403
 LIVE_FEED_INTERVAL = {interval!r}
+logging.getLogger("bastion.live.timing").setLevel(logging.DEBUG)
 """
+TIMING = re.compile(r"fan-out \S+: read ([\d.]+) ms after its entry was stamped; \d+ user checks "
+                    r"\+([\d.]+) ms; (\d+) sockets written \+([\d.]+) ms")
 
 
 def free_port():
@@ -71,11 +83,12 @@ def manage(env, *args, input=None):
                    check=True, capture_output=True, text=True, input=input, timeout=60)
 
 
-def start_server(env):
+def start_server(env, log_path):
     port = free_port()
-    process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "runserver",
-                                "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "runserver",
+                                    "--port", str(port)], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -110,23 +123,91 @@ class Session:
         return response
 
 
-async def socket_for(port, cookies):
-    request = tornado.httpclient.HTTPRequest(
-        f"ws://127.0.0.1:{port}/admin/live", headers={
-            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-            "Origin": f"http://127.0.0.1:{port}"})
-    connection = await tornado.websocket.websocket_connect(request)
-    await connection.read_message()                                     # hello
-    await connection.write_message(json.dumps({"type": "subscribe", "model": "blog.article"}))
-    await connection.read_message()                                     # subscribed
-    return connection
+class LiveSocket(asyncio.Protocol):
+    """One live socket, read at the protocol level: each text frame of a ``created`` event
+    is stamped (``time.perf_counter``) as its bytes arrive; pings are answered."""
+
+    def __init__(self, arrivals):
+        self.arrivals = arrivals          # label -> [arrival times], shared by the sockets
+        self.buffer = bytearray()
+        self.upgraded = asyncio.get_running_loop().create_future()
+        self.messages = asyncio.Queue()   # before the measurement: hello, subscribed
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def connection_lost(self, exc):
+        if not self.upgraded.done():
+            self.upgraded.set_exception(ConnectionError("closed before the upgrade"))
+
+    def data_received(self, data):
+        now = time.perf_counter()
+        self.buffer += data
+        if not self.upgraded.done():
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(self.buffer[:end]).split(b"\r\n", 1)[0]
+            del self.buffer[:end + 4]
+            if b" 101 " not in status:
+                self.upgraded.set_exception(ConnectionError(status.decode()))
+                return
+            self.upgraded.set_result(None)
+        while len(self.buffer) >= 2:
+            opcode, size, start = self.buffer[0] & 0x0F, self.buffer[1] & 0x7F, 2
+            if size == 126:
+                if len(self.buffer) < 4:
+                    return
+                size, start = struct.unpack("!H", self.buffer[2:4])[0], 4
+            elif size == 127:
+                if len(self.buffer) < 10:
+                    return
+                size, start = struct.unpack("!Q", self.buffer[2:10])[0], 10
+            if len(self.buffer) < start + size:
+                return
+            payload = bytes(self.buffer[start:start + size])
+            del self.buffer[:start + size]
+            if opcode == 0x9:
+                self.send(payload, opcode=0xA)
+            elif opcode == 0x1:
+                message = json.loads(payload)
+                if message.get("type") == "event":
+                    self.arrivals.setdefault(message.get("label"), []).append(now)
+                else:
+                    self.messages.put_nowait(message)
+
+    def send(self, payload, opcode=0x1):
+        """One masked client frame (payloads here are short)."""
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
 
 
-async def wait_for(connection, label, started):
-    while True:
-        message = json.loads(await connection.read_message())
-        if message.get("type") == "event" and message.get("label") == label:
-            return time.perf_counter() - started
+async def socket_for(port, cookies, arrivals):
+    loop = asyncio.get_running_loop()
+    _transport, live = await loop.create_connection(lambda: LiveSocket(arrivals),
+                                                    "127.0.0.1", port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    live.transport.write(
+        f"GET /admin/live HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n".encode())
+    await live.upgraded
+    assert (await live.messages.get())["type"] == "hello"
+    live.send(json.dumps({"type": "subscribe", "model": "blog.article"}).encode())
+    assert (await live.messages.get())["type"] == "subscribed"
+    return live
+
+
+async def all_arrived(arrivals, label, count, timeout=30):
+    deadline = time.perf_counter() + timeout
+    while len(arrivals.get(label, ())) < count:
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"only {len(arrivals.get(label, ()))} of {count} sockets got "
+                             f"{label!r} within {timeout} s")
+        await asyncio.sleep(0.005)
 
 
 def describe(name, values):
@@ -138,8 +219,8 @@ def describe(name, values):
             f"p90 {at(0.9):6.0f} ms   p99 {at(0.99):6.0f} ms   max {values[-1] * 1000:6.0f} ms")
 
 
-async def measure(env, writes, sockets, users, processes):
-    servers = [start_server(env) for _ in range(processes)]
+async def measure(env, writes, sockets, users, processes, workdir):
+    servers = [start_server(env, Path(workdir) / f"server{n}.log") for n in range(processes)]
     ports = [port for _process, port in servers]
     try:
         browsers = []
@@ -151,25 +232,28 @@ async def measure(env, writes, sockets, users, processes):
             assert response.code == 303, response.code
             browsers.append(browser)
         # socket i: process i % processes, user (i // processes) % users
+        arrivals = [{} for _ in range(processes)]     # per process: label -> [times]
         connections = [await socket_for(ports[i % processes],
-                                        browsers[(i // processes) % users].cookies)
+                                        browsers[(i // processes) % users].cookies,
+                                        arrivals[i % processes])
                        for i in range(sockets)]
+        counts = [len(connections[n::processes]) for n in range(processes)]
         times = [[] for _ in range(processes)]
         post_times = []
         for number in range(writes):
             await asyncio.sleep(random.uniform(0.05, 0.4))
             label = f"Latency {number}"
             started = time.perf_counter()
-            waits = [asyncio.ensure_future(wait_for(c, label, started)) for c in connections]
             response = await browsers[0].fetch("/admin/blog/article/add/", {
                 "title": label, "body": "", "category": "", "tags": ""})
             post_times.append(time.perf_counter() - started)
             text = re.sub(r"\s+", " ", (response.body or b"").decode()[:300])
             assert response.code == 303, (response.code, text)
-            for i, took in enumerate(await asyncio.wait_for(asyncio.gather(*waits), 30)):
-                times[i % processes].append(took)
+            for n in range(processes):
+                await all_arrived(arrivals[n], label, counts[n])
+                times[n].extend(t - started for t in arrivals[n].pop(label))
         for connection in connections:
-            connection.close()
+            connection.transport.close()
         return times, post_times
     finally:
         for process, _port in servers:
@@ -200,7 +284,8 @@ def main():
                    "--password-stdin", "--perm", "blog.article=read,write",
                    input=PASSWORD + "\n")
         times, posts = asyncio.run(measure(env, args.writes, args.sockets, args.users,
-                                           args.processes))
+                                           args.processes, workdir))
+        steps = [server_steps(Path(workdir) / f"server{n}.log") for n in range(args.processes)]
     backend = args.database_url.split(":", 1)[0] if args.database_url else "embedded"
     print(f"live latency, {args.writes} writes, LIVE_FEED_INTERVAL={args.interval} s, "
           f"{backend} database, {args.processes} runserver processes, {args.sockets} sockets "
@@ -210,6 +295,31 @@ def main():
         where = "the writer's process" if n == 0 else "another process"
         print(describe(f"write -> event, {chr(65 + n)} ({where})", values))
     print(describe("write -> event, every socket", [t for v in times for t in v]))
+    print("inside each server, per event (bastion.live.timing):")
+    for n, found in enumerate(steps):
+        if not found:
+            print(f"  {chr(65 + n)}: no timing lines logged")
+            continue
+        read, checked, written = ([row[i] for row in found] for i in (0, 1, 3))
+        print(f"  {chr(65 + n)}: {len(found)} events, {max(row[2] for row in found)} sockets; "
+              f"entry stamped -> read p50 {median(read):.0f} / max {max(read):.0f} ms, "
+              f"read -> checked p50 {median(checked):.1f} / max {max(checked):.1f} ms, "
+              f"checked -> all written p50 {median(written):.1f} / max {max(written):.1f} ms")
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def server_steps(log_path):
+    """``(read, checked, sockets, written)`` of each ``bastion.live.timing`` line of a server."""
+    found = []
+    for line in Path(log_path).read_text(errors="replace").splitlines():
+        match = TIMING.search(line)
+        if match:
+            read, checked, sockets, written = match.groups()
+            found.append((float(read), float(checked), int(sockets), float(written)))
+    return found
 
 
 if __name__ == "__main__":

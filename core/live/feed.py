@@ -65,7 +65,7 @@ class LiveEvent:
     """
 
     __slots__ = ("entry_id", "kind", "action", "model_key", "object_id", "label", "actor",
-                 "actor_id", "at", "fields", "seen_at", "_object", "_shared")
+                 "actor_id", "at", "fields", "seen_at", "seen_wall", "_object", "_shared")
 
     def __init__(self, entry):
         self.entry_id = entry.get("_id")
@@ -79,6 +79,7 @@ class LiveEvent:
         self.at = _aware(entry.get("at"))
         self.fields = changed_paths(entry.get("changes"))
         self.seen_at = time.monotonic()
+        self.seen_wall = _now()
         self._object = None
         self._shared = {}
 
@@ -111,6 +112,13 @@ class LiveEvent:
             return None
         found = await model.find({"_id": oid}, limit=1, db=db).to_list(1)
         return found[0] if found else None
+
+    def read_delay_ms(self):
+        """Milliseconds from the entry's ``at`` (stamped just before its commit, maybe by
+        another process) to this process reading it; ``nan`` without an ``at``."""
+        if not isinstance(self.at, datetime.datetime):
+            return float("nan")
+        return (self.seen_wall - self.at).total_seconds() * 1000
 
     def message(self, mine=False):
         """The JSON message for a client (see docs/live.md)."""

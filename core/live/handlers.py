@@ -9,10 +9,12 @@ A socket's life (Tornado calls these, in this order):
 2. ``open()`` — the socket joins this process's ``LiveHub``; the client is sent
    ``{"type": "hello", ...}``.
 3. ``on_message()`` — ``subscribe`` / ``unsubscribe`` / ``ping`` (docs/live.md).
-4. events: the hub queues every event of a subscribed model on the socket; the
-   socket's sender task sends it only if the user may ``read`` the model *and*
+4. events: the hub's fan-out offers every event of a subscribed model to the
+   socket (``offer``); it is sent only if the user may ``read`` the model *and*
    the object, asked of the model's ``ModelAdmin.may`` with a ``LiveContext``
-   standing in for a request handler.
+   standing in for a request handler, once per user and event, and the frame
+   is written as built for all that user's sockets (``deliver``). A socket due
+   for a re-check takes the event on its own queue, sent by its sender task.
 5. every ``LIVE_RECHECK_SECONDS`` (5), and before sending an event when the last
    check is older than that, the session is loaded again and the permissions
    recomputed: a session that ended (logout, password change, deactivation) or
@@ -30,6 +32,7 @@ import logging
 import time
 from urllib.parse import urlsplit
 
+import tornado.iostream
 import tornado.websocket
 
 from core.admin.options import ModelAdmin
@@ -38,6 +41,8 @@ from core.auth.sessions import Session, hash_session_id
 from core.context import Context
 from core.handlers.base import ErrorPageMixin, HTTPError, json_default
 from core.models.base import parse_id
+
+from .frames import text_frame
 
 log = logging.getLogger("bastion.live")
 
@@ -53,6 +58,9 @@ MAX_SUBSCRIPTIONS = 20
 MAX_IDS = 500
 MAX_KNOWN_IDS = 5000
 QUEUE_SIZE = 1000
+#: bytes written to a socket and not yet taken by its client before it is dropped
+#: (``LIVE_SOCKET_BUFFER_BYTES``)
+SOCKET_BUFFER_BYTES = 1024 * 1024
 MESSAGES_PER_WINDOW = 120         # client messages per 10 s before the socket is closed
 MAX_NESTING = 8                   # a message is {"type": ..., "ids": [...]}: never deeper
 #: ``may_see_as_user``: yes, if the socket was sent the (now deleted) object before
@@ -114,6 +122,15 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         return float(self.settings.get("LIVE_RECHECK_SECONDS", 5.0))
 
     @property
+    def socket_buffer_bytes(self):
+        return int(self.settings.get("LIVE_SOCKET_BUFFER_BYTES", SOCKET_BUFFER_BYTES))
+
+    def get_compression_options(self):
+        """No per-message compression: an event's frame is built once and the same bytes
+        go to every socket (``core.live.frames``). Overriding this breaks that."""
+        return None
+
+    @property
     def hub(self):
         return self.application.live
 
@@ -151,6 +168,7 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         self.subscriptions = {}          # model key -> None (every object) or {object ids}
         self.known = {}                  # model key -> {object id: None}, ids this user may read
         self.queue = asyncio.Queue(QUEUE_SIZE)
+        self.sending = False             # the sender task is on an event of the queue
         self.overflowed = False
         self.ended = False
         self.message_times = []
@@ -158,6 +176,8 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         self.tasks = [asyncio.ensure_future(self._send_events()),
                       asyncio.ensure_future(self._housekeeping())]
         self.stopped = False
+        # a client that stops reading is dropped, not buffered for without end (write_frame)
+        self.ws_connection.stream.max_write_buffer_size = self.socket_buffer_bytes
         await self.hub.attach(self)
         if self.stopped:                 # closed while the feed primed
             self.hub.detach(self)
@@ -196,6 +216,8 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
             return self.write_message(json.dumps(message, default=json_default))
         except tornado.websocket.WebSocketClosedError:
             return None
+        except tornado.iostream.StreamBufferFullError:
+            return self._drop_stalled()
 
     # -- client messages ----------------------------------------------------------------------
     async def on_message(self, message):
@@ -303,8 +325,56 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
             del known[next(iter(known))]
 
     # -- events -------------------------------------------------------------------------------
+    def offer(self, event):
+        """Called by the hub's fan-out for each event of a subscribed model (never blocks):
+        the ``LiveContext`` whose user's answer decides (``deliver`` follows), or ``None``
+        when the socket does not want the event or has taken it on its own queue (a
+        re-check is due, or earlier events still wait there)."""
+        if self.ended or not self._subscribed_to(event):
+            return None
+        if self.sending or not self.queue.empty() or self._is_stale():
+            self.enqueue(event)
+            return None
+        return self.context
+
+    def deliver(self, event, verdict, frame):
+        """Write ``frame`` (``user_answer``'s, shared by the user's sockets) if ``verdict``
+        lets this socket have it; 1 if written, else 0."""
+        if self.ended or not verdict or (
+                verdict is KNOWN_ONLY
+                and event.object_id not in self.known.get(event.model_key, ())):
+            return 0
+        self._know(event.model_key, event.object_id)
+        return 0 if self.write_frame(frame) is None else 1
+
+    def write_frame(self, frame):
+        """Write one frame built by ``core.live.frames`` (the stream's future), ``None`` if
+        the socket is closed. A client that lets more than ``LIVE_SOCKET_BUFFER_BYTES``
+        pile up unread is dropped (its connection closed: live.js reconnects), so a stalled
+        client never holds the others up nor grows this process's memory."""
+        connection = self.ws_connection
+        if self.ended or connection is None or connection.is_closing():
+            return None
+        try:
+            return connection.stream.write(frame)
+        except tornado.iostream.StreamClosedError:
+            return None
+        except tornado.iostream.StreamBufferFullError:
+            return self._drop_stalled()
+
+    def _drop_stalled(self):
+        """The client stopped reading: close its connection (no close frame fits) and leave."""
+        log.warning("live: dropping a socket of %s that stopped reading",
+                    getattr(self.current_user, "username", "?"))
+        self.ended = True
+        self._stop()
+        connection = self.ws_connection
+        if connection is not None:
+            connection.stream.close()
+        return None
+
     def enqueue(self, event):
-        """Called by the hub for each event of a subscribed model (never blocks)."""
+        """Put ``event`` on this socket's own queue (never blocks)."""
         if self.ended:
             return
         try:
@@ -316,55 +386,52 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
                            "error": "Too many changes to follow; reload the page."})
 
     async def _send_events(self):
+        """The socket's own queue: events that came while a re-check was due."""
         while True:
             event = await self.queue.get()
+            self.sending = True
             try:
                 if self._is_stale() and not await self.refresh():
                     return
-                text = await self.message_for(event)
-                if text is not None:
+                frame = await self.message_for(event)
+                if frame is not None:
                     self._know(event.model_key, event.object_id)
-                    sent = self.send_text(text)
+                    sent = self.write_frame(frame)
                     if sent is not None:
                         self.hub.delivered += 1
                         await sent
             except asyncio.CancelledError:
                 raise
-            except tornado.websocket.WebSocketClosedError:
+            except tornado.iostream.StreamClosedError:
                 return
             except Exception:
                 log.exception("live: could not deliver %r", event)
+            finally:
+                self.sending = False
 
-    def send_text(self, text):
-        """Send one message already encoded; ``None`` if the socket is closed."""
-        try:
-            return self.write_message(text)
-        except tornado.websocket.WebSocketClosedError:
-            return None
+    def _subscribed_to(self, event):
+        wanted = self.subscriptions.get(event.model_key, False)
+        return wanted is None or (wanted is not False and event.object_id in wanted)
 
     async def message_for(self, event):
-        """The encoded message this socket is sent for ``event``, or ``None``.
+        """The frame this socket is sent for ``event``, or ``None``.
 
         What depends on the socket (its subscriptions, the ids it was sent) is
         checked here; what depends only on the user (``may_see_as_user`` and the
         message, field names filtered) is computed once per event for all the
         sockets sharing this socket's ``Permissions`` (a session's sockets:
         ``LiveHub.share_auth``), not once per socket."""
-        key = event.model_key
-        if key not in self.subscriptions:
-            return None
-        wanted = self.subscriptions[key]
-        if wanted is not None and event.object_id not in wanted:
+        if not self._subscribed_to(event):
             return None
         ctx = self.context
-        verdict, text = await event.shared(ctx.permissions, lambda: self._user_answer(event, ctx))
-        if verdict is KNOWN_ONLY and event.object_id not in self.known.get(key, ()):
+        verdict, frame = await event.shared(ctx.permissions, lambda: self.user_answer(event, ctx))
+        if verdict is KNOWN_ONLY and event.object_id not in self.known.get(event.model_key, ()):
             return None
-        return text if verdict else None
+        return frame if verdict else None
 
-    async def _user_answer(self, event, ctx):
-        """``(verdict, encoded message)`` for ``ctx``'s user; the message only when the
-        verdict is not False."""
+    async def user_answer(self, event, ctx):
+        """``(verdict, frame)`` for ``ctx``'s user: the frame of the encoded message only
+        when the verdict is not False."""
         verdict = await self.may_see_as_user(event, ctx)
         if not verdict:
             return False, None
@@ -376,7 +443,7 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
             if admin.hidden_fields(ctx):   # the label may show them
                 message["label"] = f"{str(admin.opts.verbose_name).capitalize()} " \
                                    f"{event.object_id}"
-        return verdict, json.dumps(message, default=json_default)
+        return verdict, text_frame(json.dumps(message, default=json_default).encode())
 
     async def may_see(self, event):
         """May this socket's user read ``event``'s model and object (as they are now)?"""

@@ -2,13 +2,18 @@
 
 ``core.app.make_app`` makes one (``app.live``); ``startup`` starts it and
 ``shutdown`` stops it (closing every socket with 1001, "going away"). The feed
-calls ``dispatch(events)``; the hub puts each event on the queue of every
-socket subscribed to the event's model, and each socket decides whether to send
-it: its own subscription there, its user's permissions and the object rule once
-per user and event (``LiveEvent.shared``; a session's sockets hold one
-``Permissions``, see ``share_auth``).
+calls ``dispatch(events)``; one fan-out task per process then takes each event
+in turn (``fan_out``): every socket subscribed to the event's model says whether
+it wants it (``LiveHandler.offer``: its own subscription there), the sockets are
+grouped by the ``Permissions`` they hold (a session's sockets hold one, see
+``share_auth``), each group's user is checked once and its message encoded and
+framed once (``LiveEvent.shared``), and the same frame bytes are written to every
+socket of the group (``LiveHandler.deliver``). A socket whose session re-check is
+due, or that still has events waiting, takes the event on its own queue instead,
+so its events keep their order.
 """
 import asyncio
+import collections
 import logging
 import time
 
@@ -17,6 +22,8 @@ from core.audit.models import RECORDED_LISTENERS
 from .feed import EVENT_KINDS, AuditFeed
 
 log = logging.getLogger("bastion.live")
+#: one DEBUG line per event and process: how long reading, checking and writing took
+timing_log = logging.getLogger("bastion.live.timing")
 
 
 class LiveHub:
@@ -29,6 +36,8 @@ class LiveHub:
         self.by_model = {}
         self.delivered = 0
         self.auth_checks = {}            # raw session id -> (monotonic time, future)
+        self.pending = collections.deque()   # events read by the feed, not yet fanned out
+        self._fan_out_task = None
         self.feed = AuditFeed(
             app.db, self.dispatch, lambda: bool(self.connections),
             interval=float(config.get("LIVE_FEED_INTERVAL", 0.1)),
@@ -52,6 +61,10 @@ class LiveHub:
         self.connections.clear()
         self.by_model.clear()
         self.auth_checks.clear()
+        self.pending.clear()
+        task, self._fan_out_task = self._fan_out_task, None
+        if task is not None:
+            task.cancel()
         await self.feed.stop()
 
     # -- sockets ----------------------------------------------------------------------------
@@ -114,7 +127,54 @@ class LiveHub:
 
     # -- fan-out ----------------------------------------------------------------------------
     def dispatch(self, events):
-        """Called by the feed: queue each event for the sockets subscribed to its model."""
-        for event in events:
-            for connection in list(self.by_model.get(event.model_key, ())):
-                connection.enqueue(event)
+        """Called by the feed with what it read: fanned out in order by one task (the feed
+        goes on reading meanwhile)."""
+        self.pending.extend(events)
+        if self._fan_out_task is None or self._fan_out_task.done():
+            self._fan_out_task = asyncio.ensure_future(self._fan_out_pending())
+
+    async def _fan_out_pending(self):
+        while self.pending:
+            event = self.pending.popleft()
+            try:
+                await self.fan_out(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live: could not fan out %r", event)
+
+    async def fan_out(self, event):
+        """Send ``event`` to every socket of this process that may see it.
+
+        One permission check, one encoded message and one frame per group of sockets
+        holding the same ``Permissions`` (a user's session), then one write per socket."""
+        listeners = self.by_model.get(event.model_key)
+        if not listeners:
+            return
+        groups = {}                      # id(permissions) -> (a context, [sockets])
+        for connection in list(listeners):
+            context = connection.offer(event)
+            if context is not None:
+                group = groups.get(id(context.permissions))
+                if group is None:
+                    group = groups[id(context.permissions)] = (context, [])
+                group[1].append(connection)
+        checked_at = written = 0
+        if groups:
+            answers = await asyncio.gather(*(
+                event.shared(context.permissions,
+                             lambda c=context, s=sockets[0]: s.user_answer(event, c))
+                for context, sockets in groups.values()))
+            checked_at = time.monotonic()
+            for (verdict, frame), (_context, sockets) in zip(answers, groups.values()):
+                if verdict:
+                    for connection in sockets:
+                        written += connection.deliver(event, verdict, frame)
+        self.delivered += written
+        if timing_log.isEnabledFor(logging.DEBUG):
+            done = time.monotonic()
+            timing_log.debug(
+                "fan-out %s: read %.1f ms after its entry was stamped; %d user checks "
+                "+%.1f ms; %d sockets written +%.1f ms", event.entry_id, event.read_delay_ms(),
+                len(groups), ((checked_at or done) - event.seen_at) * 1000, written,
+                (done - (checked_at or done)) * 1000)
