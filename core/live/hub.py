@@ -20,6 +20,7 @@ import time
 from core.audit.models import RECORDED_LISTENERS
 
 from .feed import EVENT_KINDS, AuditFeed
+from .wake import LocalWake, wake_folder
 
 log = logging.getLogger("bastion.live")
 #: one DEBUG line per event and process: how long reading, checking and writing took
@@ -42,20 +43,31 @@ class LiveHub:
             app.db, self.dispatch, lambda: bool(self.connections),
             interval=float(config.get("LIVE_FEED_INTERVAL", 0.1)),
             overlap=float(config.get("LIVE_FEED_OVERLAP_SECONDS", 3.0)))
+        folder = wake_folder(app.db)
+        #: other processes on this embedded database wake this one's feed (core.live.wake)
+        self.local_wake = LocalWake(folder, self.feed.wake) if folder is not None else None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self):
         self.feed.start()
+        if self.local_wake is not None and not self.local_wake.start():
+            self.local_wake = None
         RECORDED_LISTENERS.append(self._recorded)
 
     def _recorded(self, entry):
-        """An audit entry this process stored: poll now if a socket may want it."""
-        if self.connections and entry.action in EVENT_KINDS:
-            self.feed.wake()
+        """An audit entry this process stored: poll now if a socket may want it, and wake
+        the other processes on this embedded database to do the same."""
+        if entry.action in EVENT_KINDS:
+            if self.connections:
+                self.feed.wake()
+            if self.local_wake is not None:
+                self.local_wake.notify()
 
     async def stop(self):
         if self._recorded in RECORDED_LISTENERS:
             RECORDED_LISTENERS.remove(self._recorded)
+        if self.local_wake is not None:
+            self.local_wake.stop()
         for connection in list(self.connections):
             connection.end(1001, "server shutting down")
         self.connections.clear()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import tornado.httpclient
 
+from core.live.wake import folder_for
 from support import PASSWORD, CheckedBrowser
 from support.cli import free_port, outer_env
 from support.live import LiveClient
@@ -143,3 +144,47 @@ async def test_an_event_written_on_one_process_reaches_a_socket_on_another(env, 
         b.stop()
     logs = a.output() + b.output()
     assert "Traceback" not in logs and a.process.returncode == 0 == b.process.returncode, logs
+
+
+SLOW_POLL_SETTINGS = """\
+from settings.test import *  # noqa: F401,F403
+
+LIVE_FEED_INTERVAL = 30
+"""
+
+
+async def test_a_write_wakes_the_other_processes_feed_at_once(env, tmp_path):
+    """Both processes poll the log only every 30 s; a write on A still reaches B's socket
+    within seconds: A wakes B through B's socket in the database's ``.live`` folder
+    (``core.live.wake``). Stopped processes take their sockets with them."""
+    module = env["BASTION_SETTINGS"] + "_slow"
+    (tmp_path / "pkgs" / f"{module}.py").write_text(SLOW_POLL_SETTINGS)
+    env = dict(env, BASTION_SETTINGS=module)
+    manage(env, "createuser", "alice", "--email", "alice@example.com", "--password-stdin",
+           "--perm", "blog.article=read,write", input=PASSWORD + "\n")
+    a, b = Runserver(env, tmp_path), Runserver(env, tmp_path)
+    folder = folder_for(tmp_path / "db" / "bastion.sqlite3")
+    try:
+        a.wait_until_up()
+        b.wait_until_up()
+        assert len(list(folder.glob("*.sock"))) == 2          # one per process
+        alice = CheckedBrowser(a)
+        await alice.login("alice")
+        client = await LiveClient.connect(b.port, alice.cookies)
+        assert (await client.subscribe("blog.article"))["type"] == "subscribed"
+        await asyncio.sleep(0.5)                  # B's feed primed; its next poll is 30 s away
+        for title in ("Woken once", "Woken twice"):
+            started = time.monotonic()
+            response = await alice.post(ARTICLES + "add/", {"title": title, "body": "",
+                                                            "category": "", "tags": ""})
+            assert response.code == 303, response.text[:300]
+            got = await client.event(event="created", timeout=10)
+            assert got["label"] == title
+            assert time.monotonic() - started < 5
+        client.close()
+    finally:
+        a.stop()
+        b.stop()
+    logs = a.output() + b.output()
+    assert "Traceback" not in logs and a.process.returncode == 0 == b.process.returncode, logs
+    assert list(folder.glob("*.sock")) == []
