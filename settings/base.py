@@ -176,3 +176,6 @@ LIVE_PING_INTERVAL = 20.0
 LIVE_PING_TIMEOUT = 20.0
 # How often an open socket re-reads its session and permissions (logout, revokes).
 LIVE_RECHECK_SECONDS = 5.0
+# Bytes of events written to a live socket and not yet read by its client before the
+# socket is dropped (a stalled client never holds the others up; live.js reconnects).
+LIVE_SOCKET_BUFFER_BYTES = 1024 * 1024

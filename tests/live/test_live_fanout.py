@@ -1,7 +1,16 @@
 """Fan-out: an event's permission check runs once per user (the sockets of one session
 share it), never once per socket, and still decides for each socket alone."""
+import asyncio
+import base64
+import datetime
+import json
+import os
+import socket
 from collections import Counter
 
+from bson import ObjectId
+
+from core.live.feed import LiveEvent
 from core.live.handlers import LiveContext
 from live_kit import LIST, make_settings, note_form
 from support.live import LiveClient
@@ -79,3 +88,62 @@ async def test_a_processs_own_write_wakes_its_feed(server, tmp_path):
         assert (await client.event(event="created", timeout=5))["label"] == title
         assert time.monotonic() - started < 3
     client.close()
+
+
+async def stalled_socket(port, cookies):
+    """A live socket subscribed to notes that then never reads again (a small receive
+    buffer, so what the server writes piles up on its side soon)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock, limit=4096)
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    writer.write(
+        f"GET /admin/live HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}"
+        f"\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n"
+        f"Cookie: {cookie}\r\n\r\n".encode())
+    assert b" 101 " in (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0]
+
+    async def read_frame():
+        header = await reader.readexactly(2)
+        return json.loads(await reader.readexactly(header[1] & 0x7F))
+
+    assert (await read_frame())["type"] == "hello"
+    payload, mask = json.dumps({"type": "subscribe", "model": "notes.note"}).encode(), b"abcd"
+    writer.write(bytes([0x81, 0x80 | len(payload)]) + mask
+                 + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+    assert (await read_frame())["type"] == "subscribed"
+    return reader, writer
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_holds_no_one_up(server, tmp_path):
+    """A socket whose client stops reading gets its unread frames buffered only up to
+    LIVE_SOCKET_BUFFER_BYTES, then its connection is closed; a reading socket of the same
+    user gets every event meanwhile."""
+    site = await server(make_settings(tmp_path, LIVE_SOCKET_BUFFER_BYTES=64 * 1024,
+                                      LIVE_RECHECK_SECONDS=60))
+    alice = await site.user_browser("alice", NOTES)
+    assert (await alice.post(LIST + "add/", note_form(title="Often changed"))).code == 303
+    note = await site.model("notes.note").find_one({"title": "Often changed"}, db=site.db)
+    reading = await LiveClient.connect(site.port, alice.cookies)
+    assert (await reading.subscribe("notes.note"))["type"] == "subscribed"
+    reader, writer = await stalled_socket(site.port, alice.cookies)
+    hub = site.app.live
+    assert len(hub.by_model["notes.note"]) == 2
+
+    padding = "x" * 16000                   # 300 events of ~16 kB: far past every buffer
+    hub.dispatch([LiveEvent.from_entry({
+        "_id": ObjectId(), "action": "update", "model_key": "notes.note",
+        "object_id": str(note.id), "object_label": f"{n} {padding}", "actor": "bob",
+        "at": datetime.datetime.now(datetime.timezone.utc)}) for n in range(300)])
+    for n in range(300):                    # the reading socket: all of them, in order
+        got = await reading.event(event="updated", timeout=10)
+        assert got["label"] == f"{n} {padding}"
+    assert len(hub.connections) == 1 and len(hub.by_model["notes.note"]) == 1
+    # the stalled client, when it reads at last, finds its connection closed
+    unread = await asyncio.wait_for(reader.read(-1), 10)
+    assert reader.at_eof() and len(unread) < 16 * 1024 * 1024
+    writer.close()
+    reading.close()
