@@ -20,7 +20,10 @@ stamps each ``created`` event when its bytes arrive), so the client's own cost p
 socket stays small next to the server's. Each server also logs, per event, where its
 time went (``bastion.live.timing``): from the entry's ``at`` (stamped just before the
 commit) to the feed reading it, to the user checks, to the last socket written; the
-bench prints p50 / p99 of each step per process.
+bench prints p50 / max of each step per process, and the CPU the writing loop took
+per socket. It also prints each server's CPU time (user + system, from /proc) per
+write over the writes, and the client's: robust figures on a busy machine, where
+the latencies are not.
 
 The figures are only as quiet as the machine: run it with nothing else busy.
 """
@@ -56,7 +59,7 @@ LIVE_FEED_INTERVAL = {interval!r}
 logging.getLogger("bastion.live.timing").setLevel(logging.DEBUG)
 """
 TIMING = re.compile(r"fan-out \S+: read ([\d.]+) ms after its entry was stamped; \d+ user checks "
-                    r"\+([\d.]+) ms; (\d+) sockets written \+([\d.]+) ms")
+                    r"\+([\d.]+) ms; (\d+) sockets written \+([\d.]+) ms \(([\d.]+) ms CPU\)")
 
 
 def free_port():
@@ -240,6 +243,8 @@ async def measure(env, writes, sockets, users, processes, workdir):
         counts = [len(connections[n::processes]) for n in range(processes)]
         times = [[] for _ in range(processes)]
         post_times = []
+        cpu_before = [cpu_seconds(process.pid) for process, _port in servers]
+        client_before = time.process_time()
         for number in range(writes):
             await asyncio.sleep(random.uniform(0.05, 0.4))
             label = f"Latency {number}"
@@ -252,9 +257,12 @@ async def measure(env, writes, sockets, users, processes, workdir):
             for n in range(processes):
                 await all_arrived(arrivals[n], label, counts[n])
                 times[n].extend(t - started for t in arrivals[n].pop(label))
+        cpu = [(cpu_seconds(process.pid) - before) / writes
+               for (process, _port), before in zip(servers, cpu_before)]
+        cpu.append((time.process_time() - client_before) / writes)
         for connection in connections:
             connection.transport.close()
-        return times, post_times
+        return times, post_times, cpu
     finally:
         for process, _port in servers:
             process.send_signal(signal.SIGTERM)
@@ -283,8 +291,8 @@ def main():
             manage(env, "createuser", f"bench{n}", "--email", f"bench{n}@example.com",
                    "--password-stdin", "--perm", "blog.article=read,write",
                    input=PASSWORD + "\n")
-        times, posts = asyncio.run(measure(env, args.writes, args.sockets, args.users,
-                                           args.processes, workdir))
+        times, posts, cpu = asyncio.run(measure(env, args.writes, args.sockets, args.users,
+                                                args.processes, workdir))
         steps = [server_steps(Path(workdir) / f"server{n}.log") for n in range(args.processes)]
     backend = args.database_url.split(":", 1)[0] if args.database_url else "embedded"
     print(f"live latency, {args.writes} writes, LIVE_FEED_INTERVAL={args.interval} s, "
@@ -295,16 +303,30 @@ def main():
         where = "the writer's process" if n == 0 else "another process"
         print(describe(f"write -> event, {chr(65 + n)} ({where})", values))
     print(describe("write -> event, every socket", [t for v in times for t in v]))
+    servers = ", ".join(f"server {chr(65 + n)} {seconds * 1000:.1f} ms"
+                        for n, seconds in enumerate(cpu[:-1]))
+    print(f"CPU per write (user + system): {servers}, bench client {cpu[-1] * 1000:.1f} ms")
     print("inside each server, per event (bastion.live.timing):")
     for n, found in enumerate(steps):
         if not found:
             print(f"  {chr(65 + n)}: no timing lines logged")
             continue
-        read, checked, written = ([row[i] for row in found] for i in (0, 1, 3))
-        print(f"  {chr(65 + n)}: {len(found)} events, {max(row[2] for row in found)} sockets; "
+        read, checked, written, spent = ([row[i] for row in found] for i in (0, 1, 3, 4))
+        sockets = max(row[2] for row in found)
+        print(f"  {chr(65 + n)}: {len(found)} events, {sockets} sockets; "
               f"entry stamped -> read p50 {median(read):.0f} / max {max(read):.0f} ms, "
               f"read -> checked p50 {median(checked):.1f} / max {max(checked):.1f} ms, "
-              f"checked -> all written p50 {median(written):.1f} / max {max(written):.1f} ms")
+              f"checked -> all written p50 {median(written):.1f} / max {max(written):.1f} ms, "
+              f"writing CPU {median(spent) * 1000 / max(1, sockets):.0f} us per socket")
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc; nan elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def median(values):
@@ -317,8 +339,9 @@ def server_steps(log_path):
     for line in Path(log_path).read_text(errors="replace").splitlines():
         match = TIMING.search(line)
         if match:
-            read, checked, sockets, written = match.groups()
-            found.append((float(read), float(checked), int(sockets), float(written)))
+            read, checked, sockets, written, spent = match.groups()
+            found.append((float(read), float(checked), int(sockets), float(written),
+                          float(spent)))
     return found
 
 

@@ -27,6 +27,7 @@ Tornado pings every ``LIVE_PING_INTERVAL`` seconds (20) and closes a socket that
 has not answered within ``LIVE_PING_TIMEOUT`` (20; at most the interval).
 """
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -117,8 +118,8 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         value = self.settings.get("websocket_ping_timeout")
         return float(self.settings.get("LIVE_PING_TIMEOUT", 20.0)) if value is None else value
 
-    @property
-    def recheck_seconds(self):
+    @functools.cached_property
+    def recheck_seconds(self):          # read per socket and event: looked up once
         return float(self.settings.get("LIVE_RECHECK_SECONDS", 5.0))
 
     @property

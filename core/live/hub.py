@@ -171,22 +171,24 @@ class LiveHub:
                 if group is None:
                     group = groups[id(context.permissions)] = (context, [])
                 group[1].append(connection)
-        checked_at = written = 0
+        checked_at = written = cpu = 0
         if groups:
             answers = await asyncio.gather(*(
                 event.shared(context.permissions,
                              lambda c=context, s=sockets[0]: s.user_answer(event, c))
                 for context, sockets in groups.values()))
-            checked_at = time.monotonic()
+            checked_at, cpu = time.monotonic(), time.thread_time()
             for (verdict, frame), (_context, sockets) in zip(answers, groups.values()):
                 if verdict:
                     for connection in sockets:
                         written += connection.deliver(event, verdict, frame)
+            cpu = time.thread_time() - cpu
         self.delivered += written
         if timing_log.isEnabledFor(logging.DEBUG):
             done = time.monotonic()
             timing_log.debug(
                 "fan-out %s: read %.1f ms after its entry was stamped; %d user checks "
-                "+%.1f ms; %d sockets written +%.1f ms", event.entry_id, event.read_delay_ms(),
-                len(groups), ((checked_at or done) - event.seen_at) * 1000, written,
-                (done - (checked_at or done)) * 1000)
+                "+%.1f ms; %d sockets written +%.1f ms (%.1f ms CPU)", event.entry_id,
+                event.read_delay_ms(), len(groups),
+                ((checked_at or done) - event.seen_at) * 1000, written,
+                (done - (checked_at or done)) * 1000, cpu * 1000)
