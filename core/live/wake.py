@@ -72,13 +72,19 @@ class LocalWake:
     def start(self):
         """Bind this process's socket and listen (``False`` if that failed: polling only)."""
         try:
-            self.folder.mkdir(mode=0o700, exist_ok=True)
-            if not _private(self.folder):
-                raise OSError(f"{self.folder} is not this user's own folder")
-            self.path = self.folder / f"{os.getpid()}-{os.urandom(4).hex()}.sock"
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             self.sock.setblocking(False)
-            self.sock.bind(str(self.path))
+            for attempt in range(3):      # a process stopping may remove the empty folder
+                self.folder.mkdir(mode=0o700, exist_ok=True)
+                if not _private(self.folder):
+                    raise OSError(f"{self.folder} is not this user's own folder")
+                self.path = self.folder / f"{os.getpid()}-{os.urandom(4).hex()}.sock"
+                try:
+                    self.sock.bind(str(self.path))
+                    break
+                except FileNotFoundError:
+                    if attempt == 2:
+                        raise
             self._loop = asyncio.get_running_loop()
             self._loop.add_reader(self.sock.fileno(), self._readable)
         except OSError as exc:
@@ -97,6 +103,7 @@ class LocalWake:
         if self.path is not None:
             try:
                 self.path.unlink()
+                self.folder.rmdir()        # the last process out leaves no folder behind
             except OSError:
                 pass
             self.path = None

@@ -11,6 +11,7 @@ from collections import Counter
 from bson import ObjectId
 
 from core.live.feed import LiveEvent
+from core.live.frames import text_frame
 from core.live.handlers import LiveContext
 from live_kit import LIST, make_settings, note_form
 from support.live import LiveClient
@@ -147,3 +148,12 @@ async def test_a_client_that_stops_reading_is_dropped_and_holds_no_one_up(server
     assert reader.at_eof() and len(unread) < 16 * 1024 * 1024
     writer.close()
     reading.close()
+
+
+def test_a_frame_says_its_length_in_the_form_rfc_6455_asks():
+    """Short, 16-bit and 64-bit lengths: FIN + text opcode, no mask, then the payload."""
+    for size, header in ((125, bytes([0x81, 125])),
+                         (126, bytes([0x81, 126, 0, 126])),
+                         (70000, bytes([0x81, 127]) + (70000).to_bytes(8, "big"))):
+        payload = b"x" * size
+        assert text_frame(payload) == header + payload
