@@ -3,6 +3,8 @@
     core.live.handlers.LiveHandler   /admin/live (authentication, subscriptions, filtering)
     core.live.hub.LiveHub            this process's sockets and its one feed (``app.live``)
     core.live.feed.AuditFeed         tails the append-only ``audit_log`` (every process)
+    core.live.frames                 an event's WebSocket frame, built once for many sockets
+    core.live.wake.LocalWake         processes on one embedded database wake each other's feed
 
 See docs/live.md for the protocol, the permission rules and the measured latency.
 """
