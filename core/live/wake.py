@@ -68,6 +68,7 @@ class LocalWake:
         self.path = None
         self.sock = None
         self._loop = None
+        self._notifying = False
 
     def start(self):
         """Bind this process's socket and listen (``False`` if that failed: polling only)."""
@@ -122,7 +123,15 @@ class LocalWake:
             self.on_wake()
 
     def notify(self):
-        """Wake every other process's feed (quick: one datagram per process, never waits)."""
+        """Wake every other process's feed, once per loop iteration however many entries
+        were stored in it (a bulk action): one datagram per process, never waits."""
+        if self.sock is None or self._notifying:
+            return
+        self._notifying = True
+        self._loop.call_soon(self._notify_now)
+
+    def _notify_now(self):
+        self._notifying = False
         if self.sock is None:
             return
         try:
