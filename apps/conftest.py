@@ -5,4 +5,4 @@ The suite-wide hooks of ``tests/support/plugin.py`` (``BASTION_SETTINGS`` defaul
 ``apps/<name>/tests/conftest.py``, built from ``support`` (``import support``; see
 ``tests/support/__init__.py``). Not imported by the app.
 """
-pytest_plugins = ["support.plugin"]
+pytest_plugins = ["support.plugin", "support.summaries"]

@@ -19,16 +19,15 @@ At the end of the run a line tells which backends the contract ran on, e.g.
 """
 import os
 import uuid
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from core.db import connect
+from support.summaries import CONTRACT_BACKENDS as BACKENDS
 
 NO_WIRE_SERVER = "MONGO_URL not set: no MongoDB-wire server"
-BACKENDS = ("memory", "embedded", "wire-motor", "wire-pymongo")
 WIRE_DRIVERS = {"wire-motor": "motor", "wire-pymongo": "pymongo"}
 HERE = Path(__file__).parent
 
@@ -99,10 +98,7 @@ async def ferretdb_deviates(request, db):
     return deviates
 
 
-# -- the per-backend summary -------------------------------------------------
-
-_outcomes = {}  # nodeid -> (backend, outcome); a failure in any phase wins
-
+# -- the per-backend summary (counted and printed by ``support.summaries``) ----
 
 def pytest_configure(config):
     config.addinivalue_line(
@@ -121,41 +117,3 @@ def pytest_collection_modifyitems(items):
             backend = marker.args[0]
         if backend in BACKENDS:
             item.user_properties.append(("contract_backend", backend))
-
-
-def pytest_runtest_logreport(report):
-    backend = dict(report.user_properties).get("contract_backend")
-    if backend is None:
-        return
-    if hasattr(report, "wasxfail"):
-        outcome = "xfailed" if report.skipped else "xpassed"
-    elif report.failed:
-        outcome = "failed"
-    elif report.skipped:
-        outcome = "skipped"
-    elif report.when == "call":
-        outcome = "passed"
-    else:
-        return
-    previous = _outcomes.get(report.nodeid, (backend, None))[1]
-    if previous != "failed":
-        _outcomes[report.nodeid] = (backend, outcome)
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not _outcomes:
-        return
-    results = {backend: Counter() for backend in BACKENDS}
-    for backend, outcome in _outcomes.values():
-        results[backend][outcome] += 1
-    parts = []
-    for backend in BACKENDS:
-        counts = results[backend]
-        text = f"{backend}={counts['passed']} passed"
-        extra = [f"{counts[k]} {k}" for k in ("failed", "skipped", "xfailed", "xpassed")
-                 if counts[k]]
-        if extra:
-            text += f" ({', '.join(extra)})"
-        parts.append(text)
-    terminalreporter.write_sep("-", "store contract")
-    terminalreporter.write_line("contract backends: " + ", ".join(parts))

@@ -4,16 +4,12 @@
 127.0.0.1 port (real in-memory store, real bcrypt at the test settings' low cost) once per
 module; cells never share a target, so no state needs resetting between them. The form
 helpers come from ``support.accounts``. A summary line at the end says how many matrix
-cells ran.
+cells ran (``support.summaries``).
 """
-from collections import Counter
-
 import pytest_asyncio
 
 from escalation_kit import Matrix
 from support import BLOG_APPS, Site, make_settings, serving
-
-_outcomes = Counter()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -29,17 +25,3 @@ async def matrix(site):
     made = Matrix(site)
     await made.setup()
     return made
-
-
-def pytest_runtest_logreport(report):
-    """Count the matrix cells (tests named ``test_cell``/``test_role_cell``) by outcome."""
-    if report.when == "call" and "/escalation/" in report.nodeid.replace("\\", "/") and \
-            "_cell[" in report.nodeid:
-        _outcomes[report.outcome] += 1
-
-
-def pytest_terminal_summary(terminalreporter):
-    if _outcomes:
-        total = sum(_outcomes.values())
-        parts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(_outcomes.items()))
-        terminalreporter.write_line(f"escalation matrix: {total} cells ran ({parts})")
