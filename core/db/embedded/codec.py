@@ -35,7 +35,8 @@ DECIMAL_KEY_SEP, DECIMAL_KEY_END = " ", "!"
 _EXPONENT_OFFSET = 10_000
 _DECIMAL_CONTEXT = decimal.Context(prec=34)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-_DATE_OFFSET = 10 ** 15
+#: what a date's stored digits add to its epoch milliseconds (so they never go negative)
+DATE_OFFSET = 10 ** 15
 
 # MongoDB's BSON comparison order, reduced to the types of the subset.
 RANK_NULL, RANK_NUMBER, RANK_STRING, RANK_OBJECT, RANK_ARRAY = 1, 2, 3, 4, 5
@@ -89,7 +90,7 @@ def encode_scalar(value):
     if isinstance(value, ObjectId):
         return TAG + OID + str(value)
     if isinstance(value, datetime.datetime):
-        return f"{TAG}{DATE}{datetime_to_ms(value) + _DATE_OFFSET:016d}"
+        return f"{TAG}{DATE}{datetime_to_ms(value) + DATE_OFFSET:016d}"
     if isinstance(value, Decimal128):
         return f"{TAG}{DECIMAL}{decimal_sort_key(value)}{DECIMAL_KEY_SEP}{value}"
     if isinstance(value, bytes):
@@ -114,7 +115,7 @@ def decode_string(text):
     if tag == OID:
         return ObjectId(payload)
     if tag == DATE:
-        return ms_to_datetime(int(payload) - _DATE_OFFSET)
+        return ms_to_datetime(int(payload) - DATE_OFFSET)
     if tag == DECIMAL:
         return Decimal128(payload.split(DECIMAL_KEY_SEP, 1)[1])
     if tag == BINARY:
@@ -143,9 +144,14 @@ def loads(text):
 
 
 def sql_param(value):
-    """A scalar as an SQL parameter comparable with ``json_extract`` output."""
+    """A scalar as an SQL parameter comparable with an index key (``sql.Operand.key``):
+    an ObjectId's hex digits, a date's epoch milliseconds, a bool's 0/1."""
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, ObjectId):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return datetime_to_ms(value)
     return encode_scalar(value)
 
 

@@ -65,8 +65,17 @@ class Operand:
 
     @property
     def key(self):
-        # ifnull: null and missing index as one key, as in a MongoDB unique index
-        return f"ifnull({self.value},0)"
+        """The value as indexed and compared (``codec.sql_param`` writes parameters the
+        same way): an ObjectId is its 24 hex digits without the tag, a date its epoch
+        milliseconds as an integer (6 bytes in an index entry instead of 21), anything
+        else the stored scalar. Ranks tell the types apart, so keys of one rank compare
+        like the values. ``ifnull``: null and missing index as one key, as in a MongoDB
+        unique index."""
+        x = self.value
+        return (f"ifnull(CASE WHEN substr({x},1,1)=char(1114111) THEN (CASE substr({x},2,1) "
+                f"WHEN 'o' THEN substr({x},3) "
+                f"WHEN 'd' THEN CAST(substr({x},3) AS INTEGER)-{codec.DATE_OFFSET} "
+                f"ELSE {x} END) ELSE {x} END,0)")
 
 
 def index_columns(path, direction):
@@ -74,6 +83,21 @@ def index_columns(path, direction):
     operand = Operand.at("doc", path.split("."))
     suffix = " DESC" if direction == -1 else ""
     return [operand.rank + suffix, operand.key + suffix]
+
+
+def index_definition(spec):
+    """The column list of the SQLite index for the key ``spec`` (``[(path, ±1)]``).
+
+    When the last key is descending every direction is reversed: SQLite reads an
+    index backwards as readily as forwards, so the same sorts are served, while
+    keys that grow with time (dates, ObjectIds: ``created desc, _id desc``) now
+    arrive at the right edge of their range, where B-tree pages fill up, instead
+    of the left edge, where each split leaves two half-empty pages (half the
+    bytes of such an index).
+    """
+    flip = -1 if spec and spec[-1][1] == -1 else 1
+    return ", ".join(column for path, direction in spec
+                     for column in index_columns(path, direction * flip))
 
 
 @lru_cache(maxsize=512)

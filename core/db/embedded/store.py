@@ -30,7 +30,7 @@ from ..projection import project
 from . import codec, documents, multikey, search, sql
 
 # the file layout's version (PRAGMA user_version); Store._migrate upgrades older files
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: seconds a statement whose filter holds a $regex may run (see Store.regex_time_budget)
 REGEX_TIME_BUDGET = 5.0
@@ -141,20 +141,36 @@ class Store:
                     if columns and "folds" not in columns:
                         conn.execute(f"ALTER TABLE {table_name(coll)} ADD COLUMN "
                                      "folds INTEGER NOT NULL DEFAULT 1")
-            if version < 2:      # 2: decimals and binary data in the rank expression
-                for coll, name, spec, unique in conn.execute(
-                        "SELECT coll, name, spec, is_unique FROM bastion_indexes").fetchall():
-                    columns = ", ".join(c for path, d in json.loads(spec)
-                                        for c in sql.index_columns(path, d))
-                    conn.execute(f"DROP INDEX IF EXISTS {index_table_name(coll, name)}")
-                    conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX "
-                                 f"{index_table_name(coll, name)} ON {table_name(coll)} "
-                                 f"({columns})")
+            if version < 3:      # 2: decimals and binary data in the rank expression;
+                Store._rebuild_indexes(conn)   # 3: compact keys, pages that fill up
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @staticmethod
+    def _rebuild_indexes(conn):
+        """Drop and build again every declared index and multikey side table with the
+        current key expressions (``sql.index_definition``, ``sql.Operand.key``)."""
+        collections = [row[0] for row in conn.execute("SELECT name FROM bastion_collections")]
+        for coll in collections:
+            multikey.drop(conn, coll)
+        for coll, name, spec, unique in conn.execute(
+                "SELECT coll, name, spec, is_unique FROM bastion_indexes").fetchall():
+            conn.execute(f"DROP INDEX IF EXISTS {index_table_name(coll, name)}")
+            conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX "
+                         f"{index_table_name(coll, name)} ON {table_name(coll)} "
+                         f"({sql.index_definition([tuple(k) for k in json.loads(spec)])})")
+        for coll in collections:
+            arrays = {row[0] for row in conn.execute(
+                "SELECT path FROM bastion_arrays WHERE coll=?", (coll,))}
+            if arrays:
+                indexes = [(name, [tuple(k) for k in json.loads(spec)], bool(unique), ttl)
+                           for name, spec, unique, ttl in conn.execute(
+                               "SELECT name, spec, is_unique, ttl FROM bastion_indexes "
+                               "WHERE coll=? ORDER BY rowid", (coll,))]
+                multikey.ensure(conn, coll, table_name(coll), indexes, arrays)
 
     def close(self):
         with self._lock:
@@ -245,7 +261,7 @@ class Store:
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} "
                      f"(doc TEXT NOT NULL, folds INTEGER NOT NULL DEFAULT 1)")
         conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {index_table_name(coll, '_id_')} "
-                     f"ON {table} ({', '.join(sql.index_columns('_id', 1))})")
+                     f"ON {table} ({sql.index_definition([('_id', 1)])})")
         conn.execute(f"CREATE TRIGGER IF NOT EXISTS {quote(f't:{coll}:ins')} AFTER INSERT ON "
                      f"{table} BEGIN UPDATE bastion_collections SET count=count+1 "
                      f"WHERE name={literal}; END")
@@ -571,7 +587,7 @@ class Store:
                     if any(path == p or path.startswith(p + ".") for p in arrays):
                         raise UnsupportedOperation(
                             f"cannot create unique index {name!r}: {path!r} holds arrays")
-            columns = ", ".join(c for path, d in spec for c in sql.index_columns(path, d))
+            columns = sql.index_definition(spec)
             try:
                 conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS "
                              f"{index_table_name(coll, name)} ON {table_name(coll)} ({columns})")
