@@ -45,13 +45,16 @@ journal entry goes when the load is complete (or rolled back). ``loaddata
 ``manage.py check`` names interrupted loads.
 """
 import asyncio
+import collections
 import datetime
 import hashlib
 import json
+import multiprocessing as mp
 import os
 import re
 import tempfile
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 
 import bson
 from bson import ObjectId, json_util
@@ -273,18 +276,23 @@ def _short(value, limit=60):
 
 
 def read_lines(path):
-    """``(line number, text, bytes read)`` for every non-blank line of the file at ``path``."""
+    """``(line number, text, bytes read)`` for every line of the file at ``path`` (text
+    ``None`` for a blank one)."""
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            text = raw.strip()
-            if not text:
-                yield number, None, len(raw)
-                continue
-            try:
-                yield number, text.decode("utf-8"), len(raw)
-            except UnicodeDecodeError as exc:
-                raise LoadError(path, number, f"not UTF-8 text ({exc.reason} at byte "
-                                              f"{exc.start})") from None
+            yield number, line_text(path, number, raw), len(raw)
+
+
+def line_text(path, number, raw):
+    """The text of the raw line ``number`` (``None`` when blank); ``LoadError`` unless UTF-8."""
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LoadError(path, number, f"not UTF-8 text ({exc.reason} at byte "
+                                      f"{exc.start})") from None
 
 
 class LoadError(CommandError):
@@ -463,6 +471,10 @@ class Spool:
     def add(self, number, model, document):
         self.handle.write(bson.encode({"n": number, "m": model._meta.key, "d": document}))
 
+    def add_encoded(self, entries):
+        """Entries ``add`` would write, already encoded (by a validation worker)."""
+        self.handle.write(entries)
+
     def documents(self, registry):
         """``(line, model, document, 0)`` for each line added, in order (as
         ``read_documents`` yields them)."""
@@ -473,32 +485,131 @@ class Spool:
             yield entry["n"], model, entry["d"], 0
 
 
-def validate_file(path, registry, stderr, progress=None, spool=None):
+#: processes that validate a big file's lines side by side (bounded by the CPUs there are)
+VALIDATION_WORKERS = 2
+#: files from this size on are validated by ``VALIDATION_WORKERS`` processes
+PARALLEL_VALIDATION_BYTES = 2 << 20
+#: lines a validation worker takes at a time
+VALIDATION_CHUNK = 2000
+
+
+def validation_workers(size):
+    """How many processes validate a file of ``size`` bytes (1: this one, no pool)."""
+    if size < PARALLEL_VALIDATION_BYTES or "fork" not in mp.get_all_start_methods():
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(VALIDATION_WORKERS, cpus or 1))
+
+
+def validate_file(path, registry, stderr, progress=None, spool=None, workers=None):
     """First pass: every line valid? Returns ``Counter({model key: documents})``.
 
-    With ``spool`` (a ``Spool``) every validated document goes into it, for ``load``."""
+    With ``spool`` (a ``Spool``) every validated document goes into it, for ``load``.
+    ``workers`` processes validate chunks of lines side by side (default:
+    ``validation_workers``); the answer, the spool and the first error (the
+    earliest bad line) are the same as with one."""
     try:
         size = os.path.getsize(path)
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    workers = validation_workers(size) if workers is None else workers
     bar = progress_bar(stderr, size, "validating", unit="B", enabled=progress)
     counts = Counter()
     try:
-        for number, model, document, nbytes in read_documents(path, registry):
-            if model is not None:
-                counts[model._meta.key] += 1
-                if spool is not None:
-                    try:
-                        spool.add(number, model, document)
-                    except (InvalidDocument, OverflowError) as exc:
-                        raise LoadError(path, number, f"{model._meta.key}: cannot be stored: "
-                                                      f"{one_line(exc)}") from None
-            bar.update(nbytes)
+        if workers > 1:
+            _validate_in_pool(path, registry, spool, counts, bar, workers)
+        else:
+            for number, model, document, nbytes in read_documents(path, registry):
+                if model is not None:
+                    counts[model._meta.key] += 1
+                    if spool is not None:
+                        spool.add_encoded(spool_entry(path, number, model, document))
+                bar.update(nbytes)
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
     finally:
         bar.close()
     return counts
+
+
+def spool_entry(path, number, model, document):
+    """The ``Spool`` entry of a validated line, encoded; ``LoadError`` if BSON cannot hold it."""
+    try:
+        return bson.encode({"n": number, "m": model._meta.key, "d": document})
+    except (InvalidDocument, OverflowError) as exc:
+        raise LoadError(path, number, f"{model._meta.key}: cannot be stored: "
+                                      f"{one_line(exc)}") from None
+
+
+#: the registry validation workers use: set before they fork, so they inherit it
+_worker_registry = None
+
+
+def _validate_chunk(path, first, raws, spooling):
+    """In a worker: validate the raw lines numbered from ``first``. Returns
+    ``(counts, encoded spool entries, bytes, None)``, or with ``(line, reason)`` of the
+    first bad line last (what was valid before it is left out: nothing is written)."""
+    counts, entries, nbytes = Counter(), [], 0
+    for number, raw in enumerate(raws, start=first):
+        try:
+            text = line_text(path, number, raw)
+            if text is not None:
+                try:
+                    model, document = parse_line(text, _worker_registry)
+                except LineError as exc:
+                    raise LoadError(path, number, exc.reason) from None
+                counts[model._meta.key] += 1
+                if spooling:
+                    entries.append(spool_entry(path, number, model, document))
+        except LoadError as exc:       # its own class does not survive pickling: send parts
+            return counts, b"", nbytes, (exc.line, exc.reason)
+        nbytes += len(raw)
+    return counts, b"".join(entries), nbytes, None
+
+
+def _chunks(path):
+    """``(first line number, [raw lines])`` of the file, ``VALIDATION_CHUNK`` lines each."""
+    with open(path, "rb") as handle:
+        first, raws = 1, []
+        for raw in handle:
+            raws.append(raw)
+            if len(raws) >= VALIDATION_CHUNK:
+                yield first, raws
+                first, raws = first + len(raws), []
+        if raws:
+            yield first, raws
+
+
+def _validate_in_pool(path, registry, spool, counts, bar, workers):
+    """``validate_file``'s loop over ``workers`` forked processes: chunks go out in file
+    order, at most two per worker in flight, and their results are taken in that
+    order, so the first error reported is the earliest bad line."""
+    global _worker_registry
+    _worker_registry = registry
+    pending = collections.deque()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
+    try:
+        for first, raws in _chunks(path):
+            pending.append(pool.submit(_validate_chunk, path, first, raws, spool is not None))
+            if len(pending) >= 2 * workers:
+                _take(pending.popleft().result(), path, spool, counts, bar)
+        while pending:
+            _take(pending.popleft().result(), path, spool, counts, bar)
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        _worker_registry = None
+
+
+def _take(result, path, spool, counts, bar):
+    chunk_counts, entries, nbytes, error = result
+    if error is not None:
+        raise LoadError(path, *error)
+    counts.update(chunk_counts)
+    if spool is not None:
+        spool.add_encoded(entries)
+    bar.update(nbytes)
 
 
 class InsertFailed(Exception):
@@ -740,7 +851,9 @@ async def store_files(files, batch):
 async def insert_documents(collection, key, batch):
     """``insert_many`` of ``[(line, document)]``; ``InsertFailed`` names the refused line."""
     try:
-        await collection.insert_many([document for _, document in batch], ordered=True)
+        # every document passed subset.check_document in clean_document
+        await collection.insert_many([document for _, document in batch], ordered=True,
+                                     checked=True)
     except BulkWriteError as exc:
         errors = (exc.details or {}).get("writeErrors") or [{}]
         index = errors[0].get("index", 0)

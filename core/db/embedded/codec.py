@@ -135,7 +135,33 @@ def decode(value):
     return value
 
 
+class _TaggingEncoder(json.JSONEncoder):
+    """JSON's C encoder, asking ``encode_scalar`` for each non-JSON value (ObjectIds,
+    dates, decimals, binary data) and counting how many it tagged."""
+
+    def __init__(self):
+        super().__init__(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+        self.tagged = 0
+
+    def default(self, value):
+        text = encode_scalar(value)
+        if text is value:
+            return super().default(value)      # not a stored type: TypeError
+        self.tagged += 1
+        return text
+
+
 def dumps(document):
+    """The stored JSON text of ``document``.
+
+    JSON's C encoder writes it, calling back only for the tagged types; when the text
+    holds more tags than it wrote, some user string starts with (or holds) ``TAG``,
+    and the recursive ``encode`` (which escapes such strings) writes it instead.
+    """
+    encoder = _TaggingEncoder()
+    text = encoder.encode(document)
+    if text.count(TAG) == encoder.tagged:
+        return text
     return json.dumps(encode(document), ensure_ascii=False, separators=(",", ":"))
 
 

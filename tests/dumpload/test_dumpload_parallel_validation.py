@@ -1,0 +1,72 @@
+"""Validation in worker processes (a big file) answers exactly as validation in this one:
+the same counts, the same spool in file order, and the earliest bad line as the error."""
+import io
+import os
+
+import pytest
+
+from core.management import serialization
+from core.management.serialization import LoadError, Spool, validate_file
+
+from dumpload_support import article_lines, category_line
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 7 lines, so a small file spans many chunks and both workers."""
+    monkeypatch.setattr(serialization, "VALIDATION_CHUNK", 7)
+
+
+def validated(workspace, path, workers):
+    with Spool() as spool:
+        counts = validate_file(path, workspace.registry, io.StringIO(), False, spool=spool,
+                               workers=workers)
+        entries = [(n, m._meta.key, d) for n, m, d, _ in spool.documents(workspace.registry)]
+    return counts, entries
+
+
+def error(workspace, path, workers):
+    with Spool() as spool, pytest.raises(LoadError) as info:
+        validate_file(path, workspace.registry, io.StringIO(), False, spool=spool,
+                      workers=workers)
+    return info.value.line, info.value.reason
+
+
+def test_workers_give_the_counts_and_spool_of_one_process(workspace, small_chunks):
+    lines = [*article_lines(40), "\n", *[category_line(f"c{n}") for n in range(11)],
+             *article_lines(9, start=40)]
+    path = workspace.write_lines("many.jsonl", lines)
+    counts, entries = validated(workspace, path, workers=2)
+    assert counts == {"blog.article": 49, "blog.category": 11}
+    assert (counts, entries) == validated(workspace, path, workers=1)
+    assert [n for n, _k, _d in entries] == [n for n in range(1, 62) if n != 41]
+    assert entries[0][2]["created"].tzinfo is not None
+
+
+@pytest.mark.parametrize("bad_lines", [[30], [30, 50], [3, 4, 60]])
+def test_the_error_is_the_earliest_bad_line_as_in_one_process(
+        workspace, small_chunks, bad_lines):
+    lines = list(article_lines(60))
+    for number in bad_lines:
+        key, doc = lines[number - 1]
+        lines[number - 1] = (key, dict(doc, title=None))
+    path = workspace.write_lines("bad.jsonl", lines)
+    assert error(workspace, path, workers=2) == error(workspace, path, workers=1) == (
+        bad_lines[0], f"blog.article {lines[bad_lines[0] - 1][1]['_id']}: title: This field "
+                      "is required.")
+
+
+def test_a_line_that_is_not_utf8_is_named_by_the_workers_too(workspace, small_chunks):
+    path = workspace.write_lines("bytes.jsonl", list(article_lines(20)))
+    with open(path, "ab") as handle:
+        handle.write(b'{"model": "blog.article", "document": "\xff"}\n')
+    line, reason = error(workspace, path, workers=2)
+    assert (line, reason) == error(workspace, path, workers=1)
+    assert line == 21 and reason.startswith("not UTF-8 text")
+
+
+def test_small_files_are_validated_in_this_process_big_ones_by_workers():
+    cpus = len(os.sched_getaffinity(0))
+    assert serialization.validation_workers(1000) == 1
+    assert serialization.validation_workers(serialization.PARALLEL_VALIDATION_BYTES) == min(
+        serialization.VALIDATION_WORKERS, cpus)
