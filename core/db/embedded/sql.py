@@ -71,11 +71,10 @@ class Operand:
         else the stored scalar. Ranks tell the types apart, so keys of one rank compare
         like the values. ``ifnull``: null and missing index as one key, as in a MongoDB
         unique index."""
-        x = self.value
-        return (f"ifnull(CASE WHEN substr({x},1,1)=char(1114111) THEN (CASE substr({x},2,1) "
-                f"WHEN 'o' THEN substr({x},3) "
-                f"WHEN 'd' THEN CAST(substr({x},3) AS INTEGER)-{codec.DATE_OFFSET} "
-                f"ELSE {x} END) ELSE {x} END,0)")
+        x = self.value          # char(1114111, 111): the tag and "o"; 100: "d"
+        return (f"ifnull(CASE substr({x},1,2) WHEN char(1114111,111) THEN substr({x},3) "
+                f"WHEN char(1114111,100) THEN CAST(substr({x},3) AS INTEGER)-{codec.DATE_OFFSET} "
+                f"ELSE {x} END,0)")
 
 
 def index_columns(path, direction):
