@@ -54,9 +54,12 @@ def is_point_filter(flt):
 
 
 def _with_id(document):
-    """Give ``document`` an ``_id`` in place (as pymongo does) and return a copy with it first."""
+    """Give ``document`` an ``_id`` in place (as pymongo does) and return it with ``_id``
+    first: itself when it is already (a model's ``to_bson``), else a reordered copy."""
     if "_id" not in document:
         document["_id"] = ObjectId()
+    elif next(iter(document)) == "_id":
+        return document
     return {"_id": document["_id"], **{k: v for k, v in document.items() if k != "_id"}}
 
 
