@@ -29,8 +29,9 @@ Dumping streams each model's collection in ``_id`` order (``async for`` over the
 cursor); nothing is held in memory but one batch. Loading reads the file once:
 first it validates every line (JSON, a known model key, an ObjectId ``_id``, and
 the document through its model: each field's ``from_bson``/``clean``, the model's
-``clean``) into a ``Spool`` (a temporary BSON file), then inserts those in
-batches, without validating them again. The first bad line stops it before
+``clean``) into a ``Spool`` (a temporary BSON file; a big file's lines are
+validated by two forked worker processes, in chunks taken back in file order),
+then inserts those in batches, without validating them again. The first bad line stops it before
 anything is written; an insert that fails (an ``_id`` already present, a unique
 index) removes every document the run inserted. Either way the error is one
 line naming the file, the line and the reason.
