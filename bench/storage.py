@@ -8,8 +8,8 @@ index on title and body) and, unless ``--no-django``, into Django 5.2 on SQLite
 (``bulk_create``; its virtualenv is bench/compare.py's, created on first use).
 Prints the seconds and CPU seconds of each seeding, Bastion's file by part (the
 documents, each index, the search index; SQLite's ``dbstat``), its size after a
-``VACUUM`` (pages packed: B-tree pages fill to about half when keys arrive in
-descending index order, as ``created desc`` does), Django's file, and the ratios.
+``VACUUM`` (pages packed: what a seeded file would gain from it), Django's file, and
+the ratios.
 """
 import argparse
 import asyncio
