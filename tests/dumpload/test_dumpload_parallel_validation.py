@@ -8,7 +8,8 @@ import pytest
 from core.management import serialization
 from core.management.serialization import LoadError, Spool, validate_file
 
-from dumpload_support import article_lines, category_line
+from dumpload_support import article_lines, category_line, count_all, read_all
+from support.cli import one_error_line
 
 
 @pytest.fixture
@@ -70,3 +71,34 @@ def test_small_files_are_validated_in_this_process_big_ones_by_workers():
     assert serialization.validation_workers(1000) == 1
     assert serialization.validation_workers(serialization.PARALLEL_VALIDATION_BYTES) == min(
         serialization.VALIDATION_WORKERS, cpus)
+
+
+def big_file(workspace, name, bad_line=None):
+    """Articles with long bodies past ``PARALLEL_VALIDATION_BYTES``: the command's own
+    validation goes to the workers."""
+    lines = [(key, dict(doc, body="x" * 1000)) for key, doc in article_lines(2200)]
+    if bad_line is not None:
+        key, doc = lines[bad_line - 1]
+        lines[bad_line - 1] = (key, dict(doc, published="perhaps"))
+    path = workspace.write_lines(name, lines)
+    assert os.path.getsize(path) >= serialization.PARALLEL_VALIDATION_BYTES
+    return path, lines
+
+
+async def test_the_command_loads_a_big_file_validated_by_workers(workspace):
+    path, lines = big_file(workspace, "big.jsonl")
+    result = workspace.cli(["loaddata", path, "--no-progress"], workspace.url("target"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "loaded 2200 documents (blog.article 2200)"
+    loaded = (await read_all(workspace.url("target"), ["blog_article"]))["blog_article"]
+    assert sorted(d["_id"] for d in loaded) == sorted(d["_id"] for _k, d in lines)
+
+
+async def test_the_command_names_the_bad_line_of_a_big_file_and_loads_nothing(workspace):
+    path, lines = big_file(workspace, "big-bad.jsonl", bad_line=1700)
+    result = workspace.cli(["loaddata", path, "--no-progress"], workspace.url("target"))
+    assert result.returncode == 1
+    assert one_error_line(result) == (
+        f"error: {path} line 1700: blog.article {lines[1699][1]['_id']}: published: Enter "
+        "true or false.")
+    assert (await count_all(workspace.url("target"))).get("blog_article", 0) == 0
