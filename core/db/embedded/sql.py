@@ -55,11 +55,13 @@ class Operand:
 
     @property
     def rank(self):
+        # the tag and its letter read at once: char(1114111, 111) is TAG + "o", 100 "d",
+        # 110 "n" (a decimal is a number), 98 "b"; anything else is a string
         t, x = self.type, self.value
         return (f"(CASE {t} WHEN 'integer' THEN 2 WHEN 'real' THEN 2 "
-                f"WHEN 'text' THEN (CASE WHEN substr({x},1,1)=char(1114111) THEN "
-                f"(CASE substr({x},2,1) WHEN 'o' THEN 7 WHEN 'd' THEN 9 WHEN 'n' THEN 2 "
-                f"WHEN 'b' THEN 6 ELSE 3 END) ELSE 3 END) "
+                f"WHEN 'text' THEN (CASE substr({x},1,2) WHEN char(1114111,111) THEN 7 "
+                f"WHEN char(1114111,100) THEN 9 WHEN char(1114111,110) THEN 2 "
+                f"WHEN char(1114111,98) THEN 6 ELSE 3 END) "
                 f"WHEN 'true' THEN 8 WHEN 'false' THEN 8 WHEN 'object' THEN 4 "
                 f"WHEN 'array' THEN 5 ELSE 1 END)")
 
