@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-__all__ = ["max_loop_stall", "python_regex_calls", "rank_filter"]
+__all__ = ["least_loop_stall", "max_loop_stall", "python_regex_calls", "rank_filter"]
+
+STALL_LIMIT = 0.25   # seconds: what "the loop stays free" means in these tests
 
 
 async def max_loop_stall(work):
@@ -31,6 +33,20 @@ async def max_loop_stall(work):
         stop.set()
         await task
     return result, gaps[0]
+
+
+async def least_loop_stall(work, tries=3):
+    """``max_loop_stall`` up to ``tries`` times, until one stays under ``STALL_LIMIT``;
+    ``(last result, least stall)``. Code that holds the loop stalls it on every try; a
+    machine busy with other processes (parallel test workers) delays the ticker only now
+    and then, so the least of a few tries tells the two apart."""
+    least = None
+    for _ in range(tries):
+        result, stall = await max_loop_stall(work)
+        least = stall if least is None else min(least, stall)
+        if least < STALL_LIMIT:
+            break
+    return result, least
 
 
 @pytest.fixture
