@@ -45,11 +45,10 @@ import re
 from urllib.parse import urlsplit
 
 import wtforms
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from wtforms import validators
 
 from core.audit import REDACTED, audited, diff, record_request, snapshot
-from core.auth.passkeys import PasskeyError, RelyingParty
+from core.auth.passkeys import PasskeyError, RelyingParty, from_base64url, to_base64url
 from core.auth.passwords import PasswordError, validate_password
 from core.auth.sessions import utcnow
 from core.auth.throttle import LoginThrottle
@@ -487,7 +486,7 @@ class LoginPasskeyOptionsHandler(LoginStepHandler):
         if not passkeys:
             raise HTTPError(409, self.gettext("You have no passkey; enter a code instead."))
         options, challenge = RelyingParty.for_request(self).authentication_options(passkeys)
-        await self.login_steps.set_data(self.step, passkey_challenge=bytes_to_base64url(
+        await self.login_steps.set_data(self.step, passkey_challenge=to_base64url(
             challenge))
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(options)
@@ -519,7 +518,7 @@ class LoginPasskeyHandler(LoginStepHandler):
                 return None
             try:
                 count = RelyingParty.for_request(self).verify_authentication(
-                    credential, base64url_to_bytes(challenge), passkey)
+                    credential, from_base64url(challenge), passkey)
             except PasskeyError as exc:
                 log.info("passkey refused for %s: %s", user.username, exc)
                 return None

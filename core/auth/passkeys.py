@@ -20,24 +20,39 @@ base64url text). A sign count that does not grow (when the authenticator keeps o
 refused: a cloned authenticator.
 """
 import datetime
+import functools
 import json
+from types import SimpleNamespace
 from urllib.parse import urlsplit
-
-from webauthn import (generate_authentication_options, generate_registration_options,
-                      options_to_json, verify_authentication_response,
-                      verify_registration_response)
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
-from webauthn.helpers.structs import (AuthenticatorSelectionCriteria,
-                                      PublicKeyCredentialDescriptor, ResidentKeyRequirement,
-                                      UserVerificationRequirement)
 
 from .sessions import utcnow
 
-__all__ = ["PasskeyError", "RelyingParty"]
+__all__ = ["PasskeyError", "RelyingParty", "from_base64url", "to_base64url"]
 
 MAX_CREDENTIAL_JSON = 64 * 1024
 CHALLENGE_SECONDS = 300
+
+
+@functools.cache
+def _lib():
+    """The parts of ``webauthn`` this module uses, imported at the first passkey request:
+    the package pulls in cryptography and pyasn1, about a fifth of every ``manage.py``
+    command's start-up, and no command needs them."""
+    import webauthn
+    from webauthn import helpers
+    from webauthn.helpers import exceptions, structs
+    return SimpleNamespace(webauthn=webauthn, helpers=helpers, exceptions=exceptions,
+                           structs=structs)
+
+
+def to_base64url(data):
+    """``data`` (bytes) as base64url text, as WebAuthn writes ids and challenges."""
+    return _lib().helpers.bytes_to_base64url(data)
+
+
+def from_base64url(text):
+    """The bytes of base64url ``text``."""
+    return _lib().helpers.base64url_to_bytes(text)
 
 
 class PasskeyError(ValueError):
@@ -86,49 +101,53 @@ class RelyingParty:
     def registration_options(self, user, existing=()):
         """``(options JSON text, challenge bytes)`` to create a passkey for ``user``;
         ``existing`` passkeys are excluded (one authenticator, one passkey)."""
-        options = generate_registration_options(
+        lib, structs = _lib(), _lib().structs
+        options = lib.webauthn.generate_registration_options(
             rp_id=self.rp_id, rp_name=self.name, user_name=user.username,
             user_id=str(user.id).encode("utf-8"), user_display_name=user.username,
-            authenticator_selection=AuthenticatorSelectionCriteria(
-                resident_key=ResidentKeyRequirement.PREFERRED,
-                user_verification=UserVerificationRequirement.PREFERRED),
-            exclude_credentials=[PublicKeyCredentialDescriptor(
-                id=base64url_to_bytes(p["credential_id"])) for p in existing])
-        return options_to_json(options), options.challenge
+            authenticator_selection=structs.AuthenticatorSelectionCriteria(
+                resident_key=structs.ResidentKeyRequirement.PREFERRED,
+                user_verification=structs.UserVerificationRequirement.PREFERRED),
+            exclude_credentials=[structs.PublicKeyCredentialDescriptor(
+                id=from_base64url(p["credential_id"])) for p in existing])
+        return lib.webauthn.options_to_json(options), options.challenge
 
     def verify_registration(self, credential, challenge, name):
         """The passkey document to store, from the browser's ``credential``."""
+        lib = _lib()
         try:
-            verified = verify_registration_response(
+            verified = lib.webauthn.verify_registration_response(
                 credential=parse_credential(credential), expected_challenge=challenge,
                 expected_rp_id=self.rp_id, expected_origin=self.origin)
-        except InvalidRegistrationResponse as exc:
+        except lib.exceptions.InvalidRegistrationResponse as exc:
             raise PasskeyError(f"The passkey could not be registered: {exc}") from None
         except (KeyError, TypeError, ValueError) as exc:
             raise PasskeyError(f"The passkey response is malformed: {exc}") from None
-        return {"kind": "passkey", "credential_id": bytes_to_base64url(verified.credential_id),
-                "public_key": bytes_to_base64url(verified.credential_public_key),
+        return {"kind": "passkey", "credential_id": to_base64url(verified.credential_id),
+                "public_key": to_base64url(verified.credential_public_key),
                 "sign_count": verified.sign_count, "name": name, "created_at": utcnow(),
                 "last_used": None}
 
     # -- using one (the login step) -------------------------------------------------------------
     def authentication_options(self, passkeys):
         """``(options JSON text, challenge bytes)`` asking for one of ``passkeys``."""
-        options = generate_authentication_options(
-            rp_id=self.rp_id, user_verification=UserVerificationRequirement.PREFERRED,
-            allow_credentials=[PublicKeyCredentialDescriptor(
-                id=base64url_to_bytes(p["credential_id"])) for p in passkeys])
-        return options_to_json(options), options.challenge
+        lib, structs = _lib(), _lib().structs
+        options = lib.webauthn.generate_authentication_options(
+            rp_id=self.rp_id, user_verification=structs.UserVerificationRequirement.PREFERRED,
+            allow_credentials=[structs.PublicKeyCredentialDescriptor(
+                id=from_base64url(p["credential_id"])) for p in passkeys])
+        return lib.webauthn.options_to_json(options), options.challenge
 
     def verify_authentication(self, credential, challenge, passkey):
         """The new sign count when ``credential`` is ``passkey``'s answer to ``challenge``."""
+        lib = _lib()
         try:
-            verified = verify_authentication_response(
+            verified = lib.webauthn.verify_authentication_response(
                 credential=parse_credential(credential), expected_challenge=challenge,
                 expected_rp_id=self.rp_id, expected_origin=self.origin,
-                credential_public_key=base64url_to_bytes(passkey["public_key"]),
+                credential_public_key=from_base64url(passkey["public_key"]),
                 credential_current_sign_count=int(passkey.get("sign_count") or 0))
-        except InvalidAuthenticationResponse as exc:
+        except lib.exceptions.InvalidAuthenticationResponse as exc:
             raise PasskeyError(f"The passkey was not accepted: {exc}") from None
         except (KeyError, TypeError, ValueError) as exc:
             raise PasskeyError(f"The passkey response is malformed: {exc}") from None
