@@ -43,6 +43,7 @@ returning ``{name: permissions dict}``; a ``registry`` is a
 ``core.registry.Registry`` or a mapping ``{model key: Model class or actions}``.
 Core never imports the accounts app: the app hands its role loader in.
 """
+import copy
 import datetime
 import functools
 import inspect
@@ -431,12 +432,18 @@ class Permissions:
         #: {key: [(source, entry text)]} of the grants that have expired
         self._expired = {}
         self._hidden, self._frozen = {}, {}
+        #: the first moment a grant in force here expires (``None``: none does): until
+        #: then these answers hold, so a cache may hand this object to later requests
+        self.valid_until = None
         if not self.is_active or self.is_superuser:
             return
         reads, writes = {}, {}
         for source, perms in self.layers():
             for key, entries in _parsed(perms).items():
                 for entry in entries:
+                    if entry.until is not None and entry.active(self.now) and (
+                            self.valid_until is None or entry.until < self.valid_until):
+                        self.valid_until = entry.until      # a grant or field rule ends
                     if entry.kind != GRANT:
                         continue
                     if not entry.active(self.now):
@@ -455,6 +462,23 @@ class Permissions:
             self._hidden[key] = frozenset(set.intersection(*sets))
         for key, sets in writes.items():
             self._frozen[key] = frozenset(set.intersection(*sets))
+
+    def holds_at(self, moment=None):
+        """Whether the answers computed at ``self.now`` still hold at ``moment`` (default:
+        now): no grant in force has expired since."""
+        return self.valid_until is None or (_now() if moment is None else moment) < \
+            self.valid_until
+
+    def fork(self, user):
+        """This object for another request of the same user (the auth cache's reuse):
+        the computed grants are shared (nothing changes them after ``__init__``; ask
+        ``holds_at`` first), ``user`` and ``now`` are this request's, and the object
+        rules are its own copy, so a rule a request adds (``add_object_rule``) reaches
+        no other request."""
+        twin = copy.copy(self)
+        twin.user, twin.now = user, _now()
+        twin.object_rules = {key: list(rules) for key, rules in self.object_rules.items()}
+        return twin
 
     # -- questions -----------------------------------------------------------------------
     def reach(self, model_key, action):

@@ -5,7 +5,10 @@ An entry is good for ``seconds`` and only while the auth epoch (see
 ``core.auth.sessions``) is the one it was stored under; the session itself is
 read on every request, so a logout, a password change or a deactivation (all of
 which end sessions) counts at once, and a changed user or role bumps the epoch.
-Entries hold the user's stored document, never the object a request may change.
+Entries hold the user's stored document, never the object a request may change, and
+the ``Permissions`` built from the grants once per entry: each request gets its own
+``fork`` of it (its user, its object rules), built again only when a grant in it has
+expired since (``Permissions.holds_at``).
 """
 import time
 from collections import OrderedDict
@@ -14,11 +17,13 @@ __all__ = ["AuthCache", "CachedAuth"]
 
 
 class CachedAuth:
-    """What one request learned about a session's user: the user's document and what
-    its ``Permissions`` were built from (the roles' grants and the object rules, copied
-    when stored, so a later request adding a rule changes no other request's)."""
+    """What one request learned about a session's user: the user's document, what its
+    ``Permissions`` were built from (the roles' grants and the object rules, copied
+    when stored, so a later request adding a rule changes no other request's) and the
+    built object itself, which later requests fork instead of building it again."""
 
-    __slots__ = ("epoch", "stored_at", "user_doc", "permissions_class", "roles", "object_rules")
+    __slots__ = ("epoch", "stored_at", "user_doc", "permissions_class", "roles",
+                 "object_rules", "permissions")
 
     def __init__(self, epoch, user_doc, permissions):
         self.epoch = epoch
@@ -27,11 +32,19 @@ class CachedAuth:
         self.permissions_class = type(permissions)
         self.roles = dict(permissions.roles)
         self.object_rules = {key: list(rules) for key, rules in permissions.object_rules.items()}
+        self.permissions = permissions.fork(None) if hasattr(permissions, "fork") else None
 
     def permissions_for(self, user, registry):
-        """Fresh ``Permissions`` of ``user`` (this request's object) from the cached grants."""
-        return self.permissions_class(user, self.roles, registry,
-                                      object_rules=self.object_rules)
+        """``user``'s ``Permissions`` for this request: a fork of the entry's built object
+        while its answers hold, else one built from the cached grants (kept for the next)."""
+        built = self.permissions
+        if built is not None and built.holds_at():
+            return built.fork(user)
+        fresh = self.permissions_class(user, self.roles, registry,
+                                       object_rules=self.object_rules)
+        if built is not None:
+            self.permissions = fresh.fork(None)
+        return fresh
 
 
 class AuthCache:

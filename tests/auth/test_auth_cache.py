@@ -4,10 +4,14 @@ Each instance opens the file on its own (its own connections and cache), as two
 processes would. The window is long (300 s) so that nothing here passes by timing:
 a change made through one instance must count on the other's very next request.
 """
+import datetime
+
 import pytest
 
 from auth_kit import SESSION_COOKIE, make_settings
+from core.auth.cache import CachedAuth
 from core.auth.sessions import invalidate_auth_cache
+from core.permissions import Permissions
 
 WIDGETS = "/admin/demo/widget/"
 
@@ -112,3 +116,48 @@ async def test_a_cached_user_is_a_fresh_object_per_request(pair):
     first_user.username = "mallory"
     assert entry.user_doc["username"] == "alice"
     assert (await other.get("/api/demo/whoami")).json() == whoami
+
+
+async def test_the_permissions_are_built_once_per_entry_and_again_after_a_grant(pair):
+    """Within the window every request forks the entry's built ``Permissions`` (no
+    rebuild); a saved grant moves the epoch, and the next request builds them anew."""
+    first, second = pair
+    user, _browser, other = await logged_in_on_both(first, second,
+                                                    permissions={"demo.widget": ["read"]})
+    assert (await other.get(WIDGETS)).code == 200
+    entry = next(iter(second.app.auth_cache._entries.values()))
+    built = entry.permissions
+    assert built is not None and built.has("demo.widget", "read")
+    for _ in range(3):
+        assert (await other.get(WIDGETS)).code == 200
+        assert (await other.get(WIDGETS + "add/")).code == 403
+    assert next(iter(second.app.auth_cache._entries.values())) is entry
+    assert entry.permissions is built                       # never built again
+    user.permissions = {"demo.widget": ["read", "write"]}
+    await user.save(db=first.db)
+    assert (await other.get(WIDGETS + "add/")).code == 200   # built anew at once
+    renewed = next(iter(second.app.auth_cache._entries.values()))
+    assert renewed is not entry and renewed.permissions is not built
+    assert renewed.permissions.has("demo.widget", "write")
+
+
+def test_a_fork_is_the_request_s_own_and_an_expired_grant_rebuilds():
+    """A rule one request adds to its fork reaches no other request; a cached object
+    whose grant has expired since it was built is not handed out again."""
+    built_at = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
+    ends = (built_at + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%MZ")
+    user = {"is_active": True, "permissions": {"demo.widget": ["read", f"write@{ends}"]}}
+    permissions = Permissions(user, {}, None, now=built_at)
+    assert permissions.has("demo.widget", "write") and not permissions.holds_at()
+    entry = CachedAuth(1, dict(user), Permissions(user, {}, None))
+    mine, theirs = entry.permissions_for(user, None), entry.permissions_for(user, None)
+    assert mine is not theirs and mine.user is user
+    mine.add_object_rule("demo.widget", lambda who, action, obj: False)
+    assert not mine.has("demo.widget", "read", obj=object())
+    assert theirs.has("demo.widget", "read", obj=object())
+    assert not theirs.has("demo.widget", "write")               # expired before now
+    stale = CachedAuth(1, dict(user), permissions)
+    assert stale.permissions.has("demo.widget", "write")        # as built, two hours ago
+    fresh = stale.permissions_for(user, None)
+    assert not fresh.has("demo.widget", "write") and fresh.has("demo.widget", "read")
+    assert stale.permissions is not None and stale.permissions.holds_at()
