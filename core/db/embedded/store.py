@@ -489,12 +489,14 @@ class Store:
             where = f"rowid IN ({search.candidates_sql(coll, ':_match')}) AND ({where})"
         return where, params
 
-    def _query(self, conn, coll, columns, flt, sort, skip, limit, known):
+    def _query(self, conn, coll, columns, flt, sort, skip, limit, known, extra=None):
         """Run ``SELECT columns … WHERE flt ORDER BY sort LIMIT/OFFSET`` on ``conn``.
 
-        ``known`` is the collection's array paths, read in the same transaction.
+        ``known`` is the collection's array paths, read in the same transaction;
+        ``extra`` the named parameters ``columns`` use.
         """
         where, params = self._compile(conn, coll, flt, known)
+        params.update(extra or {})
         order = sql.compile_sort(sort, known, flt)
         query = f"SELECT {columns} FROM {table_name(coll)} WHERE {where}"
         if order:
@@ -504,28 +506,45 @@ class Store:
         with self._budgeted(conn, flt):
             return conn.execute(query, params).fetchall()
 
-    def _select(self, coll, columns, flt, sort, skip, limit):
-        """``_query`` in its own read transaction (empty for a collection never written)."""
+    def _select(self, coll, columns, flt, sort, skip, limit, params=None):
+        """``_query`` in its own read transaction (empty for a collection never written);
+        ``params`` are named parameters the ``columns`` use."""
         def work(conn):
             if not self._exists(conn, coll):
                 return []
             return self._query(conn, coll, columns, flt, sort, skip, limit,
-                               self._arrays(conn, coll))
+                               self._arrays(conn, coll), params)
         return self._read(work)
 
     def find(self, coll, flt, projection, sort, skip, limit):
-        rows = self._select(coll, "doc", flt, sort, skip, limit)
-        return [project(codec.loads(text), *projection) for (text,) in rows]
+        heads = _projected_heads(projection)
+        if heads is None:
+            rows = self._select(coll, "doc", flt, sort, skip, limit)
+            return [project(codec.loads(text), *projection) for (text,) in rows]
+        columns, params = _projected_columns(heads)
+        rows = self._select(coll, columns, flt, sort, skip, limit, params)
+        return [_projected_document(row, heads, projection) for row in rows]
 
     def find_rowids(self, coll, flt, sort, skip, limit):
         return [rowid for (rowid,) in self._select(coll, "rowid", flt, sort, skip, limit)]
 
     def fetch_rowids(self, coll, rowids, projection):
-        """Documents for ``rowids``, in that order; rows deleted since are left out."""
+        """Documents for ``rowids``, in that order; rows deleted since are left out (an
+        inclusion projection decodes only the members it keeps)."""
         marks = ",".join("?" * len(rowids))
-        found = dict(self.connection().execute(
-            f"SELECT rowid, doc FROM {table_name(coll)} WHERE rowid IN ({marks})", rowids))
-        return [project(codec.loads(found[rowid]), *projection)
+        heads = _projected_heads(projection)
+        if heads is None:
+            found = dict(self.connection().execute(
+                f"SELECT rowid, doc FROM {table_name(coll)} WHERE rowid IN ({marks})", rowids))
+            return [project(codec.loads(found[rowid]), *projection)
+                    for rowid in rowids if rowid in found]
+        columns, params = _projected_columns(heads)
+        params.update({f"_r{n}": rowid for n, rowid in enumerate(rowids)})
+        marks = ",".join(f":_r{n}" for n in range(len(rowids)))
+        found = {row[0]: row[1:] for row in self.connection().execute(
+            f"SELECT rowid, {columns} FROM {table_name(coll)} WHERE rowid IN ({marks})",
+            params)}
+        return [_projected_document(found[rowid], heads, projection)
                 for rowid in rowids if rowid in found]
 
     def count(self, coll, flt, skip, limit):
@@ -674,3 +693,34 @@ def _values_at(doc, segments):
     if isinstance(value, list):
         return [v for item in value for v in _values_at(item, rest)]
     return _values_at(value, rest)
+
+
+#: ``doc -> path`` (SQLite 3.38+) reads one member as JSON text without parsing the rest
+_ARROW = sqlite3.sqlite_version_info >= (3, 38, 0)
+
+
+def _projected_heads(projection):
+    """The top-level members an inclusion projection reads (``_id`` first), or ``None``
+    when whole documents are read (no projection, an exclusion, an SQLite without
+    ``->``)."""
+    mode, paths, include_id = projection
+    if mode != "include" or not _ARROW:
+        return None
+    return list(dict.fromkeys((["_id"] if include_id else []) +
+                              [path.split(".", 1)[0] for path in paths]))
+
+
+def _projected_columns(heads):
+    """``(columns, params)`` selecting each of ``heads`` as JSON text (NULL when absent);
+    paths never hold a quote (``subset.check_path``)."""
+    params = {f"_p{n}": f'$."{head}"' for n, head in enumerate(heads)}
+    return ", ".join(f"doc -> :_p{n}" for n in range(len(heads))) or "NULL", params
+
+
+def _projected_document(row, heads, projection):
+    """The document a ``_projected_columns`` row holds: each present member decoded, then
+    a dotted path's inside cut as ``project`` does."""
+    doc = {head: codec.loads(text) for head, text in zip(heads, row) if text is not None}
+    if any("." in path for path in projection[1]):
+        doc = project(doc, *projection)
+    return doc

@@ -1,0 +1,151 @@
+"""CPU ms per list-page request of one or more checkouts, measured A B A B in one run.
+
+    python bench/list_cpu.py [--roots DIR,DIR] [--size 10000] [--requests 300]
+                             [--rounds 4] [--connections 1] [--path PATH]
+
+Absolute req/s on a loaded machine is noise; the server's own CPU time per request
+(user + system, from /proc, every thread of the server process) is not, and two
+checkouts measured in turn in the same run share whatever else the machine does.
+For each root (a checkout of this project: ``git archive COMMIT | tar -x -C DIR``;
+default: this one) the script seeds ``--size`` articles with that checkout's
+``bench/list_page.py`` seed (its own models and settings), starts that checkout's
+list-page server in a child process on 127.0.0.1 and logs the reader in. Then, for
+``--rounds`` rounds, each server in turn answers ``--requests`` GETs of ``--path``
+(the article list, 50 rows, by default) over ``--connections`` keep-alive
+connections, after an untimed warm-up. Prints each round's CPU ms per request and
+req/s per root, and the medians.
+"""
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.http_client import Connection  # noqa: E402
+from bench.list_page import log_in, rows_of  # noqa: E402
+
+SEED = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from bench.list_page import seed
+asyncio.run(seed(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+"""
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of process ``pid`` (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    """One checkout's list-page server on a seeded store, in a child process."""
+
+    def __init__(self, root, workdir, size):
+        self.root = Path(root).resolve()
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.url = f"embedded:{self.workdir}/list-{size}.sqlite3"
+        subprocess.run([sys.executable, "-c", SEED, str(self.root), self.url,
+                        str(self.workdir), str(size)], check=True, cwd=self.root)
+        self.process = subprocess.Popen(
+            [sys.executable, str(self.root / "bench" / "list_page.py"), "--serve", self.url,
+             "--workdir", str(self.workdir)], stdout=subprocess.PIPE, text=True,
+            cwd=self.root, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        line = self.process.stdout.readline()
+        if not line.startswith("READY "):
+            self.close()
+            raise SystemExit(f"{self.root}: the server did not start: {line!r}")
+        self.port = int(line.split()[1])
+        self.cookie = asyncio.run(log_in(self.port))
+
+    def close(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+async def drive(port, cookie, path, requests, connections):
+    """``requests`` GETs of ``path`` over ``connections`` connections: seconds taken."""
+    conns = [Connection(port, {"Cookie": cookie}) for _ in range(connections)]
+    remaining = [requests]
+
+    async def worker(connection):
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            status, body = await connection.get(path)
+            if status != 200 or rows_of(body) != 50:
+                raise SystemExit(f"{path} answered {status} with {rows_of(body)} rows")
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(worker(c) for c in conns))
+    finally:
+        for connection in conns:
+            connection.close()
+    return time.perf_counter() - started
+
+
+def measure(server, args, requests):
+    before = cpu_seconds(server.process.pid)
+    elapsed = asyncio.run(drive(server.port, server.cookie, args.path, requests,
+                                args.connections))
+    cpu = cpu_seconds(server.process.pid) - before
+    return cpu * 1000 / requests, requests / elapsed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--roots", default=str(ROOT),
+                        help="comma-separated checkouts to compare (default: this one)")
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=1)
+    parser.add_argument("--path", default="/admin/blog/article/")
+    args = parser.parse_args(argv)
+    if not 1 <= args.connections <= 64 or args.requests < 1 or args.rounds < 1:
+        parser.error("--connections must be 1..64, --requests and --rounds at least 1")
+    roots = [root for root in args.roots.split(",") if root]
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1/5 min), "
+          f"{os.cpu_count()} CPUs", flush=True)
+    servers = []
+    with tempfile.TemporaryDirectory(prefix="bastion-bench-cpu-") as workdir:
+        try:
+            for n, root in enumerate(roots):
+                print(f"{root}: seeding {args.size:,} ...", flush=True)
+                servers.append(Server(root, Path(workdir) / str(n), args.size))
+            for server in servers:                          # warm-up, untimed
+                measure(server, args, max(20, args.requests // 5))
+            figures = {n: [] for n in range(len(servers))}
+            for round_ in range(args.rounds):
+                for n, server in enumerate(servers):
+                    cpu, rate = measure(server, args, args.requests)
+                    figures[n].append((cpu, rate))
+                    print(f"round {round_ + 1} {roots[n]}: {cpu:6.2f} ms CPU/request "
+                          f"{rate:7.1f} req/s", flush=True)
+        finally:
+            for server in servers:
+                server.close()
+    print(f"\nmedians over {args.rounds} rounds of {args.requests} requests, "
+          f"{args.connections} connection(s), {args.path}:")
+    for n, root in enumerate(roots):
+        cpus = [cpu for cpu, _ in figures[n]]
+        rates = [rate for _, rate in figures[n]]
+        print(f"  {root}: {statistics.median(cpus):6.2f} ms CPU/request "
+              f"(min {min(cpus):.2f}) {statistics.median(rates):7.1f} req/s")
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1/5 min)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
