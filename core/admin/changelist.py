@@ -189,15 +189,18 @@ class ChangeList:
         return self.model_admin.scoped(self.ctx, narrowed)
 
     # -- fetching ----------------------------------------------------------------------------
-    async def fetch(self):
+    async def fetch(self, fields=None):
         """Fetch the page and the count; a query stopped by the store's time budget
-        (``ExecutionTimeout``) is ``BadListArguments``: the search was too broad."""
+        (``ExecutionTimeout``) is ``BadListArguments``: the search was too broad.
+        ``fields``: the page's objects hold only those (and the sort keys): projected,
+        read-only objects (``core.models.projected``); ``None``: whole objects."""
         db = self.ctx.db
         if self.filter is None:
             self.filter = await self.get_filter()
         try:
             self.page = await pagination.fetch_page(self.model, db, self.filter, self.sort,
-                                                    self.position, self.per_page, self.secret)
+                                                    self.position, self.per_page, self.secret,
+                                                    fields=fields)
             self.count, self.count_text, self.estimated = await pagination.count_rows(
                 self.model, db, self.filter)
         except ExecutionTimeout as exc:              # the store's sentence, never the driver's

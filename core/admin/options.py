@@ -40,12 +40,26 @@ DEFAULT_PER_PAGE = 50
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 
 
+def _filter_fields(flt):
+    """The top-level field names a store filter tests (inside ``$and/$or/$nor`` too)."""
+    names = []
+    for key, value in (flt or {}).items() if isinstance(flt, dict) else ():
+        if key in ("$and", "$or", "$nor") and isinstance(value, (list, tuple)):
+            for part in value:
+                names += _filter_fields(part)
+        elif not key.startswith("$"):
+            names.append(key.split(".", 1)[0])
+    return names
+
+
 def _scope_document(obj):
     """``obj`` as stored, for ``matches``: each field's stored form, or its value as it is
-    when the object is not clean yet (a form's input, before ``save`` cleans it)."""
+    when the object is not clean yet (a form's input, before ``save`` cleans it); a
+    projected object's fetched fields (its list fetched those its scopes test)."""
     doc = {"_id": obj.id}
-    for name, field in obj._meta.fields.items():
-        value = obj._data.get(name)
+    declared = obj._meta.fields
+    for name in declared if obj._projected is None else obj._projected:  # fetched ones
+        field, value = declared[name], obj._data.get(name)
         try:
             doc[name] = field.to_bson(value)
         except (ValueError, TypeError):           # ValidationError is a ValueError
@@ -121,6 +135,9 @@ class ModelAdmin:
     ``sortable_fields``  fields a user may sort by with ``?o=`` [list_display fields and
                          paths, not references]
     ``list_per_page`` / ``list_per_page_choices``  page size and the sizes offered
+    ``list_fields``      stored fields the list page fetches besides those its columns,
+                         sort, editable columns and scopes name: what a column method
+                         or ``__str__`` reads [none; ``None``: fetch whole objects]
     ``fields``           form fields, in order [every editable field]
     ``readonly_fields``  shown on forms but never written from a request
     ``exclude``          never on forms or detail pages
@@ -158,6 +175,7 @@ class ModelAdmin:
     sortable_fields = None
     list_per_page = DEFAULT_PER_PAGE
     list_per_page_choices = PER_PAGE_CHOICES
+    list_fields = ()
     fields = None
     readonly_fields = ()
     exclude = ()
@@ -233,6 +251,24 @@ class ModelAdmin:
         a field the user may not write or see (``-write:FIELD``, ``-read:FIELD``)."""
         frozen = self.frozen_fields(handler) | self.hidden_fields(handler)
         return [name for name in self.list_editable if name.split(".", 1)[0] not in frozen]
+
+    def get_list_fields(self, handler):
+        """The stored fields the list page fetches (its objects hold only those, read-only),
+        or ``None`` for whole objects. Asked once per list page. Default: the fields the
+        columns name (a dotted path's first field), the editable ones, the fields the
+        scopes' filters name and ``list_fields`` — never a field hidden from the user.
+        A column method or label reading a field left out makes the page fetch whole
+        objects instead (same page, slower): add that field to ``list_fields``."""
+        if self.list_fields is None:
+            return None
+        names = [*self.get_list_display(handler), *self.get_list_editable(handler),
+                 *self.list_fields]
+        for scope in self.get_scopes():
+            names += _filter_fields(self.scope_filter(handler, scope))
+        declared, hidden = self.opts.fields, self.hidden_fields(handler)
+        heads = (name.split(".", 1)[0] for name in names)
+        return [name for name in dict.fromkeys(heads) if name in declared and
+                name not in hidden]
 
     def get_search_fields(self, handler):
         """Fields ``?q=`` searches, with their lookups (``^title``, ``=sku``,

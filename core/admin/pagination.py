@@ -226,9 +226,11 @@ class Page:
         self._secret = secret
 
     def cursor(self, obj, direction):
-        """The token of the page after (``"next"``) or before (``"prev"``) ``obj``."""
-        return encode_cursor(self._secret, self.sort,
-                             sort_values(obj.to_bson(), self.sort), direction)
+        """The token of the page after (``"next"``) or before (``"prev"``) ``obj`` (a
+        projected object's from its stored document: its query fetched the sort keys)."""
+        stored = obj._stored if obj._projected is not None else obj.to_bson()
+        return encode_cursor(self._secret, self.sort, sort_values(stored, self.sort),
+                             direction)
 
     @property
     def next_cursor(self):
@@ -241,12 +243,16 @@ class Page:
             else None
 
 
-async def fetch_page(model, db, flt, sort, position, per_page, secret):
+async def fetch_page(model, db, flt, sort, position, per_page, secret, fields=None):
     """The ``Page`` of ``model`` objects matching ``flt`` after/before ``position``.
 
     ``position`` is a decoded cursor (``None``: the first page). Each keyset segment
     reads one index range, with the page's remaining limit; usually only the first runs.
+    ``fields``: only those are fetched (projected objects; the sort keys are added).
     """
+    if fields is not None:
+        fields = list(dict.fromkeys([*fields, *(path.split(".", 1)[0] for path, _ in sort
+                                                if path != "_id")]))
     backwards = position is not None and position.direction == "prev"
     query_sort = reverse_sort(sort) if backwards else sort
     segments = [None] if position is None else keyset_segments(
@@ -257,8 +263,8 @@ async def fetch_page(model, db, flt, sort, position, per_page, secret):
         if wanted <= 0:
             break
         part = flt if segment is None else ({"$and": [flt, segment]} if flt else segment)
-        objects += await model.find(part, sort=query_sort, limit=wanted,
-                                    db=db).to_list(wanted)
+        objects += await model.find(part, sort=query_sort, limit=wanted, db=db,
+                                    fields=fields).to_list(wanted)
     more = len(objects) > per_page
     objects = objects[:per_page]
     if backwards:

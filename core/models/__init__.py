@@ -17,11 +17,12 @@ from .errors import (  # noqa: F401
     StaleObjectError, UniqueError, ValidationError,
 )
 from .options import DEFAULT_ACTIONS, Index, Options  # noqa: F401
+from .projected import NotFetched, ProjectedObjectError  # noqa: F401
 
 __all__ = [
     "Model", "fields", "Index", "Options", "ModelCursor", "BoundModel",
     "bind", "unbind", "get_database", "get_model", "all_models", "parse_id",
     "ValidationError", "UniqueError", "StaleObjectError", "DoesNotExist", "NotFound",
     "DatabaseNotBound", "ImproperlyConfigured", "NON_FIELD_ERRORS", "DEFAULT_ACTIONS",
-    "FileField", "ImageField", "StoredFile", "Upload",
+    "FileField", "ImageField", "StoredFile", "Upload", "NotFetched", "ProjectedObjectError",
 ]

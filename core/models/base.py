@@ -34,6 +34,7 @@ from .catalog import all_models, get_model, remember  # noqa: F401  (re-exported
 from .fields import Field, copy_field, date_to_bson, fill_fields
 from .files import delete_files, file_fields, referenced_ids, store_uploads
 from .options import Options, parse_sort
+from .projected import ProjectedData, ProjectedObjectError, stored_as_is
 
 RESERVED_NAMES = frozenset(("id", "pk", "version"))
 
@@ -111,6 +112,10 @@ class Model(metaclass=ModelBase):
     """
 
     _meta = None
+    #: the fields a projected object holds (``from_projection``; ``None``: every field)
+    _projected = None
+    #: a projected object's stored document (what its query returned)
+    _stored = None
 
     def __init__(self, **data):
         """A new, unsaved object; missing fields take their defaults."""
@@ -181,6 +186,40 @@ class Model(metaclass=ModelBase):
                       if key not in cls._meta.fields and key not in ("_id", "version")}
         return obj
 
+    @classmethod
+    def from_projection(cls, doc, fields, db=None, as_is=None):
+        """A read-only object holding only ``fields`` of the stored document ``doc``
+        (``core.models.projected``): values taken as stored where ``as_is[name]`` (default:
+        ``stored_as_is(field)``), else through ``Field.from_bson``; a field missing from
+        ``doc`` takes its default. Reading another field raises ``NotFetched``; ``save``
+        and ``delete`` raise ``ProjectedObjectError``."""
+        obj = cls.__new__(cls)
+        data = obj._data = ProjectedData()
+        data.model = cls
+        obj._db = db
+        obj._persisted = "_id" in doc
+        obj.id = doc.get("_id")
+        obj.version = doc.get("version")
+        declared = cls._meta.fields
+        for name in fields:
+            field = declared[name]
+            if name not in doc:
+                data[name] = field.get_default()
+            elif (as_is[name] if as_is is not None else stored_as_is(field)):
+                data[name] = doc[name]
+            else:
+                data[name] = field.from_bson(doc[name])
+        obj._extra = {}
+        obj._projected = frozenset(fields)
+        obj._stored = doc
+        return obj
+
+    def _refuse_projected(self, verb):
+        if self._projected is not None:
+            raise ProjectedObjectError(
+                f"a projected {type(self).__name__} (only {', '.join(sorted(self._projected))}"
+                f" fetched) cannot be {verb}; fetch the whole object")
+
     def to_json(self):
         """A JSON-serialisable dict: ``id`` (text), ``version`` and every field."""
         out = {"id": str(self.id) if self.id is not None else None, "version": self.version}
@@ -247,17 +286,23 @@ class Model(metaclass=ModelBase):
         return cls.from_bson(doc, db) if doc is not None else None
 
     @classmethod
-    def find(cls, filter=None, sort=None, *, skip=0, limit=0, db=None):
+    def find(cls, filter=None, sort=None, *, skip=0, limit=0, db=None, fields=None):
         """A cursor of objects matching ``filter`` (a store filter; ``"id"`` means ``_id``).
 
         ``sort`` takes ``"-created"``, ``["-created", "title"]`` or ``(field, 1|-1)``
         pairs; by default ``Meta.ordering``. Chain ``.sort()/.skip()/.limit()``,
-        then ``await cursor.to_list(n)`` or ``async for``.
+        then ``await cursor.to_list(n)`` or ``async for``. ``fields`` (names of declared
+        fields) fetches only those: the store projects, and the objects are read-only
+        projected ones (``from_projection``).
         """
         spec = cls._meta.sort if sort is None else parse_sort(sort)
-        cursor = cls.get_collection(db).find(_translate_filter(filter), sort=spec or None,
-                                             skip=skip, limit=limit)
-        return ModelCursor(cls, cursor, db)
+        projection = None
+        if fields is not None:
+            fields = [name for name in dict.fromkeys(fields) if name in cls._meta.fields]
+            projection = {"version": 1, **{name: 1 for name in fields}}
+        cursor = cls.get_collection(db).find(_translate_filter(filter), projection,
+                                             sort=spec or None, skip=skip, limit=limit)
+        return ModelCursor(cls, cursor, db, fields)
 
     @classmethod
     async def find_one(cls, filter=None, sort=None, *, db=None):
@@ -308,6 +353,7 @@ class Model(metaclass=ModelBase):
         ``StaleObjectError`` carries the stored document. A taken unique value
         raises ``UniqueError``. Returns the object.
         """
+        self._refuse_projected("saved")
         database = self._database(db)
         collection = database[self._concrete()._meta.collection]
         add = not self._persisted
@@ -378,6 +424,7 @@ class Model(metaclass=ModelBase):
 
     async def delete(self, *, db=None):
         """Delete the stored object; True if it was there. The object keeps its values."""
+        self._refuse_projected("deleted")
         if self.id is None:
             raise ValueError(f"{type(self).__name__} object can't be deleted: it has no id")
         database = self._database(db)
@@ -400,6 +447,7 @@ class Model(metaclass=ModelBase):
             raise DoesNotExist(f"{self._meta.verbose_name} {self.id} does not exist")
         fresh = type(self).from_bson(doc, self._db)
         self._data, self._extra, self.version = fresh._data, fresh._extra, fresh.version
+        self._projected = self._stored = None          # whole again
         self._persisted = True
         return self
 
@@ -520,10 +568,11 @@ class ModelCursor:
     or ``async for``; then the cursor is spent.
     """
 
-    def __init__(self, model, cursor, db=None):
+    def __init__(self, model, cursor, db=None, fields=None):
         self.model = model
         self.cursor = cursor
         self._db = db
+        self.fields = fields            # projected objects of these fields (None: whole)
 
     def sort(self, key_or_list, direction=None):
         """``sort("-created")``, ``sort("title", -1)`` or ``sort([("a", 1), ("b", -1)])``."""
@@ -543,6 +592,11 @@ class ModelCursor:
     async def to_list(self, length=None):
         """Up to ``length`` objects (all when ``None``)."""
         docs = await self.cursor.to_list(length)
+        if self.fields is not None:
+            declared = self.model._meta.fields
+            as_is = {name: stored_as_is(declared[name]) for name in self.fields}
+            return [self.model.from_projection(doc, self.fields, self._db, as_is)
+                    for doc in docs]
         return [self.model.from_bson(doc, self._db) for doc in docs]
 
     def __aiter__(self):
@@ -550,7 +604,8 @@ class ModelCursor:
 
     async def _iterate(self):
         async for doc in self.cursor:
-            yield self.model.from_bson(doc, self._db)
+            yield self.model.from_bson(doc, self._db) if self.fields is None else \
+                self.model.from_projection(doc, self.fields, self._db)
 
 
 class BoundModel:

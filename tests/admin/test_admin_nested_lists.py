@@ -73,7 +73,7 @@ async def test_columns_show_values_inside_sub_documents_and_lists(site, root):
     assert headers(page.text) == ["Title", "Stop place", "Stop guide", "Stop arrives",
                                   "Stops place"]
     row = re.search(r'>charlie</a>(.*?)</tr>', page.text, re.S).group(1)
-    assert "<td>Oslo\n" in row and "Lyon, Nice" in row
+    assert "<td>Oslo</td>" in row and "Lyon, Nice" in row
     alpha = re.search(r'>alpha</a>(.*?)</tr>', page.text, re.S).group(1)
     assert "Ann" in alpha and "Nice" in alpha
     assert "+14" in alpha                          # the nested datetime in the user's zone

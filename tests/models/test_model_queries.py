@@ -326,3 +326,51 @@ async def test_reusing_an_existing_id_is_a_unique_error(db):
         await copy.save()
     assert info.value.errors == {"__all__": "Article with this id already exists."}
     assert (await Article.get(first.id)).title == "One"
+
+
+# -- projected objects (find(..., fields=...)) ------------------------------------------------
+
+class Event(Model):
+    name = fields.StringField()
+    day = fields.DateField()
+    starts = fields.DateTimeField()
+    secret = fields.StringField(default="")
+
+    class Meta:
+        app_label = "testapp"
+
+
+async def test_a_projected_find_fetches_only_the_fields_asked(db):
+    """The store projects (``secret`` never reaches the object); values are as
+    ``from_bson`` would give them (a date stays a date, a moment is aware UTC)."""
+    moment = datetime.datetime(2024, 5, 1, 12, 30, 15, 123000, tzinfo=UTC)
+    event = await Event.create(name="Launch", day=datetime.date(2024, 5, 1), starts=moment,
+                               secret="the code")
+    [projected] = await Event.find({"_id": event.id}, fields=["name", "day", "starts"]) \
+        .to_list(None)
+    assert projected.id == event.id and projected.version == 1
+    assert projected.name == "Launch" and projected.day == datetime.date(2024, 5, 1)
+    assert projected.starts == moment and projected.starts.tzinfo is not None
+    assert "secret" not in projected._stored and "secret" not in projected._data
+    assert set(projected._stored) == {"_id", "version", "name", "day", "starts"}
+    with pytest.raises(core.models.NotFetched):
+        projected.secret                       # never a silent None
+    async for item in Event.find({}, fields=["name"]):
+        assert item.name == "Launch" and item._projected == {"name"}
+
+
+async def test_a_projected_object_cannot_be_saved_or_deleted(db):
+    event = await Event.create(name="Launch", secret="the code")
+    [projected] = await Event.find({}, fields=["name"]).to_list(None)
+    projected.name = "Renamed"
+    with pytest.raises(core.models.ProjectedObjectError):
+        await projected.save()
+    with pytest.raises(core.models.ProjectedObjectError):
+        await projected.delete()
+    stored = await db["testapp_event"].find_one({"_id": event.id})
+    assert stored["name"] == "Launch" and stored["secret"] == "the code"
+    assert stored["version"] == 1
+    await projected.reload()                   # whole again: may be saved
+    projected.name = "Renamed"
+    await projected.save()
+    assert (await Event.get(event.id)).secret == "the code"

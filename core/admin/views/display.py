@@ -3,6 +3,7 @@
 import datetime
 
 from markupsafe import Markup, escape
+from tornado.escape import xhtml_escape
 
 from core import i18n, timezones
 from core.models import fields as model_fields
@@ -61,6 +62,42 @@ class Cell:
 
     def __init__(self, kind="text", text="", value=None, url=None):
         self.kind, self.text, self.value, self.url = kind, text, value, url
+
+    def html(self):
+        """The cell as markup (``admin/cell.html`` and the list's rows write this): the
+        text escaped once, as a template's ``{{ }}`` escapes it."""
+        kind = self.kind
+        if kind == "text" or (kind == "link" and not self.url):
+            return _escape(self.text)
+        if kind == "link":
+            return f'<a href="{_escape(self.url)}">{_escape(self.text)}</a>'
+        if kind == "bool":
+            return (f'<span class="bool bool-{"yes" if self.value else "no"}" '
+                    f'aria-hidden="true">{"✓" if self.value else "✗"}</span>'
+                    f'<span class="visually-hidden">{_escape(self.text)}</span>')
+        if kind == "html":
+            return str(self.text)
+        if kind not in ("input", "checkbox", "select"):
+            return _escape(self.text)
+        name = _escape(self.url)                  # "<id>-<column>"
+        label = _escape(str(self.url).split("-", 1)[1])
+        if kind == "input":
+            limit = f' maxlength="{_escape(self.value)}"' if self.value else ""
+            return (f'<input type="text" class="list-input" name="{name}" '
+                    f'value="{_escape(self.text)}"{limit} aria-label="{label}">')
+        if kind == "checkbox":
+            return (f'<input type="checkbox" class="list-input" name="{name}" value="1"'
+                    f'{" checked" if self.value else ""} aria-label="{label}">')
+        options = "".join(
+            f'<option value="{_escape(value)}"{" selected" if chosen else ""}>'
+            f'{_escape(text)}</option>' for value, text, chosen in self.value)
+        return f'<select class="list-input" name="{name}" aria-label="{label}">' \
+               f'{options}</select>'
+
+
+def _escape(value):
+    """``value`` as text, escaped as Tornado's templates escape ``{{ value }}``."""
+    return xhtml_escape(value if isinstance(value, str) else str(value))
 
 
 def format_size(size):

@@ -1,14 +1,18 @@
 """``/admin/<app>/<model>/``: the list (a ``ChangeList``), its filter sidebar and the bulk
 actions posted to it."""
+import logging
 from urllib.parse import urlencode
 
 from bson import ObjectId
+from tornado.escape import xhtml_escape
 
 from core.handlers.base import HTTPError
 from core.i18n import gettext
 from core.models import fields as model_fields
 from core.models.base import parse_id
 from core.models.errors import StaleObjectError, ValidationError
+from core.models.files import FileField
+from core.models.projected import NotFetched
 from core.permissions import PermissionDenied
 
 from .. import related
@@ -17,6 +21,8 @@ from .display import Cell, format_value, is_hidden
 
 
 __all__ = ["ListHandler"]
+
+log = logging.getLogger(__name__)
 
 
 class ListHandler(ModelHandler):
@@ -59,8 +65,18 @@ class ListHandler(ModelHandler):
 
     # -- the page -----------------------------------------------------------------------------
     async def get(self):
+        """The page from projected objects (``ModelAdmin.get_list_fields``): a column
+        method or label reading a field left out makes it fetch whole objects instead."""
+        try:
+            await self.show_list(self.model_admin.get_list_fields(self))
+        except NotFetched as exc:
+            log.debug("%s: the list fetches whole objects (name it in list_fields)", exc)
+            await self.show_list(None)
+
+    async def show_list(self, fields):
+        """Fetch the page (only ``fields``; ``None``: whole objects) and render it."""
         admin = self.model_admin
-        changelist = self.changelist = await self.get_changelist()
+        changelist = self.changelist = await self.get_changelist(fields=fields)
         q, filter_values, sort = changelist.q, changelist.filter_values, changelist.sort
         current_o, position = changelist.current_o, changelist.position
         per_page, per_page_choices = changelist.per_page, changelist.per_page_choices
@@ -78,21 +94,9 @@ class ListHandler(ModelHandler):
                 self.opts.fields.get(name) or self.path_field(name), model_fields.ReferenceField)])
         references.update(await related.column_values(self, objects, columns))
         editable = self.editable_columns(columns, links)
-        rows = []
-        for obj in objects:
-            cells = []
-            may_edit = bool(editable) and admin.may(self, "write", obj)
-            for name in columns:
-                cell = await self.cell_async(obj, name, references)
-                if name in links:
-                    cell = Cell("link", cell.text,
-                                url=admin.object_url(obj))
-                elif may_edit and name in editable:
-                    cell = self.input_cell(obj, name)
-                cells.append(cell)
-            rows.append({"id": str(obj.id), "label": admin.shown_object_label(self, obj),
-                         "cells": cells,
-                         "version": obj.version if may_edit else None})
+        writers = self.column_writers(columns, references)
+        rows = [await self.list_row(obj, columns, links, editable, references, writers)
+                for obj in objects]
 
         sortable = set(changelist.sortable_fields())
         headers = []
@@ -131,6 +135,55 @@ class ListHandler(ModelHandler):
                     else None,
                     query_hidden=changelist.query_args(q=None, cursor=None),
                     clear_url=admin.url_prefix if (q or filter_values) else None)
+
+    def column_writers(self, columns, references):
+        """``{column: writer(obj) -> Cell}`` for the columns showing a stored field as it
+        is (text, choice, moment, number, boolean, reference): what ``cell`` answers,
+        with the field, the user's zone and the texts looked up once per page. Other
+        columns (methods, paths, files) go through ``cell_async``, and every column does
+        when a subclass refines ``cell`` or ``cell_async``."""
+        if type(self).cell is not ModelHandler.cell or \
+                type(self).cell_async is not ModelHandler.cell_async:
+            return {}
+        empty = getattr(self.model_admin, "empty_value_display", "—")
+        zone, writers = self.time_zone, {}
+        for name in columns:
+            field = self.opts.fields.get(name)
+            if field is None or isinstance(field, FileField):
+                continue
+            if isinstance(field, model_fields.BooleanField):
+                writers[name] = _bool_writer(name, gettext("Yes"), gettext("No"))
+            elif isinstance(field, model_fields.ReferenceField):
+                writers[name] = _reference_writer(name, references, empty)
+            else:
+                writers[name] = _text_writer(name, field, zone, empty)
+        return writers
+
+    async def list_row(self, obj, columns, links, editable, references, writers):
+        """``{"id", "label", "version", "cells_html"}`` of ``obj``'s row: each column's
+        ``Cell`` (``writers``, else ``cell_async``) as markup (``Cell.html``, one escape
+        per value) in its ``<td>``; the first cell of an editable row also carries the
+        row's id and version."""
+        admin = self.model_admin
+        may_edit = bool(editable) and admin.may(self, "write", obj)
+        oid = str(obj.id)
+        parts = []
+        for name in columns:
+            writer = writers.get(name)
+            cell = writer(obj) if writer is not None else \
+                await self.cell_async(obj, name, references)
+            if name in links:
+                cell = Cell("link", cell.text, url=admin.object_url(obj))
+            elif may_edit and name in editable:
+                cell = self.input_cell(obj, name)
+            if not parts and may_edit:
+                parts.append(f'<td><input type="hidden" name="_list_id" value="{oid}">'
+                             f'<input type="hidden" name="{oid}-_version" '
+                             f'value="{xhtml_escape(str(obj.version))}">{cell.html()}</td>')
+            else:
+                parts.append(f"<td>{cell.html()}</td>")
+        return {"id": oid, "label": admin.shown_object_label(self, obj),
+                "version": obj.version if may_edit else None, "cells_html": "".join(parts)}
 
     def export_urls(self, changelist):
         """``{format: URL}`` exporting the current filtered list (``None`` without
@@ -321,3 +374,26 @@ class ListHandler(ModelHandler):
         more = (self.gettext(" and %(count)d more") % {"count": len(objects) - shown}
                 if len(objects) > shown else "")
         return f": {names}{more}"
+
+
+def _bool_writer(name, yes, no):
+    def write(obj):
+        value = obj._data.get(name)
+        return Cell("bool", yes if value else no, bool(value))
+    return write
+
+
+def _reference_writer(name, references, empty):
+    def write(obj):
+        value = obj._data.get(name)
+        if value is None:
+            return Cell("text", empty)
+        label, url = references.get((name, value), (f"{value} (missing)", None))
+        return Cell("link" if url else "text", label, url=url)
+    return write
+
+
+def _text_writer(name, field, zone, empty):
+    def write(obj):
+        return Cell("text", format_value(field, obj._data.get(name), zone, empty))
+    return write

@@ -179,14 +179,15 @@ class ModelRequestHandler(BaseHandler):
             return None
         return admin.object_url(obj)
 
-    async def get_changelist(self):
+    async def get_changelist(self, fields=None):
         """The list request (query arguments) as a fetched ``ChangeList``, for the list
-        page and the API list alike; arguments the list cannot take are a 400."""
+        page and the API list alike; arguments the list cannot take are a 400. ``fields``:
+        fetch only those (projected objects, ``ChangeList.fetch``)."""
         args = {name: self.get_query_argument(name) for name in self.request.query_arguments}
         try:
             changelist = self.model_admin.get_changelist(
                 self, args, secret=self.application.settings["cookie_secret"])
-            await changelist.fetch()
+            await changelist.fetch(fields=fields)
         except BadListArguments as exc:
             raise HTTPError(400, str(exc)) from None
         self.model_admin.redact_for_display(self, changelist.page.objects)
@@ -227,8 +228,8 @@ class ModelRequestHandler(BaseHandler):
                   for obj in await self.readable_objects(model, {"_id": {"$in": ids}})}
         rest = [i for i in ids if i not in labels]
         if rest:
-            present = {obj.id for obj in await model.find(
-                {"_id": {"$in": rest}}, db=self.db).to_list(None)}
+            present = {obj.id for obj in await model.find(    # ids only: nothing decoded
+                {"_id": {"$in": rest}}, db=self.db, fields=[]).to_list(None)}
             for oid in rest:
                 labels[oid] = (self.gettext("(hidden)"), None) if oid in present else \
                     (self.gettext("%(id)s (missing)") % {"id": oid}, None)

@@ -67,6 +67,9 @@ class StringField(Field):
                              code="min_length")
         super().validate(value)
 
+    #: stored strings are the values (``core.models.projected`` takes them as they are)
+    stored_as_python = True
+
     def from_bson(self, value):
         return value
 
@@ -460,6 +463,10 @@ class DateTimeField(Field):
         else:
             moment = moment.astimezone(UTC)
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    #: both stores return aware UTC moments to the millisecond, so ``from_bson`` changes
+    #: nothing they return; projected objects (``core.models.projected``) skip it
+    stored_as_python = True
 
     def from_bson(self, value):
         if isinstance(value, datetime.datetime):
