@@ -1,7 +1,7 @@
 """CPU ms per list-page request of one or more checkouts, measured A B A B in one run.
 
     python bench/list_cpu.py [--roots DIR,DIR] [--size 10000] [--requests 300]
-                             [--rounds 4] [--connections 1] [--path PATH]
+                             [--rounds 4] [--connections 1,10] [--path PATH]
 
 Absolute req/s on a loaded machine is noise; the server's own CPU time per request
 (user + system, from /proc, every thread of the server process) is not, and two
@@ -11,9 +11,11 @@ default: this one) the script seeds ``--size`` articles with that checkout's
 ``bench/list_page.py`` seed (its own models and settings), starts that checkout's
 list-page server in a child process on 127.0.0.1 and logs the reader in. Then, for
 ``--rounds`` rounds, each server in turn answers ``--requests`` GETs of ``--path``
-(the article list, 50 rows, by default) over ``--connections`` keep-alive
-connections, after an untimed warm-up. Prints each round's CPU ms per request and
-req/s per root, and the medians.
+(the article list, 50 rows, by default) over each of ``--connections`` keep-alive
+connection counts in turn (``1,10``: one, then ten at once), after an untimed warm-up.
+Prints each round's CPU ms per request and req/s per root and connection count, and the
+medians: CPU per request compares checkouts; req/s at 10 against 1 shows whether one
+process overlaps requests (read it beside the load printed before and after).
 """
 import argparse
 import asyncio
@@ -95,10 +97,10 @@ async def drive(port, cookie, path, requests, connections):
     return time.perf_counter() - started
 
 
-def measure(server, args, requests):
+def measure(server, args, requests, connections):
     before = cpu_seconds(server.process.pid)
     elapsed = asyncio.run(drive(server.port, server.cookie, args.path, requests,
-                                args.connections))
+                                connections))
     cpu = cpu_seconds(server.process.pid) - before
     return cpu * 1000 / requests, requests / elapsed
 
@@ -110,11 +112,17 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--connections", type=int, default=1)
+    parser.add_argument("--connections", default="1",
+                        help="comma-separated connection counts, each measured in turn")
     parser.add_argument("--path", default="/admin/blog/article/")
     args = parser.parse_args(argv)
-    if not 1 <= args.connections <= 64 or args.requests < 1 or args.rounds < 1:
-        parser.error("--connections must be 1..64, --requests and --rounds at least 1")
+    try:
+        counts = [int(n) for n in args.connections.split(",") if n]
+    except ValueError:
+        counts = []
+    if not counts or not all(1 <= n <= 64 for n in counts) or args.requests < 1 \
+            or args.rounds < 1:
+        parser.error("--connections takes counts 1..64; --requests and --rounds at least 1")
     roots = [root for root in args.roots.split(",") if root]
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1/5 min), "
           f"{os.cpu_count()} CPUs", flush=True)
@@ -125,23 +133,23 @@ def main(argv=None):
                 print(f"{root}: seeding {args.size:,} ...", flush=True)
                 servers.append(Server(root, Path(workdir) / str(n), args.size))
             for server in servers:                          # warm-up, untimed
-                measure(server, args, max(20, args.requests // 5))
-            figures = {n: [] for n in range(len(servers))}
+                measure(server, args, max(20, args.requests // 5), max(counts))
+            figures = {(n, c): [] for n in range(len(servers)) for c in counts}
             for round_ in range(args.rounds):
                 for n, server in enumerate(servers):
-                    cpu, rate = measure(server, args, args.requests)
-                    figures[n].append((cpu, rate))
-                    print(f"round {round_ + 1} {roots[n]}: {cpu:6.2f} ms CPU/request "
-                          f"{rate:7.1f} req/s", flush=True)
+                    for count in counts:
+                        cpu, rate = measure(server, args, args.requests, count)
+                        figures[(n, count)].append((cpu, rate))
+                        print(f"round {round_ + 1} {roots[n]} x{count}: {cpu:6.2f} ms "
+                              f"CPU/request {rate:7.1f} req/s", flush=True)
         finally:
             for server in servers:
                 server.close()
-    print(f"\nmedians over {args.rounds} rounds of {args.requests} requests, "
-          f"{args.connections} connection(s), {args.path}:")
-    for n, root in enumerate(roots):
-        cpus = [cpu for cpu, _ in figures[n]]
-        rates = [rate for _, rate in figures[n]]
-        print(f"  {root}: {statistics.median(cpus):6.2f} ms CPU/request "
+    print(f"\nmedians over {args.rounds} rounds of {args.requests} requests, {args.path}:")
+    for (n, count), runs in figures.items():
+        cpus = [cpu for cpu, _ in runs]
+        rates = [rate for _, rate in runs]
+        print(f"  {roots[n]} x{count}: {statistics.median(cpus):6.2f} ms CPU/request "
               f"(min {min(cpus):.2f}) {statistics.median(rates):7.1f} req/s")
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1/5 min)")
     return 0
