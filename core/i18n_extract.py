@@ -162,3 +162,78 @@ def unmarked_text(source):
 
 def _has_words(text):
     return any(word not in UNTRANSLATED_WORDS for word in _WORD.findall(text))
+
+
+# -- English left unmarked in a command's messages ----------------------------------------
+#: calls whose first text argument is a message for the one running the command
+_CLI_MESSAGE_CALLS = {"CommandError", "ArgumentTypeError", "LineError", "LoadError",
+                      "InsertFailed", "write", "warn", "getpass"}
+#: programs a command names in its output (``python manage.py ensure_indexes``)
+_PROGRAMS = {"python", "pytest"}
+
+
+def unmarked_cli_messages(source):
+    """``[(line, text)]``: English messages of a command module (``source``) that do not
+    go through a translation call — a text literal or f-string with words given to
+    ``CommandError``, ``ArgumentTypeError``, ``self.write``/``self.warn``, an argument's
+    ``help=`` or a command's ``help``. A literal without words (``f"{key}: {names}"``)
+    is fine, as are names of code (``--until``, ``manage.py``, ``DEFAULT_PERMISSIONS``,
+    ``KeyboardInterrupt``); so is anything computed elsewhere (a name, a call)."""
+    import ast
+    found = []
+
+    def check(node):
+        for text_node in _texts(node):
+            if _has_prose(_literal_text(text_node)):
+                found.append((text_node.lineno, _literal_text(text_node)))
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else \
+                getattr(node.func, "id", None)
+            if name in _CLI_MESSAGE_CALLS:
+                for argument in node.args:
+                    check(argument)
+            if name == "add_argument":
+                for keyword in node.keywords:
+                    if keyword.arg == "help":
+                        check(keyword.value)
+        elif isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == "help" for target in node.targets):
+            check(node.value)
+    return sorted(found)
+
+
+def _texts(node):
+    """The text literals of ``node`` shown as they are: the node itself, the branches of a
+    conditional, the parts of a concatenation or ``%`` formatting — not what is inside a
+    translation call or any other call."""
+    import ast
+    if isinstance(node, (ast.Constant, ast.JoinedStr)):
+        return [node] if isinstance(node, ast.JoinedStr) or isinstance(node.value, str) else []
+    if isinstance(node, ast.IfExp):
+        return _texts(node.body) + _texts(node.orelse)
+    if isinstance(node, ast.BinOp):
+        return _texts(node.left) + (_texts(node.right) if isinstance(node.op, ast.Add) else [])
+    return []
+
+
+def _has_prose(text):
+    """Does ``text`` hold a word of prose (not a program, option, setting or identifier)?"""
+    for token in text.split():
+        token = token.strip(",;:()'\"!?")
+        if any(sign in token for sign in "._-/<>=%{}[]") or token in _PROGRAMS \
+                or token in UNTRANSLATED_WORDS or any(c.isupper() for c in token[1:]):
+            continue
+        if _WORD.search(token):
+            return True
+    return False
+
+
+def _literal_text(node):
+    """The fixed text of a literal or f-string (its ``{}`` parts left out)."""
+    import ast
+    if isinstance(node, ast.Constant):
+        return node.value
+    return "".join(part.value for part in node.values
+                   if isinstance(part, ast.Constant) and isinstance(part.value, str))

@@ -51,6 +51,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple, Optional
 
+from core.i18n import gettext_lazy as _l
 from core.models.options import DEFAULT_ACTIONS
 
 __all__ = [
@@ -70,6 +71,10 @@ UNTIL_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?Z$")
 SOURCE_USER = "user"
 SOURCE_SUPERUSER = "superuser"
 ROLE_PREFIX = "role:"
+#: the words of a source a page shows in its language (``source_label(translate=...)``;
+#: listed for the catalogs)
+SOURCE_WORDS = (_l("user"), _l("superuser"), _l("role %(name)s"), _l("scope %(scope)s"),
+                _l("until %(until)s"))
 
 #: the kinds of entry: a grant, a hidden field, a frozen field
 GRANT, HIDE, FREEZE = "grant", "hide", "freeze"
@@ -355,12 +360,24 @@ def _covers(until, wanted):
     return until is None or (wanted is not None and wanted <= until)
 
 
-def source_label(source, scope=None, until=None):
-    """``"role:editors (scope own, until 2026-12-31T18:00Z)"``: one source as text."""
+def source_label(source, scope=None, until=None, translate=None):
+    """``"role:editors (scope own, until 2026-12-31T18:00Z)"``: one source as text, the
+    stable English form (CLI ``--json``, exports). With ``translate`` (a page's ``_`` or
+    ``gettext``) it is for people: ``"rôle editors (portée own, jusqu'au …)"``."""
     if isinstance(until, datetime.datetime):
         until = format_until(until)
-    notes = ([f"scope {scope}"] if scope else []) + ([f"until {until}"] if until else [])
-    return f"{source} ({', '.join(notes)})" if notes else source
+    if translate is None:
+        notes = ([f"scope {scope}"] if scope else []) + ([f"until {until}"] if until else [])
+        return f"{source} ({', '.join(notes)})" if notes else source
+    if source in (SOURCE_USER, SOURCE_SUPERUSER):
+        name = translate(source)
+    elif source.startswith(ROLE_PREFIX):
+        name = translate("role %(name)s") % {"name": source[len(ROLE_PREFIX):]}
+    else:
+        name = source
+    notes = ([translate("scope %(scope)s") % {"scope": scope}] if scope else []) + \
+        ([translate("until %(until)s") % {"until": until}] if until else [])
+    return f"{name} ({', '.join(notes)})" if notes else name
 
 
 # -- the engine ------------------------------------------------------------------------------
@@ -519,27 +536,30 @@ class Permissions:
         """
         return {key: sorted(per_label) for key, per_label in self._labelled().items()}
 
-    def sources(self):
+    def sources(self, translate=None):
         """``{model key: {action: [sources]}}``: ``"user"``, ``"role:NAME"`` or
         ``"superuser"``; a scoped grant is keyed ``"action:scope"`` (unless the action
-        is also granted unscoped), an expiring source reads ``"user (until ...Z)"``."""
-        return self._labelled()
+        is also granted unscoped), an expiring source reads ``"user (until ...Z)"``.
+        With ``translate`` (a page's ``gettext``) the sources read in its language
+        (``source_label``)."""
+        return self._labelled(translate)
 
-    def _labelled(self):
+    def _labelled(self, translate=None):
         if not self.is_active:
             return {}
         if self.is_superuser:
-            return {key: {action: [SOURCE_SUPERUSER] for action in sorted(actions)}
+            label = source_label(SOURCE_SUPERUSER, translate=translate)
+            return {key: {action: [label] for action in sorted(actions)}
                     for key, actions in sorted((self.models or {}).items())}
         out = {}
         for key, per_action in sorted(self._grants.items()):
             labelled = {}
             for action, scopes in per_action.items():
                 if None in scopes:
-                    labelled[action] = _labels(scopes[None])
+                    labelled[action] = _labels(scopes[None], translate)
                 else:
                     for scope, holders in scopes.items():
-                        labelled[f"{action}:{scope}"] = _labels(holders)
+                        labelled[f"{action}:{scope}"] = _labels(holders, translate)
             out[key] = dict(sorted(labelled.items()))
         return out
 
@@ -693,10 +713,10 @@ class Permissions:
         return f"<Permissions {who or '?'}: {self.effective()}>"
 
 
-def _labels(holders):
+def _labels(holders, translate=None):
     labels = []
     for source, until in holders:
-        label = source_label(source, until=until)
+        label = source_label(source, until=until, translate=translate)
         if label not in labels:
             labels.append(label)
     return labels

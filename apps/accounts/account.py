@@ -144,7 +144,8 @@ class AccountBase(AuthHandler):
         the password form that ``confirm_for``, "disable" or "recovery", refused)."""
         if status:
             self.set_status(status)
-        groups, others = effective_matrix(self.registry, self.permissions.sources())
+        groups, others = effective_matrix(self.registry,
+                                          self.permissions.sources(translate=self.gettext))
         done = DONE_MESSAGES.get(self.get_query_argument("done", ""))
         self.render(self.template, form=form or self.preferences_form(),
                     confirm_form=confirm_form or ConfirmForm(), confirm_for=confirm_for,

@@ -23,6 +23,7 @@ The generic pages serve both models; what is special is declared here:
   before/after) besides the generic ``create``/``update``/``delete``.
 """
 from core.admin import ModelAdmin, action, register
+from core.i18n import gettext_lazy as _l
 from core.models import ValidationError
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError
 from core.permissions import (GrantError, PermissionDenied, describe_grants, merge_permissions,
@@ -293,12 +294,12 @@ class UserAdmin(AccountsAdmin):
                 await self.save_model(handler, user, None, True)
         return None
 
-    @action(permission="write", label="Deactivate selected users")
+    @action(permission="write", label=_l("Deactivate selected users"))
     async def deactivate_selected(self, handler, users):
         """Deactivate each user (sessions and API tokens end), under the save rules."""
         return await self.set_active(handler, users, False)
 
-    @action(permission="write", label="Activate selected users")
+    @action(permission="write", label=_l("Activate selected users"))
     async def activate_selected(self, handler, users):
         """Activate each user (no API token comes back), under the save rules."""
         return await self.set_active(handler, users, True)
@@ -317,7 +318,7 @@ class RoleAdmin(AccountsAdmin):
 
     def model_count(self, obj):
         return str(len(obj.permissions or {}))
-    model_count.short_description = "Models"
+    model_count.short_description = _l("Models")
 
     def get_readonly_fields(self, handler, obj=None):
         """A role's name is fixed once created: users hold their roles by name."""

@@ -1,10 +1,11 @@
 """The accounts app: ``User`` and ``Role`` models and the user/permission commands."""
+from core.i18n import gettext_lazy as _l
 from core.registry import App
 
 
 class AccountsApp(App):
     label = "accounts"
-    verbose_name = "Accounts"
+    verbose_name = _l("Accounts")
     models = "apps.accounts.models"
     commands = "apps.accounts.commands"
 

@@ -106,11 +106,11 @@ def user_form(model, field_names, readonly, *, registry, grantable, roles=(),
     """
     special = {
         "permissions": lambda: PermissionMatrixField(
-            "Permissions", registry=registry, grantable=grantable, scopes=scopes,
-            description="Granted to this user directly, on top of the roles' grants."),
+            _l("Permissions"), registry=registry, grantable=grantable, scopes=scopes,
+            description=_l("Granted to this user directly, on top of the roles' grants.")),
         "roles": lambda: CheckboxListField(
-            "Roles", choices=list(roles), locked=locked_roles, validate_choice=True,
-            description="The user also gets every permission of these roles."),
+            _l("Roles"), choices=list(roles), locked=locked_roles, validate_choice=True,
+            description=_l("The user also gets every permission of these roles.")),
     }
     order = []
     for name in field_names:
@@ -129,8 +129,8 @@ def role_form(model, field_names, readonly, *, registry, grantable, scopes=None)
     """The role form class for one request (see ``user_form``; ``scopes``: the scope names
     each model's admin declares, ``AdminSite.scopes``)."""
     special = {"permissions": lambda: PermissionMatrixField(
-        "Permissions", registry=registry, grantable=grantable, scopes=scopes,
-        description="Every user holding this role gets these permissions.")}
+        _l("Permissions"), registry=registry, grantable=grantable, scopes=scopes,
+        description=_l("Every user holding this role gets these permissions."))}
     return _build(f"{model.__name__}Form", ModelForm, model, list(field_names), readonly,
                   special)
 

@@ -153,7 +153,7 @@ class UserDetailHandler(AccountsPageMixin, DetailHandler):
                 "link", self.gettext("Set a new password"),
                 url=self.model_admin.password_url(obj))))
         perms = await obj.get_permissions(self.registry, db=self.db)
-        groups, others = effective_matrix(self.registry, perms.sources())
+        groups, others = effective_matrix(self.registry, perms.sources(translate=self.gettext))
         context.update(effective_groups=groups, other_grants=others,
                        is_superuser=perms.is_superuser, is_active=perms.is_active,
                        direct=obj.permissions or {}, describe_grants=describe_grants)

@@ -103,7 +103,7 @@ class User(Model):
                                   verbose_name=_l("username"),
                                   help_text=_l("Letters, digits and @ . + - _ only."))
     email = fields.EmailField(required=True, unique=True, verbose_name=_l("email"))
-    password = PasswordHashField(help_text="The bcrypt hash; never shown.")
+    password = PasswordHashField(help_text=_l("The bcrypt hash; never shown."))
     is_active = fields.BooleanField(default=True, verbose_name=_l("is active"))
     is_superuser = fields.BooleanField(default=False, verbose_name=_l("is superuser"))
     permissions = PermissionsField(verbose_name=_l("permissions"))

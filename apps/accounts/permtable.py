@@ -15,8 +15,7 @@ and have no rows; a superuser's rows are every action of every model, sourced
 import csv
 import io
 
-from core.i18n import gettext_lazy as _l
-from core.permissions import Permissions, format_until, source_label
+from core.permissions import Permissions, source_label
 
 from .models import Role, User
 
@@ -24,10 +23,6 @@ __all__ = ["COLUMNS", "load_subjects", "matrix_rows", "reach_text", "rows_as", "
 
 #: the columns of the CSV export and of the matrix page, in order
 COLUMNS = ("kind", "name", "model", "action", "reach", "sources")
-#: the sources a page shows in its language (``sources_text``; listed for the catalogs)
-SOURCE_NAMES = (_l("user"), _l("superuser"))
-#: the notes on a source a page shows in its language (listed for the catalogs)
-SOURCE_NOTES = (_l("scope %(scope)s"), _l("until %(until)s"))
 
 
 async def load_subjects(registry, *, db=None, users=True, roles=True, now=None, limit=0):
@@ -71,23 +66,9 @@ def reach_text(reach):
 
 def sources_text(sources, translate=None):
     """``"role:authors (scope own); user (until 2026-12-31T18:00Z)"``; with ``translate``
-    (a page's ``_``) the words ``user``, ``superuser``, ``scope`` and ``until`` in the
-    page's language."""
-    if translate is None:
-        return "; ".join(source_label(s["source"], s["scope"], s["until"]) for s in sources)
-    return "; ".join(_translated_source(s, translate) for s in sources)
-
-
-def _translated_source(source, translate):
-    """One source as ``sources_text`` shows it on a page, in the page's language."""
-    name = source["source"]
-    name = translate(name) if name in ("user", "superuser") else name
-    until = source["until"]
-    notes = ([translate("scope %(scope)s") % {"scope": source["scope"]}] if source["scope"]
-             else []) + ([translate("until %(until)s") % {
-                 "until": until if isinstance(until, str) else format_until(until)}]
-                 if until else [])
-    return f"{name} ({', '.join(notes)})" if notes else name
+    (a page's ``_``) in the page's language (``core.permissions.source_label``)."""
+    return "; ".join(source_label(s["source"], s["scope"], s["until"], translate=translate)
+                     for s in sources)
 
 
 def rows_as(rows, fmt):

@@ -6,6 +6,9 @@ category, one published state or one author.
 from core.i18n import gettext_lazy as _l
 from core.models import Index, Model, fields
 
+#: the name of ``Article``'s extra action as pages show it (listed for the catalogs)
+ACTION_NAMES = (_l("publish"),)
+
 
 class Category(Model):
     """A named group of articles; names are unique (by index)."""

@@ -1,10 +1,11 @@
 """The shop app: ``shop.customer`` and ``shop.order``."""
+from core.i18n import gettext_lazy as _l
 from core.registry import App
 
 
 class ShopApp(App):
     label = "shop"
-    verbose_name = "Shop"
+    verbose_name = _l("Shop")
     models = "apps.shop.models"
 
     async def first_run(self, run):

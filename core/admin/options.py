@@ -31,6 +31,7 @@ model is in the admin. The common case needs attributes only; the rare case over
 """
 import copy
 
+from core.i18n import gettext_lazy as _l
 from core.models.fields import ReferenceField
 from core.permissions import UNSCOPED
 
@@ -113,7 +114,7 @@ async def delete_selected(model_admin, handler, objects):
     return None
 
 
-DELETE_SELECTED = AdminAction(delete_selected, "delete_selected", "Delete selected",
+DELETE_SELECTED = AdminAction(delete_selected, "delete_selected", _l("Delete selected"),
                               permission="delete", confirm=True)
 
 

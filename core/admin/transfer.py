@@ -94,6 +94,12 @@ def jsonl_row(fields, names, obj):
     return json.dumps(data, ensure_ascii=False, default=str) + "\n"
 
 
+def too_many_rows(max_rows):
+    """The ``ImportFileError`` of a file with more than ``max_rows`` rows."""
+    return ImportFileError(gettext("The file has more than %(count)d rows; split it.") % {
+        "count": max_rows})
+
+
 def parse_rows(text, kind, max_rows):
     """``[(line number, {column: value})]`` from an uploaded file; ``ImportFileError``
     for a file that is not the format, is empty, or has more than ``max_rows`` rows."""
@@ -105,12 +111,14 @@ def parse_rows(text, kind, max_rows):
             try:
                 data = json.loads(line)
             except ValueError as exc:
-                raise ImportFileError(f"Line {number} is not valid JSON: {exc}.") from None
+                raise ImportFileError(gettext("Line %(line)d is not valid JSON: %(reason)s.")
+                                      % {"line": number, "reason": exc}) from None
             if not isinstance(data, dict):
-                raise ImportFileError(f"Line {number} is not a JSON object.")
+                raise ImportFileError(gettext("Line %(line)d is not a JSON object.") % {
+                    "line": number})
             rows.append((number, data))
             if len(rows) > max_rows:
-                raise ImportFileError(f"The file has more than {max_rows} rows; split it.")
+                raise too_many_rows(max_rows)
     elif kind == "csv":
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
@@ -123,14 +131,15 @@ def parse_rows(text, kind, max_rows):
                 if not any(cell.strip() for cell in cells):
                     continue
                 if len(cells) > len(header):
-                    raise ImportFileError(f"Line {reader.line_num} has more cells than the "
-                                          f"header names.")
+                    raise ImportFileError(gettext("Line %(line)d has more cells than the "
+                                                  "header names.") % {"line": reader.line_num})
                 rows.append((reader.line_num, {name: unneutralise(cell)
                                                for name, cell in zip(header, cells)}))
                 if len(rows) > max_rows:
-                    raise ImportFileError(f"The file has more than {max_rows} rows; split it.")
+                    raise too_many_rows(max_rows)
         except csv.Error as exc:
-            raise ImportFileError(f"The file is not valid CSV: {exc}.") from None
+            raise ImportFileError(gettext("The file is not valid CSV: %(reason)s.") % {
+                "reason": exc}) from None
     else:
         raise ImportFileError(gettext("Choose the format: CSV or JSON lines."))
     if not rows:

@@ -37,8 +37,8 @@ class ApiFileHandler(ObjectLoading, ApiHandler):
         name = self.path_args[3] if len(self.path_args) > 3 else None
         field = self.model_admin.opts.fields.get(name)
         if not isinstance(field, FileField):
-            raise ApiError(404, f"The {self.model_admin.opts.verbose_name} has no file "
-                                f"field {str(name)[:100]!r}.")
+            raise ApiError(404, self.gettext("The %(name)s has no file field %(field)s.") % {
+                "name": self.model_admin.opts.verbose_name, "field": repr(str(name)[:100])})
         self.file_field = field
 
     def max_body_size(self):
@@ -59,7 +59,8 @@ class ApiFileHandler(ObjectLoading, ApiHandler):
     async def load(self, object_id, name):
         obj = await self.get_object(object_id)
         if name not in shown_file_fields(self, obj):
-            raise ApiError(404, f"The {self.opts.verbose_name} has no file field {name!r}.")
+            raise ApiError(404, self.gettext("The %(name)s has no file field %(field)s.") % {
+                "name": self.opts.verbose_name, "field": repr(name)})
         return obj
 
     def filename(self):
@@ -71,8 +72,8 @@ class ApiFileHandler(ObjectLoading, ApiHandler):
                 message["Content-Disposition"] = header
                 name = message.get_filename()
         if not name:
-            raise ApiError(400, "Name the file: ?filename=invoice.pdf or a "
-                                "Content-Disposition header.")
+            raise ApiError(400, self.gettext("Name the file: ?filename=invoice.pdf or a "
+                                             "Content-Disposition header."))
         return name
 
     def expected_version(self):
@@ -82,26 +83,29 @@ class ApiFileHandler(ObjectLoading, ApiHandler):
         text = header[2:] if header.startswith("W/") else header
         text = text.strip('"')
         if not text.isdigit() or len(text) > 18:
-            raise ApiError(400, "If-Match takes the object's version, e.g. If-Match: \"3\".")
+            raise ApiError(400, self.gettext("If-Match takes the object's version, e.g. "
+                                             "If-Match: %(example)s.") % {"example": '"3"'})
         return int(text)
 
     async def get(self, app_label, model_name, object_id, name):
         obj = await self.load(object_id, name)
         value = obj._data.get(name)
         if not isinstance(value, StoredFile):
-            raise ApiError(404, "The field holds no file.")
+            raise ApiError(404, self.gettext("The field holds no file."))
         await stream_file(self, value)
 
     async def change_file(self, object_id, name, value):
         """Set the field to ``value`` (an ``Upload`` or ``None``) and save, audited."""
         obj = await self.load(object_id, name)
         if name in self.model_admin.frozen_fields(self):      # -write:FIELD
-            raise ApiError(422, "The body has invalid fields.",
-                           {name: "This field is read-only."})
+            raise ApiError(422, self.gettext("The body has invalid fields."),
+                           {name: self.gettext("This field is read-only.")})
         expected = self.expected_version()
         if expected is not None and expected != obj.version:
-            raise ApiError(409, f"The object is at version {obj.version}, not {expected}: "
-                                "someone changed it. Reload it and try again.",
+            raise ApiError(409, self.gettext("The object is at version %(version)s, not "
+                                             "%(expected)s: someone changed it. Reload it and "
+                                             "try again.") % {"version": obj.version,
+                                                              "expected": expected},
                            version=obj.version)
         before = self.snapshot(obj)
         obj._data[name] = value

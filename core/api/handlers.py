@@ -15,7 +15,8 @@ the audit entry together). A request proves who it is with ``Authorization: Bear
 <token>`` (``core.auth.tokens``; no XSRF token needed) or with the session cookie
 plus the ``X-XSRFToken`` header on unsafe methods.
 
-Every error is ``{"error": "...", "fields": {...}}`` with its status: 400 malformed
+Every error is ``{"error": "...", "fields": {...}}`` with its status (the texts in the
+request's language, like the pages; the keys and statuses never change): 400 malformed
 JSON, cursor or query argument; 401; 403; 404; 405; 409 stale version or a taken
 unique value; 413 a body over ``API_MAX_BODY_SIZE`` (1 MiB); 415 not JSON;
 422 invalid fields.
@@ -26,6 +27,7 @@ from core.admin.views.request import ModelRequestHandler, ObjectLoading
 from core.admin.pagination import COUNT_CAP
 from core.auth.tokens import TokenStore
 from core.handlers.base import HTTPError
+from core.i18n import gettext
 from core.models.errors import StaleObjectError, UniqueError, ValidationError
 from core.permissions import PermissionDenied
 
@@ -65,7 +67,8 @@ def _check_text(value):
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                raise ApiError(400, "The body holds text that is not valid Unicode.") from None
+                raise ApiError(400, gettext("The body holds text that is not valid "
+                                            "Unicode.")) from None
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
@@ -116,14 +119,15 @@ class ApiHandler(ModelRequestHandler):
             return user
         scheme, _, raw = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
-            raise ApiError(401, "Use 'Authorization: Bearer <token>'.")
+            raise ApiError(401, self.gettext("Use 'Authorization: Bearer <token>'."))
         doc = await TokenStore(self.db).authenticate(raw.strip())
         if doc is None:
-            raise ApiError(401, "The token is not valid: unknown, revoked or expired.")
+            raise ApiError(401, self.gettext("The token is not valid: unknown, revoked or "
+                                             "expired."))
         user_model = self.get_user_model()
         user = await user_model.get(doc.get("user_id"), db=self.db) if user_model else None
         if user is None or not getattr(user, "is_active", False):
-            raise ApiError(401, "The token's user is inactive or gone.")
+            raise ApiError(401, self.gettext("The token's user is inactive or gone."))
         self.auth_method, self.token = "token", doc
         return user
 
@@ -140,7 +144,8 @@ class ApiHandler(ModelRequestHandler):
         length = self.request.headers.get("Content-Length")
         if (length is not None and length.strip().isdigit() and int(length) > limit) or \
                 len(self.request.body or b"") > limit:
-            raise ApiError(413, f"The body is larger than {limit} bytes.")
+            raise ApiError(413, self.gettext("The body is larger than %(limit)s bytes.") % {
+                "limit": limit})
         self.resolve_model_admin()
         await super().prepare()
 
@@ -152,14 +157,15 @@ class ApiHandler(ModelRequestHandler):
         media = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if not (media == "application/json" or
                 (media.startswith("application/") and media.endswith("+json"))):
-            raise ApiError(415, "Send the body as application/json.")
+            raise ApiError(415, self.gettext("Send the body as application/json."))
         try:
             data = json.loads((self.request.body or b"").decode("utf-8"),
                               parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise ApiError(400, f"The body is not valid JSON: {str(exc)[:200]}") from None
+            raise ApiError(400, self.gettext("The body is not valid JSON: %(reason)s") % {
+                "reason": str(exc)[:200]}) from None
         if not isinstance(data, dict):
-            raise ApiError(400, "The body must be a JSON object.")
+            raise ApiError(400, self.gettext("The body must be a JSON object."))
         _check_text(data)
         return data
 
@@ -167,8 +173,8 @@ class ApiHandler(ModelRequestHandler):
         self.write_json(data, status=status)
 
     def method_not_allowed(self, *args, **kwargs):
-        raise ApiError(405, f"{self.request.method} is not allowed here; use "
-                            f"{', '.join(self.allowed_methods)}.")
+        raise ApiError(405, self.gettext("%(method)s is not allowed here; use %(allowed)s.") % {
+            "method": self.request.method, "allowed": ", ".join(self.allowed_methods)})
 
     # -- errors ------------------------------------------------------------------------------
     def write_error(self, status_code, **kwargs):
@@ -200,9 +206,11 @@ class ApiHandler(ModelRequestHandler):
             except LookupError:
                 continue
             if not await self.readable_objects(target, {"_id": value}, limit=1):
-                errors[name] = f"No {target._meta.verbose_name} with id {str(value)!r}."
+                errors[name] = self.gettext("No %(name)s with id %(id)s.") % {
+                    "name": target._meta.verbose_name, "id": repr(str(value))}
         if errors:
-            raise ApiError(422, "The body names objects that do not exist.", errors)
+            raise ApiError(422, self.gettext("The body names objects that do not exist."),
+                           errors)
 
     def parse(self, body, obj=None, partial=False):
         try:
@@ -216,8 +224,8 @@ class ApiHandler(ModelRequestHandler):
         try:
             await self.save_object(obj, None, change, before)
         except StaleObjectError as exc:
-            raise ApiError(409, "The object was changed by someone else; nothing was "
-                                "saved. Reload it and try again.",
+            raise ApiError(409, self.gettext("The object was changed by someone else; nothing "
+                                             "was saved. Reload it and try again."),
                            version=exc.current_version) from None
         except UniqueError as exc:
             message, fields = model_errors(exc)
@@ -233,10 +241,11 @@ class ApiHandler(ModelRequestHandler):
 def _site_model_admin(handler):
     args = handler.path_args or ()
     if len(args) < 2 or handler.site is None:
-        raise ApiError(404, "Not found.")
+        raise ApiError(404, handler.gettext("Not found."))
     admin = handler.site.for_url(args[0], args[1])
     if admin is None:
-        raise ApiError(404, f"There is no model {args[0]}.{args[1]}.")
+        raise ApiError(404, handler.gettext("There is no model %(model)s.") % {
+            "model": f"{args[0]}.{args[1]}"})
     return admin
 
 
@@ -268,11 +277,11 @@ class ApiListHandler(ApiHandler):
 
     async def post(self, app_label, model_name):
         body = self.json_body()
-        errors = {name: "Set by the server." for name in ("id", "version")
+        errors = {name: self.gettext("Set by the server.") for name in ("id", "version")
                   if body.get(name) is not None}
         values = self.parse({k: v for k, v in body.items() if k not in errors})
         if errors:
-            raise ApiError(422, "The body has invalid fields.", errors)
+            raise ApiError(422, self.gettext("The body has invalid fields."), errors)
         await self.check_references(values)
         obj = self.model()
         obj._db = self.db
@@ -312,8 +321,8 @@ class ApiObjectHandler(ObjectLoading, ApiHandler):
         if body is not None and body.get("version") is not None:
             version = body["version"]
             if isinstance(version, bool) or not isinstance(version, int):
-                raise ApiError(422, "The body has invalid fields.",
-                               {"version": "Expected the object's version, a whole number."})
+                raise ApiError(422, self.gettext("The body has invalid fields."), {
+                    "version": self.gettext("Expected the object's version, a whole number.")})
             return version
         header = self.request.headers.get("If-Match")
         if header is None:
@@ -325,13 +334,16 @@ class ApiObjectHandler(ObjectLoading, ApiHandler):
             text = text[2:]
         text = text.strip('"')
         if not text.isdigit() or len(text) > 18:
-            raise ApiError(400, "If-Match takes the object's version, e.g. If-Match: \"3\".")
+            raise ApiError(400, self.gettext("If-Match takes the object's version, e.g. "
+                                             "If-Match: %(example)s.") % {"example": '"3"'})
         return int(text)
 
     def check_version(self, obj, expected):
         if expected is not None and expected != obj.version:
-            raise ApiError(409, f"The object is at version {obj.version}, not {expected}: "
-                                "someone changed it. Reload it and try again.",
+            raise ApiError(409, self.gettext("The object is at version %(version)s, not "
+                                             "%(expected)s: someone changed it. Reload it and "
+                                             "try again.") % {"version": obj.version,
+                                                              "expected": expected},
                            version=obj.version)
 
     def respond_object(self, obj, status=200):
@@ -347,8 +359,8 @@ class ApiObjectHandler(ObjectLoading, ApiHandler):
         body = self.json_body()
         obj = await self.get_object(object_id)
         if body.get("id") is not None and body["id"] != str(obj.id):
-            raise ApiError(422, "The body has invalid fields.",
-                           {"id": "Does not match the object in the URL."})
+            raise ApiError(422, self.gettext("The body has invalid fields."),
+                           {"id": self.gettext("Does not match the object in the URL.")})
         self.check_version(obj, self.expected_version(body))
         values = self.parse(body, obj, partial=partial)
         await self.check_references({k: v for k, v in values.items()
@@ -397,5 +409,6 @@ class ApiNotFoundHandler(ApiHandler):
         return None
 
     async def prepare(self):
-        raise ApiError(404, "Not found: the API's URLs are /api/<app>/<model>/ and "
-                            "/api/<app>/<model>/<id>.")
+        raise ApiError(404, self.gettext("Not found: the API's URLs are %(list)s and "
+                                         "%(object)s.") % {"list": "/api/<app>/<model>/",
+                                                           "object": "/api/<app>/<model>/<id>"})

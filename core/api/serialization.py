@@ -40,6 +40,7 @@ may set one part with a dotted key: ``{"address.city": "Paris", "lines.1.quantit
 import copy
 
 from core.admin.views.object import nested_paths, without_paths
+from core.i18n import gettext
 from core.models import fields as model_fields
 from core.models.errors import NON_FIELD_ERRORS, ValidationError
 from core.models.files import FileField
@@ -150,7 +151,7 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
     parts = {}                               # PATCH by dotted key: {field: [(path, raw)]}
     for name, raw in body.items():
         if not isinstance(name, str):
-            errors[str(name)] = "Unknown field."
+            errors[str(name)] = gettext("Unknown field.")
             continue
         if name in ("id", "version"):
             continue                        # checked by the handler
@@ -170,14 +171,15 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
                 continue                    # a read-only field, unchanged
             if obj is None and raw is None:
                 continue
-            errors[name] = "Upload a file with PUT to the object's files/<field> URL." \
-                if isinstance(known[name], FileField) else "This field is read-only."
+            errors[name] = gettext("Upload a file with PUT to the object's files/<field> URL.") \
+                if isinstance(known[name], FileField) else gettext("This field is read-only.")
             continue
-        errors[name[:100]] = "Unknown field."
+        errors[name[:100]] = gettext("Unknown field.")
     for head, settings in parts.items():
         if head in body:
             for path, _raw in settings:
-                errors[path[:200]] = f"Set {head} whole or by parts, not both."
+                errors[path[:200]] = gettext("Set %(field)s whole or by parts, not both.") % {
+                    "field": head}
             continue
         field = writable[head]
         merged = copy.deepcopy(field.to_json(obj._data.get(head)) if obj is not None else None)
@@ -200,7 +202,7 @@ def parse_body(model_admin, handler, body, obj=None, partial=False):
                 values[name] = field.get_default()
     _keep_nested_parts(model_admin, handler, obj, values, errors, origins)
     if errors:
-        raise BodyError("The body has invalid fields.", errors)
+        raise BodyError(gettext("The body has invalid fields."), errors)
     return values
 
 
@@ -235,7 +237,7 @@ def _parse_value(field, name, raw, values, errors):
                        for key, message in exc.errors.items()})
         return
     except (OverflowError, ValueError, TypeError):
-        errors[name] = "The value is out of range or not valid."
+        errors[name] = gettext("The value is out of range or not valid.")
         return
     if value is None and field.has_default():
         value = field.get_default()         # null: the field's default ([], False...)
@@ -254,19 +256,19 @@ def _set_part(node, segments, raw):
         return node
     if isinstance(node, list):
         if not head.isdigit() or int(head) >= len(node):
-            raise LookupError(f"There is no item {head[:20]} in this list "
-                              f"(it has {len(node)}).")
+            raise LookupError(gettext("There is no item %(item)s in this list (it has "
+                                      "%(count)d).") % {"item": head[:20], "count": len(node)})
         index = int(head)
         node[index] = _set_part(node[index], rest, raw) if rest else raw
         return node
-    raise LookupError("This value has no parts to set.")
+    raise LookupError(gettext("This value has no parts to set."))
 
 
 def model_errors(exc):
     """A model ``ValidationError`` as ``(message, {field: message})``."""
     fields = {name: message for name, message in exc.errors.items() if name != NON_FIELD_ERRORS}
     general = exc.errors.get(NON_FIELD_ERRORS)
-    return (general or "The object is not valid."), fields
+    return (general or gettext("The object is not valid.")), fields
 
 
 def reference_fields(values, model_admin):
@@ -315,7 +317,7 @@ def _keep_nested_parts(model_admin, handler, obj, values, errors, origins=None):
                     _put(item, path, kept)
                 elif _part(item, path) != kept:
                     where = f"{name}.{path}" if index is None else f"{name}.{index}.{path}"
-                    errors[where] = "This field is read-only."
+                    errors[where] = gettext("This field is read-only.")
 
 
 def _put(document, path, value):

@@ -18,6 +18,7 @@ from bson.decimal128 import Decimal128
 
 from core.db import subset
 from core.db.errors import UnsupportedOperation
+from core.i18n import gettext_lazy as _l
 from core.models import Index, Model, fields
 
 __all__ = ["ACTIONS", "AuditEntry", "Entry", "RECORDED_LISTENERS", "ReadOnlyEntryError",
@@ -32,17 +33,17 @@ RECORDED_LISTENERS = []
 
 #: the actions Bastion records, with their labels; apps may add theirs (``register_action``)
 ACTIONS = [
-    ("create", "Create"),
-    ("update", "Update"),
-    ("delete", "Delete"),
-    ("bulk_action", "Bulk action"),
-    ("export", "Export"),
-    ("login", "Log in"),
-    ("login_failed", "Failed login"),
-    ("logout", "Log out"),
-    ("password_change", "Password change"),
-    ("permission_change", "Permission change"),
-    ("role_change", "Role change"),
+    ("create", _l("Create")),
+    ("update", _l("Update")),
+    ("delete", _l("Delete")),
+    ("bulk_action", _l("Bulk action")),
+    ("export", _l("Export")),
+    ("login", _l("Log in")),
+    ("login_failed", _l("Failed login")),
+    ("logout", _l("Log out")),
+    ("password_change", _l("Password change")),
+    ("permission_change", _l("Permission change")),
+    ("role_change", _l("Role change")),
 ]
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MODEL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
@@ -241,24 +242,27 @@ class Entry(Model):
     """One recorded action: who, when, what, on which object, which fields changed."""
 
     at = fields.DateTimeField(default=fields.utcnow, editable=False,
-                              verbose_name="time")
-    actor_id = ObjectIdField(editable=False, verbose_name="actor id")
-    actor = fields.StringField(max_length=150, editable=False,
-                               help_text="The username, kept if the user is deleted.")
-    action = ActionField(choices=ACTIONS, required=True, editable=False, max_length=40)
-    model_key = ModelKeyField(choices=[("", "")], editable=False, verbose_name="model")
-    object_id = fields.StringField(max_length=200, editable=False, verbose_name="object id")
-    object_label = fields.StringField(max_length=300, editable=False, verbose_name="object")
-    changes = ChangesField(editable=False)
-    ip = fields.StringField(max_length=64, editable=False, verbose_name="IP address")
-    detail = fields.TextField(editable=False)
+                              verbose_name=_l("time"))
+    actor_id = ObjectIdField(editable=False, verbose_name=_l("actor id"))
+    actor = fields.StringField(max_length=150, editable=False, verbose_name=_l("actor"),
+                               help_text=_l("The username, kept if the user is deleted."))
+    action = ActionField(choices=ACTIONS, required=True, editable=False, max_length=40,
+                         verbose_name=_l("action"))
+    model_key = ModelKeyField(choices=[("", "")], editable=False, verbose_name=_l("model"))
+    object_id = fields.StringField(max_length=200, editable=False,
+                                   verbose_name=_l("object id"))
+    object_label = fields.StringField(max_length=300, editable=False,
+                                      verbose_name=_l("object"))
+    changes = ChangesField(editable=False, verbose_name=_l("changes"))
+    ip = fields.StringField(max_length=64, editable=False, verbose_name=_l("IP address"))
+    detail = fields.TextField(editable=False, verbose_name=_l("detail"))
 
     class Meta:
         app_label = "audit"
         collection = "audit_log"
         ordering = ["-at", "-id"]
-        verbose_name = "audit entry"
-        verbose_name_plural = "audit entries"
+        verbose_name = _l("audit entry")
+        verbose_name_plural = _l("audit entries")
         indexes = [
             Index([("model_key", 1), ("object_id", 1), ("at", -1)]),
             Index([("at", -1)]),

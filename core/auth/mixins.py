@@ -30,6 +30,7 @@ import math
 from urllib.parse import urlencode
 
 from core.http import HTTPError
+from core.i18n import gettext_lazy as _l
 from core.permissions import Permissions
 
 from .cache import AuthCache
@@ -38,6 +39,8 @@ from .sessions import SessionStore
 __all__ = ["CurrentUserMixin", "SESSION_COOKIE", "login_required"]
 
 SESSION_COOKIE = "bastion_session"
+#: the 401 text of an anonymous JSON request, in the request's language (``self.locale``)
+AUTHENTICATION_REQUIRED = _l("Authentication required: log in first.")
 
 
 def login_required(method):
@@ -188,7 +191,7 @@ class CurrentUserMixin:
     def deny_anonymous(self):
         """Answer a request that needs a user: 401 JSON, or a redirect to the login page."""
         if self.wants_json():
-            raise HTTPError(401, "Authentication required: log in first.")
+            raise HTTPError(401, self.locale.translate(AUTHENTICATION_REQUIRED.msgid))
         url = self.get_login_url()
         next_url = self.request.uri if self.request.method in ("GET", "HEAD") \
             else self.request.path

@@ -34,6 +34,7 @@ from tornado import escape, httputil
 from core import i18n
 from core.auth.mixins import CurrentUserMixin, login_required  # noqa: F401
 from core.http import HTTPError, json_default  # noqa: F401  (re-exported for handlers)
+from core.i18n import gettext_lazy as _l
 from core.timezones import zone_for
 
 log = logging.getLogger("bastion.handlers")
@@ -227,6 +228,14 @@ def session_xsrf_token(cookie_secret, session_id):
     return hmac.new(key, b"bastion-xsrf\x00" + session_id.encode(), hashlib.sha256).digest()
 
 
+#: the 403 texts of a refused XSRF check, in the request's language (``self.locale``)
+XSRF_MISSING = _l("'_xsrf' argument missing from POST (the XSRF token: the page's %(meta)s or "
+                  "the form field).")
+XSRF_COOKIE_MISSING = _l("'_xsrf' cookie missing: load the page again.")
+XSRF_MISMATCH = _l("XSRF token does not match this session (_xsrf argument or X-XSRFToken "
+                   "header): load the page again.")
+
+
 class SessionXsrfMixin:
     """XSRF tokens bound to the session (replaces Tornado's cookie-only double submit).
 
@@ -297,19 +306,18 @@ class SessionXsrfMixin:
             sent = next((self.request.headers[h] for h in XSRF_HEADERS
                          if self.request.headers.get(h)), None)
         if not sent:
-            raise HTTPError(403, "'_xsrf' argument missing from POST (the XSRF token: "
-                                 "the page's <meta name=\"xsrf-token\"> or the form field).")
+            raise HTTPError(403, self.locale.translate(XSRF_MISSING.msgid) % {
+                "meta": '<meta name="xsrf-token">'})
         session_id = CurrentUserMixin.get_session_id(self)
         if session_id is not None:
             expected = session_xsrf_token(self._xsrf_secret(), session_id)
         else:
             expected = self._cookie_xsrf_raw()
             if expected is None:
-                raise HTTPError(403, "'_xsrf' cookie missing: load the page again.")
+                raise HTTPError(403, self.locale.translate(XSRF_COOKIE_MISSING.msgid))
         got = unmask_xsrf_token(sent)
         if got is None or not hmac.compare_digest(got, expected):
-            raise HTTPError(403, "XSRF token does not match this session "
-                                 "(_xsrf argument or X-XSRFToken header): load the page again.")
+            raise HTTPError(403, self.locale.translate(XSRF_MISMATCH.msgid))
 
 
 class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMixin,

@@ -3,12 +3,15 @@
 Commands come from ``core/management/commands/*.py`` and from each installed
 app's commands module or package. ``help`` lists them; each has ``--help``.
 Exit status: 0 success, 1 a failure (one line ``error: ...`` on stderr),
-2 bad usage (an unknown command or wrong arguments).
+2 bad usage (an unknown command or wrong arguments). Everything but ``--json`` output
+and data (``dumpdata``) is in the ``LANGUAGE`` setting's language; the ``error:``
+prefix stays as it is for scripts.
 """
 import asyncio
 import importlib
 import inspect
 import pkgutil
+import re
 import sys
 from dataclasses import dataclass
 
@@ -17,7 +20,7 @@ from core.conf import ImproperlyConfigured
 from core.conf import settings as lazy_settings
 from core.registry import Registry
 
-from .base import Command, CommandError, DatabaseCommand
+from .base import Command, CommandError, DatabaseCommand, argparse_speaks_language
 
 __all__ = ["Command", "CommandError", "CommandInfo", "DatabaseCommand", "discover_commands",
            "main"]
@@ -91,7 +94,8 @@ def discover_commands(registry=None):
 
 
 def _one_line(text):
-    return " ".join(str(text).split())
+    """``text`` on one line; a no-break space (French ``\u00a0;``) is kept."""
+    return re.sub(r"[ \t\r\n\f\v]+", " ", str(text)).strip()
 
 
 def _load():
@@ -140,7 +144,8 @@ def main(argv=None, stdout=None, stderr=None):
         command.setup_error = setup_error
     parser = command.create_parser(f"{PROG} {name}")
     try:
-        args = parser.parse_args(rest)
+        with argparse_speaks_language():
+            args = parser.parse_args(rest)
     except SystemExit as exc:  # --help (0) or bad usage (2); argparse printed the message
         return exc.code if isinstance(exc.code, int) else 2
     return run_command(command, args, stderr)
@@ -162,8 +167,8 @@ def run_command(command, args, stderr=None):
     except Exception as exc:
         if getattr(args, "traceback", False):
             raise
-        print(f"error: {type(exc).__name__}: {_one_line(exc)} (run with --traceback for "
-              "details)", file=stderr)
+        print("error: " + i18n.gettext("%(error)s (run with --traceback for details)") % {
+            "error": f"{type(exc).__name__}: {_one_line(exc)}"}, file=stderr)
         return 1
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
 

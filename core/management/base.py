@@ -7,10 +7,11 @@ exit status, and raises ``CommandError("...")`` for a one-line ``error: ...`` an
 exit 1. Commands are found in ``core/management/commands/*.py`` and in each
 installed app's commands module (see ``core.registry.App.commands``)::
 
+    from core.i18n import gettext as _, gettext_lazy as _l
     from core.management import Command, CommandError
 
     class Command(Command):          # in apps/blog/management/commands/publish.py
-        help = "Publish an article by its slug."
+        help = _l("Publish an article by its slug.")   # shown in LANGUAGE
 
         def add_arguments(self, parser):
             parser.add_argument("slug")
@@ -26,11 +27,41 @@ import argparse
 import contextlib
 import sys
 
+from core import i18n
 from core.conf import ImproperlyConfigured
+from core.i18n import gettext_lazy as _l
+
+#: argparse's own texts (usage, section titles, usage errors), marked so the catalogs
+#: hold them; ``argparse_speaks_language`` has argparse show them in ``LANGUAGE``
+ARGPARSE_MESSAGES = (
+    _l("usage: "), _l("positional arguments"), _l("options"),
+    _l("show this help message and exit"), _l("%(prog)s: error: %(message)s\n"),
+    _l("the following arguments are required: %s"), _l("unrecognized arguments: %s"),
+    _l("argument %(argument_name)s: %(message)s"), _l("expected one argument"),
+    _l("expected at least one argument"), _l("expected at most one argument"),
+    _l("invalid choice: %(value)r (choose from %(choices)s)"),
+    _l("invalid %(type)s value: %(value)r"), _l("ambiguous option: %(option)s could match "
+                                                "%(matches)s"),
+    _l("not allowed with argument %s"), _l("one of the arguments %s is required"),
+    _l("ignored explicit argument %r"),
+)
+
+
+@contextlib.contextmanager
+def argparse_speaks_language():
+    """While inside, argparse's texts (``usage:``, ``options``, its usage errors) come in
+    the active language: its module-level ``_`` / ``ngettext`` are ours, restored after."""
+    saved = argparse._, argparse.ngettext
+    argparse._, argparse.ngettext = i18n.gettext, i18n.ngettext
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
 
 
 class CommandError(Exception):
-    """A failure the user can act on: printed as ``error: <message>``, exit ``returncode``."""
+    """A failure the user can act on: printed as ``error: <message>``, exit ``returncode``.
+    The message is in ``LANGUAGE``: build it with ``gettext`` and named placeholders."""
 
     def __init__(self, message, returncode=1):
         super().__init__(message)
@@ -60,10 +91,12 @@ class Command:
 
     def create_parser(self, prog):
         """The command's ``argparse`` parser; override ``add_arguments`` to add options."""
-        parser = argparse.ArgumentParser(prog=prog, description=self.help or None)
-        self.add_arguments(parser)
-        parser.add_argument("--traceback", action="store_true",
-                            help="show the full traceback when the command fails unexpectedly")
+        with argparse_speaks_language():
+            parser = argparse.ArgumentParser(prog=prog, description=str(self.help) or None)
+            self.add_arguments(parser)
+            parser.add_argument("--traceback", action="store_true",
+                                help=i18n.gettext("show the full traceback when the command "
+                                                  "fails unexpectedly"))
         return parser
 
     def add_arguments(self, parser):

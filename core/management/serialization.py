@@ -65,6 +65,8 @@ from bson.errors import InvalidDocument
 from bson.json_util import JSONMode, JSONOptions
 
 from core.auth.sessions import invalidate_auth_cache
+from core.i18n import gettext
+from core.i18n import ngettext
 from core.db import subset
 from core.db.files import files_of
 from core.db.errors import BulkWriteError, PyMongoError, UnsupportedOperation
@@ -164,29 +166,30 @@ def parse_line(text, registry):
     try:
         data = json.loads(text, object_hook=_extended_json_value)
     except ValueError as exc:  # JSONDecodeError, a bad $date, a bad $oid (InvalidId)
-        raise LineError(f"invalid JSON: {one_line(exc)}") from None
+        raise LineError(gettext("invalid JSON: %(reason)s") % {"reason": one_line(exc)}) from None
     except Exception as exc:
-        raise LineError(f"invalid extended JSON: {type(exc).__name__}: {one_line(exc)}") \
-            from None
+        raise LineError(gettext("invalid extended JSON: %(reason)s") % {
+            "reason": f"{type(exc).__name__}: {one_line(exc)}"}) from None
     if not isinstance(data, dict):
-        raise LineError(f"expected an object {{\"model\": ..., \"document\": ...}}, not "
-                        f"{_json_type(data)}")
+        raise LineError(gettext("expected an object %(shape)s, not %(type)s") % {
+            "shape": '{"model": ..., "document": ...}', "type": _json_type(data)})
     if "file" in data:
         return FILES, parse_file_record(data)
     extra = sorted(set(data) - {"model", "document"})
     if extra:
-        raise LineError(f"unexpected key(s) {', '.join(map(repr, extra))}; a line holds "
-                        "\"model\" and \"document\" only")
+        raise LineError(gettext("unexpected key(s) %(keys)s; a line holds %(allowed)s only") % {
+            "keys": ", ".join(map(repr, extra)), "allowed": '"model", "document"'})
     key, document = data.get("model"), data.get("document")
     if not isinstance(key, str):
-        raise LineError("\"model\" must be a model key such as \"blog.article\"")
+        raise LineError(gettext("%(name)s must be a model key such as %(example)s") % {
+            "name": '"model"', "example": '"blog.article"'})
     try:
         model = registry.get_model(key)
     except LookupError as exc:
         raise LineError(one_line(exc)) from None
     if not isinstance(document, dict):
-        raise LineError(f"{model._meta.key}: \"document\" must be an object, not "
-                        f"{_json_type(document)}")
+        raise LineError(gettext("%(model)s: %(name)s must be an object, not %(type)s") % {
+            "model": model._meta.key, "name": '"document"', "type": _json_type(document)})
     return model, clean_document(model, document)
 
 
@@ -194,27 +197,32 @@ def parse_file_record(data):
     """The file of a file line: ``{"_id", "filename", ..., "data": bytes}``; ``LineError``."""
     extra = sorted(set(data) - {"file", "data"})
     if extra:
-        raise LineError(f"unexpected key(s) {', '.join(map(repr, extra))}; a file line holds "
-                        "\"file\" and \"data\" only")
+        raise LineError(gettext("unexpected key(s) %(keys)s; a file line holds %(allowed)s "
+                                "only") % {
+            "keys": ", ".join(map(repr, extra)), "allowed": '"file", "data"'})
     record, data = data.get("file"), data.get("data")
     if not isinstance(record, dict) or set(record) != FILE_RECORD_KEYS:
-        raise LineError(f"\"file\" must be an object with {', '.join(sorted(FILE_RECORD_KEYS))}")
+        raise LineError(gettext("%(name)s must be an object with %(keys)s") % {
+            "name": '"file"', "keys": ", ".join(sorted(FILE_RECORD_KEYS))})
     if not isinstance(record["_id"], ObjectId):
-        raise LineError("a file's \"_id\" must be an ObjectId ({\"$oid\": ...})")
+        raise LineError(gettext("a file's %(name)s must be an ObjectId (%(shape)s)") % {
+            "name": '"_id"', "shape": '{"$oid": ...}'})
     if not (isinstance(record["filename"], str) and isinstance(record["content_type"], str)
             and isinstance(record["uploaded"], datetime.datetime)
             and isinstance(record["metadata"], dict)):
-        raise LineError(f"file {record['_id']}: filename and content_type are text, uploaded "
-                        "a date, metadata an object")
+        raise LineError(gettext("file %(id)s: filename and content_type are text, uploaded a "
+                                "date, metadata an object") % {"id": record["_id"]})
     if not isinstance(data, bytes):
-        raise LineError(f"file {record['_id']}: \"data\" must be binary ({{\"$binary\": ...}})")
+        raise LineError(gettext("file %(id)s: %(name)s must be binary (%(shape)s)") % {
+            "id": record["_id"], "name": '"data"', "shape": '{"$binary": ...}'})
     return dict(record, data=data)
 
 
 def _json_type(value):
     if value is None:
         return "null"
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+    return {dict: gettext("an object"), list: gettext("an array"), str: gettext("a string"),
+            bool: gettext("a boolean")}.get(
         type(value), f"a {type(value).__name__}")
 
 
@@ -230,15 +238,19 @@ def clean_document(model, document):
     key = model._meta.key
     oid = document.get("_id")
     if "_id" not in document:
-        raise LineError(f"{key}: the document has no \"_id\"")
+        raise LineError(gettext("%(model)s: the document has no %(name)s") % {
+            "model": key, "name": '"_id"'})
     if not isinstance(oid, ObjectId):
-        raise LineError(f"{key}: \"_id\" must be an ObjectId ({{\"$oid\": \"<24 hex "
-                        f"digits>\"}}), not {oid!r}")
+        raise LineError(gettext("%(model)s: %(name)s must be an ObjectId (%(shape)s), not "
+                                "%(value)s")
+                        % {"model": key, "name": '"_id"',
+                           "shape": '{"$oid": "<24 hex digits>"}', "value": repr(oid)})
     where = f"{key} {oid}"
     version = document.get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)
                                 or version < 1):
-        raise LineError(f"{where}: version must be a whole number from 1, not {version!r}")
+        raise LineError(gettext("%(where)s: version must be a whole number from 1, not %(value)s")
+                        % {"where": where, "value": repr(version)})
     try:
         obj = model.from_bson(document)
         obj.clean()
@@ -250,8 +262,10 @@ def clean_document(model, document):
         raise LineError(f"{where}: {one_line(exc)}") from None
     for name in model._meta.fields:
         if name in document and not _same(cleaned.get(name), document[name]):
-            raise LineError(f"{where}: {name}: {_short(document[name])} is not a value this "
-                            f"model stores (it would store {_short(cleaned.get(name))})")
+            raise LineError(gettext("%(where)s: %(field)s: %(value)s is not a value this model "
+                                    "stores (it would store %(stored)s)") % {
+                "where": where, "field": name, "value": _short(document[name]),
+                "stored": _short(cleaned.get(name))})
     return cleaned
 
 
@@ -292,15 +306,16 @@ def line_text(path, number, raw):
     try:
         return text.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LoadError(path, number, f"not UTF-8 text ({exc.reason} at byte "
-                                      f"{exc.start})") from None
+        raise LoadError(path, number, gettext("not UTF-8 text (%(reason)s at byte %(byte)s)")
+                        % {"reason": exc.reason, "byte": exc.start}) from None
 
 
 class LoadError(CommandError):
     """A file that cannot be loaded: ``error: FILE line N: reason``."""
 
     def __init__(self, path, line, reason):
-        where = f"{path} line {line}" if line is not None else str(path)
+        where = gettext("%(path)s line %(line)s") % {"path": path, "line": line} \
+            if line is not None else str(path)
         super().__init__(f"{where}: {reason}")
         self.path = path
         self.line = line
@@ -512,9 +527,9 @@ def validate_file(path, registry, stderr, progress=None, spool=None, workers=Non
     try:
         size = os.path.getsize(path)
     except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise cannot_read(path, exc) from None
     workers = validation_workers(size) if workers is None else workers
-    bar = progress_bar(stderr, size, "validating", unit="B", enabled=progress)
+    bar = progress_bar(stderr, size, gettext("validating"), unit="B", enabled=progress)
     counts = Counter()
     try:
         if workers > 1:
@@ -527,10 +542,16 @@ def validate_file(path, registry, stderr, progress=None, spool=None, workers=Non
                         spool.add_encoded(spool_entry(path, number, model, document))
                 bar.update(nbytes)
     except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise cannot_read(path, exc) from None
     finally:
         bar.close()
     return counts
+
+
+def cannot_read(path, exc):
+    """The ``CommandError`` for a file that cannot be read (``exc``, an ``OSError``)."""
+    return CommandError(gettext("cannot read %(path)s: %(reason)s") % {
+        "path": path, "reason": exc.strerror or exc})
 
 
 def spool_entry(path, number, model, document):
@@ -538,8 +559,8 @@ def spool_entry(path, number, model, document):
     try:
         return bson.encode({"n": number, "m": model._meta.key, "d": document})
     except (InvalidDocument, OverflowError) as exc:
-        raise LoadError(path, number, f"{model._meta.key}: cannot be stored: "
-                                      f"{one_line(exc)}") from None
+        raise LoadError(path, number, gettext("%(model)s: cannot be stored: %(reason)s") % {
+            "model": model._meta.key, "reason": one_line(exc)}) from None
 
 
 #: the registry validation workers use: set before they fork, so they inherit it
@@ -634,7 +655,7 @@ def file_digest(path):
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise cannot_read(path, exc) from None
     return digest.hexdigest()
 
 
@@ -650,7 +671,8 @@ async def rollback_interrupted(db, path, registry, digest):
     """
     journal = await db[JOURNAL_COLLECTION].find_one({"_id": digest})
     if journal is None:
-        raise CommandError(f"{path}: no interrupted load of this file to roll back")
+        raise CommandError(gettext("%(path)s: no interrupted load of this file to roll back") % {
+            "path": path})
     removed = await remove_loaded(db, path, registry, journal.get("upto") or 0)
     await db[JOURNAL_COLLECTION].delete_one({"_id": digest})
     return removed
@@ -713,8 +735,9 @@ async def load(db, path, registry, stderr, total, progress=None, digest=None, sp
             from None
     except LoadError as exc:  # the file changed since it was validated
         removed = await undo(db, path, registry, claimed.upto, journal)
-        raise LoadError(path, exc.line, f"{exc.reason} (the file changed while loading); "
-                                        f"{nothing_loaded(removed)}") from None
+        raise LoadError(path, exc.line, gettext(
+            "%(reason)s (the file changed while loading); %(outcome)s") % {
+            "reason": exc.reason, "outcome": nothing_loaded(removed)}) from None
     except (Exception, asyncio.CancelledError) as exc:
         # the database went away, or Ctrl-C: take back what we can, then report
         try:
@@ -722,7 +745,9 @@ async def load(db, path, registry, stderr, total, progress=None, digest=None, sp
         except Exception:
             raise exc from None
         if isinstance(exc, asyncio.CancelledError):
-            print(f"loaddata interrupted; removed the {removed} document(s) it had inserted",
+            print(ngettext("loaddata interrupted; removed the %(count)d document it had "
+                           "inserted", "loaddata interrupted; removed the %(count)d documents "
+                           "it had inserted", removed) % {"count": removed},
                   file=stderr, flush=True)
             raise
         raise LoadError(path, batch[0][0] if batch else None,
@@ -791,9 +816,10 @@ async def finish_batch(db, model, batch):
 
 def nothing_loaded(removed):
     if not removed:
-        return "nothing was loaded"
-    return (f"nothing was loaded (the {removed} document{'' if removed == 1 else 's'} this "
-            "run had inserted were removed)")
+        return gettext("nothing was loaded")
+    return ngettext("nothing was loaded (the %(count)d document this run had inserted was "
+                    "removed)", "nothing was loaded (the %(count)d documents this run had "
+                    "inserted were removed)", removed) % {"count": removed}
 
 
 class Claimed:
@@ -821,8 +847,10 @@ async def insert_batch(db, model, batch, claimed, journal=None):
         {"_id": {"$in": ids}}, {"_id": 1}).to_list(None)}
     if present:
         number, document = next((n, d) for n, d in batch if d["_id"] in present)
-        raise InsertFailed(number, f"{key} {document['_id']}: a document with this _id is "
-                                   "already in the database (or earlier in this file)")
+        raise InsertFailed(number, gettext("%(model)s %(id)s: a document with this _id is "
+                                           "already in the database (or earlier in this "
+                                           "file)") % {
+            "model": key, "id": document["_id"]})
     claimed.upto = batch[-1][0]
     if journal is not None:
         await journal.claim(claimed.upto)
@@ -834,8 +862,9 @@ async def insert_file_batch(db, batch, claimed, journal=None):
     files = files_of(db)
     for number, record in batch:
         if await files.info(record["_id"]) is not None:
-            raise InsertFailed(number, f"file {record['_id']}: a file with this _id is already "
-                                       "stored (or earlier in this file)")
+            raise InsertFailed(number, gettext("file %(id)s: a file with this _id is already "
+                                               "stored (or earlier in this file)") % {
+                "id": record["_id"]})
     claimed.upto = batch[-1][0]
     if journal is not None:
         await journal.claim(claimed.upto)
@@ -864,8 +893,10 @@ async def insert_documents(collection, key, batch):
         raise InsertFailed(number, f"{key} {document['_id']}: {one_line(message)}") from None
     except PyMongoError as exc:
         first, last = batch[0][0], batch[-1][0]
-        raise InsertFailed(first, f"{key}: inserting lines {first}-{last} failed: "
-                                  f"{type(exc).__name__}: {one_line(exc)}") from None
+        raise InsertFailed(first, gettext("%(model)s: inserting lines %(first)s-%(last)s "
+                                          "failed: %(reason)s") % {
+            "model": key, "first": first, "last": last,
+            "reason": f"{type(exc).__name__}: {one_line(exc)}"}) from None
 
 
 async def remove_loaded(db, path, registry, upto):
@@ -901,7 +932,11 @@ def describe_counts(counts):
     documents = {key: n for key, n in counts.items() if key != FILE_KEY}
     total = sum(documents.values())
     parts = ", ".join(f"{key} {n}" for key, n in documents.items())
-    noun = "document" if total == 1 else "documents"
+    text = ngettext("%(count)d document", "%(count)d documents", total) % {"count": total}
     files = counts.get(FILE_KEY, 0)
-    return f"{total} {noun}" + (f" ({parts})" if parts else "") + \
-        (f" and {files} file{'' if files == 1 else 's'}" if files else "")
+    if parts:
+        text += f" ({parts})"
+    if files:
+        text += " " + ngettext("and %(count)d file", "and %(count)d files", files) % {
+            "count": files}
+    return text

@@ -94,3 +94,10 @@ def english_left(html, language, apps=("accounts",)):
 def html_lang(html):
     match = re.search(r'<html lang="([^"]*)"', html)
     return match.group(1) if match else None
+
+
+def english_left_in_json(body, language, apps=("accounts",)):
+    """``english_left`` for a JSON error body: its ``error`` and ``fields`` texts."""
+    from html import escape
+    texts = [body.get("error") or ""] + [str(v) for v in (body.get("fields") or {}).values()]
+    return english_left("".join(f"<p>{escape(text)}</p>" for text in texts), language, apps)

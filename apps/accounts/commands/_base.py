@@ -8,6 +8,7 @@ import argparse
 import json
 
 from core.audit import audited, diff, record
+from core.i18n import gettext as _
 from core.management import CommandError, DatabaseCommand
 from core.models import StaleObjectError, ValidationError
 from core.permissions import GrantError, normalize_permissions, validate_grant
@@ -21,7 +22,8 @@ def perm_argument(text):
     names = [a.strip() for a in actions.split(",") if a.strip()]
     if not sep or not key.strip() or not names:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not MODEL=ACTION[,ACTION...] (e.g. blog.article=read,write)")
+            _("%(text)s is not MODEL=ACTION[,ACTION...] (e.g. blog.article=read,write)")
+            % {"text": repr(text)})
     return key.strip(), names
 
 
@@ -50,13 +52,13 @@ class AccountsCommand(DatabaseCommand):
     async def get_user(self, username):
         user = await User.get_by_username(username)
         if user is None:
-            raise CommandError(f"unknown user {username!r}")
+            raise CommandError(_("unknown user %(name)s") % {"name": repr(username)})
         return user
 
     async def get_role(self, name):
         role = await Role.get_by_name(name)
         if role is None:
-            raise CommandError(f"unknown role {name!r}")
+            raise CommandError(_("unknown role %(name)s") % {"name": repr(name)})
         return role
 
     # -- grants ------------------------------------------------------------------------------
@@ -89,12 +91,14 @@ class AccountsCommand(DatabaseCommand):
         except ValidationError as exc:
             raise CommandError(describe_error(exc)) from None
         except StaleObjectError:
-            raise CommandError(f"{obj._meta.verbose_name} {obj} was changed by someone else "
-                               "meanwhile; nothing was saved, try again") from None
+            raise CommandError(_("%(model)s %(object)s was changed by someone else meanwhile; "
+                                 "nothing was saved, try again") % {
+                "model": obj._meta.verbose_name, "object": obj}) from None
 
     # -- audit -------------------------------------------------------------------------------
     async def change_field(self, obj, name, value, action):
-        """Set one field of ``obj``, save it, and audit the field's before and after."""
+        """Set one field of ``obj``, save it, and audit the field's before and after (the
+        audit detail stays English: it is stored, not shown to the one running the command)."""
         before = getattr(obj, name)
         async with self.audited(action, obj) as entry:
             setattr(obj, name, value)
@@ -115,8 +119,10 @@ class AccountsCommand(DatabaseCommand):
 
     # -- output ------------------------------------------------------------------------------
     def write_json(self, data):
+        """``--json`` output: keys and values stay English (for scripts)."""
         self.write(json.dumps(data, indent=2, sort_keys=False, default=str))
 
     @staticmethod
     def plural(count, word):
+        """``3 sessions``: English, for the audit details stored (not for the output)."""
         return f"{count} {word}{'' if count == 1 else 's'}"

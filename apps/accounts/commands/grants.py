@@ -7,6 +7,8 @@ action again replaces the same action and scope with another expiry (or none);
 ``revoke ... write`` removes ``write`` whatever its expiry. Field restrictions are
 given as ``--hide FIELD`` / ``--freeze FIELD`` (or as ``-read:FIELD`` after ``--``).
 """
+from core.i18n import gettext as _
+from core.i18n import gettext_lazy as _l
 from core.management import CommandError
 from core.permissions import format_until, parse_entry, parse_until
 
@@ -26,14 +28,16 @@ class GrantBase(AccountsCommand):
         parser.usage = (f"%(prog)s (USERNAME | --role NAME) MODEL "
                         f"{'ACTION [ACTION ...]' if self.require_actions else '[ACTION ...]'}")
         parser.add_argument("words", nargs="+", metavar="USERNAME MODEL ACTION",
-                            help="the user (unless --role), the model key "
-                                 "(app_label.model_name) and the actions (read, write:own, "
-                                 "-read:FIELD, ...)")
-        parser.add_argument("--role", metavar="NAME", help="edit this role instead of a user")
+                            help=_("the user (unless --role), the model key "
+                                   "(app_label.model_name) and the actions (read, write:own, "
+                                   "-read:FIELD, ...)"))
+        parser.add_argument("--role", metavar="NAME",
+                            help=_("edit this role instead of a user"))
         parser.add_argument("--hide", metavar="FIELD", action="append", default=[],
-                            help="the field is hidden from this dict's read (-read:FIELD)")
+                            help=_("the field is hidden from this dict's read (-read:FIELD)"))
         parser.add_argument("--freeze", metavar="FIELD", action="append", default=[],
-                            help="the field is read-only for this dict's write (-write:FIELD)")
+                            help=_("the field is read-only for this dict's write "
+                                   "(-write:FIELD)"))
         self.usage = parser.format_usage().strip()
 
     def split(self, args):
@@ -43,26 +47,27 @@ class GrantBase(AccountsCommand):
             [f"-write:{name}" for name in args.freeze]
         needed = 2 if self.require_actions and not restricts else 1
         if (not args.role and target is None) or len(words) < needed:
-            raise CommandError(f"missing arguments; {self.usage}", returncode=2)
+            raise CommandError(_("missing arguments; %(usage)s") % {"usage": self.usage},
+                               returncode=2)
         return target, words[0], words[1:] + restricts
 
     async def subject(self, args, target):
         if args.role:
             role = await self.get_role(args.role)
-            return role, f"role {role.name}"
+            return role, _("role %(name)s") % {"name": role.name}
         user = await self.get_user(target)
         return user, user.username
 
 
 class GrantCommand(GrantBase):
     name = "grant"
-    help = "Grant actions on a model to a user (or to a role with --role), --until a time."
+    help = _l("Grant actions on a model to a user (or to a role with --role), --until a time.")
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("--until", metavar="YYYY-MM-DDTHH:MM",
-                            help="the grants stop applying then (UTC unless an offset such "
-                                 "as +02:00 is given)")
+                            help=_("the grants stop applying then (UTC unless an offset "
+                                   "such as +02:00 is given)"))
 
     async def run(self, args):
         target, model, actions = self.split(args)
@@ -72,8 +77,8 @@ class GrantCommand(GrantBase):
             except ValueError as exc:
                 raise CommandError(f"--until: {exc}") from None
             if any(a.strip().startswith("-") for a in actions):
-                raise CommandError("--until applies to grants, not to field restrictions "
-                                   "(--hide, --freeze)")
+                raise CommandError(_("--until applies to grants, not to field restrictions "
+                                     "(--hide, --freeze)"))
             actions = [f"{a.strip()}@{until}" for a in actions]
         obj, label = await self.subject(args, target)
         key, actions = self.check_grant(model, actions)
@@ -88,7 +93,8 @@ class GrantCommand(GrantBase):
 
 class RevokeCommand(GrantBase):
     name = "revoke"
-    help = "Revoke actions (all of them if none are named) on a model from a user or --role."
+    help = _l("Revoke actions (all of them if none are named) on a model from a user or "
+              "--role.")
     require_actions = False
 
     async def run(self, args):
@@ -107,7 +113,7 @@ class RevokeCommand(GrantBase):
             stale = [a for a, entry in zip(actions, named)
                      if not any(_same_grant(parse_entry(text), entry) for text in held)]
             if stale:
-                key, _ = self.check_grant(model, stale)
+                key, _actions = self.check_grant(model, stale)
         else:
             key, actions = self.check_grant(model, actions)
             named = [parse_entry(a) for a in actions]
@@ -118,5 +124,5 @@ class RevokeCommand(GrantBase):
         else:
             permissions.pop(key, None)
         await self.change_field(obj, "permissions", permissions, "permission_change")
-        now = ", ".join(remaining) if remaining else "nothing"
+        now = ", ".join(remaining) if remaining else _("nothing")
         self.write(f"{label}: {key}: {now}")

@@ -6,6 +6,9 @@ own answers); ``sweepgrants`` is housekeeping only — an expired grant already 
 applying at once, the sweep just removes it from the stored dicts, with an audit
 entry per user or role.
 """
+from core.i18n import gettext as _
+from core.i18n import gettext_lazy as _l
+from core.i18n import ngettext
 from core.permissions import GRANT, normalize_permissions, parse_entry
 
 from ..models import Role, User
@@ -15,12 +18,12 @@ from ._base import AccountsCommand
 
 class WhocanCommand(AccountsCommand):
     name = "whocan"
-    help = "List every user who may do ACTION on MODEL, with where each grant comes from."
+    help = _l("List every user who may do ACTION on MODEL, with where each grant comes from.")
 
     def add_arguments(self, parser):
         parser.add_argument("model", metavar="MODEL", help="app_label.model_name")
-        parser.add_argument("action", metavar="ACTION", help="read, write, delete, ...")
-        parser.add_argument("--json", action="store_true", help="print JSON")
+        parser.add_argument("action", metavar="ACTION", help=_("read, write, delete, ..."))
+        parser.add_argument("--json", action="store_true", help=_("print JSON"))
 
     async def run(self, args):
         key, actions = self.check_grant(args.model, [args.action])
@@ -33,24 +36,24 @@ class WhocanCommand(AccountsCommand):
                 for row in rows]})
             return
         if not rows:
-            self.write(f"nobody may {action} {key}")
+            self.write(_("nobody may %(action)s %(model)s") % {"action": action, "model": key})
             return
-        self.write(f"who may {action} {key}:")
+        self.write(_("who may %(action)s %(model)s:") % {"action": action, "model": key})
         width = max(len(row["name"]) for row in rows)
         for row in rows:
             self.write(f"  {row['name'].ljust(width)}  {reach_text(row['reach'])}: "
-                       f"{sources_text(row['sources'])}")
+                       f"{sources_text(row['sources'], translate=_)}")
 
 
 class PermmatrixCommand(AccountsCommand):
     name = "permmatrix"
-    help = "Export users (and roles) x models x actions with the source of each grant."
+    help = _l("Export users (and roles) x models x actions with the source of each grant.")
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=("csv", "json", "md"), default="csv",
-                            help="csv (default), json or md")
+                            help=_("csv (default), json or md"))
         parser.add_argument("--role-only", action="store_true",
-                            help="only the roles, not the users")
+                            help=_("only the roles, not the users"))
 
     async def run(self, args):
         subjects = await load_subjects(self.registry, users=not args.role_only)
@@ -72,13 +75,13 @@ def without_expired(permissions, now):
 
 class SweepgrantsCommand(AccountsCommand):
     name = "sweepgrants"
-    help = "Remove grants that have expired from every user and role (audited)."
+    help = _l("Remove grants that have expired from every user and role (audited).")
     writes = True
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true",
-                            help="list what would be removed, change nothing")
-        parser.add_argument("--json", action="store_true", help="print JSON")
+                            help=_("list what would be removed, change nothing"))
+        parser.add_argument("--json", action="store_true", help=_("print JSON"))
 
     async def run(self, args):
         import datetime
@@ -96,10 +99,18 @@ class SweepgrantsCommand(AccountsCommand):
         if args.json:
             self.write_json({"dry_run": args.dry_run, "swept": report})
             return
-        verb = "would remove" if args.dry_run else "removed"
         for item in report:
             listed = "; ".join(f"{key}: {', '.join(texts)}"
                                for key, texts in item["removed"].items())
-            self.write(f"{item['kind']} {item['name']}: {verb} {listed}")
+            subject = (_("user %(name)s") if item["kind"] == "user" else
+                       _("role %(name)s")) % {"name": item["name"]}
+            self.write((_("%(subject)s: would remove %(grants)s") if args.dry_run else
+                        _("%(subject)s: removed %(grants)s")) % {"subject": subject,
+                                                                 "grants": listed})
         count = sum(len(texts) for item in report for texts in item["removed"].values())
-        self.write(f"{verb} {self.plural(count, 'expired grant')}")
+        if args.dry_run:
+            self.write(ngettext("would remove %(count)d expired grant",
+                                "would remove %(count)d expired grants", count) % {"count": count})
+        else:
+            self.write(ngettext("removed %(count)d expired grant", "removed %(count)d expired "
+                                "grants", count) % {"count": count})

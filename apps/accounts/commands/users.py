@@ -6,6 +6,9 @@ import sys
 from core.audit import REDACTED, diff, snapshot
 from core.auth.passwords import PasswordError, validate_password
 from core.auth.twofactor import FactorStore
+from core.i18n import gettext as _
+from core.i18n import gettext_lazy as _l
+from core.i18n import ngettext
 from core.management import CommandError
 from core.models import UniqueError, ValidationError
 from core.permissions import describe_grants
@@ -29,6 +32,14 @@ def user_json(user, factors=None):
     return data
 
 
+def ended_and_revoked(ended, revoked):
+    """``{"sessions": "2 sessions", "tokens": "1 token"}`` in the active language."""
+    return {"sessions": ngettext("%(count)d session", "%(count)d sessions", ended)
+            % {"count": ended},
+            "tokens": ngettext("%(count)d token", "%(count)d tokens", revoked)
+            % {"count": revoked}}
+
+
 class PasswordCommand(AccountsCommand):
     """Base of the commands that set a password: ``--password-stdin`` or a prompt."""
 
@@ -36,8 +47,8 @@ class PasswordCommand(AccountsCommand):
 
     def add_password_argument(self, parser):
         parser.add_argument("--password-stdin", action="store_true",
-                            help="read the password from the first line of standard input "
-                                 "(otherwise prompt on the terminal)")
+                            help=_("read the password from the first line of standard "
+                                   "input (otherwise prompt on the terminal)"))
 
     def read_password(self, args, username=None, email=None):
         """The new password from stdin (``--password-stdin``) or typed twice; validated."""
@@ -45,24 +56,24 @@ class PasswordCommand(AccountsCommand):
         if args.password_stdin:
             line = stdin.readline()
             if not line:
-                raise CommandError("no password on standard input (--password-stdin reads "
-                                   "one line)")
+                raise CommandError(_("no password on standard input (--password-stdin reads "
+                                     "one line)"))
             password = line.rstrip("\r\n")
         elif stdin.isatty():
             try:
-                password = getpass.getpass("Password: ")
-                again = getpass.getpass("Password (again): ")
+                password = getpass.getpass(_("Password: "))
+                again = getpass.getpass(_("Password (again): "))
             except EOFError:
-                raise CommandError("no password entered") from None
+                raise CommandError(_("no password entered")) from None
             if password != again:
-                raise CommandError("the two passwords do not match; nothing changed")
+                raise CommandError(_("the two passwords do not match; nothing changed"))
         else:
-            raise CommandError("no terminal to prompt for the password; pipe it in with "
-                               "--password-stdin")
+            raise CommandError(_("no terminal to prompt for the password; pipe it in with "
+                                 "--password-stdin"))
         try:
             validate_password(password, username=username, email=email)
         except PasswordError as exc:
-            raise CommandError(f"password rejected: {exc}") from None
+            raise CommandError(_("password rejected: %(reason)s") % {"reason": exc}) from None
         return password
 
 
@@ -78,16 +89,18 @@ class CreateUserBase(PasswordCommand):
             raise CommandError(describe_error(exc)) from None
         taken = await User.get_by_username(user.username)
         if taken is not None:
-            raise CommandError(f"a user named {user.username!r} already exists"
-                               if taken.username == user.username else
-                               f"the username {user.username!r} is taken: it reads as "
-                               f"{taken.username!r} (case and look-alike letters do not count)")
+            raise CommandError((_("a user named %(name)s already exists")
+                                if taken.username == user.username else
+                                _("the username %(name)s is taken: it reads as %(taken)s (case "
+                                  "and look-alike letters do not count)"))
+                               % {"name": repr(user.username), "taken": repr(taken.username)})
         taken = await User.get_by_email(user.email)
         if taken is not None:
-            raise CommandError(f"a user with the email {user.email!r} already exists"
-                               if taken.email == user.email else
-                               f"the email {user.email!r} is taken: it reads as "
-                               f"{taken.email!r} (case and look-alike letters do not count)")
+            raise CommandError((_("a user with the email %(email)s already exists")
+                                if taken.email == user.email else
+                                _("the email %(email)s is taken: it reads as %(taken)s (case "
+                                  "and look-alike letters do not count)"))
+                               % {"email": repr(user.email), "taken": repr(taken.email)})
         password = self.read_password(args, user.username, user.email)
         await user.set_password(password, validate=False,     # validated by read_password
                                 rounds=self.settings.get("BCRYPT_ROUNDS"))
@@ -102,31 +115,31 @@ class CreateUserBase(PasswordCommand):
 
 class CreateSuperuserCommand(CreateUserBase):
     name = "createsuperuser"
-    help = "Create a superuser (may do everything). The password is prompted or piped in."
+    help = _l("Create a superuser (may do everything). The password is prompted or piped in.")
     superuser = True
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", required=True)
-        parser.add_argument("--email", required=True)
+        parser.add_argument("--username", required=True, help=_("the new user's username"))
+        parser.add_argument("--email", required=True, help=_("the new user's email address"))
         self.add_password_argument(parser)
 
     async def run(self, args):
         user = await self.create(args, args.username, args.email, {})
-        self.write(f"created superuser {user.username}")
+        self.write(_("created superuser %(name)s") % {"name": user.username})
 
 
 class CreateUserCommand(CreateUserBase):
     name = "createuser"
-    help = ("Create a user; --perm MODEL=ACTION,... (repeatable) grants permissions, "
-            "else settings.DEFAULT_PERMISSIONS apply.")
+    help = _l("Create a user; --perm MODEL=ACTION,... (repeatable) grants permissions, "
+              "else settings.DEFAULT_PERMISSIONS apply.")
 
     def add_arguments(self, parser):
         parser.add_argument("username", metavar="USERNAME")
-        parser.add_argument("--email", required=True)
+        parser.add_argument("--email", required=True, help=_("the new user's email address"))
         self.add_password_argument(parser)
         parser.add_argument("--perm", action="append", type=perm_argument, default=[],
                             metavar="MODEL=ACTION[,ACTION...]",
-                            help="grant these actions on this model (repeatable)")
+                            help=_("grant these actions on this model (repeatable)"))
 
     async def run(self, args):
         if args.perm:
@@ -134,20 +147,21 @@ class CreateUserCommand(CreateUserBase):
         else:
             defaults = self.settings.get("DEFAULT_PERMISSIONS") or {}
             if not isinstance(defaults, dict):
-                raise CommandError("settings.DEFAULT_PERMISSIONS must be a dict")
+                raise CommandError(_("settings.DEFAULT_PERMISSIONS must be a dict"))
             try:
                 permissions = self.check_permissions(list(defaults.items()))
             except CommandError as exc:
                 raise CommandError(f"settings.DEFAULT_PERMISSIONS: {exc}") from None
         user = await self.create(args, args.username, args.email, permissions)
         granted = describe_grants(user.permissions)
-        self.write(f"created user {user.username}" + (f" ({granted})" if granted else ""))
+        self.write(_("created user %(name)s") % {"name": user.username}
+                   + (f" ({granted})" if granted else ""))
 
 
 class ChangePasswordCommand(PasswordCommand):
     name = "changepassword"
-    help = ("Set a user's password (prompted or piped in), end their sessions and revoke "
-            "their API tokens.")
+    help = _l("Set a user's password (prompted or piped in), end their sessions and revoke "
+              "their API tokens.")
 
     def add_arguments(self, parser):
         parser.add_argument("username", metavar="USERNAME")
@@ -164,8 +178,8 @@ class ChangePasswordCommand(PasswordCommand):
             entry.changes = {"password": {"before": REDACTED, "after": REDACTED}}
             entry.detail = (f"manage.py {self.name} (ended {self.plural(ended, 'session')}, "
                             f"revoked {self.plural(revoked, 'API token')})")
-        self.write(f"changed the password of {user.username}; ended "
-                   f"{self.plural(ended, 'session')}, revoked {self.plural(revoked, 'token')}")
+        self.write(_("changed the password of %(name)s; ended %(sessions)s, revoked "
+                     "%(tokens)s") % {"name": user.username, **ended_and_revoked(ended, revoked)})
 
 
 class SetActiveBase(AccountsCommand):
@@ -182,38 +196,38 @@ class SetActiveBase(AccountsCommand):
     async def run(self, args):
         user = await self.get_user(args.username)
         if not self.active and await user.is_last_active_superuser(db=self.db):
-            raise CommandError(f"{user.username} is the last active superuser; create or "
-                               "activate another superuser first")
+            raise CommandError(_("%(name)s is the last active superuser; create or activate "
+                                 "another superuser first") % {"name": user.username})
         if user.is_active != self.active:
             await self.change_field(user, "is_active", self.active, "update")
         if self.active:
-            self.write(f"activated {user.username}")
+            self.write(_("activated %(name)s") % {"name": user.username})
         else:
             ended, revoked = await user.end_access(self.db)
-            self.write(f"deactivated {user.username}; ended {self.plural(ended, 'session')}, "
-                       f"revoked {self.plural(revoked, 'token')}")
+            self.write(_("deactivated %(name)s; ended %(sessions)s, revoked %(tokens)s") % {
+                "name": user.username, **ended_and_revoked(ended, revoked)})
 
 
 class DeactivateCommand(SetActiveBase):
     name = "deactivate"
-    help = ("Deactivate a user: no login, no permissions; ends their sessions and revokes "
-            "their API tokens.")
+    help = _l("Deactivate a user: no login, no permissions; ends their sessions and revokes "
+              "their API tokens.")
     active = False
 
 
 class ActivateCommand(SetActiveBase):
     name = "activate"
-    help = "Activate a user again."
+    help = _l("Activate a user again.")
     active = True
 
 
 class UsersCommand(AccountsCommand):
     name = "users"
-    help = ("List the users with their second factors (--json for scripts); password hashes "
-            "are never shown.")
+    help = _l("List the users with their second factors (--json for scripts); password "
+              "hashes are never shown.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--json", action="store_true", help="print JSON")
+        parser.add_argument("--json", action="store_true", help=_("print JSON"))
 
     async def run(self, args):
         users = await User.find().to_list(None)
@@ -223,14 +237,15 @@ class UsersCommand(AccountsCommand):
             self.write_json([user_json(user, factors[user.id]) for user in users])
             return
         if not users:
-            self.write("no users")
+            self.write(_("no users"))
             return
         width = max(len(u.username) for u in users)
         for user in users:
-            flags = [] if user.is_active else ["inactive"]
+            flags = [] if user.is_active else [_("inactive")]
             if user.is_superuser:
-                flags.append("superuser")
+                flags.append(_("superuser"))
             flags += [f"2fa: {name}" for name in FactorStore.factor_names(factors[user.id])]
-            roles = f"  roles: {', '.join(user.roles)}" if user.roles else ""
+            roles = ("  " + _("roles: %(roles)s") % {"roles": ", ".join(user.roles)}
+                     if user.roles else "")
             self.write(f"{user.username.ljust(width)}  {user.email}"
                        f"{'  [' + ', '.join(flags) + ']' if flags else ''}{roles}")

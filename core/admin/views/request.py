@@ -31,8 +31,9 @@ log = logging.getLogger("bastion.admin")
 
 #: how an object the user may not read is named anywhere (seeing is reading)
 HIDDEN_LABEL = "(hidden)"     # the msgid: pages show self.gettext("(hidden)")
-#: the built-in actions' names as the 403 texts show them (listed for the catalogs)
-ACTION_NAMES = (_l("read"), _l("write"), _l("delete"))
+#: the built-in actions' names as the 403 texts and the index show them (listed for the
+#: catalogs; an app lists its ``extra_actions`` the same way)
+ACTION_NAMES = (_l("read"), _l("write"), _l("delete"), _l("export"), _l("import"))
 
 __all__ = ["HIDDEN_LABEL", "ModelRequestHandler", "ObjectLoading"]
 

@@ -208,8 +208,9 @@ class ImportHandler(ModelHandler):
                    name not in IGNORED_COLUMNS]
         if unknown:
             raise transfer.ImportFileError(
-                f"Unknown column {unknown[0][:100]!r}; the columns are "
-                f"{', '.join(['id'] + list(writable))}.")
+                self.gettext("Unknown column %(column)s; the columns are %(columns)s.") % {
+                    "column": repr(unknown[0][:100]),
+                    "columns": ", ".join(["id"] + list(writable))})
         ignored = [name for name in columns if name not in writable]
         admin = self.model_admin          # dotted read-only / excluded parts: their defaults
         frozen = nested_paths(list(admin.get_readonly_fields(self, None)) +
@@ -266,8 +267,10 @@ class ImportHandler(ModelHandler):
                 if value is None:
                     continue
                 if value in taken:
-                    row["errors"].setdefault(name, f"A {self.opts.verbose_name} with this "
-                                                   f"{field.verbose_name} already exists.")
+                    model = str(self.opts.verbose_name)
+                    row["errors"].setdefault(name, self.gettext(
+                        "%(model)s with this %(fields)s already exists.") % {
+                        "model": model[:1].upper() + model[1:], "fields": field.verbose_name})
                 elif value in seen:
                     row["errors"].setdefault(name, self.gettext("The file holds this value twice."))
                 seen.add(value)
@@ -284,7 +287,8 @@ class ImportHandler(ModelHandler):
                 message = "; ".join(f"{k}: {v}" for k, v in exc.errors.items()) \
                     if isinstance(exc, ValidationError) else str(exc)
                 await self.roll_back(saved)
-                return (f"Row {position} was refused ({message}); nothing was imported.")
+                return self.gettext("Row %(row)d was refused (%(reason)s); nothing was "
+                                    "imported.") % {"row": position, "reason": message}
             saved.append(obj)
         return None
 

@@ -1,6 +1,7 @@
 """What the token commands share: the user model (via the registry) and the store."""
 import datetime
 
+from core.i18n import gettext as _
 from core.management import CommandError, DatabaseCommand
 
 
@@ -23,7 +24,8 @@ class TokenCommand(DatabaseCommand):
         try:
             self.user_model = self.registry.get_model(key)
         except LookupError:
-            raise CommandError(f"the user model {key!r} is not installed") from None
+            raise CommandError(_("the user model %(model)s is not installed") % {
+                "model": repr(key)}) from None
 
     async def after_open(self, args):
         """The token store on the open database, with its indexes."""
@@ -35,7 +37,7 @@ class TokenCommand(DatabaseCommand):
         user = await self.user_model.find_one({"username": username}, db=self.db) \
             if isinstance(username, str) and username else None
         if user is None:
-            raise CommandError(f"unknown user {username!r}")
+            raise CommandError(_("unknown user %(name)s") % {"name": repr(username)})
         return user
 
     async def audit(self, action, detail, user):

@@ -4,6 +4,9 @@ loads and stored files no document holds."""
 import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
+from core.i18n import gettext as _
+from core.i18n import gettext_lazy as _l
+from core.i18n import ngettext
 from core.management.base import CommandError, DatabaseCommand
 
 
@@ -18,19 +21,21 @@ def redact_url(url):
 
 class CheckCommand(DatabaseCommand):
     name = "check"
-    help = "Check the settings, that the database answers, and that every declared index exists."
+    help = _l("Check the settings, that the database answers, and that every declared index "
+              "exists.")
     bind_models = False
 
     async def before_open(self, args):
         """The settings, the apps and the admin, before the database is tried."""
         settings, registry = self.settings, self.registry
-        self.write(f"settings: {settings.module} (DEBUG {'on' if settings.DEBUG else 'off'}, "
-                   f"cookie secret {'set' if settings.COOKIE_SECRET else 'MISSING'})")
+        self.write(_("settings: %(module)s (DEBUG %(debug)s, cookie secret %(secret)s)") % {
+            "module": settings.module, "debug": _("on") if settings.DEBUG else _("off"),
+            "secret": _("set") if settings.COOKIE_SECRET else _("MISSING")})
         if not settings.COOKIE_SECRET:
-            raise CommandError("COOKIE_SECRET is not set")
-        labels = ", ".join(registry.apps) or "none"
-        self.write(f"apps: {len(registry.apps)} installed ({labels}), "
-                   f"{len(registry.models)} models")
+            raise CommandError(_("COOKIE_SECRET is not set"))
+        labels = ", ".join(registry.apps) or _("none")
+        self.write(_("apps: %(count)d installed (%(labels)s), %(models)d models") % {
+            "count": len(registry.apps), "labels": labels, "models": len(registry.models)})
         self.check_admin()
         self.url = redact_url(settings.DATABASE_URL)
         self.timeout = float(settings.get("DATABASE_PING_TIMEOUT", 2.0))
@@ -41,19 +46,23 @@ class CheckCommand(DatabaseCommand):
         try:
             await asyncio.wait_for(db.ping(), timeout)
         except asyncio.TimeoutError:
-            raise CommandError(f"database {url} did not answer within {timeout:g} s") from None
+            raise CommandError(_("database %(url)s did not answer within %(timeout)s s") % {
+                "url": url, "timeout": f"{timeout:g}"}) from None
         except Exception as exc:
-            raise CommandError(f"database {url} is unreachable: {type(exc).__name__}: "
-                               f"{' '.join(str(exc).split())}") from None
-        self.write(f"database: {url} ({db.backend}) answers")
+            raise CommandError(_("database %(url)s is unreachable: %(reason)s") % {
+                "url": url, "reason": f"{type(exc).__name__}: {' '.join(str(exc).split())}"}) \
+                from None
+        self.write(_("database: %(url)s (%(backend)s) answers") % {
+            "url": url, "backend": db.backend})
         missing = await registry.missing_indexes(db)
         await self.report_interrupted(db)
         if missing:
             detail = "; ".join(f"{key} ({', '.join(names)})" for key, names in missing.items())
-            raise CommandError(f"missing indexes: {detail}; run 'manage.py ensure_indexes'")
+            raise CommandError(_("missing indexes: %(detail)s; run 'manage.py ensure_indexes'")
+                               % {"detail": detail})
         declared = sum(len(getattr(m._meta, "indexes", None) or [])
                        for m in registry.models.values())
-        self.write(f"indexes: {declared} declared, all present")
+        self.write(_("indexes: %(count)d declared, all present") % {"count": declared})
         self.write("OK")
         return 0
 
@@ -65,9 +74,11 @@ class CheckCommand(DatabaseCommand):
             self.warn(str(problem))
         if problems:
             count = len(problems)
-            raise CommandError(f"the admin is misconfigured: {count} error"
-                               f"{'' if count == 1 else 's'} above")
-        self.write(f"admin: {len(self.registry.models)} model admins checked")
+            raise CommandError(ngettext("the admin is misconfigured: %(count)d error above",
+                                        "the admin is misconfigured: %(count)d errors above",
+                                        count) % {"count": count})
+        self.write(_("admin: %(count)d model admins checked") % {
+            "count": len(self.registry.models)})
 
     async def report_interrupted(self, db):
         """What a crash left unfinished: pending audit entries, interrupted loads (a
@@ -77,20 +88,29 @@ class CheckCommand(DatabaseCommand):
         from core.models.files import orphaned_files
         pending = await count_pending(db)
         if pending:
-            self.write(f"audit: {pending} pending entr{'y' if pending == 1 else 'ies'} (writes "
-                       "a crash may have interrupted, or requests running now); "
-                       "'manage.py repair_audit' or a server start resolves them")
+            self.write(ngettext(
+                "audit: %(count)d pending entry (writes a crash may have interrupted, or "
+                "requests running now); 'manage.py repair_audit' or a server start resolves "
+                "them",
+                "audit: %(count)d pending entries (writes a crash may have interrupted, or "
+                "requests running now); 'manage.py repair_audit' or a server start resolves "
+                "them", pending) % {"count": pending})
         for load in await interrupted_loads(db):
-            self.write(f"loaddata: an interrupted load of {load.get('path')} (claimed up "
-                       f"to line {load.get('upto')}, {load.get('documents')} documents in "
-                       f"all); run 'manage.py loaddata {load.get('path')}' again to finish "
-                       "it, or add --rollback to undo it")
+            self.write(_("loaddata: an interrupted load of %(path)s (claimed up to line "
+                         "%(upto)s, %(documents)s documents in all); run 'manage.py loaddata "
+                         "%(path)s' again to finish it, or add --rollback to undo it") % {
+                "path": load.get("path"), "upto": load.get("upto"),
+                "documents": load.get("documents")})
         orphans = await orphaned_files(self.registry.models.values(), db)
         if orphans:
             names = ", ".join(f"{info.id} ({info.metadata.get('model', '?')}."
                               f"{info.metadata.get('field', '?')}, {info.filename})"
                               for info in orphans[:10])
-            more = f" and {len(orphans) - 10} more" if len(orphans) > 10 else ""
-            self.write(f"files: {len(orphans)} stored file{'' if len(orphans) == 1 else 's'} "
-                       f"no document holds (a crash between a write and its file, or an "
-                       f"upload in progress): {names}{more}")
+            if len(orphans) > 10:
+                names += " " + _("and %(count)d more") % {"count": len(orphans) - 10}
+            self.write(ngettext(
+                "files: %(count)d stored file no document holds (a crash between a write and "
+                "its file, or an upload in progress): %(names)s",
+                "files: %(count)d stored files no document holds (a crash between a write and "
+                "its file, or an upload in progress): %(names)s", len(orphans))
+                % {"count": len(orphans), "names": names})

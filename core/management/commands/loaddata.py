@@ -10,6 +10,9 @@ killed is finished by running the same command again, or undone with
 """
 import argparse
 
+from core.i18n import gettext as _
+from core.i18n import gettext_lazy as _l
+from core.i18n import ngettext
 from core.management.base import DatabaseCommand
 from core.management.serialization import (Spool, describe_counts, file_digest, load,
                                            rollback_interrupted, validate_file)
@@ -17,19 +20,19 @@ from core.management.serialization import (Spool, describe_counts, file_digest, 
 
 class LoaddataCommand(DatabaseCommand):
     name = "loaddata"
-    help = ("Load a dumpdata file (JSON lines): every document is validated first, and "
-            "nothing is kept unless all of it loads; an interrupted load is finished by "
-            "running it again.")
+    help = _l("Load a dumpdata file (JSON lines): every document is validated first, and "
+              "nothing is kept unless all of it loads; an interrupted load is finished by "
+              "running it again.")
     bind_models = False
 
     def add_arguments(self, parser):
-        parser.add_argument("file", metavar="FILE", help="a file written by dumpdata")
+        parser.add_argument("file", metavar="FILE", help=_("a file written by dumpdata"))
         parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                            help="show a progress bar on stderr (default: when stderr is a "
-                                 "terminal and the file is large)")
+                            help=_("show a progress bar on stderr (default: when stderr is a "
+                                   "terminal and the file is large)"))
         parser.add_argument("--rollback", action="store_true",
-                            help="instead of loading: remove what an interrupted load of "
-                                 "FILE inserted")
+                            help=_("instead of loading: remove what an interrupted load of "
+                                   "FILE inserted"))
 
     async def before_open(self, args):
         """Every line validated (nothing written yet) and the file's digest; an empty file
@@ -44,7 +47,7 @@ class LoaddataCommand(DatabaseCommand):
             raise
         if not self.total and not args.rollback:
             self.close_spool()
-            self.write(f"loaded 0 documents: {args.file} holds none")
+            self.write(_("loaded 0 documents: %(file)s holds none") % {"file": args.file})
             return 0
 
     def close_spool(self):
@@ -55,8 +58,11 @@ class LoaddataCommand(DatabaseCommand):
     async def run(self, args):
         if args.rollback:
             removed = await rollback_interrupted(self.db, args.file, self.registry, self.digest)
-            self.write(f"rolled back the interrupted load of {args.file}: removed {removed} "
-                       f"document{'' if removed == 1 else 's'}")
+            self.write(ngettext("rolled back the interrupted load of %(file)s: removed "
+                                "%(count)d document",
+                                "rolled back the interrupted load of %(file)s: removed "
+                                "%(count)d documents", removed) % {"file": args.file,
+                                                                   "count": removed})
             return 0
         try:
             counts = await load(self.db, args.file, self.registry, self.stderr, self.total,
@@ -64,7 +70,9 @@ class LoaddataCommand(DatabaseCommand):
         finally:
             self.close_spool()
         resumed = getattr(counts, "resumed", 0)
-        note = (f" (finished an interrupted load: {resumed} of them were in already)"
-                if resumed else "")
-        self.write(f"loaded {describe_counts(counts)}{note}")
+        line = _("loaded %(counts)s") % {"counts": describe_counts(counts)}
+        if resumed:
+            line += " " + _("(finished an interrupted load: %(count)d of them were in "
+                            "already)") % {"count": resumed}
+        self.write(line)
         return 0

@@ -21,6 +21,8 @@ import time
 import tornado.netutil
 
 from core.app import make_app, serve
+from core.i18n import gettext as _
+from core.i18n import gettext_lazy as _l
 from core.management.base import Command, CommandError
 from core.management.commands.check import redact_url
 from core.management.firstrun import first_run
@@ -168,18 +170,18 @@ class Supervisor:
 
 class RunserverCommand(Command):
     name = "runserver"
-    help = "Serve the admin over HTTP until Ctrl-C or SIGTERM (graceful shutdown)."
+    help = _l("Serve the admin over HTTP until Ctrl-C or SIGTERM (graceful shutdown).")
 
     def add_arguments(self, parser):
         parser.add_argument("--address", default=None,
-                            help="interface to listen on (default: the ADDRESS setting, "
-                                 "127.0.0.1)")
+                            help=_("interface to listen on (default: the ADDRESS setting, "
+                                   "127.0.0.1)"))
         parser.add_argument("--port", type=int, default=None,
-                            help="port to listen on (default: the PORT setting or env var, "
-                                 "8000; 0 picks a free port)")
+                            help=_("port to listen on (default: the PORT setting or env var, "
+                                   "8000; 0 picks a free port)"))
         parser.add_argument("--processes", type=int, default=None,
-                            help="worker processes: 1 (default) serves in this process, "
-                                 "0 forks one per CPU")
+                            help=_("worker processes: 1 (default) serves in this process, "
+                                   "0 forks one per CPU"))
 
     def check_admin(self):
         """Refuse to start with a misconfigured ``ModelAdmin`` (each error on one line)."""
@@ -188,7 +190,8 @@ class RunserverCommand(Command):
         for problem in problems:
             self.warn(str(problem))
         if problems:
-            raise CommandError("the admin is misconfigured (see above); nothing was started")
+            raise CommandError(_("the admin is misconfigured (see above); nothing was "
+                                 "started"))
 
     def handle(self, args):
         settings = self.settings
@@ -196,19 +199,20 @@ class RunserverCommand(Command):
         port = settings.PORT if args.port is None else args.port
         processes = settings.get("PROCESSES", 1) if args.processes is None else args.processes
         if not 0 <= port <= 65535:
-            raise CommandError(f"--port must be from 0 to 65535, not {port}", returncode=2)
+            raise CommandError(_("--port must be from 0 to 65535, not %(port)s")
+                               % {"port": port}, returncode=2)
         if processes < 0:
-            raise CommandError("--processes must be 0 (one per CPU) or more", returncode=2)
+            raise CommandError(_("--processes must be 0 (one per CPU) or more"), returncode=2)
         if processes != 1 and settings.get("AUTORELOAD"):
-            raise CommandError("AUTORELOAD works with one process only")
+            raise CommandError(_("AUTORELOAD works with one process only"))
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.check_admin()                     # before forking: a worker would fail forever
         try:
             sockets = tornado.netutil.bind_sockets(port, address)
         except OSError as exc:
-            raise CommandError(f"cannot listen on {address}:{port}: "
-                               f"{exc.strerror or exc}") from None
+            raise CommandError(_("cannot listen on %(address)s: %(reason)s") % {
+                "address": f"{address}:{port}", "reason": exc.strerror or exc}) from None
         port = sockets[0].getsockname()[1]
         if settings.get("FIRST_RUN_DEMO"):
             asyncio.run(self.first_run(address, port))
@@ -222,8 +226,8 @@ class RunserverCommand(Command):
                 ignore_stop_signals()
                 for sock in sockets:
                     sock.close()
-                self.write("stopped" if supervisor.status == 0 else
-                           "stopped (a worker did not stop cleanly)")
+                self.write(_("stopped") if supervisor.status == 0 else
+                           _("stopped (a worker did not stop cleanly)"))
                 return supervisor.status
         for signum in STOP_SIGNALS:              # (workers have it already)
             signal.signal(signum, _remember_stop)
@@ -269,18 +273,22 @@ class RunserverCommand(Command):
             await asyncio.wait_for(app.db.ping(), max(timeout, 5.0))
         except Exception as exc:
             await app.db.close()
-            reason = "no answer" if isinstance(exc, asyncio.TimeoutError) else \
+            reason = _("no answer") if isinstance(exc, asyncio.TimeoutError) else \
                 f"{type(exc).__name__}: {exc}"
-            raise CommandError(f"database {redact_url(self.settings.DATABASE_URL)} is "
-                               f"unreachable ({reason})") from None
-        who = "" if worker is None else f" (worker {worker}, pid {os.getpid()})"
+            raise CommandError(_("database %(url)s is unreachable (%(reason)s)") % {
+                "url": redact_url(self.settings.DATABASE_URL), "reason": reason}) from None
+        values = {"url": f"http://{address}:{port}/", "settings": self.settings.module,
+                  "backend": app.db.backend, "worker": worker, "pid": os.getpid()}
+        line = (_("Bastion serving %(url)s with %(settings)s, %(backend)s database; Ctrl-C or "
+                  "SIGTERM stops it") if worker is None else
+                _("Bastion serving %(url)s with %(settings)s, %(backend)s database (worker "
+                  "%(worker)s, pid %(pid)s); Ctrl-C or SIGTERM stops it")) % values
 
         def ready():
-            self.write(f"Bastion serving http://{address}:{port}/ with {self.settings.module}, "
-                       f"{app.db.backend} database{who}; Ctrl-C or SIGTERM stops it")
+            self.write(line)
             sys.stdout.flush()
 
         await serve(app, sockets, ready=ready, stop_requested=lambda: bool(_stop_early),
                     ensure_indexes=worker is None)
         if worker is None:
-            self.write("stopped")
+            self.write(_("stopped"))

@@ -2,6 +2,8 @@
 import argparse
 import socket
 
+from core.i18n import gettext as _
+from core.i18n import gettext_lazy as _l
 from core.mail import MailError, Mailer
 from core.management import Command, CommandError
 
@@ -17,18 +19,19 @@ def address(value):
     value = value.strip()
     name, at, domain = value.rpartition("@")
     if not at or not name or not domain or any(c.isspace() for c in value) or len(value) > 254:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an email address")
+        raise argparse.ArgumentTypeError(_("%(value)s is not an email address") % {
+            "value": repr(value)})
     return value
 
 
 class SendTestEmailCommand(Command):
     name = "sendtestemail"
-    help = ("Send a test message to ADDRESS through EMAIL_URL (from DEFAULT_FROM_EMAIL); "
-            "exit 1 with the reason when it cannot be sent.")
+    help = _l("Send a test message to ADDRESS through EMAIL_URL (from DEFAULT_FROM_EMAIL); "
+              "exit 1 with the reason when it cannot be sent.")
 
     def add_arguments(self, parser):
         parser.add_argument("addresses", metavar="ADDRESS", nargs="+", type=address,
-                            help="where to send it (one or more)")
+                            help=_("where to send it (one or more)"))
 
     async def handle(self, args):
         mailer = Mailer.from_settings(self.settings)       # a wrong EMAIL_URL: exit 1
@@ -36,11 +39,13 @@ class SendTestEmailCommand(Command):
         try:
             message = mailer.message(SUBJECT, args.addresses, text)
         except ValueError as exc:                 # e.g. a line break in DEFAULT_FROM_EMAIL
-            raise CommandError(f"cannot build the message: {exc}") from None
+            raise CommandError(_("cannot build the message: %(reason)s") % {
+                "reason": exc}) from None
         try:
             await mailer.send(message, log_failure=False)  # said below
         except MailError as exc:
             raise CommandError(str(exc)) from None
-        self.write(f"sent {SUBJECT!r} to {', '.join(args.addresses)} via "
-                   f"{mailer.backend.label}")
+        self.write(_("sent %(subject)s to %(addresses)s via %(backend)s") % {
+            "subject": repr(SUBJECT), "addresses": ", ".join(args.addresses),
+            "backend": mailer.backend.label})
         return 0

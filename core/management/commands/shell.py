@@ -17,6 +17,8 @@ import threading
 import types
 
 from core.db import connect
+from core.i18n import gettext as _
+from core.i18n import gettext_lazy as _l
 from core.management.base import Command, CommandError
 
 
@@ -76,11 +78,12 @@ def _copy_outcome(task, future):
 
 class ShellCommand(Command):
     name = "shell"
-    help = "An asyncio Python shell (top-level await) with db, settings, registry and models."
+    help = _l("An asyncio Python shell (top-level await) with db, settings, registry and "
+              "models.")
 
     def add_arguments(self, parser):
         parser.add_argument("-c", "--command", metavar="CODE", default=None,
-                            help="run CODE (top-level await allowed) and exit")
+                            help=_("run CODE (top-level await allowed) and exit"))
 
     def handle(self, args):
         if args.command is not None:
@@ -107,7 +110,8 @@ class ShellCommand(Command):
         try:
             compiled = compile(source, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
         except SyntaxError as exc:
-            raise CommandError(f"SyntaxError: {exc.msg} ({filename}, line {exc.lineno})") \
+            raise CommandError(_("SyntaxError: %(message)s (%(file)s, line %(line)s)") % {
+                "message": exc.msg, "file": filename, "line": exc.lineno}) \
                 from None
         async with self.database() as db:
             try:

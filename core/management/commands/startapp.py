@@ -11,6 +11,8 @@ import re
 import shutil
 from pathlib import Path
 
+from core.i18n import gettext as _
+from core.i18n import gettext_lazy as _l
 from core.management.base import Command, CommandError
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "app_template"
@@ -48,41 +50,48 @@ def render_template_tree(template_dir, target, name):
 
 class StartappCommand(Command):
     name = "startapp"
-    help = "Scaffold a working app in apps/NAME/ (model, admin, form, handler, template, test)."
+    help = _l("Scaffold a working app in apps/NAME/ (model, admin, form, handler, template, "
+              "test).")
 
     def add_arguments(self, parser):
-        parser.add_argument("name", help="the app's name: a lower-case Python identifier "
-                                         "(e.g. shop), also its label and URL prefix")
+        parser.add_argument("name", help=_("the app's name: a lower-case Python identifier "
+                                           "(e.g. shop), also its label and URL prefix"))
 
     def handle(self, args):
         name = args.name
         if not NAME_RE.match(name) or keyword.iskeyword(name):
-            raise CommandError(f"{name!r} is not a valid app name: use a lower-case Python "
-                               "identifier (letters, digits, _; starting with a letter) "
-                               "that is not a keyword")
+            raise CommandError(_("%(name)s is not a valid app name: use a lower-case Python "
+                                 "identifier (letters, digits, _; starting with a letter) "
+                                 "that is not a keyword") % {"name": repr(name)})
         apps_dir = Path(self.settings.BASE_DIR) / "apps"
         if not apps_dir.is_dir():
-            raise CommandError(f"{apps_dir} does not exist (run startapp in a Bastion checkout)")
+            raise CommandError(_("%(folder)s does not exist (run startapp in a Bastion "
+                                 "checkout)") % {"folder": apps_dir})
         target = apps_dir / name
         if target.exists():
-            raise CommandError(f"apps/{name} already exists; choose another name")
+            raise CommandError(_("%(folder)s already exists; choose another name") % {
+                "folder": f"apps/{name}"})
         installed = {entry.rsplit(".", 1)[-1] for entry in self.settings.INSTALLED_APPS}
         if name in installed:
-            raise CommandError(f"an installed app already uses the label {name!r}")
+            raise CommandError(_("an installed app already uses the label %(name)s") % {
+                "name": repr(name)})
         target.mkdir()
         try:
             written = render_template_tree(TEMPLATE_DIR, target, name)
         except Exception:
             shutil.rmtree(target, ignore_errors=True)
             raise
-        self.write(f"Created apps/{name}/ ({len(written)} files):")
+        self.write(_("Created %(folder)s (%(count)d files):") % {
+            "folder": f"apps/{name}/", "count": len(written)})
         for path in written:
             self.write(f"  {path.relative_to(apps_dir.parent).as_posix()}")
         self.write("")
-        self.write("Next:")
-        self.write(f"  1. add \"apps.{name}\" to INSTALLED_APPS in settings/base.py")
+        self.write(_("Next:"))
+        self.write("  1. " + _("add %(entry)s to INSTALLED_APPS in settings/base.py") % {
+            "entry": f'"apps.{name}"'})
         self.write("  2. python manage.py ensure_indexes")
         self.write(f"  3. python -m pytest apps/{name}/tests -q")
-        self.write(f"  4. python manage.py runserver, then open /admin/{name}/item/ "
-                   f"and /{name}/")
+        self.write("  4. " + _("python manage.py runserver, then open %(admin)s and "
+                               "%(page)s") % {"admin": f"/admin/{name}/item/",
+                                              "page": f"/{name}/"})
         return 0

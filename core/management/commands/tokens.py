@@ -1,16 +1,19 @@
 """``manage.py tokens [USERNAME] [--json]``: the API tokens (never the tokens themselves)."""
 import json
 
+from core.i18n import gettext as _
+from core.i18n import gettext_lazy as _l
+
 from ._tokens_common import TokenCommand
 
 
 class TokensCommand(TokenCommand):
     name = "tokens"
-    help = "List API tokens (all, or one user's); the tokens themselves are never shown."
+    help = _l("List API tokens (all, or one user's); the tokens themselves are never shown.")
 
     def add_arguments(self, parser):
         parser.add_argument("username", metavar="USERNAME", nargs="?")
-        parser.add_argument("--json", action="store_true", help="print JSON")
+        parser.add_argument("--json", action="store_true", help=_("print JSON"))
 
     async def run(self, args):
         user = await self.get_user(args.username) if args.username else None
@@ -24,10 +27,11 @@ class TokensCommand(TokenCommand):
             self.write(json.dumps(rows, indent=2))
             return
         if not rows:
-            self.write("no tokens")
+            self.write(_("no tokens"))
             return
         for row in rows:
-            state = " [expired]" if row["expired"] else ""
-            self.write(f"{row['id']}  {row['name']}  {row['username']}  "
-                       f"created {row['created_at']}  expires {row['expires_at'] or 'never'}  "
-                       f"last used {row['last_used_at'] or 'never'}{state}")
+            state = " [" + _("expired") + "]" if row["expired"] else ""
+            dates = _("created %(created)s  expires %(expires)s  last used %(used)s") % {
+                "created": row["created_at"], "expires": row["expires_at"] or _("never"),
+                "used": row["last_used_at"] or _("never")}
+            self.write(f"{row['id']}  {row['name']}  {row['username']}  {dates}{state}")
