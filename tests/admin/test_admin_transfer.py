@@ -119,10 +119,11 @@ async def test_import_previews_per_row_errors_and_applies_nothing_until_all_are_
     assert page.code == 200
     text = html.unescape(text_of(page.text))
     assert "4 rows, 3 with errors" in text and "Ignored columns: created" in text
-    assert "score: Ensure this value is less than or equal to 1000" in text or \
-        re.search(r"score: .*1000", text)
-    assert "title: This field is required." in text
-    assert "writer: Select a valid choice; that object does not exist." in text
+    # each problem names the field by its label (in the user's language)
+    assert "Score: Ensure this value is less than or equal to 1000" in text or \
+        re.search(r"Score: .*1000", text)
+    assert "Title: This field is required." in text
+    assert "Writer: Select a valid choice; that object does not exist." in text
     assert "Bob Blue" not in text
     assert 'name="_apply"' not in page.text                  # nothing to apply
     forced = await editor.post(f"{POSTS}import/", {"format": "csv", "payload": bad,

@@ -128,3 +128,24 @@ async def test_an_import_without_a_file_is_refused_in_the_users_language(site, l
     assert {"fr": "Choisissez un fichier à importer.",
             "de": "Wählen Sie eine Datei zum Importieren."}[language] in html.unescape(page.text)
     assert english_left(page.text, language, CATALOGS) == []
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+async def test_a_roles_expiring_grant_reads_in_the_users_language(site, language):
+    """``source_label`` on the account page: the role, the scope and the expiry in words
+    of the page's language; the English form stays for machines (``--json``, exports)."""
+    from core.permissions import source_label
+    await site.model("accounts.role").create(
+        name="editors", permissions={"blog.article": ["read@2099-12-31T18:00Z",
+                                                      "write:own"]}, db=site.db)
+    author = await site.user_browser("author", {}, roles=["editors"], language=language)
+    page = html.unescape((await author.get("/admin/account/")).text)
+    expected = {"fr": ["rôle editors (jusqu'au 2099-12-31T18:00Z)",
+                       "rôle editors (portée own)"],
+                "de": ["Rolle editors (bis 2099-12-31T18:00Z)",
+                       "Rolle editors (Bereich own)"]}[language]
+    for text in expected:
+        assert text in page, text
+    assert "role:editors" not in page
+    assert source_label("role:editors", "own", "2099-12-31T18:00Z") == \
+        "role:editors (scope own, until 2099-12-31T18:00Z)"

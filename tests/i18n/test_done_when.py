@@ -102,16 +102,25 @@ async def test_a_browser_asking_for_the_language_sees_the_whole_admin_in_it(site
         html.unescape(flash.text)
     assert_in_language(flash, language, "an action's flash")
 
-    # an import refused: an unknown column, then a row that breaks a unique name
-    for content, msgid, values in [
-            ("name,colour\r\nx,red\r\n", "Unknown column %(column)s; the columns are "
-             "%(columns)s.", None),
-            ("name\r\nNews\r\n", "%(model)s with this %(fields)s already exists.", None)]:
-        body, content_type = multipart({"format": "csv", "_xsrf": await browser.xsrf()},
-                                       [("file", "rows.csv", "text/csv", content.encode())])
+    # an import refused: an unknown column, rows that break a unique name, a line that is
+    # not an object (read in a worker thread: the language goes along)
+    for content, expected in [
+            ("name,colour\r\nx,red\r\n", {
+                "fr": "Colonne inconnue 'colour'\u00a0; les colonnes sont id, name, description.",
+                "de": "Unbekannte Spalte 'colour'; die Spalten sind id, name, description."}),
+            ("name\r\nNews\r\nNews\r\n", {
+                "fr": "<li>Nom: Catégorie",            # the field's label, not the column
+                "de": "<li>Name: Kategorie mit diesem Wert für Name existiert bereits."}),
+            ('{"name": "x"}\n[1]\n', {"fr": "La ligne 2 n'est pas un objet JSON.",
+                                      "de": "Zeile 2 ist kein JSON-Objekt."})]:
+        kind = "jsonl" if content.startswith("{") else "csv"
+        body, content_type = multipart({"format": kind, "_xsrf": await browser.xsrf()},
+                                       [("file", f"rows.{kind}", "text/plain",
+                                         content.encode())])
         page = await browser.fetch("/admin/blog/category/import/", "POST", body=body,
                                    headers={"Content-Type": content_type})
         assert page.code in (200, 400), page.text[:300]
+        assert expected[language] in html.unescape(page.text), content
         assert html_lang(page.text) == language
         assert english_left(page.text, language, CATALOGS) == [], content
     # the API, with the same session: a 404 and a 422

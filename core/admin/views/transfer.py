@@ -19,6 +19,7 @@
   object), as are columns of fields the form does not write (read-only, automatic).
 """
 import asyncio
+import contextvars
 import datetime
 import os
 
@@ -174,8 +175,10 @@ class ImportHandler(ModelHandler):
     async def post(self):
         try:
             text, kind = self.uploaded()
+            # in a copy of this context: the thread's messages in the request's language
             rows = await asyncio.get_running_loop().run_in_executor(
-                None, transfer.parse_rows, text, kind, self.max_rows())
+                None, contextvars.copy_context().run, transfer.parse_rows, text, kind,
+                self.max_rows())
             checked, ignored = await self.check_rows(rows)
         except transfer.ImportFileError as exc:
             return self.render_page(error=str(exc), status=400)
