@@ -46,3 +46,15 @@ async def test_without_a_preference_the_mail_follows_the_browser(server, smtp):
     (mail,) = await smtp.wait_for(1)
     assert mail.subject == "Réinitialisez votre mot de passe Bastion"
     assert "Bonjour marie," in mail.text and "ouvrez ce lien dans les 60 minutes" in mail.text
+
+
+def test_sendtestemail_writes_and_says_it_in_the_language_setting(tmp_path, smtp):
+    from support.cli import manage, manage_env
+    env = manage_env(tmp_path, EMAIL_URL=smtp.url, LANGUAGE="de")
+    result = manage(["sendtestemail", "alice@example.com"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(
+        "'Test-E-Mail von Bastion' an alice@example.com über smtp://127.0.0.1:")
+    [message] = smtp.messages
+    assert message.subject == "Test-E-Mail von Bastion"
+    assert "funktionieren EMAIL_URL" in message.text

@@ -7,11 +7,10 @@ from core.i18n import gettext_lazy as _l
 from core.mail import MailError, Mailer
 from core.management import Command, CommandError
 
-SUBJECT = "Test email from Bastion"
-TEXT = """This is a test message from Bastion's `manage.py sendtestemail` on {host}.
-
-If you can read it, EMAIL_URL ({backend}) and DEFAULT_FROM_EMAIL work.
-"""
+#: the test message, in ``LANGUAGE``
+SUBJECT = _l("Test email from Bastion")
+TEXT = _l("This is a test message from Bastion's `manage.py sendtestemail` on %(host)s.\n\n"
+          "If you can read it, EMAIL_URL (%(backend)s) and DEFAULT_FROM_EMAIL work.\n")
 
 
 def address(value):
@@ -35,9 +34,9 @@ class SendTestEmailCommand(Command):
 
     async def handle(self, args):
         mailer = Mailer.from_settings(self.settings)       # a wrong EMAIL_URL: exit 1
-        text = TEXT.format(host=socket.gethostname(), backend=mailer.backend.label)
+        text = TEXT % {"host": socket.gethostname(), "backend": mailer.backend.label}
         try:
-            message = mailer.message(SUBJECT, args.addresses, text)
+            message = mailer.message(str(SUBJECT), args.addresses, text)
         except ValueError as exc:                 # e.g. a line break in DEFAULT_FROM_EMAIL
             raise CommandError(_("cannot build the message: %(reason)s") % {
                 "reason": exc}) from None
@@ -46,6 +45,6 @@ class SendTestEmailCommand(Command):
         except MailError as exc:
             raise CommandError(str(exc)) from None
         self.write(_("sent %(subject)s to %(addresses)s via %(backend)s") % {
-            "subject": repr(SUBJECT), "addresses": ", ".join(args.addresses),
+            "subject": repr(str(SUBJECT)), "addresses": ", ".join(args.addresses),
             "backend": mailer.backend.label})
         return 0
