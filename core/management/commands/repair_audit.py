@@ -38,7 +38,12 @@ class RepairAuditCommand(DatabaseCommand):
         from core.audit import count_pending, repair_pending
         report = await repair_pending(self.db, before=self.before)
         left = await count_pending(self.db)
-        self.write(_("audit repair: %(summary)s") % {"summary": report.summary()})
+        recorded, dropped = len(report.committed), len(report.dropped)  # (summary(): the log's)
+        self.write(ngettext("audit repair: %(count)d pending audit entry recorded (the write "
+                            "happened), %(dropped)d dropped (it did not)",
+                            "audit repair: %(count)d pending audit entries recorded (the write "
+                            "happened), %(dropped)d dropped (it did not)", recorded)
+                   % {"count": recorded, "dropped": dropped})
         if left:
             self.write(ngettext("%(count)d younger pending entry left alone (--min-age); run "
                                 "again later, or with --min-age 0 if no server runs",
