@@ -51,6 +51,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple, Optional
 
+from core.i18n import gettext
 from core.i18n import gettext_lazy as _l
 from core.models.options import DEFAULT_ACTIONS
 
@@ -73,7 +74,7 @@ SOURCE_SUPERUSER = "superuser"
 ROLE_PREFIX = "role:"
 #: the words of a source a page shows in its language (``source_label(translate=...)``;
 #: listed for the catalogs)
-SOURCE_WORDS = (_l("user"), _l("superuser"), _l("role %(name)s"), _l("scope %(scope)s"),
+SOURCE_WORDS = (_l("user"), _l("superuser"), _l("role:%(name)s"), _l("scope %(scope)s"),
                 _l("until %(until)s"))
 
 #: the kinds of entry: a grant, a hidden field, a frozen field
@@ -132,8 +133,9 @@ def parse_until(text):
         moment = datetime.datetime.fromisoformat(raw[:-1] + "+00:00" if raw[-1:] in "zZ" and raw
                                                  else raw)
     except ValueError:
-        raise ValueError(f"{text!r} is not a time (expected YYYY-MM-DDTHH:MM, UTC, "
-                         "or with an offset such as +02:00)") from None
+        raise ValueError(gettext("%(text)s is not a time (expected YYYY-MM-DDTHH:MM, UTC, or "
+                                 "with an offset such as +02:00)") % {"text": repr(text)}) \
+            from None
     return _utc(moment).replace(microsecond=0)
 
 
@@ -158,7 +160,8 @@ def parse_entry(text):
     Answers are cached (entries repeat across requests and users: the engine parses
     every entry of every dict on each request)."""
     if not isinstance(text, str):
-        raise ValueError(f"a permission entry must be text, not {type(text).__name__}")
+        raise ValueError(gettext("a permission entry must be text, not %(type)s") % {
+            "type": type(text).__name__})
     return _parse_entry(text)
 
 
@@ -168,27 +171,31 @@ def _parse_entry(text):
     match = ENTRY_RE.match(body.lower())
     if match is None and NESTED_FIELD_RE.match(body.lower()):
         top = body.partition(":")[2].partition(".")[0]
-        raise ValueError(f"{text!r}: a field restriction names a top-level field; restrict "
-                         f"{top!r} whole (a sub-document's parts are not restricted one by "
-                         "one: its label, search, filters and history would show them)")
+        raise ValueError(gettext("%(text)s: a field restriction names a top-level field; "
+                                 "restrict %(field)s whole (a sub-document's parts are not "
+                                 "restricted one by one: its label, search, filters and "
+                                 "history would show them)") % {"text": repr(text),
+                                                                "field": repr(top)})
     if match is None:
-        raise ValueError(f"{text!r} is not a permission entry (expected 'action', "
-                         "'action:scope', '-read:field' or '-write:field', "
-                         "optionally with '@YYYY-MM-DDTHH:MMZ')")
+        raise ValueError(gettext("%(text)s is not a permission entry (expected %(forms)s, "
+                                 "optionally with %(expiry)s)") % {
+            "text": repr(text), "forms": "'action', 'action:scope', '-read:field' or "
+                                         "'-write:field'", "expiry": "'@YYYY-MM-DDTHH:MMZ'"})
     until = None
     if at:
         if not UNTIL_RE.match(stamp.upper()):
-            raise ValueError(f"{text!r} has no valid expiry (expected "
-                             "'@YYYY-MM-DDTHH:MMZ', UTC)")
+            raise ValueError(gettext("%(text)s has no valid expiry (expected %(expiry)s, UTC)")
+                             % {"text": repr(text), "expiry": "'@YYYY-MM-DDTHH:MMZ'"})
         until = parse_until(stamp.upper())
     action, qualifier = match["action"], match["qualifier"]
     if match["minus"]:
         if action not in ("read", "write") or qualifier is None:
-            raise ValueError(f"{text!r}: only '-read:field' and '-write:field' restrict "
-                             "fields")
+            raise ValueError(gettext("%(text)s: only %(read)s and %(write)s restrict fields")
+                             % {"text": repr(text), "read": "'-read:field'",
+                                "write": "'-write:field'"})
         if until is not None:
-            raise ValueError(f"{text!r}: a field restriction cannot expire (it would widen "
-                             "access when it did)")
+            raise ValueError(gettext("%(text)s: a field restriction cannot expire (it would "
+                                     "widen access when it did)") % {"text": repr(text)})
         kind = HIDE if action == "read" else FREEZE
         return Entry(f"-{action}:{qualifier}", kind, action, None, qualifier, None)
     canonical = action + (f":{qualifier}" if qualifier else "") + \
@@ -207,18 +214,19 @@ def normalize_permissions(data):
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise ValueError(f"permissions must be a dict of model key to actions, not "
-                         f"{type(data).__name__}")
+        raise ValueError(gettext("permissions must be a dict of model key to actions, not "
+                                 "%(type)s") % {"type": type(data).__name__})
     clean = {}
     for key, actions in data.items():
         if not isinstance(key, str) or not MODEL_KEY_RE.match(key.strip().lower()):
-            raise ValueError(f"{key!r} is not a model key (expected 'app_label.model_name')")
+            raise ValueError(gettext("%(key)s is not a model key (expected %(form)s)") % {
+                "key": repr(key), "form": "'app_label.model_name'"})
         key = key.strip().lower()
         if isinstance(actions, str):
             actions = actions.split(",")
         if not isinstance(actions, (list, tuple, set, frozenset)):
-            raise ValueError(f"the actions for {key} must be a list of names, not "
-                             f"{type(actions).__name__}")
+            raise ValueError(gettext("the actions for %(key)s must be a list of names, not "
+                                     "%(type)s") % {"key": key, "type": type(actions).__name__})
         names = set()
         for action in actions:
             if not isinstance(action, str):
@@ -285,8 +293,9 @@ def validate_grant(registry, model_key, actions=(), scopes=None):
     known = model_actions(registry)
     key = model_key.strip().lower() if isinstance(model_key, str) else model_key
     if key not in known:
-        installed = ", ".join(sorted(known)) or "none"
-        raise GrantError(f"unknown model {model_key!r} (installed models: {installed})")
+        installed = ", ".join(sorted(known)) or gettext("none")
+        raise GrantError(gettext("unknown model %(model)s (installed models: %(installed)s)")
+                         % {"model": repr(model_key), "installed": installed})
     allowed = known[key]
     declared = sorted((scopes or {}).get(key, ()))
     clean = []
@@ -296,15 +305,20 @@ def validate_grant(registry, model_key, actions=(), scopes=None):
         except ValueError as exc:
             raise GrantError(str(exc)) from None
         if entry.action not in allowed:
-            raise GrantError(f"model {key} has no action {entry.action!r} (its actions: "
-                             f"{', '.join(allowed)})")
+            raise GrantError(gettext("model %(model)s has no action %(action)s (its actions: "
+                                     "%(allowed)s)") % {"model": key,
+                                                        "action": repr(entry.action),
+                                                        "allowed": ", ".join(allowed)})
         if entry.scope is not None and entry.scope not in declared:
-            raise GrantError(f"model {key} has no scope {entry.scope!r} (its scopes: "
-                             f"{', '.join(declared) or 'none'})")
+            raise GrantError(gettext("model %(model)s has no scope %(scope)s (its scopes: "
+                                     "%(declared)s)") % {
+                "model": key, "scope": repr(entry.scope),
+                "declared": ", ".join(declared) or gettext("none")})
         if entry.field is not None:
             fields = _model_fields(registry, key)
             if fields is not None and entry.field not in fields:
-                raise GrantError(f"model {key} has no field {entry.field!r}")
+                raise GrantError(gettext("model %(model)s has no field %(field)s") % {
+                    "model": key, "field": repr(entry.field)})
         if entry.text not in clean:
             clean.append(entry.text)
     return key, clean
@@ -372,7 +386,7 @@ def source_label(source, scope=None, until=None, translate=None):
     if source in (SOURCE_USER, SOURCE_SUPERUSER):
         name = translate(source)
     elif source.startswith(ROLE_PREFIX):
-        name = translate("role %(name)s") % {"name": source[len(ROLE_PREFIX):]}
+        name = translate("role:%(name)s") % {"name": source[len(ROLE_PREFIX):]}
     else:
         name = source
     notes = ([translate("scope %(scope)s") % {"scope": scope}] if scope else []) + \

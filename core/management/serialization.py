@@ -177,8 +177,9 @@ def parse_line(text, registry):
         return FILES, parse_file_record(data)
     extra = sorted(set(data) - {"model", "document"})
     if extra:
-        raise LineError(gettext("unexpected key(s) %(keys)s; a line holds %(allowed)s only") % {
-            "keys": ", ".join(map(repr, extra)), "allowed": '"model", "document"'})
+        raise LineError(gettext("unexpected key(s) %(keys)s; a line holds %(first)s and "
+                                "%(second)s only") % {
+            "keys": ", ".join(map(repr, extra)), "first": '"model"', "second": '"document"'})
     key, document = data.get("model"), data.get("document")
     if not isinstance(key, str):
         raise LineError(gettext("%(name)s must be a model key such as %(example)s") % {
@@ -197,9 +198,9 @@ def parse_file_record(data):
     """The file of a file line: ``{"_id", "filename", ..., "data": bytes}``; ``LineError``."""
     extra = sorted(set(data) - {"file", "data"})
     if extra:
-        raise LineError(gettext("unexpected key(s) %(keys)s; a file line holds %(allowed)s "
-                                "only") % {
-            "keys": ", ".join(map(repr, extra)), "allowed": '"file", "data"'})
+        raise LineError(gettext("unexpected key(s) %(keys)s; a file line holds %(first)s and "
+                                "%(second)s only") % {
+            "keys": ", ".join(map(repr, extra)), "first": '"file"', "second": '"data"'})
     record, data = data.get("file"), data.get("data")
     if not isinstance(record, dict) or set(record) != FILE_RECORD_KEYS:
         raise LineError(gettext("%(name)s must be an object with %(keys)s") % {

@@ -54,6 +54,11 @@ def test_the_commands_speak_the_language_setting(tmp_path, language):
     assert manage(["roles"], env).stdout.strip() == expected["roles"]
     unknown = manage(["perms", "nobody"], env)
     assert unknown.returncode == 1 and one_error_line(unknown) == expected["unknown_user"]
+    no_model = manage(["grant", "bob", "nope.model", "read"], env)     # the engine's refusal
+    assert no_model.returncode == 1
+    assert one_error_line(no_model).startswith({
+        "fr": "error: modèle inconnu 'nope.model' (modèles installés\u00a0: ",
+        "de": "error: unbekanntes Modell 'nope.model' (installierte Modelle: "}[language])
     unreadable = manage(["loaddata", "nothing.jsonl"], env)
     assert unreadable.returncode == 1
     assert one_error_line(unreadable).startswith(expected["unreadable"])
