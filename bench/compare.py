@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 from bench.http_client import Connection, percentile  # noqa: E402
 from bench.list_page import AUTHORS, BATCH, CATEGORIES, PASSWORD, READER  # noqa: E402
 from bench.list_page import Child as _ListPageChild  # noqa: E402
-from bench.list_page import seed  # noqa: E402
+from bench.list_page import seed, stop  # noqa: E402
 
 DEEP_PAGES = 100
 KINDS = ["list", "search", "rare", "deep", "detail"]
@@ -379,12 +379,7 @@ class DjangoChild:
         raise SystemExit("gunicorn did not start")
 
     def __exit__(self, *exc):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
 
 def free_port():

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.http_client import Connection  # noqa: E402
-from bench.list_page import log_in, rows_of  # noqa: E402
+from bench.list_page import log_in, rows_of, stop  # noqa: E402
 
 SEED = """
 import asyncio, sys
@@ -69,12 +69,7 @@ class Server:
         self.cookie = asyncio.run(log_in(self.port))
 
     def close(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
 
 async def drive(port, cookie, path, requests, connections):

@@ -107,6 +107,16 @@ def serve_ceiling():
     asyncio.run(run())
 
 
+def stop(process, timeout=30):
+    """Terminate a child server; kill it when it has not stopped after ``timeout`` s."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class Child:
     """A server in a child process: ``with Child(args) as port:``; SIGTERM on exit."""
 
@@ -124,12 +134,7 @@ class Child:
         return int(line.split()[1])
 
     def __exit__(self, *exc):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
 
 # -- seeding -------------------------------------------------------------------------------------
