@@ -553,6 +553,37 @@ def _summary(text):
 
 
 # -- the served world ------------------------------------------------------------------------
+@contextlib.contextmanager
+def hidden_by_name(admin_class, name, scoped, ruled):
+    """While inside: ``admin_class``'s row scope leaves the object named ``name`` out for
+    the users named in ``scoped``, and its object rule refuses them reading it for those
+    in ``ruled`` (the target model's rules a reference must respect)."""
+    original_filter = admin_class.get_base_filter
+    original_rule = admin_class.has_object_permission
+
+    def username_of(handler):
+        return getattr(getattr(handler, "current_user", None), "username", None)
+
+    def get_base_filter(self, handler):
+        if username_of(handler) in scoped:
+            return {"name": {"$ne": name}}
+        return original_filter(self, handler)
+
+    def has_object_permission(self, handler, action, obj):
+        if action == "read" and username_of(handler) in ruled and \
+                getattr(obj, "name", None) == name:
+            return False
+        return original_rule(self, handler, action, obj)
+
+    admin_class.get_base_filter = get_base_filter
+    admin_class.has_object_permission = has_object_permission
+    try:
+        yield
+    finally:
+        admin_class.get_base_filter = original_filter
+        admin_class.has_object_permission = original_rule
+
+
 @dataclass
 class Actor:
     profile: Profile

@@ -76,27 +76,9 @@ def username(profile):
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def ref_world(tmp_path_factory):
     from apps.blog.admin import CategoryAdmin
-    original_filter = CategoryAdmin.get_base_filter
-    original_rule = CategoryAdmin.has_object_permission
     scoped = {username(p) for p in PROFILES if p.scoped_out}
     ruled = {username(p) for p in PROFILES if p.rule_denies}
-
-    def get_base_filter(self, handler):
-        user = getattr(handler, "current_user", None)
-        if getattr(user, "username", None) in scoped:
-            return {"name": {"$ne": SECRET}}
-        return original_filter(self, handler)
-
-    def has_object_permission(self, handler, action, obj):
-        user = getattr(handler, "current_user", None)
-        if action == "read" and getattr(user, "username", None) in ruled and \
-                getattr(obj, "name", None) == SECRET:
-            return False
-        return original_rule(self, handler, action, obj)
-
-    CategoryAdmin.get_base_filter = get_base_filter
-    CategoryAdmin.has_object_permission = has_object_permission
-    try:
+    with acl_kit.hidden_by_name(CategoryAdmin, SECRET, scoped, ruled):
         async with serving(shutdown_first=True) as servers:
             settings = make_settings(tmp_path_factory.mktemp("acl-ref"), acl_kit.APPS)
             site = await servers.serve(settings)
@@ -113,9 +95,6 @@ async def ref_world(tmp_path_factory):
                     username(profile), perms, is_superuser=profile.superuser)
             yield {"site": site, "secret": secret, "visible": visible, "article": article,
                    "browsers": browsers}
-    finally:
-        CategoryAdmin.get_base_filter = original_filter
-        CategoryAdmin.has_object_permission = original_rule
 
 
 def list_cell(page, article_id, column):

@@ -64,27 +64,9 @@ def username(profile):
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def path_world(tmp_path_factory):
     from apps.shop.admin import CustomerAdmin
-    original_filter = CustomerAdmin.get_base_filter
-    original_rule = CustomerAdmin.has_object_permission
     scoped = {username(p) for p in PROFILES if p.scoped_out}
     ruled = {username(p) for p in PROFILES if p.rule_denies}
-
-    def get_base_filter(self, handler):
-        user = getattr(handler, "current_user", None)
-        if getattr(user, "username", None) in scoped:
-            return {"name": {"$ne": "Ada"}}
-        return original_filter(self, handler)
-
-    def has_object_permission(self, handler, action, obj):
-        user = getattr(handler, "current_user", None)
-        if action == "read" and getattr(user, "username", None) in ruled and \
-                getattr(obj, "name", None) == "Ada":
-            return False
-        return original_rule(self, handler, action, obj)
-
-    CustomerAdmin.get_base_filter = get_base_filter
-    CustomerAdmin.has_object_permission = has_object_permission
-    try:
+    with acl_kit.hidden_by_name(CustomerAdmin, "Ada", scoped, ruled):
         async with serving(shutdown_first=True) as servers:
             settings = make_settings(tmp_path_factory.mktemp("acl-path"),
                                      ["core.audit", "apps.accounts", "apps.shop"])
@@ -102,9 +84,6 @@ async def path_world(tmp_path_factory):
                 browsers[profile.name] = await site.user_browser(
                     username(profile), perms, is_superuser=profile.superuser)
             yield {"site": site, "order": order, "browsers": browsers}
-    finally:
-        CustomerAdmin.get_base_filter = original_filter
-        CustomerAdmin.has_object_permission = original_rule
 
 
 def list_cell(page, order_id, column):
