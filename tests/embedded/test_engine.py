@@ -10,6 +10,7 @@ import pytest
 
 from core.db import UnsupportedOperation, connect
 from core.db.embedded import sql
+from support.plans import query_plan
 
 UTC = datetime.timezone.utc
 
@@ -29,25 +30,11 @@ async def seed(coll, count, **extra):
         for i in range(count)])
 
 
-async def plan(db, coll, flt, sort):
-    """SQLite's query plan for the find the store would run."""
-    def explain():
-        known = db.store._arrays(db.store.connection(), coll.name)
-        where, params = sql.compile_filter(flt, known)
-        order = sql.compile_sort(sort, known, flt)
-        query = f'EXPLAIN QUERY PLAN SELECT doc FROM "c:{coll.name}" WHERE {where}'
-        if order:
-            query += f" ORDER BY {order}"
-        rows = db.store.connection().execute(query + " LIMIT 50", params).fetchall()
-        return " | ".join(row[-1] for row in rows)
-    return await db._run(db._readers, explain)
-
-
 async def test_declared_indexes_serve_filtered_sorted_pages(db):
     coll = db["articles"]
     await coll.create_index([("category", 1), ("created", -1)])
     await seed(coll, 200)
-    text = await plan(db, coll, {"category": "c7"}, [("created", -1)])
+    text = await query_plan(db, coll, {"category": "c7"}, [("created", -1)])
     assert "USING INDEX i:articles:category_1_created_-1" in text
     assert "TEMP B-TREE" not in text            # the index gives the order too
 
@@ -55,7 +42,7 @@ async def test_declared_indexes_serve_filtered_sorted_pages(db):
 async def test_lookups_by_id_use_the_id_index(db):
     coll = db["articles"]
     result = await coll.insert_one({"n": 1})
-    text = await plan(db, coll, {"_id": result.inserted_id}, [])
+    text = await query_plan(db, coll, {"_id": result.inserted_id}, [])
     assert "USING INDEX i:articles:_id_" in text
 
 
@@ -180,7 +167,7 @@ async def test_keyset_ranges_read_the_index_in_order(db):
     cursor = datetime.datetime(2024, 1, 1, 2, tzinfo=UTC)
     keyset = {"$and": [{"created": {"$lte": cursor}},
                        {"$or": [{"created": {"$lt": cursor}}, {"_id": {"$lt": "zzz"}}]}]}
-    text = await plan(db, coll, keyset, [("created", -1), ("_id", -1)])
+    text = await query_plan(db, coll, keyset, [("created", -1), ("_id", -1)])
     assert "USING INDEX i:articles:created_-1__id_-1" in text
     assert "TEMP B-TREE" not in text, text
     page = await coll.find(keyset, sort=[("created", -1), ("_id", -1)], limit=5).to_list(None)

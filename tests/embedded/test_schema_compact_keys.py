@@ -9,6 +9,7 @@ from bson import ObjectId
 
 from core.db import connect
 from core.db.embedded import sql, store
+from support.plans import query_plan
 
 UTC = datetime.timezone.utc
 BASE = datetime.datetime(2024, 1, 1, tzinfo=UTC)
@@ -28,18 +29,6 @@ async def seed(coll, count, batch=250):
             {"_id": ObjectId(), "n": i, "category": f"c{i % 10}", "author": ObjectId(),
              "created": BASE + datetime.timedelta(minutes=i)}
             for i in range(start, min(count, start + batch))])
-
-
-async def plan(db, coll, flt, sort):
-    def explain():
-        where, params = sql.compile_filter(flt, set())
-        order = sql.compile_sort(sort, set(), flt)
-        query = f'EXPLAIN QUERY PLAN SELECT doc FROM "c:{coll.name}" WHERE {where}'
-        if order:
-            query += f" ORDER BY {order}"
-        rows = db.store.connection().execute(query + " LIMIT 50", params).fetchall()
-        return " | ".join(row[-1] for row in rows)
-    return await db._run(db._readers, explain)
 
 
 def dbstat(path, name):
@@ -70,7 +59,7 @@ async def test_descending_indexes_still_serve_their_sorts_in_order(db, flt, sort
     await coll.create_index([("category", 1), ("created", -1), ("_id", -1)])
     await coll.create_index([("created", -1), ("_id", -1)])
     await seed(coll, 300)
-    text = await plan(db, coll, flt, sort)
+    text = await query_plan(db, coll, flt, sort)
     assert f"USING INDEX i:articles:{index}" in text, text
     assert "TEMP B-TREE" not in text, text
     page = await coll.find(flt, sort=sort, limit=20).to_list(None)
@@ -160,7 +149,7 @@ async def test_a_version_2_file_gets_compact_keys_and_its_side_tables_rebuilt(tm
         newest = await coll.find({"created": {"$gt": BASE + datetime.timedelta(days=6)}},
                                  sort=[("created", -1)]).to_list(None)
         assert [d["n"] for d in newest] == [9, 8, 7]
-        text = await plan(db, coll, {}, [("created", -1)])
+        text = await query_plan(db, coll, {}, [("created", -1)])
         assert "USING INDEX i:articles:created_-1" in text and "TEMP B-TREE" not in text
         await coll.insert_one({"n": 10, "tags": [tag]})     # the rebuilt triggers keep it
         assert await coll.count_documents({"tags": tag}) == 6
