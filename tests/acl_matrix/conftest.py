@@ -21,8 +21,13 @@ async def world(request, tmp_path_factory):
 
 
 def pytest_collection_modifyitems(items):
-    """Each cell carries the plan's size for the summary line (``support.summaries``)."""
+    """Each cell says for the summary line (``support.summaries``) whether it comes from
+    the plan (``acl_kit.cells``: then with the plan's size) or is a module's own."""
     generated = len(acl_kit.all_cells())
     for item in items:
         if "acl_matrix" in item.nodeid and "test_cell[" in item.nodeid:
-            item.user_properties.append(("acl_cells_generated", generated))
+            callspec = getattr(item, "callspec", None)
+            if callspec is not None and isinstance(callspec.params.get("cell"), acl_kit.Cell):
+                item.user_properties.append(("acl_cells_generated", generated))
+            else:
+                item.user_properties.append(("acl_cells_generated", None))

@@ -13,8 +13,8 @@ from collections import Counter
 CONTRACT_BACKENDS = ("memory", "embedded", "wire-motor", "wire-pymongo")
 
 _contract = {}        # nodeid -> (backend, outcome); a failure in any phase wins
-_acl_cells = Counter()
-_acl_generated = [0]  # the matrix plan's size, carried by each cell's report
+_acl_cells = Counter()  # (from the plan?, outcome) -> cells
+_acl_generated = [0]   # the matrix plan's size, carried by each plan cell's report
 _escalation_cells = Counter()
 
 
@@ -44,8 +44,10 @@ def pytest_runtest_logreport(report):
         return
     nodeid = report.nodeid.replace("\\", "/")
     if "/acl_matrix/" in nodeid and "test_cell[" in nodeid:
-        _acl_cells[report.outcome] += 1
-        _acl_generated[0] = dict(report.user_properties).get("acl_cells_generated", 0)
+        generated = dict(report.user_properties).get("acl_cells_generated")
+        _acl_cells[generated is not None, report.outcome] += 1
+        if generated is not None:
+            _acl_generated[0] = generated
     elif "/escalation/" in nodeid and "_cell[" in nodeid:
         _escalation_cells[report.outcome] += 1
 
@@ -54,9 +56,12 @@ def pytest_terminal_summary(terminalreporter):
     if _contract:
         _contract_line(terminalreporter)
     if _acl_cells:
-        ran = _acl_cells["passed"] + _acl_cells["failed"]
-        terminalreporter.write_line(f"ACL matrix: {ran} cells run, {_acl_cells['failed']} "
-                                    f"wrong (of {_acl_generated[0]} generated)")
+        planned = _acl_cells[True, "passed"] + _acl_cells[True, "failed"]
+        own = _acl_cells[False, "passed"] + _acl_cells[False, "failed"]
+        wrong = _acl_cells[True, "failed"] + _acl_cells[False, "failed"]
+        terminalreporter.write_line(
+            f"ACL matrix: {planned + own} cells run, {wrong} wrong ({planned} of the "
+            f"{_acl_generated[0]} the plan generates, {own} of the modules' own)")
     if _escalation_cells:
         total = sum(_escalation_cells.values())
         parts = ", ".join(f"{n} {outcome}"
