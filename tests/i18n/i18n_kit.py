@@ -7,6 +7,7 @@ too). A one-word msgid counts when a whole text node (or a label attribute) is e
 it, or it capitalised (column and filter titles); a longer one when a run of two or more
 of its words (between placeholders) is in the page's visible text.
 """
+import datetime
 import re
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -101,3 +102,32 @@ def english_left_in_json(body, language, apps=("accounts",)):
     from html import escape
     texts = [body.get("error") or ""] + [str(v) for v in (body.get("fields") or {}).values()]
     return english_left("".join(f"<p>{escape(text)}</p>" for text in texts), language, apps)
+
+
+# -- the demo apps' pages -------------------------------------------------------------------
+DEMO_APPS = ["core.audit", "apps.accounts", "apps.blog", "apps.shop"]
+DEMO_CATALOGS = ("accounts", "blog", "shop")
+
+
+def assert_in_language(response, language, where):
+    """A 200 page in ``language`` (``<html lang>``) with no English message of the demo
+    apps' catalogs left."""
+    assert response.code == 200, (where, response.code, response.text[:500])
+    assert html_lang(response.text) == language, where
+    assert english_left(response.text, language, DEMO_CATALOGS) == [], where
+
+
+async def demo_objects(site, author=None):
+    """One object of each demo model (a category, an article, a customer with an address,
+    an order with a line), by model key."""
+    news = await site.model("blog.category").create(name="News", db=site.db)
+    article = await site.model("blog.article").create(
+        title="Hello", category=news.id, author=author.id if author else None, db=site.db)
+    ada = await site.model("shop.customer").create(
+        name="Ada", email="ada@example.com", address={"city": "Paris", "country": "FR"},
+        db=site.db)
+    order = await site.model("shop.order").create(
+        customer=ada.id, placed=datetime.date(2026, 11, 30), status="paid",
+        lines=[{"sku": "pen", "quantity": 2, "unit_price": "24.90"}], db=site.db)
+    return {"blog.category": news, "blog.article": article, "shop.customer": ada,
+            "shop.order": order}

@@ -2,28 +2,19 @@
 with field errors (required, a duplicate name, a bad e-mail and country) and an action's
 flash, for a French and a German user, show no English msgid of any loaded catalog (core,
 accounts, blog, shop)."""
-import datetime
 import html
 
 import pytest
 
 import support
-from i18n_kit import english_left, html_lang
+from i18n_kit import (DEMO_APPS, DEMO_CATALOGS as CATALOGS, assert_in_language, demo_objects,
+                      english_left)
 from support.pages import error_for
-
-DEMO_APPS = ["core.audit", "apps.accounts", "apps.blog", "apps.shop"]
-CATALOGS = ("accounts", "blog", "shop")
 
 
 @pytest.fixture
 def i18n_settings(tmp_path):
     return support.make_settings(tmp_path, DEMO_APPS)
-
-
-def assert_in_language(response, language, path):
-    assert response.code == 200, (path, response.code, response.text[:500])
-    assert html_lang(response.text) == language, path
-    assert english_left(response.text, language, CATALOGS) == [], path
 
 
 BLOG = {"blog.article": ["read", "write", "delete", "publish", "export"],
@@ -34,15 +25,9 @@ SHOP = {"shop.order": ["read", "write"], "shop.customer": ["read", "write"]}
 @pytest.mark.parametrize("language", ["fr", "de"])
 async def test_the_demo_apps_are_in_the_users_language(site, language):
     browser = await site.user_browser("editor", {**BLOG, **SHOP}, language=language)
-    news = await site.model("blog.category").create(name="News", db=site.db)
-    article = await site.model("blog.article").create(title="Hello", category=news.id,
-                                                      db=site.db)
-    ada = await site.model("shop.customer").create(
-        name="Ada", email="ada@example.com", address={"city": "Paris", "country": "FR"},
-        db=site.db)
-    order = await site.model("shop.order").create(
-        customer=ada.id, placed=datetime.date(2026, 11, 30), status="paid",
-        lines=[{"sku": "pen", "quantity": 2, "unit_price": "24.90"}], db=site.db)
+    made = await demo_objects(site)
+    news, article = made["blog.category"], made["blog.article"]
+    ada, order = made["shop.customer"], made["shop.order"]
     pages = ["/admin/", "/admin/blog/article/", "/admin/blog/article/add/",
              f"/admin/blog/article/{article.id}/change/", "/admin/blog/category/",
              f"/admin/blog/category/{news.id}/change/", "/admin/shop/customer/",

@@ -4,22 +4,20 @@ everything they see — the index, every model of the demo apps (list, add, chan
 history), the users and roles, the audit log, their account page, the password change,
 a form with errors, a bulk action's confirmation and flash, an import refused row by row —
 and the API's 404 and 422; no page or body shows an English msgid of the catalogs."""
-import datetime
 import html
 
 import pytest
 
 import support
 from core import i18n
-from i18n_kit import english_left, english_left_in_json, html_lang
+from i18n_kit import (DEMO_APPS, DEMO_CATALOGS as CATALOGS, assert_in_language, demo_objects,
+                      english_left, english_left_in_json, html_lang)
 from support import CheckedBrowser
 from support.api import ApiSite, Client
 from support.multipart import multipart
 from support.pages import error_for
 from support.server import server_fixture
 
-DEMO_APPS = ["core.audit", "apps.accounts", "apps.blog", "apps.shop"]
-CATALOGS = ("accounts", "blog", "shop")
 MODELS = ["blog.category", "blog.article", "shop.customer", "shop.order"]
 EVERY_ACTION = ["read", "write", "delete", "export", "import"]
 STAFF = {**{key: EVERY_ACTION for key in MODELS},
@@ -38,26 +36,6 @@ def i18n_settings(tmp_path):
 
 
 server = server_fixture("i18n_settings", DoneWhenSite)
-
-
-def assert_in_language(response, language, where):
-    assert response.code == 200, (where, response.code, response.text[:300])
-    assert html_lang(response.text) == language, where
-    assert english_left(response.text, language, CATALOGS) == [], where
-
-
-async def demo_objects(site, author):
-    news = await site.model("blog.category").create(name="News", db=site.db)
-    article = await site.model("blog.article").create(title="Hello", category=news.id,
-                                                      author=author.id, db=site.db)
-    ada = await site.model("shop.customer").create(
-        name="Ada", email="ada@example.com", address={"city": "Paris", "country": "FR"},
-        db=site.db)
-    order = await site.model("shop.order").create(
-        customer=ada.id, placed=datetime.date(2026, 11, 30), status="paid",
-        lines=[{"sku": "pen", "quantity": 2, "unit_price": "24.90"}], db=site.db)
-    return {"blog.category": news, "blog.article": article, "shop.customer": ada,
-            "shop.order": order}
 
 
 @pytest.mark.parametrize("language", ["fr", "de"])
