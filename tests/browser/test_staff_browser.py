@@ -12,23 +12,13 @@ import pytest
 import pytest_asyncio
 
 from browser_kit import log_in
+from desk_kit import POSTS, add_posts, add_writer
 from support import Site, make_settings, serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 DESK_APPS = ["core.audit", "apps.accounts", "admin_demo", "desk_demo"]
 EDITOR = {"desk.post": ["read", "write"], "desk.writer": ["read"]}
-POSTS = "/admin/desk/post/"
-
-
-async def add_writer(site, name, handle, team="red"):
-    return await site.model("desk.writer").create(name=name, handle=handle, team=team,
-                                                  db=site.db)
-
-
-async def add_posts(site, rows):
-    Post = site.model("desk.post")
-    return [(await Post.create(db=site.db, **values)).id for values in rows]
 
 
 @pytest_asyncio.fixture(loop_scope="module")
