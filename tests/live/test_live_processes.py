@@ -95,6 +95,12 @@ class Runserver:
         self.log.close()
 
 
+def assert_clean_exits(*servers):
+    """Each stopped server exited 0 with no traceback in its output."""
+    logs = "".join(server.output() for server in servers)
+    assert "Traceback" not in logs and all(s.process.returncode == 0 for s in servers), logs
+
+
 async def test_an_event_written_on_one_process_reaches_a_socket_on_another(env, tmp_path):
     a, b = Runserver(env, tmp_path), Runserver(env, tmp_path)   # start while users are made
     try:
@@ -142,8 +148,7 @@ async def test_an_event_written_on_one_process_reaches_a_socket_on_another(env, 
     finally:
         a.stop()
         b.stop()
-    logs = a.output() + b.output()
-    assert "Traceback" not in logs and a.process.returncode == 0 == b.process.returncode, logs
+    assert_clean_exits(a, b)
 
 
 SLOW_POLL_SETTINGS = """\
@@ -185,6 +190,5 @@ async def test_a_write_wakes_the_other_processes_feed_at_once(env, tmp_path):
     finally:
         a.stop()
         b.stop()
-    logs = a.output() + b.output()
-    assert "Traceback" not in logs and a.process.returncode == 0 == b.process.returncode, logs
+    assert_clean_exits(a, b)
     assert not folder.exists()                           # the last one out removed it
