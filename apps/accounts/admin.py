@@ -308,6 +308,7 @@ class UserAdmin(AccountsAdmin):
 @register(Role)
 class RoleAdmin(AccountsAdmin):
     list_display = ["name", "description", "model_count"]
+    list_fields = ["permissions"]      # model_count counts them
     search_fields = ["name", "description"]
     ordering = ["name"]
     fields = ["name", "description", "permissions"]

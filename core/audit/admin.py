@@ -40,6 +40,7 @@ class EntryDetailHandler(DetailHandler):
 @register(AuditEntry)
 class AuditEntryAdmin(ModelAdmin):
     list_display = ["at", "actor", "action", "model_key", "object_label"]
+    list_fields = ["object_id"]        # redact_for_display names the object by its id
     list_filter = ["action", "model_key"]
     search_fields = ["actor", "object_label"]
     ordering = ["-at"]
@@ -84,13 +85,14 @@ class AuditEntryAdmin(ModelAdmin):
         """Each entry's ``changes`` without the fields hidden from the user on the entry's
         model (``-read:FIELD`` grants), and its recorded ``object_label`` (built from
         whichever fields ``__str__`` reads) replaced by ``"<model> <id>"``: reading the
-        log never shows what the model hides."""
+        log never shows what the model hides. A list page's entries hold no ``changes``
+        (it shows none): there is nothing to redact in them."""
         perms = getattr(handler, "permissions", None)
         if not hasattr(perms, "hidden_fields"):
             return
         for entry in objects:
             hidden = perms.hidden_fields(entry.model_key) if entry.model_key else ()
-            if hidden and isinstance(entry.changes, dict):
+            if hidden and entry.fetched("changes") and isinstance(entry.changes, dict):
                 entry.changes = {name: change for name, change in entry.changes.items()
                                  if name.split(".", 1)[0] not in hidden}
             if hidden and entry.object_id:   # the label recorded then may show them

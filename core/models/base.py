@@ -214,6 +214,11 @@ class Model(metaclass=ModelBase):
         obj._stored = doc
         return obj
 
+    def fetched(self, name):
+        """Whether this object holds field ``name``: always, unless it is a projected one
+        (``find(fields=...)``) whose query left ``name`` out."""
+        return self._projected is None or name in self._projected
+
     def _refuse_projected(self, verb):
         if self._projected is not None:
             raise ProjectedObjectError(

@@ -61,9 +61,11 @@ async def test_a_projected_list_object_cannot_be_saved(blog):
     assert stored.title == "Visible" and stored.body == "zebrabody" and stored.version == 1
 
 
-async def test_a_column_reading_an_unfetched_field_gets_whole_objects(site):
+async def test_a_column_reading_an_unfetched_field_gets_whole_objects(site, monkeypatch):
     """The roles list's ``model_count`` column reads ``permissions``, which no column
-    names: the page falls back to whole objects and counts right."""
+    names: without ``list_fields`` naming it, the page falls back to whole objects and
+    counts right."""
+    monkeypatch.setattr(site.app.admin_site.get("accounts.role"), "list_fields", ())
     Role = site.model("accounts.role")
     role = await Role.create(name="editors", db=site.db, permissions={
         "blog.article": ["read", "write"], "blog.category": ["read"]})
@@ -77,6 +79,29 @@ async def test_a_column_reading_an_unfetched_field_gets_whole_objects(site):
     page = await browser.get("/admin/accounts/role/")
     assert page.code == 200
     assert "<td>2</td>" in row(page.text, role.id)
+
+
+FALLBACK = "the list fetches whole objects"
+
+
+async def test_the_roles_and_audit_lists_fetch_what_they_read_in_one_query(site, caplog):
+    """``list_fields`` names what their columns and redaction read (a role's
+    ``permissions``, an entry's ``object_id``): no page falls back to whole objects, and
+    the audit list still names an entry of a model with hidden fields by its id."""
+    role = await site.model("accounts.role").create(name="editors", db=site.db, permissions={
+        "blog.article": ["read", "write"], "blog.category": ["read"]})
+    root = await site.token_client("root", is_superuser=True)
+    created = await root.post("/api/blog/article/", {"title": "Secret title"})
+    assert created.code == 201, created.text
+    caplog.set_level("DEBUG", logger="core.admin.views.list")
+    reader = await site.user_browser("ada", {"accounts.role": ["read"], "audit.entry": ["read"],
+                                             "blog.article": ["read", "-read:title"]})
+    page = await reader.get("/admin/accounts/role/")
+    assert page.code == 200 and "<td>2</td>" in row(page.text, role.id)
+    page = await reader.get("/admin/audit/entry/")
+    assert page.code == 200 and f"blog.article {created.json['id']}" in page.text
+    assert "Secret title" not in page.text
+    assert not [r for r in caplog.records if FALLBACK in r.getMessage()]
 
 
 async def test_a_scoped_writer_edits_rows_the_scope_reaches(site):
