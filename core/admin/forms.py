@@ -61,6 +61,7 @@ from core.models.files import FileField
 from core.models.errors import NON_FIELD_ERRORS
 
 from .uploads import UploadField
+from .views.display import missing_label
 from .widgets import (
     ADD_ROW, MOVE_ROW, REMOVE_ROW, ROW_ORIGIN, SubDocumentField, SubDocumentListField,
 )
@@ -422,12 +423,13 @@ async def load_reference_choices(form, lookup, limit=REFERENCE_CHOICES_LIMIT):
         if current and current not in {str(obj.id) for obj in objects}:
             oid = ObjectId(current) if ObjectId.is_valid(current) else None
             labels = await lookup.reference_labels(target, [oid]) if oid else {}
-            label, _url = labels.get(oid, (f"{current} (missing)", None))
+            missing = missing_label(current)
+            label, _url = labels.get(oid, (missing, None))
             choices.append(choice(current, label))
-            if label.endswith("(missing)"):
-                _append_error(form[name], f"The {target._meta.verbose_name} this refers to "
-                                          "no longer exists; choose another or keep it as "
-                                          "it is.")
+            if label == missing:
+                _append_error(form[name], gettext(
+                    "The %(model)s this refers to no longer exists; choose another or keep "
+                    "it as it is.") % {"model": target._meta.verbose_name})
         blank = [] if meta.fields[name].required and current else [BLANK_CHOICE]
         form[name].choices = blank + choices
 
@@ -468,7 +470,7 @@ async def _label_readonly_references(form, lookup):
         labels = await lookup.reference_labels(target, [part.data for part in parts])
         for part in parts:
             if part.data is not None:
-                part.shown = labels.get(part.data, (f"{part.data} (missing)", None))[0]
+                part.shown = labels.get(part.data, (missing_label(part.data), None))[0]
 
 
 async def _describe_reference_id(field, target, lookup):

@@ -190,3 +190,16 @@ async def test_the_history_page_and_its_link_exist_only_with_the_audit_app(serve
     assert detail.code == 200 and f"{LIST}{note.id}/history/" not in detail.text
     assert (await root.get(f"{LIST}{note.id}/history/")).code == 404
     assert "history" not in bare.app.admin_site.object_pages
+
+
+async def test_a_dangling_reference_is_flagged_in_the_users_language(site, note):
+    """The warning is found by the reference's missing label, not by its English text."""
+    await site.db["notes_category"].delete_one({"_id": note.category})
+    editor = await site.user_browser("redakteur", {"notes.note": ["read", "write"],
+                                                   "notes.category": ["read"]},
+                                     language="de")
+    page = await editor.get(f"{LIST}{note.id}/change/")
+    selected = re.search(r'<option selected value="([0-9a-f]{24})">([^<]*)</option>',
+                         page.text)
+    assert selected is not None and selected.group(2) == f"{note.category} (fehlt)"
+    assert "existiert nicht mehr" in page.text

@@ -12,7 +12,7 @@ from core.models.base import parse_id
 from core.models import fields as model_fields
 from core.models.files import FileField
 
-from .display import Cell, capital, file_cell, format_datetime, format_value
+from .display import Cell, capital, file_cell, format_datetime, format_value, missing_label
 from .request import HIDDEN_LABEL, ModelRequestHandler
 
 __all__ = ["AdminHandler", "AdminIndexHandler", "HIDDEN_LABEL", "MAX_SELECTED", "ModelHandler"]
@@ -151,7 +151,7 @@ class ModelHandler(AdminHandler):
             if isinstance(field, model_fields.ReferenceField):
                 if value is None:
                     return Cell("text", empty)
-                label, url = (references or {}).get((name, value), (f"{value} (missing)", None))
+                label, url = (references or {}).get((name, value), (missing_label(value), None))
                 return Cell("link" if url else "text", label, url=url)
             if isinstance(field, FileField):
                 return file_cell(self.model_admin, obj, name, value)
@@ -182,7 +182,7 @@ class ModelHandler(AdminHandler):
             return Cell("text", (references or {}).get((name, obj.id)) or empty)
         value = path.value(obj._data)
         if isinstance(path.field, model_fields.ReferenceField):
-            shown = [(references or {}).get((name, item), (f"{item} (missing)", None))[0]
+            shown = [(references or {}).get((name, item), (missing_label(item), None))[0]
                      for item in (value if path.many else [value]) if item is not None]
             return Cell("text", ", ".join(shown) or empty)
         if path.many:

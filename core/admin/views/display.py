@@ -48,6 +48,12 @@ def format_value(field, value, zone=None, empty=EMPTY):
     return str(value)
 
 
+def missing_label(value):
+    """How a reference to ``value``, an object that no longer exists, is shown:
+    ``"<id> (missing)"`` in the request's language."""
+    return i18n.gettext("%(id)s (missing)") % {"id": value}
+
+
 def is_hidden(field):
     """Fields generic pages never show (password hashes)."""
     return bool(getattr(field, "hidden", False))

@@ -17,7 +17,7 @@ from core.permissions import PermissionDenied
 
 from .. import related
 from .base import MAX_SELECTED, ModelHandler
-from .display import Cell, format_value, is_hidden
+from .display import Cell, format_value, is_hidden, missing_label
 
 
 __all__ = ["ListHandler"]
@@ -388,7 +388,7 @@ def _reference_writer(name, references, empty):
         value = obj._data.get(name)
         if value is None:
             return Cell("text", empty)
-        label, url = references.get((name, value), (f"{value} (missing)", None))
+        label, url = references.get((name, value), (missing_label(value), None))
         return Cell("link" if url else "text", label, url=url)
     return write
 

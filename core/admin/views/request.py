@@ -26,6 +26,7 @@ from core.models.base import parse_id
 from core.models.errors import ValidationError
 
 from ..changelist import BadListArguments
+from .display import missing_label
 
 log = logging.getLogger("bastion.admin")
 
@@ -233,7 +234,7 @@ class ModelRequestHandler(BaseHandler):
                 {"_id": {"$in": rest}}, db=self.db, fields=[]).to_list(None)}
             for oid in rest:
                 labels[oid] = (self.gettext("(hidden)"), None) if oid in present else \
-                    (self.gettext("%(id)s (missing)") % {"id": oid}, None)
+                    (missing_label(oid), None)
         return labels
 
     def scoped(self, flt):
