@@ -256,20 +256,21 @@ class ModelAdmin:
     def get_list_fields(self, handler):
         """The stored fields the list page fetches (its objects hold only those, read-only),
         or ``None`` for whole objects. Asked once per list page. Default: the fields the
-        columns name (a dotted path's first field), the editable ones, the fields the
-        scopes' filters name and ``list_fields`` — never a field hidden from the user.
+        columns name (a dotted path's first field), the editable ones and ``list_fields`` —
+        never a field hidden from the user — and the fields the scopes' filters test (even
+        a hidden one: it judges which rows the user may edit and is never shown).
         A column method or label reading a field left out makes the page fetch whole
         objects instead (same page, slower): add that field to ``list_fields``."""
         if self.list_fields is None:
             return None
-        names = [*self.get_list_display(handler), *self.get_list_editable(handler),
+        shown = [*self.get_list_display(handler), *self.get_list_editable(handler),
                  *self.list_fields]
+        tested = []                    # the scopes' fields: read to judge rows, never shown
         for scope in self.get_scopes():
-            names += _filter_fields(self.scope_filter(handler, scope))
+            tested += _filter_fields(self.scope_filter(handler, scope))
         declared, hidden = self.opts.fields, self.hidden_fields(handler)
-        heads = (name.split(".", 1)[0] for name in names)
-        return [name for name in dict.fromkeys(heads) if name in declared and
-                name not in hidden]
+        heads = [name.split(".", 1)[0] for name in shown if name.split(".", 1)[0] not in hidden]
+        return [name for name in dict.fromkeys(heads + tested) if name in declared]
 
     def get_search_fields(self, handler):
         """Fields ``?q=`` searches, with their lookups (``^title``, ``=sku``,

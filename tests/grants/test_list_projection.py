@@ -113,3 +113,14 @@ async def test_a_scoped_writer_edits_rows_the_scope_reaches(site):
         current_user=user, db=site.db, registry=site.app.registry,
         permissions=await user.get_permissions(site.app.registry, db=site.db)))
     assert "author" in fields
+
+
+async def test_a_scopes_field_is_fetched_even_when_hidden(site):
+    """``write:own`` with ``-read:author``: the scope still judges rows by ``author``
+    (never shown), so it is fetched rather than read as absent."""
+    admin = site.app.admin_site.get("blog.article")
+    user = await site.create_user("own", {"blog.article": ["read", "write:own", "-read:author"]})
+    fields = admin.get_list_fields(Context(
+        current_user=user, db=site.db, registry=site.app.registry,
+        permissions=await user.get_permissions(site.app.registry, db=site.db)))
+    assert "author" in fields
