@@ -73,6 +73,7 @@ from core.db.errors import BulkWriteError, PyMongoError, UnsupportedOperation
 from core.models import ValidationError
 from core.models.files import file_fields, referenced_ids
 from core.models.stored import stored_as_cleaned
+from core.db.embedded.store import encoded_row
 
 from .base import CommandError
 
@@ -482,12 +483,16 @@ class Spool:
 
     ``with Spool() as spool``: ``validate_file(..., spool=spool)`` fills it,
     ``load(..., spool=spool)`` reads it. The file goes at ``close()`` (the block's end).
+    ``Spool(rows=True)`` (a load into the embedded store, see ``spools_rows``) holds each
+    document as the row the store inserts (``EncodedRow``), encoded by whoever validated
+    it: the load then neither decodes nor encodes documents.
     """
 
     _OPTIONS = CodecOptions(tz_aware=True, tzinfo=datetime.timezone.utc)
 
-    def __init__(self):
+    def __init__(self, rows=False):
         self.handle = tempfile.TemporaryFile(prefix="bastion-loaddata-")
+        self.rows = rows
 
     def __enter__(self):
         return self
@@ -499,7 +504,7 @@ class Spool:
         self.handle.close()
 
     def add(self, number, model, document):
-        self.handle.write(bson.encode({"n": number, "m": model._meta.key, "d": document}))
+        self.handle.write(spool_entry(None, number, model, document, self.rows))
 
     def add_encoded(self, entries):
         """Entries ``add`` would write, already encoded (by a validation worker)."""
@@ -512,7 +517,30 @@ class Spool:
         self.handle.seek(0)
         for entry in bson.decode_file_iter(self.handle, self._OPTIONS):
             model = FILES if entry["m"] == FILE_KEY else registry.get_model(entry["m"])
-            yield entry["n"], model, entry["d"], 0
+            document = entry["d"] if "d" in entry else EncodedRow(entry["i"], entry["r"])
+            yield entry["n"], model, document, 0
+
+
+class EncodedRow:
+    """A validated document as the embedded store's row (``store.encoded_row``): what
+    ``load`` takes from a ``Spool(rows=True)``; ``row["_id"]`` is the document's ``_id``."""
+
+    __slots__ = ("id", "row")
+
+    def __init__(self, oid, row):
+        self.id = oid
+        self.row = tuple(row)
+
+    def __getitem__(self, key):
+        if key != "_id":
+            raise KeyError(key)
+        return self.id
+
+
+def spools_rows(database_url):
+    """Whether a load into ``database_url`` spools rows (``Spool(rows=True)``): the
+    embedded store's; MongoDB takes the documents."""
+    return str(database_url).partition(":")[0] in ("embedded", "memory")
 
 
 #: processes that validate a big file's lines side by side (bounded by the CPUs there are)
@@ -553,7 +581,8 @@ def validate_file(path, registry, stderr, progress=None, spool=None, workers=Non
                 if model is not None:
                     counts[model._meta.key] += 1
                     if spool is not None:
-                        spool.add_encoded(spool_entry(path, number, model, document))
+                        spool.add_encoded(spool_entry(path, number, model, document,
+                                                      spool.rows))
                 bar.update(nbytes)
     except OSError as exc:
         raise cannot_read(path, exc) from None
@@ -568,11 +597,15 @@ def cannot_read(path, exc):
         "path": path, "reason": exc.strerror or exc})
 
 
-def spool_entry(path, number, model, document):
-    """The ``Spool`` entry of a validated line, encoded; ``LoadError`` if BSON cannot hold it."""
+def spool_entry(path, number, model, document, rows=False):
+    """The ``Spool`` entry of a validated line, encoded (with ``rows``, a document as the
+    embedded store's row); ``LoadError`` if BSON (or the store) cannot hold it."""
     try:
+        if rows and model is not FILES:
+            return bson.encode({"n": number, "m": model._meta.key, "i": document["_id"],
+                                "r": encoded_row(document)})
         return bson.encode({"n": number, "m": model._meta.key, "d": document})
-    except (InvalidDocument, OverflowError) as exc:
+    except (InvalidDocument, OverflowError, ValueError, TypeError) as exc:
         raise LoadError(path, number, gettext("%(model)s: cannot be stored: %(reason)s") % {
             "model": model._meta.key, "reason": one_line(exc)}) from None
 
@@ -581,8 +614,9 @@ def spool_entry(path, number, model, document):
 _worker_registry = None
 
 
-def _validate_chunk(path, first, raws, spooling):
-    """In a worker: validate the raw lines numbered from ``first``. Returns
+def _validate_chunk(path, first, raws, spooling, rows=False):
+    """In a worker: validate the raw lines numbered from ``first`` (``spooling``: encode
+    ``Spool`` entries, of ``rows`` or not). Returns
     ``(counts, encoded spool entries, bytes, None)``, or with ``(line, reason)`` of the
     first bad line last (what was valid before it is left out: nothing is written)."""
     counts, entries, nbytes = Counter(), [], 0
@@ -596,7 +630,7 @@ def _validate_chunk(path, first, raws, spooling):
                     raise LoadError(path, number, exc.reason) from None
                 counts[model._meta.key] += 1
                 if spooling:
-                    entries.append(spool_entry(path, number, model, document))
+                    entries.append(spool_entry(path, number, model, document, rows))
         except LoadError as exc:       # its own class does not survive pickling: send parts
             return counts, b"", nbytes, (exc.line, exc.reason)
         nbytes += len(raw)
@@ -626,7 +660,8 @@ def _validate_in_pool(path, registry, spool, counts, bar, workers):
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
     try:
         for first, raws in _chunks(path):
-            pending.append(pool.submit(_validate_chunk, path, first, raws, spool is not None))
+            pending.append(pool.submit(_validate_chunk, path, first, raws, spool is not None,
+                                       spool is not None and spool.rows))
             if len(pending) >= 2 * workers:
                 _take(pending.popleft().result(), path, spool, counts, bar)
         while pending:
@@ -895,9 +930,12 @@ async def store_files(files, batch):
 async def insert_documents(collection, key, batch):
     """``insert_many`` of ``[(line, document)]``; ``InsertFailed`` names the refused line."""
     try:
-        # every document passed subset.check_document in clean_document
-        await collection.insert_many([document for _, document in batch], ordered=True,
-                                     checked=True)
+        if isinstance(batch[0][1], EncodedRow):      # a Spool(rows=True): embedded rows
+            await collection.insert_rows([row.row for _, row in batch], ordered=True)
+        else:
+            # every document passed subset.check_document in clean_document
+            await collection.insert_many([document for _, document in batch], ordered=True,
+                                         checked=True)
     except BulkWriteError as exc:
         errors = (exc.details or {}).get("writeErrors") or [{}]
         index = errors[0].get("index", 0)

@@ -145,6 +145,18 @@ class EmbeddedCollection(Collection):
                 "nMatched": 0, "nModified": 0, "nRemoved": 0, "upserted": []})
         return InsertManyResult([doc["_id"] for doc in stored], True)
 
+    async def insert_rows(self, rows, ordered=True):
+        """Insert rows encoded by ``store.encoded_row`` (``loaddata``'s bulk load: its
+        validation workers encode the documents); fails as ``insert_many`` does."""
+        inserted, errors = await self._run_write(self.database.store.insert_rows, rows,
+                                                 ordered)
+        if errors:
+            raise BulkWriteError({
+                "writeErrors": [dict(exc.details, index=index) for index, exc in errors],
+                "writeConcernErrors": [], "nInserted": inserted, "nUpserted": 0,
+                "nMatched": 0, "nModified": 0, "nRemoved": 0, "upserted": []})
+        return inserted
+
     @staticmethod
     def _update_result(result):
         raw = {"n": result["matched"] or (1 if result["upserted_id"] is not None else 0),

@@ -74,6 +74,14 @@ def row_values(doc):
     return text, 0 if text.replace(codec.TAG, "").isascii() else 1
 
 
+def encoded_row(doc):
+    """``(text, folds, array paths)`` of ``doc``: what ``Store.insert_rows`` takes. Lets a
+    bulk load encode documents where it has CPU to spare (``loaddata``'s validation
+    worker processes) and insert them later."""
+    text, folds = row_values(doc)
+    return text, folds, sorted(codec.array_paths(doc))
+
+
 def get_path(doc, path):
     node = doc
     for segment in path.split("."):
@@ -399,6 +407,45 @@ class Store:
             return False
         self._record_arrays(conn, coll, new, known)
         return True
+
+    def insert_rows(self, coll, rows, ordered):
+        """``insert`` for rows already encoded by ``encoded_row`` (``loaddata``'s bulk
+        load); returns ``(count, errors)`` as ``insert`` does.
+
+        One multi-row ``INSERT`` per ``INSERT_CHUNK`` rows, as ``_insert_chunk``; a chunk
+        that holds a duplicate is decoded and inserted row by row through ``insert``'s
+        path, which names it."""
+        def work(conn):
+            self._ensure_table(conn, coll)
+            known = self._arrays(conn, coll)
+            unique = self._unique_indexes(conn, coll)
+            inserted, errors = 0, []
+            for start in range(0, len(rows), INSERT_CHUNK):
+                chunk = rows[start:start + INSERT_CHUNK]
+                new = set()
+                for _text, _folds, paths in chunk:
+                    if paths:
+                        paths = set(paths)
+                        self._refuse_unique_arrays(paths, unique)
+                        new |= paths - known
+                params = [value for text, folds, _paths in chunk for value in (text, folds)]
+                try:
+                    conn.execute(f"INSERT INTO {table_name(coll)} (doc, folds) VALUES "
+                                 f"{', '.join(['(?, ?)'] * len(chunk))}", params)
+                except sqlite3.IntegrityError:
+                    for position, (text, _folds, _paths) in enumerate(chunk, start):
+                        try:
+                            self._insert_row(conn, coll, codec.loads(text), known, unique)
+                            inserted += 1
+                        except DuplicateKeyError as exc:
+                            errors.append((position, exc))
+                            if ordered:
+                                return inserted, errors
+                    continue
+                self._record_arrays(conn, coll, new, known)
+                inserted += len(chunk)
+            return inserted, errors
+        return self._write(work)
 
     def update(self, coll, flt, update, *, upsert=False, many=False, sort=(),
                replacement=None):

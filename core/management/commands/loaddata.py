@@ -15,7 +15,7 @@ from core.i18n import gettext_lazy as _l
 from core.i18n import ngettext
 from core.management.base import DatabaseCommand
 from core.management.serialization import (Spool, describe_counts, file_digest, load,
-                                           rollback_interrupted, validate_file)
+                                           rollback_interrupted, spools_rows, validate_file)
 
 
 class LoaddataCommand(DatabaseCommand):
@@ -37,7 +37,8 @@ class LoaddataCommand(DatabaseCommand):
     async def before_open(self, args):
         """Every line validated (nothing written yet) and the file's digest; an empty file
         is loaded without opening the database."""
-        self.spool = None if args.rollback else Spool()
+        self.spool = None if args.rollback else Spool(
+            rows=spools_rows(self.settings.DATABASE_URL))
         try:
             self.total = validate_file(args.file, self.registry, self.stderr, args.progress,
                                        spool=self.spool)
