@@ -158,7 +158,8 @@ def _extended_json_value(obj):
         if type(date) is str and _DUMPED_DATE.match(date):
             return datetime.datetime.fromisoformat(date[:-1]).replace(
                 tzinfo=datetime.timezone.utc)
-    if any(key.startswith("$") for key in obj):
+    # a "$" in no key (one C-level join: most objects) is no "$" key either
+    if "$" in "".join(obj) and any(key.startswith("$") for key in obj):
         return json_util.object_hook(obj, JSON_OPTIONS)
     return obj
 
