@@ -24,7 +24,7 @@ from bson import ObjectId
 from .base import Model
 from .fields import (BooleanField, DateTimeField, ListField, ReferenceField, StringField,
                      TextField)
-from .fields.base import UTC
+from .fields.base import INT64_MAX, UTC
 
 __all__ = ["stored_as_cleaned"]
 
@@ -145,8 +145,9 @@ def _build(model):
 
     def document_check(document):
         keys = list(document)
-        if keys != without_version and (keys != with_version or document["version"] is None):
-            return False      # (a null version is dropped by to_bson: a change)
+        if keys != without_version and (keys != with_version or not (
+                type(document["version"]) is int and 1 <= document["version"] <= INT64_MAX)):
+            return False      # (to_bson drops a null version; storing refuses a huge one)
         for name, check in checks:
             if not check(document[name]):
                 return False

@@ -4,10 +4,11 @@ import datetime
 
 import bson
 import pytest
-from bson import ObjectId
+from bson import ObjectId, json_util
 
-from core.management.serialization import (LineError, LoadError, clean_document,
-                                           clean_through_model, validate_file)
+from core.management.serialization import (JSON_OPTIONS, LineError, LoadError, Spool,
+                                           clean_document, clean_through_model,
+                                           validate_file)
 from core.models import Model, fields
 from core.models.stored import stored_as_cleaned
 
@@ -73,6 +74,7 @@ ODD_VALUES = [
     ("labels", None, False), ("labels", "a,b", False), ("labels", [1], False),
     ("labels", [["a"]], False),
     ("version", 1, True), ("version", 7, True), ("version", None, False),
+    ("version", 2 ** 63, False),
 ]
 
 
@@ -165,3 +167,17 @@ def test_users_are_still_checked_by_their_own_clean(workspace):
            "date_joined": MOMENT, "last_login": None}
     line, reason = error_for(workspace, [*article_lines(2), ("accounts.user", doc)])
     assert line == 3 and "username: Enter a valid username" in reason
+
+
+@pytest.mark.parametrize("rows", [False, True])
+def test_text_no_store_can_hold_is_refused_with_its_line_in_either_spool(workspace, rows):
+    """A lone surrogate (``"\\ud800"`` in the JSON) passes the fast check as text, and is
+    refused where the spool encodes it, before anything is written."""
+    bad = article(title="half \ud800 a pair")
+    assert stored_as_cleaned(workspace.registry.get_model("blog.article"))(bad) is True
+    line = json_util.dumps({"model": "blog.article", "document": bad},
+                           json_options=JSON_OPTIONS) + "\n"      # ASCII: \\ud800 escaped
+    path = workspace.write_lines("surrogate.jsonl", [*article_lines(2), line])
+    with Spool(rows=rows) as spool, pytest.raises(LoadError) as info:
+        validate_file(path, workspace.registry, None, progress=False, spool=spool)
+    assert info.value.line == 3 and "cannot be stored" in info.value.reason

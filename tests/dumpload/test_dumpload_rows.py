@@ -1,0 +1,87 @@
+"""A load into the embedded store spools each document as the store's row (encoded where
+it was validated) and inserts the rows as they are: the same rows as inserting the
+documents, the same errors."""
+import io
+import sqlite3
+
+import pytest
+from bson import ObjectId
+
+from core.db import connect
+from core.db.embedded.store import encoded_row, table_name
+from core.db.errors import BulkWriteError, UnsupportedOperation
+from core.management.serialization import (EncodedRow, Spool, load, spools_rows,
+                                           validate_file)
+
+from dumpload_support import article_lines, category_line
+
+
+def test_embedded_databases_spool_rows_and_mongodb_documents():
+    assert spools_rows("embedded:var/bastion.sqlite3") and spools_rows("memory:")
+    assert not spools_rows("mongodb://localhost/bastion")
+
+
+def test_the_row_spool_holds_each_document_as_its_row(workspace):
+    lines = [category_line("a"), *article_lines(2)]
+    lines[1][1]["tags"] = ["x", "y"]
+    path = workspace.write_lines("rows.jsonl", lines)
+    with Spool(rows=True) as spool:
+        validate_file(path, workspace.registry, None, progress=False, spool=spool)
+        spooled = list(spool.documents(workspace.registry))
+    assert [(n, m._meta.key) for n, m, _r, _ in spooled] == [
+        (1, "blog.category"), (2, "blog.article"), (3, "blog.article")]
+    assert all(isinstance(row, EncodedRow) for _n, _m, row, _ in spooled)
+    assert [row["_id"] for _n, _m, row, _ in spooled] == [d["_id"] for _k, d in lines]
+    assert [row.row for _n, _m, row, _ in spooled] == [
+        tuple(encoded_row(d)) for _k, d in lines]
+    assert spooled[1][2].row[2] == ["tags"]          # the array paths travel with the row
+
+
+def stored_rows(url, collection):
+    path = url.partition(":")[2]
+    with sqlite3.connect(path) as conn:
+        return conn.execute(f"SELECT doc, folds FROM {table_name(collection)} "
+                            "ORDER BY rowid").fetchall()
+
+
+async def load_with(workspace, path, name, rows):
+    url = workspace.url(name)
+    db = connect(url)
+    try:
+        with Spool(rows=rows) as spool:
+            total = validate_file(path, workspace.registry, None, progress=False, spool=spool)
+            await load(db, path, workspace.registry, io.StringIO(), total, False, spool=spool)
+        arrays = await db["blog_article"].find({"tags": "t0"}, {"_id": 1}).to_list(None)
+    finally:
+        await db.close()
+    return url, arrays
+
+
+async def test_rows_load_stores_what_a_document_load_stores(workspace):
+    lines = [category_line("caf\u00e9"), *article_lines(30)]
+    for n, (_key, doc) in enumerate(lines[1:]):
+        doc["tags"] = [f"t{n % 3}", "\u00fcber"]
+    path = workspace.write_lines("same.jsonl", lines)
+    by_rows, found_rows = await load_with(workspace, path, "rows", True)
+    by_docs, found_docs = await load_with(workspace, path, "docs", False)
+    for collection in ("blog_category", "blog_article"):
+        assert stored_rows(by_rows, collection) == stored_rows(by_docs, collection)
+    assert found_rows == found_docs and len(found_rows) == 10   # the tags' array path known
+
+
+async def test_insert_rows_names_a_duplicate_and_refuses_arrays_in_unique_fields(tmp_path):
+    db = connect(f"embedded:{tmp_path / 'rows.sqlite3'}")
+    try:
+        categories = db["blog_category"]
+        await categories.create_index([("name", 1)], unique=True)
+        docs = [{"_id": ObjectId(), "name": f"c{n}"} for n in range(3)]
+        docs.append({"_id": ObjectId(), "name": "c1"})
+        with pytest.raises(BulkWriteError) as info:
+            await categories.insert_rows([encoded_row(d) for d in docs])
+        error = info.value.details["writeErrors"][0]
+        assert error["index"] == 3 and error["keyValue"] == {"name": "c1"}
+        with pytest.raises(UnsupportedOperation):
+            await categories.insert_rows([encoded_row({"_id": ObjectId(), "name": ["a"]})])
+        assert await categories.count_documents({}) == 3    # the rows before the duplicate
+    finally:
+        await db.close()
