@@ -31,7 +31,8 @@ first it validates every line (JSON, a known model key, an ObjectId ``_id``, and
 the document through its model: each field's ``from_bson``/``clean``, the model's
 ``clean``) into a ``Spool`` (a temporary BSON file; a big file's lines are
 validated by two forked worker processes, in chunks taken back in file order),
-then inserts those in batches, without validating them again. The first bad line stops it before
+then inserts those in batches, without validating them again (while one batch is
+written, the next is read and its ``_id``s checked). The first bad line stops it before
 anything is written; an insert that fails (an ``_id`` already present, a unique
 index) removes every document the run inserted. Either way the error is one
 line naming the file, the line and the reason.
@@ -751,6 +752,7 @@ async def load(db, path, registry, stderr, total, progress=None, digest=None, sp
     journal = Journal(db, digest, path) if digest is not None else None
     if journal is not None:
         claimed.upto = claimed.resumed_upto = await journal.open(sum(total.values()))
+    in_flight = InFlight()
 
     async def flush():
         nonlocal batch
@@ -758,9 +760,10 @@ async def load(db, path, registry, stderr, total, progress=None, digest=None, sp
             old = [item for item in batch if item[0] <= claimed.resumed_upto]
             new = [item for item in batch if item[0] > claimed.resumed_upto]
             if old:
+                await in_flight.wait()
                 counts.resumed += await finish_batch(db, batch_model, old)
             if new:
-                await insert_batch(db, batch_model, new, claimed, journal)
+                await insert_batch(db, batch_model, new, claimed, journal, in_flight)
             counts[batch_model._meta.key] += len(batch)
             bar.update(len(batch))
             batch = []
@@ -777,7 +780,9 @@ async def load(db, path, registry, stderr, total, progress=None, digest=None, sp
                     batch_model = model
                 batch.append((number, document))
             await flush()
+            await in_flight.wait()
         finally:
+            await in_flight.settle()
             bar.close()
     except InsertFailed as failure:
         removed = await undo(db, path, registry, claimed.upto, journal)
@@ -880,21 +885,63 @@ class Claimed:
     resumed_upto = 0
 
 
-async def insert_batch(db, model, batch, claimed, journal=None):
+class InFlight:
+    """The batch ``load`` is inserting while it reads and checks the next one: at most one,
+    so the database does its part (SQLite, on its writer thread) while this process
+    decodes the next batch and asks which of its ``_id``s exist."""
+
+    def __init__(self):
+        self.task = None
+        self.ids = frozenset()
+
+    async def start(self, insert, ids):
+        """Wait for the batch in flight (its ``InsertFailed`` raised here), then start
+        ``insert`` (a coroutine) for the batch of ``ids``."""
+        try:
+            await self.wait()
+        except BaseException:
+            insert.close()            # never started
+            raise
+        self.task, self.ids = asyncio.ensure_future(insert), frozenset(ids)
+
+    async def wait(self):
+        """Wait for the batch in flight; ``InsertFailed`` if it failed."""
+        task, self.task, self.ids = self.task, None, frozenset()
+        if task is not None:
+            await task
+
+    async def settle(self):
+        """After a failure elsewhere: let the batch in flight end (its outcome left aside)
+        before what this run inserted is removed."""
+        task, self.task, self.ids = self.task, None, frozenset()
+        if task is not None:
+            try:
+                await task
+            except (Exception, asyncio.CancelledError):
+                pass
+
+
+async def insert_batch(db, model, batch, claimed, journal=None, in_flight=None):
     """Insert ``[(line, document)]`` of one model; ``InsertFailed`` names the refused line.
 
     First asks which of the batch's ``_id``s exist already: such a line fails
     before anything of the batch is written, so the rollback (``remove_loaded``
     up to ``claimed.upto``) never removes a document this run did not insert.
     The claim is journaled before the insert, so a killed run is resumed.
+    With ``in_flight`` (an ``InFlight``), the insert is left running there (the
+    ``_id``s of the batch still in flight count as present) and this returns.
     """
     if model is FILES:
+        if in_flight is not None:
+            await in_flight.wait()
         return await insert_file_batch(db, batch, claimed, journal)
     collection = db[model._meta.collection]
     key = model._meta.key
     ids = [document["_id"] for _, document in batch]
     present = {doc["_id"] for doc in await collection.find(
         {"_id": {"$in": ids}}, {"_id": 1}).to_list(None)}
+    if in_flight is not None:
+        present |= in_flight.ids.intersection(ids)
     if present:
         number, document = next((n, d) for n, d in batch if d["_id"] in present)
         raise InsertFailed(number, gettext("%(model)s %(id)s: a document with this _id is "
@@ -904,7 +951,10 @@ async def insert_batch(db, model, batch, claimed, journal=None):
     claimed.upto = batch[-1][0]
     if journal is not None:
         await journal.claim(claimed.upto)
-    await insert_documents(collection, key, batch)
+    if in_flight is None:
+        await insert_documents(collection, key, batch)
+    else:
+        await in_flight.start(insert_documents(collection, key, batch), ids)
 
 
 async def insert_file_batch(db, batch, claimed, journal=None):

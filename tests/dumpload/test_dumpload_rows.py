@@ -1,6 +1,7 @@
 """A load into the embedded store spools each document as the store's row (encoded where
 it was validated) and inserts the rows as they are: the same rows as inserting the
 documents, the same errors."""
+import asyncio
 import io
 import sqlite3
 
@@ -8,10 +9,11 @@ import pytest
 from bson import ObjectId
 
 from core.db import connect
+from core.db.base import Collection
 from core.db.embedded.store import encoded_row, table_name
 from core.db.errors import BulkWriteError, UnsupportedOperation
-from core.management.serialization import (EncodedRow, Spool, load, spools_rows,
-                                           validate_file)
+from core.management.serialization import (BATCH_SIZE, EncodedRow, LoadError, Spool,
+                                           load, spools_rows, validate_file)
 
 from dumpload_support import article_lines, category_line
 
@@ -83,5 +85,49 @@ async def test_insert_rows_names_a_duplicate_and_refuses_arrays_in_unique_fields
         with pytest.raises(UnsupportedOperation):
             await categories.insert_rows([encoded_row({"_id": ObjectId(), "name": ["a"]})])
         assert await categories.count_documents({}) == 3    # the rows before the duplicate
+    finally:
+        await db.close()
+
+
+async def test_an_id_of_the_batch_still_being_inserted_is_named_as_a_repeat(
+        workspace, monkeypatch):
+    """The next batch is checked while the previous one is still being inserted (here
+    held back until then): an ``_id`` repeated from it is the same clear error, and
+    nothing stays."""
+    import core.management.serialization as serialization
+    lines = [category_line(f"cat {n}") for n in range(BATCH_SIZE + 3)]
+    key, first = lines[2]                     # in batch 1, repeated in batch 2
+    lines.append((key, dict(first, name="another name")))
+    path = workspace.write_lines("repeat.jsonl", lines)
+    checked = asyncio.Event()
+    real_insert, real_find = serialization.insert_documents, Collection.find
+
+    async def held_insert(collection, key, batch):
+        if batch[0][0] == 1:
+            await asyncio.wait_for(checked.wait(), 10)     # until batch 2 was checked
+        await real_insert(collection, key, batch)
+
+    def find(self, flt=None, *args, **kwargs):
+        if "$in" in str(flt):                 # a batch's check of its _ids
+            batch_checks.append(flt)
+            if len(batch_checks) == 2:
+                asyncio.get_running_loop().call_soon(checked.set)
+        return real_find(self, flt, *args, **kwargs)
+
+    batch_checks = []
+    monkeypatch.setattr(serialization, "insert_documents", held_insert)
+    monkeypatch.setattr(Collection, "find", find)
+    url = workspace.url("target")
+    db = connect(url)
+    try:
+        with Spool(rows=True) as spool, pytest.raises(LoadError) as info:
+            total = validate_file(path, workspace.registry, None, progress=False, spool=spool)
+            await load(db, path, workspace.registry, io.StringIO(), total, False, spool=spool)
+        assert info.value.line == BATCH_SIZE + 4
+        assert info.value.reason.startswith(
+            f"blog.category {first['_id']}: a document with this _id is already in the "
+            "database (or earlier in this file); nothing was loaded")
+        assert await db["blog_category"].count_documents({}) == 0
+        assert len(batch_checks) == 2
     finally:
         await db.close()
