@@ -892,28 +892,35 @@ class InFlight:
 
     def __init__(self):
         self.task = None
-        self.ids = frozenset()
+        self.collection, self.ids = None, frozenset()
 
-    async def start(self, insert, ids):
+    def holding(self, collection, ids):
+        """Those of ``ids`` the batch in flight inserts into ``collection``."""
+        return self.ids.intersection(ids) if collection == self.collection else set()
+
+    async def start(self, insert, collection, ids):
         """Wait for the batch in flight (its ``InsertFailed`` raised here), then start
-        ``insert`` (a coroutine) for the batch of ``ids``."""
+        ``insert`` (a coroutine) for the batch of ``ids`` into ``collection``."""
         try:
             await self.wait()
         except BaseException:
             insert.close()            # never started
             raise
-        self.task, self.ids = asyncio.ensure_future(insert), frozenset(ids)
+        self.task = asyncio.ensure_future(insert)
+        self.collection, self.ids = collection, frozenset(ids)
 
     async def wait(self):
         """Wait for the batch in flight; ``InsertFailed`` if it failed."""
-        task, self.task, self.ids = self.task, None, frozenset()
+        task, self.task = self.task, None
+        self.collection, self.ids = None, frozenset()
         if task is not None:
             await task
 
     async def settle(self):
         """After a failure elsewhere: let the batch in flight end (its outcome left aside)
         before what this run inserted is removed."""
-        task, self.task, self.ids = self.task, None, frozenset()
+        task, self.task = self.task, None
+        self.collection, self.ids = None, frozenset()
         if task is not None:
             try:
                 await task
@@ -941,7 +948,7 @@ async def insert_batch(db, model, batch, claimed, journal=None, in_flight=None):
     present = {doc["_id"] for doc in await collection.find(
         {"_id": {"$in": ids}}, {"_id": 1}).to_list(None)}
     if in_flight is not None:
-        present |= in_flight.ids.intersection(ids)
+        present |= in_flight.holding(model._meta.collection, ids)
     if present:
         number, document = next((n, d) for n, d in batch if d["_id"] in present)
         raise InsertFailed(number, gettext("%(model)s %(id)s: a document with this _id is "
@@ -954,7 +961,8 @@ async def insert_batch(db, model, batch, claimed, journal=None, in_flight=None):
     if in_flight is None:
         await insert_documents(collection, key, batch)
     else:
-        await in_flight.start(insert_documents(collection, key, batch), ids)
+        await in_flight.start(insert_documents(collection, key, batch), model._meta.collection,
+                              ids)
 
 
 async def insert_file_batch(db, batch, claimed, journal=None):

@@ -131,3 +131,20 @@ async def test_an_id_of_the_batch_still_being_inserted_is_named_as_a_repeat(
         assert len(batch_checks) == 2
     finally:
         await db.close()
+
+
+async def test_one_id_in_two_collections_is_no_repeat(workspace):
+    """An ``_id`` may be taken in two collections: the batch in flight counts only in its own."""
+    shared = ObjectId()
+    lines = [category_line(f"cat {n}") for n in range(BATCH_SIZE - 1)]
+    lines.append(category_line("shared", oid=shared))
+    _key, doc = next(article_lines(1))
+    lines.append(("blog.article", dict(doc, _id=shared)))
+    path = workspace.write_lines("shared.jsonl", lines)
+    url, _found = await load_with(workspace, path, "shared", True)
+    db = connect(url)
+    try:
+        assert await db["blog_category"].count_documents({"_id": shared}) == 1
+        assert await db["blog_article"].count_documents({"_id": shared}) == 1
+    finally:
+        await db.close()
