@@ -39,6 +39,7 @@ Changing one's password ends the user's other sessions and revokes every API
 token of the user (``core.auth.tokens``).
 """
 import asyncio
+import functools
 import logging
 import os
 import re
@@ -79,6 +80,8 @@ STEP_EXPIRED = _l("Your login took too long or was finished already: enter your 
 STEP_COOKIE = "bastion_login_step"
 STEP_URLS = {"verify": "/admin/login/verify/", "enrol": "/admin/login/enrol/"}
 _UNSAFE_NEXT_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+#: the most drawn blank login fields kept (per language and attributes; a bound, not a need)
+BLANK_FIELD_CACHE_SIZE = 256
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -263,7 +266,7 @@ class AuthHandler(FlashMixin, BaseHandler):
             if not result:
                 await self.throttle.failed(username, ip)
         if result and forgive:
-            await self.throttle.succeeded(username, ip)
+            await self.throttle.succeeded(username, ip, verdict)
         return verdict, result
 
     async def audit(self, action, **kw):
@@ -298,12 +301,32 @@ class LoginHandler(AuthHandler):
 
     template = "admin/login.html"
 
-    def render_form(self, form, error=None):
-        self.render(self.template, form=form, error=error, next_url=self.next_url())
+    def render_form(self, form, error=None, blank=False):
+        """Render the page; ``blank``: ``form`` is a fresh, empty form, whose fields are
+        then drawn once per language (``blank_field_html``), not on every request."""
+        namespace = {}
+        if blank:
+            namespace["render_field"] = functools.partial(self.blank_field_html, type(form))
+        self.render(self.template, form=form, error=error, next_url=self.next_url(),
+                    **namespace)
+
+    def blank_field_html(self, form_class, field, **attrs):
+        """``render_field(field, **attrs)`` for an empty field of a fresh ``form_class``,
+        kept per application, language and attributes: a login storm's page views then
+        cost the event loop no widget rendering. It holds no request's data (no value,
+        no error); the XSRF token and ``next`` are outside the fields."""
+        cache = self.application.__dict__.setdefault("blank_login_fields", {})
+        key = (form_class, self.locale.code, field.name, tuple(sorted(attrs.items())))
+        html = cache.get(key)
+        if html is None:
+            if len(cache) >= BLANK_FIELD_CACHE_SIZE:
+                cache.clear()
+            html = cache[key] = render_field(field, **attrs)
+        return html
 
     def get(self):
         self.require_user_model()
-        self.render_form(LoginForm())
+        self.render_form(LoginForm(), blank=True)
 
     async def post(self):
         user_model = self.require_user_model()
@@ -338,7 +361,7 @@ class LoginHandler(AuthHandler):
                 return self.write_json({"status": "second factor required",
                                         "url": STEP_URLS[purpose]})
             return self.redirect(STEP_URLS[purpose], status=303)
-        await self.throttle.succeeded(username, self.request.remote_ip)
+        await self.throttle.succeeded(username, self.request.remote_ip, verdict)
         await self.start_session(user)
         await self.audit("login")
         self.redirect(self.next_url(), status=303)

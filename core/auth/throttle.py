@@ -6,7 +6,7 @@
         ...answer 429 with Retry-After: verdict.retry_after, and do NOT check the password
     ...check the password...
     await throttle.failed(username, ip)        # wrong password / unknown user
-    await throttle.succeeded(username, ip)     # right password: this pair's count restarts
+    await throttle.succeeded(username, ip, verdict)   # right password: the pair restarts
 
 What is counted, within the last ``window_seconds`` (15 minutes):
 
@@ -81,6 +81,7 @@ class Verdict:
     blocked: bool
     retry_after: int = 0      # whole seconds, >= 1 when blocked
     scope: str = None         # "pair" or "ip": which limit was hit
+    pair_failures: int = None  # the pair's failures in the window when checked (None: unknown)
 
     @property
     def message(self):
@@ -156,9 +157,11 @@ class LoginThrottle:
         return await self.collection.count_documents(
             {"scope": scope, "key": key, "at": {"$gt": now - self.window}})
 
-    async def _retry_after(self, scope, key, limit, now):
-        """Seconds until ``scope/key`` may try again, or 0 if it may now."""
-        count = await self._count(scope, key, now)
+    async def _retry_after(self, scope, key, limit, now, count=None):
+        """Seconds until ``scope/key`` may try again, or 0 if it may now (``count``: its
+        failures in the window, when the caller counted them already)."""
+        if count is None:
+            count = await self._count(scope, key, now)
         if count < limit:
             return 0
         latest = await self.collection.find(
@@ -179,16 +182,24 @@ class LoginThrottle:
         return count >= self.attack_limit
 
     async def check(self, username, ip, now=None):
-        """May this username try to log in from this address now?"""
+        """May this username try to log in from this address now?
+
+        Two counts when the pair has no failure (the usual login): a pair without
+        failures is under every pair limit, so whether the username is under attack
+        (which only lowers that limit) is not asked then.
+        """
         now = now or utcnow()
-        limit = 1 if await self.under_attack(username, now) else self.pair_limit
-        wait = await self._retry_after(SCOPE_PAIR, pair_key(username, ip), limit, now)
-        if wait:
-            return Verdict(True, wait, SCOPE_PAIR)
+        pair = pair_key(username, ip)
+        failures = await self._count(SCOPE_PAIR, pair, now)
+        if failures:
+            limit = 1 if await self.under_attack(username, now) else self.pair_limit
+            wait = await self._retry_after(SCOPE_PAIR, pair, limit, now, count=failures)
+            if wait:
+                return Verdict(True, wait, SCOPE_PAIR, pair_failures=failures)
         wait = await self._retry_after(SCOPE_IP, ip_key(ip), self.ip_limit, now)
         if wait:
-            return Verdict(True, wait, SCOPE_IP)
-        return Verdict(False)
+            return Verdict(True, wait, SCOPE_IP, pair_failures=failures)
+        return Verdict(False, pair_failures=failures)
 
     async def failed(self, username, ip, now=None):
         """Record one failed attempt against the pair, the address and the username."""
@@ -199,6 +210,13 @@ class LoginThrottle:
             for scope, key in ((SCOPE_PAIR, pair_key(username, ip)), (SCOPE_IP, ip_key(ip)),
                                (SCOPE_USER, username_key(username)))])
 
-    async def succeeded(self, username, ip):
-        """A right password: forget this pair's failures (the address's and username's stay)."""
+    async def succeeded(self, username, ip, verdict=None):
+        """A right password: forget this pair's failures (the address's and username's stay).
+
+        ``verdict``: the ``check`` made just before the password was checked (under the
+        password slot). When it counted no failure for the pair there is nothing to
+        forget, and no write is made; a failure recorded meanwhile by a concurrent
+        wrong guess then stays counted (stricter, never looser)."""
+        if verdict is not None and verdict.pair_failures == 0:
+            return
         await self.collection.delete_many({"scope": SCOPE_PAIR, "key": pair_key(username, ip)})

@@ -26,6 +26,34 @@ async def test_login_page_is_an_accessible_form_without_inline_script(site):
     assert page.headers["Cache-Control"] == "no-store"
 
 
+async def test_the_empty_fields_are_drawn_once_per_language(site, monkeypatch):
+    """A login storm's page views draw the empty form once per language; a refused form
+    (what was typed, its errors) is drawn every time, and shows what was typed."""
+    from core.auth import handlers
+    drawn, real = [], handlers.render_field
+
+    def counting(field, **attrs):
+        drawn.append(field.name)
+        return real(field, **attrs)
+
+    monkeypatch.setattr(handlers, "render_field", counting)
+    pages = [await site.browser().get("/admin/login/") for _ in range(3)]
+    assert drawn == ["username", "password"]
+
+    def fields(page):
+        return re.findall(r'<div class="field.*?</div>', page.text, re.S)
+
+    assert len(fields(pages[0])) == 2 and fields(pages[0]) == fields(pages[2])
+    assert '<label for="id_username">Username</label>' in pages[2].text
+    french = await site.browser(remote_headers={"Accept-Language": "fr"}).get("/admin/login/")
+    assert "Nom d&#x27;utilisateur</label>" in french.text or \
+        "Nom d&#39;utilisateur</label>" in french.text
+    assert drawn == ["username", "password"] * 2
+    refused = await site.browser().login("someone-typed-this", "wrong-password")
+    assert refused.code == 200 and 'value="someone-typed-this"' in refused.text
+    assert drawn == ["username", "password"] * 3
+
+
 async def test_post_without_xsrf_token_is_403_and_logs_nobody_in(site):
     await site.create_user("alice")
     browser = site.browser()

@@ -287,3 +287,58 @@ async def test_success_clears_the_pair_only_and_ttl_removes_old_failures(failure
     assert await failures_db.sweep_expired() == 2     # the failure from 2 minutes ago
     stored = await failures_db["login_failures"].find({}).to_list(None)
     assert all("alice" not in str(doc) for doc in stored)   # usernames are stored hashed
+
+
+def spy_on(collection, monkeypatch, names=("count_documents", "find", "delete_many",
+                                          "delete_one", "insert_many", "insert_one")):
+    """The names of ``collection``'s methods called, in order (the real methods still run)."""
+    calls = []
+    for name in names:
+        real = getattr(collection, name)
+
+        def spy(*args, _name=name, _real=real, **kwargs):
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(collection, name, spy)
+    return calls
+
+
+async def test_a_pair_without_failures_costs_two_counts_and_its_success_no_write(
+        failures_db, monkeypatch):
+    """The usual login (every query of a storm of them is on the event loop's path): a pair
+    with no failure is under any pair limit, so the attack count is not asked, and a right
+    password has nothing to forget."""
+    throttle = LoginThrottle(failures_db, pair_limit=5, ip_limit=20, attack_limit=1)
+    await throttle.failed("alice", "10.0.0.9")       # alice is under attack (limit 1)
+    calls = spy_on(throttle.collection, monkeypatch)
+    verdict = await throttle.check("alice", "10.0.0.1")
+    assert not verdict.blocked and verdict.pair_failures == 0
+    await throttle.succeeded("alice", "10.0.0.1", verdict)
+    assert calls == ["count_documents", "count_documents"]      # the pair, the address
+    # the attacking address is still judged under attack: its one try is used
+    assert (await throttle.check("alice", "10.0.0.9")).blocked
+
+
+async def test_a_success_after_counted_failures_forgets_them(failures_db):
+    throttle = LoginThrottle(failures_db, pair_limit=5, ip_limit=20)
+    await throttle.failed("alice", "10.0.0.1")
+    await throttle.failed("alice", "10.0.0.1")
+    verdict = await throttle.check("alice", "10.0.0.1")
+    assert not verdict.blocked and verdict.pair_failures == 2
+    await throttle.succeeded("alice", "10.0.0.1", verdict)
+    assert await throttle.collection.count_documents({"scope": "pair"}) == 0
+    assert await throttle.collection.count_documents({"scope": "ip"}) == 2
+
+
+async def test_a_login_from_a_clean_address_reads_the_failures_four_times_writes_none(
+        site, monkeypatch):
+    """Over HTTP: the check before queueing and the one under the password slot, two
+    counts each; nothing is written to ``login_failures``."""
+    await site.create_user("alice")
+    browser = site.browser()
+    await browser.xsrf()
+    collection = site.db["login_failures"]
+    calls = spy_on(collection, monkeypatch)
+    assert (await browser.login("alice")).code == 303
+    assert calls == ["count_documents"] * 4
