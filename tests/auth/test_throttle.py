@@ -289,8 +289,10 @@ async def test_success_clears_the_pair_only_and_ttl_removes_old_failures(failure
     assert all("alice" not in str(doc) for doc in stored)   # usernames are stored hashed
 
 
-def spy_on(collection, monkeypatch, names=("count_documents", "find", "delete_many",
-                                          "delete_one", "insert_many", "insert_one")):
+SPIED = ("count_documents", "find", "delete_many", "delete_one", "insert_many", "insert_one")
+
+
+def spy_on(collection, monkeypatch, names=SPIED):
     """The names of ``collection``'s methods called, in order (the real methods still run)."""
     calls = []
     for name in names:
