@@ -28,6 +28,7 @@ A session's *handle* is a digest of its stored key (itself a digest of the cooki
 enough to name it on the page, useless for logging in.
 """
 import hashlib
+import logging
 
 import wtforms
 from bson import ObjectId
@@ -50,6 +51,8 @@ from .handlers import effective_matrix
 __all__ = ["AccountHandler", "EndSessionHandler", "EndOtherSessionsHandler",
            "PasskeyDeleteHandler", "PasskeyOptionsHandler", "PasskeyRegisterHandler",
            "RecoveryCodesHandler", "TotpDisableHandler", "TotpEnrolHandler", "account_routes"]
+
+log = logging.getLogger("bastion.auth")
 
 ACCOUNT_URL = "/admin/account/"
 SESSIONS_SHOWN = 50
@@ -366,6 +369,7 @@ class PasskeyRegisterHandler(AccountBase):
             passkey = RelyingParty.for_request(self).verify_registration(
                 body.get("credential"), challenge, name)
         except PasskeyError as exc:
+            log.info("passkey not registered for %s: %s", user.username, exc.for_log())
             raise HTTPError(400, str(exc)) from None
         if any(p["credential_id"] == passkey["credential_id"]
                for p in await self.factors.passkeys(user.id)):
@@ -373,7 +377,8 @@ class PasskeyRegisterHandler(AccountBase):
         await self.factors.add_passkey(user.id, passkey)
         await self.audit("twofactor_enrol", obj=user,
                          detail=f"passkey “{name}” registered at the account page")
-        self.write_json({"status": f"The passkey “{name}” was registered.", "name": name})
+        self.write_json({"status": self.gettext("The passkey “%(name)s” was registered.") % {
+            "name": name}, "name": name})
 
 
 class PasskeyDeleteHandler(AccountBase):
@@ -389,7 +394,7 @@ class PasskeyDeleteHandler(AccountBase):
         passkey = next((p for p in await self.factors.passkeys(user.id) if p["_id"] == oid),
                        None)
         if passkey is None:
-            raise HTTPError(404, "No such passkey of yours.")
+            raise HTTPError(404, self.gettext("No such passkey of yours."))
         form = ConfirmForm(FormData(self))
         if not form.validate() or not await self.confirmed(form):
             return await self.refuse_confirmation(form, f"passkey:{factor_id}")

@@ -217,7 +217,7 @@ def _take_origins(name, items, stored_count, errors):
             item = dict(item)
             origin = item.pop(ROW)
             if type(origin) is not int or not 0 <= origin < stored_count or origin in seen:
-                errors[f"{name}.{position}.{ROW}"] = (
+                errors[f"{name}.{position}.{ROW}"] = gettext(
                     "Not a row of the stored list: give each stored row the _row a GET "
                     "shows (once), and none to a new row.")
                 origin = None

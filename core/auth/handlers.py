@@ -543,7 +543,7 @@ class LoginPasskeyHandler(LoginStepHandler):
                 count = RelyingParty.for_request(self).verify_authentication(
                     credential, from_base64url(challenge), passkey)
             except PasskeyError as exc:
-                log.info("passkey refused for %s: %s", user.username, exc)
+                log.info("passkey refused for %s: %s", user.username, exc.for_log())
                 return None
             return passkey if await store.claim_sign_count(passkey, count) else None
 

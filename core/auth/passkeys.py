@@ -25,6 +25,8 @@ import json
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+from core.i18n import gettext_lazy as _l
+
 from .sessions import utcnow
 
 __all__ = ["PasskeyError", "RelyingParty", "from_base64url", "to_base64url"]
@@ -56,21 +58,32 @@ def from_base64url(text):
 
 
 class PasskeyError(ValueError):
-    """A passkey response that is malformed or does not verify; the message is for the user."""
+    """A passkey response that is malformed or does not verify. ``str()`` is the message
+    for the user, in the language active when it is shown; ``reason`` is the ``webauthn``
+    package's own (English) words, for the log, or ``None``."""
+
+    def __init__(self, message, reason=None):
+        super().__init__(message)
+        self.reason = reason
+
+    def for_log(self):
+        """The untranslated message, with ``reason`` when there is one (for operators)."""
+        text = getattr(self.args[0], "msgid", str(self.args[0]))
+        return f"{text} ({self.reason})" if self.reason else text
 
 
 def parse_credential(raw):
     """The browser's credential (JSON text or a dict) as a dict; ``PasskeyError`` if not."""
     if isinstance(raw, (bytes, str)):
         if len(raw) > MAX_CREDENTIAL_JSON:
-            raise PasskeyError("The passkey response is too large.")
+            raise PasskeyError(_l("The passkey response is too large."))
         try:
             raw = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise PasskeyError("The passkey response is not valid JSON.") from None
+            raise PasskeyError(_l("The passkey response is not valid JSON.")) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or \
             not isinstance(raw.get("response"), dict):
-        raise PasskeyError("The passkey response is not a WebAuthn credential.")
+        raise PasskeyError(_l("The passkey response is not a WebAuthn credential."))
     return raw
 
 
@@ -114,15 +127,15 @@ class RelyingParty:
 
     def verify_registration(self, credential, challenge, name):
         """The passkey document to store, from the browser's ``credential``."""
-        lib = _lib()
+        lib, credential = _lib(), parse_credential(credential)
         try:
             verified = lib.webauthn.verify_registration_response(
-                credential=parse_credential(credential), expected_challenge=challenge,
+                credential=credential, expected_challenge=challenge,
                 expected_rp_id=self.rp_id, expected_origin=self.origin)
         except lib.exceptions.InvalidRegistrationResponse as exc:
-            raise PasskeyError(f"The passkey could not be registered: {exc}") from None
+            raise PasskeyError(_l("The passkey could not be registered."), str(exc)) from None
         except (KeyError, TypeError, ValueError) as exc:
-            raise PasskeyError(f"The passkey response is malformed: {exc}") from None
+            raise PasskeyError(_l("The passkey response is malformed."), str(exc)) from None
         return {"kind": "passkey", "credential_id": to_base64url(verified.credential_id),
                 "public_key": to_base64url(verified.credential_public_key),
                 "sign_count": verified.sign_count, "name": name, "created_at": utcnow(),
@@ -140,17 +153,17 @@ class RelyingParty:
 
     def verify_authentication(self, credential, challenge, passkey):
         """The new sign count when ``credential`` is ``passkey``'s answer to ``challenge``."""
-        lib = _lib()
+        lib, credential = _lib(), parse_credential(credential)
         try:
             verified = lib.webauthn.verify_authentication_response(
-                credential=parse_credential(credential), expected_challenge=challenge,
+                credential=credential, expected_challenge=challenge,
                 expected_rp_id=self.rp_id, expected_origin=self.origin,
                 credential_public_key=from_base64url(passkey["public_key"]),
                 credential_current_sign_count=int(passkey.get("sign_count") or 0))
         except lib.exceptions.InvalidAuthenticationResponse as exc:
-            raise PasskeyError(f"The passkey was not accepted: {exc}") from None
+            raise PasskeyError(_l("The passkey was not accepted."), str(exc)) from None
         except (KeyError, TypeError, ValueError) as exc:
-            raise PasskeyError(f"The passkey response is malformed: {exc}") from None
+            raise PasskeyError(_l("The passkey response is malformed."), str(exc)) from None
         return verified.new_sign_count
 
 

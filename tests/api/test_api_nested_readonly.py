@@ -103,3 +103,14 @@ async def test_a_row_origin_that_is_no_stored_row_is_a_422(shop, stored):
     await order.reload(db=shop.db)
     assert [(li.sku, li.title, li.quantity) for li in order.lines] == [
         ("pen", "Blue pen", 4), ("ink", "Ink pot", 7)]
+
+
+async def test_the_row_origin_error_is_in_the_clients_language(shop, stored):
+    _ada, order = stored
+    clerk = await shop.token_client("clerk", GRANTS, language="fr")
+    got = await clerk.get(f"{ORDERS}{order.id}")
+    pen, ink = got.json["lines"]
+    lines = [{**pen, "_row": 9}, ink]
+    put = await clerk.put(f"{ORDERS}{order.id}", {**got.json, "lines": lines})
+    message = put.json["fields"]["lines.0._row"]
+    assert put.code == 422 and message.startswith("Pas une ligne de la liste"), put

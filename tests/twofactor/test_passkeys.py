@@ -2,6 +2,7 @@
 Chromium with a virtual authenticator: tests/browser/test_passkeys_browser.py)."""
 import json
 
+from core import i18n
 from core.auth.sessions import utcnow
 from core.auth.twofactor import FactorStore
 from support import PASSWORD
@@ -19,10 +20,13 @@ async def give_passkey(site, username):
     return user, doc
 
 
-async def post_json(browser, path, body):
+async def post_json(browser, path, body, language=None):
     token = await browser.xsrf()
+    headers = dict(JSON, **{"X-XSRFToken": token})
+    if language:
+        headers["Accept-Language"] = language
     return await browser.fetch(path, method="POST", body=json.dumps(body) if not isinstance(
-        body, str) else body, headers=dict(JSON, **{"X-XSRFToken": token}))
+        body, str) else body, headers=headers)
 
 
 async def test_login_with_a_passkey_user_asks_for_the_second_step(site):
@@ -95,3 +99,20 @@ async def test_removing_a_passkey_needs_the_password_and_only_your_own(site):
     left = await site.db["auth_factors"].find({"kind": "passkey"}).to_list(None)
     assert [doc["_id"] for doc in left] == [bobs["_id"]]
     assert len(await site.audit(action="twofactor_disable")) == 1
+
+
+async def test_passkey_refusals_are_in_the_users_language(site):
+    browser = await site.user_browser("alice", {"blog.article": ["read"]})
+    expected = {}
+    for language in ("fr", "de"):
+        assert (await post_json(browser, ACCOUNT + "passkeys/options/", {})).code == 200
+        bad = await post_json(browser, ACCOUNT + "passkeys/", {"credential": "{not json",
+                                                               "name": "k"}, language)
+        expected[language] = i18n.locale_for(language).translate(
+            "The passkey response is not valid JSON.")
+        assert expected[language] != "The passkey response is not valid JSON."
+        assert bad.code == 400 and bad.json()["error"] == expected[language]
+    assert (await post_json(browser, ACCOUNT + "passkeys/options/", {})).code == 200
+    english = await post_json(browser, ACCOUNT + "passkeys/", {"credential": "{not json"})
+    assert english.json()["error"] == "The passkey response is not valid JSON."
+    assert await site.db["auth_factors"].count_documents({"kind": "passkey"}) == 0
