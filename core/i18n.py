@@ -10,14 +10,19 @@
   ``self.locale``); a lazy string (model verbose names, field labels) translates
   when it is shown, in the language active then;
 * ``format_datetime`` / ``format_date`` / ``format_decimal`` — Babel's CLDR formats
-  for a language, in a time zone.
+  for a language, in a time zone;
+* ``js_catalog(locale)`` — the static scripts' texts (``T("…")``, ``T.n(…)``) in a
+  language with its plural rule, as JSON for ``<body data-i18n>``; built once per language.
 
 Compiled ``.mo`` files are never written: the ``.po`` sources are the catalogs.
 """
 import contextvars
 import datetime
+import functools
 import gettext as gettext_module
 import io
+import json
+import re
 from pathlib import Path
 
 import tornado.locale
@@ -27,10 +32,11 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.messages import mofile, pofile
 
-__all__ = ["DOMAIN", "CORE_LOCALE_DIR", "LazyString", "activate", "choose_language",
-           "compile_catalog", "format_date", "format_datetime", "format_decimal",
+__all__ = ["DOMAIN", "CORE_LOCALE_DIR", "CORE_STATIC_DIR", "LazyString", "activate",
+           "build_script_catalog", "choose_language", "compile_catalog",
+           "find_script_messages", "format_date", "format_datetime", "format_decimal",
            "get_locale", "gettext", "gettext_lazy", "install", "install_for_settings",
-           "js_catalog", "locale_for", "ngettext"]
+           "js_catalog", "locale_for", "ngettext", "script_messages"]
 
 DOMAIN = "bastion"
 CORE_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -75,6 +81,7 @@ def install(dirs, default="en", languages=()):
     tornado.locale._use_gettext = True
     tornado.locale._default_locale = default
     tornado.locale.Locale._cache = {}
+    _script_catalogs.clear()
     return translations
 
 
@@ -223,29 +230,91 @@ def gettext_lazy(message):
     return LazyString(message)
 
 
-#: the texts of our static scripts (static/*.js, through ``bastionText``): ``base.html``
-#: hands their translations to the page (``js_catalog``)
-JS_MESSAGES = (
-    gettext_lazy("%(count)s new %(name)s"), gettext_lazy("show"), gettext_lazy("reload"),
-    gettext_lazy("Changed by %(who)s"), gettext_lazy("Deleted by %(who)s"),
-    gettext_lazy("“%(label)s” was changed by %(who)s."),
-    gettext_lazy("“%(label)s” was deleted by %(who)s."),
-    gettext_lazy("This %(name)s was changed by %(who)s."),
-    gettext_lazy("This %(name)s was deleted by %(who)s."),
-    gettext_lazy("Too many changes to follow here."),
-    gettext_lazy("Live updates stopped: your session ended."), gettext_lazy("log in again"),
-    gettext_lazy("you"), gettext_lazy("someone"), gettext_lazy("Select some items first."),
-    gettext_lazy("Type to search"), gettext_lazy("Clear"), gettext_lazy("No match"),
-)
+#: the folder of core's static scripts, whose ``T("…")`` / ``T.n("…", "…", n)`` texts are
+#: core's messages (``script_messages``)
+CORE_STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+#: a script's message: ``T("text"`` or ``T.n("singular", "plural"``, double-quoted literals
+SCRIPT_MESSAGE = re.compile(r'\bT(\.n)?\(\s*("(?:[^"\\\n]|\\.)*")'
+                            r'(?:\s*,\s*("(?:[^"\\\n]|\\.)*"))?')
+#: any call of ``T`` or ``T.n`` (to find one whose text is not a literal)
+SCRIPT_CALL = re.compile(r"\bT(\.n)?\(")
+
+
+def find_script_messages(source):
+    """``[(line, msgid)]`` of a script's ``source``: ``T("…")`` gives the text, ``T.n("…",
+    "…", n)`` the ``(singular, plural)`` pair. Only these calls with literal texts count."""
+    found = []
+    for match in SCRIPT_MESSAGE.finditer(source):
+        line = source.count("\n", 0, match.start()) + 1
+        singular = json.loads(match.group(2))
+        if match.group(1):
+            if match.group(3) is None:
+                continue
+            found.append((line, (singular, json.loads(match.group(3)))))
+        else:
+            found.append((line, singular))
+    return found
+
+
+@functools.cache
+def script_messages(folder=CORE_STATIC_DIR):
+    """The messages of the scripts ``folder/*.js`` (``find_script_messages``), read once:
+    the scripts are the one place they are written; ``makemessages`` extracts them too."""
+    found = []
+    for path in sorted(Path(folder).glob("*.js")):
+        for _line, message in find_script_messages(path.read_text(encoding="utf-8")):
+            if message not in found:
+                found.append(message)
+    return tuple(found)
+
+
+_script_catalogs = {}
+
+
+def _plural_samples(rule, count):
+    """One ``n`` for each of the ``count`` plural forms ``rule`` picks (first found)."""
+    samples = {}
+    for n in [*range(0, 1001), 10 ** 6, 2 * 10 ** 6, 10 ** 9]:
+        samples.setdefault(rule(n), n)
+        if len(samples) == count:
+            break
+    return [samples.get(index) for index in range(count)]
+
+
+def build_script_catalog(locale):
+    """The JSON text ``{"plural": rule, "messages": {msgid: text or [forms]}}`` of
+    ``script_messages()`` in ``locale``: the texts that differ from English, every plural
+    form of a ``T.n`` message, and the catalog's plural rule (a C expression that
+    ``static/i18n.js`` reads)."""
+    translations = getattr(getattr(locale, "ngettext", None), "__self__", None)  # gettext's
+    info = translations.info() if hasattr(translations, "info") else {}
+    header = info.get("plural-forms", "nplurals=2; plural=(n != 1);")
+    count = int(re.search(r"nplurals\s*=\s*(\d+)", header).group(1))
+    expression = re.search(r"\bplural\s*=\s*([^;]+)", header).group(1).strip()
+    samples = _plural_samples(gettext_module.c2py(expression), count)
+    messages = {}
+    for message in script_messages():
+        if isinstance(message, tuple):
+            singular, plural = message
+            forms = [locale.translate(singular, plural, n) if n is not None else plural
+                     for n in samples]
+            if forms != [singular if n == 1 else plural for n in samples]:
+                messages[singular] = forms
+        else:
+            text = locale.translate(message)
+            if text != message:
+                messages[message] = text
+    return json.dumps({"plural": expression, "messages": messages}, ensure_ascii=False)
 
 
 def js_catalog(locale):
-    """``{msgid: translation}`` of ``JS_MESSAGES`` in ``locale`` (those that differ)."""
-    found = {}
-    for message in JS_MESSAGES:
-        text = locale.translate(message.msgid)
-        if text != message.msgid:
-            found[message.msgid] = text
+    """``build_script_catalog(locale)``, built once per language (until ``install`` loads
+    the catalogs again): ``base.html`` puts it in every page's ``<body data-i18n>``."""
+    code = _code(locale)
+    found = _script_catalogs.get(code)
+    if found is None:
+        found = _script_catalogs[code] = build_script_catalog(locale)
     return found
 
 

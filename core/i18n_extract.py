@@ -2,6 +2,8 @@
 
 * ``extract_tornado`` — a Babel extraction method for Tornado templates: the
   ``_("…")``, ``locale.translate("…", "…", n)`` calls inside ``{{ }}`` and ``{% %}``;
+* ``extract_script`` — one for the static scripts: their ``T("…")`` and ``T.n("…", "…",
+  n)`` (``core.i18n.find_script_messages``, which also builds the pages' script catalog);
 * ``extract_tree(root, paths)`` — a Babel ``Catalog`` of every message in the Python
   files and templates under ``paths``;
 * ``update_catalogs(template, locale_dir, languages)`` — ``<lang>/LC_MESSAGES/
@@ -17,10 +19,10 @@ from babel.messages import pofile
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file, extract_python
 
-from core.i18n import DOMAIN
+from core.i18n import DOMAIN, find_script_messages
 
-__all__ = ["KEYWORDS", "METHOD_MAP", "extract_tornado", "extract_tree", "unmarked_text",
-           "update_catalogs"]
+__all__ = ["KEYWORDS", "METHOD_MAP", "extract_script", "extract_tornado", "extract_tree",
+           "unmarked_text", "update_catalogs"]
 
 #: the calls whose string arguments are messages: ``(1, 2)`` = singular, plural
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "gettext_lazy": None, "ngettext": (1, 2),
@@ -28,7 +30,8 @@ KEYWORDS = {"_": None, "_l": None, "gettext": None, "gettext_lazy": None, "ngett
 #: which files are read, and how (Babel's ``method_map``)
 METHOD_MAP = [("**/tests/**", "ignore"), ("**/app_template/**", "ignore"),
               ("**.py", "python"), ("**.html", "core.i18n_extract:extract_tornado"),
-              ("**.txt", "core.i18n_extract:extract_tornado")]
+              ("**.txt", "core.i18n_extract:extract_tornado"),
+              ("**.js", "core.i18n_extract:extract_script")]
 
 _TAG = re.compile(r"\{\{(?!!)(.*?)\}\}|\{%(?!!)(.*?)%\}|\{#.*?#\}", re.S)
 
@@ -49,6 +52,13 @@ def extract_tornado(fileobj, keywords, comment_tags, options):
             continue
         for lineno, funcname, messages, comments in found:
             yield line + lineno - 1, funcname, messages, comments
+
+
+def extract_script(fileobj, keywords, comment_tags, options):
+    """Babel extraction method: the ``T("…")`` and ``T.n("…", "…", n)`` texts of a script."""
+    source = fileobj.read().decode(options.get("encoding", "utf-8"))
+    for line, message in find_script_messages(source):
+        yield line, "ngettext" if isinstance(message, tuple) else "gettext", message, []
 
 
 def extract_tree(root, paths, project="Bastion"):

@@ -8,6 +8,7 @@
 (function () {
   "use strict";
   var T = window.bastionText || function (text) { return text; };
+  if (!T.n) { T.n = function (singular, plural, count) { return count === 1 ? singular : plural; }; }
 
   var SESSION_ENDED = 4001;
   var MAX_DELAY = 30000;
@@ -89,7 +90,8 @@
         if (row || created[message.id]) { return; }
         created[message.id] = true;
         createdCount += 1;
-        notice(T("%(count)s new %(name)s", {count: createdCount, name: createdCount === 1 ? singular : plural}), T("show"), "new");
+        notice(T.n("%(count)s new %(name)s", "%(count)s new %(name)s", createdCount,
+                   {count: createdCount, name: createdCount === 1 ? singular : plural}), T("show"), "new");
       } else if (message.event === "updated" && row) {
         row.classList.add("live-changed");
         row.title = T("Changed by %(who)s", {who: who(message)});

@@ -10,6 +10,7 @@
  */
 (function () {
   "use strict";
+  var T = window.bastionText || function (text) { return text; };
 
   function toBuffer(text) {
     var base64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -38,7 +39,10 @@
       body: JSON.stringify(body || {})
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) { throw new Error(data.error || response.statusText); }
+        if (!response.ok) {
+          throw new Error(data.error || T("The server refused the request (%(status)s).",
+                                          {status: response.status}));
+        }
         return data;
       });
     });
@@ -74,7 +78,10 @@
   function showError(box, error) {
     var message = box.querySelector(".passkey-error");
     if (message) {
-      message.textContent = error && error.message ? error.message : String(error);
+      /* the browser's own refusals (cancelled, timed out) come in English: say it here */
+      message.textContent = error && error.name === "NotAllowedError" ?
+        T("The passkey request was cancelled or timed out.") :
+        (error && error.message ? error.message : String(error));
       message.hidden = false;
     }
   }

@@ -3,6 +3,7 @@
    an error is marked, and the first such tab is the one shown. */
 (function () {
   "use strict";
+  var T = window.bastionText || function (text) { return text; };
 
   function onReady(fn) {
     if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
@@ -35,7 +36,7 @@
         tab.classList.add("has-errors");
         var note = document.createElement("span");
         note.className = "tab-error-mark";
-        note.textContent = " (" + (panel.getAttribute("data-tab-error") || "errors") + ")";
+        note.textContent = " (" + (panel.getAttribute("data-tab-error") || T("has errors")) + ")";
         tab.appendChild(note);
       }
       panel.setAttribute("role", "tabpanel");

@@ -426,8 +426,7 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMi
                              value, locale, zone, seconds),
                          format_date=lambda value: i18n.format_date(value, locale),
                          format_decimal=lambda number: i18n.format_decimal(number, locale),
-                         js_messages=lambda: json.dumps(i18n.js_catalog(locale),
-                                                        ensure_ascii=False))
+                         js_messages=lambda: i18n.js_catalog(locale))
         return namespace
 
     def gettext(self, message):

@@ -149,7 +149,12 @@ async def test_the_scripts_get_their_texts_in_the_page_language(site):
     browser = await site.user_browser("writer", ALL, language="fr")
     page = await browser.get(NOTES)
     raw = re.search(r'<body[^>]* data-i18n="([^"]*)"', page.text).group(1)
-    texts = json.loads(html.unescape(raw))
+    catalog = json.loads(html.unescape(raw))
+    texts = catalog["messages"]
+    assert catalog["plural"] == "(n == 0 || n == 1) ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2"
+    assert texts["%(count)s new %(name)s"] == ["%(count)s nouveau : %(name)s",
+                                               "%(count)s nouveaux : %(name)s",
+                                               "%(count)s nouveaux : %(name)s"]
     assert texts["Select some items first."] == "Sélectionnez d'abord des éléments."
     assert texts["“%(label)s” was changed by %(who)s."] == "«\u00a0%(label)s\u00a0» a été " \
         "modifié par %(who)s."
@@ -157,4 +162,5 @@ async def test_the_scripts_get_their_texts_in_the_page_language(site):
     script = await browser.get("/static/i18n.js")
     assert script.code == 200 and "bastionText" in script.text
     english = await (await site.user_browser("plain", ALL)).get(NOTES)
-    assert 'data-i18n="{}"' in english.text
+    raw = re.search(r'<body[^>]* data-i18n="([^"]*)"', english.text).group(1)
+    assert json.loads(html.unescape(raw)) == {"plural": "(n != 1)", "messages": {}}

@@ -8,7 +8,7 @@ from core.i18n_extract import extract_tree, missing_or_untranslated, update_cata
 from core.management import Command, CommandError
 
 #: what core's catalog (``locale/``) covers, relative to the project root
-CORE_SOURCES = ["core", "templates"]
+CORE_SOURCES = ["core", "templates", "static"]
 
 
 class MakeMessagesCommand(Command):
