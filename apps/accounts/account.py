@@ -46,7 +46,7 @@ from core.handlers.base import HTTPError
 from core.i18n import gettext_lazy as _l
 from core.models.errors import StaleObjectError, ValidationError
 
-from .handlers import effective_matrix
+from .handlers import effective_matrix, matrix_sources
 
 __all__ = ["AccountHandler", "EndSessionHandler", "EndOtherSessionsHandler",
            "PasskeyDeleteHandler", "PasskeyOptionsHandler", "PasskeyRegisterHandler",
@@ -148,13 +148,14 @@ class AccountBase(AuthHandler):
         if status:
             self.set_status(status)
         groups, others = effective_matrix(self.registry,
-                                          self.permissions.sources(translate=self.gettext))
+                                          matrix_sources(self.permissions, self.gettext))
         done = DONE_MESSAGES.get(self.get_query_argument("done", ""))
         self.render(self.template, form=form or self.preferences_form(),
                     confirm_form=confirm_form or ConfirmForm(), confirm_for=confirm_for,
                     blank_confirm_form=ConfirmForm(), done=done,
                     effective_groups=groups, other_grants=others,
-                    matrix_columns=MATRIX_COLUMNS, matrix_caption="Your effective permissions",
+                    matrix_columns=MATRIX_COLUMNS,
+                    matrix_caption=self.gettext("Your effective permissions"),
                     is_superuser=self.permissions.is_superuser,
                     factors=await self.factors.summary(self.current_user.id),
                     passkeys=await self.factors.passkeys(self.current_user.id),

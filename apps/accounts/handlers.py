@@ -23,16 +23,16 @@ from core.admin.widgets import MATRIX_COLUMNS, matrix_groups
 from core.auth.handlers import password_slots
 from core.forms import FormData, render_field
 from core.handlers.base import HTTPError
-from core.i18n import gettext
 from core.models.errors import StaleObjectError
-from core.permissions import describe_grants
+from core.permissions import (GRANT, ROLE_PREFIX, describe_grants, parse_entry,
+                              source_label)
 
 from . import forms
 from .models import Role, User
 
 __all__ = ["RoleCreateHandler", "RoleDetailHandler", "RoleUpdateHandler", "UserCreateHandler",
            "UserDetailHandler", "UserPasswordHandler", "UserUpdateHandler",
-           "effective_matrix"]
+           "effective_matrix", "matrix_sources", "role_matrix_sources"]
 
 PASSWORD_PATH = r"/admin/accounts/user/([^/]+)/password/"
 HOLDERS_SHOWN = 50
@@ -40,8 +40,8 @@ HOLDERS_SHOWN = 50
 
 def effective_matrix(registry, sources):
     """Rows of ``{"key", "label", "cells": [...], "extras": [(action, [sources])]}`` grouped
-    by app, for the models ``sources`` (``Permissions.sources()``) names; plus the grants on
-    models not installed: ``(groups, others)``."""
+    by app, for the models ``sources`` (``matrix_sources``: finished labels per action)
+    names; plus the grants on models not installed: ``(groups, others)``."""
     groups, seen = [], set()
     for group in matrix_groups(registry):
         rows = []
@@ -64,15 +64,41 @@ def effective_matrix(registry, sources):
 
 
 def _action_sources(per_action, action):
-    """The sources of ``action`` in ``Permissions.sources()``'s ``per_action``, a scoped
-    grant's (``"write:own"``) marked with its scope: ``"role:authors (scope own)"``."""
-    found = list(per_action.get(action, []))
-    for label, sources in per_action.items():
-        name, _, scope = label.partition(":")
-        if name == action and scope:
-            found += [gettext("%(source)s (scope %(scope)s)") % {"source": source,
-                                                                 "scope": scope}
-                      for source in sources]
+    """The source labels of ``action`` in a ``matrix_sources`` ``per_action``."""
+    return list(per_action.get(action, []))
+
+
+def matrix_sources(perms, translate):
+    """``{model key: {action: [label]}}`` of ``perms.grant_table()`` for the matrix: each
+    source labelled by ``source_label`` — its scope and expiry in the one shared format,
+    in the page's language (``translate``): ``"rôle editors (portée own, jusqu'au …)"``."""
+    found = {}
+    for row in perms.grant_table():
+        labels = found.setdefault(row["model"], {}).setdefault(row["action"], [])
+        for source in row["sources"]:
+            label = source_label(source["source"], source["scope"], source["until"],
+                                 translate)
+            if label not in labels:
+                labels.append(label)
+    return found
+
+
+def role_matrix_sources(role, translate):
+    """``matrix_sources`` of one role's own grants (in force or not: the role page shows
+    what the role says), each labelled ``source_label("role:NAME", scope, until)``."""
+    found = {}
+    for key, entries in (role.permissions or {}).items():
+        for text in entries:
+            try:
+                entry = parse_entry(text)
+            except ValueError:
+                continue
+            if entry.kind != GRANT:
+                continue
+            labels = found.setdefault(key, {}).setdefault(entry.action, [])
+            label = source_label(ROLE_PREFIX + role.name, entry.scope, entry.until, translate)
+            if label not in labels:
+                labels.append(label)
     return found
 
 
@@ -153,7 +179,7 @@ class UserDetailHandler(AccountsPageMixin, DetailHandler):
                 "link", self.gettext("Set a new password"),
                 url=self.model_admin.password_url(obj))))
         perms = await obj.get_permissions(self.registry, db=self.db)
-        groups, others = effective_matrix(self.registry, perms.sources(translate=self.gettext))
+        groups, others = effective_matrix(self.registry, matrix_sources(perms, self.gettext))
         context.update(effective_groups=groups, other_grants=others,
                        is_superuser=perms.is_superuser, is_active=perms.is_active,
                        direct=obj.permissions or {}, describe_grants=describe_grants)
@@ -179,9 +205,8 @@ class RoleDetailHandler(AccountsPageMixin, DetailHandler):
 
     async def get_context(self, obj):
         context = await super().get_context(obj)
-        sources = {key: {action: [f"role:{obj.name}"] for action in actions}
-                   for key, actions in (obj.permissions or {}).items()}
-        groups, others = effective_matrix(self.registry, sources)
+        groups, others = effective_matrix(self.registry,
+                                          role_matrix_sources(obj, self.gettext))
         holders, more = [], 0
         user_admin = self.admin_for(User)
         if user_admin is not None and user_admin.may(self, "read"):

@@ -3,6 +3,7 @@ with field errors (required, a duplicate name, a bad e-mail and country) and an 
 flash, for a French and a German user, show no English msgid of any loaded catalog (core,
 accounts, blog, shop)."""
 import html
+import re
 
 import pytest
 
@@ -134,3 +135,36 @@ async def test_a_roles_expiring_grant_reads_in_the_users_language(site, language
     assert "role:editors" not in page
     assert source_label("role:editors", "own", "2099-12-31T18:00Z") == \
         "role:editors (scope own, until 2099-12-31T18:00Z)"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_a_scoped_expiring_grant_has_one_label_on_the_user_pages(site, language):
+    """The matrix labels a source with ``source_label`` alone: scope and expiry in one
+    parenthesis, never a second "(scope …)" of its own after the expiry's."""
+    from core.permissions import source_label
+    from core import i18n
+    translate = i18n.locale_for(language).translate
+    await site.model("accounts.role").create(
+        name="editors", permissions={"blog.article": ["read", "write:own@2099-12-31T18:00Z"]},
+        db=site.db)
+    author = await site.user_browser("author", {"blog.article": ["delete:own"]},
+                                     roles=["editors"], language=language)
+    await site.create_user("boss", language=language, is_superuser=True)
+    boss = site.browser()
+    await boss.login("boss")
+    expected = [source_label("role:editors", "own", "2099-12-31T18:00Z", translate),
+                source_label("user", "own", None, translate)]
+    assert expected[0] == {"en": "role:editors (scope own, until 2099-12-31T18:00Z)",
+                           "fr": "rôle editors (portée own, jusqu'au 2099-12-31T18:00Z)"
+                           }[language]
+    found = await site.model("accounts.user").find_one({"username": "author"}, db=site.db)
+    user_page = f"/admin/accounts/user/{found.id}/"
+    for browser, path in ((author, "/admin/account/"), (boss, user_page)):
+        page = await browser.get(path)
+        text = html.unescape(page.text)
+        assert page.code == 200 and all(label in text for label in expected), (path, text)
+        sources = re.findall(r'<span class="sources">([^<]*)</span>', text)
+        assert sources and all(text.count("(") == 1 for text in sources if "(" in text), sources
+    role = await site.model("accounts.role").find_one({"name": "editors"}, db=site.db)
+    page = html.unescape((await boss.get(f"/admin/accounts/role/{role.id}/")).text)
+    assert expected[0] in page
