@@ -29,7 +29,7 @@ nor left out by the target admin's ``exclude``; else the cell is empty ("—").
 Sorting by a path through a reference is refused (``?o=`` is a 400): the store cannot
 order the rows by a value of another collection without reading all of it.
 """
-from core.i18n import gettext
+from core.i18n import format_decimal, gettext
 from core.models import fields as model_fields
 
 from .errors import BadListArguments
@@ -163,6 +163,6 @@ async def readable_ids(ctx, target_admin, clause, what):
     if len(found) > MAX_REFERENCE_MATCHES:
         raise BadListArguments(gettext(
             "%(what)s matches more than %(count)s %(objects)s; narrow it down.") % {
-            "what": what, "count": f"{MAX_REFERENCE_MATCHES:,}",
+            "what": what, "count": format_decimal(MAX_REFERENCE_MATCHES),
             "objects": target._meta.verbose_name_plural})
     return [obj.id for obj in found if target_admin.may(ctx, "read", obj)]

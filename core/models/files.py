@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 
 from bson import ObjectId
 
-from core.i18n import gettext
+from core.i18n import format_decimal, gettext
 
 from .errors import ValidationError
 from .fields import Field
@@ -165,7 +165,8 @@ class FileField(Field):
         if len(upload.data) > limit:
             raise self.error(gettext("The file is too large (%(size)s bytes); at most "
                                      "%(limit)s bytes are allowed.")
-                             % {"size": f"{len(upload.data):,}", "limit": f"{limit:,}"},
+                             % {"size": format_decimal(len(upload.data)),
+                                "limit": format_decimal(limit)},
                              code="too_large")
         content_type = sniff_content_type(upload.data, upload.content_type)
         if content_type not in self.content_types:

@@ -135,3 +135,16 @@ async def test_too_many_matches_through_a_reference_is_said_not_cut(site, root, 
     monkeypatch.setattr(related, "MAX_REFERENCE_MATCHES", 0)
     refused = await root.get(ORDERS + "?customer.address.country=FR")
     assert refused.code == 400 and "narrow it down" in refused.text
+
+
+async def test_the_too_many_matches_count_is_in_the_users_number_format(site):
+    """A thousand reads "1.000" in German (Babel's ``format_decimal``), not "1,000"."""
+    customers = site.db[site.model("shop.customer")._meta.collection]
+    await customers.insert_many([{"name": f"Ann {n}", "email": f"ann{n}@example.com",
+                                  "address": {"city": "Lyon", "country": "FR"}}
+                                 for n in range(related.MAX_REFERENCE_MATCHES + 1)])
+    hans = await site.user_browser("hans", is_superuser=True, language="de")
+    many = await hans.get(ORDERS + "?q=Ann")
+    assert many.code == 400
+    text = html.unescape(many.text)
+    assert "1.000" in text and "1,000" not in text, text[-800:]

@@ -178,3 +178,16 @@ class Unlimited(Model):
 def test_a_file_inside_a_sub_document_a_list_or_a_dict_is_refused_when_declared(declare):
     with pytest.raises(TypeError, match="a file belongs to a model's own field"):
         declare()
+
+
+def test_the_too_large_sizes_are_in_the_active_languages_number_format():
+    from core import i18n
+    i18n.install([i18n.CORE_LOCALE_DIR], default="en", languages=["en", "fr", "de"])
+    i18n.activate(i18n.locale_for("de"))
+    try:
+        with pytest.raises(ValidationError) as refused:
+            Invoice.document.check_upload(Upload(PDF + b"x" * 20_000, "big.pdf"))
+    finally:
+        i18n.activate(None)
+    message = str(refused.value)
+    assert "10.000" in message and "10,000" not in message, message
