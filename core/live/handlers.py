@@ -341,9 +341,7 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
     def deliver(self, event, verdict, frame):
         """Write ``frame`` (``user_answer``'s, shared by the user's sockets) if ``verdict``
         lets this socket have it; 1 if written, else 0."""
-        if self.ended or not verdict or (
-                verdict is KNOWN_ONLY
-                and event.object_id not in self.known.get(event.model_key, ())):
+        if self.ended or not self.may_have(event, verdict):
             return 0
         self._know(event.model_key, event.object_id)
         return 0 if self.write_frame(frame) is None else 1
@@ -439,9 +437,16 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
             return None
         ctx = self.context
         verdict, frame = await event.shared(ctx.permissions, lambda: self.user_answer(event, ctx))
-        if verdict is KNOWN_ONLY and event.object_id not in self.known.get(event.model_key, ()):
-            return None
-        return frame if verdict else None
+        return frame if self.may_have(event, verdict) else None
+
+    def may_have(self, event, verdict):
+        """Does the user's ``verdict`` on ``event`` (``user_answer``'s) let *this* socket
+        have it? ``KNOWN_ONLY`` (a deleted object under a row scope or an object rule) only
+        when this socket was sent that object before. The one place of that rule, for the
+        fan-out (``deliver``) and the socket's own queue (``message_for``) alike."""
+        if verdict is KNOWN_ONLY:
+            return event.object_id in self.known.get(event.model_key, ())
+        return bool(verdict)
 
     async def user_answer(self, event, ctx):
         """``(verdict, frame)`` for ``ctx``'s user: the frame of the encoded message only

@@ -331,3 +331,40 @@ async def test_deeply_nested_or_odd_messages_get_an_error_and_the_socket_goes_on
     assert (await alice.get(LIST)).code == 200
     other.close()
     client.close()
+
+
+@pytest.mark.parametrize("recheck", [60, 0], ids=["fan-out", "own-queue"])
+async def test_a_deleted_objects_event_goes_only_to_sockets_that_were_sent_it(server, tmp_path,
+                                                                              recheck):
+    """Under an object rule, a delete reaches a socket only if that socket was sent the
+    object before — whether the hub's fan-out delivers it, or the socket's own queue (a
+    re-check due at every event: ``LIVE_RECHECK_SECONDS=0``)."""
+    from live_kit import make_settings
+    site = await server(make_settings(tmp_path, LIVE_RECHECK_SECONDS=recheck))
+    admin = site.app.admin_site.get("notes.note")
+    original = type(admin).has_object_permission
+
+    def own_notes_only(self, handler, action, obj):
+        if action == "read":
+            return obj.owner == handler.current_user.username
+        return original(self, handler, action, obj)
+
+    type(admin).has_object_permission = own_notes_only
+    try:
+        bob = await site.user_browser("bob", NOTES)
+        await create_note(bob, title="Bob's earlier")      # before any socket: never sent
+        earlier = await note_id(site, "Bob's earlier")
+        bobs_socket = await live(site, bob)
+        assert (await bobs_socket.subscribe("notes.note"))["type"] == "subscribed"
+        await create_note(bob, title="Bob's own")
+        assert (await bobs_socket.event(event="created"))["label"] == "Bob's own"
+        bobs = await note_id(site, "Bob's own")
+        # Bob may read the earlier note, but this socket was never sent it: no delete
+        assert (await bob.post(f"{LIST}{earlier}/delete/", {})).code == 303
+        assert (await bob.post(f"{LIST}{bobs}/delete/", {})).code == 303
+        gone = await bobs_socket.event(event="deleted")
+        assert gone["id"] == bobs                            # not the earlier one first
+        assert await bobs_socket.silent(0.3) == []
+        bobs_socket.close()
+    finally:
+        type(admin).has_object_permission = original
