@@ -37,6 +37,9 @@ from core.audit.models import AuditEntry, changed_paths
 from core.models.base import parse_id
 
 log = logging.getLogger("bastion.live")
+#: one DEBUG line per event and process (``LiveHub.fan_out``): how long reading, checking
+#: and writing took; the clocks it needs are read only while it is enabled for DEBUG
+timing_log = logging.getLogger("bastion.live.timing")
 
 #: read from its owner, the audit entry model
 AUDIT_COLLECTION = AuditEntry._meta.collection
@@ -61,7 +64,8 @@ class LiveEvent:
     ``kind`` is ``created``, ``updated`` or ``deleted``. ``load_object(model)``
     reads the object once for every socket that needs it (object rules),
     ``shared(owner, compute)`` answers once per user (see ``LiveHandler.may_see``),
-    and ``seen_at`` is when this process noticed the entry (monotonic clock).
+    and ``seen_at`` / ``seen_wall`` are when this process noticed the entry (monotonic
+    and wall clocks), read only while ``timing_log`` is enabled for DEBUG (else ``None``).
     """
 
     __slots__ = ("entry_id", "kind", "action", "model_key", "object_id", "label", "actor",
@@ -78,8 +82,10 @@ class LiveEvent:
         self.actor_id = entry.get("actor_id")
         self.at = _aware(entry.get("at"))
         self.fields = changed_paths(entry.get("changes"))
-        self.seen_at = time.monotonic()
-        self.seen_wall = _now()
+        if timing_log.isEnabledFor(logging.DEBUG):
+            self.seen_at, self.seen_wall = time.monotonic(), _now()
+        else:
+            self.seen_at = self.seen_wall = None
         self._object = None
         self._shared = {}
 
@@ -115,8 +121,9 @@ class LiveEvent:
 
     def read_delay_ms(self):
         """Milliseconds from the entry's ``at`` (stamped just before its commit, maybe by
-        another process) to this process reading it; ``nan`` without an ``at``."""
-        if not isinstance(self.at, datetime.datetime):
+        another process) to this process reading it; ``nan`` without an ``at`` (or when
+        the time it was read was not taken: ``timing_log`` was off)."""
+        if not isinstance(self.at, datetime.datetime) or self.seen_wall is None:
             return float("nan")
         return (self.seen_wall - self.at).total_seconds() * 1000
 

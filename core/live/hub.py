@@ -19,12 +19,10 @@ import time
 
 from core.audit.models import RECORDED_LISTENERS
 
-from .feed import EVENT_KINDS, AuditFeed
+from .feed import EVENT_KINDS, AuditFeed, timing_log
 from .wake import LocalWake, wake_folder
 
 log = logging.getLogger("bastion.live")
-#: one DEBUG line per event and process: how long reading, checking and writing took
-timing_log = logging.getLogger("bastion.live.timing")
 
 
 class LiveHub:
@@ -171,20 +169,23 @@ class LiveHub:
                 if group is None:
                     group = groups[id(context.permissions)] = (context, [])
                 group[1].append(connection)
+        timed = timing_log.isEnabledFor(logging.DEBUG) and event.seen_at is not None
         checked_at = written = cpu = 0
         if groups:
             answers = await asyncio.gather(*(
                 event.shared(context.permissions,
                              lambda c=context, s=sockets[0]: s.user_answer(event, c))
                 for context, sockets in groups.values()))
-            checked_at, cpu = time.monotonic(), time.thread_time()
+            if timed:
+                checked_at, cpu = time.monotonic(), time.thread_time()
             for (verdict, frame), (_context, sockets) in zip(answers, groups.values()):
                 if verdict:
                     for connection in sockets:
                         written += connection.deliver(event, verdict, frame)
-            cpu = time.thread_time() - cpu
+            if timed:
+                cpu = time.thread_time() - cpu
         self.delivered += written
-        if timing_log.isEnabledFor(logging.DEBUG):
+        if timed:
             done = time.monotonic()
             timing_log.debug(
                 "fan-out %s: read %.1f ms after its entry was stamped; %d user checks "

@@ -157,3 +157,37 @@ def test_a_frame_says_its_length_in_the_form_rfc_6455_asks():
                          (70000, bytes([0x81, 127]) + (70000).to_bytes(8, "big"))):
         payload = b"x" * size
         assert text_frame(payload) == header + payload
+
+
+async def test_the_timing_clocks_are_read_only_while_their_debug_log_is_on(
+        site, monkeypatch, caplog):
+    """``bastion.live.timing`` off (the default): no event reads the wall clock or the
+    monotonic one for it, and the fan-out takes no thread CPU time; on: one DEBUG line."""
+    import logging
+    import time
+    import types
+
+    from core.live import hub
+    thread_times = []
+    monkeypatch.setattr(hub, "time", types.SimpleNamespace(
+        monotonic=time.monotonic, thread_time=lambda: thread_times.append(1) or 0.0))
+    writer = await site.user_browser("writer", NOTES)
+    client = await LiveClient.connect(site.port, writer.cookies)
+    assert (await client.subscribe("notes.note"))["type"] == "subscribed"
+    timing = logging.getLogger("bastion.live.timing")
+    assert not timing.isEnabledFor(logging.DEBUG)
+    quiet = LiveEvent({"_id": 1, "action": "create", "model_key": "notes.note",
+                       "object_id": "x"})
+    assert (quiet.seen_at, quiet.seen_wall) == (None, None) and \
+        quiet.read_delay_ms() != quiet.read_delay_ms()              # nan
+    assert (await writer.post(LIST + "add/", note_form(title="Quiet"))).code == 303
+    assert (await client.event(event="created"))["label"] == "Quiet"
+    assert thread_times == []
+    with caplog.at_level(logging.DEBUG, logger="bastion.live.timing"):
+        assert (await writer.post(LIST + "add/", note_form(title="Timed"))).code == 303
+        assert (await client.event(event="created"))["label"] == "Timed"
+        await asyncio.sleep(0.05)
+    assert len(thread_times) == 2
+    assert [r.getMessage() for r in caplog.records
+            if r.name == "bastion.live.timing" and "fan-out" in r.getMessage()]
+    client.close()
