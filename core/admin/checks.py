@@ -40,6 +40,8 @@ docs/admin.md, "Checking the options"):
 * ``list_per_page``: ``E110`` not positive, ``E111`` not offered;
   ``list_per_page_choices``: ``E112``
 * ``*_handler``: ``E120``; ``changelist_class``: ``E121``; ``form_class``: ``E130``
+* ``list_fields``: ``E140`` no such field (a dotted path's first field counts: the list
+  fetches whole top-level fields)
 """
 import difflib
 import inspect
@@ -48,8 +50,8 @@ from dataclasses import dataclass
 from core.conf import ImproperlyConfigured
 from core.models import fields as model_fields
 
-__all__ = ["AdminConfigurationError", "CheckMessage", "check_model_admin", "check_site",
-           "raise_for_errors"]
+__all__ = ["AdminConfigurationError", "CheckMessage", "check_model_admin",
+           "check_site", "raise_for_errors"]
 
 #: the built-in bulk action (``core.admin.options.DELETE_SELECTED``)
 DELETE_SELECTED = "delete_selected"
@@ -136,7 +138,7 @@ def check_model_admin(model_admin):
                   checker.date_hierarchy,
                   checker.search_fields, checker.ordering, checker.sortable_fields,
                   checker.fields, checker.readonly_fields, checker.exclude, checker.actions,
-                  checker.list_per_page, checker.classes):
+                  checker.list_per_page, checker.classes, checker.list_fields):
         check()
     return checker.messages
 
@@ -484,6 +486,16 @@ class _Checker:
     def exclude(self):
         self.field_names("exclude", ("admin.E090", None), accept=lambda field: True,
                          paths=True)
+
+    def list_fields(self):
+        """Stored fields the list page fetches; ``None`` fetches whole objects. A name that
+        is no field would be dropped silently (``ModelAdmin.get_list_fields``)."""
+        valid = list(self.fields_by_name)
+        for index, name in self.names("list_fields", allow_none=True):
+            if name.split(".", 1)[0] not in self.fields_by_name:
+                self.error("admin.E140", "list_fields", name,
+                           f"is not a field of {self.model_name}: the list page would not "
+                           "fetch it.", hint=_hint(name.split(".", 1)[0], valid), index=index)
 
     # -- actions -----------------------------------------------------------------------------
     def actions(self):

@@ -227,6 +227,13 @@ CASES = [
     ("per-page-choices", "note", GoodNoteAdmin, {"list_per_page_choices": (25, -1)},
      ("admin.E112", "list_per_page_choices", None, (25, -1), None,
       "must be a non-empty list of positive integers.")),
+    # list_fields
+    ("list-fields-typo", "note", GoodNoteAdmin, {"list_fields": ["titel"]},
+     ("admin.E140", "list_fields", 0, "titel", "Did you mean 'title'?",
+      "is not a field of Note: the list page would not fetch it.")),
+    ("list-fields-path-typo", "note", GoodNoteAdmin, {"list_fields": ["ctegory.name"]},
+     ("admin.E140", "list_fields", 0, "ctegory.name", "Did you mean 'category'?",
+      "is not a field of Note")),
     # changelist_class
     ("changelist-class", "note", GoodNoteAdmin, {"changelist_class": NoteList},
      ("admin.E121", "changelist_class", None, NoteList, None,
@@ -353,3 +360,9 @@ async def test_the_site_of_the_test_settings_app_passes(tmp_path):
         assert [str(m) for m in check_site(app.admin_site)] == []
     finally:
         await app.db.close()
+
+
+def test_list_fields_naming_fields_or_none_pass(note):
+    for value in (["title", "category.name"], (), None):
+        assert check_model_admin(broken(GoodNoteAdmin, list_fields=value)(note)) == [], value
+
