@@ -42,6 +42,9 @@ docs/admin.md, "Checking the options"):
 * ``*_handler``: ``E120``; ``changelist_class``: ``E121``; ``form_class``: ``E130``
 * ``list_fields``: ``E140`` no such field (a dotted path's first field counts: the list
   fetches whole top-level fields)
+* an app page's ``permission`` (``App.admin_pages``, ``AdminSite.register_page``): ``E150``
+  not ``"<app>.<model>:<action>"`` naming an installed model, ``E151`` an action that
+  model does not declare (either would hide the page's link from everyone but superusers)
 """
 import difflib
 import inspect
@@ -50,7 +53,7 @@ from dataclasses import dataclass
 from core.conf import ImproperlyConfigured
 from core.models import fields as model_fields
 
-__all__ = ["AdminConfigurationError", "CheckMessage", "check_model_admin",
+__all__ = ["AdminConfigurationError", "CheckMessage", "check_model_admin", "check_page",
            "check_site", "raise_for_errors"]
 
 #: the built-in bulk action (``core.admin.options.DELETE_SELECTED``)
@@ -128,7 +131,35 @@ def check_site(site):
     messages = []
     for model_admin in site.admins.values():
         messages.extend(check_model_admin(model_admin))
+    for page in getattr(site, "pages", ()):
+        messages.extend(check_page(site, page))
     return messages
+
+
+def check_page(site, page):
+    """The ``CheckMessage``s of an app page's ``permission`` (a ``core.admin.sites.AdminPage``):
+    a ``"<app>.<model>:<action>"`` text must name an installed model and one of its
+    actions; a callable or ``None`` is not checked."""
+    permission = page.permission
+    if permission is None or callable(permission):
+        return []
+    where = dict(admin=f"page {page.path}", model=page.app_label, option="permission",
+                 value=permission)
+    if not isinstance(permission, str):
+        return [CheckMessage(id="admin.E150", text="must be '<app>.<model>:<action>', a "
+                             "callable or None.", **where)]
+    key, _, action = permission.partition(":")
+    admin = site.get(key)
+    if admin is None:
+        return [CheckMessage(id="admin.E150", text="names no installed model: the page's "
+                             "link would be hidden from everyone but superusers.",
+                             hint=_hint(key, list(site.admins)), **where)]
+    declared = tuple(getattr(admin.opts, "actions", ()) or ())
+    if action and declared and action not in declared:
+        return [CheckMessage(id="admin.E151", text=f"names an action {key} does not declare "
+                             f"(its actions: {', '.join(declared)}).",
+                             hint=_hint(action, declared), **where)]
+    return []
 
 
 def check_model_admin(model_admin):

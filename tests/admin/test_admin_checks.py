@@ -366,3 +366,39 @@ def test_list_fields_naming_fields_or_none_pass(note):
     for value in (["title", "category.name"], (), None):
         assert check_model_admin(broken(GoodNoteAdmin, list_fields=value)(note)) == [], value
 
+
+def test_a_page_permission_must_name_an_installed_model_and_its_action(registry):
+    site = AdminSite(registry)
+    site.register_page("notes", "Fine", "/admin/notes/fine/", object,
+                       permission="notes.note:export")
+    site.register_page("notes", "Anyone", "/admin/notes/anyone/", object)
+    site.register_page("notes", "Callable", "/admin/notes/callable/", object,
+                       permission=lambda handler: True)
+    assert check_site(site) == []
+    site.register_page("notes", "Stats", "/admin/notes/stats/", object,
+                       permission="notes.nte:read")
+    site.register_page("notes", "Publish", "/admin/notes/publish/", object,
+                       permission="notes.note:exprt")
+    messages = check_site(site)
+    assert [(m.id, m.model, m.admin, m.option, m.value, m.hint) for m in messages] == [
+        ("admin.E150", "notes", "page /admin/notes/stats/", "permission", "notes.nte:read",
+         "Did you mean 'notes.note'?"),
+        ("admin.E151", "notes", "page /admin/notes/publish/", "permission",
+         "notes.note:exprt", "Did you mean 'export'?")]
+    assert str(messages[0]) == (
+        "notes (page /admin/notes/stats/): permission 'notes.nte:read' names no installed "
+        "model: the page's link would be hidden from everyone but superusers. "
+        "Did you mean 'notes.note'?")
+    with pytest.raises(AdminConfigurationError):
+        raise_for_errors(messages)
+
+
+def test_an_app_page_with_an_unknown_model_stops_start_up(tmp_path, monkeypatch):
+    """Not a link silently hidden from everyone: ``make_app`` refuses, naming it."""
+    from apps.accounts.app import AccountsApp
+    page = dict(AccountsApp.admin_pages[0], permission="accounts.usr:read")
+    monkeypatch.setattr(AccountsApp, "admin_pages", [page])
+    with pytest.raises(AdminConfigurationError) as caught:
+        make_app(make_settings(tmp_path, ["core.audit", "apps.accounts"]))
+    assert [(m.id, m.value) for m in caught.value.messages] == [
+        ("admin.E150", "accounts.usr:read")]
