@@ -105,9 +105,11 @@ class AdminSite:
     def register_page(self, app_label, title, path, handler, permission=None, name=None):
         """Add a page to the admin: mounted at ``path`` (``/admin/…/``, with ``site`` as a
         route kwarg), linked as ``title`` in the navigation under the app ``app_label``
-        for the users ``permission`` lets see it (``AdminPage``). Call it before
-        ``make_app`` builds the routes; ``App.admin_pages`` entries are registered when
-        the site is built."""
+        for the users ``permission`` lets see it (``AdminPage``); ``name`` names its route
+        (``reverse_url``), by default the path without its slashes (``admin_desk_stats``).
+        Call it before ``make_app`` builds the routes; ``App.admin_pages`` entries are
+        registered when the site is built. A ``permission`` text naming no installed model
+        or an undeclared action is a check error (``core.admin.checks.check_page``)."""
         page = AdminPage(self, app_label, title, path, handler, permission, name)
         if any(known.path == page.path for known in self.pages):
             raise ValueError(f"two admin pages at {page.path}")
