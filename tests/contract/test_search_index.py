@@ -149,3 +149,81 @@ async def test_a_field_that_already_leads_an_index_is_served_by_it(coll):
     assert [doc["title"] for doc in found] == ["Apple pie"]
     keys = [info["key"] for info in (await coll.index_information()).values()]
     assert keys.count([("title", 1)]) == 1
+
+
+# -- pages of a search: sorted, filtered, cut, counted (every way the embedded store reads) --
+PAGE_SIZE = 240
+
+
+def page_corpus():
+    """``PAGE_SIZE`` articles inserted out of date order (rowids do not follow
+    ``created``), three to a date (ties broken by ``_id``): "zebra" in every 7th title
+    (in varied case), "narwhal" in three, "cat" in nearly all; every other one published."""
+    import datetime
+    base = datetime.datetime(2024, 1, 1)
+    order = sorted(range(PAGE_SIZE), key=lambda i: (i * 97) % PAGE_SIZE)
+    docs = []
+    for i in order:
+        word = ("Zebra", "zebra", "ZEBRA")[i % 3] if i % 7 == 0 else "cat"
+        title = f"Article {i} about a {word}" + (" and a narwhal" if i in (5, 119, 230) else "")
+        docs.append({"_id": i, "title": title, "body": "Lorem ipsum",
+                     "published": i % 2 == 0, "created": base + datetime.timedelta(days=i // 3)})
+    return docs
+
+
+#: how the embedded store may read a page of search results (``search.choose_plan``):
+#: ``None`` lets it choose; ``probe-cut`` keeps only the newest half of the candidates in
+#: the walk's set, so older rows are left to the filter
+PLANS = [None, "sorted", "probe", "probe-cut", "scan"]
+
+
+@pytest.fixture(params=PLANS, ids=lambda plan: plan or "chosen")
+def forced_plan(request, monkeypatch):
+    """Make the embedded store read search pages by one plan (other backends ignore it)."""
+    from core.db.embedded import search
+    plan = request.param
+    if plan is not None:
+        def choose(sampled, oldest, rows, first_rowid, last_rowid, wanted, ordered):
+            if plan == "probe-cut":
+                return search.PROBE, (first_rowid + last_rowid) // 2
+            return plan, search.NO_ROWID
+        monkeypatch.setattr(search, "choose_plan", choose)
+    return plan
+
+
+def expected_page(docs, word, published, sort, skip, limit):
+    hits = [doc for doc in docs if re.search(re.escape(word), doc["title"], re.I)
+            and (published is None or doc["published"] == published)]
+    for path, direction in reversed(sort):
+        hits.sort(key=lambda doc: doc[path], reverse=direction == -1)
+    hits = hits[skip:]
+    return [doc["_id"] for doc in (hits[:limit] if limit else hits)]
+
+
+async def test_a_page_of_a_search_is_the_page_a_scan_gives(coll, forced_plan):
+    """Every plan gives the same pages: sorted either way with ties, with a filter, cut
+    by skip and limit, for a rare, a middling and a common word."""
+    docs = page_corpus()
+    await coll.insert_many([dict(doc) for doc in docs])
+    await coll.create_index([("created", -1), ("_id", -1)])
+    await coll.create_index([("published", 1), ("created", -1), ("_id", -1)])
+    await coll.create_search_index(["title", "body"])
+    sorts = [[("created", -1), ("_id", -1)], [("created", 1), ("_id", 1)],
+             [("title", 1), ("_id", 1)]]
+    for word in ("narwhal", "zebra", "cat", "absent"):
+        for published in (None, True):
+            flt = search_filter(re.escape(word), "i", ["title", "body"])
+            if published is not None:
+                flt = {"$and": [flt, {"published": published}]}
+            for sort in sorts:
+                for skip, limit in ((0, 10), (0, 1), (3, 10), (0, 0), (20, 7)):
+                    got = await coll.find(flt, sort=sort, skip=skip, limit=limit).to_list(None)
+                    want = expected_page(docs, word, published, sort, skip, limit)
+                    assert [doc["_id"] for doc in got] == want, (word, published, sort, skip)
+            every = expected_page(docs, word, published, [("_id", 1)], 0, 0)
+            for cap in (0, 1, 10, 30):
+                assert await coll.count_documents(flt, limit=cap) == \
+                    (min(cap, len(every)) if cap else len(every)), (word, published, cap)
+            unsorted = await coll.find(flt, limit=5).to_list(None)
+            assert len(unsorted) == min(5, len(every))
+            assert {doc["_id"] for doc in unsorted} <= set(every)

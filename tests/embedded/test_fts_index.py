@@ -126,9 +126,9 @@ async def test_the_declaration_survives_a_restart(tmp_path):
 
 
 def test_common_and_rare_words_find_the_same_rows_either_way(store, monkeypatch):
-    """A page query reads the index's candidates only when they are few (else it scans
-    in the page's order); a capped count is always driven by the index. Both answer
-    as the scan does."""
+    """A delete reads the index's candidates only when they are few (else it scans); a
+    page query reads by the plan ``search.choose_plan`` picks; a capped count is always
+    driven by the index. All answer as the scan does."""
     docs = [{"_id": i, "title": f"{'common' if i % 3 else 'rare'} word {i}", "n": i}
             for i in range(60)]
     store.insert("a", docs, True)
@@ -145,6 +145,65 @@ def test_common_and_rare_words_find_the_same_rows_either_way(store, monkeypatch)
                     assert store.count("a", flt, 0, cap) == store.count("plain", flt, 0, cap)
         steps = " ".join(plan(store, "a", title_has("common")))
         assert ("s:a" in steps) == (few > 40)
+
+
+def page_statement(store, coll, flt, sort, limit):
+    """The documents of a page query and the SELECT that read them."""
+    statements = []
+    conn = store.connection()
+    conn.set_trace_callback(statements.append)
+    try:
+        found = store.find(coll, flt, (None, [], True), sort, 0, limit)
+    finally:
+        conn.set_trace_callback(None)
+    reads = [s for s in statements if s.startswith("SELECT") and f'"c:{coll}"' in s
+             and "ORDER BY" in s]
+    return [doc["_id"] for doc in found], reads[-1]
+
+
+def test_a_page_reads_by_the_cheapest_plan(store):
+    """A rare word's page sorts its few candidates; a middling word's walks the order's
+    index and looks each entry up in the candidates before reading the row; a common
+    word's walks the order alone. Each page is the one the scan gives."""
+    docs = [{"_id": i, "n": i, "title": "common " + ("middling " if i % 40 == 0 else "") +
+             ("rare" if i % 800 == 0 else "")} for i in range(4000)]
+    store.insert("a", docs, True)
+    store.insert("plain", [dict(d) for d in docs], True)
+    for coll in ("a", "plain"):
+        store.create_index(coll, [("n", -1)], False, "n_-1", None)
+    store.create_search_index("a", ["title"])
+    sort = [("n", -1)]
+    for word, marker in (("rare", "CROSS JOIN"), ("middling", '+"c:a".rowid IN'),
+                         ("common", None)):
+        found, statement = page_statement(store, "a", title_has(word), sort, 11)
+        assert found == page_statement(store, "plain", title_has(word), sort, 11)[0]
+        if marker is None:
+            assert '"s:a"' not in statement, word
+        else:
+            assert marker in statement, word
+
+
+def test_the_plans_costs():
+    """``choose_plan``: few candidates are sorted; a middling number probed from the
+    order's walk; many scanned; a set too big for ``WALK_SET`` keeps the newest only."""
+    none = search.NO_ROWID
+    million = dict(rows=10**6, first_rowid=1, last_rowid=10**6, ordered=True)
+    assert search.choose_plan(200, 5, wanted=51, **million) == (search.SORTED, none)
+    # the newest 1000 candidates in the newest 200,000 rows: ~5,000 in all
+    assert search.choose_plan(search.SAMPLE, 800_001, wanted=51, **million) == \
+        (search.PROBE, none)
+    # 1,000 in the newest 2,000 rows: a word in half the rows
+    assert search.choose_plan(search.SAMPLE, 998_001, wanted=51, **million)[0] == search.SCAN
+    # every match wanted: a scan of the whole order, or the candidates sorted
+    assert search.choose_plan(200, 5, wanted=None, **million)[0] == search.SORTED
+    # 50,000 candidates in a collection of 100 million: the newest WALK_SET of them only
+    huge = dict(rows=10**8, first_rowid=1, last_rowid=10**8, ordered=True)
+    plan, set_from = search.choose_plan(search.SAMPLE, 10**8 - 2_000_000, wanted=51, **huge)
+    assert plan == search.PROBE
+    assert set_from == 10**8 - search.WALK_SET * 2_000_001 // search.SAMPLE
+    # unsorted: candidates stream until the page is full
+    assert search.choose_plan(search.SAMPLE, 800_001, rows=10**6, first_rowid=1,
+                              last_rowid=10**6, wanted=10, ordered=False)[0] == search.SORTED
 
 
 async def test_the_admins_search_fields_are_the_declaration(tmp_path):

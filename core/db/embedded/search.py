@@ -205,6 +205,77 @@ def driven_by_index(coll, table, param):
             f"ON {table}.rowid = {MATCH_ALIAS}.rowid")
 
 
+# -- how a page query uses the index ------------------------------------------------------
+#: candidates read, newest rowid first, to learn how many documents a word matches: all
+#: of them when fewer, else how densely they sit among the newest rows
+SAMPLE = 1000
+#: about the most candidates an ordered walk keeps in its set: the newest ones (by the
+#: sample's density); rows older than the set are checked with the filter alone
+WALK_SET = 20000
+#: what one step of each plan costs, in microseconds of CPU (measured with
+#: ``bench/search_plans.py``; only their ratios matter)
+COST_SORTED = 5.0      # read a candidate's row (anywhere in the file), check it, sort it
+COST_SET = 0.3         # put a candidate in the walk's set
+COST_PROBE = 0.15      # one entry of the ordering index, looked up in the set
+COST_SCAN = 1.4        # one row of the ordering index's walk, checked with the filter
+#: a rowid below every rowid: the walk's set holds every candidate
+NO_ROWID = -(2 ** 63)
+
+SORTED, PROBE, SCAN = "sorted", "probe", "scan"
+
+
+def sample_sql(coll):
+    """``(count, oldest rowid)`` of the newest ``?2`` candidates of the FTS5 query ``?1``."""
+    return (f"SELECT count(*), min(rowid) FROM ({candidates_sql(coll, '?1')} "
+            f"ORDER BY rowid DESC LIMIT ?2)")
+
+
+def choose_plan(sampled, oldest, rows, first_rowid, last_rowid, wanted, ordered):
+    """``(plan, set_from)``: how a page query reads.
+
+    ``SORTED``: the candidates, each read, checked and (when the query sorts) sorted;
+    cheap when they are few. ``PROBE``: walk the order's index and look each entry up
+    in the set of candidates with rowids from ``set_from`` before reading its row.
+    ``SCAN``: walk the order without the index; a common word fills a page in a few rows.
+
+    ``sampled`` candidates were read from the newest, the oldest of them at rowid
+    ``oldest``; fewer than ``SAMPLE`` is all of them, else the word's matches are
+    estimated from how many of the newest rows (rowids ``first_rowid..last_rowid``,
+    ``rows`` in all) it took to find them. ``wanted``: rows the query needs (skip +
+    limit; None: every match); ``ordered``: it sorts. The cheapest by the ``COST_*``
+    figures wins.
+    """
+    rows = max(rows, 1)
+    span = max(1, last_rowid - first_rowid + 1)
+    newest = max(1, last_rowid - oldest + 1)
+    if sampled < SAMPLE:
+        matches = max(sampled, 1)
+    else:
+        matches = max(SAMPLE, min(rows, SAMPLE * span / newest))
+    needed = matches if wanted is None else min(wanted, matches)
+    walked = rows if wanted is None else min(rows, wanted * rows / matches)
+    if not ordered:
+        # candidates stream in rowid order and stop when the page is full
+        return (SORTED if needed * COST_SORTED <= walked * COST_SCAN else SCAN), NO_ROWID
+    costs = {SORTED: matches * COST_SORTED,
+             PROBE: min(matches, WALK_SET) * COST_SET + walked * COST_PROBE,
+             SCAN: walked * COST_SCAN}
+    plan = min(costs, key=costs.get)
+    set_from = NO_ROWID
+    if plan == PROBE and matches > WALK_SET:
+        # the newest WALK_SET candidates, as densely as the sample found them
+        set_from = int(last_rowid - WALK_SET * newest / SAMPLE)
+    return plan, set_from
+
+
+def probe_condition(coll, rowid, match_param, from_param):
+    """The walk's test of a row on its index entry alone (its rowid): a candidate with a
+    rowid from ``from_param`` on, or an older row (left to the filter). ``+`` keeps
+    SQLite from reading rows by rowid: it walks the ordering index."""
+    return (f"(+{rowid} IN ({candidates_sql(coll, match_param)} AND rowid >= {from_param}) "
+            f"OR +{rowid} < {from_param})")
+
+
 class SearchIndex:
     """A collection's search index as the filter compiler sees it: which paths it
     covers, and the FTS5 query (if any) that narrows a filter."""

@@ -17,6 +17,7 @@ the array-path lookup and the query see the same snapshot.
 """
 import copy
 import json
+import re
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -522,12 +523,9 @@ class Store:
         return search.SearchIndex(coll, fields).match_query(flt, known) if fields else None
 
     def _compile(self, conn, coll, flt, known):
-        """``(where, params)`` for ``flt``, narrowed by the search index to its candidates
-        when the index names fewer than ``search.FEW_CANDIDATES`` of them.
-
-        With fewer, reading them and sorting them is cheap; with more the word is common,
-        and reading the table in the page's order finds a page of matches soonest.
-        """
+        """``(where, params)`` for ``flt`` in a delete, narrowed by the search index to its
+        candidates when the index names fewer than ``search.FEW_CANDIDATES`` of them (a
+        page query picks its plan with ``_search_plan`` instead)."""
         where, params = sql.compile_filter(flt, known, self._guards(conn, coll, known),
                                            f"{table_name(coll)}.rowid")
         match = self._search_match(conn, coll, flt, known)
@@ -540,18 +538,46 @@ class Store:
         """Run ``SELECT columns … WHERE flt ORDER BY sort LIMIT/OFFSET`` on ``conn``.
 
         ``known`` is the collection's array paths, read in the same transaction;
-        ``extra`` the named parameters ``columns`` use.
+        ``extra`` the named parameters ``columns`` use. A filter the search index
+        narrows is read by the plan ``search.choose_plan`` picks for it.
         """
-        where, params = self._compile(conn, coll, flt, known)
+        table = table_name(coll)
+        where, params = sql.compile_filter(flt, known, self._guards(conn, coll, known),
+                                           f"{table}.rowid")
         params.update(extra or {})
         order = sql.compile_sort(sort, known, flt)
-        query = f"SELECT {columns} FROM {table_name(coll)} WHERE {where}"
+        source = table
+        match = self._search_match(conn, coll, flt, known)
+        plan, set_from = (None, None) if match is None else self._search_plan(
+            conn, coll, match, None if not limit else skip + limit, bool(order))
+        if plan == search.SORTED:
+            # the candidates one by one, each joined to its row (then sorted)
+            source, params["_match"] = search.driven_by_index(coll, table, ":_match"), match
+            columns = _ROWID.sub(f"{table}.rowid", columns)
+        elif plan == search.PROBE:
+            params.update(_match=match, _from=set_from)
+            where = (f"{search.probe_condition(coll, f'{table}.rowid', ':_match', ':_from')} "
+                     f"AND ({where})")
+        query = f"SELECT {columns} FROM {source} WHERE {where}"
         if order:
             query += f" ORDER BY {order}"
         query += " LIMIT :_limit OFFSET :_skip"
         params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
         with self._budgeted(conn, flt):
             return conn.execute(query, params).fetchall()
+
+    def _search_plan(self, conn, coll, match, wanted, ordered):
+        """``search.choose_plan`` for the FTS5 query ``match``: reads at most
+        ``search.SAMPLE`` candidates, the collection's size and its rowid range."""
+        table = table_name(coll)
+        sampled, oldest = conn.execute(search.sample_sql(coll),
+                                       (match, search.SAMPLE)).fetchone()
+        first, last = conn.execute(f"SELECT (SELECT min(rowid) FROM {table}), "
+                                   f"(SELECT max(rowid) FROM {table})").fetchone()
+        rows = conn.execute("SELECT count FROM bastion_collections WHERE name=?",
+                            (coll,)).fetchone()
+        return search.choose_plan(sampled, oldest or 0, rows[0] if rows else 0, first or 0,
+                                  last or 0, wanted, ordered)
 
     def _select(self, coll, columns, flt, sort, skip, limit, params=None):
         """``_query`` in its own read transaction (empty for a collection never written);
@@ -722,6 +748,10 @@ class Store:
     def drop_all(self):
         for coll in self.collection_names():
             self.drop_collection(coll)
+
+
+#: a bare ``rowid`` in a column list (qualified when the query joins the search index)
+_ROWID = re.compile(r"\browid\b")
 
 
 def _sql_limit(limit):
