@@ -433,21 +433,30 @@ class FilterCompiler:
             # a real regular expression: Python's re, one bounded call per string
             match = f"{REGEX_FUNCTION}({self.param(pattern)},{self.param(options)},{x})"
             return f"({operand.rank}=3 AND {match})"
-        # the string itself: an escaped one is stored behind its tag and a letter
-        text = f"(CASE WHEN substr({x},1,1)=char(1114111) THEN substr({x},3) ELSE {x} END)"
         if "i" not in options:
-            match = f"instr({text},{self.param(literal)})>0"
+            lit = self.param(literal)
+
+            def contains(text):
+                return f"instr({text},{lit})>0"
         else:
             # GLOB classes give Unicode case folding in C; LIKE (ASCII folding) is exact
             # and quicker for an ASCII literal on a row whose text is all ASCII
-            match = self._join([f"{text} GLOB {self.param(glob)}"
-                                for glob in glob_patterns(literal, True)], " OR ")
-            if literal.isascii():
-                match = (f"(CASE WHEN folds THEN {match} ELSE "
-                         f"{text} LIKE {self.param(like_pattern(literal))} ESCAPE '\\' END)")
-            elif folds_needed(literal):
-                match = f"(folds AND {match})"
-        return f"({self._raw_text_prefilter(literal, options)}{operand.rank}=3 AND {match})"
+            globs = [self.param(glob) for glob in glob_patterns(literal, True)]
+            like = self.param(like_pattern(literal)) if literal.isascii() else None
+            needs_folds = not literal.isascii() and folds_needed(literal)
+
+            def contains(text):
+                match = self._join([f"{text} GLOB {glob}" for glob in globs], " OR ")
+                if like is not None:
+                    return f"(CASE WHEN folds THEN {match} ELSE {text} LIKE {like} ESCAPE '\\' END)"
+                return f"(folds AND {match})" if needs_folds else match
+        # a string (rank 3) is JSON text that is not tagged, or tagged as a string
+        # (TAG + "s" + the string; see codec): the same test as ``operand.rank=3``,
+        # with the value read fewer times
+        string = (f"(CASE WHEN substr({x},1,1)<>char(1114111) THEN {contains(x)} "
+                  f"WHEN substr({x},2,1) NOT IN ('o','d','n','b') THEN "
+                  f"{contains(f'substr({x},3)')} ELSE 0 END)")
+        return f"({self._raw_text_prefilter(literal, options)}{operand.type}='text' AND {string})"
 
     def _raw_text_prefilter(self, literal, options):
         """A cheap necessary condition on the raw JSON text, checked before any parsing.
