@@ -252,3 +252,11 @@ def test_an_index_in_an_older_layout_is_rebuilt(store):
     assert store.create_search_index("a", ["title"]) is True
     assert store.search_fields("a") == ["title"]
     assert indexed_rowids(store, "a", "layout") == [1]
+
+
+def test_a_file_is_read_through_a_memory_map(store):
+    """Every connection to a file maps it (a search reads its candidates' rows anywhere
+    in the file; through the map each costs about half as much); ``:memory:`` has none."""
+    from core.db.embedded import store as store_module
+    assert store.connection().execute("PRAGMA mmap_size").fetchone()[0] > 0
+    assert store_module.MMAP_BYTES > 0

@@ -39,6 +39,10 @@ REGEX_TIME_BUDGET = 5.0
 PROGRESS_STEPS = 20_000
 #: how long a read on the event loop's thread waits for a lock before it goes to a thread
 INLINE_BUSY_MS = 20
+#: bytes of the file each connection reads through a memory map instead of ``read()``
+#: calls into its own page cache (SQLite caps it at its build's maximum, 2 GiB by default):
+#: a row read anywhere in a big file (a search's candidates) costs about half as much
+MMAP_BYTES = 2 ** 40
 INT64_MAX = 2 ** 63 - 1
 
 META_SCHEMA = """
@@ -128,6 +132,7 @@ class Store:
         if not self.memory:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.executescript(META_SCHEMA + search.META_SCHEMA)
         self._migrate(conn)
