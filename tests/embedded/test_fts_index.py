@@ -260,3 +260,27 @@ def test_a_file_is_read_through_a_memory_map(store):
     from core.db.embedded import store as store_module
     assert store.connection().execute("PRAGMA mmap_size").fetchone()[0] > 0
     assert store_module.MMAP_BYTES > 0
+
+
+def test_a_plan_is_kept_and_a_kept_plan_stays_exact(store, monkeypatch):
+    """The plan of a search page is chosen once per ``PLAN_SECONDS`` (the next pages and
+    the same search again skip the sample); rows written since are still found."""
+    calls = []
+    choose = search.choose_plan
+    monkeypatch.setattr(search, "choose_plan", lambda *a: calls.append(a) or choose(*a))
+    store.insert("a", [{"_id": i, "title": f"row {i}" + (" zebra" if i % 5 == 0 else "")}
+                       for i in range(100)], True)
+    store.create_search_index("a", ["title"])
+    everything = (None, [], True)
+
+    def page(size=3):
+        return [d["_id"] for d in store.find("a", title_has("zebra"), everything,
+                                             [("_id", -1)], 0, size)]
+    assert page() == [95, 90, 85]
+    store.insert("a", [{"_id": 200, "title": "a new zebra"}], True)
+    store.delete("a", {"_id": 95}, False)
+    assert page() == [200, 90, 85]
+    assert len(calls) == 1
+    monkeypatch.setattr(search, "PLAN_SECONDS", -1.0)     # expired at once: chosen again
+    assert page(4) == page(4) == [200, 90, 85, 80]
+    assert len(calls) == 3

@@ -26,6 +26,7 @@ Shorter words, real regular expressions and fields that held arrays are
 answered by the scan, as before.
 """
 import json
+import threading
 import unicodedata
 
 from . import codec
@@ -228,6 +229,31 @@ def sample_sql(coll):
     """``(count, oldest rowid)`` of the newest ``?2`` candidates of the FTS5 query ``?1``."""
     return (f"SELECT count(*), min(rowid) FROM ({candidates_sql(coll, '?1')} "
             f"ORDER BY rowid DESC LIMIT ?2)")
+
+
+#: seconds a page query's plan is kept (``Store._search_plan``)
+PLAN_SECONDS = 10.0
+#: plans kept at most (the oldest goes first)
+PLAN_ENTRIES = 512
+
+
+class Plans:
+    """A store's chosen plans by (collection, FTS5 query, rows wanted, sorted): ``get``
+    gives ``(expires, plan)`` or None. Holds no document data: only how to read."""
+
+    def __init__(self):
+        self._entries = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        return self._entries.get(key)
+
+    def put(self, key, plan, expires):
+        with self._lock:
+            self._entries.pop(key, None)
+            while len(self._entries) >= PLAN_ENTRIES:
+                del self._entries[next(iter(self._entries))]
+            self._entries[key] = (expires, plan)
 
 
 def choose_plan(sampled, oldest, rows, first_rowid, last_rowid, wanted, ordered):

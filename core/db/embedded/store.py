@@ -20,6 +20,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 
 from bson import ObjectId
@@ -116,6 +117,7 @@ class Store:
         self._connections = []
         self._lock = threading.Lock()
         self._tables = set()          # collections whose table is known to exist
+        self._plans = search.Plans()  # search pages' plans, see _search_plan
 
     # -- connections --------------------------------------------------------
     def connection(self):
@@ -573,7 +575,18 @@ class Store:
 
     def _search_plan(self, conn, coll, match, wanted, ordered):
         """``search.choose_plan`` for the FTS5 query ``match``: reads at most
-        ``search.SAMPLE`` candidates, the collection's size and its rowid range."""
+        ``search.SAMPLE`` candidates, the collection's size and its rowid range.
+
+        The choice is kept for ``search.PLAN_SECONDS`` per (collection, query, rows wanted,
+        sorted or not): the next pages of a search, and the same search again, skip the
+        sample. Any plan gives the same rows, so a choice made before a write is never
+        wrong, at worst slower until it expires.
+        """
+        key = (coll, match, wanted, ordered)
+        now = time.monotonic()
+        kept = self._plans.get(key)
+        if kept is not None and kept[0] > now:
+            return kept[1]
         table = table_name(coll)
         sampled, oldest = conn.execute(search.sample_sql(coll),
                                        (match, search.SAMPLE)).fetchone()
@@ -581,8 +594,10 @@ class Store:
                                    f"(SELECT max(rowid) FROM {table})").fetchone()
         rows = conn.execute("SELECT count FROM bastion_collections WHERE name=?",
                             (coll,)).fetchone()
-        return search.choose_plan(sampled, oldest or 0, rows[0] if rows else 0, first or 0,
+        plan = search.choose_plan(sampled, oldest or 0, rows[0] if rows else 0, first or 0,
                                   last or 0, wanted, ordered)
+        self._plans.put(key, plan, now + search.PLAN_SECONDS)
+        return plan
 
     def _select(self, coll, columns, flt, sort, skip, limit, params=None):
         """``_query`` in its own read transaction (empty for a collection never written);
