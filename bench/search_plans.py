@@ -102,13 +102,15 @@ def main(argv=None):
                     search.choose_plan = chosen
                     picked = store._search_plan(store.connection(), COLL,
                                                 store._search_match(store.connection(), COLL,
-                                                                    flt, set()), 51, True)[0]
+                                                                    flt, set()), 51, SORT[0])
                     count = cpu_ms(lambda: store.count(COLL, flt, 0, 1001), args.repeat)
                     name = word + (" + published" if published else "")
                     print(f"  {name:20} " + "  ".join(
                         f"{k} {v:7.2f}" if v is not None else f"{k} timeout"
                         for k, v in figures.items())
-                          + f"  (picks {picked})   capped count {count:6.2f}", flush=True)
+                          + f"  (picks {picked[0]}"
+                          + ("" if picked[1] == search.NO_ROWID else ", its set cut") +
+                          f")   capped count {count:6.2f}", flush=True)
         finally:
             search.choose_plan = chosen
             store.close()

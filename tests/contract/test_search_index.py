@@ -183,7 +183,8 @@ def forced_plan(request, monkeypatch):
     from core.db.embedded import search
     plan = request.param
     if plan is not None:
-        def choose(sampled, oldest, rows, first_rowid, last_rowid, wanted, ordered):
+        def choose(sampled, oldest, rows, first_rowid, last_rowid, wanted, ordered,
+                   newest_first=False):
             if plan == "probe-cut":
                 return search.PROBE, (first_rowid + last_rowid) // 2
             return plan, search.NO_ROWID

@@ -284,3 +284,31 @@ def test_a_plan_is_kept_and_a_kept_plan_stays_exact(store, monkeypatch):
     monkeypatch.setattr(search, "PLAN_SECONDS", -1.0)     # expired at once: chosen again
     assert page(4) == page(4) == [200, 90, 85, 80]
     assert len(calls) == 3
+
+
+def test_a_walk_that_meets_the_newest_rows_first_probes_the_sampled_candidates():
+    """When the order's walk starts at the newest rows, the sampled (newest) candidates
+    are the set; otherwise the set holds every candidate (up to ``WALK_SET``)."""
+    million = dict(rows=10**6, first_rowid=1, last_rowid=10**6, wanted=51, ordered=True)
+    assert search.choose_plan(search.SAMPLE, 800_001, newest_first=True, **million) == \
+        (search.PROBE, 800_001)
+    assert search.choose_plan(search.SAMPLE, 800_001, newest_first=False, **million) == \
+        (search.PROBE, search.NO_ROWID)
+    # all the candidates were sampled: the set is all of them either way
+    assert search.choose_plan(600, 1, newest_first=True, **million)[1] == search.NO_ROWID
+
+
+def test_the_sort_tells_whether_the_walk_meets_the_newest_rows_first(store, monkeypatch):
+    seen = []
+    choose = search.choose_plan
+    monkeypatch.setattr(search, "choose_plan", lambda *a: seen.append(a[-1]) or choose(*a))
+    store.insert("a", [{"_id": i, "n": 100 - i, "title": "row zebra"} for i in range(30)],
+                 True)
+    store.create_search_index("a", ["title"])
+    everything = (None, [], True)
+    for sort, newest_first in (([("_id", -1)], True), ([("_id", 1)], False),
+                               ([("n", 1)], True), ([("n", -1)], False)):
+        found = store.find("a", title_has("zebra"), everything, sort, 0, 5)
+        assert [d["_id"] for d in found] == [d["_id"] for d in sorted(
+            found, key=lambda d: d[sort[0][0]], reverse=sort[0][1] == -1)]
+        assert seen[-1] is newest_first, sort

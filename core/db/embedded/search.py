@@ -256,40 +256,47 @@ class Plans:
             self._entries[key] = (expires, plan)
 
 
-def choose_plan(sampled, oldest, rows, first_rowid, last_rowid, wanted, ordered):
+def choose_plan(sampled, oldest, rows, first_rowid, last_rowid, wanted, ordered,
+                newest_first=False):
     """``(plan, set_from)``: how a page query reads.
 
     ``SORTED``: the candidates, each read, checked and (when the query sorts) sorted;
     cheap when they are few. ``PROBE``: walk the order's index and look each entry up
-    in the set of candidates with rowids from ``set_from`` before reading its row.
-    ``SCAN``: walk the order without the index; a common word fills a page in a few rows.
+    in the set of candidates with rowids from ``set_from`` before reading its row (older
+    rows are checked with the filter alone). ``SCAN``: walk the order without the index;
+    a common word fills a page in a few rows.
 
     ``sampled`` candidates were read from the newest, the oldest of them at rowid
     ``oldest``; fewer than ``SAMPLE`` is all of them, else the word's matches are
     estimated from how many of the newest rows (rowids ``first_rowid..last_rowid``,
     ``rows`` in all) it took to find them. ``wanted``: rows the query needs (skip +
-    limit; None: every match); ``ordered``: it sorts. The cheapest by the ``COST_*``
-    figures wins.
+    limit; None: every match); ``ordered``: it sorts; ``newest_first``: its walk starts
+    at the newest rows (the sort key grows with the rowid, descending, or the reverse),
+    so the sampled candidates are the ones it meets first and make the set. The
+    cheapest by the ``COST_*`` figures wins.
     """
     rows = max(rows, 1)
     span = max(1, last_rowid - first_rowid + 1)
     newest = max(1, last_rowid - oldest + 1)
-    if sampled < SAMPLE:
-        matches = max(sampled, 1)
-    else:
-        matches = max(SAMPLE, min(rows, SAMPLE * span / newest))
+    exact = sampled < SAMPLE
+    matches = max(sampled, 1) if exact else max(SAMPLE, min(rows, SAMPLE * span / newest))
     needed = matches if wanted is None else min(wanted, matches)
     walked = rows if wanted is None else min(rows, wanted * rows / matches)
     if not ordered:
         # candidates stream in rowid order and stop when the page is full
         return (SORTED if needed * COST_SORTED <= walked * COST_SCAN else SCAN), NO_ROWID
+    # the sample is the set when the walk meets its candidates first and a page needs a
+    # small part of them; else the newest WALK_SET candidates, as dense as the sample's
+    sampled_set = not exact and newest_first and wanted is not None and wanted * 4 <= SAMPLE
+    in_set = SAMPLE if sampled_set else min(matches, WALK_SET)
     costs = {SORTED: matches * COST_SORTED,
-             PROBE: min(matches, WALK_SET) * COST_SET + walked * COST_PROBE,
+             PROBE: in_set * COST_SET + walked * COST_PROBE,
              SCAN: walked * COST_SCAN}
     plan = min(costs, key=costs.get)
     set_from = NO_ROWID
-    if plan == PROBE and matches > WALK_SET:
-        # the newest WALK_SET candidates, as densely as the sample found them
+    if plan == PROBE and sampled_set:
+        set_from = oldest
+    elif plan == PROBE and matches > WALK_SET:
         set_from = int(last_rowid - WALK_SET * newest / SAMPLE)
     return plan, set_from
 

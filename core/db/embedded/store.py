@@ -556,7 +556,8 @@ class Store:
         source = table
         match = self._search_match(conn, coll, flt, known)
         plan, set_from = (None, None) if match is None else self._search_plan(
-            conn, coll, match, None if not limit else skip + limit, bool(order))
+            conn, coll, match, None if not limit else skip + limit,
+            sort[0] if order else None)
         if plan == search.SORTED:
             # the candidates one by one, each joined to its row (then sorted)
             source, params["_match"] = search.driven_by_index(coll, table, ":_match"), match
@@ -573,16 +574,18 @@ class Store:
         with self._budgeted(conn, flt):
             return conn.execute(query, params).fetchall()
 
-    def _search_plan(self, conn, coll, match, wanted, ordered):
-        """``search.choose_plan`` for the FTS5 query ``match``: reads at most
-        ``search.SAMPLE`` candidates, the collection's size and its rowid range.
+    def _search_plan(self, conn, coll, match, wanted, first_key):
+        """``search.choose_plan`` for the FTS5 query ``match`` and a sort whose first
+        term is ``first_key`` (``(path, direction)``; None: unsorted): reads at most
+        ``search.SAMPLE`` candidates, the collection's size, its rowid range and the
+        first key of its oldest and newest rows.
 
-        The choice is kept for ``search.PLAN_SECONDS`` per (collection, query, rows wanted,
-        sorted or not): the next pages of a search, and the same search again, skip the
+        The choice is kept for ``search.PLAN_SECONDS`` per (collection, query, rows
+        wanted, sort): the next pages of a search, and the same search again, skip the
         sample. Any plan gives the same rows, so a choice made before a write is never
         wrong, at worst slower until it expires.
         """
-        key = (coll, match, wanted, ordered)
+        key = (coll, match, wanted, first_key)
         now = time.monotonic()
         kept = self._plans.get(key)
         if kept is not None and kept[0] > now:
@@ -594,8 +597,18 @@ class Store:
                                    f"(SELECT max(rowid) FROM {table})").fetchone()
         rows = conn.execute("SELECT count FROM bastion_collections WHERE name=?",
                             (coll,)).fetchone()
+        newest_first = False
+        if first_key is not None and first is not None and last != first:
+            path, direction = first_key
+            columns = ", ".join(sql.index_columns(path, 1))
+            ends = [conn.execute(f"SELECT {columns} FROM {table} WHERE rowid=?",
+                                 (rowid,)).fetchone() for rowid in (first, last)]
+            try:
+                newest_first = ends[1] > ends[0] if direction == -1 else ends[1] < ends[0]
+            except TypeError:          # keys of one rank in two types: no guess
+                newest_first = False
         plan = search.choose_plan(sampled, oldest or 0, rows[0] if rows else 0, first or 0,
-                                  last or 0, wanted, ordered)
+                                  last or 0, wanted, first_key is not None, newest_first)
         self._plans.put(key, plan, now + search.PLAN_SECONDS)
         return plan
 
