@@ -312,3 +312,24 @@ def test_the_sort_tells_whether_the_walk_meets_the_newest_rows_first(store, monk
         assert [d["_id"] for d in found] == [d["_id"] for d in sorted(
             found, key=lambda d: d[sort[0][0]], reverse=sort[0][1] == -1)]
         assert seen[-1] is newest_first, sort
+
+
+def test_a_capped_count_of_a_common_word_reads_the_table(store):
+    """A capped count reads a rare word's candidates from the index, but a common word's
+    rows from the table, which reach the cap sooner; both count as the scan does."""
+    docs = [{"_id": i, "title": "common" + (" rare" if i % 500 == 0 else "")}
+            for i in range(3000)]
+    store.insert("a", docs, True)
+    store.insert("plain", [dict(d) for d in docs], True)
+    store.create_search_index("a", ["title"])
+    conn = store.connection()
+    for word, driven in (("rare", True), ("common", False)):
+        statements = []
+        conn.set_trace_callback(statements.append)
+        try:
+            counted = store.count("a", title_has(word), 0, 1001)
+        finally:
+            conn.set_trace_callback(None)
+        assert counted == store.count("plain", title_has(word), 0, 1001)
+        counting = [s for s in statements if s.startswith("SELECT count(*) FROM (SELECT 1")]
+        assert ('"s:a"' in counting[-1]) is driven, word

@@ -654,7 +654,9 @@ class Store:
                 for rowid in rowids if rowid in found]
 
     def count(self, coll, flt, skip, limit):
-        """Count matches; the LIMIT sits inside SQL so a capped count stops early."""
+        """Count matches; the LIMIT sits inside SQL so a capped count stops early. A
+        filter the search index narrows is counted from its candidates, unless the word
+        is so common that the table's rows reach the cap sooner (``_search_plan``)."""
         def work(conn):
             if not self._exists(conn, coll):
                 return 0
@@ -664,7 +666,9 @@ class Store:
             params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
             source = table_name(coll)
             match = self._search_match(conn, coll, flt, known)
-            if match is not None:
+            if match is not None and self._search_plan(
+                    conn, coll, match, None if not limit else skip + limit,
+                    None)[0] == search.SORTED:
                 # read candidates from the index one by one, check each, stop at the cap
                 source, params["_match"] = search.driven_by_index(coll, source, ":_match"), match
             with self._budgeted(conn, flt):
