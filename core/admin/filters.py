@@ -62,6 +62,8 @@ __all__ = ["BadListArguments", "BooleanFilter", "ChoicesFilter", "DateRangeFilte
 UTC = datetime.timezone.utc
 #: how many readable objects a reference filter lists (search narrows the rest)
 REFERENCE_CHOICES_LIMIT = 30
+#: how many searches' choices a reference filter keeps per user and model
+MAX_KEPT_SEARCHES = 50
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -336,20 +338,15 @@ class ReferenceFilter(FieldListFilter):
             target = self.field.target
         except LookupError:
             return section
-        from .search import readable_matches
-        try:
-            found, more = await readable_matches(handler, target, search,
-                                                 limit=REFERENCE_CHOICES_LIMIT)
-        except BadListArguments:            # too many matches through a reference
-            found, more = [], True
+        found, more = await self.choices(handler, target, search)
         options = [self.all_option(changelist)]
-        if self.value is not None and all(obj.id != self.value for obj in found):
+        if self.value is not None and all(oid != self.value for oid, _ in found):
             label = (await handler.reference_labels(target, [self.value])).get(
                 self.value, (gettext("(hidden)"), None))[0]
             options.append(self.option(changelist, label, {}, True))
-        options += [self.option(changelist, handler.label_for(obj),
-                                {self.parameter_name: str(obj.id), search_name: None},
-                                obj.id == self.value) for obj in found]
+        options += [self.option(changelist, label,
+                                {self.parameter_name: str(oid), search_name: None},
+                                oid == self.value) for oid, label in found]
         section["options"] = options
         target_admin = handler.admin_for(target)
         if more or search or (target_admin and target_admin.get_search_fields(handler)
@@ -358,6 +355,26 @@ class ReferenceFilter(FieldListFilter):
                 {"name": search_name, "label": f"Find {target._meta.verbose_name}",
                  "type": "search", "value": search}])
         return section
+
+    async def choices(self, handler, target, search):
+        """``([(id, label)], more)``: the objects of ``target`` the sidebar offers for
+        ``search`` (readable ones only, ``core.admin.search.readable_matches``), kept in
+        the handler's ``read_memo`` of ``target`` (so read again after a write to it, or
+        a change to the user's grants) when it has one."""
+        memo = handler.read_memo(target, "reference_choices") \
+            if hasattr(handler, "read_memo") else {}
+        held = memo.get(search)
+        if held is None:
+            from .search import readable_matches
+            try:
+                found, more = await readable_matches(handler, target, search,
+                                                     limit=REFERENCE_CHOICES_LIMIT)
+            except BadListArguments:            # too many matches through a reference
+                found, more = [], True
+            if len(memo) >= MAX_KEPT_SEARCHES:
+                memo.clear()
+            held = memo[search] = ([(obj.id, handler.label_for(obj)) for obj in found], more)
+        return held
 
     def form(self, changelist, inputs):
         names = {item["name"] for item in inputs}

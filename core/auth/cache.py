@@ -8,7 +8,8 @@ which end sessions) counts at once, and a changed user or role bumps the epoch.
 Entries hold the user's stored document, never the object a request may change, and
 the ``Permissions`` built from the grants once per entry: each request gets its own
 ``fork`` of it (its user, its object rules), built again only when a grant in it has
-expired since (``Permissions.holds_at``).
+expired since (``Permissions.holds_at``). Requests served by the same built object
+share one dict (``CachedAuth.shared_with``) for what depends only on it and on data.
 """
 import time
 from collections import OrderedDict
@@ -17,34 +18,42 @@ __all__ = ["AuthCache", "CachedAuth"]
 
 
 class CachedAuth:
-    """What one request learned about a session's user: the user's document, what its
-    ``Permissions`` were built from (the roles' grants and the object rules, copied
-    when stored, so a later request adding a rule changes no other request's) and the
-    built object itself, which later requests fork instead of building it again."""
+    """What one request learned about a session's user: the user's document and the
+    ``Permissions`` built from their grants (its roles and object rules included), which
+    later requests fork instead of building it again, and ``shared``: what requests
+    answered with that built object may reuse (``shared_with``)."""
 
-    __slots__ = ("epoch", "stored_at", "user_doc", "permissions_class", "roles",
-                 "object_rules", "permissions")
+    __slots__ = ("epoch", "stored_at", "user_doc", "permissions", "shared")
 
     def __init__(self, epoch, user_doc, permissions):
         self.epoch = epoch
         self.stored_at = time.monotonic()
         self.user_doc = user_doc
-        self.permissions_class = type(permissions)
-        self.roles = dict(permissions.roles)
-        self.object_rules = {key: list(rules) for key, rules in permissions.object_rules.items()}
-        self.permissions = permissions.fork(None) if hasattr(permissions, "fork") else None
+        self.permissions = permissions.fork(None)
+        self.shared = {}
 
     def permissions_for(self, user, registry):
         """``user``'s ``Permissions`` for this request: a fork of the entry's built object
-        while its answers hold, else one built from the cached grants (kept for the next)."""
+        while its answers hold, else one built again from its grants (kept for the next;
+        ``shared`` starts empty with it: what it held was decided by expired grants)."""
         built = self.permissions
-        if built is not None and built.holds_at():
+        if built.holds_at():
             return built.fork(user)
-        fresh = self.permissions_class(user, self.roles, registry,
-                                       object_rules=self.object_rules)
-        if built is not None:
-            self.permissions = fresh.fork(None)
+        fresh = type(built)(user, built.roles, registry, object_rules=built.object_rules)
+        self.permissions, self.shared = fresh.fork(None), {}
         return fresh
+
+    def shared_with(self, permissions):
+        """``shared`` (a dict) if ``permissions`` is a fork of the entry's current built
+        object with no object rule of its own, else ``None``: a request may then keep in
+        it, and take from it, what depends only on the user, their grants and data
+        (reference labels, keyed by model and language, ``core.admin``). It lives as long
+        as the entry: ``AUTH_CACHE_SECONDS``, the auth epoch, the grants' expiry."""
+        built = self.permissions
+        if getattr(permissions, "_grants", None) is not built._grants or \
+                permissions.object_rules != built.object_rules:
+            return None
+        return self.shared
 
 
 class AuthCache:

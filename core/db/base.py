@@ -6,9 +6,22 @@ A backend subclasses it and implements the ``_``-prefixed hooks; the public
 methods validate arguments first, so every backend rejects the same input with
 the same ``UnsupportedOperation`` before touching data.
 """
+import functools
+
 from pymongo import ReturnDocument
 
 from . import subset
+
+
+def _counted_write(method):
+    """A write method: ``Collection.writes`` counts it once it has finished or failed."""
+    @functools.wraps(method)
+    async def write(self, *args, **kwargs):
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            self.writes += 1
+    return write
 
 
 class Cursor:
@@ -90,11 +103,17 @@ class Cursor:
 
 
 class Collection:
-    """The async collection subset. Backends implement the ``_`` hooks."""
+    """The async collection subset. Backends implement the ``_`` hooks.
+
+    ``writes`` counts the writes this process has made through this collection (one
+    more when each finishes, failed ones included): a cache of what it read may keep
+    its answer while the count is the one read before its query (``core.admin`` keeps
+    reference labels so). Writes by other processes are not counted."""
 
     def __init__(self, database, name):
         self.database = database
         self.name = name
+        self.writes = 0
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.database.name}.{self.name}>"
@@ -122,10 +141,12 @@ class Collection:
         return await self._distinct(key, subset.check_filter(filter))
 
     # -- writes ------------------------------------------------------------
+    @_counted_write
     async def insert_one(self, document):
         subset.check_document(document)
         return await self._insert_one(document)
 
+    @_counted_write
     async def insert_many(self, documents, ordered=True, *, checked=False):
         """Insert ``documents``; ``checked=True`` when the caller has just passed each one
         through ``subset.check_document`` (``loaddata``: validated once, not twice)."""
@@ -137,18 +158,22 @@ class Collection:
                 subset.check_document(doc)
         return await self._insert_many(documents, ordered)
 
+    @_counted_write
     async def update_one(self, filter, update, upsert=False):
         return await self._update(subset.check_filter(filter), subset.check_update(update),
                                   upsert, many=False)
 
+    @_counted_write
     async def update_many(self, filter, update, upsert=False):
         return await self._update(subset.check_filter(filter), subset.check_update(update),
                                   upsert, many=True)
 
+    @_counted_write
     async def replace_one(self, filter, replacement, upsert=False):
         return await self._replace_one(subset.check_filter(filter),
                                        subset.check_replacement(replacement), upsert)
 
+    @_counted_write
     async def find_one_and_update(self, filter, update, projection=None, sort=None,
                                   upsert=False, return_document=ReturnDocument.BEFORE):
         subset.normalize_projection(projection)
@@ -156,9 +181,11 @@ class Collection:
             subset.check_filter(filter), subset.check_update(update), projection,
             subset.normalize_sort(sort), upsert, bool(return_document))
 
+    @_counted_write
     async def delete_one(self, filter):
         return await self._delete(subset.check_filter(filter), many=False)
 
+    @_counted_write
     async def delete_many(self, filter):
         return await self._delete(subset.check_filter(filter), many=True)
 
@@ -196,5 +223,6 @@ class Collection:
         """``{name: {"key": [(path, dir)], "unique": bool, ...}}`` like pymongo."""
         return await self._index_information()
 
+    @_counted_write
     async def drop(self):
         await self._drop()

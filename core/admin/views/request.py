@@ -36,6 +36,9 @@ HIDDEN_LABEL = "(hidden)"     # the msgid: pages show self.gettext("(hidden)")
 #: catalogs; an app lists its ``extra_actions`` the same way)
 ACTION_NAMES = (_l("read"), _l("write"), _l("delete"), _l("export"), _l("import"))
 
+#: how many objects' labels ``known_references`` keeps per model (then it starts again)
+MAX_KNOWN_REFERENCES = 2000
+
 __all__ = ["HIDDEN_LABEL", "ModelRequestHandler", "ObjectLoading"]
 
 
@@ -222,20 +225,61 @@ class ModelRequestHandler(BaseHandler):
     async def reference_labels(self, model, ids):
         """``{id: (label, url)}`` for references to objects of ``model``: a readable
         object's label and page, ``HIDDEN_LABEL`` for one the user may not read, and
-        ``"<id> (missing)"`` for one that no longer exists (a dangling reference)."""
+        ``"<id> (missing)"`` for one that no longer exists (a dangling reference).
+        Each id is read once per ``known_references`` memo: once per request, or once
+        per auth-cache entry while nobody writes to ``model`` in this process."""
         ids = list(dict.fromkeys(i for i in ids if isinstance(i, ObjectId)))
         if not ids:
             return {}
-        labels = {obj.id: (self.label_for(obj), self.detail_url_for(obj))
-                  for obj in await self.readable_objects(model, {"_id": {"$in": ids}})}
-        rest = [i for i in ids if i not in labels]
+        known = self.known_references(model)
+        labels = {oid: known[oid] for oid in ids if oid in known}
+        wanted = [oid for oid in ids if oid not in labels]
+        if not wanted:
+            return labels
+        found = {obj.id: (self.label_for(obj), self.detail_url_for(obj))
+                 for obj in await self.readable_objects(model, {"_id": {"$in": wanted}})}
+        rest = [i for i in wanted if i not in found]
         if rest:
             present = {obj.id for obj in await model.find(    # ids only: nothing decoded
                 {"_id": {"$in": rest}}, db=self.db, fields=[]).to_list(None)}
             for oid in rest:
-                labels[oid] = (self.gettext("(hidden)"), None) if oid in present else \
+                found[oid] = (self.gettext("(hidden)"), None) if oid in present else \
                     (missing_label(oid), None)
+        if len(known) + len(found) > MAX_KNOWN_REFERENCES:
+            known.clear()
+        known.update(found)
+        labels.update(found)
         return labels
+
+    def known_references(self, model):
+        """``{id: (label, url)}`` of ``model``'s objects as ``reference_labels`` already
+        answered them (``read_memo``)."""
+        return self.read_memo(model, "reference_labels")
+
+    def read_memo(self, model, kind):
+        """A dict for what this user was shown of ``model`` (``kind`` names it: reference
+        labels, a filter sidebar's choices), in this language, since the last write to
+        ``model`` made by this process (``Collection.writes``, taken before the reads that
+        fill it): empty again after each such write.
+
+        Shared by the requests of one session while the auth cache serves them the same
+        built ``Permissions`` (``CachedAuth.shared_with``: ``AUTH_CACHE_SECONDS``, the
+        auth epoch that any change to users, roles or grants bumps, the grants' expiry),
+        else this request's own. A write by another process shows here within
+        ``AUTH_CACHE_SECONDS``. Everything that decides what the user may read of
+        ``model`` (grant, scope, object rule, hidden fields, base filter) must depend
+        only on the user, their grants and the data; an admin whose rules read anything
+        else (the request's headers) sets ``AUTH_CACHE_SECONDS = 0``."""
+        entry = getattr(self, "_cached_auth", None)
+        memo = entry.shared_with(self.permissions) if entry is not None else None
+        if memo is None:
+            memo = self.__dict__.setdefault("_read_memo", {})
+        writes = self.db[model._meta.collection].writes
+        key = (kind, model._meta.key, self.locale.code)
+        held = memo.get(key)
+        if held is None or held[0] != writes:
+            held = memo[key] = (writes, {})
+        return held[1]
 
     def scoped(self, flt):
         """``flt`` narrowed by the admin's row scope (``ModelAdmin.scoped``)."""

@@ -1,0 +1,169 @@
+"""Reference labels kept between list pages (``ModelRequestHandler.known_references``).
+
+A session's pages reuse the labels of the objects its rows reference while the auth cache
+serves it the same permissions and nobody writes to the referenced model in this
+process: a rename, a deletion or a changed grant shows on the very next page, and two
+users never see each other's labels.
+"""
+import re
+
+import pytest
+
+from support.pages import row, text_of
+
+LIST = "/admin/notes/note/"
+HIDDEN = "(hidden)"
+
+
+def category_cell(page, note):
+    """The category column's cell of ``note``'s row (markup)."""
+    cells = re.findall(r"<td>(.*?)</td>", row(page.text, note.id), re.S)
+    assert page.code == 200 and len(cells) == 5, (page.code, page.text[:300])
+    return cells[1]
+
+
+@pytest.fixture
+async def world(site):
+    Category, Note = site.model("notes.category"), site.model("notes.note")
+    work = await Category.create(name="Work", db=site.db)
+    note = await Note.create(title="a note", category=work, db=site.db)
+    return Category, work, note
+
+
+@pytest.fixture
+def category_reads(site, monkeypatch):
+    """How many reads reach the categories' collection (a list, appended to)."""
+    collection = site.model("notes.category").get_collection(site.db)
+    calls = []
+    find = type(collection).find
+
+    def counted(self, *args, **kwargs):
+        if self is collection:
+            calls.append(args)
+        return find(self, *args, **kwargs)
+    monkeypatch.setattr(type(collection), "find", counted)
+    return calls
+
+
+async def test_a_second_page_reads_no_label_again(site, world, category_reads):
+    _, work, note = world
+    reader = await site.user_browser("reader", {"notes.note": ["read"],
+                                                "notes.category": ["read"]})
+    blind = await site.user_browser("blind", {"notes.note": ["read"]})
+    for browser, shown in ((reader, "Work"), (blind, HIDDEN)):
+        category_reads.clear()
+        for _ in range(2):          # the login's page, then the first the auth cache serves
+            assert text_of(category_cell(await browser.get(LIST), note)) == shown
+        assert category_reads, "the first pages read the label"
+        category_reads.clear()
+        page = await browser.get(LIST)
+        assert text_of(category_cell(page, note)) == shown
+        assert category_reads == [], "the next page reads it again"
+        sidebar = re.search(r"<h3>By category</h3>(.*?)</ul>", page.text, re.S).group(1)
+        assert ("Work" in sidebar) == (shown == "Work"), sidebar
+
+
+async def test_a_renamed_or_deleted_category_shows_on_the_next_page(site, world):
+    _, work, note = world
+    reader = await site.user_browser("reader", {"notes.note": ["read"],
+                                                "notes.category": ["read"]})
+    blind = await site.user_browser("blind", {"notes.note": ["read"]})
+    for _ in range(2):              # the login's page, then one the auth cache serves
+        cell = category_cell(await reader.get(LIST), note)
+        assert text_of(cell) == "Work" and f'href="/admin/notes/category/{work.id}/"' in cell
+    for _ in range(2):
+        assert text_of(category_cell(await blind.get(LIST), note)) == HIDDEN
+    work.name = "Home"
+    await work.save(db=site.db)
+    page = await reader.get(LIST)
+    assert text_of(category_cell(page, note)) == "Home"
+    assert "Home" in page.text.split("<h3>By category</h3>")[1].split("</ul>")[0]
+    await work.delete(db=site.db)
+    for browser in (reader, blind):
+        cell = category_cell(await browser.get(LIST), note)
+        assert text_of(cell) == f"{work.id} (missing)" and "<a" not in cell, cell
+
+
+async def test_a_revoked_grant_hides_the_label_on_the_next_page(site, world):
+    _, work, note = world
+    reader = await site.user_browser("reader", {"notes.note": ["read"],
+                                                "notes.category": ["read"]})
+    for _ in range(2):
+        assert text_of(category_cell(await reader.get(LIST), note)) == "Work"
+    User = site.model("accounts.user")
+    user = await User.find_one({"username": "reader"}, db=site.db)
+    user.permissions = {"notes.note": ["read"]}
+    await user.save(db=site.db)
+    cell = category_cell(await reader.get(LIST), note)
+    assert text_of(cell) == HIDDEN and "<a" not in cell, cell
+
+
+async def test_users_never_see_each_other_s_labels(site, world):
+    """Alternating pages of three users who see the same category three ways: its name,
+    "(hidden)", and (its name hidden from them: ``-read:name``) "Category <id>"."""
+    _, work, note = world
+    reader = await site.user_browser("reader", {"notes.note": ["read"],
+                                                "notes.category": ["read"]})
+    blind = await site.user_browser("blind", {"notes.note": ["read"]})
+    nameless = await site.user_browser("nameless", {"notes.note": ["read"],
+                                                    "notes.category": ["read", "-read:name"]})
+    expected = [(reader, "Work"), (blind, HIDDEN), (nameless, f"Category {work.id}")]
+    for n in [0, 1, 2, 1, 0, 2, 0, 1, 2]:
+        browser, shown = expected[n]
+        assert text_of(category_cell(await browser.get(LIST), note)) == shown
+
+
+def test_what_requests_share_goes_with_the_grants_they_were_served_under():
+    """``CachedAuth.shared_with``: the entry's dict for a plain fork of its built object;
+    none for a request that added an object rule of its own, nor for one built before
+    the entry rebuilt its object (a grant expired), and the rebuilt one starts empty."""
+    import datetime
+
+    from core.auth.cache import CachedAuth
+    from core.permissions import Permissions
+    user = {"is_active": True, "permissions": {"demo.widget": ["read"]}}
+    entry = CachedAuth(1, dict(user), Permissions(user, {}, None))
+    mine, ruled = entry.permissions_for(user, None), entry.permissions_for(user, None)
+    ruled.add_object_rule("demo.widget", lambda who, action, obj: False)
+    assert entry.shared_with(mine) is entry.shared and entry.shared_with(ruled) is None
+    entry.shared["labels"] = "kept"
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
+    ends = (past + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%MZ")
+    expiring = {"is_active": True, "permissions": {"demo.widget": ["read", f"write@{ends}"]}}
+    stale = CachedAuth(1, dict(expiring), Permissions(expiring, {}, None, now=past))
+    old = stale.permissions.fork(expiring)
+    stale.shared["labels"] = "kept"
+    fresh = stale.permissions_for(expiring, None)
+    assert stale.shared == {} and stale.shared_with(fresh) is stale.shared
+    assert stale.shared_with(old) is None
+
+
+async def test_labels_follow_the_page_s_language(site, world):
+    """A session that changes language (``Accept-Language``) gets each label in the new
+    one, not the one kept from its last page."""
+    _, work, note = world
+    blind = await site.user_browser("blind", {"notes.note": ["read"]})
+    for language, shown in [("en", HIDDEN), ("en", HIDDEN), ("fr", "(masqué)"),
+                            ("en", HIDDEN)]:
+        page = await blind.get(LIST, headers={"Accept-Language": language})
+        assert text_of(category_cell(page, note)) == shown, language
+
+
+async def test_every_write_counts_once_it_is_done(site):
+    """``Collection.writes``: one more per write method call, a refused one included."""
+    collection = site.model("notes.category").get_collection(site.db)
+    start = collection.writes
+    await collection.insert_one({"name": "a"})
+    await collection.insert_many([{"name": "b"}, {"name": "c"}])
+    await collection.update_one({"name": "a"}, {"$set": {"name": "A"}})
+    await collection.update_many({}, {"$set": {"x": 1}})
+    await collection.replace_one({"name": "b"}, {"name": "B"})
+    await collection.find_one_and_update({"name": "c"}, {"$set": {"name": "C"}})
+    await collection.delete_one({"name": "A"})
+    await collection.delete_many({})
+    assert collection.writes == start + 8
+    with pytest.raises(Exception):
+        await collection.update_one({"$bad": 1}, {"$set": {"name": "D"}})
+    assert collection.writes == start + 9
+    await collection.find({}).to_list(None)
+    assert collection.writes == start + 9
