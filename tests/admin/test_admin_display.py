@@ -138,3 +138,27 @@ async def test_small_screen_toggles_are_css_only(desk, path):
         assert '<label for="filters-toggle"' in page.text
         assert '<div class="table-scroll">' in page.text or "No posts" in page.text
     assert "<script>" not in page.text and " onclick=" not in page.text
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de"])
+@pytest.mark.parametrize("zone_name", ["UTC", "Europe/Paris", "America/New_York"])
+def test_a_moment_formatter_writes_what_format_datetime_writes(language, zone_name):
+    """``moment_formatter``: the list's column formatter, made once per page, gives the
+    very text of ``format_datetime`` (aware or naive, either side of a DST change)."""
+    import contextvars
+    import datetime
+    import types
+
+    from core import i18n, timezones
+    from core.admin.views.display import format_datetime, moment_formatter
+    zone = timezones.get_zone(zone_name)
+    moments = [datetime.datetime(2024, month, 3, 14, 30, tzinfo=datetime.timezone.utc)
+               for month in (1, 7)] + [datetime.datetime(2024, 3, 31, 0, 59)]
+
+    def both():
+        i18n.activate(types.SimpleNamespace(code=language))
+        formatted = moment_formatter(zone)
+        return [formatted(m) for m in moments], [format_datetime(m, zone) for m in moments]
+    mine, theirs = contextvars.copy_context().run(both)
+    assert mine == theirs
+    assert theirs[0].startswith("2024-01-03 ") == (language == "en"), theirs

@@ -28,6 +28,11 @@ class AdminHandler(FlashMixin, ModelRequestHandler):
 
     template = None
 
+    def compute_etag(self):
+        """No ``ETag``: the pages are per user and never stored (``Cache-Control: no-store``),
+        so a browser never asks ``If-None-Match``; hashing each page's body was waste."""
+        return None
+
     def get_template_namespace(self):
         namespace = super().get_template_namespace()
         zone = self.time_zone

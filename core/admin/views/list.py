@@ -1,5 +1,6 @@
 """``/admin/<app>/<model>/``: the list (a ``ChangeList``), its filter sidebar and the bulk
 actions posted to it."""
+import datetime
 import logging
 from urllib.parse import urlencode
 
@@ -16,8 +17,9 @@ from core.models.projected import NotFetched
 from core.permissions import PermissionDenied
 
 from .. import related
+from ..options import ModelAdmin
 from .base import MAX_SELECTED, ModelHandler
-from .display import Cell, format_value, is_hidden, missing_label
+from .display import Cell, format_value, is_hidden, missing_label, moment_formatter
 
 
 __all__ = ["ListHandler"]
@@ -95,8 +97,14 @@ class ListHandler(ModelHandler):
         references.update(await related.column_values(self, objects, columns))
         editable = self.editable_columns(columns, links)
         writers = self.column_writers(columns, references)
-        rows = [await self.list_row(obj, columns, links, editable, references, writers)
-                for obj in objects]
+        actions = admin.get_actions(self)
+        selectable = bool(actions) or admin.may(self, "export")
+        row_html = self.row_writer(selectable)
+        rows = []
+        for obj in objects:
+            row = await self.list_row(obj, columns, links, editable, references, writers)
+            row["html"] = row_html(row)
+            rows.append(row)
 
         sortable = set(changelist.sortable_fields())
         headers = []
@@ -113,8 +121,7 @@ class ListHandler(ModelHandler):
                 header["url"] = self.url_with(o=flip, cursor=None)
             headers.append(header)
 
-        actions = admin.get_actions(self)
-        self.render(self.template, rows=rows, headers=headers, q=q,
+        self.render(self.template, rows=rows, headers=headers, q=q, selectable=selectable,
                     search_enabled=bool(admin.get_search_fields(self)),
                     filters=await self.filter_sidebar(changelist),
                     date_links=await self.date_hierarchy_links(changelist),
@@ -139,9 +146,9 @@ class ListHandler(ModelHandler):
     def column_writers(self, columns, references):
         """``{column: writer(obj) -> Cell}`` for the columns showing a stored field as it
         is (text, choice, moment, number, boolean, reference): what ``cell`` answers,
-        with the field, the user's zone and the texts looked up once per page. Other
-        columns (methods, paths, files) go through ``cell_async``, and every column does
-        when a subclass refines ``cell`` or ``cell_async``."""
+        with the field, the user's zone and language and the texts looked up once per
+        page. Other columns (methods, paths, files) go through ``cell_async``, and every
+        column does when a subclass refines ``cell`` or ``cell_async``."""
         if type(self).cell is not ModelHandler.cell or \
                 type(self).cell_async is not ModelHandler.cell_async:
             return {}
@@ -155,6 +162,8 @@ class ListHandler(ModelHandler):
                 writers[name] = _bool_writer(name, gettext("Yes"), gettext("No"))
             elif isinstance(field, model_fields.ReferenceField):
                 writers[name] = _reference_writer(name, references, empty)
+            elif isinstance(field, model_fields.DateTimeField) and field.choices is None:
+                writers[name] = _moment_writer(name, field, zone, empty)
             else:
                 writers[name] = _text_writer(name, field, zone, empty)
         return writers
@@ -182,8 +191,32 @@ class ListHandler(ModelHandler):
                              f'value="{xhtml_escape(str(obj.version))}">{cell.html()}</td>')
             else:
                 parts.append(f"<td>{cell.html()}</td>")
-        return {"id": oid, "label": admin.shown_object_label(self, obj),
+        return {"id": oid, "label": self.row_label(obj),
                 "version": obj.version if may_edit else None, "cells_html": "".join(parts)}
+
+    def row_label(self, obj):
+        """``obj``'s label as the user may see it (``ModelAdmin.shown_object_label``),
+        without copying the object when no field is hidden from them."""
+        admin = self.model_admin
+        if type(admin).shown_object_label is ModelAdmin.shown_object_label and \
+                not admin.hidden_fields(self):
+            return admin.object_label(obj)
+        return admin.shown_object_label(self, obj)
+
+    def row_writer(self, selectable):
+        """``html(row)``: a row of ``list_row`` as the list's ``<tr>``, with its selection
+        check box when ``selectable`` (the texts looked up once per page)."""
+        select = self.gettext("Select %(name)s")
+
+        def html(row):
+            oid = row["id"]
+            if not selectable:
+                return f'<tr data-id="{oid}">{row["cells_html"]}</tr>\n'
+            label = xhtml_escape(select % {"name": row["label"]})
+            return (f'<tr data-id="{oid}"><td class="action-checkbox"><input type="checkbox" '
+                    f'name="_selected_action" value="{oid}" class="action-select" '
+                    f'aria-label="{label}"></td>{row["cells_html"]}</tr>\n')
+        return html
 
     def export_urls(self, changelist):
         """``{format: URL}`` exporting the current filtered list (``None`` without
@@ -396,4 +429,17 @@ def _reference_writer(name, references, empty):
 def _text_writer(name, field, zone, empty):
     def write(obj):
         return Cell("text", format_value(field, obj._data.get(name), zone, empty))
+    return write
+
+
+def _moment_writer(name, field, zone, empty):
+    """``_text_writer`` of a ``DateTimeField`` without choices: each moment formatted by
+    one formatter made for the page's zone and language (``moment_formatter``)."""
+    moment = moment_formatter(zone)
+
+    def write(obj):
+        value = obj._data.get(name)
+        if isinstance(value, datetime.datetime):
+            return Cell("text", moment(value))
+        return Cell("text", format_value(field, value, zone, empty))
     return write
