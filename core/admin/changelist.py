@@ -217,8 +217,12 @@ class ChangeList:
     # -- URLs ---------------------------------------------------------------------------------
     def query_args(self, **changes):
         """The list's current query arguments with ``changes`` (``None`` drops one)."""
-        keep = [name for name in self.allowed_arguments() if name != "cursor"]
-        args = {name: self.args[name] for name in keep if self.args.get(name) not in (None, "")}
+        kept = self.__dict__.get("_kept_args")
+        if kept is None:                  # once per list: a page asks for a dozen URLs
+            keep = [name for name in self.allowed_arguments() if name != "cursor"]
+            kept = self._kept_args = {name: self.args[name] for name in keep
+                                      if self.args.get(name) not in (None, "")}
+        args = dict(kept)
         for name, value in changes.items():
             if value is None:
                 args.pop(name, None)

@@ -20,6 +20,7 @@ from .. import related
 from ..options import ModelAdmin
 from .base import MAX_SELECTED, ModelHandler
 from .display import Cell, format_value, is_hidden, missing_label, moment_formatter
+from .display import _escape as escape
 
 
 __all__ = ["ListHandler"]
@@ -144,11 +145,12 @@ class ListHandler(ModelHandler):
                     clear_url=admin.url_prefix if (q or filter_values) else None)
 
     def column_writers(self, columns, references):
-        """``{column: writer(obj) -> Cell}`` for the columns showing a stored field as it
-        is (text, choice, moment, number, boolean, reference): what ``cell`` answers,
-        with the field, the user's zone and language and the texts looked up once per
-        page. Other columns (methods, paths, files) go through ``cell_async``, and every
-        column does when a subclass refines ``cell`` or ``cell_async``."""
+        """``{column: (html(obj), text(obj))}`` for the columns showing a stored field as
+        it is (text, choice, moment, number, boolean, reference): the markup and the text
+        of what ``cell`` answers (``Cell.html``, ``Cell.text``), with the field, the
+        user's zone and language and the texts looked up once per page. Other columns
+        (methods, paths, files) go through ``cell_async``, and every column does when a
+        subclass refines ``cell`` or ``cell_async``."""
         if type(self).cell is not ModelHandler.cell or \
                 type(self).cell_async is not ModelHandler.cell_async:
             return {}
@@ -159,38 +161,43 @@ class ListHandler(ModelHandler):
             if field is None or isinstance(field, FileField):
                 continue
             if isinstance(field, model_fields.BooleanField):
-                writers[name] = _bool_writer(name, gettext("Yes"), gettext("No"))
+                writers[name] = _bool_writers(name, gettext("Yes"), gettext("No"))
             elif isinstance(field, model_fields.ReferenceField):
-                writers[name] = _reference_writer(name, references, empty)
+                writers[name] = _reference_writers(name, references, empty)
             elif isinstance(field, model_fields.DateTimeField) and field.choices is None:
-                writers[name] = _moment_writer(name, field, zone, empty)
+                writers[name] = _text_writers(name, field, zone, empty,
+                                              moment_formatter(zone))
             else:
-                writers[name] = _text_writer(name, field, zone, empty)
+                writers[name] = _text_writers(name, field, zone, empty)
         return writers
 
     async def list_row(self, obj, columns, links, editable, references, writers):
         """``{"id", "label", "version", "cells_html"}`` of ``obj``'s row: each column's
-        ``Cell`` (``writers``, else ``cell_async``) as markup (``Cell.html``, one escape
-        per value) in its ``<td>``; the first cell of an editable row also carries the
-        row's id and version."""
+        markup (``writers``, else ``cell_async``'s ``Cell.html``: one escape per value)
+        in its ``<td>``; the first cell of an editable row also carries the row's id and
+        version."""
         admin = self.model_admin
         may_edit = bool(editable) and admin.may(self, "write", obj)
         oid = str(obj.id)
         parts = []
         for name in columns:
             writer = writers.get(name)
-            cell = writer(obj) if writer is not None else \
-                await self.cell_async(obj, name, references)
             if name in links:
-                cell = Cell("link", cell.text, url=admin.object_url(obj))
+                text = writer[1](obj) if writer is not None else \
+                    (await self.cell_async(obj, name, references)).text
+                markup = f'<a href="{escape(admin.object_url(obj))}">{escape(text)}</a>'
             elif may_edit and name in editable:
-                cell = self.input_cell(obj, name)
+                markup = self.input_cell(obj, name).html()
+            elif writer is not None:
+                markup = writer[0](obj)
+            else:
+                markup = (await self.cell_async(obj, name, references)).html()
             if not parts and may_edit:
                 parts.append(f'<td><input type="hidden" name="_list_id" value="{oid}">'
                              f'<input type="hidden" name="{oid}-_version" '
-                             f'value="{xhtml_escape(str(obj.version))}">{cell.html()}</td>')
+                             f'value="{xhtml_escape(str(obj.version))}">{markup}</td>')
             else:
-                parts.append(f"<td>{cell.html()}</td>")
+                parts.append(f"<td>{markup}</td>")
         return {"id": oid, "label": self.row_label(obj),
                 "version": obj.version if may_edit else None, "cells_html": "".join(parts)}
 
@@ -409,37 +416,44 @@ class ListHandler(ModelHandler):
         return f": {names}{more}"
 
 
-def _bool_writer(name, yes, no):
-    def write(obj):
+def _bool_writers(name, yes, no):
+    marks = {True: Cell("bool", yes, True).html(), False: Cell("bool", no, False).html()}
+
+    def html(obj):
+        return marks[bool(obj._data.get(name))]
+
+    def text(obj):
+        return yes if obj._data.get(name) else no
+    return html, text
+
+
+def _reference_writers(name, references, empty):
+    """The cell of each referenced id, made once per page (rows share their targets)."""
+    cells = {}
+
+    def cell(obj):
         value = obj._data.get(name)
-        return Cell("bool", yes if value else no, bool(value))
-    return write
+        found = cells.get(value)
+        if found is None:
+            if value is None:
+                found = Cell("text", empty)
+            else:
+                shown = references.get((name, value))
+                label, url = shown if shown is not None else (missing_label(value), None)
+                found = Cell("link" if url else "text", label, url=url)
+            found = cells[value] = (found.html(), found.text)
+        return found
+
+    return (lambda obj: cell(obj)[0]), (lambda obj: cell(obj)[1])
 
 
-def _reference_writer(name, references, empty):
-    def write(obj):
+def _text_writers(name, field, zone, empty, moment=None):
+    """The cell of a text column; ``moment``: the page's formatter of a ``DateTimeField``
+    without choices (``moment_formatter``), for the moments."""
+    def text(obj):
         value = obj._data.get(name)
-        if value is None:
-            return Cell("text", empty)
-        label, url = references.get((name, value), (missing_label(value), None))
-        return Cell("link" if url else "text", label, url=url)
-    return write
+        if moment is not None and isinstance(value, datetime.datetime):
+            return moment(value)
+        return format_value(field, value, zone, empty)
 
-
-def _text_writer(name, field, zone, empty):
-    def write(obj):
-        return Cell("text", format_value(field, obj._data.get(name), zone, empty))
-    return write
-
-
-def _moment_writer(name, field, zone, empty):
-    """``_text_writer`` of a ``DateTimeField`` without choices: each moment formatted by
-    one formatter made for the page's zone and language (``moment_formatter``)."""
-    moment = moment_formatter(zone)
-
-    def write(obj):
-        value = obj._data.get(name)
-        if isinstance(value, datetime.datetime):
-            return Cell("text", moment(value))
-        return Cell("text", format_value(field, value, zone, empty))
-    return write
+    return (lambda obj: escape(text(obj))), text
