@@ -162,3 +162,24 @@ def test_a_moment_formatter_writes_what_format_datetime_writes(language, zone_na
     mine, theirs = contextvars.copy_context().run(both)
     assert mine == theirs
     assert theirs[0].startswith("2024-01-03 ") == (language == "en"), theirs
+
+
+async def test_static_urls_are_tornado_s_and_a_debug_site_sees_a_changed_file(server, tmp_path):
+    """``AdminHandler.static_url`` keeps each file's versioned URL (Tornado's, the same on
+    every page) unless ``DEBUG``: then a file changed meanwhile gets its new version."""
+    import shutil
+
+    static = tmp_path / "static"
+    shutil.copytree(make_settings(tmp_path).STATIC_DIR, static)
+    for debug in (False, True):
+        (static / "bastion.css").write_text(f"/* {debug} */")
+        site = await server(settings=make_settings(tmp_path, DEBUG=debug, STATIC_DIR=static))
+        browser = await site.user_browser(f"root{debug}", is_superuser=True)
+        first = re.search(r'href="([^"]*bastion\.css[^"]*)"', (await browser.get(
+            "/admin/notes/note/")).text).group(1)
+        handler_class = site.app.settings["static_handler_class"]
+        assert first == handler_class.make_static_url(site.app.settings, "bastion.css")
+        (static / "bastion.css").write_text("/* two */")
+        again = re.search(r'href="([^"]*bastion\.css[^"]*)"', (await browser.get(
+            "/admin/notes/note/")).text).group(1)
+        assert (again != first) == debug, (first, again)
