@@ -153,7 +153,10 @@ class ModelHandler(AdminHandler):
                 target = path.field.target
             except LookupError:
                 continue
-            values = [path.value(obj._data) for obj in objects]
+            if "." in name:
+                values = [path.value(obj._data) for obj in objects]
+            else:                                           # a field of the row itself
+                values = [obj._data.get(name) for obj in objects]
             if path.many:
                 values = [item for items in values for item in items]
             labels = await self.reference_labels(target, values)

@@ -179,13 +179,16 @@ class ListHandler(ModelHandler):
         admin = self.model_admin
         may_edit = bool(editable) and admin.may(self, "write", obj)
         oid = str(obj.id)
+        link_prefix, plain_labels = self.row_page_facts()
         parts = []
         for name in columns:
             writer = writers.get(name)
             if name in links:
                 text = writer[1](obj) if writer is not None else \
                     (await self.cell_async(obj, name, references)).text
-                markup = f'<a href="{escape(admin.object_url(obj))}">{escape(text)}</a>'
+                url = f"{link_prefix}{oid}/" if link_prefix is not None else \
+                    escape(admin.object_url(obj))
+                markup = f'<a href="{url}">{escape(text)}</a>'
             elif may_edit and name in editable:
                 markup = self.input_cell(obj, name).html()
             elif writer is not None:
@@ -198,17 +201,25 @@ class ListHandler(ModelHandler):
                              f'value="{xhtml_escape(str(obj.version))}">{markup}</td>')
             else:
                 parts.append(f"<td>{markup}</td>")
-        return {"id": oid, "label": self.row_label(obj),
+        return {"id": oid, "label": admin.object_label(obj) if plain_labels
+                else admin.shown_object_label(self, obj),
                 "version": obj.version if may_edit else None, "cells_html": "".join(parts)}
 
-    def row_label(self, obj):
-        """``obj``'s label as the user may see it (``ModelAdmin.shown_object_label``),
-        without copying the object when no field is hidden from them."""
-        admin = self.model_admin
-        if type(admin).shown_object_label is ModelAdmin.shown_object_label and \
-                not admin.hidden_fields(self):
-            return admin.object_label(obj)
-        return admin.shown_object_label(self, obj)
+    def row_page_facts(self):
+        """``(link prefix, plain labels)``, worked out once per page for its rows: the
+        escaped ``url_prefix`` an object's link starts with (``None`` when the admin
+        refines ``object_url``), and whether a row's label is ``object_label`` as it is
+        (``shown_object_label`` not refined and no field hidden from the user), so no
+        row copies its object to find out."""
+        facts = self.__dict__.get("_row_page_facts")
+        if facts is None:
+            admin = self.model_admin
+            prefix = escape(admin.url_prefix) \
+                if type(admin).object_url is ModelAdmin.object_url else None
+            plain = type(admin).shown_object_label is ModelAdmin.shown_object_label and \
+                not admin.hidden_fields(self)
+            facts = self._row_page_facts = (prefix, plain)
+        return facts
 
     def row_writer(self, selectable):
         """``html(row)``: a row of ``list_row`` as the list's ``<tr>``, with its selection
@@ -416,14 +427,21 @@ class ListHandler(ModelHandler):
         return f": {names}{more}"
 
 
+def _value(obj, name):
+    """``obj._data.get(name)``, without a Python call when it holds the field (a projected
+    object's ``get`` is one; it raises ``NotFetched`` for a field left out)."""
+    data = obj._data
+    return data[name] if name in data else data.get(name)
+
+
 def _bool_writers(name, yes, no):
     marks = {True: Cell("bool", yes, True).html(), False: Cell("bool", no, False).html()}
 
     def html(obj):
-        return marks[bool(obj._data.get(name))]
+        return marks[bool(_value(obj, name))]
 
     def text(obj):
-        return yes if obj._data.get(name) else no
+        return yes if _value(obj, name) else no
     return html, text
 
 
@@ -432,7 +450,7 @@ def _reference_writers(name, references, empty):
     cells = {}
 
     def cell(obj):
-        value = obj._data.get(name)
+        value = _value(obj, name)
         found = cells.get(value)
         if found is None:
             if value is None:
@@ -451,7 +469,7 @@ def _text_writers(name, field, zone, empty, moment=None):
     """The cell of a text column; ``moment``: the page's formatter of a ``DateTimeField``
     without choices (``moment_formatter``), for the moments."""
     def text(obj):
-        value = obj._data.get(name)
+        value = _value(obj, name)
         if moment is not None and isinstance(value, datetime.datetime):
             return moment(value)
         return format_value(field, value, zone, empty)
