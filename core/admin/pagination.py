@@ -17,19 +17,32 @@ values sort first ascending (as in MongoDB); ``keyset_filter`` (one filter) and
 ``keyset_segments`` (the same rows as index-friendly parts) handle them.
 
 Counts follow the same rule: ``estimated_document_count`` when nothing narrows
-the list, ``count_documents(filter, limit=CAP + 1)`` otherwise ("1,000+").
+the list, ``count_documents(filter, limit=CAP + 1)`` otherwise ("1,000+"). A count
+is kept per collection and filter for ``COUNT_KEPT_SECONDS`` while this process
+writes nothing to the collection (``Collection.writes``): the next pages of the same
+list, and other users' lists with the very same filter (their row scope is part of
+it, so the same filter means the same rows), reuse it; a write made by another
+process shows in the count within those seconds.
 """
 import base64
 import datetime
 import hashlib
 import hmac
 import json
+import time
+import weakref
 
 from bson import ObjectId
 
 from core.i18n import format_decimal
 
 COUNT_CAP = 1000
+#: how long a list's count is reused while this process writes nothing to its collection
+COUNT_KEPT_SECONDS = 2.0
+#: how many filters' counts are kept per collection (then it starts again)
+MAX_KEPT_COUNTS = 500
+#: ``{collection: {repr(filter) or None: (writes, monotonic time, count)}}``
+_kept_counts = weakref.WeakKeyDictionary()
 
 __all__ = ["COUNT_CAP", "CursorError", "Page", "Position", "count_rows", "decode_cursor",
            "encode_cursor", "fetch_page", "format_count", "keyset_filter", "keyset_segments",
@@ -277,9 +290,25 @@ async def fetch_page(model, db, flt, sort, position, per_page, secret, fields=No
 
 async def count_rows(model, db, flt):
     """``(count, text, estimated)``: the collection's estimate when ``flt`` is empty,
-    else a count capped at ``COUNT_CAP + 1`` (``"1,000+"``)."""
+    else a count capped at ``COUNT_CAP + 1`` (``"1,000+"``); kept for
+    ``COUNT_KEPT_SECONDS`` (see the module's text)."""
+    collection = model.get_collection(db)
+    kept = _kept_counts.get(collection)
+    if kept is None:
+        kept = _kept_counts[collection] = {}
+    key = repr(flt) if flt else None
+    writes, now = collection.writes, time.monotonic()     # before the count is read
+    held = kept.get(key)
+    if held is not None and held[0] == writes and now - held[1] < COUNT_KEPT_SECONDS:
+        count = held[2]
+    else:
+        if flt:
+            count = await model.count(flt, limit=COUNT_CAP + 1, db=db)
+        else:
+            count = await collection.estimated_document_count()
+        if len(kept) >= MAX_KEPT_COUNTS:
+            kept.clear()
+        kept[key] = (writes, now, count)
     if flt:
-        count = await model.count(flt, limit=COUNT_CAP + 1, db=db)
         return count, format_count(count, capped=True), False
-    count = await model.get_collection(db).estimated_document_count()
     return count, format_count(count, capped=False), True

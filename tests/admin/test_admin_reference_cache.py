@@ -1,9 +1,11 @@
-"""Reference labels kept between list pages (``ModelRequestHandler.known_references``).
+"""What list pages keep between requests: reference labels and counts.
 
 A session's pages reuse the labels of the objects its rows reference while the auth cache
 serves it the same permissions and nobody writes to the referenced model in this
-process: a rename, a deletion or a changed grant shows on the very next page, and two
-users never see each other's labels.
+process (``ModelRequestHandler.read_memo``): a rename, a deletion or a changed grant
+shows on the very next page, and two users never see each other's labels. A list's
+count is reused for the same filter (``core.admin.pagination.count_rows``) until a
+write in this process or ``COUNT_KEPT_SECONDS``.
 """
 import re
 
@@ -167,3 +169,54 @@ async def test_every_write_counts_once_it_is_done(site):
     assert collection.writes == start + 9
     await collection.find({}).to_list(None)
     assert collection.writes == start + 9
+
+
+@pytest.fixture
+def note_counts(site, monkeypatch):
+    """How many counts reach the notes' collection (filtered and estimated)."""
+    collection = site.model("notes.note").get_collection(site.db)
+    calls = []
+    for name in ("count_documents", "estimated_document_count"):
+        method = getattr(type(collection), name)
+
+        def counted(self, *args, _method=method, _name=name, **kwargs):
+            if self is collection:
+                calls.append(_name)
+            return _method(self, *args, **kwargs)
+        monkeypatch.setattr(type(collection), name, counted)
+    return calls
+
+
+def shown_count(page):
+    return re.search(r'<span class="count">([^<]*)</span>', page.text).group(1)
+
+
+async def test_a_list_s_count_is_kept_until_a_write(site, note_counts):
+    """The next page of the same list reuses its count (filtered or estimated); a
+    write to the collection in this process shows in the very next count."""
+    Note = site.model("notes.note")
+    for n in range(3):
+        await Note.create(title=f"note {n}", done=n == 0, db=site.db)
+    root = await site.user_browser("root", is_superuser=True)
+    for query, first, after in (("", "3", "4"), ("?done=0", "3", "4")):
+        note_counts.clear()
+        assert shown_count(await root.get(LIST + query)) == first
+        assert len(note_counts) == 1
+        assert shown_count(await root.get(LIST + query)) == first
+        assert len(note_counts) == 1, "the second page counts again"
+        await Note.create(title="one more", db=site.db)
+        assert shown_count(await root.get(LIST + query)) == after
+        assert len(note_counts) == 2
+    note_counts.clear()
+    assert shown_count(await root.get(LIST + "?done=1")) == "1"      # another filter
+    assert len(note_counts) == 1
+
+
+async def test_a_count_is_read_again_after_its_seconds(site, note_counts, monkeypatch):
+    from core.admin import pagination
+    monkeypatch.setattr(pagination, "COUNT_KEPT_SECONDS", 0.0)
+    await site.model("notes.note").create(title="a note", db=site.db)
+    root = await site.user_browser("root", is_superuser=True)
+    for _ in range(2):
+        assert shown_count(await root.get(LIST + "?done=0")) == "1"
+    assert len(note_counts) == 2
