@@ -193,26 +193,38 @@ class Model(metaclass=ModelBase):
         ``stored_as_is(field)``), else through ``Field.from_bson``; a field missing from
         ``doc`` takes its default. Reading another field raises ``NotFetched``; ``save``
         and ``delete`` raise ``ProjectedObjectError``."""
-        obj = cls.__new__(cls)
-        data = obj._data = ProjectedData()
-        data.model = cls
-        obj._db = db
-        obj._persisted = "_id" in doc
-        obj.id = doc.get("_id")
-        obj.version = doc.get("version")
+        return cls.projector(fields, db, as_is)(doc)
+
+    @classmethod
+    def projector(cls, fields, db=None, as_is=None):
+        """``make(doc)``: ``from_projection(doc, fields, db, as_is)``, with what does not
+        depend on the document (each field, whether it is stored as it is, the fetched
+        names) worked out once for a query's documents."""
         declared = cls._meta.fields
-        for name in fields:
-            field = declared[name]
-            if name not in doc:
-                data[name] = field.get_default()
-            elif (as_is[name] if as_is is not None else stored_as_is(field)):
-                data[name] = doc[name]
-            else:
-                data[name] = field.from_bson(doc[name])
-        obj._extra = {}
-        obj._projected = frozenset(fields)
-        obj._stored = doc
-        return obj
+        plan = [(name, declared[name], as_is[name] if as_is is not None
+                 else stored_as_is(declared[name])) for name in fields]
+        projected = frozenset(fields)
+
+        def make(doc):
+            obj = cls.__new__(cls)
+            data = obj._data = ProjectedData()
+            data.model = cls
+            obj._db = db
+            obj._persisted = "_id" in doc
+            obj.id = doc.get("_id")
+            obj.version = doc.get("version")
+            for name, field, stored in plan:
+                if name not in doc:
+                    data[name] = field.get_default()
+                elif stored:
+                    data[name] = doc[name]
+                else:
+                    data[name] = field.from_bson(doc[name])
+            obj._extra = {}
+            obj._projected = projected
+            obj._stored = doc
+            return obj
+        return make
 
     def fetched(self, name):
         """Whether this object holds field ``name``: always, unless it is a projected one
@@ -598,10 +610,8 @@ class ModelCursor:
         """Up to ``length`` objects (all when ``None``)."""
         docs = await self.cursor.to_list(length)
         if self.fields is not None:
-            declared = self.model._meta.fields
-            as_is = {name: stored_as_is(declared[name]) for name in self.fields}
-            return [self.model.from_projection(doc, self.fields, self._db, as_is)
-                    for doc in docs]
+            make = self.model.projector(self.fields, self._db)
+            return [make(doc) for doc in docs]
         return [self.model.from_bson(doc, self._db) for doc in docs]
 
     def __aiter__(self):
