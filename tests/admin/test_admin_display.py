@@ -183,3 +183,36 @@ async def test_static_urls_are_tornado_s_and_a_debug_site_sees_a_changed_file(se
         again = re.search(r'href="([^"]*bastion\.css[^"]*)"', (await browser.get(
             "/admin/notes/note/")).text).group(1)
         assert (again != first) == debug, (first, again)
+
+
+async def test_rows_written_by_column_are_the_rows_list_row_writes(site, monkeypatch):
+    """``ListHandler.rows_by_column`` (a list without editable columns) writes the very
+    rows ``list_row`` writes: links, references (readable, hidden, missing), booleans,
+    choices, numbers, moments, empty values and text that needs escaping."""
+    import datetime
+
+    from bson import ObjectId
+
+    from core.admin.views.list import ListHandler
+    Category, Note = site.model("notes.category"), site.model("notes.note")
+    work = await Category.create(name="Work & <play>", db=site.db)
+    when = datetime.datetime(2024, 7, 3, 14, 30, tzinfo=datetime.timezone.utc)
+    await Note.create(title='<b>"bold"</b> & more', category=work, done=True, rank=7,
+                      created=when, db=site.db)
+    await Note.create(title="plain", category=ObjectId(), kind="todo", db=site.db)
+    await Note.create(title="none", db=site.db)
+    root = await site.user_browser("root", is_superuser=True)
+    blind = await site.user_browser("blind", {"notes.note": ["read"]})
+    original = ListHandler.list_row
+    for browser in (root, blind):
+        by_column = await browser.get("/admin/notes/note/")
+
+        async def by_row(self, *args):
+            return await original(self, *args)
+        monkeypatch.setattr(ListHandler, "list_row", by_row)
+        by_row_page = await browser.get("/admin/notes/note/")
+        monkeypatch.setattr(ListHandler, "list_row", original)
+        rows = [re.findall(r'<tr data-id=.*?</tr>', page.text, re.S)
+                for page in (by_column, by_row_page)]
+        assert len(rows[0]) == 3 and rows[0] == rows[1]
+        assert any("&lt;b&gt;&quot;bold&quot;&lt;/b&gt; &amp; more" in row for row in rows[0])
