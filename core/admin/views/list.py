@@ -17,7 +17,6 @@ from core.models.projected import NotFetched
 from core.permissions import PermissionDenied
 
 from .. import related
-from ..options import ModelAdmin
 from .base import MAX_SELECTED, ModelHandler
 from .display import Cell, format_value, is_hidden, missing_label, moment_formatter
 from .display import _escape as escape
@@ -241,9 +240,8 @@ class ListHandler(ModelHandler):
         facts = self.__dict__.get("_row_page_facts")
         if facts is None:
             admin = self.model_admin
-            prefix = escape(admin.url_prefix) \
-                if type(admin).object_url is ModelAdmin.object_url else None
-            plain = type(admin).shown_object_label is ModelAdmin.shown_object_label and \
+            prefix = None if _refined(admin, "object_url") else escape(admin.url_prefix)
+            plain = not _refined(admin, "shown_object_label") and \
                 not admin.hidden_fields(self)
             facts = self._row_page_facts = (prefix, plain)
         return facts
@@ -452,6 +450,12 @@ class ListHandler(ModelHandler):
         more = (self.gettext(" and %(count)d more") % {"count": len(objects) - shown}
                 if len(objects) > shown else "")
         return f": {names}{more}"
+
+
+def _refined(obj, name):
+    """Whether a subclass overrides method ``name`` of the class that defines it first
+    (``ModelAdmin.object_url`` refined by an admin)."""
+    return sum(name in vars(klass) for klass in type(obj).__mro__) > 1
 
 
 def _value(obj, name):
