@@ -216,3 +216,20 @@ async def test_rows_written_by_column_are_the_rows_list_row_writes(site, monkeyp
                 for page in (by_column, by_row_page)]
         assert len(rows[0]) == 3 and rows[0] == rows[1]
         assert any("&lt;b&gt;&quot;bold&quot;&lt;/b&gt; &amp; more" in row for row in rows[0])
+
+
+async def test_a_list_row_honours_a_refined_object_url_and_label(site, monkeypatch):
+    """An admin refining ``object_url`` or ``shown_object_label`` gets its own link and
+    check-box label on every row (the rows' shortcuts are for the defaults only)."""
+    admin = site.app.admin_site.get("notes.note")
+    note = await site.model("notes.note").create(title="plain", db=site.db)
+    monkeypatch.setattr(type(admin), "object_url",
+                        lambda self, obj, suffix="": f"/elsewhere/{obj.id}/{suffix}",
+                        raising=False)
+    monkeypatch.setattr(type(admin), "shown_object_label",
+                        lambda self, handler, obj: f"Note number {obj.id}", raising=False)
+    root = await site.user_browser("root", is_superuser=True)
+    row = re.search(rf'<tr data-id="{note.id}">.*?</tr>', (await root.get(
+        "/admin/notes/note/")).text, re.S).group(0)
+    assert f'<a href="/elsewhere/{note.id}/">plain</a>' in row, row
+    assert f'aria-label="Select Note number {note.id}"' in row, row
