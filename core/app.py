@@ -17,6 +17,7 @@ response, and HTML/JSON error pages (``core.handlers``). ``serve`` runs it on
 bound sockets until SIGINT/SIGTERM, then shuts down gracefully.
 """
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -421,8 +422,16 @@ async def serve(app, sockets, ready=None, stop_requested=None, ensure_indexes=Tr
     the default action when removed): a second signal during the shutdown (the
     process group's copy and the supervisor's, a second Ctrl-C) is only logged, and
     afterwards the handlers that were there before are put back.
+
+    Once started, the objects alive then are frozen (``gc.freeze``): the cyclic garbage
+    collector skips them from then on.
     """
     await startup(app, ensure_indexes=ensure_indexes)
+    # What start-up built (modules, routes, templates, settings) lives as long as the
+    # process: moved out of the collector's reach, a full collection no longer walks it
+    # while requests allocate (1.5–3% of a list page's CPU in bench/list_cpu.py).
+    gc.collect()
+    gc.freeze()
     server = make_server(app)
     server.add_sockets(sockets)
     stop = asyncio.Event()

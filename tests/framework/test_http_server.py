@@ -360,3 +360,25 @@ async def test_a_huge_declared_body_is_answered_at_once(small_body_server):
     assert head.startswith(b"HTTP/1.1 413 "), answer[:200]
     assert b"400 Bad Request" not in answer
     assert json.loads(body)["error"].startswith("The request body is too large")
+
+
+async def test_serve_freezes_what_start_up_built_before_it_is_ready(settings):
+    """The collector skips what lives as long as the process (gc.freeze before serving)."""
+    import gc
+    import socket
+
+    from core.app import serve
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    sock.setblocking(False)
+    frozen_when_ready = []
+    gc.unfreeze()
+    try:
+        await serve(make_app(settings, db=connect("memory:")), [sock],
+                    ready=lambda: frozen_when_ready.append(gc.get_freeze_count()),
+                    stop_requested=lambda: True)
+    finally:
+        gc.unfreeze()
+    assert frozen_when_ready and frozen_when_ready[0] > 0
