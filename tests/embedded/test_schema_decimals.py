@@ -5,6 +5,7 @@ from bson.decimal128 import Decimal128
 
 from core.db import connect
 from core.db.embedded import codec, sql
+from support.legacy_files import rewrite_as_schema_3
 
 
 def index_sql(path, name):
@@ -21,6 +22,7 @@ async def test_a_version_1_file_gets_its_indexes_rebuilt_with_the_new_ranks(tmp_
     await db["prices"].insert_one({"amount": Decimal128("2.50")})
     await db["prices"].create_index("amount")
     await db.close()
+    rewrite_as_schema_3(path, "prices", user_version=1)     # the documents' text
     x = "json_extract(doc,'$.\"amount\"')"      # the rank as version 1 computed it
     old_rank = (f"(CASE json_type(doc,'$.\"amount\"') WHEN 'integer' THEN 2 WHEN 'real' "
                 f"THEN 2 WHEN 'text' THEN (CASE WHEN substr({x},1,1)=char(1114111) THEN "

@@ -124,16 +124,15 @@ def wait_for(predicate, timeout, interval=0.01, what="the condition"):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-TAG = "\U0010FFFF"
-
-
 def plain(value):
     """A stored value with the embedded store's tags taken off: an ObjectId becomes its
-    24 hex digits, a date its tagged text without the tag."""
+    24 hex digits, a date its ISO text."""
+    from core.db.embedded import codec
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [plain(item) for item in value]
-    if isinstance(value, str) and value.startswith(TAG):
-        return value[2:]
+    if isinstance(value, str) and value.startswith(codec.TAG):
+        decoded = codec.decode_string(value)
+        return decoded.isoformat() if hasattr(decoded, "isoformat") else str(decoded)
     return value

@@ -2,11 +2,11 @@
 
 JSON has no ObjectId or date, and SQLite orders its JSON values as NULL <
 numbers < text. We store the non-JSON types as *tagged strings*: a string that
-starts with U+10FFFF (the highest code point, so it sorts after every ordinary
-string), then a one-letter tag, then a payload that sorts like the value:
+starts with ``TAG`` (U+007F, DEL: one byte that JSON leaves as it is and text
+hardly ever holds), then a one-letter tag, then a payload that sorts like the value:
 
-    ObjectId   TAG + "o" + 24 lowercase hex digits
-    datetime   TAG + "d" + 16-digit (epoch milliseconds + 10**15)   (UTC, ms precision)
+    ObjectId   TAG + "o" + its 12 bytes in 16 characters of an order-keeping base 64
+    datetime   TAG + "d" + epoch milliseconds in decimal digits    (UTC, ms precision)
     Decimal128 TAG + "n" + decimal_sort_key + " " + the exact decimal text (see below)
     binary     TAG + "b" + 10-digit length + 3-digit subtype + lowercase hex of the bytes
     str        TAG + "s" + the string   (only for the rare string that itself starts with TAG)
@@ -15,11 +15,20 @@ A decimal's sort key orders decimals numerically as text (``decimal_sort_key``);
 the exact text after it keeps trailing zeros (``12.50``), so a value round-trips
 unchanged, while equal values (``1.0``, ``1.00``) share a key: filters compare
 against the key's range (``decimal_bounds``), never the whole string. Binary
-data sorts as MongoDB's BinData: by length, then subtype, then bytes.
+data sorts as MongoDB's BinData: by length, then subtype, then bytes. An ObjectId's
+base 64 uses the alphabet ``OID_ALPHABET`` (in ASCII order), so its text sorts as its
+bytes; a date's digits need not sort (an index compares their integer value).
+The tag needs no place in the order of strings: ``sql.Operand.rank`` tells the types
+apart before any value is compared, and a user string that starts with ``TAG`` is
+stored behind ``TAG + "s"``, which keeps its place among strings.
+Files written before schema 4 used U+10FFFF as the tag (four bytes in UTF-8), 24 hex
+digits for an ObjectId and 16 digits of (epoch milliseconds + 10**15) for a date;
+``upgrade_v3_text`` rewrites such a document.
 
 ``sql.rank_expr`` turns a stored value into MongoDB's type rank, so type
 bracketing and mixed-type sort order match the server's.
 """
+import binascii
 import datetime
 import decimal
 import json
@@ -27,7 +36,9 @@ import json
 from bson import Binary, ObjectId
 from bson.decimal128 import Decimal128
 
-TAG = "\U0010FFFF"
+TAG = "\x7f"
+#: the tag of files written before schema 4
+V3_TAG = "\U0010FFFF"
 OID, DATE, STR, DECIMAL, BINARY = "o", "d", "s", "n", "b"
 #: what separates a decimal's sort key from its exact text; ``DECIMAL_KEY_END`` sorts
 #: right after it and before every character a key or a decimal's text may hold
@@ -35,8 +46,13 @@ DECIMAL_KEY_SEP, DECIMAL_KEY_END = " ", "!"
 _EXPONENT_OFFSET = 10_000
 _DECIMAL_CONTEXT = decimal.Context(prec=34)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-#: what a date's stored digits add to its epoch milliseconds (so they never go negative)
-DATE_OFFSET = 10 ** 15
+#: what a date's stored digits added to its epoch milliseconds before schema 4
+V3_DATE_OFFSET = 10 ** 15
+#: the 64 characters of an ObjectId's stored base 64, in ASCII (hence sort) order
+OID_ALPHABET = b"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_TO_OID_ALPHABET = bytes.maketrans(_BASE64, OID_ALPHABET)
+_FROM_OID_ALPHABET = bytes.maketrans(OID_ALPHABET, _BASE64)
 
 # MongoDB's BSON comparison order, reduced to the types of the subset.
 RANK_NULL, RANK_NUMBER, RANK_STRING, RANK_OBJECT, RANK_ARRAY = 1, 2, 3, 4, 5
@@ -53,6 +69,18 @@ def datetime_to_ms(value):
 
 def ms_to_datetime(ms):
     return _EPOCH + datetime.timedelta(milliseconds=ms)
+
+
+def oid_text(oid):
+    """An ObjectId's 16 stored characters: its 12 bytes in base 64 over ``OID_ALPHABET``
+    (text order is byte order; 24 hex digits before schema 4)."""
+    return binascii.b2a_base64(oid.binary, newline=False).translate(
+        _TO_OID_ALPHABET).decode("ascii")
+
+
+def oid_from_text(text):
+    """Inverse of ``oid_text``."""
+    return ObjectId(binascii.a2b_base64(text.encode("ascii").translate(_FROM_OID_ALPHABET)))
 
 
 def decimal_sort_key(value):
@@ -88,9 +116,9 @@ def encode_scalar(value):
     if isinstance(value, str):
         return TAG + STR + value if value.startswith(TAG) else value
     if isinstance(value, ObjectId):
-        return TAG + OID + str(value)
+        return TAG + OID + oid_text(value)
     if isinstance(value, datetime.datetime):
-        return f"{TAG}{DATE}{datetime_to_ms(value) + DATE_OFFSET:016d}"
+        return f"{TAG}{DATE}{datetime_to_ms(value)}"
     if isinstance(value, Decimal128):
         return f"{TAG}{DECIMAL}{decimal_sort_key(value)}{DECIMAL_KEY_SEP}{value}"
     if isinstance(value, bytes):
@@ -113,9 +141,15 @@ def decode_string(text):
         return text
     tag, payload = text[1:2], text[2:]
     if tag == OID:
-        return ObjectId(payload)
+        return oid_from_text(payload)
     if tag == DATE:
-        return ms_to_datetime(int(payload) - DATE_OFFSET)
+        return ms_to_datetime(int(payload))
+    return _decode_other(tag, payload)
+
+
+def _decode_other(tag, payload):
+    """A decimal's, binary data's or escaped string's value from its tag and payload (the
+    same in every schema)."""
     if tag == DECIMAL:
         return Decimal128(payload.split(DECIMAL_KEY_SEP, 1)[1])
     if tag == BINARY:
@@ -169,13 +203,37 @@ def loads(text):
     return decode(json.loads(text))
 
 
+def _decode_v3(value):
+    if isinstance(value, str):
+        if not value.startswith(V3_TAG):
+            return value
+        tag, payload = value[1:2], value[2:]
+        if tag == OID:
+            return ObjectId(payload)
+        if tag == DATE:
+            return ms_to_datetime(int(payload) - V3_DATE_OFFSET)
+        return _decode_other(tag, payload)
+    if isinstance(value, dict):
+        return {key: _decode_v3(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decode_v3(item) for item in value]
+    return value
+
+
+def upgrade_v3_text(text):
+    """The stored text of a document that schema 3 or before wrote (tag U+10FFFF,
+    ObjectIds as 24 hex digits, dates as 16 digits of epoch milliseconds + 10**15), as
+    ``dumps`` writes it now."""
+    return dumps(_decode_v3(json.loads(text)))
+
+
 def sql_param(value):
     """A scalar as an SQL parameter comparable with an index key (``sql.Operand.key``):
-    an ObjectId's hex digits, a date's epoch milliseconds, a bool's 0/1."""
+    an ObjectId's 16 characters (``oid_text``), a date's epoch milliseconds, a bool's 0/1."""
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, ObjectId):
-        return str(value)
+        return oid_text(value)
     if isinstance(value, datetime.datetime):
         return datetime_to_ms(value)
     return encode_scalar(value)

@@ -40,6 +40,11 @@ def sql_string(text):
     return "'" + text.replace("'", "''") + "'"
 
 
+def tagged(letter=""):
+    """SQL for the text ``codec.TAG + letter`` (``char(127,111)``: the tag and "o")."""
+    return f"char({','.join(str(ord(c)) for c in codec.TAG + letter)})"
+
+
 class Operand:
     """Where a value is read from: a JSON source expression and a path in it,
     or the ``type``/``value`` columns of a ``json_each`` row."""
@@ -55,27 +60,27 @@ class Operand:
 
     @property
     def rank(self):
-        # the tag and its letter read at once: char(1114111, 111) is TAG + "o", 100 "d",
-        # 110 "n" (a decimal is a number), 98 "b"; anything else is a string
+        # the tag and its letter read at once: TAG + "o" is an ObjectId, "d" a date,
+        # "n" a decimal (a number), "b" binary data; anything else is a string
         t, x = self.type, self.value
         return (f"(CASE {t} WHEN 'integer' THEN 2 WHEN 'real' THEN 2 "
-                f"WHEN 'text' THEN (CASE substr({x},1,2) WHEN char(1114111,111) THEN 7 "
-                f"WHEN char(1114111,100) THEN 9 WHEN char(1114111,110) THEN 2 "
-                f"WHEN char(1114111,98) THEN 6 ELSE 3 END) "
+                f"WHEN 'text' THEN (CASE substr({x},1,2) WHEN {tagged(codec.OID)} THEN 7 "
+                f"WHEN {tagged(codec.DATE)} THEN 9 WHEN {tagged(codec.DECIMAL)} THEN 2 "
+                f"WHEN {tagged(codec.BINARY)} THEN 6 ELSE 3 END) "
                 f"WHEN 'true' THEN 8 WHEN 'false' THEN 8 WHEN 'object' THEN 4 "
                 f"WHEN 'array' THEN 5 ELSE 1 END)")
 
     @property
     def key(self):
         """The value as indexed and compared (``codec.sql_param`` writes parameters the
-        same way): an ObjectId is its 24 hex digits without the tag, a date its epoch
-        milliseconds as an integer (6 bytes in an index entry instead of 21), anything
-        else the stored scalar. Ranks tell the types apart, so keys of one rank compare
-        like the values. ``ifnull``: null and missing index as one key, as in a MongoDB
-        unique index."""
-        x = self.value          # char(1114111, 111): the tag and "o"; 100: "d"
-        return (f"ifnull(CASE substr({x},1,2) WHEN char(1114111,111) THEN substr({x},3) "
-                f"WHEN char(1114111,100) THEN CAST(substr({x},3) AS INTEGER)-{codec.DATE_OFFSET} "
+        same way): an ObjectId is its 16 base-64 characters without the tag, a date its
+        epoch milliseconds as an integer (6 bytes in an index entry), anything else the
+        stored scalar. Ranks tell the types apart, so keys of one rank compare like the
+        values. ``ifnull``: null and missing index as one key, as in a MongoDB unique
+        index."""
+        x = self.value
+        return (f"ifnull(CASE substr({x},1,2) WHEN {tagged(codec.OID)} THEN substr({x},3) "
+                f"WHEN {tagged(codec.DATE)} THEN CAST(substr({x},3) AS INTEGER) "
                 f"ELSE {x} END,0)")
 
 
@@ -453,7 +458,7 @@ class FilterCompiler:
         # a string (rank 3) is JSON text that is not tagged, or tagged as a string
         # (TAG + "s" + the string; see codec): the same test as ``operand.rank=3``,
         # with the value read fewer times
-        string = (f"(CASE WHEN substr({x},1,1)<>char(1114111) THEN {contains(x)} "
+        string = (f"(CASE WHEN substr({x},1,1)<>{tagged()} THEN {contains(x)} "
                   f"WHEN substr({x},2,1) NOT IN ('o','d','n','b') THEN "
                   f"{contains(f'substr({x},3)')} ELSE 0 END)")
         return f"({self._raw_text_prefilter(literal, options)}{operand.type}='text' AND {string})"

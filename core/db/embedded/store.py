@@ -32,7 +32,7 @@ from ..projection import project
 from . import codec, documents, multikey, search, sql
 
 # the file layout's version (PRAGMA user_version); Store._migrate upgrades older files
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: seconds a statement whose filter holds a $regex may run (see Store.regex_time_budget)
 REGEX_TIME_BUDGET = 5.0
@@ -157,13 +157,44 @@ class Store:
                     if columns and "folds" not in columns:
                         conn.execute(f"ALTER TABLE {table_name(coll)} ADD COLUMN "
                                      "folds INTEGER NOT NULL DEFAULT 1")
-            if version < 3:      # 2: decimals and binary data in the rank expression;
-                Store._rebuild_indexes(conn)   # 3: compact keys, pages that fill up
+            if version < 4:      # 2: decimals and binary data in the rank expression;
+                # 3: compact keys, pages that fill up; 4: ObjectIds in base 64, dates in
+                # plain milliseconds (every document rewritten, its indexes dropped first)
+                Store._drop_indexes(conn)
+                Store._rewrite_documents(conn, codec.upgrade_v3_text)
+                Store._rebuild_indexes(conn)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @staticmethod
+    def _drop_indexes(conn):
+        """Drop every declared index (``_rebuild_indexes`` builds them again): rewriting
+        documents without them costs a table write per row instead of six."""
+        for coll, name in conn.execute("SELECT coll, name FROM bastion_indexes").fetchall():
+            conn.execute(f"DROP INDEX IF EXISTS {index_table_name(coll, name)}")
+
+    @staticmethod
+    def _rewrite_documents(conn, rewrite, batch=1000):
+        """Replace each stored document's text by ``rewrite(text)`` where it differs, in
+        rowid order, ``batch`` rows at a time (the search index's and side tables'
+        triggers keep them in step)."""
+        for (coll,) in conn.execute("SELECT name FROM bastion_collections").fetchall():
+            table, last = table_name(coll), 0
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                                (f"c:{coll}",)).fetchone():
+                continue
+            while True:
+                rows = conn.execute(f"SELECT rowid, doc FROM {table} WHERE rowid>? "
+                                    f"ORDER BY rowid LIMIT ?", (last, batch)).fetchall()
+                if not rows:
+                    break
+                last = rows[-1][0]
+                changed = [(new, rowid) for rowid, text in rows
+                           if (new := rewrite(text)) != text]
+                conn.executemany(f"UPDATE {table} SET doc=? WHERE rowid=?", changed)
 
     @staticmethod
     def _rebuild_indexes(conn):
