@@ -10,7 +10,7 @@ from bson import Binary, ObjectId
 from bson.decimal128 import Decimal128
 
 from core.db import DuplicateKeyError, connect
-from core.db.embedded import codec, store
+from core.db.embedded import codec, search, store
 from support.legacy_files import V3_TAG, rewrite_as_schema_3, v3_text
 from support.plans import query_plan
 
@@ -119,6 +119,11 @@ async def test_a_schema_3_file_is_brought_forward_with_everything_found(tmp_path
         assert await coll.count_documents({"lines.at": BASE}) == 40
         found = await coll.find({"title": {"$regex": "cats", "$options": "i"}}).to_list(None)
         assert sorted(d["n"] for d in found) == list(range(0, 40, 4))
+        assert db.store.search_fields("articles") == ["title"]     # the search index too
+        indexed = db.store.connection().execute(
+            'SELECT count(*) FROM "s:articles" WHERE "s:articles" MATCH ?',
+            (search.match_text("cats"),)).fetchone()[0]
+        assert indexed == 10
         await coll.insert_one({"n": 41, "tags": [tag], "category": categories[0]})
         assert await coll.count_documents({"tags": tag}) == 21     # the side table is kept
         with pytest.raises(DuplicateKeyError):

@@ -160,9 +160,11 @@ class Store:
             if version < 4:      # 2: decimals and binary data in the rank expression;
                 # 3: compact keys, pages that fill up; 4: ObjectIds in base 64, dates in
                 # plain milliseconds (every document rewritten, its indexes dropped first)
-                Store._drop_indexes(conn)
+                searched = Store._drop_indexes(conn)
                 Store._rewrite_documents(conn, codec.upgrade_v3_text)
                 Store._rebuild_indexes(conn)
+                for coll, fields in searched.items():
+                    search.create(conn, coll, table_name(coll), fields)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -171,10 +173,18 @@ class Store:
 
     @staticmethod
     def _drop_indexes(conn):
-        """Drop every declared index (``_rebuild_indexes`` builds them again): rewriting
-        documents without them costs a table write per row instead of six."""
+        """Drop every declared index (``_rebuild_indexes`` builds them again) and search
+        index, so that rewriting the documents writes only their table; return the
+        search fields each collection had (``search.create`` builds them again)."""
         for coll, name in conn.execute("SELECT coll, name FROM bastion_indexes").fetchall():
             conn.execute(f"DROP INDEX IF EXISTS {index_table_name(coll, name)}")
+        searched = {}
+        for (coll,) in conn.execute("SELECT name FROM bastion_collections").fetchall():
+            fields = search.declared_fields(conn, coll)
+            if fields:
+                searched[coll] = fields
+            search.drop(conn, coll)    # one of another layout is built on its declaration
+        return searched
 
     @staticmethod
     def _rewrite_documents(conn, rewrite, batch=1000):
