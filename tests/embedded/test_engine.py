@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from core.db import UnsupportedOperation, connect
-from core.db.embedded import sql
+from core.db.embedded import codec, sql
 from support.plans import query_plan
 
 UTC = datetime.timezone.utc
@@ -177,7 +177,7 @@ async def test_keyset_ranges_read_the_index_in_order(db):
 
 def test_pinned_terms_are_what_the_top_level_conjunction_fixes():
     assert sql.pinned_terms({"n": {"$lt": 5}, "s": "x"}, set()) == {
-        "n": (2, False), "s": (3, True)}
+        "n": (codec.RANK_NUMBER, False), "s": (codec.RANK_STRING, True)}
     assert sql.pinned_terms({"$and": [{"at": {"$gte": 1}}, {"at": {"$lte": "z"}}]}, set()) == {}
     assert sql.pinned_terms({"tags": "x", "n": None}, {"tags"}) == {}
     assert sql.pinned_terms({"$or": [{"n": 1}, {"n": "a"}]}, set()) == {}

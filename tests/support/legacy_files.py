@@ -6,6 +6,7 @@ ObjectId's hex digits and a date's milliseconds (``v3_index_columns``).
 """
 import datetime
 import json
+import re
 import sqlite3
 
 from bson import ObjectId
@@ -16,6 +17,9 @@ __all__ = ["V3_TAG", "v3_text", "v3_index_columns", "rewrite_as_schema_3"]
 
 V3_TAG = "\U0010FFFF"
 V3_DATE_OFFSET = 10 ** 15
+V3_RANKS = {codec.RANK_NULL: 1, codec.RANK_NUMBER: 2, codec.RANK_STRING: 3,
+            codec.RANK_OBJECT: 4, codec.RANK_ARRAY: 5, codec.RANK_BINARY: 6,
+            codec.RANK_OID: 7, codec.RANK_BOOL: 8, codec.RANK_DATE: 9}
 
 
 def _v3_value(value):
@@ -42,9 +46,10 @@ def v3_text(document):
 
 def v3_index_columns(spec):
     """The column list schema 3 declared for the index key ``spec``."""
-    return (sql.index_definition(spec)
-            .replace(f"char({ord(codec.TAG)},", "char(1114111,")
-            .replace(" AS INTEGER) ", f" AS INTEGER)-{V3_DATE_OFFSET} "))
+    columns = (sql.index_definition(spec)
+               .replace(f"char({ord(codec.TAG)},", "char(1114111,")
+               .replace(" AS INTEGER) ", f" AS INTEGER)-{V3_DATE_OFFSET} "))
+    return re.sub(r"THEN (-?\d+)", lambda m: f"THEN {V3_RANKS[int(m.group(1))]}", columns)
 
 
 def rewrite_as_schema_3(path, coll, user_version=3):
@@ -71,10 +76,11 @@ def rewrite_as_schema_3(path, coll, user_version=3):
         sides = [name for (name,) in raw.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE ?",
             (f"m:{coll}:%",))]
-        for side in sides:
-            keys = raw.execute(f'SELECT rowid, key FROM "{side}" WHERE rank=7').fetchall()
-            raw.executemany(f'UPDATE "{side}" SET key=? WHERE rowid=?',
-                            [(str(codec.oid_from_text(key)), rowid) for rowid, key in keys])
+        for side in sides:                  # schema 3's ranks ran from 1 to 9
+            keys = raw.execute(f'SELECT rowid, rank, key FROM "{side}"').fetchall()
+            raw.executemany(f'UPDATE "{side}" SET rank=?, key=? WHERE rowid=?', [
+                (V3_RANKS[rank], str(codec.oid_from_text(key)) if rank == codec.RANK_OID
+                 else key, rowid) for rowid, rank, key in keys])
         raw.execute(f"PRAGMA user_version={user_version}")
         raw.commit()
     finally:

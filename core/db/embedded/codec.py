@@ -54,9 +54,12 @@ _BASE64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _TO_OID_ALPHABET = bytes.maketrans(_BASE64, OID_ALPHABET)
 _FROM_OID_ALPHABET = bytes.maketrans(OID_ALPHABET, _BASE64)
 
-# MongoDB's BSON comparison order, reduced to the types of the subset.
-RANK_NULL, RANK_NUMBER, RANK_STRING, RANK_OBJECT, RANK_ARRAY = 1, 2, 3, 4, 5
-RANK_BINARY, RANK_OID, RANK_BOOL, RANK_DATE = 6, 7, 8, 9
+# MongoDB's BSON comparison order, reduced to the types of the subset. SQLite stores the
+# integers 0 and 1 in a record's header alone (other small integers take a byte more), so
+# the ranks index entries hold most — ObjectIds, then booleans — are 0 and 1 (schema 4;
+# 1 to 9 before).
+RANK_NULL, RANK_NUMBER, RANK_STRING, RANK_OBJECT, RANK_ARRAY = -6, -5, -4, -3, -2
+RANK_BINARY, RANK_OID, RANK_BOOL, RANK_DATE = -1, 0, 1, 2
 
 
 def datetime_to_ms(value):

@@ -62,13 +62,15 @@ class Operand:
     def rank(self):
         # the tag and its letter read at once: TAG + "o" is an ObjectId, "d" a date,
         # "n" a decimal (a number), "b" binary data; anything else is a string
-        t, x = self.type, self.value
-        return (f"(CASE {t} WHEN 'integer' THEN 2 WHEN 'real' THEN 2 "
-                f"WHEN 'text' THEN (CASE substr({x},1,2) WHEN {tagged(codec.OID)} THEN 7 "
-                f"WHEN {tagged(codec.DATE)} THEN 9 WHEN {tagged(codec.DECIMAL)} THEN 2 "
-                f"WHEN {tagged(codec.BINARY)} THEN 6 ELSE 3 END) "
-                f"WHEN 'true' THEN 8 WHEN 'false' THEN 8 WHEN 'object' THEN 4 "
-                f"WHEN 'array' THEN 5 ELSE 1 END)")
+        t, x, c = self.type, self.value, codec
+        return (f"(CASE {t} WHEN 'integer' THEN {c.RANK_NUMBER} WHEN 'real' THEN "
+                f"{c.RANK_NUMBER} WHEN 'text' THEN (CASE substr({x},1,2) "
+                f"WHEN {tagged(c.OID)} THEN {c.RANK_OID} WHEN {tagged(c.DATE)} THEN "
+                f"{c.RANK_DATE} WHEN {tagged(c.DECIMAL)} THEN {c.RANK_NUMBER} "
+                f"WHEN {tagged(c.BINARY)} THEN {c.RANK_BINARY} ELSE {c.RANK_STRING} END) "
+                f"WHEN 'true' THEN {c.RANK_BOOL} WHEN 'false' THEN {c.RANK_BOOL} "
+                f"WHEN 'object' THEN {c.RANK_OBJECT} WHEN 'array' THEN {c.RANK_ARRAY} "
+                f"ELSE {c.RANK_NULL} END)")
 
     @property
     def key(self):
@@ -366,7 +368,8 @@ class FilterCompiler:
     def _equals(self, path, value):
         if isinstance(value, (list, tuple)):
             text = codec.dumps(list(value))
-            return self._any(path, lambda o: f"({o.rank}=5 AND {o.value}=json({self.param(text)}))")
+            return self._any(path, lambda o: f"({o.rank}={codec.RANK_ARRAY} AND "
+                                     f"{o.value}=json({self.param(text)}))")
         return self._guarded(path, [value], self._any(path, lambda o: self._scalar_eq(o, value)))
 
     def _guarded(self, path, values, term):
@@ -388,23 +391,23 @@ class FilterCompiler:
     def _scalar_eq(self, operand, value):
         rank = codec.rank(value)
         if rank == codec.RANK_NULL:
-            return f"{operand.rank}=1"
+            return f"{operand.rank}={rank}"
         if isinstance(value, Decimal128):
             low, high = codec.decimal_bounds(value)
-            return (f"({operand.rank}=2 AND {operand.type}='text' AND "
+            return (f"({operand.rank}={codec.RANK_NUMBER} AND {operand.type}='text' AND "
                     f"{operand.key}>={self.param(low)} AND {operand.key}<{self.param(high)})")
         return f"({operand.rank}={rank} AND {operand.key}={self.param(codec.sql_param(value))})"
 
     def _compare(self, operand, op, value):
         rank = codec.rank(value)
         if rank == codec.RANK_NULL:
-            return f"{operand.rank}=1" if op in ("$gte", "$lte") else "0"
+            return f"{operand.rank}={rank}" if op in ("$gte", "$lte") else "0"
         if isinstance(value, Decimal128):
             # a decimal compares with the decimals' sort keys (see codec.decimal_bounds)
             low, high = codec.decimal_bounds(value)
             sql_op, bound = {"$gt": (">=", high), "$gte": (">=", low),
                              "$lt": ("<", low), "$lte": ("<", high)}[op]
-            return (f"({operand.rank}=2 AND {operand.type}='text' AND "
+            return (f"({operand.rank}={codec.RANK_NUMBER} AND {operand.type}='text' AND "
                     f"{operand.key}{sql_op}{self.param(bound)})")
         sql_op = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}[op]
         return (f"({operand.rank}={rank} AND "
@@ -424,7 +427,7 @@ class FilterCompiler:
                     by_rank.setdefault(codec.rank(value), []).append(value)
             for rank, group in by_rank.items():
                 if rank == codec.RANK_NULL:
-                    terms.append(f"{operand.rank}=1")
+                    terms.append(f"{operand.rank}={rank}")
                     continue
                 marks = ",".join(self.param(codec.sql_param(v)) for v in group)
                 terms.append(f"({operand.rank}={rank} AND {operand.key} IN ({marks}))")
@@ -437,7 +440,7 @@ class FilterCompiler:
         if literal is None:
             # a real regular expression: Python's re, one bounded call per string
             match = f"{REGEX_FUNCTION}({self.param(pattern)},{self.param(options)},{x})"
-            return f"({operand.rank}=3 AND {match})"
+            return f"({operand.rank}={codec.RANK_STRING} AND {match})"
         if "i" not in options:
             lit = self.param(literal)
 
@@ -455,8 +458,8 @@ class FilterCompiler:
                 if like is not None:
                     return f"(CASE WHEN folds THEN {match} ELSE {text} LIKE {like} ESCAPE '\\' END)"
                 return f"(folds AND {match})" if needs_folds else match
-        # a string (rank 3) is JSON text that is not tagged, or tagged as a string
-        # (TAG + "s" + the string; see codec): the same test as ``operand.rank=3``,
+        # a string (RANK_STRING) is JSON text that is not tagged, or tagged as a string
+        # (TAG + "s" + the string; see codec): the same test as the rank's,
         # with the value read fewer times
         string = (f"(CASE WHEN substr({x},1,1)<>{tagged()} THEN {contains(x)} "
                   f"WHEN substr({x},2,1) NOT IN ('o','d','n','b') THEN "
@@ -592,5 +595,5 @@ def compile_sort(sort, array_paths, flt=None):
         rank_fixed, value_fixed = pinned.get(path, (None, False))
         if value_fixed:
             continue
-        terms.extend([value_term] if rank_fixed else [rank_term, value_term])
+        terms.extend([value_term] if rank_fixed is not None else [rank_term, value_term])
     return ", ".join(terms)

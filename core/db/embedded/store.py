@@ -158,8 +158,9 @@ class Store:
                         conn.execute(f"ALTER TABLE {table_name(coll)} ADD COLUMN "
                                      "folds INTEGER NOT NULL DEFAULT 1")
             if version < 4:      # 2: decimals and binary data in the rank expression;
-                # 3: compact keys, pages that fill up; 4: ObjectIds in base 64, dates in
-                # plain milliseconds (every document rewritten, its indexes dropped first)
+                # 3: compact keys, pages that fill up; 4: a one-byte tag, ObjectIds in
+                # base 64, dates in plain milliseconds, ranks 0 and 1 for ObjectIds and
+                # booleans (every document rewritten, its indexes dropped first)
                 searched = Store._drop_indexes(conn)
                 Store._rewrite_documents(conn, codec.upgrade_v3_text)
                 Store._rebuild_indexes(conn)
