@@ -411,19 +411,27 @@ class Store:
         An ordered insert stops at the first duplicate and keeps what went
         before it, as MongoDB does; errors are ``(index, DuplicateKeyError)``.
         """
+        return self.insert_rows(coll, [encoded_row(doc) for doc in docs], ordered)
+
+    def insert_rows(self, coll, rows, ordered):
+        """``insert`` for rows already encoded by ``encoded_row`` (``loaddata``'s bulk
+        load encodes them in its validation workers); returns ``(count, errors)``.
+
+        One multi-row ``INSERT`` per ``INSERT_CHUNK`` rows (``_insert_chunk``); a chunk
+        that holds a duplicate is decoded and inserted row by row, which names it."""
         def work(conn):
             self._ensure_table(conn, coll)
             known = self._arrays(conn, coll)
             unique = self._unique_indexes(conn, coll)
             inserted, errors = 0, []
-            for start in range(0, len(docs), INSERT_CHUNK):
-                chunk = docs[start:start + INSERT_CHUNK]
+            for start in range(0, len(rows), INSERT_CHUNK):
+                chunk = rows[start:start + INSERT_CHUNK]
                 if self._insert_chunk(conn, coll, chunk, known, unique):
                     inserted += len(chunk)
                     continue
-                for position, doc in enumerate(chunk, start):
+                for position, (text, _folds, _paths) in enumerate(chunk, start):
                     try:
-                        self._insert_row(conn, coll, doc, known, unique)
+                        self._insert_row(conn, coll, codec.loads(text), known, unique)
                         inserted += 1
                     except DuplicateKeyError as exc:
                         errors.append((position, exc))
@@ -432,70 +440,31 @@ class Store:
             return inserted, errors
         return self._write(work)
 
-    def _insert_chunk(self, conn, coll, docs, known, unique):
-        """Insert ``docs`` with one multi-row ``INSERT``; False, with nothing changed,
-        when one of them is a duplicate (the caller then inserts them one by one to
-        know which).
+    def _insert_chunk(self, conn, coll, rows, known, unique):
+        """Insert encoded ``rows`` with one multi-row ``INSERT``; False, with nothing
+        changed, when one of them is a duplicate (the caller then inserts them one by one
+        to know which).
 
         One statement per chunk rather than per document: SQLite opens a statement
         savepoint for each statement, and the search index (FTS5) writes its pending
         entries out at every savepoint, so a statement per document costs a tiny index
         segment (and its merging) per document: 3-4 times the CPU of seeding."""
-        rows, new = [], set()
-        for doc in docs:
-            paths = codec.array_paths(doc)
+        new = set()
+        for _text, _folds, paths in rows:
             if paths:
+                paths = set(paths)
                 self._refuse_unique_arrays(paths, unique)
                 new |= paths - known
-            rows.extend(row_values(doc))
-        values = ", ".join(["(?, ?)"] * len(docs))
+        params = [value for text, folds, _paths in rows for value in (text, folds)]
         try:
             # a failing statement is undone on its own (ON CONFLICT ABORT), the
             # transaction goes on
-            conn.execute(f"INSERT INTO {table_name(coll)} (doc, folds) VALUES {values}", rows)
+            conn.execute(f"INSERT INTO {table_name(coll)} (doc, folds) VALUES "
+                         f"{', '.join(['(?, ?)'] * len(rows))}", params)
         except sqlite3.IntegrityError:
             return False
         self._record_arrays(conn, coll, new, known)
         return True
-
-    def insert_rows(self, coll, rows, ordered):
-        """``insert`` for rows already encoded by ``encoded_row`` (``loaddata``'s bulk
-        load); returns ``(count, errors)`` as ``insert`` does.
-
-        One multi-row ``INSERT`` per ``INSERT_CHUNK`` rows, as ``_insert_chunk``; a chunk
-        that holds a duplicate is decoded and inserted row by row through ``insert``'s
-        path, which names it."""
-        def work(conn):
-            self._ensure_table(conn, coll)
-            known = self._arrays(conn, coll)
-            unique = self._unique_indexes(conn, coll)
-            inserted, errors = 0, []
-            for start in range(0, len(rows), INSERT_CHUNK):
-                chunk = rows[start:start + INSERT_CHUNK]
-                new = set()
-                for _text, _folds, paths in chunk:
-                    if paths:
-                        paths = set(paths)
-                        self._refuse_unique_arrays(paths, unique)
-                        new |= paths - known
-                params = [value for text, folds, _paths in chunk for value in (text, folds)]
-                try:
-                    conn.execute(f"INSERT INTO {table_name(coll)} (doc, folds) VALUES "
-                                 f"{', '.join(['(?, ?)'] * len(chunk))}", params)
-                except sqlite3.IntegrityError:
-                    for position, (text, _folds, _paths) in enumerate(chunk, start):
-                        try:
-                            self._insert_row(conn, coll, codec.loads(text), known, unique)
-                            inserted += 1
-                        except DuplicateKeyError as exc:
-                            errors.append((position, exc))
-                            if ordered:
-                                return inserted, errors
-                    continue
-                self._record_arrays(conn, coll, new, known)
-                inserted += len(chunk)
-            return inserted, errors
-        return self._write(work)
 
     def update(self, coll, flt, update, *, upsert=False, many=False, sort=(),
                replacement=None):
