@@ -2,6 +2,7 @@
 a socket is closed (logout, heartbeat) or goes quiet (permission revoked)."""
 import asyncio
 import base64
+import contextlib
 import os
 import re
 
@@ -26,6 +27,23 @@ async def create_note(browser, **fields):
 async def note_id(site, title):
     note = await site.model("notes.note").find_one({"title": title}, db=site.db)
     return str(note.id)
+
+
+@contextlib.contextmanager
+def owners_read_only(admin):
+    """An object rule on ``admin`` while the block runs: only a note's owner reads it."""
+    original = type(admin).has_object_permission
+
+    def own_notes_only(self, handler, action, obj):
+        if action == "read":
+            return obj.owner == handler.current_user.username
+        return original(self, handler, action, obj)
+
+    type(admin).has_object_permission = own_notes_only
+    try:
+        yield
+    finally:
+        type(admin).has_object_permission = original
 
 
 # -- who may connect -------------------------------------------------------------------------
@@ -119,15 +137,7 @@ async def test_an_object_rule_hides_an_objects_events(site):
     """A rule narrowing ``read`` (only owners read their own notes) filters the feed."""
     from core.admin.options import ModelAdmin
     admin = site.app.admin_site.get("notes.note")
-    original = type(admin).has_object_permission
-
-    def own_notes_only(self, handler, action, obj):
-        if action == "read":
-            return obj.owner == handler.current_user.username
-        return original(self, handler, action, obj)
-
-    type(admin).has_object_permission = own_notes_only
-    try:
+    with owners_read_only(admin):
         assert type(admin).has_object_permission is not ModelAdmin.has_object_permission
         alice = await site.user_browser("alice", NOTES)
         bob = await site.user_browser("bob", NOTES)
@@ -146,8 +156,6 @@ async def test_an_object_rule_hides_an_objects_events(site):
         gone = await bobs_socket.event(event="deleted")
         assert gone["id"] == bobs
         bobs_socket.close()
-    finally:
-        type(admin).has_object_permission = original
 
 
 # -- sessions and permissions change while the socket is open ----------------------------------
@@ -342,15 +350,7 @@ async def test_a_deleted_objects_event_goes_only_to_sockets_that_were_sent_it(se
     from live_kit import make_settings
     site = await server(make_settings(tmp_path, LIVE_RECHECK_SECONDS=recheck))
     admin = site.app.admin_site.get("notes.note")
-    original = type(admin).has_object_permission
-
-    def own_notes_only(self, handler, action, obj):
-        if action == "read":
-            return obj.owner == handler.current_user.username
-        return original(self, handler, action, obj)
-
-    type(admin).has_object_permission = own_notes_only
-    try:
+    with owners_read_only(admin):
         bob = await site.user_browser("bob", NOTES)
         await create_note(bob, title="Bob's earlier")      # before any socket: never sent
         earlier = await note_id(site, "Bob's earlier")
@@ -366,5 +366,3 @@ async def test_a_deleted_objects_event_goes_only_to_sockets_that_were_sent_it(se
         assert gone["id"] == bobs                            # not the earlier one first
         assert await bobs_socket.silent(0.3) == []
         bobs_socket.close()
-    finally:
-        type(admin).has_object_permission = original
