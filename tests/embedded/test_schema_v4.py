@@ -81,7 +81,8 @@ async def test_a_schema_3_file_is_brought_forward_with_everything_found(tmp_path
     coll = db["articles"]
     categories = [ObjectId() for _ in range(3)]
     tag = ObjectId()
-    docs = [{"_id": ObjectId(), "n": i, "title": f"Article {i} about {'zebras' if i % 4 else 'cats'}",
+    docs = [{"_id": ObjectId(), "n": i,
+             "title": f"Article {i} about {'zebras' if i % 4 else 'cats'}",
              "category": categories[i % 3], "created": BASE + datetime.timedelta(hours=i),
              "tags": [tag] if i % 2 else [ObjectId()],
              "lines": [{"sku": f"s{i % 5}", "at": BASE}], "price": Decimal128(f"{i}.50"),

@@ -368,8 +368,8 @@ class FilterCompiler:
     def _equals(self, path, value):
         if isinstance(value, (list, tuple)):
             text = codec.dumps(list(value))
-            return self._any(path, lambda o: f"({o.rank}={codec.RANK_ARRAY} AND "
-                                     f"{o.value}=json({self.param(text)}))")
+            return self._any(path, lambda o: (f"({o.rank}={codec.RANK_ARRAY} AND "
+                                              f"{o.value}=json({self.param(text)}))"))
         return self._guarded(path, [value], self._any(path, lambda o: self._scalar_eq(o, value)))
 
     def _guarded(self, path, values, term):
