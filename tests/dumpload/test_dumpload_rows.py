@@ -148,3 +148,17 @@ async def test_one_id_in_two_collections_is_no_repeat(workspace):
         assert await db["blog_article"].count_documents({"_id": shared}) == 1
     finally:
         await db.close()
+
+
+async def test_inserting_rows_counts_as_a_write(tmp_path):
+    """A load's rows count in ``Collection.writes`` as any insert does, so what list pages
+    keep about the collection (counts, reference labels) is read again after a load."""
+    db = connect(f"embedded:{tmp_path / 'rows.sqlite3'}")
+    try:
+        collection = db["blog_category"]
+        start = collection.writes
+        await collection.insert_rows([encoded_row({"_id": ObjectId(), "name": "a"})])
+        assert collection.writes == start + 1
+        assert await collection.count_documents({}) == 1
+    finally:
+        await db.close()

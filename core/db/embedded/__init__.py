@@ -19,7 +19,7 @@ from pathlib import Path
 from bson import ObjectId
 from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 
-from ..base import Collection
+from ..base import Collection, _counted_write
 from ..database import Database
 from ..errors import BulkWriteError
 from .. import subset
@@ -51,6 +51,14 @@ def point_read_size(flt):
 
 def is_point_filter(flt):
     return point_read_size(flt) is not None
+
+
+def _bulk_error(inserted, errors):
+    """The ``BulkWriteError`` of a bulk insert that met duplicates (``(index, exc)`` pairs)."""
+    return BulkWriteError({
+        "writeErrors": [dict(exc.details, index=index) for index, exc in errors],
+        "writeConcernErrors": [], "nInserted": inserted, "nUpserted": 0,
+        "nMatched": 0, "nModified": 0, "nRemoved": 0, "upserted": []})
 
 
 def _with_id(document):
@@ -139,22 +147,17 @@ class EmbeddedCollection(Collection):
         stored = [_with_id(doc) for doc in documents]
         inserted, errors = await self._run_write(self.database.store.insert, stored, ordered)
         if errors:
-            raise BulkWriteError({
-                "writeErrors": [dict(exc.details, index=index) for index, exc in errors],
-                "writeConcernErrors": [], "nInserted": inserted, "nUpserted": 0,
-                "nMatched": 0, "nModified": 0, "nRemoved": 0, "upserted": []})
+            raise _bulk_error(inserted, errors)
         return InsertManyResult([doc["_id"] for doc in stored], True)
 
+    @_counted_write
     async def insert_rows(self, rows, ordered=True):
         """Insert rows encoded by ``store.encoded_row`` (``loaddata``'s bulk load: its
         validation workers encode the documents); fails as ``insert_many`` does."""
         inserted, errors = await self._run_write(self.database.store.insert_rows, rows,
                                                  ordered)
         if errors:
-            raise BulkWriteError({
-                "writeErrors": [dict(exc.details, index=index) for index, exc in errors],
-                "writeConcernErrors": [], "nInserted": inserted, "nUpserted": 0,
-                "nMatched": 0, "nModified": 0, "nRemoved": 0, "upserted": []})
+            raise _bulk_error(inserted, errors)
         return inserted
 
     @staticmethod
