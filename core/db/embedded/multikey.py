@@ -150,8 +150,10 @@ def ensure(conn, coll, table, indexes, array_paths):
 
 
 def drop(conn, coll):
-    """Drop the side tables of ``coll`` (its triggers go with its table)."""
+    """Drop the side tables of ``coll`` and the triggers on its table that fill them."""
     for path in _side_tables(conn, coll):
+        for event in ("ins", "upd", "del"):
+            conn.execute(f"DROP TRIGGER IF EXISTS {quote(f'{PREFIX}{coll}:{path}:{event}')}")
         conn.execute(f"DROP TABLE IF EXISTS {side_table(coll, path)}")
 
 

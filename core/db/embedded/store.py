@@ -75,9 +75,9 @@ INSERT_CHUNK = 250
 
 def row_values(doc):
     """``(doc text, folds)`` for a row: folds is 1 when the text has non-ASCII
-    characters other than tags, where case-insensitive matching may fold."""
+    characters, where case-insensitive matching may fold (the tag, U+007F, is ASCII)."""
     text = codec.dumps(doc)
-    return text, 0 if text.replace(codec.TAG, "").isascii() else 1
+    return text, 0 if text.isascii() else 1
 
 
 def encoded_row(doc):
@@ -174,9 +174,10 @@ class Store:
 
     @staticmethod
     def _drop_indexes(conn):
-        """Drop every declared index (``_rebuild_indexes`` builds them again) and search
-        index, so that rewriting the documents writes only their table; return the
-        search fields each collection had (``search.create`` builds them again)."""
+        """Drop every declared index, multikey side table (``_rebuild_indexes`` builds
+        them again) and search index, so that rewriting the documents writes only their
+        table; return the search fields each collection had (``search.create`` builds
+        them again)."""
         for coll, name in conn.execute("SELECT coll, name FROM bastion_indexes").fetchall():
             conn.execute(f"DROP INDEX IF EXISTS {index_table_name(coll, name)}")
         searched = {}
@@ -185,13 +186,14 @@ class Store:
             if fields:
                 searched[coll] = fields
             search.drop(conn, coll)    # one of another layout is built on its declaration
+            multikey.drop(conn, coll)
         return searched
 
     @staticmethod
     def _rewrite_documents(conn, rewrite, batch=1000):
         """Replace each stored document's text by ``rewrite(text)`` where it differs, in
-        rowid order, ``batch`` rows at a time (the search index's and side tables'
-        triggers keep them in step)."""
+        rowid order, ``batch`` rows at a time (with ``_drop_indexes`` first, only the
+        table is written)."""
         for (coll,) in conn.execute("SELECT name FROM bastion_collections").fetchall():
             table, last = table_name(coll), 0
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
@@ -592,9 +594,10 @@ class Store:
         first key of its oldest and newest rows.
 
         The choice is kept for ``search.PLAN_SECONDS`` per (collection, query, rows
-        wanted, sort): the next pages of a search, and the same search again, skip the
-        sample. Any plan gives the same rows, so a choice made before a write is never
-        wrong, at worst slower until it expires.
+        wanted, sort): the next keyset pages of a search, and the same search again, skip
+        the sample. Any plan gives the same rows (in the same order when the sort ends on
+        a unique key; ties otherwise come in no set order, as in MongoDB), so a choice
+        made before a write is never wrong, at worst slower until it expires.
         """
         key = (coll, match, wanted, first_key)
         now = time.monotonic()
