@@ -233,3 +233,16 @@ async def test_a_list_row_honours_a_refined_object_url_and_label(site, monkeypat
         "/admin/notes/note/")).text, re.S).group(0)
     assert f'<a href="/elsewhere/{note.id}/">plain</a>' in row, row
     assert f'aria-label="Select Note number {note.id}"' in row, row
+
+
+async def test_a_row_escapes_an_id_that_is_not_an_object_id(site):
+    """Another program may store a string ``_id``: the row's data-id, check box and link
+    carry it escaped, never as markup (both ways of writing rows)."""
+    collection = site.model("notes.note").get_collection(site.db)
+    await collection.insert_one({"_id": '"><i>x</i>', "title": "odd", "version": 1})
+    root = await site.user_browser("root", is_superuser=True)
+    page = (await root.get("/admin/notes/note/")).text
+    assert "<i>x</i>" not in page
+    assert 'data-id="&quot;&gt;&lt;i&gt;x&lt;/i&gt;"' in page
+    assert 'value="&quot;&gt;&lt;i&gt;x&lt;/i&gt;"' in page
+    assert 'href="/admin/notes/note/&quot;&gt;&lt;i&gt;x&lt;/i&gt;/"' in page

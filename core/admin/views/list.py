@@ -188,7 +188,7 @@ class ListHandler(ModelHandler):
             if name in links:
                 text = writer[1](obj) if writer is not None else \
                     (await self.cell_async(obj, name, references)).text
-                url = f"{link_prefix}{oid}/" if link_prefix is not None else \
+                url = f"{link_prefix}{escape(oid)}/" if link_prefix is not None else \
                     escape(admin.object_url(obj))
                 markup = f'<a href="{url}">{escape(text)}</a>'
             elif may_edit and name in editable:
@@ -220,7 +220,7 @@ class ListHandler(ModelHandler):
             if name not in links:
                 columns_html.append([f"<td>{html_of(obj)}</td>" for obj in objects])
             elif link_prefix is not None:
-                columns_html.append([f'<td><a href="{link_prefix}{oid}/">'
+                columns_html.append([f'<td><a href="{link_prefix}{escape(oid)}/">'
                                      f'{escape(text_of(obj))}</a></td>'
                                      for obj, oid in zip(objects, ids)])
             else:
@@ -252,7 +252,7 @@ class ListHandler(ModelHandler):
         select = self.gettext("Select %(name)s")
 
         def html(row):
-            oid = row["id"]
+            oid = escape(row["id"])          # any _id the store holds, a string included
             if not selectable:
                 return f'<tr data-id="{oid}">{row["cells_html"]}</tr>\n'
             label = xhtml_escape(select % {"name": row["label"]})
