@@ -32,6 +32,8 @@ import json
 import time
 import weakref
 
+import bson
+import bson.errors
 from bson import ObjectId
 
 from core.i18n import format_decimal
@@ -41,7 +43,7 @@ COUNT_CAP = 1000
 COUNT_KEPT_SECONDS = 2.0
 #: how many filters' counts are kept per collection (then it starts again)
 MAX_KEPT_COUNTS = 500
-#: ``{collection: {repr(filter) or None: (writes, monotonic time, count)}}``
+#: ``{collection: {_count_key(filter): (writes, monotonic time, count)}}``
 _kept_counts = weakref.WeakKeyDictionary()
 
 __all__ = ["COUNT_CAP", "CursorError", "Page", "Position", "count_rows", "decode_cursor",
@@ -288,6 +290,18 @@ async def fetch_page(model, db, flt, sort, position, per_page, secret, fields=No
     return Page(objects, sort, has_prev, has_next, secret)
 
 
+def _count_key(flt):
+    """The key a count of ``flt`` is kept under: its exact BSON (``repr`` cuts a compiled
+    pattern short, so two filters could share one); ``None``: not kept (a value BSON
+    cannot hold)."""
+    if not flt:
+        return b""
+    try:
+        return bson.encode(flt)
+    except (bson.errors.InvalidDocument, TypeError, ValueError, OverflowError):
+        return None
+
+
 async def count_rows(model, db, flt):
     """``(count, text, estimated)``: the collection's estimate when ``flt`` is empty,
     else a count capped at ``COUNT_CAP + 1`` (``"1,000+"``); kept for
@@ -296,9 +310,9 @@ async def count_rows(model, db, flt):
     kept = _kept_counts.get(collection)
     if kept is None:
         kept = _kept_counts[collection] = {}
-    key = repr(flt) if flt else None
+    key = _count_key(flt)
     writes, now = collection.writes, time.monotonic()     # before the count is read
-    held = kept.get(key)
+    held = kept.get(key) if key is not None else None
     if held is not None and held[0] == writes and now - held[1] < COUNT_KEPT_SECONDS:
         count = held[2]
     else:
@@ -306,9 +320,10 @@ async def count_rows(model, db, flt):
             count = await model.count(flt, limit=COUNT_CAP + 1, db=db)
         else:
             count = await collection.estimated_document_count()
-        if len(kept) >= MAX_KEPT_COUNTS:
-            kept.clear()
-        kept[key] = (writes, now, count)
+        if key is not None:
+            if len(kept) >= MAX_KEPT_COUNTS:
+                kept.clear()
+            kept[key] = (writes, now, count)
     if flt:
         return count, format_count(count, capped=True), False
     return count, format_count(count, capped=False), True

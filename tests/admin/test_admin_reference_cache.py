@@ -220,3 +220,18 @@ async def test_a_count_is_read_again_after_its_seconds(site, note_counts, monkey
     for _ in range(2):
         assert shown_count(await root.get(LIST + "?done=0")) == "1"
     assert len(note_counts) == 2
+
+
+def test_two_filters_never_share_a_kept_count():
+    """A count is kept under the filter's exact BSON: two long compiled patterns that
+    ``repr`` cuts to the same text get two keys; a value BSON cannot hold is not kept."""
+    import re as regex
+
+    from core.admin.pagination import _count_key
+    long_a = {"title": regex.compile("a" * 250 + "x")}
+    long_b = {"title": regex.compile("a" * 250 + "y")}
+    assert repr(long_a) == repr(long_b)
+    assert _count_key(long_a) != _count_key(long_b)
+    assert _count_key({"title": {"$in": ["a", "b"]}}) == _count_key({"title": {"$in": ["a", "b"]}})
+    assert _count_key({}) == b""
+    assert _count_key({"x": object()}) is None
