@@ -44,7 +44,8 @@ docs/admin.md, "Checking the options"):
   fetches whole top-level fields)
 * an app page's ``permission`` (``App.admin_pages``, ``AdminSite.register_page``): ``E150``
   not ``"<app>.<model>:<action>"`` naming an installed model, ``E151`` an action that
-  model does not declare (either would hide the page's link from everyone but superusers)
+  model does not declare (the first would hide the page's link from everyone, the second
+  from everyone but superusers)
 """
 import difflib
 import inspect
@@ -152,7 +153,7 @@ def check_page(site, page):
     admin = site.get(key)
     if admin is None:
         return [CheckMessage(id="admin.E150", text="names no installed model: the page's "
-                             "link would be hidden from everyone but superusers.",
+                             "link would be hidden from everyone, superusers too.",
                              hint=_hint(key, list(site.admins)), **where)]
     declared = tuple(getattr(admin.opts, "actions", ()) or ())
     if action and declared and action not in declared:

@@ -387,7 +387,7 @@ def test_a_page_permission_must_name_an_installed_model_and_its_action(registry)
          "notes.note:exprt", "Did you mean 'export'?")]
     assert str(messages[0]) == (
         "notes (page /admin/notes/stats/): permission 'notes.nte:read' names no installed "
-        "model: the page's link would be hidden from everyone but superusers. "
+        "model: the page's link would be hidden from everyone, superusers too. "
         "Did you mean 'notes.note'?")
     with pytest.raises(AdminConfigurationError):
         raise_for_errors(messages)
