@@ -110,3 +110,16 @@ def test_the_script_plural_rule_is_the_catalogs(language, tmp_path):
     assert answer["broken"] == 1                              # English's rule, not an error
     if language == "fr":
         assert answer["texts"][1] == "1 nouveau : x" and answer["texts"][2] == "2 nouveaux : x"
+
+
+def test_every_script_tag_runs_after_the_catalog():
+    """``i18n.js`` is deferred, so a script that is not runs before ``window.bastionText``
+    exists and shows its texts in English for the whole page: every template's script
+    tag is deferred too."""
+    import re
+    templates = sorted(REPO.glob("templates/**/*.html")) + \
+        sorted(REPO.glob("apps/*/templates/**/*.html"))
+    tags = [(path.relative_to(REPO), tag) for path in templates
+            for tag in re.findall(r"<script\b[^>]*>", path.read_text())]
+    assert any("i18n.js" in tag for _path, tag in tags)
+    assert [(str(path), tag) for path, tag in tags if not re.search(r"\bdefer\b", tag)] == []
