@@ -505,15 +505,13 @@ class Spool:
     def close(self):
         self.handle.close()
 
-    def add(self, number, model, document):
-        self.handle.write(spool_entry(None, number, model, document, self.rows))
-
     def add_encoded(self, entries):
-        """Entries ``add`` would write, already encoded (by a validation worker)."""
+        """Entries already encoded by ``spool_entry`` (in the validation, here or in a
+        worker), written as they are."""
         self.handle.write(entries)
 
     def documents(self, registry):
-        """``(line, model, document, 0)`` for each line added, in order (as
+        """``(line, model, document, 0)`` for each entry written, in order (as
         ``read_documents`` yields them)."""
         self.handle.flush()
         self.handle.seek(0)
@@ -919,13 +917,10 @@ class InFlight:
     async def settle(self):
         """After a failure elsewhere: let the batch in flight end (its outcome left aside)
         before what this run inserted is removed."""
-        task, self.task = self.task, None
-        self.collection, self.ids = None, frozenset()
-        if task is not None:
-            try:
-                await task
-            except (Exception, asyncio.CancelledError):
-                pass
+        try:
+            await self.wait()
+        except (Exception, asyncio.CancelledError):
+            pass
 
 
 async def insert_batch(db, model, batch, claimed, journal=None, in_flight=None):
@@ -950,6 +945,8 @@ async def insert_batch(db, model, batch, claimed, journal=None, in_flight=None):
     if in_flight is not None:
         present |= in_flight.holding(model._meta.collection, ids)
     if present:
+        if in_flight is not None:
+            await in_flight.wait()    # an earlier line's failure in flight is named first
         number, document = next((n, d) for n, d in batch if d["_id"] in present)
         raise InsertFailed(number, gettext("%(model)s %(id)s: a document with this _id is "
                                            "already in the database (or earlier in this "

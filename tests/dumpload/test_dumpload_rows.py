@@ -89,11 +89,13 @@ async def test_insert_rows_names_a_duplicate_and_refuses_arrays_in_unique_fields
         await db.close()
 
 
+@pytest.mark.parametrize("in_flight_fails", [False, True], ids=["inserted", "refused"])
 async def test_an_id_of_the_batch_still_being_inserted_is_named_as_a_repeat(
-        workspace, monkeypatch):
+        workspace, monkeypatch, in_flight_fails):
     """The next batch is checked while the previous one is still being inserted (here
     held back until then): an ``_id`` repeated from it is the same clear error, and
-    nothing stays."""
+    nothing stays — unless the batch in flight is itself refused: its earlier line is
+    the one named."""
     import core.management.serialization as serialization
     lines = [category_line(f"cat {n}") for n in range(BATCH_SIZE + 3)]
     key, first = lines[2]                     # in batch 1, repeated in batch 2
@@ -105,6 +107,8 @@ async def test_an_id_of_the_batch_still_being_inserted_is_named_as_a_repeat(
     async def held_insert(collection, key, batch):
         if batch[0][0] == 1:
             await asyncio.wait_for(checked.wait(), 10)     # until batch 2 was checked
+            if in_flight_fails:
+                raise serialization.InsertFailed(2, "refused by a unique index")
         await real_insert(collection, key, batch)
 
     def find(self, flt=None, *args, **kwargs):
@@ -123,10 +127,14 @@ async def test_an_id_of_the_batch_still_being_inserted_is_named_as_a_repeat(
         with Spool(rows=True) as spool, pytest.raises(LoadError) as info:
             total = validate_file(path, workspace.registry, None, progress=False, spool=spool)
             await load(db, path, workspace.registry, io.StringIO(), total, False, spool=spool)
-        assert info.value.line == BATCH_SIZE + 4
-        assert info.value.reason.startswith(
-            f"blog.category {first['_id']}: a document with this _id is already in the "
-            "database (or earlier in this file); nothing was loaded")
+        if in_flight_fails:
+            assert info.value.line == 2
+            assert info.value.reason.startswith("refused by a unique index")
+        else:
+            assert info.value.line == BATCH_SIZE + 4
+            assert info.value.reason.startswith(
+                f"blog.category {first['_id']}: a document with this _id is already in the "
+                "database (or earlier in this file); nothing was loaded")
         assert await db["blog_category"].count_documents({}) == 0
         assert len(batch_checks) == 2
     finally:
