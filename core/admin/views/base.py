@@ -19,8 +19,6 @@ __all__ = ["AdminHandler", "AdminIndexHandler", "HIDDEN_LABEL", "MAX_SELECTED", 
 
 #: how many ticked rows one bulk action or "Export selected" takes
 MAX_SELECTED = 1000
-#: how many static files' URLs ``AdminHandler.static_url`` keeps (templates name a few)
-MAX_STATIC_URLS = 200
 
 
 class AdminHandler(FlashMixin, ModelRequestHandler):
@@ -34,22 +32,6 @@ class AdminHandler(FlashMixin, ModelRequestHandler):
         """No ``ETag``: the pages are per user and never stored (``Cache-Control: no-store``),
         so a browser never asks ``If-None-Match``; hashing each page's body was waste."""
         return None
-
-    def static_url(self, path, include_host=None, **kwargs):
-        """Tornado's versioned URL of a static file, kept per application once worked out
-        (a page names five; Tornado checked each path on disk again for every page):
-        only while Tornado keeps the files' versions too (``static_hash_cache``, off with
-        ``DEBUG``) and for a URL without host. A path Tornado refuses is never kept."""
-        if include_host or kwargs or getattr(self, "include_host", False) or \
-                not self.settings.get("static_hash_cache", True):
-            return super().static_url(path, include_host, **kwargs)
-        urls = self.application.__dict__.setdefault("_admin_static_urls", {})
-        url = urls.get(path)
-        if url is None:
-            url = super().static_url(path)
-            if len(urls) < MAX_STATIC_URLS:
-                urls[path] = url
-        return url
 
     def get_template_namespace(self):
         namespace = super().get_template_namespace()
