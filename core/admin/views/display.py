@@ -31,21 +31,8 @@ def format_datetime(value, zone=None):
 
 def moment_formatter(zone=None):
     """``format(moment)``: ``format_datetime(moment, zone)`` in the active language, with
-    the language's choice made once (a list's column formats fifty moments with it).
-    English writes ``2026-12-02 14:30 CET`` itself; other languages go through Babel."""
-    zone = zone or timezones.get_zone("UTC")
-    locale = i18n.get_locale()
-    if (getattr(locale, "code", None) or str(locale or "en")).split("_")[0] != "en":
-        return lambda value: i18n.format_datetime(value, locale, zone)
-    fallback = getattr(zone, "key", "")
-    utc = datetime.timezone.utc
-
-    def format_english(value):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=utc)
-        value = value.astimezone(zone)
-        return f"{value:%Y-%m-%d %H:%M} {value.tzname() or fallback}".strip()
-    return format_english
+    the language's choices made once (``core.i18n.datetime_formatter``)."""
+    return i18n.datetime_formatter(zone=zone or timezones.get_zone("UTC"))
 
 
 def format_value(field, value, zone=None, empty=EMPTY):
