@@ -132,7 +132,7 @@ def check_site(site):
     messages = []
     for model_admin in site.admins.values():
         messages.extend(check_model_admin(model_admin))
-    for page in getattr(site, "pages", ()):
+    for page in site.pages:
         messages.extend(check_page(site, page))
     return messages
 
@@ -155,8 +155,8 @@ def check_page(site, page):
         return [CheckMessage(id="admin.E150", text="names no installed model: the page's "
                              "link would be hidden from everyone, superusers too.",
                              hint=_hint(key, list(site.admins)), **where)]
-    declared = tuple(getattr(admin.opts, "actions", ()) or ())
-    if action and declared and action not in declared:
+    declared = admin.opts.actions
+    if action and action not in declared:
         return [CheckMessage(id="admin.E151", text=f"names an action {key} does not declare "
                              f"(its actions: {', '.join(declared)}).",
                              hint=_hint(action, declared), **where)]

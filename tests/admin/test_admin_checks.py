@@ -402,3 +402,12 @@ def test_an_app_page_with_an_unknown_model_stops_start_up(tmp_path, monkeypatch)
         make_app(make_settings(tmp_path, ["core.audit", "apps.accounts"]))
     assert [(m.id, m.value) for m in caught.value.messages] == [
         ("admin.E150", "accounts.usr:read")]
+
+
+def test_a_page_permission_that_is_not_text_is_a_check_error(registry):
+    """A permission that is neither text, a callable nor None would break every page's
+    navigation (``AdminPage.may_see`` partitions it): ``admin.E150``."""
+    site = AdminSite(registry)
+    site.register_page("notes", "Odd", "/admin/notes/odd/", object, permission=123)
+    assert [(m.id, m.value, m.text) for m in check_site(site)] == [
+        ("admin.E150", 123, "must be '<app>.<model>:<action>', a callable or None.")]
