@@ -38,12 +38,19 @@ def children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def manage(args, url, workdir, root=ROOT):
+def manage_env(url, workdir):
+    """The environment of a measured ``manage.py`` child: this one's without Bastion's own
+    settings, with ``url`` as its database (compiled bytecode allowed, as installed)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("BASTION_")
            and k not in ("DATABASE_URL", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
     env.update(BASTION_SETTINGS="settings.base", DATABASE_URL=url, VAR_DIR=f"{workdir}/var",
                COOKIE_SECRET="bench-only-secret-" + "x" * 32)
+    return env
+
+
+def manage(args, url, workdir, root=ROOT):
+    env = manage_env(url, workdir)
     done = subprocess.run([sys.executable, str(Path(root) / "manage.py"), *args], cwd=root,
                           env=env, capture_output=True, text=True)
     if done.returncode != 0:

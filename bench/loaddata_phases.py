@@ -13,8 +13,6 @@ distorts it least. Prints the median of each.
 """
 import argparse
 import asyncio
-import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -25,13 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.loaddata import children_cpu  # noqa: E402
+
 PHASES = ("start-up", "validation (this process)", "validation (workers)", "load",
           "load: SQLite inserts", "floor: the same rows, inserts only")
-
-
-def children_cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def child(dump, url, floor_url):
@@ -40,7 +35,6 @@ def child(dump, url, floor_url):
     from core import i18n
     import core.management as management
     from core.db.embedded import store as store_module
-    from core.management import serialization
     from core.management.commands import loaddata as command_module
     settings, registry, error = management._load()
     if error is not None:
@@ -83,7 +77,7 @@ def child(dump, url, floor_url):
     figures["load: SQLite inserts"] = sql[0]
     store_module.Store.insert_rows = real_insert_rows
     figures["floor: the same rows, inserts only"] = asyncio.run(
-        _floor(floor_url, registry, inserted, serialization))
+        _floor(floor_url, registry, inserted))
     for phase in PHASES:
         print(f"{phase}={figures[phase]:.4f}")
 
@@ -94,7 +88,7 @@ def _parsed(management, settings, registry, dump):
     return command, command.create_parser("loaddata").parse_args([dump, "--no-progress"])
 
 
-async def _floor(url, registry, inserted, serialization):
+async def _floor(url, registry, inserted):
     from core.db import connect
     db = connect(url)
     try:
@@ -122,7 +116,7 @@ def main(argv=None):
     if args.documents < 1 or args.rounds < 1:
         parser.error("--documents and --rounds take positive integers")
     from bench.compare import seed_bastion
-    from bench.loaddata import manage
+    from bench.loaddata import manage, manage_env
     with tempfile.TemporaryDirectory(prefix="bastion-loaddata-") as workdir:
         source = f"embedded:{workdir}/source.sqlite3"
         asyncio.run(seed_bastion(source, workdir, args.documents))
@@ -133,12 +127,8 @@ def main(argv=None):
         manage(["loaddata", str(empty)], f"embedded:{workdir}/warm.sqlite3", workdir)
         results = {phase: [] for phase in PHASES}
         for n in range(args.rounds):
-            env = {k: v for k, v in os.environ.items()
-                   if not k.startswith("BASTION_")
-                   and k not in ("DATABASE_URL", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
             url = f"embedded:{workdir}/target{n}.sqlite3"
-            env.update(BASTION_SETTINGS="settings.base", DATABASE_URL=url,
-                       VAR_DIR=f"{workdir}/var", COOKIE_SECRET="bench-only-secret-" + "x" * 32)
+            env = manage_env(url, workdir)
             done = subprocess.run(
                 [sys.executable, __file__, "--child", dump, url,
                  f"embedded:{workdir}/floor{n}.sqlite3"],

@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.http_client import percentile  # noqa: E402
+from bench.list_page import stop as stop_child  # noqa: E402
 
 PASSWORD = "plum-harbour-velvet"
 USERNAME = "bench"
@@ -144,8 +145,7 @@ class Server:
         return json.loads(line[4:])
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        stop_child(self.process)
 
 
 # -- the probe ------------------------------------------------------------------------------
