@@ -16,6 +16,7 @@ Every object carries ``id`` (an ``ObjectId``; ``None`` until saved) and
 unique indexes (``ensure_indexes``), surfaced as ``UniqueError``.
 """
 import datetime
+import functools
 import decimal
 import re
 
@@ -187,22 +188,21 @@ class Model(metaclass=ModelBase):
         return obj
 
     @classmethod
-    def from_projection(cls, doc, fields, db=None, as_is=None):
+    def from_projection(cls, doc, fields, db=None):
         """A read-only object holding only ``fields`` of the stored document ``doc``
-        (``core.models.projected``): values taken as stored where ``as_is[name]`` (default:
-        ``stored_as_is(field)``), else through ``Field.from_bson``; a field missing from
-        ``doc`` takes its default. Reading another field raises ``NotFetched``; ``save``
-        and ``delete`` raise ``ProjectedObjectError``."""
-        return cls.projector(fields, db, as_is)(doc)
+        (``core.models.projected``): values taken as stored where ``stored_as_is(field)``,
+        else through ``Field.from_bson``; a field missing from ``doc`` takes its default.
+        Reading another field raises ``NotFetched``; ``save`` and ``delete`` raise
+        ``ProjectedObjectError``."""
+        return cls.projector(fields, db)(doc)
 
     @classmethod
-    def projector(cls, fields, db=None, as_is=None):
-        """``make(doc)``: ``from_projection(doc, fields, db, as_is)``, with what does not
+    def projector(cls, fields, db=None):
+        """``make(doc)``: ``from_projection(doc, fields, db)``, with what does not
         depend on the document (each field, whether it is stored as it is, the fetched
         names) worked out once for a query's documents."""
         declared = cls._meta.fields
-        plan = [(name, declared[name], as_is[name] if as_is is not None
-                 else stored_as_is(declared[name])) for name in fields]
+        plan = [(name, declared[name], stored_as_is(declared[name])) for name in fields]
         projected = frozenset(fields)
 
         def make(doc):
@@ -618,9 +618,10 @@ class ModelCursor:
         return self._iterate()
 
     async def _iterate(self):
+        make = self.model.projector(self.fields, self._db) if self.fields is not None else \
+            functools.partial(self.model.from_bson, db=self._db)
         async for doc in self.cursor:
-            yield self.model.from_bson(doc, self._db) if self.fields is None else \
-                self.model.from_projection(doc, self.fields, self._db)
+            yield make(doc)
 
 
 class BoundModel:
