@@ -548,21 +548,17 @@ class Permissions:
         A superuser's lists every registered model with all its actions (when
         built with a registry); an inactive user's is empty.
         """
-        return {key: sorted(per_label) for key, per_label in self._labelled().items()}
+        return {key: sorted(per_label) for key, per_label in self.sources().items()}
 
-    def sources(self, translate=None):
+    def sources(self):
         """``{model key: {action: [sources]}}``: ``"user"``, ``"role:NAME"`` or
         ``"superuser"``; a scoped grant is keyed ``"action:scope"`` (unless the action
-        is also granted unscoped), an expiring source reads ``"user (until ...Z)"``.
-        With ``translate`` (a page's ``gettext``) the sources read in its language
-        (``source_label``)."""
-        return self._labelled(translate)
-
-    def _labelled(self, translate=None):
+        is also granted unscoped), an expiring source reads ``"user (until ...Z)"``
+        (``source_label``'s stable English form; pages label sources themselves)."""
         if not self.is_active:
             return {}
         if self.is_superuser:
-            label = source_label(SOURCE_SUPERUSER, translate=translate)
+            label = source_label(SOURCE_SUPERUSER)
             return {key: {action: [label] for action in sorted(actions)}
                     for key, actions in sorted((self.models or {}).items())}
         out = {}
@@ -570,10 +566,10 @@ class Permissions:
             labelled = {}
             for action, scopes in per_action.items():
                 if None in scopes:
-                    labelled[action] = _labels(scopes[None], translate)
+                    labelled[action] = _labels(scopes[None])
                 else:
                     for scope, holders in scopes.items():
-                        labelled[f"{action}:{scope}"] = _labels(holders, translate)
+                        labelled[f"{action}:{scope}"] = _labels(holders)
             out[key] = dict(sorted(labelled.items()))
         return out
 
@@ -727,10 +723,10 @@ class Permissions:
         return f"<Permissions {who or '?'}: {self.effective()}>"
 
 
-def _labels(holders, translate=None):
+def _labels(holders):
     labels = []
     for source, until in holders:
-        label = source_label(source, until=until, translate=translate)
+        label = source_label(source, until=until)
         if label not in labels:
             labels.append(label)
     return labels
