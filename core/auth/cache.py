@@ -90,6 +90,14 @@ class AuthCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
+        # the least recently used entries that have expired go now, with what they kept
+        # (``shared``: labels a session was shown), not when their session comes back
+        now = time.monotonic()
+        while self._entries:
+            oldest = next(iter(self._entries.values()))
+            if now - oldest.stored_at <= self.seconds:
+                break
+            self._entries.popitem(last=False)
 
     def discard(self, key):
         self._entries.pop(key, None)

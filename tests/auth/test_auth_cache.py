@@ -161,3 +161,21 @@ def test_a_fork_is_the_request_s_own_and_an_expired_grant_rebuilds():
     fresh = stale.permissions_for(user, None)
     assert not fresh.has("demo.widget", "write") and fresh.has("demo.widget", "read")
     assert stale.permissions is not None and stale.permissions.holds_at()
+
+
+def test_a_put_lets_expired_entries_go(monkeypatch):
+    """Entries past their window leave at the next ``put`` (with what they kept), not
+    only when their own session comes back; entries still within it stay."""
+    import time
+
+    from core.auth.cache import AuthCache
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    cache = AuthCache(5)
+    user = {"username": "alice", "is_active": True}
+    cache.put("old", 1, user, Permissions(user, {}, None))
+    clock[0] += 3
+    cache.put("recent", 1, user, Permissions(user, {}, None))
+    clock[0] += 3                                   # "old" is 6 s old, "recent" 3 s
+    cache.put("new", 1, user, Permissions(user, {}, None))
+    assert list(cache._entries) == ["recent", "new"]
