@@ -80,6 +80,13 @@ def row_values(doc):
     return text, 0 if text.isascii() else 1
 
 
+def _create_index_sql(coll, name, spec, unique):
+    """The ``CREATE INDEX`` of declared index ``name`` of ``coll`` (``spec``: its keys)."""
+    return (f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS "
+            f"{index_table_name(coll, name)} ON {table_name(coll)} "
+            f"({sql.index_definition(spec)})")
+
+
 def encoded_row(doc):
     """``(text, folds, array paths)`` of ``doc``: what ``Store.insert_rows`` takes. Lets a
     bulk load encode documents where it has CPU to spare (``loaddata``'s validation
@@ -213,23 +220,14 @@ class Store:
     def _rebuild_indexes(conn):
         """Drop and build again every declared index and multikey side table with the
         current key expressions (``sql.index_definition``, ``sql.Operand.key``)."""
-        collections = [row[0] for row in conn.execute("SELECT name FROM bastion_collections")]
-        for coll in collections:
+        for (coll,) in conn.execute("SELECT name FROM bastion_collections").fetchall():
             multikey.drop(conn, coll)
-        for coll, name, spec, unique in conn.execute(
-                "SELECT coll, name, spec, is_unique FROM bastion_indexes").fetchall():
-            conn.execute(f"DROP INDEX IF EXISTS {index_table_name(coll, name)}")
-            conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX "
-                         f"{index_table_name(coll, name)} ON {table_name(coll)} "
-                         f"({sql.index_definition([tuple(k) for k in json.loads(spec)])})")
-        for coll in collections:
-            arrays = {row[0] for row in conn.execute(
-                "SELECT path FROM bastion_arrays WHERE coll=?", (coll,))}
+            indexes = Store._indexes(conn, coll)
+            for name, spec, unique, _ttl in indexes:
+                conn.execute(f"DROP INDEX IF EXISTS {index_table_name(coll, name)}")
+                conn.execute(_create_index_sql(coll, name, spec, unique))
+            arrays = Store._arrays(conn, coll)
             if arrays:
-                indexes = [(name, [tuple(k) for k in json.loads(spec)], bool(unique), ttl)
-                           for name, spec, unique, ttl in conn.execute(
-                               "SELECT name, spec, is_unique, ttl FROM bastion_indexes "
-                               "WHERE coll=? ORDER BY rowid", (coll,))]
                 multikey.ensure(conn, coll, table_name(coll), indexes, arrays)
 
     def close(self):
@@ -333,11 +331,15 @@ class Store:
                      (coll, json.dumps([["_id", 1]])))
         self._tables.add(coll)
 
-    def _arrays(self, conn, coll):
+    @staticmethod
+    def _arrays(conn, coll):
+        """The paths of ``coll`` that have held an array."""
         return {row[0] for row in conn.execute(
             "SELECT path FROM bastion_arrays WHERE coll=?", (coll,))}
 
-    def _indexes(self, conn, coll):
+    @staticmethod
+    def _indexes(conn, coll):
+        """``[(name, spec, unique, ttl)]`` of ``coll``'s declared indexes, oldest first."""
         return [(name, [tuple(k) for k in json.loads(spec)], bool(unique), ttl)
                 for name, spec, unique, ttl in conn.execute(
                     "SELECT name, spec, is_unique, ttl FROM bastion_indexes WHERE coll=? "
@@ -730,10 +732,8 @@ class Store:
                     if any(path == p or path.startswith(p + ".") for p in arrays):
                         raise UnsupportedOperation(
                             f"cannot create unique index {name!r}: {path!r} holds arrays")
-            columns = sql.index_definition(spec)
             try:
-                conn.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS "
-                             f"{index_table_name(coll, name)} ON {table_name(coll)} ({columns})")
+                conn.execute(_create_index_sql(coll, name, spec, unique))
             except sqlite3.IntegrityError:
                 raise DuplicateKeyError(
                     f"E11000 duplicate key error: cannot create unique index {name} on "
