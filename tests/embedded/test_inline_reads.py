@@ -1,9 +1,13 @@
 """Point reads (documents by ``_id``, the estimated count) run on the event loop's thread;
 everything else on executor threads."""
+import threading
+
 import pytest
 
 from core.db import connect
-from core.db.embedded import POINT_READ_IDS, is_point_filter
+from core.db.embedded import (
+    BOUNDED_READ_LIMIT, POINT_READ_IDS, is_bounded_read, is_point_filter,
+)
 
 
 @pytest.fixture
@@ -48,3 +52,74 @@ async def test_inline_reads_off_reads_on_threads(db):
     db.inline_reads = False
     assert await db["things"].find_one({"_id": 7}) == {"_id": 7, "n": 7}
     assert loop_thread_connection(db) is None
+
+
+# -- bounded reads: a small limit on the loop's thread, within INLINE_READ_STEPS ----------------
+
+def record_threads(database, monkeypatch):
+    """The thread of every ``store.find`` call, in order."""
+    threads, find = [], database.store.find
+
+    def recording(*args):
+        threads.append(threading.get_ident())
+        return find(*args)
+    monkeypatch.setattr(database.store, "find", recording)
+    return threads
+
+
+def test_which_reads_are_bounded():
+    assert is_bounded_read({"n": {"$gt": 5}}, BOUNDED_READ_LIMIT)
+    assert is_bounded_read({}, 1)
+    assert not is_bounded_read({}, BOUNDED_READ_LIMIT + 1)
+    assert not is_bounded_read({}, 0)               # no limit
+    assert not is_bounded_read({}, None)
+    assert not is_bounded_read({"n": {"$regex": "a"}}, 10)   # its budget is its own
+
+
+async def test_a_bounded_read_answers_from_the_loop(db, monkeypatch):
+    await db["things"].create_index([("n", -1)])
+    threads = record_threads(db, monkeypatch)
+    page = await db["things"].find({"n": {"$gte": 10}}, sort=[("n", -1)],
+                                   limit=BOUNDED_READ_LIMIT).to_list(BOUNDED_READ_LIMIT)
+    assert [d["n"] for d in page] == list(range(99, 99 - BOUNDED_READ_LIMIT, -1))
+    assert threads == [threading.get_ident()]
+    assert db.store.inline_interrupts == 0
+
+
+async def test_a_read_that_scans_is_stopped_and_read_on_a_thread(tmp_path, monkeypatch):
+    database = connect(f"embedded:{tmp_path}/scan.sqlite3")
+    try:
+        things = database["things"]
+        # ~30 SQLite steps a row: 2,000 rows scanned take several times INLINE_READ_STEPS
+        await things.insert_many([{"_id": i, "n": i, "word": f"w{i % 7}"}
+                                  for i in range(2000)])
+        threads = record_threads(database, monkeypatch)
+        assert await things.find({"word": "nothing"}, limit=50).to_list(50) == []
+        assert database.store.inline_interrupts == 1
+        assert len(threads) == 2 and threads[0] == threading.get_ident() != threads[1]
+        # a match near the end: interrupted too, and the reader thread's answer is right
+        late = await things.find({"n": {"$gte": 1995}, "word": {"$ne": "x"}},
+                                 sort=[("n", 1)], limit=3).to_list(3)
+        assert [d["n"] for d in late] == [1995, 1996, 1997]
+        assert database.store.inline_interrupts == 2
+        # the loop's connection is usable afterwards (no transaction or handler left over)
+        assert await things.find_one({"_id": 5}) == {"_id": 5, "n": 5, "word": "w5"}
+        assert not database.store.connection().in_transaction
+    finally:
+        await database.close()
+
+
+async def test_bounded_reads_answer_as_reader_threads_do(db):
+    await db["things"].update_many({"n": {"$in": list(range(0, 100, 3))}},
+                                   {"$set": {"tag": "three"}})
+    queries = [({}, [("n", 1)], 51), ({"tag": "three"}, [("n", -1)], 10),
+               ({"tag": {"$exists": False}}, [("_id", 1)], 51), ({"n": {"$lt": 0}}, [], 5)]
+    for inline in (True, False):
+        db.inline_reads = inline
+        answers = [await db["things"].find(flt, sort=sort or None, limit=limit,
+                                           projection={"n": 1}).to_list(limit)
+                   for flt, sort, limit in queries]
+        if inline:
+            first = answers
+    assert answers == first
+    assert [len(a) for a in first] == [51, 10, 51, 0]

@@ -4,9 +4,12 @@ Where SQLite work runs: writes on one writer thread (SQLite has one writer at a
 time anyway), reads that may scan or decode many documents on two reader
 threads, and *point reads* — documents by ``_id`` (one, or an ``$in`` of at most
 ``POINT_READ_IDS``), the estimated count — on the event loop's own thread, where
-they cost a B-tree lookup instead of two thread hand-offs. A point read never
-waits on a lock there: its connection's busy timeout is ``INLINE_BUSY_MS``, and a
-busy database sends the read to a reader thread instead. ``:memory:`` lives in one
+they cost a B-tree lookup instead of two thread hand-offs. A read of at most
+``BOUNDED_READ_LIMIT`` documents (a list page) is tried there too, within
+``store.INLINE_READ_STEPS`` SQLite steps: one that would take more (it scans) is
+stopped and read again on a reader thread. A read on the loop never waits on a lock:
+its connection's busy timeout is ``INLINE_BUSY_MS``, and a busy database sends the
+read to a reader thread instead. ``:memory:`` lives in one
 connection, so everything runs on its single thread. docs/storage.md has the
 measurements behind this split.
 """
@@ -25,12 +28,16 @@ from ..errors import BulkWriteError
 from .. import subset
 from ..projection import project
 from . import files
-from .store import Store
+from .sql import uses_regex
+from .store import INLINE_READ_STEPS, Store
 
 READER_THREADS = 2
 TTL_SWEEP_SECONDS = 60
 #: the most ``_id`` values a read may name and still run on the event loop's thread
 POINT_READ_IDS = 50
+#: the largest ``limit`` of a read tried on the event loop's thread within
+#: ``store.INLINE_READ_STEPS`` (a list page of 50 and the row that says there is a next)
+BOUNDED_READ_LIMIT = POINT_READ_IDS + 1
 
 
 def point_read_size(flt):
@@ -51,6 +58,13 @@ def point_read_size(flt):
 
 def is_point_filter(flt):
     return point_read_size(flt) is not None
+
+
+def is_bounded_read(flt, limit):
+    """Is a read of ``flt`` with ``limit`` tried on the event loop's thread, within
+    ``store.INLINE_READ_STEPS``? When its limit is at most ``BOUNDED_READ_LIMIT`` (so its
+    documents' decoding is bounded too) and no ``$regex`` sets a budget of its own."""
+    return bool(limit) and 0 < limit <= BOUNDED_READ_LIMIT and not uses_regex(flt)
 
 
 def _bulk_error(inserted, errors):
@@ -95,8 +109,12 @@ class SnapshotSource:
             most = point_read_size(flt)
             if length is None or (limit and length >= limit) or (most and length >= most):
                 self.exhausted = True
-                run = self.collection._run_point_read if most is not None \
-                    else self.collection._run_read
+                if most is not None:
+                    run = self.collection._run_point_read
+                elif is_bounded_read(flt, limit):
+                    run = self.collection._run_bounded_read
+                else:
+                    run = self.collection._run_read
                 return await run(store.find, flt, self.projection, sort, skip, limit)
             self.rowids = await self.collection._run_read(store.find_rowids, flt, sort, skip,
                                                           limit)
@@ -117,6 +135,12 @@ class EmbeddedCollection(Collection):
     async def _run_point_read(self, method, *args):
         """A bounded read (see ``is_point_filter``): on the loop's thread when it can."""
         return await self.database._run_point(method, self.name, *args)
+
+    async def _run_bounded_read(self, method, *args):
+        """A read with a small limit (see ``is_bounded_read``): on the loop's thread within
+        ``INLINE_READ_STEPS``, else (it would scan) again on a reader thread."""
+        return await self.database._run_point(method, self.name, *args,
+                                              steps=INLINE_READ_STEPS)
 
     async def _run_write(self, method, *args, **kwargs):
         self.database._start_sweeper()
@@ -233,14 +257,14 @@ class EmbeddedDatabase(Database):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(executor, functools.partial(method, *args, **kwargs))
 
-    async def _run_point(self, method, *args):
+    async def _run_point(self, method, *args, steps=None):
         """Run a point read on this thread (the event loop's); on a reader thread when the
-        store is ``:memory:`` (one connection, one thread), inline reads are off, or the
-        database is busy."""
+        store is ``:memory:`` (one connection, one thread), inline reads are off, the
+        database is busy, or the read would take more than ``steps`` SQLite steps."""
         if self._closed:
             raise RuntimeError("the database is closed")
         if self.inline_reads and not self.memory:
-            done, result = self.store.run_inline(method, *args)
+            done, result = self.store.run_inline(method, *args, steps=steps)
             if done:
                 return result
         return await self._run(self._readers, method, *args)

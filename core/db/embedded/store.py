@@ -40,6 +40,12 @@ REGEX_TIME_BUDGET = 5.0
 PROGRESS_STEPS = 20_000
 #: how long a read on the event loop's thread waits for a lock before it goes to a thread
 INLINE_BUSY_MS = 20
+#: SQLite virtual-machine steps a bounded read on the event loop's thread may take before
+#: it is stopped and read again on a reader thread (a scan runs ~45 µs per 1,000 steps, so
+#: ~0.5 ms at most; a 50-row page down an index takes ~1,500)
+INLINE_READ_STEPS = 10_000
+#: steps between two looks at that bound
+INLINE_CHECK_STEPS = 1_000
 #: bytes of the file each connection reads through a memory map instead of ``read()``
 #: calls into its own page cache (SQLite caps it at its build's maximum, 2 GiB by default):
 #: a row read anywhere in a big file (a search's candidates) costs about half as much
@@ -125,6 +131,8 @@ class Store:
         self._lock = threading.Lock()
         self._tables = set()          # collections whose table is known to exist
         self._plans = search.Plans()  # search pages' plans, see _search_plan
+        #: bounded reads stopped on the loop's thread and read again on a reader thread
+        self.inline_interrupts = 0
 
     # -- connections --------------------------------------------------------
     def connection(self):
@@ -239,20 +247,40 @@ class Store:
                     pass
             self._connections.clear()
 
-    def run_inline(self, method, *args):
+    def run_inline(self, method, *args, steps=None):
         """Run the read ``method(*args)`` on the calling thread, never waiting on a lock
         longer than ``INLINE_BUSY_MS``: ``(True, result)``, or ``(False, None)`` when
-        the database was busy (the caller then reads on a reader thread)."""
+        the database was busy (the caller then reads on a reader thread).
+
+        ``steps``: the read's statements may take that many SQLite virtual-machine
+        steps in all (counted by a progress handler every ``INLINE_CHECK_STEPS``); one
+        that would take more is interrupted and answers ``(False, None)`` too, so a read
+        that turns out to scan costs the loop at most the bound. ``method`` must not set
+        a progress handler of its own (a ``$regex`` filter's budget does)."""
         conn = self.connection()
         if not getattr(self._local, "inline", False):
             conn.execute(f"PRAGMA busy_timeout={INLINE_BUSY_MS}")
             self._local.inline = True
+        checks = None
+        if steps is not None:
+            checks = [steps // INLINE_CHECK_STEPS]
+
+            def spent():
+                checks[0] -= 1
+                return checks[0] < 0
+            conn.set_progress_handler(spent, INLINE_CHECK_STEPS)
         try:
             return True, method(*args)
         except sqlite3.OperationalError as exc:
+            if checks is not None and checks[0] < 0:
+                self.inline_interrupts += 1
+                return False, None
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
             return False, None
+        finally:
+            if checks is not None:
+                conn.set_progress_handler(None, 0)
 
     def ping(self):
         self.connection().execute("SELECT 1").fetchone()
