@@ -878,7 +878,10 @@ def _projected_documents(rows, heads, projection):
     members of all the rows parsed as one JSON array: one parse a page instead of one a
     member), then a dotted path's inside cut as ``project`` does."""
     texts = [text for row in rows for text in row if text is not None]
-    values = iter(codec.decode(json.loads("[" + ",".join(texts) + "]")))
+    tag, decode_string, decode = codec.TAG, codec.decode_string, codec.decode
+    values = iter([decode_string(value) if value.__class__ is str and value[:1] == tag
+                   else decode(value) if value.__class__ in (dict, list) else value
+                   for value in json.loads("[" + ",".join(texts) + "]")])
     docs = [{head: next(values) for head, text in zip(heads, row) if text is not None}
             for row in rows]
     if any("." in path for path in projection[1]):
