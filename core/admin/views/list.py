@@ -95,10 +95,11 @@ class ListHandler(ModelHandler):
             objects, [name for name in columns if isinstance(
                 self.opts.fields.get(name) or self.path_field(name), model_fields.ReferenceField)])
         references.update(await related.column_values(self, objects, columns))
-        editable = self.editable_columns(columns, links)
+        may_export, may_write = admin.may(self, "export"), admin.may(self, "write")
+        editable = self.editable_columns(columns, links) if may_write else []
         writers = self.column_writers(columns, references)
         actions = admin.get_actions(self)
-        selectable = bool(actions) or admin.may(self, "export")
+        selectable = bool(actions) or may_export
         row_html = self.row_writer(selectable)
         if columns and not editable and type(self).list_row is ListHandler.list_row and \
                 all(name in writers for name in columns):
@@ -108,6 +109,7 @@ class ListHandler(ModelHandler):
                     for obj in objects]
         for row in rows:
             row["html"] = row_html(row)
+        rows_html = "".join(row["html"] for row in rows)
 
         sortable = set(changelist.sortable_fields())
         headers = []
@@ -124,7 +126,7 @@ class ListHandler(ModelHandler):
                 header["url"] = self.url_with(o=flip, cursor=None)
             headers.append(header)
 
-        self.render(self.template, rows=rows, headers=headers, q=q, selectable=selectable,
+        self.render(self.template, rows=rows, rows_html=rows_html, headers=headers, q=q, selectable=selectable,
                     search_enabled=bool(admin.get_search_fields(self)),
                     filters=await self.filter_sidebar(changelist),
                     date_links=await self.date_hierarchy_links(changelist),
@@ -135,14 +137,13 @@ class ListHandler(ModelHandler):
                     per_page_urls={n: self.url_with(per_page=n, cursor=None)
                                    for n in per_page_choices},
                     current_o=current_o, add_url=admin.url_prefix + "add/"
-                    if admin.may(self, "write") else None,
-                    export_urls=self.export_urls(changelist),
+                    if may_write else None,
+                    export_urls=self.export_urls(changelist) if may_export else None,
                     export_selected_url=admin.url_prefix + "export/"
-                    if admin.may(self, "export") else None,
+                    if may_export else None,
                     list_editable=bool(editable) and any(r["version"] is not None
                                                          for r in rows),
-                    import_url=admin.url_prefix + "import/" if admin.may(self, "write")
-                    else None,
+                    import_url=admin.url_prefix + "import/" if may_write else None,
                     query_hidden=changelist.query_args(q=None, cursor=None),
                     clear_url=admin.url_prefix if (q or filter_values) else None)
 
@@ -178,19 +179,15 @@ class ListHandler(ModelHandler):
         markup (``writers``, else ``cell_async``'s ``Cell.html``: one escape per value)
         in its ``<td>``; the first cell of an editable row also carries the row's id and
         version."""
-        admin = self.model_admin
-        may_edit = bool(editable) and admin.may(self, "write", obj)
+        may_edit = bool(editable) and self.model_admin.may(self, "write", obj)
         oid = str(obj.id)
-        link_prefix, plain_labels = self.row_page_facts()
+        link, label = self.row_parts()
         parts = []
         for name in columns:
             writer = writers.get(name)
             if name in links:
-                text = writer[1](obj) if writer is not None else \
-                    (await self.cell_async(obj, name, references)).text
-                url = f"{link_prefix}{escape(oid)}/" if link_prefix is not None else \
-                    escape(admin.object_url(obj))
-                markup = f'<a href="{url}">{escape(text)}</a>'
+                markup = link(obj, oid, writer[1](obj) if writer is not None else
+                              (await self.cell_async(obj, name, references)).text)
             elif may_edit and name in editable:
                 markup = self.input_cell(obj, name).html()
             elif writer is not None:
@@ -203,48 +200,51 @@ class ListHandler(ModelHandler):
                              f'value="{xhtml_escape(str(obj.version))}">{markup}</td>')
             else:
                 parts.append(f"<td>{markup}</td>")
-        return {"id": oid, "label": admin.object_label(obj) if plain_labels
-                else admin.shown_object_label(self, obj),
+        return {"id": oid, "label": label(obj),
                 "version": obj.version if may_edit else None, "cells_html": "".join(parts)}
 
     def rows_by_column(self, objects, columns, links, writers):
         """What ``list_row`` answers for each of ``objects``, written column by column
         (each column's writer over every row in turn): for a list without editable
         columns whose columns all have ``writers`` and whose handler keeps ``list_row``."""
-        admin = self.model_admin
-        link_prefix, plain_labels = self.row_page_facts()
+        link, label = self.row_parts()
         ids = [str(obj.id) for obj in objects]
         columns_html = []
         for name in columns:
             html_of, text_of = writers[name]
-            if name not in links:
-                columns_html.append([f"<td>{html_of(obj)}</td>" for obj in objects])
-            elif link_prefix is not None:
-                columns_html.append([f'<td><a href="{link_prefix}{escape(oid)}/">'
-                                     f'{escape(text_of(obj))}</a></td>'
+            if name in links:
+                columns_html.append([f"<td>{link(obj, oid, text_of(obj))}</td>"
                                      for obj, oid in zip(objects, ids)])
             else:
-                columns_html.append([f'<td><a href="{escape(admin.object_url(obj))}">'
-                                     f'{escape(text_of(obj))}</a></td>' for obj in objects])
-        labels = [admin.object_label(obj) if plain_labels
-                  else admin.shown_object_label(self, obj) for obj in objects]
+                columns_html.append([f"<td>{html_of(obj)}</td>" for obj in objects])
+        labels = [label(obj) for obj in objects]
         return [{"id": oid, "label": label, "version": None, "cells_html": "".join(cells)}
                 for oid, label, cells in zip(ids, labels, zip(*columns_html))]
 
-    def row_page_facts(self):
-        """``(link prefix, plain labels)``, worked out once per page for its rows: the
-        escaped ``url_prefix`` an object's link starts with (``None`` when the admin
-        refines ``object_url``), and whether a row's label is ``object_label`` as it is
-        (``shown_object_label`` not refined and no field hidden from the user), so no
-        row copies its object to find out."""
-        facts = self.__dict__.get("_row_page_facts")
-        if facts is None:
+    def row_parts(self):
+        """``(link(obj, oid, text), label(obj))``, made once per page for its rows (both
+        ``list_row`` and ``rows_by_column`` write with them): a link column's markup, to
+        the object's page (``url_prefix`` + id unless the admin refines ``object_url``),
+        and the row's label (``object_label`` as it is when ``shown_object_label`` is not
+        refined and no field is hidden from the user, so no row copies its object)."""
+        parts = self.__dict__.get("_row_parts")
+        if parts is None:
             admin = self.model_admin
-            prefix = None if _refined(admin, "object_url") else escape(admin.url_prefix)
-            plain = not _refined(admin, "shown_object_label") and \
-                not admin.hidden_fields(self)
-            facts = self._row_page_facts = (prefix, plain)
-        return facts
+            if _refined(admin, "object_url"):
+                def link(obj, oid, text):
+                    return f'<a href="{escape(admin.object_url(obj))}">{escape(text)}</a>'
+            else:
+                prefix = escape(admin.url_prefix)
+
+                def link(obj, oid, text):
+                    return f'<a href="{prefix}{escape(oid)}/">{escape(text)}</a>'
+            if _refined(admin, "shown_object_label") or admin.hidden_fields(self):
+                def label(obj):
+                    return admin.shown_object_label(self, obj)
+            else:
+                label = admin.object_label
+            parts = self._row_parts = (link, label)
+        return parts
 
     def row_writer(self, selectable):
         """``html(row)``: a row of ``list_row`` as the list's ``<tr>``, with its selection
@@ -262,10 +262,8 @@ class ListHandler(ModelHandler):
         return html
 
     def export_urls(self, changelist):
-        """``{format: URL}`` exporting the current filtered list (``None`` without
-        ``export``)."""
-        if not self.model_admin.may(self, "export"):
-            return None
+        """``{format: URL}`` exporting the current filtered list (the page asks only when
+        the user may ``export``)."""
         args = changelist.query_args(cursor=None, per_page=None)
         return {kind: self.model_admin.url_prefix + "export/?" + urlencode(
             {**args, "format": kind}) for kind in ("csv", "jsonl")}
@@ -286,10 +284,8 @@ class ListHandler(ModelHandler):
 
     # -- list editing ---------------------------------------------------------------------------
     def editable_columns(self, columns, links):
-        """The ``list_editable`` columns shown as inputs (never a link column; only for a
-        user who may write)."""
-        if not self.model_admin.may(self, "write"):
-            return []
+        """The ``list_editable`` columns shown as inputs (never a link column; the page
+        asks only for a user who may write)."""
         return [name for name in self.model_admin.get_list_editable(self)
                 if name in columns and name not in links and name in self.opts.fields]
 
