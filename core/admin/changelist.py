@@ -21,7 +21,7 @@ through a reference queries the target model first). Every step is a small metho
 a subclass may refine, and a ``ModelAdmin`` picks the subclass with
 ``changelist_class``.
 """
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from pymongo.errors import ExecutionTimeout
 
@@ -231,6 +231,21 @@ class ChangeList:
         return args
 
     def url_with(self, **changes):
-        """The list's URL with ``changes`` to its query arguments."""
-        args = self.query_args(**changes)
-        return self.model_admin.url_prefix + (f"?{urlencode(args)}" if args else "")
+        """The list's URL with ``changes`` to its query arguments: ``query_args(**changes)``
+        URL-encoded (as ``urlencode``), each kept argument encoded once per list (a page
+        asks for a dozen URLs)."""
+        encoded = self.__dict__.get("_encoded_args")
+        if encoded is None:
+            encoded = self._encoded_args = {name: _encoded(name, value)
+                                            for name, value in self.query_args().items()}
+        pairs = [_encoded(name, changes[name]) if name in changes else pair
+                 for name, pair in encoded.items()
+                 if name not in changes or changes[name] is not None]
+        pairs += [_encoded(name, value) for name, value in changes.items()
+                  if value is not None and name not in encoded]
+        return self.model_admin.url_prefix + ("?" + "&".join(pairs) if pairs else "")
+
+
+def _encoded(name, value):
+    """``name=value`` as ``urlencode`` writes one argument."""
+    return f"{quote_plus(str(name))}={quote_plus(str(value))}"

@@ -265,3 +265,24 @@ async def test_user_data_is_escaped_on_every_page(site, root):
         assert page.code == 200, path
         assert "<script>alert(1)</script>" not in page.text, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text, path
+
+
+def test_list_urls_are_the_query_arguments_url_encoded():
+    """``ChangeList.url_with`` (kept arguments encoded once per list) writes what
+    ``urlencode(query_args(**changes))`` writes: order, replacements, removals, new
+    arguments, and text that needs quoting."""
+    from types import SimpleNamespace
+    from urllib.parse import urlencode
+
+    from core.admin.changelist import ChangeList
+    changelist = ChangeList.__new__(ChangeList)
+    changelist.model_admin = SimpleNamespace(url_prefix="/admin/notes/note/")
+    changelist._kept_args = {"q": 'a b&c "d"', "o": "-title", "published": "true",
+                             "é": "ü/+"}
+    for changes in [{}, {"cursor": None}, {"cursor": "x=y/z"}, {"o": "title"},
+                    {"q": None, "cursor": None}, {"per_page": 25, "o": None},
+                    {"new": "1", "q": "other"},
+                    {"q": None, "o": None, "published": None, "é": None}]:
+        args = changelist.query_args(**changes)
+        expected = "/admin/notes/note/" + (f"?{urlencode(args)}" if args else "")
+        assert changelist.url_with(**changes) == expected, changes

@@ -126,7 +126,8 @@ class ListHandler(ModelHandler):
                 header["url"] = self.url_with(o=flip, cursor=None)
             headers.append(header)
 
-        self.render(self.template, rows=rows, rows_html=rows_html, headers=headers, q=q, selectable=selectable,
+        self.render(self.template, rows=rows, rows_html=rows_html, headers=headers, q=q,
+                    selectable=selectable,
                     search_enabled=bool(admin.get_search_fields(self)),
                     filters=await self.filter_sidebar(changelist),
                     date_links=await self.date_hierarchy_links(changelist),
