@@ -26,7 +26,6 @@ process shows in the count within those seconds.
 """
 import base64
 import datetime
-import hashlib
 import hmac
 import json
 import time
@@ -102,7 +101,7 @@ def _load(value):
 
 def _signature(secret, payload):
     key = secret.encode() if isinstance(secret, str) else bytes(secret)
-    digest = hmac.new(key, b"bastion.cursor:" + payload, hashlib.sha256).digest()
+    digest = hmac.digest(key, b"bastion.cursor:" + payload, "sha256")    # one C call
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=")
 
 

@@ -84,8 +84,9 @@ class ListHandler(ModelHandler):
         per_page, per_page_choices = changelist.per_page, changelist.per_page_choices
         page = changelist.page
         objects = page.objects
-        next_url = self.url_with(cursor=page.next_cursor) if page.next_cursor else None
-        prev_url = self.url_with(cursor=page.prev_cursor) if page.prev_cursor else None
+        next_cursor, prev_cursor = page.next_cursor, page.prev_cursor    # each signs once
+        next_url = self.url_with(cursor=next_cursor) if next_cursor else None
+        prev_url = self.url_with(cursor=prev_cursor) if prev_cursor else None
         count_text, estimated = changelist.count_text, changelist.estimated
 
         columns = [name for name in admin.visible(self, admin.get_list_display(self))
