@@ -5,9 +5,11 @@ import threading
 import pytest
 
 from core.db import connect
+
 from core.db.embedded import (
     BOUNDED_READ_LIMIT, POINT_READ_IDS, is_bounded_read, is_point_filter,
 )
+from core.db.embedded.store import INLINE_READ_STEPS
 
 
 @pytest.fixture
@@ -102,6 +104,19 @@ async def test_a_read_that_scans_is_stopped_and_read_on_a_thread(tmp_path, monke
                                  sort=[("n", 1)], limit=3).to_list(3)
         assert [d["n"] for d in late] == [1995, 1996, 1997]
         assert database.store.inline_interrupts == 2
+        # sorted on fields no index holds: stopped while sorting. The cached COMMIT's
+        # step count goes on from one read to the next, so every few hundred reads the
+        # bound also stops the read's COMMIT: its transaction is ended all the same (else
+        # the next read on the loop's connection could not begin)
+        store, loop_connection = database.store, database.store.connection()
+        for sort in ([("word", -1), ("n", -1)], [("word", 1)]):
+            for _ in range(400):
+                assert store.run_inline(store.find, "things", {}, (None, [], True), sort,
+                                        0, 2, steps=INLINE_READ_STEPS) == (False, None)
+                assert not loop_connection.in_transaction
+        last = await things.find({}, sort=[("word", -1), ("n", -1)], limit=2).to_list(2)
+        assert [d["n"] for d in last] == [1994, 1987]       # "w6", newest first
+        assert store.inline_interrupts == 803
         # the loop's connection is usable afterwards (no transaction or handler left over)
         assert await things.find_one({"_id": 5}) == {"_id": 5, "n": 5, "word": "w5"}
         assert not database.store.connection().in_transaction

@@ -273,6 +273,10 @@ class Store:
             return True, method(*args)
         except sqlite3.OperationalError as exc:
             if checks is not None and checks[0] < 0:
+                # the read's COMMIT may have been stopped too: end its transaction here
+                conn.set_progress_handler(None, 0)
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 self.inline_interrupts += 1
                 return False, None
             if "locked" not in str(exc) and "busy" not in str(exc):
