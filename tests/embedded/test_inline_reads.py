@@ -7,7 +7,8 @@ import pytest
 from core.db import connect
 
 from core.db.embedded import (
-    BOUNDED_READ_LIMIT, POINT_READ_IDS, is_bounded_read, is_point_filter,
+    BOUNDED_FILTER_VALUES, BOUNDED_READ_LIMIT, POINT_READ_IDS, is_bounded_read,
+    is_point_filter,
 )
 from core.db.embedded.store import INLINE_READ_STEPS
 
@@ -76,6 +77,10 @@ def test_which_reads_are_bounded():
     assert not is_bounded_read({}, 0)               # no limit
     assert not is_bounded_read({}, None)
     assert not is_bounded_read({"n": {"$regex": "a"}}, 10)   # its budget is its own
+    many = list(range(BOUNDED_FILTER_VALUES))                # compiling it is not bounded
+    assert is_bounded_read({"n": {"$in": many[:-3]}}, 10)
+    assert not is_bounded_read({"n": {"$in": many}}, 10)
+    assert not is_bounded_read({"$or": [{"n": i} for i in many]}, 10)
 
 
 async def test_a_bounded_read_answers_from_the_loop(db, monkeypatch):

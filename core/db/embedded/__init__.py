@@ -60,11 +60,39 @@ def is_point_filter(flt):
     return point_read_size(flt) is not None
 
 
+#: the most values (keys, list items, scalars) a bounded read's filter may hold: compiling
+#: it to SQL is Python work on the loop that the SQLite step bound does not count
+BOUNDED_FILTER_VALUES = 200
+
+
 def is_bounded_read(flt, limit):
     """Is a read of ``flt`` with ``limit`` tried on the event loop's thread, within
     ``store.INLINE_READ_STEPS``? When its limit is at most ``BOUNDED_READ_LIMIT`` (so its
-    documents' decoding is bounded too) and no ``$regex`` sets a budget of its own."""
-    return bool(limit) and 0 < limit <= BOUNDED_READ_LIMIT and not uses_regex(flt)
+    documents' decoding is bounded too), its filter holds at most
+    ``BOUNDED_FILTER_VALUES`` values (so is its compiling) and no ``$regex`` sets a budget
+    of its own."""
+    return bool(limit) and 0 < limit <= BOUNDED_READ_LIMIT and \
+        _values_in(flt, BOUNDED_FILTER_VALUES) <= BOUNDED_FILTER_VALUES and \
+        not uses_regex(flt)
+
+
+def _values_in(value, most):
+    """How many keys, items and scalars ``value`` holds, counting stopped past ``most``."""
+    if isinstance(value, dict):
+        seen = len(value)
+        for item in value.values():
+            if seen > most:
+                break
+            seen += _values_in(item, most - seen)
+        return seen
+    if isinstance(value, (list, tuple)):
+        seen = 0
+        for item in value:
+            if seen > most:
+                break
+            seen += _values_in(item, most - seen)
+        return seen
+    return 1
 
 
 def _bulk_error(inserted, errors):
