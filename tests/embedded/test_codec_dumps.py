@@ -40,3 +40,16 @@ def test_dumps_writes_what_the_recursive_encoder_writes(document):
 def test_a_value_outside_the_stored_types_is_still_refused():
     with pytest.raises(TypeError):
         codec.dumps({"x": object()})
+
+
+def test_each_thread_encodes_with_its_own_count_of_tagged_values():
+    """The C encoder is made once per thread; a document that failed half-way, or one
+    encoded at the same time on another thread, never leaves its count to the next."""
+    from concurrent.futures import ThreadPoolExecutor
+    with pytest.raises(TypeError):
+        codec.dumps({"id": ObjectId(), "bad": object()})
+    assert codec.dumps(DOCUMENTS[3]) == reference(DOCUMENTS[3])
+    with ThreadPoolExecutor(4) as pool:
+        texts = list(pool.map(codec.dumps, DOCUMENTS * 50))
+    assert texts == [reference(d) for d in DOCUMENTS * 50]
+    assert codec.dumps({"x": float("nan")}) == '{"x":NaN}'

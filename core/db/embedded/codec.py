@@ -33,6 +33,8 @@ import datetime
 import decimal
 import functools
 import json
+import threading
+from json.encoder import c_make_encoder, encode_basestring
 
 from bson import Binary, ObjectId
 from bson.decimal128 import Decimal128
@@ -177,8 +179,9 @@ def decode(value):
 
 
 class _TaggingEncoder(json.JSONEncoder):
-    """JSON's C encoder, asking ``encode_scalar`` for each non-JSON value (ObjectIds,
-    dates, decimals, binary data) and counting how many it tagged."""
+    """JSON's encoder, asking ``encode_scalar`` for each non-JSON value (ObjectIds,
+    dates, decimals, binary data) and counting how many it tagged (where Python has no
+    C encoder: ``_encoder``)."""
 
     def __init__(self):
         super().__init__(ensure_ascii=False, separators=(",", ":"), check_circular=False)
@@ -191,6 +194,42 @@ class _TaggingEncoder(json.JSONEncoder):
         self.tagged += 1
         return text
 
+    def __call__(self, document):
+        return self.encode(document), self.tagged
+
+
+_THREAD = threading.local()
+
+
+def _encoder():
+    """This thread's ``encode(document) -> (text, values tagged)``: JSON's C encoder,
+    made once per thread (what ``_TaggingEncoder`` sets up costs about as much again as
+    encoding an article), with a ``default`` that tags and counts as ``_TaggingEncoder``
+    does."""
+    encode = getattr(_THREAD, "encode", None)
+    if encode is not None:
+        return encode
+    if c_make_encoder is None:                      # pragma: no cover - not CPython
+        return lambda document: _TaggingEncoder()(document)
+    tagged = [0]
+
+    def default(value):
+        text = encode_scalar(value)
+        if text is value:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        tagged[0] += 1
+        return text
+    # the arguments JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+    # check_circular=False) passes: no markers, no indent, keys unsorted, NaN allowed
+    chunks = c_make_encoder(None, default, encode_basestring, None, ":", ",", False, False,
+                            True)
+
+    def encode(document):
+        tagged[0] = 0
+        return "".join(chunks(document, 0)), tagged[0]
+    _THREAD.encode = encode
+    return encode
+
 
 def dumps(document):
     """The stored JSON text of ``document``.
@@ -199,9 +238,8 @@ def dumps(document):
     holds more tags than it wrote, some user string starts with (or holds) ``TAG``,
     and the recursive ``encode`` (which escapes such strings) writes it instead.
     """
-    encoder = _TaggingEncoder()
-    text = encoder.encode(document)
-    if text.count(TAG) == encoder.tagged:
+    text, tagged = _encoder()(document)
+    if text.count(TAG) == tagged:
         return text
     return json.dumps(encode(document), ensure_ascii=False, separators=(",", ":"))
 
@@ -290,15 +328,16 @@ def array_paths(document, prefix=""):
     """Dotted paths (array elements transparent) that hold an array in ``document``."""
     found = set()
     for key, value in document.items():
-        path = f"{prefix}{key}"
-        _collect_arrays(value, path, found)
+        if isinstance(value, (dict, list)):       # a path only for what may hold arrays
+            _collect_arrays(value, f"{prefix}{key}", found)
     return found
 
 
 def _collect_arrays(value, path, found):
     if isinstance(value, dict):
         for key, item in value.items():
-            _collect_arrays(item, f"{path}.{key}", found)
+            if isinstance(item, (dict, list)):
+                _collect_arrays(item, f"{path}.{key}", found)
     elif isinstance(value, list):
         found.add(path)
         for item in value:
