@@ -333,3 +333,19 @@ def test_a_capped_count_of_a_common_word_reads_the_table(store):
         assert counted == store.count("plain", title_has(word), 0, 1001)
         counting = [s for s in statements if s.startswith("SELECT count(*) FROM (SELECT 1")]
         assert ('"s:a"' in counting[-1]) is driven, word
+
+
+def test_the_index_merges_its_segments_eight_at_a_time(store):
+    """A new index lets ``search.AUTOMERGE`` segments of one size pile up before it merges
+    them (FTS5's default, 4, rewrites a bulk load's entries once per extra level); a
+    batch is one segment, and what many batches wrote is found as one batch's is."""
+    store.create_search_index("a", ["title"])
+    automerge = store._read(lambda conn: conn.execute(
+        """SELECT v FROM "s:a_config" WHERE k='automerge'""").fetchone())
+    assert automerge == (search.AUTOMERGE,) and search.AUTOMERGE == 8
+    for batch in range(40):
+        store.insert("a", [{"_id": batch * 10 + n, "title": f"Word{batch} and zebras {n}"}
+                           for n in range(10)], True)
+    assert indexed_rowids(store, "a", "zebras") == list(range(1, 401))
+    assert [d["_id"] for d in store.find("a", title_has("word3 "), (None, [], True),
+                                         [("_id", 1)], 0, 0)] == list(range(30, 40))
