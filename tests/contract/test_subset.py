@@ -150,6 +150,19 @@ async def test_documents_outside_the_subset_are_not_stored(seeded, doc):
     await assert_untouched(coll)
 
 
+def test_a_refused_value_is_named_by_its_dotted_path():
+    from bson import Binary, ObjectId
+
+    from core.db import subset
+    storable = {"s": "x", "b": True, "none": None, "id": ObjectId(), "raw": b"\x00",
+                "bin": Binary(b"x", 4), "when": datetime.datetime(2024, 1, 1), "n": 2 ** 62}
+    assert subset.check_document(storable) is storable
+    with pytest.raises(UnsupportedOperation, match=r"document\.a\.b: NaN"):
+        subset.check_document({"ok": "x", "a": {"b": float("nan")}})
+    with pytest.raises(UnsupportedOperation, match=r"document\.v: type date"):
+        subset.check_document({"id": ObjectId(), "v": datetime.date(2024, 1, 1)})
+
+
 async def test_replacement_with_operators_is_rejected(seeded):
     await rejects(lambda: seeded.replace_one({"_id": 1}, {"$set": {"name": "hit"}}))
     await rejects(lambda: seeded.replace_one({"_id": 1}, {"name": "hit", "$inc": {"n": 1}}))
