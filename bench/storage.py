@@ -3,7 +3,7 @@
     python bench/storage.py [--sizes 20k] [--rounds 1] [--no-django] [--cache-dir DIR]
 
 For each size, seeds bench/compare.py's articles into a fresh embedded database
-(``insert_many`` in batches of 1,000, through the models, with the admin's search
+(``insert_many`` in batches of 5,000, through the models, with the admin's search
 index on title and body) and, unless ``--no-django``, into Django 5.2 on SQLite
 (``bulk_create``; its virtualenv is bench/compare.py's, created on first use).
 Prints the seconds and CPU seconds of each seeding, Bastion's file by part (the
