@@ -89,7 +89,19 @@ def test_a_build_that_takes_fewer_parameters_splits_a_batch(store, monkeypatch):
     docs[120]["_id"] = docs[10]["_id"]      # a duplicate in the third statement
     (count, errors), statements = inserts_of(store, "bulk", docs, monkeypatch, ordered=False)
     assert count == 229 and [position for position, _exc in errors] == [120]
-    # five statements, the third of them failing; its rows then go in one by one
-    assert statements == 5 + 50
+    # five statements, the third of them failing; it is split in halves down to the
+    # duplicate (13 statements), not inserted row by row (50)
+    assert statements == 5 + 13
     assert answers(store, "bulk")[0] == [d["_id"] for d in sorted(
         docs[:120] + docs[121:], key=lambda d: d["created"], reverse=True)]
+
+
+def test_an_ordered_batch_stops_at_its_first_duplicate(store, monkeypatch):
+    docs = articles(300)
+    declare(store, "bulk")
+    store.insert("bulk", [docs[250]], True)
+    docs[180]["_id"] = docs[40]["_id"]      # the first duplicate; 250 is the second
+    (count, errors), _statements = inserts_of(store, "bulk", docs, monkeypatch)
+    assert count == 180 and [position for position, _exc in errors] == [180]
+    assert errors[0][1].details["keyValue"] == {"_id": docs[40]["_id"]}
+    assert sorted(answers(store, "bulk")[0]) == sorted(d["_id"] for d in docs[:180] + [docs[250]])
