@@ -20,7 +20,7 @@
     box.setAttribute("aria-autocomplete", "list");
     box.setAttribute("aria-expanded", "false");
     box.setAttribute("aria-controls", input.id + "_results");
-    box.setAttribute("aria-label", "Search");
+    box.setAttribute("aria-label", T("Search"));
     box.placeholder = T("Type to search");
     var list = document.createElement("ul");
     list.className = "autocomplete-results";

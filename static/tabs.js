@@ -36,7 +36,7 @@
         tab.classList.add("has-errors");
         var note = document.createElement("span");
         note.className = "tab-error-mark";
-        note.textContent = " (" + (panel.getAttribute("data-tab-error") || T("has errors")) + ")";
+        note.textContent = " (" + T("has errors") + ")";
         tab.appendChild(note);
       }
       panel.setAttribute("role", "tabpanel");

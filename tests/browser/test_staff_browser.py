@@ -159,6 +159,32 @@ async def test_tabs_switch_and_a_tab_with_an_error_is_marked_and_shown(page, sit
     assert await site.model("desk.post").count({}, db=site.db) == 0
 
 
+async def test_a_french_editor_hears_the_reference_picker_in_french(page, site):
+    """The search box's accessible name is the script's own text, translated."""
+    from core import i18n
+    await site.create_user("edouard", EDITOR, language="fr")
+    await log_in(page, site, "edouard")
+    await page.goto(site.url(f"{POSTS}add/"))
+    assert await page.locator("#id_writer_search").get_attribute("aria-label") == \
+        i18n.locale_for("fr").translate("Search") != "Search"
+
+
+async def test_a_french_editor_reads_a_tabs_error_mark_in_french(page, site, grouped_form):
+    """The mark is the script's own text (translated there only)."""
+    from core import i18n
+    await site.create_user("edouard", EDITOR, language="fr")
+    await log_in(page, site, "edouard")
+    await page.goto(site.url(f"{POSTS}add/"))
+    await page.fill("#id_title", "Trop haut")
+    await page.locator(".tab-bar [role=tab]").nth(1).click()
+    await page.fill("#id_score", "5000")                            # max 1000
+    async with page.expect_navigation():
+        await page.click("button[name=_save]")
+    mark = page.locator(".tab-bar [role=tab].has-errors .tab-error-mark")
+    assert await mark.inner_text() == \
+        f" ({i18n.locale_for('fr').translate('has errors')})" != " (has errors)"
+
+
 # -- small and large screens ----------------------------------------------------------------
 
 LAYOUT = """() => {

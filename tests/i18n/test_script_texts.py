@@ -123,3 +123,31 @@ def test_every_script_tag_runs_after_the_catalog():
             for tag in re.findall(r"<script\b[^>]*>", path.read_text())]
     assert any("i18n.js" in tag for _path, tag in tags)
     assert [(str(path), tag) for path, tag in tags if not re.search(r"\bdefer\b", tag)] == []
+
+
+def test_a_script_text_has_one_owner_the_script():
+    """A text a script translates itself (``T("has errors")``) is not also handed to it,
+    translated, in a template's ``data-`` attribute: two owners of one text, one of which
+    never runs."""
+    import re
+    handed = re.compile(r"""\bdata-[\w-]+=(["']){{\s*_\((["'])(.*?)\2\)\s*}}\1""")
+    scripts = set(i18n.script_messages())
+    templates = sorted(REPO.glob("templates/**/*.html")) + \
+        sorted(REPO.glob("apps/*/templates/**/*.html"))
+    twice = [(str(path.relative_to(REPO)), match.group(3)) for path in templates
+             for match in handed.finditer(path.read_text(encoding="utf-8"))
+             if match.group(3) in scripts]
+    assert twice == []
+
+
+#: a script writing English where a person reads or hears it: an accessible name, a
+#: title, a placeholder or a text node given a literal instead of ``T("…")``
+UNTRANSLATED_IN_SCRIPT = r"""setAttribute\(\s*["'](?:aria-label|title|alt|placeholder)["']\s*,\s*["'][^"']*[A-Za-z]|\.(?:textContent|innerText|placeholder|title|alt)\s*=\s*["'][^"']*[A-Za-z]"""
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[path.name for path in SCRIPTS])
+def test_a_script_writes_no_english_a_person_reads(script):
+    import re
+    source = script.read_text(encoding="utf-8")
+    assert [source.count("\n", 0, match.start()) + 1
+            for match in re.finditer(UNTRANSLATED_IN_SCRIPT, source)] == []
