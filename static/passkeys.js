@@ -31,6 +31,13 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  /* the server's refusal: its text is in the page's language already */
+  function refusal(text) {
+    var error = new Error(text);
+    error.fromServer = true;
+    return error;
+  }
+
   function post(url, body) {
     return fetch(url, {
       method: "POST", credentials: "same-origin",
@@ -40,8 +47,8 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          throw new Error(data.error || T("The server refused the request (%(status)s).",
-                                          {status: response.status}));
+          throw refusal(data.error || T("The server refused the request (%(status)s).",
+                                        {status: response.status}));
         }
         return data;
       });
@@ -75,13 +82,34 @@
     return out;
   }
 
+  /* What the user reads for a refusal. The browser's own (a DOMException, named by the
+     WebAuthn spec) come with English texts that are not for users: each name we can meet
+     has its own translated text, anything else (a lost connection, a name added later)
+     a general one. Only the server's refusals, translated there, are shown as sent. */
+  function errorText(error) {
+    if (error && error.fromServer) { return error.message; }
+    switch (error && error.name) {
+      case "NotAllowedError":
+        return T("The passkey request was cancelled or timed out.");
+      case "InvalidStateError":
+        return T("This passkey is registered already.");
+      case "AbortError":
+        return T("The passkey request was stopped.");
+      case "SecurityError":
+        return T("Passkeys cannot be used at this page's address.");
+      case "NotSupportedError":
+        return T("This browser or security key does not support the passkey this site asks for.");
+      case "ConstraintError":
+        return T("This security key cannot verify you the way this site requires (PIN, fingerprint or face).");
+      default:
+        return T("The passkey did not work. Try again.");
+    }
+  }
+
   function showError(box, error) {
     var message = box.querySelector(".passkey-error");
     if (message) {
-      /* the browser's own refusals (cancelled, timed out) come in English: say it here */
-      message.textContent = error && error.name === "NotAllowedError" ?
-        T("The passkey request was cancelled or timed out.") :
-        (error && error.message ? error.message : String(error));
+      message.textContent = errorText(error);
       message.hidden = false;
     }
   }

@@ -91,3 +91,72 @@ async def test_a_passkey_the_site_does_not_know_is_refused(page, site):
     await error.wait_for(state="visible")
     assert page.url == local(site, "/admin/login/verify/")
     assert await site.db["sessions"].count_documents(NOT_THE_EPOCH) == 0
+
+
+async def test_a_second_passkey_on_the_same_authenticator_is_refused_in_french(page, site):
+    """The browser refuses it itself (``excludeCredentials``: an ``InvalidStateError``
+    with an English text); the page says why in the user's language."""
+    from core import i18n
+    await virtual_authenticator(page)
+    await site.create_user("rene", {"blog.article": ["read"]}, language="fr")
+    await password_login(page, site, "rene")
+    await page.goto(local(site, "/admin/account/"))
+    async with page.expect_navigation():
+        await page.click("button.passkey-button")
+    await page.click("button.passkey-button")
+    error = page.locator(".passkey-error")
+    await error.wait_for(state="visible")
+    assert await error.inner_text() == i18n.locale_for("fr").translate(
+        "This passkey is registered already.") != "This passkey is registered already."
+    assert await site.db["auth_factors"].count_documents({"kind": "passkey"}) == 1
+
+
+#: the browser's refusals a user can meet (WebAuthn's DOMException names), and a failure
+#: with no such name (a lost connection): what the page says for each
+BROWSER_REFUSALS = {
+    "NotAllowedError": "The passkey request was cancelled or timed out.",
+    "AbortError": "The passkey request was stopped.",
+    "SecurityError": "Passkeys cannot be used at this page's address.",
+    "NotSupportedError":
+        "This browser or security key does not support the passkey this site asks for.",
+    "ConstraintError": "This security key cannot verify you the way this site requires "
+                       "(PIN, fingerprint or face).",
+    "UnknownError": "The passkey did not work. Try again.",
+    "TypeError": "The passkey did not work. Try again.",
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+async def test_the_browsers_refusals_are_told_in_the_users_language(page, site, language):
+    from core import i18n
+    locale = i18n.locale_for(language)
+    await site.create_user(f"u{language}", {"blog.article": ["read"]}, language=language)
+    await password_login(page, site, f"u{language}")
+    await page.goto(local(site, "/admin/account/"))
+    button, error = page.locator("button.passkey-button"), page.locator(".passkey-error")
+    for name, text in BROWSER_REFUSALS.items():
+        await page.evaluate("""name => { navigator.credentials.create = () => Promise.reject(
+            name === "TypeError" ? new TypeError("Failed to fetch (raw browser text)")
+                                 : new DOMException("Raw browser text for " + name, name)); }""",
+                            name)
+        await button.click()
+        await page.wait_for_function(
+            "() => !document.querySelector('button.passkey-button').disabled")
+        assert await error.is_visible(), name
+        shown = await error.inner_text()
+        assert shown == locale.translate(text) and shown != text, name
+        assert "raw browser text" not in shown.lower(), name
+    assert await site.db["auth_factors"].count_documents({"kind": "passkey"}) == 0
+    # the server's own refusal, translated there, is shown as it is sent
+    await page.evaluate("""() => { navigator.credentials.create = () => Promise.resolve({
+        id: "bm9wZQ", rawId: new Uint8Array([1, 2]).buffer, type: "public-key",
+        response: {clientDataJSON: new Uint8Array([3]).buffer,
+                   attestationObject: new Uint8Array([4]).buffer}}); }""")
+    async with page.expect_response(lambda r: r.url.endswith("/admin/account/passkeys/")
+                                    and r.request.method == "POST") as answer:
+        await button.click()
+    refused = await (await answer.value).json()
+    await page.wait_for_function(
+        "() => !document.querySelector('button.passkey-button').disabled")
+    assert await error.inner_text() == refused["error"]
+    assert refused["error"] not in BROWSER_REFUSALS.values()
