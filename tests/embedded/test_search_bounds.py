@@ -13,9 +13,8 @@ from pymongo.errors import ExecutionTimeout
 
 from core.db import QueryTimeout, WriteError, connect
 from core.db.embedded import sql
+from core.db.embedded.codec import TAG
 from support.bounds import STALL_LIMIT, least_loop_stall
-
-TAG = "\U0010ffff"
 
 
 @pytest.fixture
