@@ -38,7 +38,8 @@ from wtforms import validators
 from core.admin.widgets import MATRIX_COLUMNS
 from core.audit import audited, diff
 from core.auth.handlers import AuthHandler, CodeForm
-from core.auth.passkeys import PasskeyError, RelyingParty, challenge_expired
+from core.auth.passkeys import (PasskeyError, RelyingParty, challenge_expired, passkey_for_log,
+                                 passkey_label)
 from core.auth.sessions import SESSIONS_COLLECTION, Session
 from core.auth.twofactor import factor_store, is_totp_code, qr_svg_data_uri, totp_uri
 from core.forms import Form, FormData, add_error
@@ -159,6 +160,7 @@ class AccountBase(AuthHandler):
                     is_superuser=self.permissions.is_superuser,
                     factors=await self.factors.summary(self.current_user.id),
                     passkeys=await self.factors.passkeys(self.current_user.id),
+                    passkey_label=passkey_label,
                     sessions=await self.sessions())
 
     async def refuse_confirmation(self, form, confirm_for):
@@ -356,13 +358,14 @@ class PasskeyOptionsHandler(AccountBase):
 
 class PasskeyRegisterHandler(AccountBase):
     """``/admin/account/passkeys/``: POST ``{"credential": ..., "name": "..."}``: store the
-    passkey the browser made (400 when it does not verify); audited."""
+    passkey the browser made (400 when it does not verify); audited. Without a name it is
+    stored unnamed (``""``), and pages call it "Passkey" in their language."""
 
     async def post(self):
         user = self.current_user
         body = self.get_json_body()
         name = body.get("name") if isinstance(body.get("name"), str) else ""
-        name = " ".join(name.split())[:60] or "Passkey"
+        name = " ".join(name.split())[:60]
         challenge, made_at = await self.factors.take_passkey_challenge(user.id)
         if challenge is None or challenge_expired(made_at):
             raise HTTPError(409, self.gettext("The passkey request expired; start again."))
@@ -377,9 +380,10 @@ class PasskeyRegisterHandler(AccountBase):
             raise HTTPError(409, self.gettext("This passkey is registered already."))
         await self.factors.add_passkey(user.id, passkey)
         await self.audit("twofactor_enrol", obj=user,
-                         detail=f"passkey “{name}” registered at the account page")
+                         detail=f"{passkey_for_log(passkey)} registered at the account page")
+        label = passkey_label(passkey)
         self.write_json({"status": self.gettext("The passkey “%(name)s” was registered.") % {
-            "name": name}, "name": name})
+            "name": label}, "name": label})
 
 
 class PasskeyDeleteHandler(AccountBase):
@@ -401,8 +405,7 @@ class PasskeyDeleteHandler(AccountBase):
             return await self.refuse_confirmation(form, f"passkey:{factor_id}")
         if await self.factors.remove_passkey(user.id, oid):
             await self.audit("twofactor_disable", obj=user,
-                             detail=f"passkey “{passkey.get('name')}” removed at the account "
-                                    "page")
+                             detail=f"{passkey_for_log(passkey)} removed at the account page")
         self.done("passkey-removed")
 
 

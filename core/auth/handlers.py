@@ -49,7 +49,8 @@ import wtforms
 from wtforms import validators
 
 from core.audit import REDACTED, audited, diff, record_request, snapshot
-from core.auth.passkeys import PasskeyError, RelyingParty, from_base64url, to_base64url
+from core.auth.passkeys import (PasskeyError, RelyingParty, from_base64url, passkey_for_log,
+                                 to_base64url)
 from core.auth.passwords import PasswordError, validate_password
 from core.auth.sessions import utcnow
 from core.auth.throttle import LoginThrottle
@@ -556,7 +557,7 @@ class LoginPasskeyHandler(LoginStepHandler):
                              detail="passkey not accepted (verify step)")
             raise HTTPError(401, self.gettext(
                 "That passkey was not accepted. Try again or enter a code."))
-        if not await self.finish_login(f"second factor: passkey “{passkey.get('name')}”"):
+        if not await self.finish_login(f"second factor: {passkey_for_log(passkey)}"):
             raise HTTPError(401, STEP_EXPIRED)
         self.write_json({"status": "logged in", "next": self.step.next_url})
 

@@ -16,7 +16,8 @@ Challenges are 32 random bytes (``webauthn`` makes them), kept server-side with 
 pending step (login) or as a ``passkey_challenge`` factor document (account page), used
 once. The stored passkey is ``{"kind": "passkey", "credential_id", "public_key",
 "sign_count", "name", "created_at", "last_used"}`` in ``auth_factors`` (ids and keys as
-base64url text). A sign count that does not grow (when the authenticator keeps one) is
+base64url text). ``name`` is what the user typed, or ``""``: an unnamed passkey is shown
+as "Passkey" in each page's language (``passkey_label``), never stored in one. A sign count that does not grow (when the authenticator keeps one) is
 refused: a cloned authenticator.
 """
 import datetime
@@ -25,11 +26,12 @@ import json
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from core.i18n import gettext_lazy as _l
+from core.i18n import gettext, gettext_lazy as _l
 
 from .sessions import utcnow
 
-__all__ = ["PasskeyError", "RelyingParty", "from_base64url", "to_base64url"]
+__all__ = ["PasskeyError", "RelyingParty", "from_base64url", "passkey_for_log",
+           "passkey_label", "passkey_name", "to_base64url"]
 
 MAX_CREDENTIAL_JSON = 64 * 1024
 CHALLENGE_SECONDS = 300
@@ -70,6 +72,27 @@ class PasskeyError(ValueError):
         """The untranslated message, with ``reason`` when there is one (for operators)."""
         text = getattr(self.args[0], "msgid", str(self.args[0]))
         return f"{text} ({self.reason})" if self.reason else text
+
+
+#: what a passkey saved without a name was stored as before: English, so read as no name
+OLD_UNNAMED = "Passkey"
+
+
+def passkey_name(passkey):
+    """The name the user gave ``passkey`` (a stored passkey document), or ``""``."""
+    name = passkey.get("name") or ""
+    return "" if name == OLD_UNNAMED else name
+
+
+def passkey_label(passkey):
+    """How a page names ``passkey``: its name, else "Passkey" in the active language."""
+    return passkey_name(passkey) or gettext("Passkey")
+
+
+def passkey_for_log(passkey):
+    """``passkey “name”`` or ``an unnamed passkey``, for audit details and logs (English)."""
+    name = passkey_name(passkey)
+    return f"passkey “{name}”" if name else "an unnamed passkey"
 
 
 def parse_credential(raw):

@@ -160,3 +160,20 @@ async def test_the_browsers_refusals_are_told_in_the_users_language(page, site, 
         "() => !document.querySelector('button.passkey-button').disabled")
     assert await error.inner_text() == refused["error"]
     assert refused["error"] not in BROWSER_REFUSALS.values()
+
+
+async def test_a_passkey_added_without_a_name_is_stored_unnamed(page, site):
+    """Nothing English is stored for it: the page names it in the user's language."""
+    from core import i18n
+    await virtual_authenticator(page)
+    await site.create_user("sacha", {"blog.article": ["read"]}, language="fr")
+    await password_login(page, site, "sacha")
+    await page.goto(local(site, "/admin/account/"))
+    async with page.expect_navigation():
+        await page.click("button.passkey-button")
+    stored = await site.db["auth_factors"].find({"kind": "passkey"}).to_list(None)
+    assert [p["name"] for p in stored] == [""]
+    assert await page.inner_text("ul.passkeys strong") == \
+        i18n.locale_for("fr").translate("Passkey") != "Passkey"
+    added = await site.db["audit_log"].find_one({"action": "twofactor_enrol"})
+    assert added["detail"] == "an unnamed passkey registered at the account page"

@@ -1,6 +1,8 @@
 """Passkeys over HTTP: every refusal is clear and changes nothing (the happy path runs in
 Chromium with a virtual authenticator: tests/browser/test_passkeys_browser.py)."""
+import html
 import json
+import re
 
 from core import i18n
 from core.auth.sessions import utcnow
@@ -116,3 +118,20 @@ async def test_passkey_refusals_are_in_the_users_language(site):
     english = await post_json(browser, ACCOUNT + "passkeys/", {"credential": "{not json"})
     assert english.json()["error"] == "The passkey response is not valid JSON."
     assert await site.db["auth_factors"].count_documents({"kind": "passkey"}) == 0
+
+
+async def test_an_unnamed_passkey_is_named_in_the_pages_language(site):
+    """Stored without a name (``""``, or "Passkey" as older versions stored it), a
+    passkey is "Passkey" in each page's language; a name the user gave is shown as it is."""
+    browser = await site.user_browser("amelie", {"blog.article": ["read"]}, language="fr")
+    user = await site.User.get_by_username("amelie", db=site.db)
+    for name in ("", "Passkey", "Clé USB bleue"):
+        await FactorStore(site.db).add_passkey(user.id, dict(
+            FAKE_PASSKEY, credential_id=f"id-{len(name)}", name=name, created_at=utcnow()))
+    page = await browser.get(ACCOUNT)
+    assert page.code == 200
+    shown = re.findall(r'<li data-passkey="[0-9a-f]+"><strong>([^<]*)</strong>', page.text)
+    french = i18n.locale_for("fr").translate("Passkey")
+    assert french != "Passkey"
+    assert sorted(html.unescape(name) for name in shown) == sorted(
+        [french, french, "Clé USB bleue"])
