@@ -34,7 +34,8 @@ from babel.messages import mofile, pofile
 
 __all__ = ["DOMAIN", "CORE_LOCALE_DIR", "CORE_STATIC_DIR", "LazyString", "activate",
            "build_script_catalog", "choose_language", "compile_catalog",
-           "find_script_messages", "format_date", "format_datetime", "format_decimal",
+           "find_script_messages", "format_byte_size", "format_date", "format_datetime",
+           "format_decimal",
            "get_locale", "gettext", "gettext_lazy", "install", "install_for_settings",
            "js_catalog", "locale_for", "ngettext", "script_messages"]
 
@@ -380,3 +381,18 @@ def format_decimal(number, locale=None):
     """``number`` with the decimal and grouping signs of ``locale``."""
     locale = locale if locale is not None else get_locale()
     return babel_numbers.format_decimal(number, locale=_babel_locale(_code(locale)))
+
+
+def format_byte_size(size, locale=None, exact=False):
+    """``size`` bytes as ``locale`` writes a file's size, in CLDR's units (Babel): under
+    1024 (or ``exact``) ``"1,000 bytes"`` / ``"1 000 octets"``, else whole kilobytes and
+    megabytes of 1024 (``"48 kB"``, ``"48 ko"``)."""
+    from babel.units import format_unit           # only pages with a file size need it
+    babel_locale = _babel_locale(_code(locale if locale is not None else get_locale()))
+    if size < 1024 or exact:
+        return format_unit(size, "digital-byte", length="long", locale=babel_locale)
+    size /= 1024
+    unit = "digital-kilobyte"
+    if size >= 1024:
+        size, unit = size / 1024, "digital-megabyte"
+    return format_unit(round(size), unit, length="short", locale=babel_locale)

@@ -603,7 +603,8 @@ def add_row(form, name):
     model_field = form.model._meta.fields.get(name)
     limit = getattr(model_field, "max_items", None)
     if limit is not None and len(field.entries) >= limit:
-        field.own_errors.append(f"At most {limit} items.")
+        field.own_errors.append(i18n.ngettext("At most %(count)s row.", "At most %(count)s rows.",
+                                              limit) % {"count": i18n.format_decimal(limit)})
         return True
     field.append_entry()
     return True

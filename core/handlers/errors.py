@@ -1,6 +1,8 @@
 """Handlers for URLs nobody else answers, and static files with Bastion's error pages."""
 import tornado.web
 
+from core import i18n
+
 from .base import BaseHandler, ErrorPageMixin, HTTPError, SessionXsrfMixin
 
 # A static path longer than this, or with a longer segment, names no file of ours.
@@ -24,12 +26,13 @@ class NotFoundHandler(BaseHandler):
         raise HTTPError(404, self.gettext("Page not found."))
 
 
-def describe_size(size):
-    """``10485760`` → ``"10 MiB"``; ``1500`` → ``"1500 bytes"``."""
+def describe_size(size, locale=None):
+    """``10485760`` → ``"10 MiB"``; ``1500`` → ``"1,500 bytes"``, exactly, in ``locale``
+    (the active language by default): its digits, and its word for bytes."""
     for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if size >= scale and size % scale == 0:
-            return f"{size // scale} {unit}"
-    return f"{size} bytes"
+            return f"{i18n.format_decimal(size // scale, locale)} {unit}"
+    return i18n.format_byte_size(size, locale, exact=True)
 
 
 class PayloadTooLargeHandler(BaseHandler):
@@ -47,8 +50,9 @@ class PayloadTooLargeHandler(BaseHandler):
         """Refused anyway; a 403 would hide the real reason."""
 
     def prepare(self):
-        raise HTTPError(413, f"The request body is too large: at most "
-                             f"{describe_size(self.limit)} is accepted.")
+        raise HTTPError(413, self.gettext("The request body is too large: at most %(size)s "
+                                          "is accepted.") % {
+            "size": describe_size(self.limit, self.locale)})
 
 
 def static_path_is_plain(path):

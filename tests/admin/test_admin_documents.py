@@ -3,6 +3,7 @@ fieldset, lines as rows with "Add another" (no JavaScript) and "Remove", errors 
 the nested input that caused them with the user's input kept, and the history naming
 ``lines.1.quantity``."""
 import datetime
+import html
 import decimal
 import re
 
@@ -171,3 +172,17 @@ async def test_a_hidden_field_hides_its_nested_changes_in_the_history(site, ada)
     assert "Nowhere-Secret" not in page.text and "address.city" not in page.text
     log = await nosy.get(f"{CUSTOMERS}{ada.id}/history/", headers={"Accept": "application/json"})
     assert "Nowhere-Secret" not in log.text
+
+
+async def test_a_full_list_of_rows_says_so_in_the_users_language(site, ada, monkeypatch):
+    from core import i18n
+    Order = site.model("shop.order")
+    monkeypatch.setattr(Order._meta.fields["lines"], "max_items", 1)
+    french = await site.user_browser("commis", CLERK, language="fr")
+    page = await french.post(ORDERS + "add/", order_form(ada, line(0, "pen", 2, "1.5"),
+                                                         _add_row="lines"))
+    assert page.code == 200 and 'name="lines-1-sku"' not in page.text
+    said = i18n.locale_for("fr").translate("At most %(count)s row.", "At most %(count)s rows.",
+                                           1) % {"count": 1}
+    assert said != "At most 1 row." and said in html.unescape(page.text)
+    assert "At most" not in page.text

@@ -1,5 +1,6 @@
 """Files on admin pages: upload in the form, errors in place, download only to readers,
 replace/clear/delete leave no orphan."""
+import html
 import io
 import re
 
@@ -73,6 +74,16 @@ async def test_upload_then_list_link_and_download(site, alice):
     assert download.headers["Content-Disposition"].startswith('attachment; filename="invoice.pdf"')
     assert "sandbox" in download.headers["Content-Security-Policy"]
     assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("language, size", [("en", "1,000 bytes"), ("de", "1.000 Byte"),
+                                            ("fr", "1\u202f000\u00a0octets")])
+async def test_the_list_writes_a_files_size_in_the_users_language(site, language, size):
+    browser = await site.user_browser(f"reader-{language}", READ_WRITE, language=language)
+    padded = PDF + b" " * (1000 - len(PDF))
+    await add_invoice(browser, files=[("document", "invoice.pdf", "application/pdf", padded)])
+    listing = await browser.get(LIST)
+    assert f"invoice.pdf ({size})" in html.unescape(listing.text)
 
 
 async def test_a_refused_upload_is_shown_next_to_its_input_and_nothing_is_stored(site, alice):

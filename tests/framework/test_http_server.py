@@ -323,6 +323,27 @@ async def test_a_body_over_max_body_size_is_413_with_a_page_or_json(small_body_s
     assert at_limit.code == 403                      # the XSRF check, not 413
 
 
+@pytest.mark.parametrize("language", ["fr", "de"])
+async def test_a_413_follows_accept_language(small_body_server, language):
+    """Refused before any user is known: the language ``Accept-Language`` asks for."""
+    from core import i18n
+    api = await small_body_server.fetch(
+        "/api/blog/article/", method="POST", body=json.dumps({"title": "t" * (2 * LIMIT)}),
+        headers={"Content-Type": "application/json", "Accept-Language": language})
+    assert api.code == 413
+    said = i18n.locale_for(language).translate(
+        "The request body is too large: at most %(size)s is accepted.")
+    assert said != "The request body is too large: at most %(size)s is accepted."
+    assert json.loads(api.body) == {"error": said % {"size": "64 KiB"}}
+
+
+def test_a_size_in_bytes_is_written_in_the_language():
+    from core.handlers.errors import describe_size
+    assert [describe_size(1500, language) for language in ("en", "de")] == [
+        "1,500 bytes", "1.500 Byte"]
+    assert describe_size(10 * 1024 * 1024, "fr") == "10 MiB"
+
+
 async def test_a_large_declared_body_is_refused_before_it_is_sent(small_body_server):
     response = await small_body_server.fetch(
         "/admin/login/", method="POST", body=b"a" * (LIMIT + 1), expect_100_continue=True,

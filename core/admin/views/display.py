@@ -114,11 +114,8 @@ def _escape(value):
 
 
 def format_size(size):
-    """``"48 KB"``-style text for a byte count."""
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size:,} {unit}" if unit == "bytes" else f"{size:,.0f} {unit}"
-        size /= 1024
+    """``"48 kB"``-style text for a byte count, in the active language."""
+    return i18n.format_byte_size(size)
 
 
 def file_cell(model_admin, obj, name, value):
