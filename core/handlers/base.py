@@ -92,6 +92,14 @@ class LanguageMixin:
                                     languages, default)
         return i18n.locale_for(code)
 
+    def gettext(self, message):
+        """``message`` in the request's language (``self.locale``)."""
+        return self.locale.translate(message)
+
+    def ngettext(self, singular, plural, count):
+        """``singular`` or ``plural``, as ``count`` asks, in the request's language."""
+        return self.locale.translate(singular, plural, count)
+
     def activate_locale(self, again=False):
         """Make ``self.locale`` the language of lazy strings and ``core.i18n.gettext`` for
         the rest of the request; called after ``prepare`` loads the user (``again``:
@@ -428,14 +436,6 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMi
                          format_decimal=lambda number: i18n.format_decimal(number, locale),
                          js_messages=lambda: i18n.js_catalog(locale))
         return namespace
-
-    def gettext(self, message):
-        """``message`` in the request's language (``self.locale``)."""
-        return self.locale.translate(message)
-
-    def ngettext(self, singular, plural, count):
-        """``singular`` or ``plural``, as ``count`` asks, in the request's language."""
-        return self.locale.translate(singular, plural, count)
 
     def page_context(self):
         """What ``base.html`` shows around a page, computed once, before rendering (the

@@ -40,7 +40,7 @@ from core.admin.options import ModelAdmin
 from core.auth.mixins import CurrentUserMixin
 from core.auth.sessions import Session, hash_session_id
 from core.context import Context
-from core.handlers.base import ErrorPageMixin, HTTPError, json_default
+from core.handlers.base import ErrorPageMixin, HTTPError, LanguageMixin, json_default
 from core.models.base import parse_id
 
 from .frames import text_frame
@@ -104,8 +104,12 @@ def same_origin(origin, request):
             and parts.netloc.lower() == request.host.lower())
 
 
-class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketHandler):
-    """One live socket: authentication at the upgrade, subscriptions, filtered delivery."""
+class LiveHandler(CurrentUserMixin, LanguageMixin, ErrorPageMixin,
+                  tornado.websocket.WebSocketHandler):
+    """One live socket: authentication at the upgrade, subscriptions, filtered delivery.
+    The ``error`` texts of its frames are in the user's language (``self.gettext``: their
+    preference, else the upgrade's ``Accept-Language``), as the JSON API's are; the frames'
+    keys and types and the close reasons stay English, for programs."""
 
     # -- settings -----------------------------------------------------------------------------
     @property
@@ -151,10 +155,10 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         """Refuse (403) a foreign ``Origin`` and anyone not logged in, before upgrading."""
         origin = self.request.headers.get("Origin")
         if origin is not None and not same_origin(origin, self.request):
-            raise HTTPError(403, "Cross-origin WebSocket refused.")
+            raise HTTPError(403, self.gettext("Cross-origin WebSocket refused."))
         await super().prepare()
         if self.current_user is None:
-            raise HTTPError(403, "Log in first.")
+            raise HTTPError(403, self.gettext("Log in first."))
         self.raw_session_id = self.get_session_id()
 
     # -- the socket -------------------------------------------------------------------------------
@@ -236,7 +240,8 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
             raise
         except Exception:
             log.exception("live: a client message failed")
-            self.send({"type": "error", "error": "The server could not handle that message."})
+            self.send({"type": "error",
+                       "error": self.gettext("The server could not handle that message.")})
             return self.end(CLOSE_INTERNAL_ERROR, "internal error")
 
     async def handle_message(self, message):
@@ -252,18 +257,19 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         try:
             data = json.loads(message)
         except RecursionError:
-            return self.send({"type": "error", "error": "Messages may not nest deeper than "
-                              f"{MAX_NESTING} levels."})
+            return self.refuse_too_deep()
         except ValueError:
-            return self.send({"type": "error", "error": "Messages must be JSON objects."})
+            return self.send({"type": "error",
+                              "error": self.gettext("Messages must be JSON objects.")})
         if not isinstance(data, dict):
-            return self.send({"type": "error", "error": "Messages must be JSON objects."})
+            return self.send({"type": "error",
+                              "error": self.gettext("Messages must be JSON objects.")})
         if nesting_depth(data) > MAX_NESTING:
-            return self.send({"type": "error", "error": "Messages may not nest deeper than "
-                              f"{MAX_NESTING} levels."})
+            return self.refuse_too_deep()
         kind = data.get("type")
         if not isinstance(kind, str):
-            return self.send({"type": "error", "error": "A message needs a \"type\" string."})
+            return self.send({"type": "error",
+                              "error": self.gettext("A message needs a \"type\" string.")})
         if kind == "ping":
             return self.send({"type": "pong"})
         if kind == "subscribe":
@@ -275,30 +281,40 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
                 self.known.pop(key, None)
                 self.hub.unsubscribe(self, key)
             return self.send({"type": "unsubscribed", "model": key})
-        return self.send({"type": "error", "error": f"Unknown message type {kind[:80]!r}."})
+        return self.send({"type": "error", "error": self.gettext(
+            "Unknown message type %(type)s.") % {"type": repr(kind[:80])}})
+
+    def refuse_too_deep(self):
+        return self.send({"type": "error", "error": self.ngettext(
+            "Messages may not nest deeper than %(count)s level.",
+            "Messages may not nest deeper than %(count)s levels.", MAX_NESTING)
+            % {"count": MAX_NESTING}})
 
     async def subscribe(self, data):
         """``{"type": "subscribe", "model": KEY, "id": ID?, "ids": [ID, ...]?}``."""
         key, object_id, ids = data.get("model"), data.get("id"), data.get("ids") or []
         if not isinstance(key, str) or (object_id is not None and not isinstance(object_id, str)) \
                 or not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            return self.send({"type": "error", "error": "subscribe needs a model key, and "
-                              "optionally an object id and a list of ids."})
+            return self.send({"type": "error", "error": self.gettext(
+                "subscribe needs a model key, and optionally an object id and a list of "
+                "ids.")})
         if self._is_stale() and not await self.refresh():
             return
         admin = self.site.get(key.lower())
         if admin is None or not admin.may(self.context, "read"):
             return self.send({"type": "error", "model": key,
-                              "error": f"You may not read {key}."})
+                              "error": self.gettext("You may not read %(model)s.")
+                              % {"model": key}})
         key = admin.key
         if key not in self.subscriptions and len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
-            return self.send({"type": "error", "model": key,
-                              "error": f"At most {MAX_SUBSCRIPTIONS} subscriptions."})
+            return self.send({"type": "error", "model": key, "error": self.ngettext(
+                "At most %(count)s subscription.", "At most %(count)s subscriptions.",
+                MAX_SUBSCRIPTIONS) % {"count": MAX_SUBSCRIPTIONS}})
         wanted = ([object_id] if object_id is not None else []) + ids[:MAX_IDS]
         readable = await self._readable_ids(admin, wanted)
         if object_id is not None and object_id not in readable:
-            return self.send({"type": "error", "model": key, "id": object_id,
-                              "error": "No such object, or you may not read it."})
+            return self.send({"type": "error", "model": key, "id": object_id, "error":
+                              self.gettext("No such object, or you may not read it.")})
         for oid in readable:
             self._know(key, oid)
         if object_id is None:
@@ -396,8 +412,8 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         except asyncio.QueueFull:
             if not self.overflowed:
                 self.overflowed = True
-                self.send({"type": "overflow",
-                           "error": "Too many changes to follow; reload the page."})
+                self.send({"type": "overflow", "error": self.gettext(
+                    "Too many changes to follow; reload the page.")})
 
     async def _send_events(self):
         """The socket's own queue: events that came while a re-check was due."""
@@ -560,6 +576,9 @@ class LiveHandler(CurrentUserMixin, ErrorPageMixin, tornado.websocket.WebSocketH
         session, user, permissions = found
         self.context.current_user, self.context.permissions = user, permissions
         self.context.session = session
+        if user is not self.current_user:    # the user as stored now: their language too
+            self.current_user = user
+            self.__dict__.pop("_locale", None)
         self.checked_at = time.monotonic()
         return True
 
