@@ -128,7 +128,7 @@ class UserAdminRoute:
 
     async def prepare(self):
         if self.model_admin is None:            # no admin site: never serve without checks
-            raise HTTPError(404, "The admin is not installed.")
+            raise HTTPError(404, self.gettext("The admin is not installed."))
         await super().prepare()
 
 
@@ -286,4 +286,4 @@ class UserPasswordHandler(UserAdminRoute, AccountsPageMixin, ObjectHandler):
                     return await user.save(db=self.db)
                 except StaleObjectError:        # saved by someone else meanwhile: redo
                     await user.reload(db=self.db)
-        raise HTTPError(409, "The user was changed meanwhile; try again.")
+        raise HTTPError(409, self.gettext("The user was changed meanwhile; try again."))

@@ -52,10 +52,11 @@ class PermissionMatrixHandler(UserAdminRoute, ModelHandler):
         role = self.get_query_argument("role", "").strip()
         fmt = self.get_query_argument("format", "html")
         if fmt not in ("html", "csv"):
-            raise HTTPError(400, "format is html or csv.")
+            raise HTTPError(400, self.gettext("format is html or csv."))
         models = sorted(self.site.admins) if self.site is not None else []
         if model and model not in models:
-            raise HTTPError(400, f"There is no model {model[:100]!r}.")
+            raise HTTPError(400, self.gettext("There is no model %(model)s.") % {
+                "model": model[:100]})
         rows = await self.get_rows(model, user[:150], role[:150])
         if fmt == "csv":
             self.set_header("Content-Type", "text/csv; charset=UTF-8")

@@ -70,7 +70,8 @@ class HistoryHandler(ObjectHandler):
         # a deleted object's history stays readable, unless the admin scopes rows (then
         # nobody can tell whether the object was in this user's scope)
         if obj is None and (not entries or self.model_admin.has_row_scope(self)):
-            raise HTTPError(404, f"No {self.opts.verbose_name} with id {raw_id!r}.")
+            raise HTTPError(404, self.gettext("No %(name)s with id %(id)s.") % {
+                "name": self.opts.verbose_name, "id": repr(raw_id)})
         hidden = self.model_admin.hidden_fields(self)
         for entry in entries if hidden else ():      # fields hidden from this user
             entry.changes = {name: change for name, change in (entry.changes or {}).items()

@@ -200,9 +200,10 @@ class AuthHandler(FlashMixin, BaseHandler):
     def require_user_model(self):
         model = self.get_user_model()
         if model is None:
-            raise HTTPError(503, "Logging in is not available: no user model is installed "
-                                 f"(settings.AUTH_USER_MODEL = "
-                                 f"{self.settings.get('AUTH_USER_MODEL')!r}).")
+            raise HTTPError(503, self.gettext(
+                "Logging in is not available: no user model is installed "
+                "(settings.AUTH_USER_MODEL = %(model)s).") % {
+                "model": repr(self.settings.get("AUTH_USER_MODEL"))})
         return model
 
     @property

@@ -467,7 +467,8 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMi
         try:
             data = json.loads(self.request.body or b"null")
         except (ValueError, UnicodeDecodeError) as exc:
-            raise HTTPError(400, f"The body is not valid JSON: {exc}") from None
+            raise HTTPError(400, self.gettext("The body is not valid JSON: %(reason)s") % {
+                "reason": exc}) from None
         if not isinstance(data, dict):
-            raise HTTPError(400, "The body must be a JSON object.")
+            raise HTTPError(400, self.gettext("The body must be a JSON object."))
         return data

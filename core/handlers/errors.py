@@ -3,7 +3,7 @@ import tornado.web
 
 from core import i18n
 
-from .base import BaseHandler, ErrorPageMixin, HTTPError, SessionXsrfMixin
+from .base import BaseHandler, ErrorPageMixin, HTTPError, LanguageMixin, SessionXsrfMixin
 
 # A static path longer than this, or with a longer segment, names no file of ours.
 MAX_STATIC_PATH = 1024
@@ -70,7 +70,8 @@ def static_path_is_plain(path):
                for part in path.split("/"))
 
 
-class StaticFileHandler(SessionXsrfMixin, ErrorPageMixin, tornado.web.StaticFileHandler):
+class StaticFileHandler(SessionXsrfMixin, LanguageMixin, ErrorPageMixin,
+                        tornado.web.StaticFileHandler):
     """Tornado's static file handler, with Bastion's error pages and a strict path check.
 
     A path that is not a plain file name under ``STATIC_DIR`` (a NUL byte, ``..``,
@@ -80,7 +81,7 @@ class StaticFileHandler(SessionXsrfMixin, ErrorPageMixin, tornado.web.StaticFile
     def parse_url_path(self, url_path):
         """Called first with the decoded path: refuse what cannot be one of our files."""
         if not static_path_is_plain(url_path):
-            raise HTTPError(404, "File not found.")
+            raise HTTPError(404, self.gettext("File not found."))
         return super().parse_url_path(url_path)
 
     def validate_absolute_path(self, root, absolute_path):
@@ -89,7 +90,7 @@ class StaticFileHandler(SessionXsrfMixin, ErrorPageMixin, tornado.web.StaticFile
             return super().validate_absolute_path(root, absolute_path)
         except tornado.web.HTTPError as exc:
             if exc.status_code in (403, 404):
-                raise HTTPError(404, "File not found.") from None
+                raise HTTPError(404, self.gettext("File not found.")) from None
             raise
         except (OSError, ValueError):
-            raise HTTPError(404, "File not found.") from None
+            raise HTTPError(404, self.gettext("File not found.")) from None
