@@ -14,8 +14,10 @@ connection, so everything runs on its single thread. docs/storage.md has the
 measurements behind this split.
 """
 import asyncio
+import contextlib
 import datetime
 import functools
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,7 +26,8 @@ from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, Upd
 
 from ..base import Collection, _counted_write
 from ..database import Database
-from ..errors import BulkWriteError
+from ..errors import BulkWriteError, DuplicateKeyError
+from ..files import files_of
 from .. import subset
 from ..projection import project
 from . import files
@@ -257,6 +260,41 @@ class EmbeddedCollection(Collection):
         await self.database.drop_collection(self.name)
 
 
+class BulkLoad:
+    """A bulk load into the embedded store in one transaction (``loaddata``): what
+    ``EmbeddedDatabase.bulk_load`` yields. Every write goes to the writer thread, in the
+    order made, inside the transaction ``Store.begin_load`` opened there; nothing of it
+    is seen (or kept, after a crash) before the block ends and it commits."""
+
+    def __init__(self, database):
+        self.database = database
+
+    async def insert_rows(self, collection, rows):
+        """Insert rows encoded by ``store.encoded_row``, in order; ``BulkWriteError``, as
+        ``insert_many``, when one is refused (the rows before it stay in the
+        transaction: roll it back)."""
+        store = self.database.store
+        try:
+            inserted, errors = await self.database._run(self.database._writer,
+                                                        store.load_rows, collection, rows)
+        finally:
+            self.database[collection].writes += 1
+        if errors:
+            raise _bulk_error(inserted, errors)
+        return inserted
+
+    async def put_file(self, info, data):
+        """Store the file ``info`` (a ``FileInfo``) with its bytes under its id;
+        ``DuplicateKeyError`` when that id is stored already."""
+        chunks = files_of(self.database)._chunks(data)
+        try:
+            await self.database._run(self.database._writer, self.database.store.load_work,
+                                     files.insert_file, info, chunks)
+        except sqlite3.IntegrityError:
+            raise DuplicateKeyError(f"E11000 duplicate key error: a file {info.id} is "
+                                    "stored already", 11000) from None
+
+
 class EmbeddedDatabase(Database):
     """A SQLite file (or ``:memory:``) seen as one MongoDB-like database."""
 
@@ -296,6 +334,22 @@ class EmbeddedDatabase(Database):
             if done:
                 return result
         return await self._run(self._readers, method, *args)
+
+    @contextlib.asynccontextmanager
+    async def bulk_load(self):
+        """``async with db.bulk_load() as load``: a ``BulkLoad`` whose writes are one
+        transaction, committed when the block ends, rolled back when it raises (or when
+        the process dies: SQLite drops an uncommitted transaction). Other writers, in
+        any process, wait for it meanwhile; nothing else of this database may write
+        while it is open (a write would fail: its ``BEGIN`` finds the load's)."""
+        store = self.store
+        await self._run(self._writer, store.begin_load)
+        try:
+            yield BulkLoad(self)
+        except BaseException:
+            await asyncio.shield(self._run(self._writer, store.end_load, False))
+            raise
+        await self._run(self._writer, store.end_load, True)
 
     async def ping(self):
         await self._run(self._readers, self.store.ping)

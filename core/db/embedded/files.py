@@ -38,16 +38,7 @@ class EmbeddedFiles(Files):
 
     async def _put(self, info, data):
         chunks = self._chunks(data)
-
-        def work(conn):
-            _create(conn)
-            conn.execute("INSERT INTO bastion_files VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (str(info.id), info.filename, info.content_type, info.length,
-                          len(chunks), info.uploaded.isoformat(),
-                          json.dumps(info.metadata, sort_keys=True)))
-            conn.executemany("INSERT INTO bastion_file_chunks VALUES (?, ?, ?)",
-                             [(str(info.id), n, chunk) for n, chunk in enumerate(chunks)])
-        await self._write(work)
+        await self._write(lambda conn: insert_file(conn, info, chunks))
 
     async def _row(self, file_id):
         def work(conn):
@@ -106,6 +97,18 @@ def _create(conn):
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
+
+
+def insert_file(conn, info, chunks):
+    """Write the file ``info`` (a ``FileInfo``) and its ``chunks`` in the transaction open
+    on ``conn``; ``sqlite3.IntegrityError`` when its id is stored already."""
+    _create(conn)
+    conn.execute("INSERT INTO bastion_files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (str(info.id), info.filename, info.content_type, info.length,
+                  len(chunks), info.uploaded.isoformat(),
+                  json.dumps(info.metadata, sort_keys=True)))
+    conn.executemany("INSERT INTO bastion_file_chunks VALUES (?, ?, ?)",
+                     [(str(info.id), n, chunk) for n, chunk in enumerate(chunks)])
 
 
 def drop_tables(conn):

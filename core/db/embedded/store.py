@@ -461,20 +461,62 @@ class Store:
         One multi-row ``INSERT`` per ``INSERT_CHUNK`` rows (``_insert_chunk``); a chunk
         that holds a duplicate is split (``_insert_halves``) down to the row that names
         it."""
-        def work(conn):
-            self._ensure_table(conn, coll)
-            known = self._arrays(conn, coll)
-            unique = self._unique_indexes(conn, coll)
-            inserted, errors = 0, []
-            size = _insert_chunk_size(conn)
-            for start in range(0, len(rows), size):
-                count, stop = self._insert_halves(conn, coll, rows[start:start + size], start,
-                                                  known, unique, ordered, errors)
-                inserted += count
-                if stop:
-                    break
-            return inserted, errors
-        return self._write(work)
+        return self._write(lambda conn: self._insert_rows(conn, coll, rows, ordered))
+
+    def _insert_rows(self, conn, coll, rows, ordered):
+        """``insert_rows``' work in the transaction open on ``conn``."""
+        self._ensure_table(conn, coll)
+        known = self._arrays(conn, coll)
+        unique = self._unique_indexes(conn, coll)
+        inserted, errors = 0, []
+        size = _insert_chunk_size(conn)
+        for start in range(0, len(rows), size):
+            count, stop = self._insert_halves(conn, coll, rows[start:start + size], start,
+                                              known, unique, ordered, errors)
+            inserted += count
+            if stop:
+                break
+        return inserted, errors
+
+    # -- a bulk load in one transaction (loaddata) ----------------------------
+    def begin_load(self):
+        """Open the transaction a bulk load (``load_rows``, ``load_work``) writes in, on
+        this thread's connection (the writer thread's), until ``end_load``.
+
+        ``BEGIN IMMEDIATE``: other writers, in any process, wait for it (their busy
+        timeout) while it lasts; readers go on and see none of it before it commits."""
+        self.connection().execute("BEGIN IMMEDIATE")
+
+    def _loading(self):
+        conn = self.connection()
+        if not conn.in_transaction:
+            raise OperationFailure("no bulk load is open on this thread (begin_load)")
+        return conn
+
+    def load_rows(self, coll, rows):
+        """``insert_rows`` (ordered) inside the bulk load's transaction: ``(count,
+        errors)``; a refused row's statement is undone, the transaction goes on."""
+        return self._insert_rows(self._loading(), coll, rows, True)
+
+    def load_work(self, work, *args):
+        """``work(conn, *args)`` inside the bulk load's transaction (a file's rows)."""
+        return work(self._loading(), *args)
+
+    def end_load(self, commit):
+        """Commit the bulk load's transaction, or roll it back (``commit`` false: the
+        tables it created are forgotten too). Nothing happens when SQLite has already
+        rolled it back (a full disk)."""
+        conn = self.connection()
+        if not conn.in_transaction:
+            if commit:
+                raise OperationFailure("the bulk load's transaction was rolled back")
+            self._tables.clear()
+            return
+        if commit:
+            conn.execute("COMMIT")
+            return
+        conn.execute("ROLLBACK")
+        self._tables.clear()
 
     def _insert_halves(self, conn, coll, rows, start, known, unique, ordered, errors):
         """Insert ``rows`` (the batch's from position ``start`` on) as one statement, or,
