@@ -9,6 +9,7 @@ prefix stays as it is for scripts.
 """
 import asyncio
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
@@ -23,7 +24,7 @@ from core.registry import Registry
 from .base import Command, CommandError, DatabaseCommand, argparse_speaks_language
 
 __all__ = ["Command", "CommandError", "CommandInfo", "DatabaseCommand", "discover_commands",
-           "main"]
+           "find_command", "main"]
 
 PROG = "manage.py"
 
@@ -93,6 +94,27 @@ def discover_commands(registry=None):
     return dict(sorted(found.items()))
 
 
+def find_command(registry, name):
+    """The ``CommandInfo`` ``discover_commands(registry)`` gives for ``name``, importing
+    only the modules that may define it: the installed apps' commands (an app's replaces
+    core's; the first app listed wins), then core's module of that name (core names each
+    command module after its command). ``None`` when they do not define it; then
+    ``discover_commands``, which imports every command module, has the last word."""
+    if registry is not None:
+        for app, module in registry.command_modules():
+            cls = _commands_in(module).get(name)
+            if cls is not None:
+                return CommandInfo(name, cls, app.label)
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        return None
+    from . import commands as core_commands
+    module_name = f"{core_commands.__name__}.{name}"
+    if importlib.util.find_spec(module_name) is None:
+        return None
+    cls = commands_in_module(importlib.import_module(module_name)).get(name)
+    return None if cls is None else CommandInfo(name, cls, "core")
+
+
 def _one_line(text):
     """``text`` on one line; a no-break space (French ``\u00a0;``) is kept."""
     return re.sub(r"[ \t\r\n\f\v]+", " ", str(text)).strip()
@@ -121,11 +143,15 @@ def main(argv=None, stdout=None, stderr=None):
     if setup_error is None:                  # messages in the LANGUAGE setting's language
         i18n.activate(i18n.install_for_settings(settings, registry.locale_dirs()))
     try:
-        commands = discover_commands(registry)
+        # a command that names itself needs only its own module (start-up is part of
+        # every command's time: core's modules import the server, the mailer, babel)
+        info = None if name == "help" else find_command(registry, name)
+        commands = None if info is not None else discover_commands(registry)
     except ImproperlyConfigured as exc:
         print(f"error: {_one_line(exc)}", file=stderr)
         return 1
-    info = commands.get(name)
+    if info is None:
+        info = commands.get(name)
     if info is None:
         if setup_error is not None:
             print(f"error: {_one_line(setup_error)}", file=stderr)

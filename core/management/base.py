@@ -74,7 +74,8 @@ class Command:
     ``settings``  the loaded ``core.conf.Settings``
     ``registry``  the loaded ``core.registry.Registry``
     ``stdout`` / ``stderr``  where to write (``self.write`` / ``self.warn``)
-    ``commands``  every discovered command, ``{name: CommandInfo}`` (for ``help``)
+    ``commands``  every discovered command, ``{name: CommandInfo}`` (for ``help``;
+                  discovered when first read, unless given)
     """
 
     name = None
@@ -87,7 +88,14 @@ class Command:
         self.registry = registry
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self.commands = commands or {}
+        self._commands = commands
+
+    @property
+    def commands(self):
+        if self._commands is None:
+            from . import discover_commands
+            self._commands = discover_commands(self.registry)
+        return self._commands
 
     def create_parser(self, prog):
         """The command's ``argparse`` parser; override ``add_arguments`` to add options."""

@@ -708,6 +708,16 @@ def file_digest(path):
     return digest.hexdigest()
 
 
+async def interrupted_load(db, path):
+    """The digest of the file at ``path`` if the journal holds an interrupted load of it,
+    else ``None`` (the file is read only when the journal holds any entry)."""
+    if await db[JOURNAL_COLLECTION].find_one({}, {"_id": 1}) is None:
+        return None
+    digest = file_digest(path)
+    found = await db[JOURNAL_COLLECTION].find_one({"_id": digest}, {"_id": 1})
+    return None if found is None else digest
+
+
 async def interrupted_loads(db):
     """The journal entries of loads that were interrupted (or are running now)."""
     return await db[JOURNAL_COLLECTION].find({}, sort=[("started", 1)]).to_list(None)

@@ -1,28 +1,32 @@
 """``manage.py loaddata FILE [--rollback]``: load a ``dumpdata`` file, all of it or nothing.
 
-Validates every line through its model first (one pass, nothing written; the
-validated documents wait in a temporary file); the first bad line is one error
-naming it. Then inserts them in batches, keeping the
-``_id``s; an insert that fails (an ``_id`` already there, a unique index)
-removes everything this load inserted. Progress is journaled: a load that was
-killed is finished by running the same command again, or undone with
-``--rollback``. See ``core.management.serialization``.
+Into the embedded store, one transaction: worker processes validate the lines while the
+store inserts those already validated; the first bad line (invalid, or refused: an
+``_id`` already there, a unique index) is one error naming it, and rolls everything
+back, as does a kill (see ``core.management.atomic_load``).
+
+Into MongoDB: validates every line through its model first (one pass, nothing written;
+the validated documents wait in a temporary file), then inserts them in batches,
+keeping the ``_id``s; an insert that fails removes everything this load inserted.
+Progress is journaled: a load that was killed is finished by running the same command
+again, or undone with ``--rollback``. See ``core.management.serialization``.
 """
 import argparse
 
 from core.i18n import gettext as _
 from core.i18n import gettext_lazy as _l
 from core.i18n import ngettext
+from core.management.atomic_load import ValidatingChunks, holds_lines, load_atomically
 from core.management.base import DatabaseCommand
-from core.management.serialization import (Spool, describe_counts, file_digest, load,
-                                           rollback_interrupted, spools_rows, validate_file)
+from core.management.serialization import (Spool, describe_counts, file_digest,
+                                           interrupted_load, load, rollback_interrupted,
+                                           spools_rows, validate_file)
 
 
 class LoaddataCommand(DatabaseCommand):
     name = "loaddata"
-    help = _l("Load a dumpdata file (JSON lines): every document is validated first, and "
-              "nothing is kept unless all of it loads; an interrupted load is finished by "
-              "running it again.")
+    help = _l("Load a dumpdata file (JSON lines): every document is validated, and "
+              "nothing is kept unless all of it loads.")
     bind_models = False
 
     def add_arguments(self, parser):
@@ -35,8 +39,15 @@ class LoaddataCommand(DatabaseCommand):
                                    "FILE inserted"))
 
     async def before_open(self, args):
-        """Every line validated (nothing written yet) and the file's digest; an empty file
-        is loaded without opening the database."""
+        """Into the embedded store: the workers start validating (forked before the
+        database opens). Else every line validated (nothing written yet) and the file's
+        digest. An empty file is loaded without opening the database."""
+        self.spool = self.chunks = None
+        if not args.rollback and spools_rows(self.settings.DATABASE_URL):
+            if not holds_lines(args.file):
+                return self.loaded_none(args)
+            self.chunks = ValidatingChunks(args.file, self.registry).start()
+            return None
         self.spool = None if args.rollback else Spool(
             rows=spools_rows(self.settings.DATABASE_URL))
         try:
@@ -48,8 +59,11 @@ class LoaddataCommand(DatabaseCommand):
             raise
         if not self.total and not args.rollback:
             self.close_spool()
-            self.write(_("loaded 0 documents: %(file)s holds none") % {"file": args.file})
-            return 0
+            return self.loaded_none(args)
+
+    def loaded_none(self, args):
+        self.write(_("loaded 0 documents: %(file)s holds none") % {"file": args.file})
+        return 0
 
     def close_spool(self):
         if self.spool is not None:
@@ -65,6 +79,22 @@ class LoaddataCommand(DatabaseCommand):
                                 "%(count)d documents", removed) % {"file": args.file,
                                                                    "count": removed})
             return 0
+        if self.chunks is not None:
+            try:
+                self.digest = await interrupted_load(self.db, args.file)
+                if self.digest is None:
+                    counts = await load_atomically(self.db, args.file, self.registry,
+                                                   self.chunks, self.stderr, args.progress)
+                    if not counts:
+                        return self.loaded_none(args)
+                    self.write(_("loaded %(counts)s") % {"counts": describe_counts(counts)})
+                    return 0
+            finally:
+                self.chunks.close()
+            # an interrupted load of this file (an earlier version's) is finished as it began
+            self.spool = Spool(rows=True)
+            self.total = validate_file(args.file, self.registry, self.stderr, args.progress,
+                                       spool=self.spool)
         try:
             counts = await load(self.db, args.file, self.registry, self.stderr, self.total,
                                 args.progress, digest=self.digest, spool=self.spool)
