@@ -300,7 +300,8 @@ async def insert_run(bulk, registry, key, numbers, items):
         index = error.get("index", 0)
         index = index if isinstance(index, int) and 0 <= index < len(items) else 0
         oid = codec.loads(items[index][0])["_id"]
-        if error.get("keyPattern") == {"_id": 1}:
+        if error.get("keyPattern") == {"_id": 1} or await bulk.holds(
+                model._meta.collection, {"_id": oid}):        # its _id, before its other keys
             reason = gettext("%(model)s %(id)s: a document with this _id is already in the "
                              "database (or earlier in this file)") % {"model": key, "id": oid}
         else:

@@ -283,6 +283,12 @@ class BulkLoad:
             raise _bulk_error(inserted, errors)
         return inserted
 
+    async def holds(self, collection, flt):
+        """Whether a document of ``collection`` matches ``flt`` (the rows this load wrote
+        included)."""
+        return await self.database._run(self.database._writer, self.database.store.load_holds,
+                                        collection, subset.check_filter(flt))
+
     async def put_file(self, info, data):
         """Store the file ``info`` (a ``FileInfo``) with its bytes under its id;
         ``DuplicateKeyError`` when that id is stored already."""

@@ -498,6 +498,14 @@ class Store:
         errors)``; a refused row's statement is undone, the transaction goes on."""
         return self._insert_rows(self._loading(), coll, rows, True)
 
+    def load_holds(self, coll, flt):
+        """Whether a document of ``coll`` matches ``flt``, as the bulk load's transaction
+        sees it (its own rows included): which of a refused row's unique keys clashed."""
+        conn = self._loading()
+        if not self._exists(conn, coll):
+            return False
+        return bool(self._query(conn, coll, "1", flt, (), 0, 1, self._arrays(conn, coll)))
+
     def load_work(self, work, *args):
         """``work(conn, *args)`` inside the bulk load's transaction (a file's rows)."""
         return work(self._loading(), *args)
