@@ -62,7 +62,7 @@ import bson
 from bson import ObjectId, json_util
 from bson.codec_options import CodecOptions
 from bson.decimal128 import Decimal128
-from bson.errors import InvalidDocument
+from bson.errors import InvalidDocument, InvalidId
 from bson.json_util import JSONMode, JSONOptions
 
 from core.auth.sessions import invalidate_auth_cache
@@ -144,7 +144,6 @@ def one_line(text):
 
 #: a ``$date`` as dumpdata writes it (UTC, whole seconds or milliseconds)
 _DUMPED_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z\Z")
-_HEX_ID = re.compile(r"[0-9a-fA-F]{24}\Z")
 
 
 def _extended_json_value(obj):
@@ -153,12 +152,16 @@ def _extended_json_value(obj):
     (a quarter of the time of ``json_util.loads``; the same values)."""
     if len(obj) == 1:
         oid = obj.get("$oid")
-        if type(oid) is str and _HEX_ID.match(oid):
-            return ObjectId(oid)
+        if type(oid) is str and len(oid) == 24 and oid.isalnum():
+            try:
+                return ObjectId(oid)      # 24 letters and digits: hex, or InvalidId
+            except InvalidId:
+                pass                      # json_util names the error
         date = obj.get("$date")
         if type(date) is str and _DUMPED_DATE.match(date):
-            return datetime.datetime.fromisoformat(date[:-1]).replace(
-                tzinfo=datetime.timezone.utc)
+            # its "Z" read as datetime.timezone.utc (Python 3.11): a tenth of the time of
+            # a naive parse and .replace(tzinfo=...)
+            return datetime.datetime.fromisoformat(date)
     # a "$" in no key (one C-level join: most objects) is no "$" key either
     if "$" in "".join(obj) and any(key.startswith("$") for key in obj):
         return json_util.object_hook(obj, JSON_OPTIONS)

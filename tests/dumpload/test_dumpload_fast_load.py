@@ -28,10 +28,16 @@ def test_dumped_values_read_back_as_json_util_reads_them(value):
     assert fast == json_util.loads(text, json_options=JSON_OPTIONS)
     assert type(fast["document"]["value"]) is type(
         json_util.loads(text, json_options=JSON_OPTIONS)["document"]["value"])
+    if isinstance(value, datetime.datetime):       # the very tzinfo the model's checks want
+        assert fast["document"]["value"].tzinfo is UTC
 
 
 @pytest.mark.parametrize("text", ['{"$oid": "zz"}', '{"$date": "2020-13-01T00:00:00Z"}',
-                                  '{"$oid": "5f0c0a0b0c0d0e0f10111213", "more": 1}'])
+                                  '{"$oid": "5f0c0a0b0c0d0e0f10111213", "more": 1}',
+                                  '{"$oid": "5f0c0a0b0c0d0e0f1011121z"}',   # 24, not hex
+                                  '{"$oid": "5f0c0a0b0c0d0e0f10111é"}',
+                                  '{"$date": "2020-01-01T00:00:00+02:00"}',
+                                  '{"$date": "2020-01-01T00:00:00.5Z"}'])
 def test_odd_extended_json_goes_to_json_util(text):
     try:
         expected = json_util.loads(text, json_options=JSON_OPTIONS)
