@@ -26,8 +26,10 @@ holds a file comes one line for that file (``core.db.files``)::
 apart from the documents); rolling a load back removes its files too.
 
 Dumping streams each model's collection in ``_id`` order (``async for`` over the
-cursor); nothing is held in memory but one batch. Loading reads the file once:
-first it validates every line (JSON, a known model key, an ObjectId ``_id``, and
+cursor); nothing is held in memory but one batch. Loading into the embedded store
+validates and inserts at once, in one transaction (``core.management.atomic_load``,
+which uses this module's line reader). Loading into MongoDB, described here, reads the
+file once: first it validates every line (JSON, a known model key, an ObjectId ``_id``, and
 the document through its model: each field's ``from_bson``/``clean``, the model's
 ``clean``) into a ``Spool`` (a temporary BSON file; a big file's lines are
 validated by two forked worker processes, in chunks taken back in file order),
@@ -37,7 +39,7 @@ anything is written; an insert that fails (an ``_id`` already present, a unique
 index) removes every document the run inserted. Either way the error is one
 line naming the file, the line and the reason.
 
-A load survives being killed (kill -9, a power cut): before each batch is
+A MongoDB load survives being killed (kill -9, a power cut): before each batch is
 inserted, the ``loaddata_journal`` collection records, for the file's SHA-256,
 the last line claimed so far — lines whose ``_id`` was checked absent. Running
 ``loaddata`` on the same file again resumes: lines up to there whose document is
