@@ -4,14 +4,16 @@ entry, nothing for ``check`` or ``--rollback`` to name), and running it again lo
 file exactly as a clean load does. While it runs, other connections see none of it.
 
 The load is a real ``manage.py loaddata --progress`` subprocess on an embedded database
-file; the kill comes once its progress bar (on stderr, in a log file) shows part of the
+file; the kill (or Ctrl-C) comes once its progress bar (on stderr, in a log file) shows part of the
 file inserted — the bar moves only when a chunk's rows are in the transaction. The
 database is read with the stdlib ``sqlite3``. (The resumable load of MongoDB, which has
 no such transaction, is tested in ``tests/dumpload/test_dumpload_resume.py``.)
 """
 import datetime
+import os
 import random
 import re
+import signal
 
 import pytest
 from bson import ObjectId
@@ -103,3 +105,20 @@ def test_a_killed_load_leaves_nothing_and_running_it_again_loads_it_all(
     third = ws.run("loaddata", dump_file, name="db")
     assert third.returncode != 0 and "already in the database" in third.stderr
     assert contents(ws, "db") == clean
+
+
+def test_ctrl_c_rolls_the_load_back_and_says_so(tmp_path, spawned, dump_file):
+    ws = Workspace(tmp_path, spawned)
+    log = tmp_path / "loaddata.log"
+    with open(log, "w") as out:
+        process = ws.start("loaddata", "--progress", dump_file, name="db", log=out)
+        wait_for(lambda: progress(log) >= 10 or process.poll() is not None, 120,
+                 what="loaddata to insert 10% of the file")
+        assert process.poll() is None, "the load ended before Ctrl-C: too fast a machine?"
+        os.killpg(process.pid, signal.SIGINT)     # a terminal's Ctrl-C: the whole group
+        assert process.wait(60) == 130
+    assert "loaddata interrupted; nothing was loaded" in log.read_text(), log.read_text()
+    assert "Traceback" not in log.read_text(), log.read_text()
+    assert loaded(ws, "db") == 0
+    assert count(ws.db_path("db"), "loaddata_journal") == 0
+    assert integrity(ws.db_path("db")) == ["ok"]
