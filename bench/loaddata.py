@@ -6,7 +6,7 @@ Seeds ``--documents`` articles (bench/compare.py's articles: titles, bodies, ref
 to 20 categories and 5 authors) in a temporary embedded database, dumps them with
 ``manage.py dumpdata``, then loads the file into a fresh database ``--rounds``
 times, each a ``manage.py loaddata`` subprocess as an operator runs it (start-up,
-validation, journal, indexes, inserts). Prints the documents in the file, the
+indexes, validation and inserts). Prints the documents in the file, the
 seconds and documents per second of each round (by the clock and per second of the
 command's CPU, the figure a busy machine distorts least), and their medians.
 
