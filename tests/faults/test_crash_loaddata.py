@@ -76,7 +76,7 @@ def test_a_killed_load_leaves_nothing_and_running_it_again_loads_it_all(
         tmp_path, spawned, dump_file, clean):
     ws = Workspace(tmp_path, spawned)
     log = tmp_path / "loaddata.log"
-    threshold = random.randint(1, 60)
+    threshold = random.randint(1, 30)
     with open(log, "w") as out:
         process = ws.start("loaddata", "--progress", dump_file, name="db", log=out)
         try:
