@@ -100,7 +100,7 @@ def thread_cpu():
     return groups
 
 
-def serve(workdir, rounds, slots, root):
+def serve(workdir, rounds, slots, root, slices=False):
     sys.path.insert(0, str(root))         # this checkout's core, settings and apps
     import tornado.netutil
 
@@ -108,9 +108,16 @@ def serve(workdir, rounds, slots, root):
     from core.conf import settings as global_settings
     asyncio.run(create_user(workdir, rounds))
     settings = global_settings.configure(server_settings(workdir, rounds, slots))
+    if slices:       # SIGUSR2: print the loop's slices since the last SIGUSR2 (and restart)
+        from bench.loop_slices import SliceTimer
+        timer = SliceTimer(root).install()
+        signal.signal(signal.SIGUSR2, lambda signum, frame: print(
+            "SLICES " + json.dumps(timer.report()), flush=True))
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
     port = sockets[0].getsockname()[1]
     app = make_app(settings)
+    if slices:
+        timer.time_requests(app)
     # SIGUSR1: print the threads' CPU time (the handler runs on the main thread)
     signal.signal(signal.SIGUSR1,
                   lambda signum, frame: print("CPU " + json.dumps(thread_cpu()), flush=True))
@@ -124,10 +131,10 @@ def serve(workdir, rounds, slots, root):
 class Server:
     """One checkout's app in a child process, on a fresh embedded database."""
 
-    def __init__(self, root, workdir, rounds, slots):
+    def __init__(self, root, workdir, rounds, slots, slices=False):
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(workdir), "--root", str(root),
-             "--rounds", str(rounds), "--slots", str(slots)],
+             "--rounds", str(rounds), "--slots", str(slots)] + (["--slices"] if slices else []),
             stdout=subprocess.PIPE, text=True, cwd=root,
             env=dict(os.environ, PYTHONUNBUFFERED="1"))
         line = self.process.stdout.readline()
@@ -143,6 +150,14 @@ class Server:
         if not line.startswith("CPU "):
             raise SystemExit(f"the server did not report its CPU: {line!r}")
         return json.loads(line[4:])
+
+    def slices(self):
+        """The loop's slices since the last call (``bench.loop_slices``; ``--slices``)."""
+        self.process.send_signal(signal.SIGUSR2)
+        line = self.process.stdout.readline()
+        if not line.startswith("SLICES "):
+            raise SystemExit(f"the server did not report its slices: {line!r}")
+        return json.loads(line[7:])
 
     def stop(self):
         stop_child(self.process)
@@ -257,18 +272,26 @@ def end_storm(stormer):
 def run_round(root, args):
     result = {}
     with tempfile.TemporaryDirectory(prefix="bastion-bench-login-") as workdir:
-        server = Server(root, workdir, args.rounds, args.slots)
+        server = Server(root, workdir, args.rounds, args.slots, args.slices)
         try:
             result["idle"] = asyncio.run(probe_phase(server.port, seconds=args.idle_seconds,
                                                      warm_up=1.0))
             stormer = start_storm(server.port, args)
+            if args.slices:
+                server.slices()                                # from here on
             result["storm"] = asyncio.run(probe_phase(server.port, until=stormer))
+            if args.slices:
+                result["probed_slices"] = server.slices()
             result["seconds"], _client = end_storm(stormer)
             if args.cpu:
                 stormer = start_storm(server.port, args)      # after its warm-up login
                 before = server.cpu()
+                if args.slices:
+                    server.slices()                            # from here on
                 stormer.wait()
                 after = server.cpu()
+                if args.slices:
+                    result["slices"] = server.slices()
                 _seconds, client = end_storm(stormer)
                 result["cpu"] = {group: (after[group] - before.get(group, 0.0)) * 1000
                                  / args.logins for group in after}
@@ -299,6 +322,12 @@ def print_round(number, root, result, args):
         print(f"  CPU ms per login (storm without probes): server loop {cpu['loop']:.2f}, "
               f"database threads {cpu['database']:.2f}, other threads {cpu['other']:.2f}, "
               f"bcrypt {cpu['bcrypt']:.1f}; storm client {cpu['client']:.2f}", flush=True)
+    if "slices" in result:
+        from bench.loop_slices import print_report
+        print("  the storm with probes:")
+        print_report(result["probed_slices"], per=args.logins, top=6)
+        print("  the storm without probes:")
+        print_report(result["slices"], per=args.logins)
 
 
 def main(argv=None):
@@ -314,12 +343,16 @@ def main(argv=None):
                         help="checkouts to serve, comma-separated, measured in turn")
     parser.add_argument("--no-cpu", dest="cpu", action="store_false",
                         help="skip the storm without probes that measures CPU per login")
+    parser.add_argument("--slices", action="store_true",
+                        help="time the server loop's callbacks during the storm without "
+                             "probes and print the longest and costliest by step "
+                             "(bench/loop_slices.py)")
     parser.add_argument("--serve", metavar="WORKDIR", help=argparse.SUPPRESS)
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     parser.add_argument("--storm", metavar="PORT", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        return serve(args.serve, args.rounds, args.slots, args.root)
+        return serve(args.serve, args.rounds, args.slots, args.root, args.slices)
     if args.storm:
         return asyncio.run(storm(args.storm, args.concurrency, args.logins))
 
