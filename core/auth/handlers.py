@@ -39,13 +39,14 @@ Changing one's password ends the user's other sessions and revokes every API
 token of the user (``core.auth.tokens``).
 """
 import asyncio
-import functools
 import logging
 import os
 import re
+import secrets
 from urllib.parse import urlsplit
 
 import wtforms
+from tornado.escape import xhtml_escape
 from wtforms import validators
 
 from core.audit import REDACTED, audited, diff, record_request, snapshot
@@ -60,7 +61,7 @@ from core.auth.twofactor import (LoginChallengeStore, factor_store, is_totp_code
                                  totp_uri)
 from core.forms import Form, FormData, add_error, render_field  # noqa: F401  (re-exported)
 from core.handlers.base import BaseHandler, HTTPError
-from core.handlers.flash import FlashMixin
+from core.handlers.flash import FLASH_COOKIE, FlashMixin
 from core.i18n import gettext_lazy as _l
 from core.models.errors import NON_FIELD_ERRORS, StaleObjectError, ValidationError
 
@@ -81,8 +82,13 @@ STEP_EXPIRED = _l("Your login took too long or was finished already: enter your 
 STEP_COOKIE = "bastion_login_step"
 STEP_URLS = {"verify": "/admin/login/verify/", "enrol": "/admin/login/enrol/"}
 _UNSAFE_NEXT_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
-#: the most drawn blank login fields kept (per language and attributes; a bound, not a need)
-BLANK_FIELD_CACHE_SIZE = 256
+#: the most blank login pages kept (one per template and language; a bound, not a need)
+BLANK_PAGE_CACHE_SIZE = 64
+#: what stands for a request's own values in a kept blank login page: letters and digits
+#: only (escaping leaves them as they are), random per process
+BLANK_PAGE_MARKS = {slot: f"bastion{slot}mark{secrets.token_hex(8)}" for slot in ("token", "next")}
+BLANK_PAGE_SLOTS = {mark: slot for slot, mark in BLANK_PAGE_MARKS.items()}
+BLANK_PAGE_SPLIT = re.compile("(" + "|".join(BLANK_PAGE_SLOTS) + ")")
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -299,32 +305,80 @@ class AuthHandler(FlashMixin, BaseHandler):
 
 
 class LoginHandler(AuthHandler):
-    """``/admin/login/``: the username/password form."""
+    """``/admin/login/``: the username/password form.
+
+    The blank page (nobody logged in, no flash waiting, no error, empty fields) is drawn
+    once per template and language and kept by the application, with marks where a
+    request's own values go — its XSRF token and ``next`` — which are filled in (escaped)
+    on every view: a login storm's page views then cost the event loop no template. It
+    holds nothing of any request (``blank_page``)."""
 
     template = "admin/login.html"
+    #: keep the blank page (see the class's docstring); False in a subclass whose template
+    #: shows anything else that varies by request
+    cache_blank_page = True
+    _drawing_blank_page = False
+
+    @property
+    def xsrf_token(self):
+        """The response's XSRF token; the token's mark while the blank page is drawn."""
+        if self._drawing_blank_page:
+            return BLANK_PAGE_MARKS["token"].encode("ascii")
+        return super().xsrf_token
 
     def render_form(self, form, error=None, blank=False):
-        """Render the page; ``blank``: ``form`` is a fresh, empty form, whose fields are
-        then drawn once per language (``blank_field_html``), not on every request."""
-        namespace = {}
-        if blank:
-            namespace["render_field"] = functools.partial(self.blank_field_html, type(form))
-        self.render(self.template, form=form, error=error, next_url=self.next_url(),
-                    **namespace)
+        """Render the page; ``blank``: ``form`` is a fresh, empty form (the kept page
+        is served when ``blank_page`` has one)."""
+        if blank and error is None:
+            page = self.blank_page()
+            if page is not None:
+                return self.finish(page)
+        self.render(self.template, form=form, error=error, next_url=self.next_url())
 
-    def blank_field_html(self, form_class, field, **attrs):
-        """``render_field(field, **attrs)`` for an empty field of a fresh ``form_class``,
-        kept per application, language and attributes: a login storm's page views then
-        cost the event loop no widget rendering. It holds no request's data (no value,
-        no error); the XSRF token and ``next`` are outside the fields."""
-        cache = self.application.__dict__.setdefault("blank_login_fields", {})
-        key = (form_class, self.locale.code, field.name, tuple(sorted(attrs.items())))
-        html = cache.get(key)
-        if html is None:
-            if len(cache) >= BLANK_FIELD_CACHE_SIZE:
+    def blank_page(self):
+        """This request's blank page from the application's cache (drawn on first use:
+        ``draw_blank_page``), or ``None`` when it may not be kept: someone is logged in, a
+        flash waits, templates are re-read on each use (``DEBUG``) or ``cache_blank_page``
+        is off. The cache is keyed by template and language only, holds at most
+        ``BLANK_PAGE_CACHE_SIZE`` pages and lives as long as the application."""
+        loader = self.settings.get("template_loader")
+        if not self.cache_blank_page or self.current_user is not None or \
+                self.get_cookie(FLASH_COOKIE) is not None or self.settings.get("DEBUG") or \
+                not getattr(loader, "cache", False):
+            return None
+        cache = self.application.__dict__.setdefault("blank_login_pages", {})
+        key = (self.template, self.locale.code)
+        parts = cache.get(key)
+        if parts is None:
+            parts = self.draw_blank_page()
+            if parts is None:
+                return None
+            if len(cache) >= BLANK_PAGE_CACHE_SIZE:
                 cache.clear()
-            html = cache[key] = render_field(field, **attrs)
-        return html
+            cache[key] = parts
+        values = {"token": xhtml_escape(self.xsrf_token),
+                  "next": xhtml_escape(self.next_url())}
+        return "".join(values[BLANK_PAGE_SLOTS[part]] if index % 2 else part
+                       for index, part in enumerate(parts))
+
+    def draw_blank_page(self):
+        """The blank page as ``[text, mark, text, mark, ..., text]``, drawn as ``render``
+        would with marks for the XSRF token and ``next``; ``None`` when the template's UI
+        modules add scripts or styles (the page is then rendered on every view)."""
+        self._drawing_blank_page = True
+        try:
+            self._page_context = self.page_context()
+            html = self.render_string(self.template, form=LoginForm(), error=None,
+                                      next_url=BLANK_PAGE_MARKS["next"])
+            modules = list(getattr(self, "_active_modules", {}).values())
+        finally:
+            self._drawing_blank_page = False
+        for module in modules:
+            if any(getattr(module, name)() for name in (
+                    "embedded_javascript", "javascript_files", "embedded_css", "css_files",
+                    "html_head", "html_body")):
+                return None
+        return BLANK_PAGE_SPLIT.split(html.decode("utf-8"))
 
     def get(self):
         self.require_user_model()

@@ -27,8 +27,9 @@ async def test_login_page_is_an_accessible_form_without_inline_script(site):
 
 
 async def test_the_empty_fields_are_drawn_once_per_language(site, monkeypatch):
-    """A login storm's page views draw the empty form once per language; a refused form
-    (what was typed, its errors) is drawn every time, and shows what was typed."""
+    """A login storm's page views draw the empty form once per language (with the page:
+    see below); a refused form (what was typed, its errors) is drawn every time, and
+    shows what was typed."""
     from core.auth import handlers
     drawn, real = [], handlers.render_field
 
@@ -52,6 +53,69 @@ async def test_the_empty_fields_are_drawn_once_per_language(site, monkeypatch):
     refused = await site.browser().login("someone-typed-this", "wrong-password")
     assert refused.code == 200 and 'value="someone-typed-this"' in refused.text
     assert drawn == ["username", "password"] * 3
+
+
+async def test_the_blank_page_is_drawn_once_per_language_and_filled_in_per_view(
+        site, monkeypatch):
+    """A login storm's page views draw the login template once per language; each view
+    still gets its own XSRF token (which logs in with that view's cookie) and ``next``."""
+    from core.auth.handlers import LoginHandler
+    drawn, real = [], LoginHandler.render_string
+
+    def counting(self, name, **kwargs):
+        drawn.append(name)
+        return real(self, name, **kwargs)
+
+    monkeypatch.setattr(LoginHandler, "render_string", counting)
+    await site.create_user("alice")
+    browsers = [site.browser() for _ in range(3)]
+    path = "/admin/login/?next=/admin/x/%3Fa%3D1%26b%3D%22%3E"
+    pages = [await browser.get(path) for browser in browsers]
+    assert drawn == ["admin/login.html"]
+    assert all(page.code == 200 for page in pages)
+    tokens = [re.findall(r'(?:name="_xsrf" value|name="xsrf-token" content)="([^"]+)"',
+                         page.text) for page in pages]
+    assert all(len(found) == 2 and found[0] == found[1] for found in tokens)
+    assert len({found[0] for found in tokens}) == 3                  # masked afresh per view
+    assert all('<input type="hidden" name="next" value="/admin/x/?a=1&amp;b=&quot;&gt;">'
+               in page.text for page in pages)
+    other = await browsers[1].get("/admin/login/?next=/admin/elsewhere/")
+    assert 'name="next" value="/admin/elsewhere/"' in other.text and "a=1" not in other.text
+    response = await browsers[0].fetch("/admin/login/", method="POST", form={
+        "username": "alice", "password": PASSWORD, "_xsrf": tokens[0][0], "next": "/admin/y/"})
+    assert (response.code, response.location) == (303, "/admin/y/")
+    french = await site.browser(remote_headers={"Accept-Language": "fr"}).get("/admin/login/")
+    assert "Nom d&#x27;utilisateur</label>" in french.text
+    assert drawn == ["admin/login.html"] * 2
+    refused = await site.browser().login("someone-typed-this", "wrong-password")
+    assert refused.code == 200 and 'value="someone-typed-this"' in refused.text
+    assert drawn == ["admin/login.html"] * 3
+
+
+async def test_the_kept_page_is_the_page_the_template_draws(site, monkeypatch):
+    from core.auth.handlers import LoginHandler
+    kept = await site.browser().get("/admin/login/?next=/admin/y/")
+    kept_again = await site.browser().get("/admin/login/?next=/admin/y/")
+    monkeypatch.setattr(LoginHandler, "cache_blank_page", False)
+    drawn = await site.browser().get("/admin/login/?next=/admin/y/")
+
+    def without_tokens(text):
+        return re.sub(r'"2\|[0-9a-f]+\|[0-9a-f]+\|[0-9]+"', '"TOKEN"', text)
+
+    assert without_tokens(kept.text) == without_tokens(kept_again.text) == \
+        without_tokens(drawn.text)
+    assert "TOKEN" in without_tokens(kept.text)
+
+
+async def test_a_logged_in_users_login_page_is_never_kept_nor_shown_to_others(site):
+    await site.create_user("alice")
+    alice = site.browser()
+    assert (await alice.login("alice")).code == 303
+    hers = await alice.get("/admin/login/")
+    assert '<span class="username">alice</span>' in hers.text
+    anonymous = await site.browser().get("/admin/login/")
+    assert "alice" not in anonymous.text and 'class="username"' not in anonymous.text
+    assert '<span class="username">alice</span>' in (await alice.get("/admin/login/")).text
 
 
 async def test_post_without_xsrf_token_is_403_and_logs_nobody_in(site):
