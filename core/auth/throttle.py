@@ -157,20 +157,28 @@ class LoginThrottle:
         return await self.collection.count_documents(
             {"scope": scope, "key": key, "at": {"$gt": now - self.window}})
 
-    async def _retry_after(self, scope, key, limit, now, count=None):
-        """Seconds until ``scope/key`` may try again, or 0 if it may now (``count``: its
-        failures in the window, when the caller counted them already)."""
-        if count is None:
-            count = await self._count(scope, key, now)
-        if count < limit:
+    async def _failure_times(self, scopes, now):
+        """``{scope: [time of each failure in the window]}`` for ``scopes`` (``{scope:
+        key}``), in one query. Few by design: a scope that reaches its limit is locked, and
+        a refused attempt is not recorded."""
+        found = await self.collection.find(
+            {"$or": [{"scope": scope, "key": key} for scope, key in scopes.items()],
+             "at": {"$gt": now - self.window}}, {"scope": 1, "at": 1, "_id": 0}).to_list(None)
+        times = {scope: [] for scope in scopes}
+        for doc in found:
+            if doc.get("scope") in times:
+                times[doc["scope"]].append(doc.get("at"))
+        return times
+
+    def _wait(self, times, limit, now):
+        """Seconds until a scope whose failures in the window happened at ``times`` may try
+        again (0: it may now)."""
+        if len(times) < limit:
             return 0
-        latest = await self.collection.find(
-            {"scope": scope, "key": key, "at": {"$gt": now - self.window}},
-            {"at": 1, "_id": 0}, sort=[("at", -1)], limit=1).to_list(None)
-        last = latest[0]["at"] if latest else now
+        last = max((at for at in times if at is not None), default=now)
         if last.tzinfo is None:
             last = last.replace(tzinfo=datetime.timezone.utc)
-        until = last + datetime.timedelta(seconds=self.lock_seconds(count, limit))
+        until = last + datetime.timedelta(seconds=self.lock_seconds(len(times), limit))
         wait = (until - now).total_seconds()
         return math.ceil(wait) if wait > 0 else 0
 
@@ -184,19 +192,21 @@ class LoginThrottle:
     async def check(self, username, ip, now=None):
         """May this username try to log in from this address now?
 
-        Two counts when the pair has no failure (the usual login): a pair without
-        failures is under every pair limit, so whether the username is under attack
-        (which only lowers that limit) is not asked then.
+        One query when the pair has no failure (the usual login): the failures of the
+        pair and of the address together. A pair without failures is under every pair
+        limit, so whether the username is under attack (which only lowers that limit)
+        is asked only when it has some.
         """
         now = now or utcnow()
-        pair = pair_key(username, ip)
-        failures = await self._count(SCOPE_PAIR, pair, now)
+        times = await self._failure_times({SCOPE_PAIR: pair_key(username, ip),
+                                           SCOPE_IP: ip_key(ip)}, now)
+        failures = len(times[SCOPE_PAIR])
         if failures:
             limit = 1 if await self.under_attack(username, now) else self.pair_limit
-            wait = await self._retry_after(SCOPE_PAIR, pair, limit, now, count=failures)
+            wait = self._wait(times[SCOPE_PAIR], limit, now)
             if wait:
                 return Verdict(True, wait, SCOPE_PAIR, pair_failures=failures)
-        wait = await self._retry_after(SCOPE_IP, ip_key(ip), self.ip_limit, now)
+        wait = self._wait(times[SCOPE_IP], self.ip_limit, now)
         if wait:
             return Verdict(True, wait, SCOPE_IP, pair_failures=failures)
         return Verdict(False, pair_failures=failures)
