@@ -1,4 +1,27 @@
 """The database object every backend returns from ``core.db.connect``."""
+from . import subset
+
+#: the collection write methods ``Database.write_each`` runs, with what each checks first
+WRITE_EACH_CHECKS = {
+    "insert_one": lambda document: subset.check_document(document),
+    "update_one": lambda flt, update: (subset.check_filter(flt), subset.check_update(update)),
+    "delete_one": lambda flt: subset.check_filter(flt),
+}
+
+
+def check_writes(writes):
+    """``writes`` as a list of ``(collection name, method, arguments)``, every one checked as
+    its collection method checks it; raises (``ValueError``, ``UnsupportedOperation``...)
+    before anything is written."""
+    checked = []
+    for write in writes:
+        name, method, *args = write
+        check = WRITE_EACH_CHECKS.get(method)
+        if check is None:
+            raise ValueError(f"write_each runs {', '.join(WRITE_EACH_CHECKS)}, not {method!r}")
+        check(*args)
+        checked.append((name, method, args))
+    return checked
 
 
 class Database:
@@ -30,6 +53,28 @@ class Database:
         if collection is None:
             collection = self._collections[name] = self.collection_class(self, name)
         return collection
+
+    async def write_each(self, writes):
+        """Run ``writes`` in order — ``[(collection name, "insert_one", document)]``,
+        ``(name, "update_one", filter, update)`` or ``(name, "delete_one", filter)`` — each
+        as its collection method would (same checks, same result, counted in the
+        collection's ``writes``), and return, for each, its result or the exception it
+        raised. A write after a failed one is not run (its item is ``None``). They are not
+        one transaction: each is its own, as if awaited one after another; what a backend
+        may save is the hand-offs (the embedded store runs them in one call on its writer
+        thread, where awaiting them in turn takes one each). Arguments are checked before
+        anything is written (a bad one raises)."""
+        results, failed = [], False
+        for name, method, args in check_writes(writes):
+            if failed:
+                results.append(None)
+                continue
+            try:
+                results.append(await getattr(self[name], method)(*args))
+            except Exception as exc:             # returned, not raised: see the docstring
+                results.append(exc)
+                failed = True
+        return results
 
     async def ping(self):
         """Raise if the database does not answer."""

@@ -25,7 +25,7 @@ from bson import ObjectId
 from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 
 from ..base import Collection, _counted_write
-from ..database import Database
+from ..database import Database, check_writes
 from ..errors import BulkWriteError, DuplicateKeyError
 from ..files import files_of
 from .. import subset
@@ -114,6 +114,18 @@ def _with_id(document):
     elif next(iter(document)) == "_id":
         return document
     return {"_id": document["_id"], **{k: v for k, v in document.items() if k != "_id"}}
+
+
+def _run_each(calls):
+    """Run ``calls`` in turn until one raises: ``[(True, result) or (False, exception)]``."""
+    outcomes = []
+    for call in calls:
+        try:
+            outcomes.append((True, call()))
+        except Exception as exc:
+            outcomes.append((False, exc))
+            break
+    return outcomes
 
 
 class SnapshotSource:
@@ -259,6 +271,29 @@ class EmbeddedCollection(Collection):
     async def _drop(self):
         await self.database.drop_collection(self.name)
 
+    def _write_plan(self, method, args):
+        """For ``EmbeddedDatabase.write_each``: ``(call, answer)``, the store call that does
+        ``method(*args)`` (checked already) on the writer thread, raising what the method
+        raises, and what turns its return value into the method's result."""
+        store = self.database.store
+        if method == "insert_one":
+            stored = _with_id(args[0])
+
+            def insert():
+                _count, errors = store.insert(self.name, [stored], True)
+                if errors:
+                    raise errors[0][1]
+                return stored["_id"]
+
+            return insert, lambda inserted_id: InsertOneResult(inserted_id, True)
+        if method == "update_one":
+            flt, update = args
+            return (functools.partial(store.update, self.name, flt, update, upsert=False,
+                                      many=False), self._update_result)
+        (flt,) = args
+        return (functools.partial(store.delete, self.name, flt, False),
+                lambda deleted: DeleteResult({"n": deleted, "ok": 1.0}, True))
+
 
 class BulkLoad:
     """A bulk load into the embedded store in one transaction (``loaddata``): what
@@ -356,6 +391,25 @@ class EmbeddedDatabase(Database):
             await asyncio.shield(self._run(self._writer, store.end_load, False))
             raise
         await self._run(self._writer, store.end_load, True)
+
+    async def write_each(self, writes):
+        """``Database.write_each`` in one call on the writer thread (one hand-off instead of
+        one per write); each write is still its own transaction."""
+        plans = []
+        for name, method, args in check_writes(writes):
+            collection = self[name]
+            plans.append((collection, *collection._write_plan(method, args)))
+        self._start_sweeper()
+        outcomes = await self._run(self._writer, _run_each, [call for _c, call, _a in plans])
+        results = []
+        for index, (collection, _call, answer) in enumerate(plans):
+            if index >= len(outcomes):
+                results.append(None)            # after a failed write: not run
+                continue
+            collection.writes += 1
+            done, value = outcomes[index]
+            results.append(answer(value) if done else value)
+        return results
 
     async def ping(self):
         await self._run(self._readers, self.store.ping)
