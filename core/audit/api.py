@@ -35,7 +35,7 @@ from .models import ACTION_RE, AuditEntry, storable
 
 __all__ = [
     "Masked", "REDACTED", "SECRET_FIELDS", "build_entry",
-    "diff", "history", "is_secret", "latest_change",
+    "diff", "entry_write", "history", "is_secret", "latest_change",
     "record", "record_request", "redact", "snapshot",
 ]
 
@@ -320,6 +320,16 @@ def build_entry(*, action, actor=None, model_key=None, obj=None, object_id=None,
         changes=_clean_changes(changes, hidden, secret_fields), ip=_cut("ip", ip),
         detail=_cut("detail", detail))
     return entry
+
+
+def entry_write(**kw):
+    """``record``'s entry (same arguments but ``db``), not stored yet: ``(entry, write)``,
+    ``write`` the ``Database.write_each`` item that stores it. For a request that records
+    its entry in the same database call as its own writes (logging in); once the write is
+    done, ``entry.inserted(db)``. Raises as ``record`` does."""
+    entry = build_entry(**kw)
+    document = entry.document_to_insert()
+    return entry, (entry._concrete()._meta.collection, "insert_one", document)
 
 
 def _request_ip(handler):

@@ -277,16 +277,44 @@ class Entry(Model):
 
     async def save(self, *, db=None):
         """Insert the entry; a stored entry is never rewritten (``ReadOnlyEntryError``)."""
+        self._refuse_stored()
+        result = await super().save(db=db)
+        self._heard()
+        return result
+
+    def _refuse_stored(self):
         if self._persisted:
             raise ReadOnlyEntryError("audit entries are append-only; a stored entry "
                                      "cannot be changed")
-        result = await super().save(db=db)
+
+    def _heard(self):
+        """Tell ``RECORDED_LISTENERS`` that this entry is stored."""
         for listener in list(RECORDED_LISTENERS):
             try:
                 listener(self)
             except Exception:        # a listener's failure never fails the write
                 log.exception("audit: a listener of recorded entries failed")
-        return result
+
+    def document_to_insert(self):
+        """The document ``save`` would insert — the fields' ``pre_save`` and ``clean`` run,
+        the id is chosen — for a caller that writes it together with its own writes
+        (``Database.write_each``); it calls ``inserted`` once the document is stored."""
+        self._refuse_stored()
+        for field in self._meta.fields.values():
+            field.pre_save(self, True)
+        self.clean()
+        if self.id is None:
+            self.id = ObjectId()
+        self.version = 1
+        return self.to_bson()
+
+    def inserted(self, db=None):
+        """The document of ``document_to_insert`` is stored (in ``db``): the entry is saved
+        from now on, and the listeners of recorded entries hear of it, as after ``save``."""
+        self._persisted = True
+        if db is not None:
+            self._db = db
+        self._heard()
 
     async def delete(self, *, db=None):
         """Always refused: the audit log is append-only (``ReadOnlyEntryError``)."""

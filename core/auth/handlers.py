@@ -50,10 +50,11 @@ from tornado.escape import xhtml_escape
 from wtforms import validators
 
 from core.audit import REDACTED, audited, diff, record_request, snapshot
+from core.audit.api import entry_write
 from core.auth.passkeys import (PasskeyError, RelyingParty, from_base64url, passkey_for_log,
-                                 to_base64url)
+                                to_base64url)
 from core.auth.passwords import PasswordError, validate_password
-from core.auth.sessions import utcnow
+from core.auth.sessions import MAX_ID_LENGTH, Session, hash_session_id, utcnow
 from core.auth.throttle import LoginThrottle
 from core.auth.tokens import TokenStore
 from core.auth.twofactor import (LoginChallengeStore, factor_store, is_totp_code,
@@ -290,17 +291,44 @@ class AuthHandler(FlashMixin, BaseHandler):
         return {"address": self.request.remote_ip or "",
                 "user_agent": (self.request.headers.get("User-Agent") or "")[:300]}
 
-    async def start_session(self, user):
-        """Log ``user`` in: discard any session the browser brought, issue a new id."""
+    async def start_session(self, user, audit_detail=None, audit=True):
+        """Log ``user`` in: discard any session the browser brought, store a new one (a new
+        id), set the user's ``last_login`` and record the ``login`` audit entry
+        (``audit_detail``; ``audit=False``: none) — one database call
+        (``Database.write_each``). A failure to store the session or ``last_login`` raises
+        (the entry is then not recorded); a failure to record the entry is logged, never
+        shown to the user (as ``audit``)."""
+        store, now = self.session_store, utcnow()
+        writes = []
         old = self.get_session_id()
-        if old is not None:
-            await self.session_store.delete(old)
-        raw_id, session = await self.session_store.create(user.id, self.session_data())
+        if old is not None and len(old) <= MAX_ID_LENGTH:
+            writes.append((store.collection.name, "delete_one", {"_id": hash_session_id(old)}))
+        raw_id, document = store.new_document(user.id, self.session_data(), now)
+        writes += [(store.collection.name, "insert_one", document),
+                   (type(user).get_collection(self.db).name, "update_one", {"_id": user.id},
+                    {"$set": {"last_login": now}})]
+        entry = None
+        if audit:
+            try:
+                entry, write = entry_write(action="login", actor=user,
+                                           ip=self.request.remote_ip, detail=audit_detail)
+                writes.append(write)
+            except Exception:
+                log.exception("could not record %s in the audit log", "login")
+        results = await self.db.write_each(writes)
+        for result in results[:len(writes) - (entry is not None)]:
+            if isinstance(result, Exception):
+                raise result
+        if entry is not None:
+            if isinstance(results[-1], Exception):
+                log.error("could not record %s in the audit log", "login",
+                          exc_info=results[-1])
+            else:
+                entry.inserted(self.db)
+        session = Session.from_document(document)
         self.set_session_cookie(raw_id)
         self.session = session
         self.current_user = user
-        await type(user).get_collection(self.db).update_one(
-            {"_id": user.id}, {"$set": {"last_login": utcnow()}})
         return session
 
 
@@ -419,7 +447,6 @@ class LoginHandler(AuthHandler):
             return self.redirect(STEP_URLS[purpose], status=303)
         await self.throttle.succeeded(username, self.request.remote_ip, verdict)
         await self.start_session(user)
-        await self.audit("login")
         self.redirect(self.next_url(), status=303)
 
     async def throttled_check(self, username, check, forgive=False):
@@ -484,8 +511,7 @@ class LoginStepHandler(AuthHandler):
             return False
         self.clear_cookie(STEP_COOKIE, path="/admin/login/")
         await self.throttle.succeeded(self.step_user.username, self.request.remote_ip)
-        await self.start_session(self.step_user)
-        await self.audit("login", detail=detail)
+        await self.start_session(self.step_user, audit_detail=detail)
         return True
 
     async def refuse_code(self, form, verdict, render):
@@ -788,7 +814,7 @@ class RegisterHandler(AuthHandler):
                 add_error(form, name if name in ("username", "email") else NON_FIELD_ERRORS,
                           message)
             return self.render_form(form)
-        await self.start_session(user)
+        await self.start_session(user, audit=False)      # its "create" entry says it all
         self.redirect(DEFAULT_NEXT, status=303)
 
 

@@ -157,12 +157,18 @@ class SessionStore:
             return True
         return now >= self._deadline(session.created_at, session.last_seen)
 
-    async def create(self, user_id, data=None, now=None):
-        """Store a new session for ``user_id``; returns ``(raw_id, Session)``."""
+    def new_document(self, user_id, data=None, now=None):
+        """A new session for ``user_id``, not stored yet: ``(raw_id, document)`` (``create``
+        stores it; logging in stores it with its other writes, ``Database.write_each``)."""
         now = now or utcnow()
         raw_id = new_session_id()
-        doc = {"_id": hash_session_id(raw_id), USER_FIELD: user_id, "created_at": now,
-               "last_seen": now, "expires_at": self._deadline(now, now), "data": data or {}}
+        return raw_id, {"_id": hash_session_id(raw_id), USER_FIELD: user_id, "created_at": now,
+                        "last_seen": now, "expires_at": self._deadline(now, now),
+                        "data": data or {}}
+
+    async def create(self, user_id, data=None, now=None):
+        """Store a new session for ``user_id``; returns ``(raw_id, Session)``."""
+        raw_id, doc = self.new_document(user_id, data, now)
         await self.collection.insert_one(doc)
         return raw_id, Session.from_document(doc)
 

@@ -182,6 +182,11 @@ class LoginThrottle:
         wait = (until - now).total_seconds()
         return math.ceil(wait) if wait > 0 else 0
 
+    async def _retry_after(self, scope, key, limit, now):
+        """Seconds until ``scope/key`` may try again (0: it may now), in one query."""
+        times = await self._failure_times({scope: key}, now)
+        return self._wait(times[scope], limit, now)
+
     async def under_attack(self, username, now=None):
         """True when the username's failures from all addresses reach ``attack_limit``."""
         if not self.attack_limit:

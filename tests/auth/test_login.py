@@ -199,6 +199,83 @@ async def test_login_sets_a_signed_httponly_lax_cookie_holding_only_a_hashed_key
     assert user.last_login is not None
 
 
+async def test_a_login_writes_its_session_last_login_and_audit_entry_in_one_call(
+        site, monkeypatch):
+    """The post's writes go to the database together (one hand-off to the embedded store's
+    writer): the browser's old session goes, the new one, ``last_login``, the entry."""
+    from core.audit.models import RECORDED_LISTENERS
+    user = await site.create_user("alice")
+    browser = site.browser()
+    assert (await browser.login("alice")).code == 303
+    first = await site.sessions()
+    calls, real = [], site.db.write_each
+
+    async def spy(writes):
+        calls.append([(name, method) for name, method, *_args in writes])
+        return await real(writes)
+
+    monkeypatch.setattr(site.db, "write_each", spy)
+    users = site.User._meta.collection
+    for name in ("sessions", users, "audit_log"):
+        for method in ("insert_one", "update_one", "delete_one"):
+            monkeypatch.setattr(site.db[name], method, None)      # not called one by one
+    heard = []
+    RECORDED_LISTENERS.append(heard.append)
+    try:
+        assert (await browser.login("alice", next="/admin/y/")).location == "/admin/y/"
+    finally:
+        RECORDED_LISTENERS.remove(heard.append)
+    assert calls == [[("sessions", "delete_one"), ("sessions", "insert_one"),
+                      (users, "update_one"), ("audit_log", "insert_one")]]
+    now = await site.sessions()
+    assert len(now) == 1 and now[0]["_id"] != first[0]["_id"]       # rotated
+    assert [entry.action for entry in heard] == ["login"] and heard[0].actor == "alice"
+    stored = await site.db["audit_log"].find({"action": "login"}).to_list(None)
+    assert len(stored) == 2 and stored[-1]["_id"] == heard[0].id
+    assert stored[-1]["actor_id"] == user.id and stored[-1]["ip"] == "127.0.0.1"
+    await user.reload(db=site.db)
+    assert user.last_login == now[0]["created_at"]
+
+
+async def test_an_audit_entry_that_cannot_be_stored_does_not_stop_the_login(
+        site, monkeypatch, caplog):
+    from core.audit.models import AuditEntry
+    await site.create_user("alice")
+    taken = (await site.db["audit_log"].insert_one({"action": "other"})).inserted_id
+    real = AuditEntry.document_to_insert
+
+    def clashing(entry):
+        document = real(entry)
+        document["_id"] = taken
+        return document
+
+    monkeypatch.setattr(AuditEntry, "document_to_insert", clashing)
+    response = await site.browser().login("alice")
+    assert response.code == 303 and response.set_cookie_line(SESSION_COOKIE)
+    assert len(await site.sessions()) == 1
+    assert await site.db["audit_log"].count_documents({"action": "login"}) == 0
+    assert "could not record login in the audit log" in caplog.text
+
+
+async def test_a_session_that_cannot_be_stored_is_an_error_and_records_no_login(
+        site, monkeypatch):
+    from core.auth.sessions import SessionStore
+    user = await site.create_user("alice")
+    await site.db["sessions"].insert_one({"_id": "taken", "user_id": None})
+    real = SessionStore.new_document
+
+    def clashing(store, *args, **kwargs):
+        raw_id, document = real(store, *args, **kwargs)
+        return raw_id, dict(document, _id="taken")
+
+    monkeypatch.setattr(SessionStore, "new_document", clashing)
+    response = await site.browser().login("alice")
+    assert response.code == 500 and response.set_cookie_line(SESSION_COOKIE) is None
+    assert await site.db["audit_log"].count_documents({"action": "login"}) == 0
+    await user.reload(db=site.db)
+    assert user.last_login is None
+
+
 async def test_cookies_are_secure_under_production_settings(server, tmp_path):
     settings = make_settings(tmp_path, "settings.production", COOKIE_SECRET="x" * 48)
     site = await server(settings)
