@@ -100,8 +100,10 @@ def thread_cpu():
     return groups
 
 
-def serve(workdir, rounds, slots, root, slices=False):
+def serve(workdir, rounds, slots, root, slices=False, switch_interval=0.0):
     sys.path.insert(0, str(root))         # this checkout's core, settings and apps
+    if switch_interval:
+        sys.setswitchinterval(switch_interval / 1000)
     import tornado.netutil
 
     from core.app import make_app, serve as serve_app
@@ -131,10 +133,11 @@ def serve(workdir, rounds, slots, root, slices=False):
 class Server:
     """One checkout's app in a child process, on a fresh embedded database."""
 
-    def __init__(self, root, workdir, rounds, slots, slices=False):
+    def __init__(self, root, workdir, rounds, slots, slices=False, switch_interval=0.0):
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(workdir), "--root", str(root),
-             "--rounds", str(rounds), "--slots", str(slots)] + (["--slices"] if slices else []),
+             "--rounds", str(rounds), "--slots", str(slots),
+             "--switch-interval", str(switch_interval)] + (["--slices"] if slices else []),
             stdout=subprocess.PIPE, text=True, cwd=root,
             env=dict(os.environ, PYTHONUNBUFFERED="1"))
         line = self.process.stdout.readline()
@@ -270,11 +273,17 @@ def end_storm(stormer):
 # -- one round of one checkout ----------------------------------------------------------------
 
 def run_round(root, args):
+    """One round of the checkout ``root`` (``DIR`` or ``DIR@MS``: with that switch interval)."""
+    root, _, interval = root.partition("@")
+    switch_interval = float(interval) if interval else args.switch_interval
     result = {}
     with tempfile.TemporaryDirectory(prefix="bastion-bench-login-") as workdir:
-        server = Server(root, workdir, args.rounds, args.slots, args.slices)
+        server = Server(root, workdir, args.rounds, args.slots, args.slices,
+                        switch_interval)
         try:
-            result["idle"] = asyncio.run(probe_phase(server.port, seconds=args.idle_seconds,
+            # idle: half before the storm, half after, so that what else the machine does
+            # weighs on both phases alike
+            result["idle"] = asyncio.run(probe_phase(server.port, seconds=args.idle_seconds / 2,
                                                      warm_up=1.0))
             stormer = start_storm(server.port, args)
             if args.slices:
@@ -283,6 +292,7 @@ def run_round(root, args):
             if args.slices:
                 result["probed_slices"] = server.slices()
             result["seconds"], _client = end_storm(stormer)
+            result["idle"] += asyncio.run(probe_phase(server.port, seconds=args.idle_seconds / 2))
             if args.cpu:
                 stormer = start_storm(server.port, args)      # after its warm-up login
                 before = server.cpu()
@@ -340,23 +350,28 @@ def main(argv=None):
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--repeat", type=int, default=1, help="rounds of the whole measure")
     parser.add_argument("--roots", default=str(ROOT),
-                        help="checkouts to serve, comma-separated, measured in turn")
+                        help="checkouts to serve, comma-separated, measured in turn (DIR@MS: "
+                             "with that --switch-interval)")
     parser.add_argument("--no-cpu", dest="cpu", action="store_false",
                         help="skip the storm without probes that measures CPU per login")
     parser.add_argument("--slices", action="store_true",
                         help="time the server loop's callbacks during the storm without "
                              "probes and print the longest and costliest by step "
                              "(bench/loop_slices.py)")
+    parser.add_argument("--switch-interval", type=float, default=0.0, metavar="MS",
+                        help="the server's sys.setswitchinterval, in ms (0: Python's, 5 ms)")
     parser.add_argument("--serve", metavar="WORKDIR", help=argparse.SUPPRESS)
     parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     parser.add_argument("--storm", metavar="PORT", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        return serve(args.serve, args.rounds, args.slots, args.root, args.slices)
+        return serve(args.serve, args.rounds, args.slots, args.root, args.slices,
+                     args.switch_interval)
     if args.storm:
         return asyncio.run(storm(args.storm, args.concurrency, args.logins))
 
-    roots = [str(Path(root).resolve()) for root in args.roots.split(",") if root]
+    roots = [str(Path(root.partition("@")[0]).resolve()) + root.partition("@")[1]
+             + root.partition("@")[2] for root in args.roots.split(",") if root]
     slots = args.slots or max(1, (os.cpu_count() or 2) - 1)
     print(f"login storm: {args.logins} logins, {args.concurrency} concurrent, bcrypt rounds "
           f"{args.rounds}, {slots} password-check slot(s), {os.cpu_count()} CPUs; load "

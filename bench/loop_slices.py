@@ -52,6 +52,7 @@ class SliceTimer:
         self.slices = defaultdict(list)       # label -> [seconds]
         self.work = defaultdict(list)         # (group, function) -> [(wall s, cpu s)]
         self.cpu = []                         # each slice's CPU seconds (thread_time)
+        self.slice_cpu = defaultdict(list)    # label -> [CPU seconds]
         self.requests = defaultdict(list)     # path -> [server-side seconds]
         self.started = time.perf_counter()
 
@@ -102,7 +103,8 @@ class SliceTimer:
             started, cpu = time.perf_counter(), time.thread_time()
             run(handle)
             took = time.perf_counter() - started
-            timer.cpu.append(time.thread_time() - cpu)
+            cpu = time.thread_time() - cpu
+            timer.cpu.append(cpu)
             if took >= timer.threshold:
                 if task is not None:
                     after = "done" if task.done() else timer._where(task)
@@ -110,6 +112,7 @@ class SliceTimer:
                 else:
                     label = before
                 timer.slices[label].append(took)
+                timer.slice_cpu[label].append(cpu)
 
         asyncio.events.Handle._run = timed_run
 
@@ -160,9 +163,12 @@ class SliceTimer:
         labels = []
         for label, values in self.slices.items():
             values.sort()
+            cpus = sorted(self.slice_cpu[label])
             labels.append({"label": label, "n": len(values), "total_ms": sum(values) * 1000,
                            "p50_ms": pct(values, 0.5) * 1000, "p99_ms": pct(values, 0.99) * 1000,
                            "max_ms": values[-1] * 1000,
+                           "cpu_ms": sum(cpus) * 1000, "cpu_p50_ms": pct(cpus, 0.5) * 1000,
+                           "cpu_p90_ms": pct(cpus, 0.9) * 1000,
                            "over_1ms": sum(v >= 0.001 for v in values)})
         by_total = sorted(labels, key=lambda x: -x["total_ms"])[:top]
         by_long = sorted(labels, key=lambda x: -x["p99_ms"] * x["n"] ** 0)[:top]
@@ -210,11 +216,13 @@ def print_report(report, out=print, top=15, per=1):
     out(f"    loop CPU inside callbacks {report['cpu_ms']['total'] / per:.2f} ms per login "
         f"(the rest of busy: waiting for the GIL or a CPU); slice CPU p99 "
         f"{report['cpu_ms']['p99']:.3f} max {report['cpu_ms']['max']:.2f} ms")
-    out(f"    {'slices by total (per login)':<92}{'n':>6}{'ms':>7}{'p50':>7}{'p99':>7}"
-        f"{'max':>7}")
+    out(f"    {'slices by total (per login); wall ms, then CPU ms':<84}{'n':>6}{'ms':>7}"
+        f"{'p50':>7}{'p99':>7}{'max':>7} |{'cpu':>6}{'p50':>6}{'p90':>6}")
     for row in report["by_total"][:top]:
-        out(f"    {row['label'][:92]:<92}{row['n'] / per:>6.1f}{row['total_ms'] / per:>7.3f}"
-            f"{row['p50_ms']:>7.3f}{row['p99_ms']:>7.3f}{row['max_ms']:>7.2f}")
+        out(f"    {row['label'][:84]:<84}{row['n'] / per:>6.1f}{row['total_ms'] / per:>7.3f}"
+            f"{row['p50_ms']:>7.3f}{row['p99_ms']:>7.3f}{row['max_ms']:>7.2f} |"
+            f"{row.get('cpu_ms', 0) / per:>6.3f}{row.get('cpu_p50_ms', 0):>6.3f}"
+            f"{row.get('cpu_p90_ms', 0):>6.3f}")
     out(f"    {'thread pool work (per login)':<70}{'n':>6}{'cpu ms':>8}{'wall p50':>9}"
         f"{'max':>7}{'queued p99':>11}")
     for row in report["work"][:top]:
