@@ -1,28 +1,36 @@
 """Login storm benchmark: does /healthz stay fast while bcrypt works?
 
     python bench/login.py [--concurrency 20] [--logins 60] [--rounds 12] [--slots 0]
-                          [--repeat 1] [--roots DIR,DIR] [--no-cpu]
+                          [--repeat 1] [--roots DIR[@MS],DIR] [--no-cpu] [--slices]
+                          [--switch-interval MS]
 
 Starts the app in a child process (embedded database in a temp folder,
 ``BCRYPT_ROUNDS`` 12, ``LOGIN_THROTTLE_CONCURRENCY`` = ``--slots``; 0 means the
 default, CPUs - 1), creates a user, then probes ``GET /healthz`` one request
-after another: first with nothing else going on ("idle", after a second of
-warm-up), then while ``--concurrency`` clients in another process log in (login
-page for the XSRF cookie, then the form post, one connection per request as
-browsers arriving one by one do) until ``--logins`` logins are done ("storm").
-Prints the probe's p50/p95/p99 for both phases, the ratio of the p99s (the
-target: at most 2) and of the p95s, and logins per second. ``--slots 6`` shows
-what an unbounded default thread pool (min(32, CPUs + 4) threads) would do on a
-2-CPU machine.
+after another: with nothing else going on ("idle", after a second of warm-up; half
+of ``--idle-seconds`` before the storm and half after it, so that a burst of other
+work on the machine weighs on both phases alike), and while ``--concurrency``
+clients in another process log in (login page for the XSRF cookie, then the form
+post, one connection per request as browsers arriving one by one do) until
+``--logins`` logins are done ("storm"). Prints the probe's p50/p95/p99 for both
+phases, the ratio of the p99s (the target: at most 2) and of the p95s, and logins
+per second. ``--slots 6`` shows what an unbounded default thread pool (min(32, CPUs +
+4) threads) would do on a 2-CPU machine.
 
 A ratio of two few-millisecond tails moves with whatever else the machine does,
 so the bench also measures what holds on a busy machine: after the probed storm it
 runs the same storm again without probes and prints the server's CPU time per
 login by thread -- the event loop's, the database threads', the rest but bcrypt --
-and the storm client's (``--no-cpu`` skips this). ``--repeat N`` runs N rounds and
-prints every round and the median and range; ``--roots A,B`` runs the server of
-each checkout (``git archive COMMIT | tar -x -C DIR``) in turn within each round
-(A B A B), with this script's clients, to compare two versions on the same load.
+and the storm client's (``--no-cpu`` skips this). ``--slices`` also times every
+callback of the server's event loop during both storms (``bench/loop_slices.py``):
+a probe waits behind the callback running when it arrives, so what sets its tail is
+the longest uninterrupted slices, by step (wall and CPU time), and the thread pools'
+work items (their Python parts hold the GIL the loop needs). ``--repeat N`` runs N
+rounds and prints every round and the median and range; ``--roots A,B`` runs the
+server of each checkout (``git archive COMMIT | tar -x -C DIR``) in turn within each
+round (A B A B), with this script's clients, to compare two versions on the same
+load; ``DIR@MS`` serves that checkout with ``sys.setswitchinterval(MS / 1000)``
+(``--switch-interval`` for all of them).
 
 The storm's clients are a minimal asyncio HTTP client, so that the load generator,
 which shares the machine's CPUs with the server, costs little next to the
