@@ -447,6 +447,9 @@ class LoginHandler(AuthHandler):
             return self.redirect(STEP_URLS[purpose], status=303)
         await self.throttle.succeeded(username, self.request.remote_ip, verdict)
         await self.start_session(user)
+        # the session's cookie and the response's write are the login's longest stretch on
+        # the event loop (~0.6 ms of CPU): other requests ready meanwhile run in between
+        await asyncio.sleep(0)
         self.redirect(self.next_url(), status=303)
 
     async def throttled_check(self, username, check, forgive=False):
