@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-
 def children_cpu():
     """(bench/loaddata.py's, not imported here: the child's start-up is measured)"""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
 
 PHASES = ("start-up", "validation (workers)", "after start-up (this process)",
           "SQLite inserts (writer thread)", "floor: the same rows, inserts only")

@@ -39,7 +39,7 @@ from core.admin.widgets import MATRIX_COLUMNS
 from core.audit import audited, diff
 from core.auth.handlers import AuthHandler, CodeForm
 from core.auth.passkeys import (PasskeyError, RelyingParty, challenge_expired, passkey_for_log,
-                                 passkey_label)
+                                passkey_label)
 from core.auth.sessions import SESSIONS_COLLECTION, Session
 from core.auth.twofactor import factor_store, is_totp_code, qr_svg_data_uri, totp_uri
 from core.forms import Form, FormData, add_error

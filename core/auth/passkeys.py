@@ -17,8 +17,8 @@ pending step (login) or as a ``passkey_challenge`` factor document (account page
 once. The stored passkey is ``{"kind": "passkey", "credential_id", "public_key",
 "sign_count", "name", "created_at", "last_used"}`` in ``auth_factors`` (ids and keys as
 base64url text). ``name`` is what the user typed, or ``""``: an unnamed passkey is shown
-as "Passkey" in each page's language (``passkey_label``), never stored in one. A sign count that does not grow (when the authenticator keeps one) is
-refused: a cloned authenticator.
+as "Passkey" in each page's language (``passkey_label``), never stored in one. A sign
+count that does not grow (when the authenticator keeps one) is refused: a cloned authenticator.
 """
 import datetime
 import functools

@@ -184,7 +184,8 @@ def test_pinned_terms_are_what_the_top_level_conjunction_fixes():
 
 
 SEARCH_TEXTS = ["Zebra crossing", "a zebra", "ZEBRA!", "zeb ra", "caf\u00e9 zebra", "\u212aelvin",
-                "kelvin", 'say "hi"', "back\\slash", "tab\there", "50% off_sale", codec.TAG + "zebra",
+                "kelvin", 'say "hi"', "back\\slash", "tab\there", "50% off_sale",
+                codec.TAG + "zebra",
                 "Stra\u00dfe", "no match here"]
 SEARCH_WORDS = ["zebra", "ZEBRA", "kelvin", '"hi"', "back\\slash", "tab\there", "50% off_",
                 "stra\u00dfe", "caf\u00e9", codec.TAG + "z", "other-field"]

@@ -142,7 +142,9 @@ def test_a_script_text_has_one_owner_the_script():
 
 #: a script writing English where a person reads or hears it: an accessible name, a
 #: title, a placeholder or a text node given a literal instead of ``T("…")``
-UNTRANSLATED_IN_SCRIPT = r"""setAttribute\(\s*["'](?:aria-label|title|alt|placeholder)["']\s*,\s*["'][^"']*[A-Za-z]|\.(?:textContent|innerText|placeholder|title|alt)\s*=\s*["'][^"']*[A-Za-z]"""
+UNTRANSLATED_IN_SCRIPT = (
+    r"""setAttribute\(\s*["'](?:aria-label|title|alt|placeholder)["']\s*,\s*["'][^"']*[A-Za-z]"""
+    r"""|\.(?:textContent|innerText|placeholder|title|alt)\s*=\s*["'][^"']*[A-Za-z]""")
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[path.name for path in SCRIPTS])
