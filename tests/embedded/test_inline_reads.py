@@ -1,5 +1,6 @@
 """Point reads (documents by ``_id``, the estimated count) run on the event loop's thread;
 everything else on executor threads."""
+import asyncio
 import threading
 
 import pytest
@@ -49,6 +50,18 @@ async def test_only_point_reads_use_the_loop_thread(db):
     assert [d["_id"] for d in await cursor.to_list(2)] == [1, 3]     # a batch still a batch
     assert [d["_id"] for d in await cursor.to_list(2)] == [99]
     assert await things.estimated_document_count() == 100
+
+
+async def test_a_ping_answers_on_the_loop_thread_not_behind_the_readers(db):
+    release = threading.Event()
+    busy = [db._readers.submit(release.wait, 10) for _ in range(4)]   # every reader taken
+    try:
+        await asyncio.wait_for(db.ping(), 2)   # on a reader thread it would wait 10 s
+        assert loop_thread_connection(db) is not None
+    finally:
+        release.set()
+        for future in busy:
+            future.result()
 
 
 async def test_inline_reads_off_reads_on_threads(db):
