@@ -93,15 +93,20 @@ class CurrentUserMixin:
             return None
 
     def get_session_id(self):
-        """The session id from the signed cookie, or ``None`` (a forged cookie is ``None``)."""
+        """The session id from the request's signed cookie, or ``None`` (a forged cookie is
+        ``None``). The request's cookie does not change, so it is checked once per request
+        (the session load and the XSRF token both ask)."""
+        cached = self.__dict__.get("_request_session_id", False)
+        if cached is not False:
+            return cached
         max_age = int(self.settings.get("SESSION_MAX_AGE_SECONDS", 14 * 86400))
         value = self.get_signed_cookie(SESSION_COOKIE, max_age_days=math.ceil(max_age / 86400))
-        if value is None:
-            return None
         try:
-            return value.decode("ascii")
+            session_id = value.decode("ascii") if value is not None else None
         except UnicodeDecodeError:
-            return None
+            session_id = None
+        self._request_session_id = session_id
+        return session_id
 
     def set_session_cookie(self, raw_id):
         """Send ``raw_id`` in the signed, HttpOnly, SameSite=Lax (Secure in production) cookie."""
