@@ -201,9 +201,15 @@ def mask_xsrf_token(raw):
     attacks (BREACH), as Tornado does.
     """
     mask = os.urandom(4)
-    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(raw))
-    return b"|".join([b"2", binascii.b2a_hex(mask), binascii.b2a_hex(masked),
+    return b"|".join([b"2", binascii.b2a_hex(mask), binascii.b2a_hex(_xor(raw, mask)),
                       str(int(time.time())).encode()])
+
+
+def _xor(data, mask):
+    """``data`` XOR the 4-byte ``mask`` repeated (one integer operation, not a byte loop)."""
+    size = len(data)
+    stream = (mask * (size // 4 + 1))[:size]
+    return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(size, "big")
 
 
 def unmask_xsrf_token(value):
@@ -220,7 +226,7 @@ def unmask_xsrf_token(value):
             mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
             if len(mask) != 4 or not masked:
                 return None
-            return bytes(b ^ mask[i % 4] for i, b in enumerate(masked))
+            return _xor(masked, mask)
         return bytes.fromhex(value) or None
     except ValueError:
         return None
@@ -259,6 +265,7 @@ class SessionXsrfMixin:
 
     _xsrf_session = False            # False: as the request says; None or an id: as set now
     _xsrf_raw = None
+    _xsrf_masked = None              # the raw token masked for this response (once)
 
     def _xsrf_session_id(self):
         """The session id the response's token belongs to (``None``: anonymous)."""
@@ -279,7 +286,10 @@ class SessionXsrfMixin:
 
     @property
     def xsrf_token(self):
-        """The token to put in this response's forms and meta tag (masked afresh)."""
+        """The token to put in this response's forms and meta tag: masked afresh for each
+        response (BREACH), once per response (the meta tag and every form share it)."""
+        if self._xsrf_masked is not None:
+            return self._xsrf_masked
         if self._xsrf_raw is None:
             session_id = self._xsrf_session_id()
             if session_id is not None:
@@ -292,13 +302,14 @@ class SessionXsrfMixin:
                     raw = os.urandom(16)
                     self._set_xsrf_cookie(mask_xsrf_token(raw))
             self._xsrf_raw = raw
-        return mask_xsrf_token(self._xsrf_raw)
+        self._xsrf_masked = mask_xsrf_token(self._xsrf_raw)
+        return self._xsrf_masked
 
     def bind_xsrf_to_session(self, session_id):
         """From now on this response's token is ``session_id``'s (``None``: a fresh anonymous
         one), and the ``_xsrf`` cookie says so. Called when the session cookie changes."""
         self._xsrf_session = session_id
-        self._xsrf_raw = None
+        self._xsrf_raw = self._xsrf_masked = None
         if session_id is not None:
             self._xsrf_raw = session_xsrf_token(self._xsrf_secret(), session_id)
             self._set_xsrf_cookie(mask_xsrf_token(self._xsrf_raw))

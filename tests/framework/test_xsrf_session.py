@@ -131,3 +131,38 @@ async def test_anonymous_forms_keep_the_cookie_token(site):
     right = await browser.fetch("/admin/login/", method="POST", form={
         "username": "bob", "password": PASSWORD, "_xsrf": token})
     assert right.code == 303
+
+
+async def test_one_page_masks_its_token_once(site):
+    """The meta tag and every form of one response carry the same masked token (masked
+    once per response, as Tornado does); the next response masks it afresh."""
+    article_id = await create_article(site)
+    alice = await site.user_browser("alice", ARTICLES)
+    page = await alice.get(f"/admin/blog/article/{article_id}/")
+    assert page.code == 200, page.text[:300]
+    form_tokens = re.findall(r'name="_xsrf" value="([^"]+)"', page.text)
+    assert form_tokens, page.text[:500]
+    assert set(form_tokens) == {meta_token(page)}
+    again = await alice.get(f"/admin/blog/article/{article_id}/")
+    assert meta_token(again) != meta_token(page)
+    response = await patch(alice, article_id, form_tokens[0], "With the form's token")
+    assert response.code == 200, response.text
+
+
+async def test_the_session_cookie_is_checked_once_per_request(site, monkeypatch):
+    """The session load and the page's XSRF token share one check of the signed cookie."""
+    import tornado.web
+    checked = []
+    decode = tornado.web.decode_signed_value
+
+    def counting(secret, name, value, *args, **kwargs):
+        if value:
+            checked.append(name)
+        return decode(secret, name, value, *args, **kwargs)
+
+    alice = await site.user_browser("alice", ARTICLES)
+    monkeypatch.setattr(tornado.web, "decode_signed_value", counting)
+    page = await alice.get("/admin/blog/article/")
+    assert page.code == 200, page.text[:300]
+    assert checked.count("bastion_session") == 1, checked
+    assert meta_token(page)
