@@ -41,6 +41,36 @@ def test_count_text():
     assert pagination.format_count(1234567, capped=False) == "1,234,567"
 
 
+@pytest.mark.parametrize("code", ["en", "fr", "de", "pt_BR", "hi", "de-CH", "xx"])
+def test_count_text_is_babels_without_asking_babel_every_page(code, monkeypatch):
+    """A language's count formatter is made once: the digits are Babel's (Indian grouping
+    and unknown codes too), and later counts do not parse Babel's pattern again."""
+    from babel import numbers as babel_numbers
+
+    import tornado.locale
+
+    from core import i18n
+    i18n.activate(tornado.locale.CSVLocale(code, {}))
+    try:
+        expected = {n: i18n.format_decimal(n) for n in (0, 7, 999, 1000, 12345, 1234567)}
+        expected["cap"] = i18n.format_decimal(pagination.COUNT_CAP) + "+"
+        grouped_by_threes = i18n.format_decimal(9081234567) == \
+            f"{9081234567:,}".replace(",", i18n.format_decimal(1000)[1])
+        pagination.format_count(1, capped=False)           # the language's formatter, made
+        calls = []
+        real = babel_numbers.format_decimal
+        monkeypatch.setattr(babel_numbers, "format_decimal",
+                            lambda *a, **k: calls.append(a) or real(*a, **k))
+        for number, text in expected.items():
+            if number == "cap":
+                assert pagination.format_count(5000, capped=True) == text
+            else:
+                assert pagination.format_count(number, capped=False) == text
+        assert (calls == []) == grouped_by_threes, (code, calls)
+    finally:
+        i18n.activate(None)
+
+
 async def next_page(collection, sort, after, limit, segmented):
     if after is None:
         return await collection.find({}, sort=sort, limit=limit).to_list(limit)
