@@ -11,7 +11,8 @@ default: this one) the script seeds ``--size`` articles with that checkout's
 ``bench/list_page.py`` seed (its own models and settings), starts that checkout's
 list-page server in a child process on 127.0.0.1 and logs the reader in. Then, for
 ``--rounds`` rounds, each server in turn answers ``--requests`` GETs of ``--path``
-(the article list, 50 rows, by default) over each of ``--connections`` keep-alive
+(the article list, 50 rows, by default; ``--detail``: the page of that list's first
+row, each server's own) over each of ``--connections`` keep-alive
 connection counts in turn (``1,10``: one, then ten at once), after an untimed warm-up.
 Prints each round's CPU ms per request and req/s per root and connection count, and the
 medians: CPU per request compares checkouts; req/s at 10 against 1 shows whether one
@@ -20,6 +21,7 @@ process overlaps requests (read it beside the load printed before and after).
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -67,13 +69,34 @@ class Server:
             raise SystemExit(f"{self.root}: the server did not start: {line!r}")
         self.port = int(line.split()[1])
         self.cookie = asyncio.run(log_in(self.port))
+        self.first_row = None
+
+    def path_of(self, args):
+        """What this server is asked for: ``--path``, or with ``--detail`` its first row's page
+        (each checkout's seed makes its own ids)."""
+        if not args.detail:
+            return args.path
+        if self.first_row is None:
+            async def first_row():
+                connection = Connection(self.port, {"Cookie": self.cookie})
+                try:
+                    status, body = await connection.get(args.path)
+                finally:
+                    connection.close()
+                found = re.search(rb'<tr data-id="([0-9a-f]{24})">', body)
+                if status != 200 or found is None:
+                    raise SystemExit(f"{args.path} answered {status} without rows")
+                return f"{args.path.split('?')[0]}{found.group(1).decode()}/"
+            self.first_row = asyncio.run(first_row())
+        return self.first_row
 
     def close(self):
         stop(self.process)
 
 
-async def drive(port, cookie, path, requests, connections):
-    """``requests`` GETs of ``path`` over ``connections`` connections: seconds taken."""
+async def drive(port, cookie, path, requests, connections, rows=50):
+    """``requests`` GETs of ``path`` over ``connections`` connections: seconds taken.
+    Each answer must be a 200 with ``rows`` rows (``None``: any)."""
     conns = [Connection(port, {"Cookie": cookie}) for _ in range(connections)]
     remaining = [requests]
 
@@ -81,7 +104,7 @@ async def drive(port, cookie, path, requests, connections):
         while remaining[0] > 0:
             remaining[0] -= 1
             status, body = await connection.get(path)
-            if status != 200 or rows_of(body) != 50:
+            if status != 200 or (rows is not None and rows_of(body) != rows):
                 raise SystemExit(f"{path} answered {status} with {rows_of(body)} rows")
     started = time.perf_counter()
     try:
@@ -94,8 +117,8 @@ async def drive(port, cookie, path, requests, connections):
 
 def measure(server, args, requests, connections):
     before = cpu_seconds(server.process.pid)
-    elapsed = asyncio.run(drive(server.port, server.cookie, args.path, requests,
-                                connections))
+    elapsed = asyncio.run(drive(server.port, server.cookie, server.path_of(args), requests,
+                                connections, rows=None if args.detail else 50))
     cpu = cpu_seconds(server.process.pid) - before
     return cpu * 1000 / requests, requests / elapsed
 
@@ -110,6 +133,8 @@ def main(argv=None):
     parser.add_argument("--connections", default="1",
                         help="comma-separated connection counts, each measured in turn")
     parser.add_argument("--path", default="/admin/blog/article/")
+    parser.add_argument("--detail", action="store_true",
+                        help="measure the page of the list's first row instead of the list")
     args = parser.parse_args(argv)
     try:
         counts = [int(n) for n in args.connections.split(",") if n]
@@ -140,7 +165,8 @@ def main(argv=None):
         finally:
             for server in servers:
                 server.close()
-    print(f"\nmedians over {args.rounds} rounds of {args.requests} requests, {args.path}:")
+    shown = f"{args.path} (its first row's page)" if args.detail else args.path
+    print(f"\nmedians over {args.rounds} rounds of {args.requests} requests, {shown}:")
     for (n, count), runs in figures.items():
         cpus = [cpu for cpu, _ in runs]
         rates = [rate for _, rate in runs]
