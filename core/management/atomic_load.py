@@ -25,6 +25,7 @@ import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
+from core.auth.sessions import invalidate_auth_cache
 from core.db.embedded import codec
 from core.db.embedded.store import encoded_row
 from core.db.errors import BulkWriteError, DuplicateKeyError
@@ -227,7 +228,8 @@ async def load_atomically(db, path, registry, chunks, stderr, progress=None):
 
     Creates every installed model's indexes first (their own transactions). The first
     bad line — invalid, or refused by the store — raises ``LoadError`` naming it, the
-    transaction rolled back: nothing of the file is written.
+    transaction rolled back: nothing of the file is written. Once committed, the auth
+    epoch moves (``invalidate_auth_cache``): loaded users and roles count at once.
     """
     bar = progress_bar(stderr, chunks.size, "loaddata", unit="B", enabled=progress)
     counts = Counter()
@@ -266,6 +268,7 @@ async def load_atomically(db, path, registry, chunks, stderr, progress=None):
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
+        await invalidate_auth_cache(db)      # loaded users or roles count at once everywhere
     except InsertFailed as failure:
         raise LoadError(path, failure.line, f"{failure.reason}; {nothing_loaded(0)}") \
             from None

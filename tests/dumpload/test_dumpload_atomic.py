@@ -212,3 +212,26 @@ async def test_the_command_reports_a_refusal_and_a_second_run_loads_nothing_twic
     assert result.stderr.startswith(f"error: {path} line 31: blog.category ")
     assert result.stderr.rstrip().endswith("; nothing was loaded")
     assert await read_all(url) == before
+
+
+async def auth_epoch(url):
+    """The auth epoch stored in ``url`` (0 before anything moved it)."""
+    from core.auth.sessions import AUTH_EPOCH_KEY, SESSIONS_COLLECTION
+    db = connect(url)
+    try:
+        stamp = await db[SESSIONS_COLLECTION].find_one({"_id": AUTH_EPOCH_KEY})
+        return (stamp or {}).get("epoch", 0)
+    finally:
+        await db.close()
+
+
+async def test_a_load_moves_the_auth_epoch(workspace, seeded):
+    """Loaded users and roles count at once in a running server: the load moves the
+    epoch its cached users and permissions are checked against."""
+    url, _ids = seeded
+    before = await auth_epoch(url)
+    role = ("accounts.role", {"_id": ObjectId(), "version": 1, "name": "loaded",
+                              "description": "", "permissions": {}})
+    path = workspace.write_lines("role.jsonl", [role])
+    assert await load_file(workspace, url, path, 1) == {"accounts.role": 1}
+    assert await auth_epoch(url) == before + 1
