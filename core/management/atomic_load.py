@@ -19,9 +19,13 @@ earlier version of this command) is finished the resumable way instead:
 """
 import asyncio
 import collections
+import ctypes
 import itertools
 import multiprocessing as mp
 import os
+import signal
+import threading
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
@@ -44,6 +48,10 @@ INSERTS_QUEUED = 2
 
 #: the registry the workers validate with: set before they fork, so they inherit it
 _worker_registry = None
+#: Linux's ``prctl`` option: the signal a process gets when the thread that forked it ends
+PR_SET_PDEATHSIG = 1
+#: how often a worker checks that the process that forked it still runs
+PARENT_CHECK_SECONDS = 0.5
 
 
 def holds_lines(path):
@@ -144,6 +152,28 @@ def _chunks(handle):
         yield first, raws
 
 
+def die_with_parent(parent, forked_by_main_thread):
+    """Pool initializer, run in each worker as it starts: the worker ends when ``parent``
+    (the process that forked it) does, even killed with SIGKILL (an OOM kill), instead of
+    waiting forever on the pipe it holds itself. On Linux the kernel sends it SIGKILL
+    (``PR_SET_PDEATHSIG``, only when the main thread forked it: the signal comes when
+    the forking *thread* ends); everywhere a daemon thread exits it once its parent
+    process changes."""
+    if forked_by_main_thread:
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):        # not Linux
+            pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                     name="bastion-loaddata-parent").start()
+
+
+def _watch_parent(parent):
+    while os.getppid() == parent:           # it changes when the parent process is gone
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
 class ValidatingChunks:
     """The file's chunks of lines, validated, in file order: ``async for counts, runs,
     nbytes, error in chunks`` (see ``validate_chunk``).
@@ -175,8 +205,10 @@ class ValidatingChunks:
             self.workers = validation_workers(self.size)
         if self.workers > 1:
             _worker_registry = self.registry
-            self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                            mp_context=mp.get_context("fork"))
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=mp.get_context("fork"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(), threading.current_thread() is threading.main_thread()))
             self._send()
         return self
 

@@ -122,3 +122,35 @@ def test_ctrl_c_rolls_the_load_back_and_says_so(tmp_path, spawned, dump_file):
     assert loaded(ws, "db") == 0
     assert count(ws.db_path("db"), "loaddata_journal") == 0
     assert integrity(ws.db_path("db")) == ["ok"]
+
+
+def group_alive(pgid):
+    """Whether a process of the group ``pgid`` is still running."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_validating_workers_die_with_a_killed_main_process(tmp_path, spawned, dump_file):
+    """An OOM kill hits the main process only: its worker processes (blocked reading
+    their pipe) must not outlive it."""
+    ws = Workspace(tmp_path, spawned)
+    log = tmp_path / "loaddata.log"
+    with open(log, "w") as out:
+        process = ws.start("loaddata", "--progress", dump_file, name="db", log=out)
+        try:
+            wait_for(lambda: progress(log) >= 5 or process.poll() is not None, 120,
+                     what="loaddata to insert 5% of the file")
+            assert process.poll() is None, "the load ended before the kill: too fast?"
+            os.kill(process.pid, signal.SIGKILL)          # the main process alone
+            process.wait(30)
+            wait_for(lambda: not group_alive(process.pid), 10,
+                     what="the worker processes to end with their parent")
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)    # whatever is left of the group
+            except ProcessLookupError:
+                pass
+    assert loaded(ws, "db") == 0
