@@ -266,6 +266,7 @@ async def load_atomically(db, path, registry, chunks, stderr, progress=None):
     bar = progress_bar(stderr, chunks.size, "loaddata", unit="B", enabled=progress)
     counts = Counter()
     inserting = collections.deque()      # (task, bytes of its chunk done when it is)
+    bulk = None
 
     async def oldest():
         task, nbytes = inserting.popleft()
@@ -304,8 +305,15 @@ async def load_atomically(db, path, registry, chunks, stderr, progress=None):
     except InsertFailed as failure:
         raise LoadError(path, failure.line, f"{failure.reason}; {nothing_loaded(0)}") \
             from None
-    except asyncio.CancelledError:                  # Ctrl-C: rolled back above
-        print(gettext("loaddata interrupted; nothing was loaded"), file=stderr, flush=True)
+    except asyncio.CancelledError:                  # Ctrl-C
+        if bulk is not None and bulk.committed:     # during the COMMIT, which went through
+            asyncio.current_task().uncancel()
+            print(gettext("loaddata interrupted too late: the load had committed"),
+                  file=stderr, flush=True)
+            await invalidate_auth_cache(db)
+            return counts
+        if bulk is None or bulk.rolled_back:
+            print(gettext("loaddata interrupted; nothing was loaded"), file=stderr, flush=True)
         raise
     finally:
         bar.close()

@@ -2,7 +2,9 @@
 are validated, and the first bad line — invalid, or refused by the store — rolls back what
 was inserted before it. Each failure is checked with the rows of earlier chunks already in
 the transaction, validated here and by worker processes."""
+import asyncio
 import io
+import threading
 
 import pytest
 from bson import ObjectId
@@ -39,7 +41,7 @@ def inserts(monkeypatch):
     return calls
 
 
-async def load_file(workspace, url, path, workers):
+async def load_file(workspace, url, path, workers, stderr=None):
     """``load_atomically`` of the file at ``path`` into ``url``, as the command runs it:
     the workers forked before the database opens."""
     chunks = ValidatingChunks(path, workspace.registry, workers=workers).start()
@@ -47,7 +49,7 @@ async def load_file(workspace, url, path, workers):
         db = connect(url)
         try:
             return await load_atomically(db, path, workspace.registry, chunks,
-                                         io.StringIO(), False)
+                                         stderr or io.StringIO(), False)
         finally:
             await db.close()
     finally:
@@ -235,3 +237,29 @@ async def test_a_load_moves_the_auth_epoch(workspace, seeded):
     path = workspace.write_lines("role.jsonl", [role])
     assert await load_file(workspace, url, path, 1) == {"accounts.role": 1}
     assert await auth_epoch(url) == before + 1
+
+
+async def test_ctrl_c_during_the_commit_says_the_load_completed(workspace, monkeypatch):
+    """Cancelled while the COMMIT runs on the writer thread (where it cannot be stopped):
+    the load waits for it, and says the load completed, not that nothing was loaded."""
+    committing, go_on = threading.Event(), threading.Event()
+    real = Store.end_load
+
+    def end_load(self, commit):
+        if commit:
+            committing.set()
+            go_on.wait(30)
+        return real(self, commit)
+    monkeypatch.setattr(Store, "end_load", end_load)
+    path = workspace.write_lines("late.jsonl", articles(10))
+    url = workspace.url("target")
+    stderr = io.StringIO()
+    load = asyncio.ensure_future(load_file(workspace, url, path, 1, stderr))
+    assert await asyncio.get_running_loop().run_in_executor(None, committing.wait, 30)
+    load.cancel()                                       # Ctrl-C, during the COMMIT
+    await asyncio.sleep(0.05)
+    go_on.set()
+    assert await load == {"blog.article": 10}
+    assert stderr.getvalue() == "loaddata interrupted too late: the load had committed\n"
+    assert len((await read_all(url, ["blog_article"]))["blog_article"]) == 10
+    assert await auth_epoch(url) == 1

@@ -303,6 +303,8 @@ class BulkLoad:
 
     def __init__(self, database):
         self.database = database
+        #: set when the block ended: its transaction committed, or was rolled back
+        self.committed = self.rolled_back = False
 
     async def insert_rows(self, collection, rows):
         """Insert rows encoded by ``store.encoded_row``, in order; ``BulkWriteError``, as
@@ -382,15 +384,27 @@ class EmbeddedDatabase(Database):
         transaction, committed when the block ends, rolled back when it raises (or when
         the process dies: SQLite drops an uncommitted transaction). Other writers, in
         any process, wait for it meanwhile; nothing else of this database may write
-        while it is open (a write would fail: its ``BEGIN`` finds the load's)."""
+        while it is open (a write would fail: its ``BEGIN`` finds the load's). A task
+        cancelled during the COMMIT waits for it: ``load.committed`` then says whether
+        it went through, ``load.rolled_back`` whether a rollback ran."""
         store = self.store
         await self._run(self._writer, store.begin_load)
+        load = BulkLoad(self)
         try:
-            yield BulkLoad(self)
+            yield load
         except BaseException:
             await asyncio.shield(self._run(self._writer, store.end_load, False))
+            load.rolled_back = True
             raise
-        await self._run(self._writer, store.end_load, True)
+        commit = asyncio.ensure_future(self._run(self._writer, store.end_load, True))
+        try:
+            await asyncio.shield(commit)
+        except asyncio.CancelledError:
+            # the COMMIT goes on on the writer thread: wait for it to say what happened
+            await asyncio.wait({commit})
+            load.committed = not commit.cancelled() and commit.exception() is None
+            raise
+        load.committed = True
 
     async def write_each(self, writes):
         """``Database.write_each`` in one call on the writer thread (one hand-off instead of
