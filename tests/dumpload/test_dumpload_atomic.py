@@ -4,16 +4,20 @@ was inserted before it. Each failure is checked with the rows of earlier chunks 
 the transaction, validated here and by worker processes."""
 import asyncio
 import io
+import multiprocessing
 import threading
 
 import pytest
 from bson import ObjectId
 
+from core.conf import load_settings
 from core.db import connect
+from core.management import run_command
 from core.db.embedded.store import Store, encoded_row
 from core.management import atomic_load
 from core.management.atomic_load import (ValidatingChunks, load_atomically, pack_rows,
                                          unpack_rows, validate_chunk)
+from core.management.commands.loaddata import LoaddataCommand
 from core.management.serialization import LoadError, Spool, load, validate_file
 
 from dumpload_support import COLLECTIONS, article_lines, category_line, read_all
@@ -263,3 +267,20 @@ async def test_ctrl_c_during_the_commit_says_the_load_completed(workspace, monke
     assert stderr.getvalue() == "loaddata interrupted too late: the load had committed\n"
     assert len((await read_all(url, ["blog_article"]))["blog_article"]) == 10
     assert await auth_epoch(url) == 1
+
+
+def test_the_workers_stop_when_the_database_cannot_be_opened(workspace, monkeypatch):
+    """The workers start before the database opens: a database that cannot be opened
+    (its folder cannot be made: a file is in the way) stops them too."""
+    monkeypatch.setattr(atomic_load, "validation_workers", lambda size: 2)
+    (workspace.root / "taken").write_text("a file, not a folder")
+    settings = load_settings("settings.test", environ={}, VAR_DIR=workspace.root / "var",
+                             DATABASE_URL=f"embedded:{workspace.root / 'taken' / 'db.sqlite3'}")
+    stderr = io.StringIO()
+    command = LoaddataCommand(settings=settings, registry=workspace.registry,
+                              stdout=io.StringIO(), stderr=stderr)
+    path = workspace.write_lines("some.jsonl", articles(50))
+    args = command.create_parser("loaddata").parse_args([str(path)])
+    assert run_command(command, args, stderr=stderr) == 1
+    assert stderr.getvalue().startswith("error: ")
+    assert multiprocessing.active_children() == []

@@ -38,6 +38,16 @@ class LoaddataCommand(DatabaseCommand):
                             help=_("instead of loading: remove what an interrupted load of "
                                    "FILE inserted"))
 
+    async def handle(self, args):
+        """``DatabaseCommand.handle``, and the validating workers stopped afterwards, also
+        when the database cannot be opened (they start before it opens)."""
+        self.chunks = None
+        try:
+            return await super().handle(args)
+        finally:
+            if self.chunks is not None:
+                self.chunks.close()
+
     async def before_open(self, args):
         """Into the embedded store: the workers start validating (forked before the
         database opens). Else every line validated (nothing written yet) and the file's
@@ -90,7 +100,7 @@ class LoaddataCommand(DatabaseCommand):
                     self.write(_("loaded %(counts)s") % {"counts": describe_counts(counts)})
                     return 0
             finally:
-                self.chunks.close()
+                self.chunks.close()         # (again in handle: closing twice is harmless)
             # an interrupted load of this file (an earlier version's) is finished as it began
             self.spool = Spool(rows=True)
             self.total = validate_file(args.file, self.registry, self.stderr, args.progress,
