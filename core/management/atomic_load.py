@@ -19,15 +19,8 @@ earlier version of this command) is finished the resumable way instead:
 """
 import asyncio
 import collections
-import ctypes
 import itertools
-import multiprocessing as mp
-import os
-import signal
-import threading
-import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 
 from core.auth.sessions import invalidate_auth_cache
 from core.db.embedded import codec
@@ -36,22 +29,15 @@ from core.db.errors import BulkWriteError, DuplicateKeyError
 from core.db.files import FileInfo
 from core.i18n import gettext
 
-from .serialization import (FILES, InsertFailed, LineError, LoadError, cannot_read,
-                            line_text, nothing_loaded, one_line, parse_line, progress_bar,
-                            validation_workers)
+from . import serialization
+from .serialization import (FILES, InsertFailed, LoadError, cannot_read, cannot_store,
+                            nothing_loaded, one_line, progress_bar, validate_lines)
 
 #: lines a validating worker takes at a time (small enough that the inserts start soon
 #: and the last chunk's insert, after every validation, is short)
 CHUNK_LINES = 1000
 #: chunks' inserts waiting for the writer thread at most (one running, one next)
 INSERTS_QUEUED = 2
-
-#: the registry the workers validate with: set before they fork, so they inherit it
-_worker_registry = None
-#: Linux's ``prctl`` option: the signal a process gets when the thread that forked it ends
-PR_SET_PDEATHSIG = 1
-#: how often a worker checks that the process that forked it still runs
-PARENT_CHECK_SECONDS = 0.5
 
 
 def holds_lines(path):
@@ -67,35 +53,26 @@ def holds_lines(path):
     return False
 
 
-def validate_chunk(path, first, raws, registry=None):
+def validate_chunk(path, first, raws, registry):
     """Validate the raw lines numbered from ``first``: ``(counts, runs, bytes, error)``.
 
     ``runs``: ``[(model key, line numbers, items)]`` in file order, the items the rows
     ``encoded_row`` makes of the documents, packed (``pack_rows``), or for file lines
     their records; ``error``: ``(line, reason)`` of the first bad line, with no runs
-    (nothing of the chunk is to be written). Runs in a worker process (``registry`` the
-    one it inherited) or here.
+    (nothing of the chunk is to be written). Runs in a worker process or here.
     """
-    registry = registry or _worker_registry
-    counts, runs, nbytes = Counter(), [], 0
-    for number, raw in enumerate(raws, start=first):
-        try:
-            text = line_text(path, number, raw)
-            if text is not None:
-                try:
-                    model, document = parse_line(text, registry)
-                except LineError as exc:
-                    raise LoadError(path, number, exc.reason) from None
-                key = model._meta.key
-                if not runs or runs[-1][0] != key:
-                    runs.append((key, [], []))
-                runs[-1][1].append(number)
-                runs[-1][2].append(document if model is FILES
-                                   else stored_row(path, number, model, document))
-                counts[key] += 1
-        except LoadError as exc:
-            return counts, [], nbytes, (exc.line, exc.reason)
-        nbytes += len(raw)
+    runs = []
+
+    def take(number, model, document):
+        key = model._meta.key
+        if not runs or runs[-1][0] != key:
+            runs.append((key, [], []))
+        runs[-1][1].append(number)
+        runs[-1][2].append(document if model is FILES
+                           else stored_row(path, number, model, document))
+    counts, nbytes, error = validate_lines(path, first, raws, registry, take)
+    if error is not None:
+        return counts, [], nbytes, error
     return counts, [(key, _compact(numbers), items if key == FILES._meta.key
                      else pack_rows(items)) for key, numbers, items in runs], nbytes, None
 
@@ -109,8 +86,7 @@ def stored_row(path, number, model, document):
             row[0].encode("utf-8")
         return row
     except (OverflowError, ValueError, TypeError) as exc:
-        raise LoadError(path, number, gettext("%(model)s: cannot be stored: %(reason)s") % {
-            "model": model._meta.key, "reason": one_line(exc)}) from None
+        raise cannot_store(path, number, model, exc) from None
 
 
 def _compact(numbers):
@@ -140,118 +116,13 @@ def unpack_rows(packed):
                     itertools.repeat(()) if paths is None else paths))
 
 
-def _chunks(handle):
-    """``(first line number, [raw lines])`` of an open file, ``CHUNK_LINES`` lines each."""
-    first, raws = 1, []
-    for raw in handle:
-        raws.append(raw)
-        if len(raws) >= CHUNK_LINES:
-            yield first, raws
-            first, raws = first + len(raws), []
-    if raws:
-        yield first, raws
-
-
-def die_with_parent(parent, forked_by_main_thread):
-    """Pool initializer, run in each worker as it starts: the worker ends when ``parent``
-    (the process that forked it) does, even killed with SIGKILL (an OOM kill), instead of
-    waiting forever on the pipe it holds itself. On Linux the kernel sends it SIGKILL
-    (``PR_SET_PDEATHSIG``, only when the main thread forked it: the signal comes when
-    the forking *thread* ends); everywhere a daemon thread exits it once its parent
-    process changes."""
-    if forked_by_main_thread:
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):        # not Linux
-            pass
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
-                     name="bastion-loaddata-parent").start()
-
-
-def _watch_parent(parent):
-    while os.getppid() == parent:           # it changes when the parent process is gone
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(1)
-
-
-class ValidatingChunks:
-    """The file's chunks of lines, validated, in file order: ``async for counts, runs,
-    nbytes, error in chunks`` (see ``validate_chunk``).
-
-    ``start()`` forks the workers and hands them their first chunks (call it before the
-    database opens: no connection or thread of it crosses the fork); each chunk taken
-    back sends the next one out, at most two per worker waiting. A small file
-    (``validation_workers``: 1) is validated here, chunk by chunk, as it is taken.
-    ``close()`` stops the workers.
-    """
+class ValidatingChunks(serialization.ValidatingChunks):
+    """The file's chunks of ``CHUNK_LINES`` lines, each validated by ``validate_chunk``,
+    in file order: ``async for counts, runs, nbytes, error in chunks``. ``start()`` it
+    before the database opens (see ``serialization.ValidatingChunks``)."""
 
     def __init__(self, path, registry, workers=None):
-        self.path = path
-        self.registry = registry
-        self.workers = workers
-        self.size = 0
-        self.handle = self.lines = self.pool = None
-        self.pending = collections.deque()
-
-    def start(self):
-        global _worker_registry
-        try:
-            self.size = os.path.getsize(self.path)
-            self.handle = open(self.path, "rb")
-        except OSError as exc:
-            raise cannot_read(self.path, exc) from None
-        self.lines = _chunks(self.handle)
-        if self.workers is None:
-            self.workers = validation_workers(self.size)
-        if self.workers > 1:
-            _worker_registry = self.registry
-            self.pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=mp.get_context("fork"),
-                initializer=die_with_parent,
-                initargs=(os.getpid(), threading.current_thread() is threading.main_thread()))
-            self._send()
-        return self
-
-    def _next_lines(self):
-        try:
-            return next(self.lines, None)
-        except OSError as exc:
-            raise cannot_read(self.path, exc) from None
-
-    def _send(self):
-        while len(self.pending) < 2 * self.workers:
-            chunk = self._next_lines()
-            if chunk is None:
-                return
-            self.pending.append(self.pool.submit(validate_chunk, self.path, *chunk))
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        if self.pool is None:
-            chunk = self._next_lines()
-            if chunk is None:
-                raise StopAsyncIteration
-            return validate_chunk(self.path, *chunk, registry=self.registry)
-        if not self.pending:
-            raise StopAsyncIteration
-        future = self.pending.popleft()
-        self._send()
-        return await asyncio.wrap_future(future)
-
-    def close(self):
-        global _worker_registry
-        for future in self.pending:
-            future.cancel()
-        self.pending.clear()
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-            _worker_registry = None
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
+        super().__init__(path, registry, validate_chunk, CHUNK_LINES, workers)
 
 
 async def load_atomically(db, path, registry, chunks, stderr, progress=None):

@@ -50,15 +50,20 @@ journal entry goes when the load is complete (or rolled back). ``loaddata
 """
 import asyncio
 import collections
+import ctypes
 import datetime
+import functools
 import hashlib
 import json
 import multiprocessing as mp
 import os
 import re
+import signal
 import tempfile
+import threading
+import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 
 import bson
 from bson import ObjectId, json_util
@@ -611,71 +616,212 @@ def spool_entry(path, number, model, document, rows=False):
                                 "r": encoded_row(document)})
         return bson.encode({"n": number, "m": model._meta.key, "d": document})
     except (InvalidDocument, OverflowError, ValueError, TypeError) as exc:
-        raise LoadError(path, number, gettext("%(model)s: cannot be stored: %(reason)s") % {
-            "model": model._meta.key, "reason": one_line(exc)}) from None
+        raise cannot_store(path, number, model, exc) from None
 
 
-#: the registry validation workers use: set before they fork, so they inherit it
-_worker_registry = None
+def cannot_store(path, number, model, exc):
+    """The ``LoadError`` of a valid line whose document cannot be encoded (``exc``)."""
+    return LoadError(path, number, gettext("%(model)s: cannot be stored: %(reason)s") % {
+        "model": model._meta.key, "reason": one_line(exc)})
 
 
-def _validate_chunk(path, first, raws, spooling, rows=False):
-    """In a worker: validate the raw lines numbered from ``first`` (``spooling``: encode
-    ``Spool`` entries, of ``rows`` or not). Returns
-    ``(counts, encoded spool entries, bytes, None)``, or with ``(line, reason)`` of the
-    first bad line last (what was valid before it is left out: nothing is written)."""
-    counts, entries, nbytes = Counter(), [], 0
+def validate_lines(path, first, raws, registry, take):
+    """Validate the raw lines numbered from ``first``, calling ``take(number, model,
+    document)`` for each valid one (it may raise ``LoadError``). Returns ``(counts,
+    bytes, error)``: ``error`` is ``(line, reason)`` of the first bad line (plain values:
+    a ``LoadError`` does not survive pickling), ``None`` when every line is valid."""
+    counts, nbytes = Counter(), 0
     for number, raw in enumerate(raws, start=first):
         try:
             text = line_text(path, number, raw)
             if text is not None:
                 try:
-                    model, document = parse_line(text, _worker_registry)
+                    model, document = parse_line(text, registry)
                 except LineError as exc:
                     raise LoadError(path, number, exc.reason) from None
+                take(number, model, document)
                 counts[model._meta.key] += 1
-                if spooling:
-                    entries.append(spool_entry(path, number, model, document, rows))
-        except LoadError as exc:       # its own class does not survive pickling: send parts
-            return counts, b"", nbytes, (exc.line, exc.reason)
+        except LoadError as exc:
+            return counts, nbytes, (exc.line, exc.reason)
         nbytes += len(raw)
-    return counts, b"".join(entries), nbytes, None
+    return counts, nbytes, None
 
 
-def _chunks(path):
-    """``(first line number, [raw lines])`` of the file, ``VALIDATION_CHUNK`` lines each."""
-    with open(path, "rb") as handle:
-        first, raws = 1, []
-        for raw in handle:
-            raws.append(raw)
-            if len(raws) >= VALIDATION_CHUNK:
-                yield first, raws
-                first, raws = first + len(raws), []
-        if raws:
+def _validate_chunk(path, first, raws, registry, spooling=False, rows=False):
+    """Validate the raw lines numbered from ``first`` (``spooling``: encode ``Spool``
+    entries, of ``rows`` or not). Returns ``(counts, encoded spool entries, bytes,
+    None)``, or with ``(line, reason)`` of the first bad line last (what was valid before
+    it is left out: nothing is written)."""
+    entries = []
+
+    def take(number, model, document):
+        if spooling:
+            entries.append(spool_entry(path, number, model, document, rows))
+    counts, nbytes, error = validate_lines(path, first, raws, registry, take)
+    return counts, b"" if error else b"".join(entries), nbytes, error
+
+
+def chunks_of(handle, size):
+    """``(first line number, [raw lines])`` of an open file, ``size`` lines each."""
+    first, raws = 1, []
+    for raw in handle:
+        raws.append(raw)
+        if len(raws) >= size:
             yield first, raws
+            first, raws = first + len(raws), []
+    if raws:
+        yield first, raws
+
+
+#: the registry validation workers use: set before they fork, so they inherit it
+_worker_registry = None
+#: Linux's ``prctl`` option: the signal a process gets when the thread that forked it ends
+PR_SET_PDEATHSIG = 1
+#: how often a worker checks that the process that forked it still runs
+PARENT_CHECK_SECONDS = 0.5
+
+
+def die_with_parent(parent, forked_by_main_thread):
+    """Pool initializer, run in each worker as it starts: the worker ends when ``parent``
+    (the process that forked it) does, even killed with SIGKILL (an OOM kill), instead of
+    waiting forever on the pipe it holds itself. On Linux the kernel sends it SIGKILL
+    (``PR_SET_PDEATHSIG``, only when the main thread forked it: the signal comes when
+    the forking *thread* ends); everywhere a daemon thread exits it once its parent
+    process changes."""
+    if forked_by_main_thread:
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):        # not Linux
+            pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                     name="bastion-loaddata-parent").start()
+
+
+def _watch_parent(parent):
+    while os.getppid() == parent:           # it changes when the parent process is gone
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _in_worker(validate, path, first, raws):
+    return validate(path, first, raws, _worker_registry)
+
+
+class ValidatingChunks:
+    """A file's chunks of ``chunk_lines`` lines, each validated by ``validate(path, first
+    line number, raw lines, registry)``, in file order: ``for result in chunks`` or
+    ``async for result in chunks``.
+
+    ``start()`` forks ``workers`` processes (default: ``validation_workers``; call it
+    before a database opens: no connection or thread of it crosses the fork) and hands
+    them their first chunks; each chunk taken back sends the next one out, at most two
+    per worker waiting, so the first error taken is the earliest bad line. With one
+    worker (a small file) the chunks are validated here, one by one, as they are taken.
+    ``close()`` (or the ``with`` block's end) stops the workers.
+    """
+
+    def __init__(self, path, registry, validate, chunk_lines, workers=None):
+        self.path = path
+        self.registry = registry
+        self.validate = validate
+        self.chunk_lines = chunk_lines
+        self.workers = workers
+        self.size = 0
+        self.handle = self.lines = self.pool = None
+        self.pending = collections.deque()
+
+    def start(self):
+        global _worker_registry
+        try:
+            self.size = os.path.getsize(self.path)
+            self.handle = open(self.path, "rb")
+        except OSError as exc:
+            raise cannot_read(self.path, exc) from None
+        self.lines = chunks_of(self.handle, self.chunk_lines)
+        if self.workers is None:
+            self.workers = validation_workers(self.size)
+        if self.workers > 1:
+            _worker_registry = self.registry
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=mp.get_context("fork"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(), threading.current_thread() is threading.main_thread()))
+            self._send()
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _next_lines(self):
+        try:
+            return next(self.lines, None)
+        except OSError as exc:
+            raise cannot_read(self.path, exc) from None
+
+    def _send(self):
+        while len(self.pending) < 2 * self.workers:
+            chunk = self._next_lines()
+            if chunk is None:
+                return
+            self.pending.append(self.pool.submit(_in_worker, self.validate, self.path,
+                                                 *chunk))
+
+    def _next(self):
+        """The next chunk's result (validated here) or its future (a worker's); ``None``
+        after the last."""
+        if self.pool is None:
+            chunk = self._next_lines()
+            return None if chunk is None else self.validate(self.path, *chunk, self.registry)
+        if not self.pending:
+            return None
+        future = self.pending.popleft()
+        self._send()
+        return future
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        result = self._next()
+        if result is None:
+            raise StopIteration
+        return result.result() if isinstance(result, Future) else result
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        result = self._next()
+        if result is None:
+            raise StopAsyncIteration
+        return await asyncio.wrap_future(result) if isinstance(result, Future) else result
+
+    def close(self):
+        global _worker_registry
+        for future in self.pending:
+            future.cancel()
+        self.pending.clear()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            _worker_registry = None
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
 
 
 def _validate_in_pool(path, registry, spool, counts, bar, workers):
-    """``validate_file``'s loop over ``workers`` forked processes: chunks go out in file
-    order, at most two per worker in flight, and their results are taken in that
-    order, so the first error reported is the earliest bad line."""
-    global _worker_registry
-    _worker_registry = registry
-    pending = collections.deque()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
-    try:
-        for first, raws in _chunks(path):
-            pending.append(pool.submit(_validate_chunk, path, first, raws, spool is not None,
-                                       spool is not None and spool.rows))
-            if len(pending) >= 2 * workers:
-                _take(pending.popleft().result(), path, spool, counts, bar)
-        while pending:
-            _take(pending.popleft().result(), path, spool, counts, bar)
-    finally:
-        for future in pending:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
-        _worker_registry = None
+    """``validate_file``'s loop over ``workers`` forked processes (``ValidatingChunks``):
+    the results are taken in file order, so the first error reported is the earliest
+    bad line."""
+    validate = functools.partial(_validate_chunk, spooling=spool is not None,
+                                 rows=spool is not None and spool.rows)
+    with ValidatingChunks(path, registry, validate, VALIDATION_CHUNK, workers) as chunks:
+        for result in chunks.start():
+            _take(result, path, spool, counts, bar)
 
 
 def _take(result, path, spool, counts, bar):

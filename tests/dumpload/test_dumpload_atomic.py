@@ -12,9 +12,8 @@ from bson import ObjectId
 
 from core.conf import load_settings
 from core.db import connect
-from core.management import run_command
 from core.db.embedded.store import Store, encoded_row
-from core.management import atomic_load
+from core.management import atomic_load, run_command, serialization
 from core.management.atomic_load import (ValidatingChunks, load_atomically, pack_rows,
                                          unpack_rows, validate_chunk)
 from core.management.commands.loaddata import LoaddataCommand
@@ -272,7 +271,7 @@ async def test_ctrl_c_during_the_commit_says_the_load_completed(workspace, monke
 def test_the_workers_stop_when_the_database_cannot_be_opened(workspace, monkeypatch):
     """The workers start before the database opens: a database that cannot be opened
     (its folder cannot be made: a file is in the way) stops them too."""
-    monkeypatch.setattr(atomic_load, "validation_workers", lambda size: 2)
+    monkeypatch.setattr(serialization, "validation_workers", lambda size: 2)
     (workspace.root / "taken").write_text("a file, not a folder")
     settings = load_settings("settings.test", environ={}, VAR_DIR=workspace.root / "var",
                              DATABASE_URL=f"embedded:{workspace.root / 'taken' / 'db.sqlite3'}")
