@@ -40,6 +40,12 @@ CHUNK_LINES = 1000
 INSERTS_QUEUED = 2
 
 
+def in_one_transaction(database_url):
+    """Whether a load into ``database_url`` is this one-transaction load: the embedded
+    store's (a file or ``memory:``); MongoDB's is the resumable ``serialization.load``."""
+    return str(database_url).partition(":")[0] in ("embedded", "memory")
+
+
 def holds_lines(path):
     """Whether the file at ``path`` has a line that is not blank (``CommandError`` when it
     cannot be read): an empty file is loaded without opening the database."""

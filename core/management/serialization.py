@@ -81,7 +81,6 @@ from core.db.errors import BulkWriteError, PyMongoError, UnsupportedOperation
 from core.models import ValidationError
 from core.models.files import file_fields, referenced_ids
 from core.models.stored import stored_as_cleaned
-from core.db.embedded.store import encoded_row
 
 from .base import CommandError
 
@@ -495,16 +494,12 @@ class Spool:
 
     ``with Spool() as spool``: ``validate_file(..., spool=spool)`` fills it,
     ``load(..., spool=spool)`` reads it. The file goes at ``close()`` (the block's end).
-    ``Spool(rows=True)`` (a load into the embedded store, see ``spools_rows``) holds each
-    document as the row the store inserts (``EncodedRow``), encoded by whoever validated
-    it: the load then neither decodes nor encodes documents.
     """
 
     _OPTIONS = CodecOptions(tz_aware=True, tzinfo=datetime.timezone.utc)
 
-    def __init__(self, rows=False):
+    def __init__(self):
         self.handle = tempfile.TemporaryFile(prefix="bastion-loaddata-")
-        self.rows = rows
 
     def __enter__(self):
         return self
@@ -527,30 +522,7 @@ class Spool:
         self.handle.seek(0)
         for entry in bson.decode_file_iter(self.handle, self._OPTIONS):
             model = FILES if entry["m"] == FILE_KEY else registry.get_model(entry["m"])
-            document = entry["d"] if "d" in entry else EncodedRow(entry["i"], entry["r"])
-            yield entry["n"], model, document, 0
-
-
-class EncodedRow:
-    """A validated document as the embedded store's row (``store.encoded_row``): what
-    ``load`` takes from a ``Spool(rows=True)``; ``row["_id"]`` is the document's ``_id``."""
-
-    __slots__ = ("id", "row")
-
-    def __init__(self, oid, row):
-        self.id = oid
-        self.row = tuple(row)
-
-    def __getitem__(self, key):
-        if key != "_id":
-            raise KeyError(key)
-        return self.id
-
-
-def spools_rows(database_url):
-    """Whether a load into ``database_url`` spools rows (``Spool(rows=True)``): the
-    embedded store's; MongoDB takes the documents."""
-    return str(database_url).partition(":")[0] in ("embedded", "memory")
+            yield entry["n"], model, entry["d"], 0
 
 
 #: processes that validate a big file's lines side by side (bounded by the CPUs there are)
@@ -591,8 +563,7 @@ def validate_file(path, registry, stderr, progress=None, spool=None, workers=Non
                 if model is not None:
                     counts[model._meta.key] += 1
                     if spool is not None:
-                        spool.add_encoded(spool_entry(path, number, model, document,
-                                                      spool.rows))
+                        spool.add_encoded(spool_entry(path, number, model, document))
                 bar.update(nbytes)
     except OSError as exc:
         raise cannot_read(path, exc) from None
@@ -607,13 +578,10 @@ def cannot_read(path, exc):
         "path": path, "reason": exc.strerror or exc})
 
 
-def spool_entry(path, number, model, document, rows=False):
-    """The ``Spool`` entry of a validated line, encoded (with ``rows``, a document as the
-    embedded store's row); ``LoadError`` if BSON (or the store) cannot hold it."""
+def spool_entry(path, number, model, document):
+    """The ``Spool`` entry of a validated line, encoded; ``LoadError`` if BSON cannot
+    hold it."""
     try:
-        if rows and model is not FILES:
-            return bson.encode({"n": number, "m": model._meta.key, "i": document["_id"],
-                                "r": encoded_row(document)})
         return bson.encode({"n": number, "m": model._meta.key, "d": document})
     except (InvalidDocument, OverflowError, ValueError, TypeError) as exc:
         raise cannot_store(path, number, model, exc) from None
@@ -647,16 +615,16 @@ def validate_lines(path, first, raws, registry, take):
     return counts, nbytes, None
 
 
-def _validate_chunk(path, first, raws, registry, spooling=False, rows=False):
+def _validate_chunk(path, first, raws, registry, spooling=False):
     """Validate the raw lines numbered from ``first`` (``spooling``: encode ``Spool``
-    entries, of ``rows`` or not). Returns ``(counts, encoded spool entries, bytes,
+    entries). Returns ``(counts, encoded spool entries, bytes,
     None)``, or with ``(line, reason)`` of the first bad line last (what was valid before
     it is left out: nothing is written)."""
     entries = []
 
     def take(number, model, document):
         if spooling:
-            entries.append(spool_entry(path, number, model, document, rows))
+            entries.append(spool_entry(path, number, model, document))
     counts, nbytes, error = validate_lines(path, first, raws, registry, take)
     return counts, b"" if error else b"".join(entries), nbytes, error
 
@@ -817,8 +785,7 @@ def _validate_in_pool(path, registry, spool, counts, bar, workers):
     """``validate_file``'s loop over ``workers`` forked processes (``ValidatingChunks``):
     the results are taken in file order, so the first error reported is the earliest
     bad line."""
-    validate = functools.partial(_validate_chunk, spooling=spool is not None,
-                                 rows=spool is not None and spool.rows)
+    validate = functools.partial(_validate_chunk, spooling=spool is not None)
     with ValidatingChunks(path, registry, validate, VALIDATION_CHUNK, workers) as chunks:
         for result in chunks.start():
             _take(result, path, spool, counts, bar)
@@ -1147,12 +1114,9 @@ async def store_files(files, batch):
 async def insert_documents(collection, key, batch):
     """``insert_many`` of ``[(line, document)]``; ``InsertFailed`` names the refused line."""
     try:
-        if isinstance(batch[0][1], EncodedRow):      # a Spool(rows=True): embedded rows
-            await collection.insert_rows([row.row for _, row in batch], ordered=True)
-        else:
-            # every document passed subset.check_document in clean_document
-            await collection.insert_many([document for _, document in batch], ordered=True,
-                                         checked=True)
+        # every document passed subset.check_document in clean_document
+        await collection.insert_many([document for _, document in batch], ordered=True,
+                                     checked=True)
     except BulkWriteError as exc:
         errors = (exc.details or {}).get("writeErrors") or [{}]
         index = errors[0].get("index", 0)

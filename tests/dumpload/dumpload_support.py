@@ -1,6 +1,7 @@
 """Helpers for the dumpdata/loaddata tests: subprocess runs, seeding, raw reads."""
 import datetime
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 from bson import ObjectId
 
 from core.db import connect
+from core.db.embedded.store import table_name
 from core.management.serialization import dump_line
 from support.cli import outer_env
 
@@ -135,3 +137,12 @@ def category_line(name, oid=None):
 def parse_lines(text):
     """Every line of ``text`` as JSON (fails the test on a line that is not)."""
     return [json.loads(line) for line in text.splitlines()]
+
+
+def stored_rows(url, collection):
+    """The rows (document text, folds) the embedded database ``url`` keeps for
+    ``collection``, in insertion order."""
+    path = url.partition(":")[2]
+    with sqlite3.connect(path) as conn:
+        return conn.execute(f"SELECT doc, folds FROM {table_name(collection)} "
+                            "ORDER BY rowid").fetchall()

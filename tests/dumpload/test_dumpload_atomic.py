@@ -19,8 +19,7 @@ from core.management.atomic_load import (ValidatingChunks, load_atomically, pack
 from core.management.commands.loaddata import LoaddataCommand
 from core.management.serialization import LoadError, Spool, load, validate_file
 
-from dumpload_support import COLLECTIONS, article_lines, category_line, read_all
-from test_dumpload_rows import stored_rows
+from dumpload_support import COLLECTIONS, article_lines, category_line, read_all, stored_rows
 
 CHUNK = 20
 BAD = 3 * CHUNK + 1            # the bad line opens the fourth chunk: three are in before it
@@ -152,7 +151,7 @@ async def test_a_good_file_is_stored_as_the_document_load_stores_it(
     by_documents = workspace.url("documents")
     db = connect(by_documents)
     try:
-        with Spool(rows=False) as spool:
+        with Spool() as spool:
             total = validate_file(path, workspace.registry, None, progress=False, spool=spool)
             await load(db, path, workspace.registry, io.StringIO(), total, False, spool=spool)
     finally:

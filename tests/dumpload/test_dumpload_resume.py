@@ -6,7 +6,7 @@ import datetime
 from core.db import connect
 from core.management.serialization import BATCH_SIZE, JOURNAL_COLLECTION, file_digest
 
-from dumpload_support import article_lines, category_line, count_all, read_all
+from dumpload_support import article_lines, category_line, count_all, read_all, stored_rows
 
 
 async def interrupt(url, path, lines, upto, inserted):
@@ -43,6 +43,8 @@ async def test_the_next_run_finishes_an_interrupted_load(workspace):
         f"loaded {len(lines)} documents (blog.category 1, blog.article {len(lines) - 1}) "
         f"(finished an interrupted load: {BATCH_SIZE + 3} of them were in already)")
     assert await read_all(url) == await read_all(clean_url)
+    for collection in ("blog_category", "blog_article"):       # stored as a clean load does
+        assert sorted(stored_rows(url, collection)) == sorted(stored_rows(clean_url, collection))
     assert (await count_all(url, [JOURNAL_COLLECTION]))[JOURNAL_COLLECTION] == 0
 
 

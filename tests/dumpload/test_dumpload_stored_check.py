@@ -6,6 +6,7 @@ import bson
 import pytest
 from bson import ObjectId, json_util
 
+from core.management.atomic_load import validate_chunk
 from core.management.serialization import (JSON_OPTIONS, LineError, LoadError, Spool,
                                            clean_document, clean_through_model,
                                            validate_file)
@@ -169,15 +170,23 @@ def test_users_are_still_checked_by_their_own_clean(workspace):
     assert line == 3 and "username: Enter a valid username" in reason
 
 
-@pytest.mark.parametrize("rows", [False, True])
-def test_text_no_store_can_hold_is_refused_with_its_line_in_either_spool(workspace, rows):
+@pytest.mark.parametrize("one_transaction", [False, True])
+def test_text_no_store_can_hold_is_refused_with_its_line_by_either_load(
+        workspace, one_transaction):
     """A lone surrogate (``"\\ud800"`` in the JSON) passes the fast check as text, and is
-    refused where the spool encodes it, before anything is written."""
+    refused where it is encoded (the spool's BSON, or the embedded store's row), before
+    anything is written."""
     bad = article(title="half \ud800 a pair")
     assert stored_as_cleaned(workspace.registry.get_model("blog.article"))(bad) is True
     line = json_util.dumps({"model": "blog.article", "document": bad},
                            json_options=JSON_OPTIONS) + "\n"      # ASCII: \\ud800 escaped
     path = workspace.write_lines("surrogate.jsonl", [*article_lines(2), line])
-    with Spool(rows=rows) as spool, pytest.raises(LoadError) as info:
+    if one_transaction:
+        with open(path, "rb") as handle:
+            _counts, runs, _bytes, error = validate_chunk(path, 1, handle.readlines(),
+                                                          workspace.registry)
+        assert runs == [] and error[0] == 3 and "cannot be stored" in error[1]
+        return
+    with Spool() as spool, pytest.raises(LoadError) as info:
         validate_file(path, workspace.registry, None, progress=False, spool=spool)
     assert info.value.line == 3 and "cannot be stored" in info.value.reason

@@ -24,7 +24,7 @@ from pathlib import Path
 from bson import ObjectId
 from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 
-from ..base import Collection, _counted_write
+from ..base import Collection
 from ..database import Database, check_writes
 from ..errors import BulkWriteError, DuplicateKeyError
 from ..files import files_of
@@ -216,16 +216,6 @@ class EmbeddedCollection(Collection):
         if errors:
             raise _bulk_error(inserted, errors)
         return InsertManyResult([doc["_id"] for doc in stored], True)
-
-    @_counted_write
-    async def insert_rows(self, rows, ordered=True):
-        """Insert rows encoded by ``store.encoded_row`` (``loaddata``'s bulk load: its
-        validation workers encode the documents); fails as ``insert_many`` does."""
-        inserted, errors = await self._run_write(self.database.store.insert_rows, rows,
-                                                 ordered)
-        if errors:
-            raise _bulk_error(inserted, errors)
-        return inserted
 
     @staticmethod
     def _update_result(result):

@@ -16,11 +16,12 @@ import argparse
 from core.i18n import gettext as _
 from core.i18n import gettext_lazy as _l
 from core.i18n import ngettext
-from core.management.atomic_load import ValidatingChunks, holds_lines, load_atomically
+from core.management.atomic_load import (ValidatingChunks, holds_lines, in_one_transaction,
+                                         load_atomically)
 from core.management.base import DatabaseCommand
 from core.management.serialization import (Spool, describe_counts, file_digest,
                                            interrupted_load, load, rollback_interrupted,
-                                           spools_rows, validate_file)
+                                           validate_file)
 
 
 class LoaddataCommand(DatabaseCommand):
@@ -53,13 +54,12 @@ class LoaddataCommand(DatabaseCommand):
         database opens). Else every line validated (nothing written yet) and the file's
         digest. An empty file is loaded without opening the database."""
         self.spool = self.chunks = None
-        if not args.rollback and spools_rows(self.settings.DATABASE_URL):
+        if not args.rollback and in_one_transaction(self.settings.DATABASE_URL):
             if not holds_lines(args.file):
                 return self.loaded_none(args)
             self.chunks = ValidatingChunks(args.file, self.registry).start()
             return None
-        self.spool = None if args.rollback else Spool(
-            rows=spools_rows(self.settings.DATABASE_URL))
+        self.spool = None if args.rollback else Spool()
         try:
             self.total = validate_file(args.file, self.registry, self.stderr, args.progress,
                                        spool=self.spool)
@@ -101,8 +101,9 @@ class LoaddataCommand(DatabaseCommand):
                     return 0
             finally:
                 self.chunks.close()         # (again in handle: closing twice is harmless)
-            # an interrupted load of this file (an earlier version's) is finished as it began
-            self.spool = Spool(rows=True)
+            # an interrupted load of this file (an earlier version's) is finished the resumable
+            # way, its documents inserted as into MongoDB
+            self.spool = Spool()
             self.total = validate_file(args.file, self.registry, self.stderr, args.progress,
                                        spool=self.spool)
         try:
