@@ -80,8 +80,6 @@ def index_table_name(collection, name):
 #: for it (see ``Store._insert_chunk``): at 300k articles 250 per statement cost the
 #: index 35 % more CPU than 5,000, and the gap grows with the collection (more merging)
 INSERT_CHUNK = 5000
-#: SQLite's default limit on a statement's parameters before 3.32 (2020)
-OLD_VARIABLE_LIMIT = 999
 
 
 def row_values(doc):
@@ -917,8 +915,7 @@ _ROWID = re.compile(r"\browid\b")
 def _insert_chunk_size(conn):
     """Rows per multi-row ``INSERT`` on ``conn``: ``INSERT_CHUNK``, or fewer when the
     SQLite build takes fewer parameters per statement (two per row)."""
-    getlimit = getattr(conn, "getlimit", None)          # Python 3.11+
-    limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else OLD_VARIABLE_LIMIT
+    limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     return max(1, min(INSERT_CHUNK, limit // 2))
 
 
