@@ -532,15 +532,13 @@ class Store:
 
         A duplicate costs a dozen statements of a 5,000-row batch, not one per row: each
         statement is a segment of the search index (see ``_insert_chunk``)."""
-        if self._insert_chunk(conn, coll, rows, known, unique):
+        failure = self._insert_chunk(conn, coll, rows, known, unique)
+        if failure is None:
             return len(rows), False
         if len(rows) == 1:                 # the duplicate: its document names the key
-            try:
-                self._insert_row(conn, coll, codec.loads(rows[0][0]), known, unique)
-                return 1, False
-            except DuplicateKeyError as exc:
-                errors.append((start, exc))
-                return 0, ordered
+            errors.append((start, self._duplicate(conn, coll, failure,
+                                                  codec.loads(rows[0][0]))))
+            return 0, ordered
         half = len(rows) // 2
         first, stop = self._insert_halves(conn, coll, rows[:half], start, known, unique,
                                           ordered, errors)
@@ -551,9 +549,9 @@ class Store:
         return first + second, stop
 
     def _insert_chunk(self, conn, coll, rows, known, unique):
-        """Insert encoded ``rows`` with one multi-row ``INSERT``; False, with nothing
-        changed, when one of them is a duplicate (the caller then splits them to know
-        which).
+        """Insert encoded ``rows`` with one multi-row ``INSERT``: None, or the
+        ``sqlite3.IntegrityError``, with nothing changed, when one of them is a duplicate
+        (the caller then splits them to know which; a single row's error names its key).
 
         One statement per chunk rather than per document: SQLite opens a statement
         savepoint for each statement, and the search index (FTS5) writes its pending
@@ -572,10 +570,10 @@ class Store:
             # transaction goes on
             conn.execute(f"INSERT INTO {table_name(coll)} (doc, folds) VALUES "
                          f"{', '.join(['(?, ?)'] * len(rows))}", params)
-        except sqlite3.IntegrityError:
-            return False
+        except sqlite3.IntegrityError as exc:
+            return exc
         self._record_arrays(conn, coll, new, known)
-        return True
+        return None
 
     def update(self, coll, flt, update, *, upsert=False, many=False, sort=(),
                replacement=None):
