@@ -1,6 +1,6 @@
-"""The embedded store's bulk insert (``Store.insert_rows``): a batch is one statement, so
-the search index writes one segment for it, and it leaves the same rows, index answers
-and search answers as documents inserted one by one."""
+"""The embedded store's bulk insert (``Store.insert_rows``): a batch is one or two
+statements, so the search index writes one or two segments for it, and it leaves the
+same rows, index answers and search answers as documents inserted one by one."""
 import datetime
 import re
 import sqlite3
@@ -37,22 +37,26 @@ def declare(store, coll):
 
 
 class CountingConnection:
-    """A connection that counts the ``INSERT`` statements run into ``coll``'s table."""
+    """A connection that counts the ``INSERT`` statements run into ``coll``'s table (and
+    keeps their texts)."""
 
     def __init__(self, conn, coll):
         self.conn, self.prefix, self.inserts = conn, f'INSERT INTO "c:{coll}"', 0
+        self.texts = []
 
     def execute(self, statement, *args):
-        self.inserts += statement.startswith(self.prefix)
+        if statement.startswith(self.prefix):
+            self.inserts += 1
+            self.texts.append(statement)
         return self.conn.execute(statement, *args)
 
     def __getattr__(self, name):
         return getattr(self.conn, name)
 
 
-def inserts_of(store, coll, docs, monkeypatch, ordered=True):
+def inserts_of(store, coll, docs, monkeypatch, ordered=True, counting=None):
     """``(result, number of INSERT statements into the collection's table)``."""
-    counting = CountingConnection(store.connection(), coll)
+    counting = counting or CountingConnection(store.connection(), coll)
     with monkeypatch.context() as patch:
         patch.setattr(store, "connection", lambda: counting)
         result = store.insert(coll, docs, ordered)
@@ -69,12 +73,12 @@ def answers(store, coll):
             ids({"tags": "t1", "category": {"$gte": 5}}, newest)]
 
 
-def test_a_batch_is_one_statement_and_answers_as_one_by_one_inserts(store, monkeypatch):
+def test_a_batch_is_two_statements_at_most_and_answers_as_one_by_one_inserts(store, monkeypatch):
     docs = articles(1200)
     declare(store, "bulk")
     declare(store, "single")
     (count, errors), statements = inserts_of(store, "bulk", docs, monkeypatch)
-    assert (count, errors, statements) == (1200, [], 1)
+    assert (count, errors, statements) == (1200, [], 2)     # 1,000 rows, then 200
     for doc in docs:
         store.insert("single", [doc], True)
     assert answers(store, "bulk") == answers(store, "single")
@@ -106,3 +110,21 @@ def test_an_ordered_batch_stops_at_its_first_duplicate(store, monkeypatch):
     assert count == 180 and [position for position, _exc in errors] == [180]
     assert errors[0][1].details["keyValue"] == {"_id": docs[40]["_id"]}
     assert sorted(answers(store, "bulk")[0]) == sorted(d["_id"] for d in docs[:180] + [docs[250]])
+
+
+def test_the_statement_texts_stay_few_whatever_the_batch_sizes(store, monkeypatch):
+    """Each distinct text stays in the connection's statement cache (a 5,000-row one is
+    ~1.3 MB): a batch is written as a multiple of 250 rows, then the rest."""
+    counting = CountingConnection(store.connection(), "bulk")
+    sizes, first = range(260, 5001, 97), 0
+    for size in sizes:
+        docs = [{"_id": first + i} for i in range(size)]
+        if size % 3 == 0:
+            docs[size // 3]["_id"] = first      # a duplicate: halves of odd sizes
+        (count, errors), _statements = inserts_of(store, "bulk", docs, monkeypatch,
+                                                  ordered=False, counting=counting)
+        assert count == size - len(errors) and len(errors) == (size % 3 == 0)
+        first += size
+    rows = {text: text.count("(?, ?)") for text in counting.texts}
+    assert all(n % 250 == 0 or n < 250 for n in rows.values())
+    assert len([n for n in rows.values() if n >= 250]) <= 20 < len(sizes)

@@ -76,10 +76,18 @@ def index_table_name(collection, name):
 
 #: documents per multi-row ``INSERT`` of ``insert_many`` at most (two parameters each:
 #: 10,000 of SQLite's 32,766; ``_insert_chunk_size`` lowers it for a build with fewer).
-#: A batch of up to this many is one statement, so the search index writes one segment
-#: for it (see ``Store._insert_chunk``): at 300k articles 250 per statement cost the
-#: index 35 % more CPU than 5,000, and the gap grows with the collection (more merging)
+#: A batch of up to this many is one or two statements (``INSERT_ROWS_STEP``), so the
+#: search index writes one or two segments for it (see ``Store._insert_chunk``): at 300k
+#: articles 250 per statement cost the index 35 % more CPU than 5,000, and the gap grows
+#: with the collection (more merging)
 INSERT_CHUNK = 5000
+#: a multi-row ``INSERT`` holds a multiple of this many rows, or fewer: a batch of another
+#: size is written as two statements (``size // 250 * 250`` rows, then the rest). Each
+#: text is compiled once and kept in the connection's statement cache (128 texts; a
+#: 5,000-row text is ~1.3 MB, ~5 ms to compile), so a statement per batch size (loaddata's
+#: runs, a duplicate's halves) let the writer's cache grow to ~170 MB; this way at most 20
+#: long texts exist
+INSERT_ROWS_STEP = 250
 
 
 def row_values(doc):
@@ -456,9 +464,9 @@ class Store:
         """``insert`` for rows already encoded by ``encoded_row`` (``loaddata``'s bulk
         load encodes them in its validation workers); returns ``(count, errors)``.
 
-        One multi-row ``INSERT`` per ``INSERT_CHUNK`` rows (``_insert_chunk``); a chunk
-        that holds a duplicate is split (``_insert_halves``) down to the row that names
-        it."""
+        One multi-row ``INSERT`` per ``INSERT_CHUNK`` rows (``_insert_chunk``; two when
+        they are not a multiple of ``INSERT_ROWS_STEP``); a chunk that holds a duplicate
+        is split (``_insert_halves``) down to the row that names it."""
         return self._write(lambda conn: self._insert_rows(conn, coll, rows, ordered))
 
     def _insert_rows(self, conn, coll, rows, ordered):
@@ -525,13 +533,18 @@ class Store:
         self._tables.clear()
 
     def _insert_halves(self, conn, coll, rows, start, known, unique, ordered, errors):
-        """Insert ``rows`` (the batch's from position ``start`` on) as one statement, or,
-        when one of them is a duplicate, each half in turn the same way; a single row that
+        """Insert ``rows`` (the batch's from position ``start`` on) as one statement (two
+        when their number is not a multiple of ``INSERT_ROWS_STEP``), or, when one of them
+        is a duplicate, each half in turn the same way; a single row that
         is a duplicate is added to ``errors`` as ``(position, DuplicateKeyError)``.
         Returns ``(rows inserted, stop)``: ``stop`` once an ordered insert met one.
 
         A duplicate costs a dozen statements of a 5,000-row batch, not one per row: each
         statement is a segment of the search index (see ``_insert_chunk``)."""
+        head = len(rows) // INSERT_ROWS_STEP * INSERT_ROWS_STEP
+        if 0 < head < len(rows):           # bounded statement texts (INSERT_ROWS_STEP)
+            return self._insert_split(conn, coll, rows, head, start, known, unique,
+                                      ordered, errors)
         failure = self._insert_chunk(conn, coll, rows, known, unique)
         if failure is None:
             return len(rows), False
@@ -539,12 +552,16 @@ class Store:
             errors.append((start, self._duplicate(conn, coll, failure,
                                                   codec.loads(rows[0][0]))))
             return 0, ordered
-        half = len(rows) // 2
-        first, stop = self._insert_halves(conn, coll, rows[:half], start, known, unique,
+        return self._insert_split(conn, coll, rows, len(rows) // 2, start, known, unique,
+                                  ordered, errors)
+
+    def _insert_split(self, conn, coll, rows, at, start, known, unique, ordered, errors):
+        """``_insert_halves`` of ``rows[:at]``, then (unless it stopped) of ``rows[at:]``."""
+        first, stop = self._insert_halves(conn, coll, rows[:at], start, known, unique,
                                           ordered, errors)
         if stop:
             return first, True
-        second, stop = self._insert_halves(conn, coll, rows[half:], start + half, known,
+        second, stop = self._insert_halves(conn, coll, rows[at:], start + at, known,
                                            unique, ordered, errors)
         return first + second, stop
 
