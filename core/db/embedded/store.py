@@ -274,7 +274,7 @@ class Store:
             self._local.inline = True
         checks = None
         if steps is not None:
-            checks = [steps // INLINE_CHECK_STEPS]
+            checks = [steps // INLINE_CHECK_STEPS - 1]     # the last check interrupts
 
             def spent():
                 checks[0] -= 1
