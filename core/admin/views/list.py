@@ -108,9 +108,7 @@ class ListHandler(ModelHandler):
         else:
             rows = [await self.list_row(obj, columns, links, editable, references, writers)
                     for obj in objects]
-        for row in rows:
-            row["html"] = row_html(row)
-        rows_html = "".join(row["html"] for row in rows)
+        rows_html = "".join(map(row_html, rows))
 
         sortable = set(changelist.sortable_fields())
         headers = []
