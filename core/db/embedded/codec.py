@@ -178,39 +178,18 @@ def decode(value):
     return value
 
 
-class _TaggingEncoder(json.JSONEncoder):
-    """JSON's encoder, asking ``encode_scalar`` for each non-JSON value (ObjectIds,
-    dates, decimals, binary data) and counting how many it tagged (where Python has no
-    C encoder: ``_encoder``)."""
-
-    def __init__(self):
-        super().__init__(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-        self.tagged = 0
-
-    def default(self, value):
-        text = encode_scalar(value)
-        if text is value:
-            return super().default(value)      # not a stored type: TypeError
-        self.tagged += 1
-        return text
-
-    def __call__(self, document):
-        return self.encode(document), self.tagged
-
-
 _THREAD = threading.local()
 
 
 def _encoder():
-    """This thread's ``encode(document) -> (text, values tagged)``: JSON's C encoder,
-    made once per thread (what ``_TaggingEncoder`` sets up costs about as much again as
-    encoding an article), with a ``default`` that tags and counts as ``_TaggingEncoder``
-    does."""
+    """This thread's ``encode(document) -> (text, values tagged)``: JSON's encoder with a
+    ``default`` that asks ``encode_scalar`` for each non-JSON value (ObjectIds, dates,
+    decimals, binary data) and counts how many it tagged. On CPython, JSON's C encoder,
+    made once per thread (what ``json.JSONEncoder`` sets up per call costs about as much
+    again as encoding an article)."""
     encode = getattr(_THREAD, "encode", None)
     if encode is not None:
         return encode
-    if c_make_encoder is None:                      # pragma: no cover - not CPython
-        return lambda document: _TaggingEncoder()(document)
     tagged = [0]
 
     def default(value):
@@ -219,14 +198,22 @@ def _encoder():
             raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
         tagged[0] += 1
         return text
-    # the arguments JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-    # check_circular=False) passes: no markers, no indent, keys unsorted, NaN allowed
-    chunks = c_make_encoder(None, default, encode_basestring, None, ":", ",", False, False,
-                            True)
+    if c_make_encoder is None:                      # pragma: no cover - not CPython
+        plain = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                                 check_circular=False, default=default).encode
 
-    def encode(document):
-        tagged[0] = 0
-        return "".join(chunks(document, 0)), tagged[0]
+        def encode(document):
+            tagged[0] = 0
+            return plain(document), tagged[0]
+    else:
+        # the arguments JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+        # check_circular=False) passes: no markers, no indent, keys unsorted, NaN allowed
+        chunks = c_make_encoder(None, default, encode_basestring, None, ":", ",", False,
+                                False, True)
+
+        def encode(document):
+            tagged[0] = 0
+            return "".join(chunks(document, 0)), tagged[0]
     _THREAD.encode = encode
     return encode
 
