@@ -71,8 +71,7 @@ REGEX_OPTIONS = frozenset("imsx")
 SCALAR_TYPES = (type(None), bool, int, float, str, ObjectId, datetime.datetime, Decimal128,
                 bytes, Binary)
 #: the scalar types whose every value may be stored (``check_scalar`` has nothing to check)
-_ALWAYS_STORABLE = frozenset((type(None), bool, str, ObjectId, datetime.datetime, bytes,
-                              Binary))
+_ALWAYS_STORABLE = frozenset(SCALAR_TYPES) - {int, float, Decimal128}
 
 
 def key_problem(key):
