@@ -39,8 +39,9 @@ TTL_SWEEP_SECONDS = 60
 #: the most ``_id`` values a read may name and still run on the event loop's thread
 POINT_READ_IDS = 50
 #: the largest ``limit`` of a read tried on the event loop's thread within
-#: ``store.INLINE_READ_STEPS`` (a list page of 50 and the row that says there is a next)
-BOUNDED_READ_LIMIT = POINT_READ_IDS + 1
+#: ``store.INLINE_READ_STEPS``: an admin list page of 50 (``admin.options.DEFAULT_PER_PAGE``)
+#: and the row that says there is a next
+BOUNDED_READ_LIMIT = 51
 
 
 def point_read_size(flt):
