@@ -16,7 +16,6 @@ then the app's); a ``ModelAdmin`` may swap it with ``history_handler = MyHistory
 import datetime
 
 from core.admin.handlers import ObjectHandler
-from core.handlers.base import HTTPError
 from core.models import parse_id
 from core.timezones import format_datetime
 
@@ -70,8 +69,7 @@ class HistoryHandler(ObjectHandler):
         # a deleted object's history stays readable, unless the admin scopes rows (then
         # nobody can tell whether the object was in this user's scope)
         if obj is None and (not entries or self.model_admin.has_row_scope(self)):
-            raise HTTPError(404, self.gettext("No %(name)s with id %(id)s.") % {
-                "name": self.opts.verbose_name, "id": repr(raw_id)})
+            raise self.no_such_object(raw_id)
         hidden = self.model_admin.hidden_fields(self)
         for entry in entries if hidden else ():      # fields hidden from this user
             entry.changes = {name: change for name, change in (entry.changes or {}).items()

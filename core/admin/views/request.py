@@ -291,6 +291,12 @@ class ObjectLoading:
 
     object = None
 
+    def no_such_object(self, object_id):
+        """The 404 ``HTTPError`` (to raise) for an id that names no object this user may
+        reach (or is malformed)."""
+        return HTTPError(404, self.gettext("No %(name)s with id %(id)s.") % {
+            "name": self.opts.verbose_name, "id": repr(object_id)})
+
     async def find_object(self, object_id):
         """The object with this id within the row scope, or ``None``; 404 for a malformed id.
 
@@ -299,8 +305,7 @@ class ObjectLoading:
         ``read``, of the page's own action (a delete without read finds what it reaches)."""
         oid = parse_id(object_id)
         if oid is None:
-            raise HTTPError(404, self.gettext("No %(name)s with id %(id)s.") % {
-                "name": self.opts.verbose_name, "id": repr(object_id)})
+            raise self.no_such_object(object_id)
         needed = self.required_actions() or [self.action]
         reach_of = "read" if "read" in needed or self.model_admin.may(self, "read") \
             else needed[0]
@@ -314,8 +319,7 @@ class ObjectLoading:
         needs (``required_actions``), the object rule and the admin's ``object_refusal``."""
         obj = await self.find_object(object_id)
         if obj is None:
-            raise HTTPError(404, self.gettext("No %(name)s with id %(id)s.") % {
-                "name": self.opts.verbose_name, "id": repr(object_id)})
+            raise self.no_such_object(object_id)
         for action in self.required_actions() or [self.action]:
             if not self.model_admin.may(self, action, obj):
                 self.deny(action, obj)
