@@ -176,8 +176,8 @@ class PasswordResetBase(AuthHandler):
         self.clear_cookie(RESET_COOKIE, path=PREFIX)
         self.set_status(400)
         if self.wants_json():
-            return self.write_json({"error": "This password reset link is invalid or has "
-                                             "expired."})
+            return self.write_json({"error": self.gettext(
+                "This password reset link is invalid or has expired.")})
         self.render(self.invalid_template, reset_url=self.reverse_url("password_reset"))
 
 

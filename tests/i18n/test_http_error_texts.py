@@ -8,28 +8,41 @@ from core import i18n
 REPO = Path(i18n.CORE_LOCALE_DIR).parent
 
 
+def is_plain_text(node):
+    """Is ``node`` a string literal or an f-string (a text not through ``gettext``)?"""
+    return isinstance(node, ast.JoinedStr) or \
+        isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
 def untranslated_refusals(source):
-    """``[line]`` of each ``HTTPError(status, "…")`` / ``ApiError(status, f"…")`` in
-    ``source``: a text written as it is, not through ``gettext``."""
-    lines = []
-    for node in ast.walk(ast.parse(source)):
+    """``[line]`` of each ``HTTPError(status, "…")`` / ``ApiError(status, f"…")`` and
+    each ``{"error": "…"}`` (a JSON answer's error; not the mapping of a ``%`` format)
+    in ``source``: a text written as it is, not through ``gettext``."""
+    tree, lines = ast.parse(source), []
+    mappings = {id(node.right) for node in ast.walk(tree)
+                if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict) and id(node) not in mappings:
+            lines.extend(node.lineno for key, value in zip(node.keys, node.values)
+                         if isinstance(key, ast.Constant) and key.value == "error"
+                         and is_plain_text(value))
         if not isinstance(node, ast.Call) or len(node.args) < 2:
             continue
         name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-        text = node.args[1]
-        if name in ("HTTPError", "ApiError") and (
-                isinstance(text, ast.JoinedStr)
-                or isinstance(text, ast.Constant) and isinstance(text.value, str)):
+        if name in ("HTTPError", "ApiError") and is_plain_text(node.args[1]):
             lines.append(node.lineno)
-    return lines
+    return sorted(lines)
 
 
 def test_the_check_finds_a_literal_and_an_f_string():
     source = ('raise HTTPError(404, "No such page.")\n'
               'raise ApiError(400, f"Bad {x}.")\n'
               'raise HTTPError(404, self.gettext("No such page."))\n'
-              'raise HTTPError(404)\n')
-    assert untranslated_refusals(source) == [1, 2]
+              'raise HTTPError(404)\n'
+              'self.write_json({"error": "Bad link."})\n'
+              'self.write_json({"error": self.gettext("Bad link.")})\n'
+              'print(_("%(error)s, sorry") % {"error": f"{exc}"})\n')
+    assert untranslated_refusals(source) == [1, 2, 5]
 
 
 def test_no_handler_refuses_in_english_only():

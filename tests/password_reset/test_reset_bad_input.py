@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from core import i18n
 from core.auth.reset_tokens import ResetTokens
 from reset_kit import INVALID, RESET, follow
 from support import NEW_PASSWORD, PASSWORD
@@ -89,3 +90,13 @@ async def test_a_json_client_gets_a_json_error(site):
     page = await site.browser().get(f"{RESET}{alice.id}/bad/",
                                     headers={"Accept": "application/json"})
     assert page.code == 400 and "invalid" in json.loads(page.text)["error"]
+
+
+async def test_a_json_client_gets_the_error_in_its_language(site):
+    alice = await site.create_user("alice")
+    page = await site.browser().get(f"{RESET}{alice.id}/bad/",
+                                    headers={"Accept": "application/json",
+                                             "Accept-Language": "fr"})
+    english = "This password reset link is invalid or has expired."
+    assert page.code == 400
+    assert json.loads(page.text)["error"] == i18n.locale_for("fr").translate(english) != english
