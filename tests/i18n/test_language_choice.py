@@ -63,6 +63,15 @@ def test_dates_and_numbers_for_german_in_the_users_zone():
     assert i18n.format_datetime(moment, "en", berlin) == "2026-03-05 14:07 CET"
 
 
+@pytest.mark.parametrize("language, sizes", [
+    ("en", ["1,023 bytes", "48 kB", "1 MB"]),
+    ("fr", ["1\u202f023\u00a0octets", "48\u202fko", "1\u202fMo"]),
+])
+def test_file_sizes_from_bytes_to_kilobytes_and_megabytes(language, sizes):
+    assert [i18n.format_byte_size(size, language)
+            for size in (1023, 48 * 1024, 1024 * 1024)] == sizes
+
+
 def test_the_language_setting_must_be_one_of_languages():
     assert load_settings("settings.test", environ={"LANGUAGE": "fr"}).LANGUAGE == "fr"
     with pytest.raises(ImproperlyConfigured, match="LANGUAGE must be one of the codes"):
