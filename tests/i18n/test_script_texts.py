@@ -147,6 +147,14 @@ UNTRANSLATED_IN_SCRIPT = (
     r"""|\.(?:textContent|innerText|placeholder|title|alt)\s*=\s*["'][^"']*[A-Za-z]""")
 
 
+def test_the_script_check_finds_a_literal_label_and_text():
+    import re
+    assert re.search(UNTRANSLATED_IN_SCRIPT, 'box.setAttribute("aria-label", "Search")')
+    assert re.search(UNTRANSLATED_IN_SCRIPT, 'x.textContent = "Hi"')
+    assert not re.search(UNTRANSLATED_IN_SCRIPT, 'box.setAttribute("aria-label", T("Search"))')
+    assert not re.search(UNTRANSLATED_IN_SCRIPT, 'x.textContent = T("Search")')
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=[path.name for path in SCRIPTS])
 def test_a_script_writes_no_english_a_person_reads(script):
     import re
