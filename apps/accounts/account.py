@@ -39,7 +39,7 @@ from core.admin.widgets import MATRIX_COLUMNS
 from core.audit import audited, diff
 from core.auth.handlers import AuthHandler, CodeForm
 from core.auth.passkeys import (PasskeyError, RelyingParty, challenge_expired, passkey_for_log,
-                                passkey_label)
+                                passkey_label, passkey_name)
 from core.auth.sessions import SESSIONS_COLLECTION, Session
 from core.auth.twofactor import factor_store, is_totp_code, qr_svg_data_uri, totp_uri
 from core.forms import Form, FormData, add_error
@@ -359,7 +359,8 @@ class PasskeyOptionsHandler(AccountBase):
 class PasskeyRegisterHandler(AccountBase):
     """``/admin/account/passkeys/``: POST ``{"credential": ..., "name": "..."}``: store the
     passkey the browser made (400 when it does not verify); audited. Without a name it is
-    stored unnamed (``""``), and pages call it "Passkey" in their language."""
+    stored unnamed (``""``), and pages call it "Passkey" in their language. Answers
+    ``{"status": the text to show, "name": the stored name, "" when unnamed}``."""
 
     async def post(self):
         user = self.current_user
@@ -381,9 +382,8 @@ class PasskeyRegisterHandler(AccountBase):
         await self.factors.add_passkey(user.id, passkey)
         await self.audit("twofactor_enrol", obj=user,
                          detail=f"{passkey_for_log(passkey)} registered at the account page")
-        label = passkey_label(passkey)
         self.write_json({"status": self.gettext("The passkey “%(name)s” was registered.") % {
-            "name": label}, "name": label})
+            "name": passkey_label(passkey)}, "name": passkey_name(passkey)})
 
 
 class PasskeyDeleteHandler(AccountBase):

@@ -135,3 +135,29 @@ async def test_an_unnamed_passkey_is_named_in_the_pages_language(site):
     assert french != "Passkey"
     assert sorted(html.unescape(name) for name in shown) == sorted(
         [french, french, "Clé USB bleue"])
+
+
+async def test_registering_answers_the_stored_name_and_the_label_only_in_the_status(
+        site, monkeypatch):
+    """An unnamed passkey's ``"name"`` is ``""``: not the label a page shows for it,
+    which a passkey may also be named by its user."""
+    from core.auth.passkeys import RelyingParty
+
+    def verified(_party, _credential, _challenge, name):     # the browser's part, stubbed
+        return dict(FAKE_PASSKEY, credential_id=f"id-{name}", name=name, created_at=utcnow())
+    monkeypatch.setattr(RelyingParty, "verify_registration", verified)
+    browser = await site.user_browser("alice", {"blog.article": ["read"]})
+    label = i18n.locale_for("fr").translate("Passkey")
+    assert label != "Passkey"
+    answers = {}
+    for name in ("", label):                 # unnamed, and named as the label reads
+        assert (await post_json(browser, ACCOUNT + "passkeys/options/", {})).code == 200
+        answer = await post_json(browser, ACCOUNT + "passkeys/",
+                                 {"credential": {}, "name": name}, "fr")
+        assert answer.code == 200
+        answers[name] = answer.json()
+    assert answers[""]["name"] == "" and answers[label]["name"] == label
+    assert answers[""]["status"] == answers[label]["status"] == i18n.locale_for(
+        "fr").translate("The passkey “%(name)s” was registered.") % {"name": label}
+    stored = await site.db["auth_factors"].find({"kind": "passkey"}).to_list(None)
+    assert sorted(doc["name"] for doc in stored) == sorted(["", label])
