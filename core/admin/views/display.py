@@ -113,16 +113,15 @@ def _escape(value):
     return html.escape(value if isinstance(value, str) else str(value))
 
 
-def format_size(size):
-    """``"48 kB"``-style text for a byte count, in the active language."""
-    return i18n.format_byte_size(size)
+#: ``"48 kB"``-style text for a byte count, in the active language (exported name)
+format_size = i18n.format_byte_size
 
 
 def file_cell(model_admin, obj, name, value):
     """A file's name and size, linked to its download page (``FileDownloadHandler``)."""
     if not isinstance(value, StoredFile):
         return Cell("text", "—")
-    return Cell("link", f"{value.name} ({format_size(value.size)})",
+    return Cell("link", f"{value.name} ({i18n.format_byte_size(value.size)})",
                 url=model_admin.object_url(obj, f"file/{name}/"))
 
 
