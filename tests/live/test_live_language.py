@@ -41,6 +41,9 @@ async def test_a_french_users_socket_answers_in_french(site):
 async def test_the_language_follows_the_users_preference_at_the_recheck(site):
     pierre = await site.user_browser("pierre", {"notes.category": ["read"]}, language="fr")
     client = await LiveClient.connect(site.port, pierre.cookies)
+    await client.connection.write_message("not json")   # the socket's language: French
+    assert await client.next() == {"type": "error",
+                                   "error": said("fr", "Messages must be JSON objects.")}
     User = site.model("accounts.user")
     await User.get_collection(site.db).update_one({"username": "pierre"},
                                                   {"$set": {"language": "de"}})
