@@ -105,8 +105,13 @@ class LanguageMixin:
         the rest of the request; called after ``prepare`` loads the user (``again``:
         choose anew) and before rendering."""
         if again:
-            self.__dict__.pop("_locale", None)
+            self.forget_locale()
         return i18n.activate(self.locale)
+
+    def forget_locale(self):
+        """Choose ``self.locale`` anew when next asked (the user, or their language,
+        changed)."""
+        self.__dict__.pop("_locale", None)
 
 
 class ErrorPageMixin:

@@ -576,9 +576,8 @@ class LiveHandler(CurrentUserMixin, LanguageMixin, ErrorPageMixin,
         session, user, permissions = found
         self.context.current_user, self.context.permissions = user, permissions
         self.context.session = session
-        if user is not self.current_user:    # the user as stored now: their language too
-            self.current_user = user
-            self.__dict__.pop("_locale", None)
+        self.current_user = user             # the user as stored now: their language too
+        self.forget_locale()
         self.checked_at = time.monotonic()
         return True
 
