@@ -30,6 +30,7 @@ from core.db.files import FileInfo
 from core.i18n import gettext
 
 from . import serialization
+from .base import CommandError
 from .serialization import (FILES, InsertFailed, LoadError, cannot_read, cannot_store,
                             nothing_loaded, one_line, progress_bar, validate_lines)
 
@@ -137,7 +138,8 @@ async def load_atomically(db, path, registry, chunks, stderr, progress=None):
 
     Creates every installed model's indexes first (their own transactions). The first
     bad line — invalid, or refused by the store — raises ``LoadError`` naming it, the
-    transaction rolled back: nothing of the file is written. Once committed, the auth
+    transaction rolled back: nothing of the file is written; a store failure that rolled
+    it back (a COMMIT refused: a full disk) is a ``LoadError`` too. Once committed, the auth
     epoch moves (``invalidate_auth_cache``): loaded users and roles count at once.
     """
     bar = progress_bar(stderr, chunks.size, "loaddata", unit="B", enabled=progress)
@@ -192,6 +194,12 @@ async def load_atomically(db, path, registry, chunks, stderr, progress=None):
         if bulk is None or bulk.rolled_back:
             print(gettext("loaddata interrupted; nothing was loaded"), file=stderr, flush=True)
         raise
+    except Exception as exc:
+        if isinstance(exc, CommandError) or bulk is None or not bulk.rolled_back:
+            raise
+        # the store failed (the COMMIT: a full disk, an I/O error) and the load rolled back
+        raise LoadError(path, None, f"{type(exc).__name__}: {one_line(exc)}; "
+                        f"{nothing_loaded(0)}") from None
     finally:
         bar.close()
     return counts

@@ -5,6 +5,7 @@ the transaction, validated here and by worker processes."""
 import asyncio
 import io
 import multiprocessing
+import sqlite3
 import threading
 
 import pytest
@@ -265,6 +266,63 @@ async def test_ctrl_c_during_the_commit_says_the_load_completed(workspace, monke
     assert stderr.getvalue() == "loaddata interrupted too late: the load had committed\n"
     assert len((await read_all(url, ["blog_article"]))["blog_article"]) == 10
     assert await auth_epoch(url) == 1
+
+
+def failing_commit(monkeypatch, calls, committing=None, go_on=None):
+    """``Store.end_load`` with a COMMIT that fails as on a full disk, the transaction left
+    open (as SQLite may); ``calls`` gets each call's ``commit``."""
+    real = Store.end_load
+
+    def end_load(self, commit):
+        calls.append(commit)
+        if commit:
+            if committing is not None:
+                committing.set()
+                go_on.wait(30)
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self, commit)
+    monkeypatch.setattr(Store, "end_load", end_load)
+
+
+async def test_a_failed_commit_rolls_back_and_says_nothing_was_loaded(
+        workspace, seeded, monkeypatch):
+    url, _ids = seeded
+    before = await read_all(url)
+    calls = []
+    failing_commit(monkeypatch, calls)
+    settings = load_settings("settings.test", environ={}, VAR_DIR=workspace.root / "var",
+                             DATABASE_URL=url)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    command = LoaddataCommand(settings=settings, registry=workspace.registry,
+                              stdout=stdout, stderr=stderr)
+    path = workspace.write_lines("full.jsonl", articles(30))
+    args = command.create_parser("loaddata").parse_args([str(path)])
+    status = await asyncio.get_running_loop().run_in_executor(
+        None, run_command, command, args, stderr)
+    assert status == 1 and stdout.getvalue() == ""
+    assert stderr.getvalue() == (f"error: {path}: OperationalError: database or disk is "
+                                 "full; nothing was loaded\n")
+    assert calls == [True, False]                   # the open transaction rolled back
+    assert await read_all(url) == before
+
+
+async def test_ctrl_c_during_a_failed_commit_says_nothing_was_loaded(workspace, monkeypatch):
+    committing, go_on = threading.Event(), threading.Event()
+    calls = []
+    failing_commit(monkeypatch, calls, committing, go_on)
+    path = workspace.write_lines("late.jsonl", articles(10))
+    url = workspace.url("target")
+    stderr = io.StringIO()
+    load = asyncio.ensure_future(load_file(workspace, url, path, 1, stderr))
+    assert await asyncio.get_running_loop().run_in_executor(None, committing.wait, 30)
+    load.cancel()                                       # Ctrl-C, during the COMMIT
+    await asyncio.sleep(0.05)
+    go_on.set()
+    with pytest.raises(asyncio.CancelledError):
+        await load
+    assert stderr.getvalue() == "loaddata interrupted; nothing was loaded\n"
+    assert calls == [True, False]
+    assert (await read_all(url, ["blog_article"]))["blog_article"] == []
 
 
 def test_the_workers_stop_when_the_database_cannot_be_opened(workspace, monkeypatch):

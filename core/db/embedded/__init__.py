@@ -377,15 +377,21 @@ class EmbeddedDatabase(Database):
         any process, wait for it meanwhile; nothing else of this database may write
         while it is open (a write would fail: its ``BEGIN`` finds the load's). A task
         cancelled during the COMMIT waits for it: ``load.committed`` then says whether
-        it went through, ``load.rolled_back`` whether a rollback ran."""
+        it went through, ``load.rolled_back`` whether a rollback ran (also after a COMMIT
+        that failed: a full disk, an I/O error, which raises)."""
         store = self.store
         await self._run(self._writer, store.begin_load)
         load = BulkLoad(self)
+
+        async def roll_back():
+            # shielded: a Ctrl-C does not stop it half-way; a no-op when SQLite has
+            # already rolled the transaction back
+            await asyncio.shield(self._run(self._writer, store.end_load, False))
+            load.rolled_back = True
         try:
             yield load
         except BaseException:
-            await asyncio.shield(self._run(self._writer, store.end_load, False))
-            load.rolled_back = True
+            await roll_back()
             raise
         commit = asyncio.ensure_future(self._run(self._writer, store.end_load, True))
         try:
@@ -394,6 +400,11 @@ class EmbeddedDatabase(Database):
             # the COMMIT goes on on the writer thread: wait for it to say what happened
             await asyncio.wait({commit})
             load.committed = not commit.cancelled() and commit.exception() is None
+            if not load.committed:
+                await roll_back()
+            raise
+        except BaseException:
+            await roll_back()       # the COMMIT failed: SQLite may keep the transaction open
             raise
         load.committed = True
 
