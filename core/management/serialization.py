@@ -650,12 +650,14 @@ PARENT_CHECK_SECONDS = 0.5
 
 
 def die_with_parent(parent, forked_by_main_thread):
-    """Pool initializer, run in each worker as it starts: the worker ends when ``parent``
-    (the process that forked it) does, even killed with SIGKILL (an OOM kill), instead of
-    waiting forever on the pipe it holds itself. On Linux the kernel sends it SIGKILL
-    (``PR_SET_PDEATHSIG``, only when the main thread forked it: the signal comes when
-    the forking *thread* ends); everywhere a daemon thread exits it once its parent
-    process changes."""
+    """Pool initializer, run in each worker as it starts: the worker ignores SIGINT (a
+    terminal's Ctrl-C reaches the whole process group; the parent stops the workers, its
+    ``close()``), and ends when ``parent`` (the process that forked it) does, even killed
+    with SIGKILL (an OOM kill), instead of waiting forever on the pipe it holds itself.
+    On Linux the kernel sends it SIGKILL (``PR_SET_PDEATHSIG``, only when the main thread
+    forked it: the signal comes when the forking *thread* ends); everywhere a daemon
+    thread exits it once its parent process changes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # not the parent's handler (asyncio's)
     if forked_by_main_thread:
         try:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

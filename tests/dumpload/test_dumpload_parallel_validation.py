@@ -2,6 +2,7 @@
 the same counts, the same spool in file order, and the earliest bad line as the error."""
 import io
 import os
+import signal
 
 import pytest
 
@@ -71,6 +72,23 @@ def test_small_files_are_validated_in_this_process_big_ones_by_workers():
     assert serialization.validation_workers(1000) == 1
     assert serialization.validation_workers(serialization.PARALLEL_VALIDATION_BYTES) == min(
         serialization.VALIDATION_WORKERS, cpus)
+
+
+def sigint_handler(path, first, raws, registry):
+    """A chunk's "validation" that tells which process ran it and its SIGINT handler."""
+    return os.getpid(), signal.getsignal(signal.SIGINT)
+
+
+def test_the_workers_ignore_ctrl_c(workspace):
+    """A terminal's Ctrl-C reaches the workers too: they leave it to this process (whose
+    ``close()`` stops them) instead of running its handler (asyncio's, which raises
+    ``KeyboardInterrupt`` at the second one: a traceback from every worker)."""
+    path = workspace.write_lines("some.jsonl", list(article_lines(20)))
+    with serialization.ValidatingChunks(path, workspace.registry, sigint_handler, 2,
+                                        workers=2) as chunks:
+        answers = list(chunks.start())
+    assert len(answers) == 10 and os.getpid() not in {pid for pid, _ in answers}
+    assert {handler for _pid, handler in answers} == {signal.SIG_IGN}
 
 
 def big_file(workspace, name, bad_line=None):
