@@ -50,7 +50,6 @@ journal entry goes when the load is complete (or rolled back). ``loaddata
 """
 import asyncio
 import collections
-import ctypes
 import datetime
 import functools
 import hashlib
@@ -643,26 +642,18 @@ def chunks_of(handle, size):
 
 #: the registry validation workers use: set before they fork, so they inherit it
 _worker_registry = None
-#: Linux's ``prctl`` option: the signal a process gets when the thread that forked it ends
-PR_SET_PDEATHSIG = 1
 #: how often a worker checks that the process that forked it still runs
 PARENT_CHECK_SECONDS = 0.5
 
 
-def die_with_parent(parent, forked_by_main_thread):
+def die_with_parent(parent):
     """Pool initializer, run in each worker as it starts: the worker ignores SIGINT (a
     terminal's Ctrl-C reaches the whole process group; the parent stops the workers, its
     ``close()``), and ends when ``parent`` (the process that forked it) does, even killed
-    with SIGKILL (an OOM kill), instead of waiting forever on the pipe it holds itself.
-    On Linux the kernel sends it SIGKILL (``PR_SET_PDEATHSIG``, only when the main thread
-    forked it: the signal comes when the forking *thread* ends); everywhere a daemon
-    thread exits it once its parent process changes."""
+    with SIGKILL (an OOM kill), instead of waiting forever on the pipe it holds itself: a
+    daemon thread exits it once its parent process changes (within
+    ``PARENT_CHECK_SECONDS``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # not the parent's handler (asyncio's)
-    if forked_by_main_thread:
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):        # not Linux
-            pass
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
                      name="bastion-loaddata-parent").start()
 
@@ -715,7 +706,7 @@ class ValidatingChunks:
             self.pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=mp.get_context("fork"),
                 initializer=die_with_parent,
-                initargs=(os.getpid(), threading.current_thread() is threading.main_thread()))
+                initargs=(os.getpid(),))
             self._send()
         return self
 
