@@ -1,9 +1,14 @@
 """An interrupted loaddata, as it leaves the database, is finished or rolled back by the next
 run (deterministic: the state a kill leaves is written here; the real kill -9 is in
 ``tests/faults/test_crash_loaddata.py``)."""
+import asyncio
 import datetime
+import io
 
+from core.conf import load_settings
 from core.db import connect
+from core.management import run_command, serialization
+from core.management.commands.loaddata import LoaddataCommand
 from core.management.serialization import BATCH_SIZE, JOURNAL_COLLECTION, file_digest
 
 from dumpload_support import article_lines, category_line, count_all, read_all, stored_rows
@@ -75,3 +80,33 @@ async def test_a_different_file_loads_as_usual_beside_an_interrupted_one(workspa
     assert (await count_all(url, [JOURNAL_COLLECTION]))[JOURNAL_COLLECTION] == 1
     workspace.cli(["loaddata", path], url).check_returncode()      # and that one finishes
     assert (await count_all(url, ["blog_article"]))["blog_article"] == 7
+
+
+def test_an_interrupted_load_is_validated_without_forking_once_the_database_is_open(
+        workspace, monkeypatch):
+    """Into the embedded store the interrupted load (an earlier version's) is found once
+    the database is open: its file is validated again in this process, never by workers
+    forked with the database's connections and threads."""
+    monkeypatch.setattr(serialization, "validation_workers", lambda size: 2)
+    pooled = []
+    real = serialization._validate_in_pool
+
+    def validate_in_pool(*args):
+        pooled.append(args[-1])
+        return real(*args)
+    monkeypatch.setattr(serialization, "_validate_in_pool", validate_in_pool)
+    lines = [category_line("News"), *article_lines(30)]
+    path = workspace.write_lines("move.jsonl", lines)
+    url = workspace.url("target")
+    asyncio.run(interrupt(url, path, lines, upto=31, inserted=range(1, 11)))
+    settings = load_settings("settings.test", environ={}, VAR_DIR=workspace.root / "var",
+                             DATABASE_URL=url)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    command = LoaddataCommand(settings=settings, registry=workspace.registry,
+                              stdout=stdout, stderr=stderr)
+    args = command.create_parser("loaddata").parse_args([str(path)])
+    assert run_command(command, args, stderr=stderr) == 0, stderr.getvalue()
+    assert stdout.getvalue().strip() == (
+        "loaded 31 documents (blog.category 1, blog.article 30) (finished an interrupted "
+        "load: 10 of them were in already)")
+    assert pooled == []

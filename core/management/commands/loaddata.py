@@ -102,10 +102,11 @@ class LoaddataCommand(DatabaseCommand):
             finally:
                 self.chunks.close()         # (again in handle: closing twice is harmless)
             # an interrupted load of this file (an earlier version's) is finished the resumable
-            # way, its documents inserted as into MongoDB
+            # way, its documents inserted as into MongoDB; validated here, in this process: the
+            # database is open (no worker may fork with its connections and threads)
             self.spool = Spool()
             self.total = validate_file(args.file, self.registry, self.stderr, args.progress,
-                                       spool=self.spool)
+                                       spool=self.spool, workers=1)
         try:
             counts = await load(self.db, args.file, self.registry, self.stderr, self.total,
                                 args.progress, digest=self.digest, spool=self.spool)
