@@ -34,8 +34,8 @@ from babel.messages import mofile, pofile
 
 __all__ = ["DOMAIN", "CORE_LOCALE_DIR", "CORE_STATIC_DIR", "LazyString", "activate",
            "build_script_catalog", "choose_language", "compile_catalog",
-           "find_script_messages", "format_byte_size", "format_date", "format_datetime",
-           "format_decimal",
+           "decimal_formatter", "find_script_messages", "format_byte_size", "format_date",
+           "format_datetime", "format_decimal",
            "get_locale", "gettext", "gettext_lazy", "install", "install_for_settings",
            "js_catalog", "locale_for", "ngettext", "script_messages"]
 
@@ -379,8 +379,34 @@ def format_date(value, locale=None):
 
 def format_decimal(number, locale=None):
     """``number`` with the decimal and grouping signs of ``locale``."""
-    locale = locale if locale is not None else get_locale()
-    return babel_numbers.format_decimal(number, locale=_babel_locale(_code(locale)))
+    return decimal_formatter(locale)(number)
+
+
+def decimal_formatter(locale=None):
+    """``format(number)``: what ``format_decimal(number, locale)`` writes (the active
+    language by default), made once per language (a list's count, every page)."""
+    return _decimal_formatter(_code(locale if locale is not None else get_locale()))
+
+
+@functools.lru_cache(maxsize=256)
+def _decimal_formatter(code):
+    """Babel's ``format_decimal`` in language ``code``; for a whole number not below zero,
+    when the language groups its ten digits as Python's ``{:,}`` does (English, French,
+    German...), ``{:,}`` with the language's group sign: what Babel writes, without
+    parsing its pattern on every call."""
+    babel_locale = _babel_locale(code)
+
+    def babel(number):
+        return babel_numbers.format_decimal(number, locale=babel_locale)
+    group = babel_numbers.get_group_symbol(babel_locale)
+    if babel(9081234567) != f"{9081234567:,}".replace(",", group):
+        return babel                # other digits, or other groups (Indian: 9,08,12,34,567)
+
+    def grouped(number):
+        if type(number) is int and number >= 0:
+            return f"{number:,}".replace(",", group)
+        return babel(number)        # a fraction's decimal sign, a minus sign: Babel's
+    return grouped
 
 
 def format_byte_size(size, locale=None, exact=False):

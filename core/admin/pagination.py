@@ -35,11 +35,7 @@ import bson
 import bson.errors
 from bson import ObjectId
 
-from babel import Locale as BabelLocale
-from babel import UnknownLocaleError
-from babel import numbers as babel_numbers
-
-from core.i18n import format_decimal, get_locale
+from core.i18n import decimal_formatter
 
 COUNT_CAP = 1000
 #: how long a list's count is reused while this process writes nothing to its collection
@@ -226,34 +222,10 @@ def keyset_segments(sort, values, backwards=False):
 def format_count(count, capped):
     """``"1,234"``, or ``"1,000+"`` when a capped count hit the cap, in the active
     language's digits (``"1 234"`` in French, ``"1.234"`` in German)."""
-    code = getattr(get_locale(), "code", None) or "en"
-    digits = _count_formats.get(code)
-    if digits is None:
-        digits = _count_formats[code] = _count_format(code)
+    digits = decimal_formatter()
     if capped and count > COUNT_CAP:
         return f"{digits(COUNT_CAP)}+"
     return digits(count)
-
-
-#: ``{language code: count -> text}``, made on a language's first count
-_count_formats = {}
-
-
-def _count_format(code):
-    """The digits of a count in language ``code``: when the language groups by threes with
-    plain digits (English, French, German...), Python's ``{:,}`` with the language's group
-    sign (what Babel gives, without parsing its pattern on every page); else Babel's."""
-    try:
-        babel = BabelLocale.parse(code.replace("-", "_"))
-    except (ValueError, UnknownLocaleError):
-        babel = BabelLocale.parse("en")                # as core.i18n.format_decimal does
-    pattern = babel.decimal_formats.get(None)
-    group = babel_numbers.get_group_symbol(babel)
-    if (pattern is not None and pattern.grouping == (3, 3)           # every digit, 4 groups
-            and format_decimal(9081234567, code) == f"{9081234567:,}".replace(",", group)):
-        return lambda count: (f"{count:,}".replace(",", group) if count >= 0
-                              else format_decimal(count, code))
-    return lambda count: format_decimal(count, code)
 
 
 # -- one page of rows --------------------------------------------------------------------------
