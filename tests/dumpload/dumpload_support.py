@@ -1,5 +1,6 @@
 """Helpers for the dumpdata/loaddata tests: subprocess runs, seeding, raw reads."""
 import datetime
+import io
 import json
 import sqlite3
 import subprocess
@@ -10,7 +11,7 @@ from bson import ObjectId
 
 from core.db import connect
 from core.db.embedded.store import table_name
-from core.management.serialization import dump_line
+from core.management.serialization import Spool, dump_line, load, validate_file
 from support.cli import outer_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,3 +147,17 @@ def stored_rows(url, collection):
     with sqlite3.connect(path) as conn:
         return conn.execute(f"SELECT doc, folds FROM {table_name(collection)} "
                             "ORDER BY rowid").fetchall()
+
+
+async def load_with(workspace, path, name):
+    """Load ``path`` into a new database ``name`` the document way (validate into a
+    ``Spool``, then ``load``): the path a MongoDB load takes. Returns its url."""
+    url = workspace.url(name)
+    db = connect(url)
+    try:
+        with Spool() as spool:
+            total = validate_file(path, workspace.registry, None, progress=False, spool=spool)
+            await load(db, path, workspace.registry, io.StringIO(), total, False, spool=spool)
+    finally:
+        await db.close()
+    return url

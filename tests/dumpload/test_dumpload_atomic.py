@@ -18,9 +18,10 @@ from core.management import atomic_load, run_command, serialization
 from core.management.atomic_load import (ValidatingChunks, load_atomically, pack_rows,
                                          unpack_rows, validate_chunk)
 from core.management.commands.loaddata import LoaddataCommand
-from core.management.serialization import LoadError, Spool, load, validate_file
+from core.management.serialization import LoadError
 
-from dumpload_support import COLLECTIONS, article_lines, category_line, read_all, stored_rows
+from dumpload_support import (COLLECTIONS, article_lines, category_line, load_with, read_all,
+                              stored_rows)
 
 CHUNK = 20
 BAD = 3 * CHUNK + 1            # the bad line opens the fourth chunk: three are in before it
@@ -149,14 +150,7 @@ async def test_a_good_file_is_stored_as_the_document_load_stores_it(
     atomic = workspace.url("atomic")
     counts = await load_file(workspace, atomic, path, workers)
     assert counts == {"blog.category": 1, "blog.article": 45}
-    by_documents = workspace.url("documents")
-    db = connect(by_documents)
-    try:
-        with Spool() as spool:
-            total = validate_file(path, workspace.registry, None, progress=False, spool=spool)
-            await load(db, path, workspace.registry, io.StringIO(), total, False, spool=spool)
-    finally:
-        await db.close()
+    by_documents = await load_with(workspace, path, "documents")
     for collection in ("blog_category", "blog_article"):
         assert stored_rows(atomic, collection) == stored_rows(by_documents, collection)
     assert await read_all(atomic, COLLECTIONS) == await read_all(by_documents, COLLECTIONS)
@@ -254,6 +248,16 @@ async def test_ctrl_c_during_the_commit_says_the_load_completed(workspace, monke
             go_on.wait(30)
         return real(self, commit)
     monkeypatch.setattr(Store, "end_load", end_load)
+    url, stderr, load = await cancelled_during_the_commit(workspace, committing, go_on)
+    assert await load == {"blog.article": 10}
+    assert stderr.getvalue() == "loaddata interrupted too late: the load had committed\n"
+    assert len((await read_all(url, ["blog_article"]))["blog_article"]) == 10
+    assert await auth_epoch(url) == 1
+
+
+async def cancelled_during_the_commit(workspace, committing, go_on):
+    """Start loading 10 articles, cancel the load (a Ctrl-C) once its COMMIT has begun
+    (``committing``), then let the COMMIT go on: ``(url, stderr, the load's task)``."""
     path = workspace.write_lines("late.jsonl", articles(10))
     url = workspace.url("target")
     stderr = io.StringIO()
@@ -262,10 +266,7 @@ async def test_ctrl_c_during_the_commit_says_the_load_completed(workspace, monke
     load.cancel()                                       # Ctrl-C, during the COMMIT
     await asyncio.sleep(0.05)
     go_on.set()
-    assert await load == {"blog.article": 10}
-    assert stderr.getvalue() == "loaddata interrupted too late: the load had committed\n"
-    assert len((await read_all(url, ["blog_article"]))["blog_article"]) == 10
-    assert await auth_epoch(url) == 1
+    return url, stderr, load
 
 
 def failing_commit(monkeypatch, calls, committing=None, go_on=None):
@@ -310,14 +311,7 @@ async def test_ctrl_c_during_a_failed_commit_says_nothing_was_loaded(workspace, 
     committing, go_on = threading.Event(), threading.Event()
     calls = []
     failing_commit(monkeypatch, calls, committing, go_on)
-    path = workspace.write_lines("late.jsonl", articles(10))
-    url = workspace.url("target")
-    stderr = io.StringIO()
-    load = asyncio.ensure_future(load_file(workspace, url, path, 1, stderr))
-    assert await asyncio.get_running_loop().run_in_executor(None, committing.wait, 30)
-    load.cancel()                                       # Ctrl-C, during the COMMIT
-    await asyncio.sleep(0.05)
-    go_on.set()
+    url, stderr, load = await cancelled_during_the_commit(workspace, committing, go_on)
     with pytest.raises(asyncio.CancelledError):
         await load
     assert stderr.getvalue() == "loaddata interrupted; nothing was loaded\n"

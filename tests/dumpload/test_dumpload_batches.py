@@ -10,19 +10,7 @@ from core.db import connect
 from core.db.base import Collection
 from core.management.serialization import BATCH_SIZE, LoadError, Spool, load, validate_file
 
-from dumpload_support import article_lines, category_line
-
-
-async def load_with(workspace, path, name):
-    url = workspace.url(name)
-    db = connect(url)
-    try:
-        with Spool() as spool:
-            total = validate_file(path, workspace.registry, None, progress=False, spool=spool)
-            await load(db, path, workspace.registry, io.StringIO(), total, False, spool=spool)
-    finally:
-        await db.close()
-    return url
+from dumpload_support import article_lines, category_line, load_with
 
 
 @pytest.mark.parametrize("in_flight_fails", [False, True], ids=["inserted", "refused"])
