@@ -74,8 +74,8 @@ class Command:
     ``settings``  the loaded ``core.conf.Settings``
     ``registry``  the loaded ``core.registry.Registry``
     ``stdout`` / ``stderr``  where to write (``self.write`` / ``self.warn``)
-    ``commands``  every discovered command, ``{name: CommandInfo}`` (for ``help``;
-                  discovered when first read, unless given)
+    ``commands``  every discovered command, ``{name: CommandInfo}`` (for ``help``, which
+                  ``run`` gives them; a command found by name alone gets none)
     """
 
     name = None
@@ -88,14 +88,7 @@ class Command:
         self.registry = registry
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self._commands = commands
-
-    @property
-    def commands(self):
-        if self._commands is None:
-            from . import discover_commands
-            self._commands = discover_commands(self.registry)
-        return self._commands
+        self.commands = commands or {}
 
     def create_parser(self, prog):
         """The command's ``argparse`` parser; override ``add_arguments`` to add options."""
