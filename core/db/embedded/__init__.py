@@ -171,6 +171,23 @@ class SnapshotSource:
         return docs
 
 
+def _insert_stored(store, name, stored):
+    """Insert one document (``_id`` set) on the writer thread: its ``_id``, or raise the
+    store's refusal (a duplicate key)."""
+    _count, errors = store.insert(name, [stored], True)
+    if errors:
+        raise errors[0][1]
+    return stored["_id"]
+
+
+def _insert_one_result(inserted_id):
+    return InsertOneResult(inserted_id, True)
+
+
+def _delete_result(deleted):
+    return DeleteResult({"n": deleted, "ok": 1.0}, True)
+
+
 class EmbeddedCollection(Collection):
 
     async def _run_read(self, method, *args):
@@ -206,10 +223,8 @@ class EmbeddedCollection(Collection):
 
     async def _insert_one(self, document):
         stored = _with_id(document)
-        _count, errors = await self._run_write(self.database.store.insert, [stored], True)
-        if errors:
-            raise errors[0][1]
-        return InsertOneResult(stored["_id"], True)
+        return _insert_one_result(await self._run_write(
+            functools.partial(_insert_stored, self.database.store), stored))
 
     async def _insert_many(self, documents, ordered):
         stored = [_with_id(doc) for doc in documents]
@@ -245,8 +260,7 @@ class EmbeddedCollection(Collection):
         return project(doc, *subset.normalize_projection(projection))
 
     async def _delete(self, flt, many):
-        deleted = await self._run_write(self.database.store.delete, flt, many)
-        return DeleteResult({"n": deleted, "ok": 1.0}, True)
+        return _delete_result(await self._run_write(self.database.store.delete, flt, many))
 
     async def _create_index(self, spec, unique, name, expire_after):
         return await self._run_write(self.database.store.create_index, spec, unique, name,
@@ -268,22 +282,14 @@ class EmbeddedCollection(Collection):
         raises, and what turns its return value into the method's result."""
         store = self.database.store
         if method == "insert_one":
-            stored = _with_id(args[0])
-
-            def insert():
-                _count, errors = store.insert(self.name, [stored], True)
-                if errors:
-                    raise errors[0][1]
-                return stored["_id"]
-
-            return insert, lambda inserted_id: InsertOneResult(inserted_id, True)
+            return (functools.partial(_insert_stored, store, self.name, _with_id(args[0])),
+                    _insert_one_result)
         if method == "update_one":
             flt, update = args
             return (functools.partial(store.update, self.name, flt, update, upsert=False,
                                       many=False), self._update_result)
         (flt,) = args
-        return (functools.partial(store.delete, self.name, flt, False),
-                lambda deleted: DeleteResult({"n": deleted, "ok": 1.0}, True))
+        return functools.partial(store.delete, self.name, flt, False), _delete_result
 
 
 class BulkLoad:
