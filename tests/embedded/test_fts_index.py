@@ -349,3 +349,18 @@ def test_the_index_merges_its_segments_eight_at_a_time(store):
     assert indexed_rowids(store, "a", "zebras") == list(range(1, 401))
     assert [d["_id"] for d in store.find("a", title_has("word3 "), (None, [], True),
                                          [("_id", 1)], 0, 0)] == list(range(30, 40))
+
+
+def test_a_word_over_several_fields_is_looked_up_once():
+    """The admin's word over two fields is an ``$or`` of one literal twice: the FTS5 query
+    names it once (FTS5 would read its trigrams' doclists once per copy), and a condition
+    repeated in an ``$and`` once too; distinct branches stay an OR."""
+    index = search.SearchIndex("a", ["title", "body"])
+    word = {"$or": [{"title": {"$regex": "zebras", "$options": "i"}},
+                    {"body": {"$regex": "zebras", "$options": "i"}}]}
+    assert index.match_query(word, set()) == search.match_text("zebras")
+    assert index.match_query({"$and": [word, title_has("zebras")]}, set()) == \
+        search.match_text("zebras")
+    either = {"$or": [title_has("zebras"), {"body": {"$regex": "narwhal", "$options": "i"}}]}
+    assert index.match_query(either, set()) == \
+        f"({search.match_text('zebras')} OR {search.match_text('narwhal')})"

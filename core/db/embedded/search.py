@@ -342,7 +342,9 @@ class _Matcher:
         return not any(".".join(parts[:i]) in self.array_paths for i in range(1, len(parts) + 1))
 
     def conjunction(self, flt):
-        """Necessary conditions of the document ``flt`` (all its terms hold), ANDed."""
+        """Necessary conditions of the document ``flt`` (all its terms hold), ANDed, each
+        once: the admin's word over two fields is ``$or`` of one literal twice, and FTS5
+        would read the trigrams' doclists once per copy."""
         if not isinstance(flt, dict):
             return None
         found = []
@@ -352,12 +354,14 @@ class _Matcher:
             elif key == "$or":
                 branches = [self.conjunction(sub) for sub in value]
                 if branches and all(branches):
-                    found.append("(" + " OR ".join(branches) + ")")
+                    branches = list(dict.fromkeys(branches))
+                    found.append(branches[0] if len(branches) == 1
+                                 else "(" + " OR ".join(branches) + ")")
             elif not key.startswith("$"):
                 term = self.term(key, value)
                 if term:
                     found.append(term)
-        return " AND ".join(found) if found else None
+        return " AND ".join(dict.fromkeys(found)) if found else None
 
     def term(self, path, value):
         if not isinstance(value, dict) or "$regex" not in value or not self.servable(path):
