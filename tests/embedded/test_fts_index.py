@@ -349,3 +349,46 @@ def test_the_index_merges_its_segments_eight_at_a_time(store):
     assert indexed_rowids(store, "a", "zebras") == list(range(1, 401))
     assert [d["_id"] for d in store.find("a", title_has("word3 "), (None, [], True),
                                          [("_id", 1)], 0, 0)] == list(range(30, 40))
+
+
+def test_a_word_over_several_fields_is_looked_up_once():
+    """The admin's word over two fields is an ``$or`` of one literal twice: the FTS5 query
+    names it once (FTS5 would read its trigrams' doclists once per copy), and a condition
+    repeated in an ``$and`` once too; distinct branches stay an OR."""
+    index = search.SearchIndex("a", ["title", "body"])
+    word = {"$or": [{"title": {"$regex": "zebras", "$options": "i"}},
+                    {"body": {"$regex": "zebras", "$options": "i"}}]}
+    assert index.match_query(word, set()) == search.match_text("zebras")
+    assert index.match_query({"$and": [word, title_has("zebras")]}, set()) == \
+        search.match_text("zebras")
+    either = {"$or": [title_has("zebras"), {"body": {"$regex": "narwhal", "$options": "i"}}]}
+    assert index.match_query(either, set()) == \
+        f"({search.match_text('zebras')} OR {search.match_text('narwhal')})"
+
+
+def test_a_walk_past_the_newest_candidates_reads_the_rest_of_its_set(store, monkeypatch):
+    """A walk that meets the newest rows first looks its entries up in the newest
+    candidates (``NEAR_FACTOR`` times the rows wanted), then, once past them, in the rest
+    of its set, then leaves older rows to the filter: the page is the scan's whichever
+    part of the set its rows come from."""
+    docs = [{"_id": i, "n": i, "keep": i % 120 == 0 or i < 300,
+             "title": "common " + ("middling" if i % 40 == 0 else "")} for i in range(4000)]
+    store.insert("a", docs, True)
+    store.insert("plain", [dict(d) for d in docs], True)
+    for coll in ("a", "plain"):
+        store.create_index(coll, [("n", -1)], False, "n_-1", None)
+    store.create_search_index("a", ["title"])
+    sort, everything = [("n", -1)], (None, [], True)
+    kept = {"$and": [title_has("middling"), {"keep": True}]}
+    for near_factor, walk_set in ((4, search.WALK_SET), (1, search.WALK_SET), (1, 20)):
+        monkeypatch.setattr(search, "NEAR_FACTOR", near_factor)
+        monkeypatch.setattr(search, "WALK_SET", walk_set)
+        for flt, limit in ((title_has("middling"), 11), (kept, 11), (kept, 40)):
+            store._plans = search.Plans()
+            found, statement = page_statement(store, "a", flt, sort, limit)
+            want = [d["_id"] for d in store.find("plain", flt, everything, sort, 0, limit)]
+            assert found == want, (near_factor, walk_set, flt, limit)
+            # 100 candidates: the set is split when the newest it wants are fewer, unless
+            # the set (WALK_SET 20: the newest ~80 rows) holds none older than those
+            split = near_factor * limit < 100 and walk_set > 20
+            assert statement.count('"s:a" MATCH') == (2 if split else 1), statement

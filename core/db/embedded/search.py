@@ -229,6 +229,10 @@ COST_PROBE = 0.15      # one entry of the ordering index, looked up in the set
 COST_SCAN = 1.4        # one row of the ordering index's walk, checked with the filter
 #: a rowid below every rowid: the walk's set holds every candidate
 NO_ROWID = -(2 ** 63)
+#: a walk that meets the newest rows first looks its entries up in the newest candidates
+#: first, this many times the rows it wants; the rest of its set is read only when the
+#: walk gets past them (SQLite builds an ``IN`` list the first time it is needed)
+NEAR_FACTOR = 4
 
 SORTED, PROBE, SCAN = "sorted", "probe", "scan"
 
@@ -237,6 +241,19 @@ def sample_sql(coll):
     """``(count, oldest rowid)`` of the newest ``?2`` candidates of the FTS5 query ``?1``."""
     return (f"SELECT count(*), min(rowid) FROM ({candidates_sql(coll, '?1')} "
             f"ORDER BY rowid DESC LIMIT ?2)")
+
+
+def near_rowid(conn, coll, match, sampled, set_from, wanted):
+    """Where a walk that meets the newest rows first splits its set (``probe_condition``):
+    the rowid of the ``NEAR_FACTOR * wanted``-th newest candidate of ``match``, or None
+    when the sample (``sampled`` candidates) holds no more than those, or none newer than
+    ``set_from``."""
+    near = NEAR_FACTOR * wanted
+    if sampled <= near:
+        return None
+    rowid = conn.execute(f"SELECT min(rowid) FROM ({candidates_sql(coll, '?')} "
+                         f"ORDER BY rowid DESC LIMIT ?)", (match, near)).fetchone()[0]
+    return rowid if rowid is not None and rowid > set_from else None
 
 
 #: seconds a page query's plan is kept (``Store._search_plan``)
@@ -309,12 +326,21 @@ def choose_plan(sampled, oldest, rows, first_rowid, last_rowid, wanted, ordered,
     return plan, set_from
 
 
-def probe_condition(coll, rowid, match_param, from_param):
+def probe_condition(coll, rowid, match_param, from_param, near_param=None):
     """The walk's test of a row on its index entry alone (its rowid): a candidate with a
     rowid from ``from_param`` on, or an older row (left to the filter). ``+`` keeps
-    SQLite from reading rows by rowid: it walks the ordering index."""
-    return (f"(+{rowid} IN ({candidates_sql(coll, match_param)} AND rowid >= {from_param}) "
-            f"OR +{rowid} < {from_param})")
+    SQLite from reading rows by rowid: it walks the ordering index.
+
+    With ``near_param`` (``near_rowid``) the set is split there: the newest candidates
+    first, the older part of the set only for rows older than them, so a page filled
+    among the newest never reads the rest of the set from the index."""
+    candidates = candidates_sql(coll, match_param)
+    if near_param is None:
+        return f"(+{rowid} IN ({candidates} AND rowid >= {from_param}) OR +{rowid} < {from_param})"
+    older = (f"(+{rowid} IN ({candidates} AND rowid >= {from_param} AND rowid < {near_param}) "
+             f"OR +{rowid} < {from_param})")
+    return (f"(+{rowid} IN ({candidates} AND rowid >= {near_param}) "
+            f"OR (+{rowid} < {near_param} AND {older}))")
 
 
 class SearchIndex:
@@ -342,7 +368,9 @@ class _Matcher:
         return not any(".".join(parts[:i]) in self.array_paths for i in range(1, len(parts) + 1))
 
     def conjunction(self, flt):
-        """Necessary conditions of the document ``flt`` (all its terms hold), ANDed."""
+        """Necessary conditions of the document ``flt`` (all its terms hold), ANDed, each
+        once: the admin's word over two fields is ``$or`` of one literal twice, and FTS5
+        would read the trigrams' doclists once per copy."""
         if not isinstance(flt, dict):
             return None
         found = []
@@ -352,12 +380,14 @@ class _Matcher:
             elif key == "$or":
                 branches = [self.conjunction(sub) for sub in value]
                 if branches and all(branches):
-                    found.append("(" + " OR ".join(branches) + ")")
+                    branches = list(dict.fromkeys(branches))
+                    found.append(branches[0] if len(branches) == 1
+                                 else "(" + " OR ".join(branches) + ")")
             elif not key.startswith("$"):
                 term = self.term(key, value)
                 if term:
                     found.append(term)
-        return " AND ".join(found) if found else None
+        return " AND ".join(dict.fromkeys(found)) if found else None
 
     def term(self, path, value):
         if not isinstance(value, dict) or "$regex" not in value or not self.servable(path):

@@ -693,7 +693,7 @@ class Store:
         order = sql.compile_sort(sort, known, flt)
         source = table
         match = self._search_match(conn, coll, flt, known)
-        plan, set_from = (None, None) if match is None else self._search_plan(
+        plan, set_from, near = (None, None, None) if match is None else self._search_plan(
             conn, coll, match, None if not limit else skip + limit,
             sort[0] if order else None)
         if plan == search.SORTED:
@@ -702,8 +702,11 @@ class Store:
             columns = _ROWID.sub(f"{table}.rowid", columns)
         elif plan == search.PROBE:
             params.update(_match=match, _from=set_from)
-            where = (f"{search.probe_condition(coll, f'{table}.rowid', ':_match', ':_from')} "
-                     f"AND ({where})")
+            if near is not None:
+                params["_near"] = near
+            probe = search.probe_condition(coll, f"{table}.rowid", ":_match", ":_from",
+                                           None if near is None else ":_near")
+            where = f"{probe} AND ({where})"
         query = f"SELECT {columns} FROM {source} WHERE {where}"
         if order:
             query += f" ORDER BY {order}"
@@ -716,7 +719,9 @@ class Store:
         """``search.choose_plan`` for the FTS5 query ``match`` and a sort whose first
         term is ``first_key`` (``(path, direction)``; None: unsorted): reads at most
         ``search.SAMPLE`` candidates, the collection's size, its rowid range and the
-        first key of its oldest and newest rows.
+        first key of its oldest and newest rows. ``(plan, set_from, near)``: a ``probe``
+        whose walk meets the newest rows first splits its set at ``near``
+        (``search.near_rowid``; None: one set).
 
         The choice is kept for ``search.PLAN_SECONDS`` per (collection, query, rows
         wanted, sort): the next keyset pages of a search, and the same search again, skip
@@ -746,10 +751,15 @@ class Store:
                 newest_first = ends[1] > ends[0] if direction == -1 else ends[1] < ends[0]
             except TypeError:          # keys of one rank in two types: no guess
                 newest_first = False
-        plan = search.choose_plan(sampled, oldest or 0, rows[0] if rows else 0, first or 0,
-                                  last or 0, wanted, first_key is not None, newest_first)
-        self._plans.put(key, plan, now + search.PLAN_SECONDS)
-        return plan
+        plan, set_from = search.choose_plan(sampled, oldest or 0, rows[0] if rows else 0,
+                                            first or 0, last or 0, wanted,
+                                            first_key is not None, newest_first)
+        near = None
+        if plan == search.PROBE and newest_first and wanted is not None:
+            near = search.near_rowid(conn, coll, match, sampled, set_from, wanted)
+        chosen = (plan, set_from, near)
+        self._plans.put(key, chosen, now + search.PLAN_SECONDS)
+        return chosen
 
     def _select(self, coll, columns, flt, sort, skip, limit, params=None):
         """``_query`` in its own read transaction (empty for a collection never written);
