@@ -22,8 +22,10 @@ is kept per collection and filter for ``COUNT_KEPT_SECONDS`` while this process
 writes nothing to the collection (``Collection.writes``): the next pages of the same
 list, and other users' lists with the very same filter (their row scope is part of
 it, so the same filter means the same rows), reuse it; a write made by another
-process shows in the count within those seconds.
+process shows in the count within those seconds. Requests that need the same count
+while it is being read await that one read instead of counting again.
 """
+import asyncio
 import base64
 import datetime
 import hmac
@@ -44,6 +46,8 @@ COUNT_KEPT_SECONDS = 2.0
 MAX_KEPT_COUNTS = 500
 #: ``{collection: {_count_key(filter): (writes, monotonic time, count)}}``
 _kept_counts = weakref.WeakKeyDictionary()
+#: ``{collection: {(_count_key(filter), writes): task}}``: the counts being read now
+_counts_in_flight = weakref.WeakKeyDictionary()
 
 __all__ = ["COUNT_CAP", "CursorError", "Page", "Position", "count_rows", "decode_cursor",
            "encode_cursor", "fetch_page", "format_count", "keyset_filter", "keyset_segments",
@@ -302,6 +306,34 @@ def _count_key(flt):
         return None
 
 
+async def _read_once(collection, key, writes, read):
+    """The count ``read()`` gives, read once for all the requests that ask for the same
+    filter (``key``; ``None``: not shareable) of ``collection`` while it is being read and
+    nothing was written (``writes``): the first request's read runs as a task the others
+    await too, so ten lists opened at once count once, not ten times. A request that goes
+    away does not stop the read the others await; an error reaches every one of them."""
+    if key is None:
+        return await read()
+    in_flight = _counts_in_flight.get(collection)
+    if in_flight is None:
+        in_flight = _counts_in_flight[collection] = {}
+    task = in_flight.get((key, writes))
+    if task is None:
+        task = in_flight[(key, writes)] = asyncio.ensure_future(read())
+        task.add_done_callback(
+            lambda done, flight=(key, writes): _landed(in_flight, flight, done))
+    return await asyncio.shield(task)
+
+
+def _landed(in_flight, flight, task):
+    """A count read in flight ended: later requests read again (or take the kept count);
+    its error, if every request that awaited it went away, is not left unretrieved."""
+    if in_flight.get(flight) is task:
+        del in_flight[flight]
+    if not task.cancelled():
+        task.exception()
+
+
 async def count_rows(model, db, flt):
     """``(count, text, estimated)``: the collection's estimate when ``flt`` is empty,
     else a count capped at ``COUNT_CAP + 1`` (``"1,000+"``); kept for
@@ -317,9 +349,11 @@ async def count_rows(model, db, flt):
         count = held[2]
     else:
         if flt:
-            count = await model.count(flt, limit=COUNT_CAP + 1, db=db)
+            def read():
+                return model.count(flt, limit=COUNT_CAP + 1, db=db)
         else:
-            count = await collection.estimated_document_count()
+            read = collection.estimated_document_count
+        count = await _read_once(collection, key, writes, read)
         if key is not None:
             if len(kept) >= MAX_KEPT_COUNTS:
                 kept.clear()

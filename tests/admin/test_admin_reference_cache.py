@@ -7,6 +7,7 @@ shows on the very next page, and two users never see each other's labels. A list
 count is reused for the same filter (``core.admin.pagination.count_rows``) until a
 write in this process or ``COUNT_KEPT_SECONDS``.
 """
+import asyncio
 import re
 
 import pytest
@@ -210,6 +211,47 @@ async def test_a_list_s_count_is_kept_until_a_write(site, note_counts):
     note_counts.clear()
     assert shown_count(await root.get(LIST + "?done=1")) == "1"      # another filter
     assert len(note_counts) == 1
+
+
+async def test_lists_opened_at_once_count_once(site, note_counts):
+    """Requests that need the same count while it is being read share that one read
+    (ten lists opened at once count once); another filter, or the estimate, is a read of
+    its own."""
+    from core.admin import pagination
+    Note = site.model("notes.note")
+    for n in range(3):
+        await Note.create(title=f"note {n}", done=n == 0, db=site.db)
+    note_counts.clear()
+    answers = await asyncio.gather(
+        *[pagination.count_rows(Note, site.db, {"done": False}) for _ in range(10)],
+        pagination.count_rows(Note, site.db, {"done": True}),
+        pagination.count_rows(Note, site.db, {}), pagination.count_rows(Note, site.db, {}))
+    assert [count for count, _text, _estimated in answers] == [2] * 10 + [1, 3, 3]
+    assert sorted(note_counts) == ["count_documents"] * 2 + ["estimated_document_count"]
+    assert not pagination._counts_in_flight.get(Note.get_collection(site.db))
+
+
+async def test_a_shared_count_s_error_reaches_every_request(site, monkeypatch):
+    """A count read in flight that fails fails every request awaiting it; the next
+    request reads again."""
+    from core.admin import pagination
+    Note = site.model("notes.note")
+    await Note.create(title="a note", db=site.db)
+    collection = Note.get_collection(site.db)
+    count_documents, reads = type(collection).count_documents, []
+
+    async def failing_once(self, *args, **kwargs):
+        reads.append(1)
+        if len(reads) == 1:
+            raise RuntimeError("the store went away")
+        return await count_documents(self, *args, **kwargs)
+    monkeypatch.setattr(type(collection), "count_documents", failing_once)
+    answers = await asyncio.gather(
+        *[pagination.count_rows(Note, site.db, {"done": False}) for _ in range(3)],
+        return_exceptions=True)
+    assert [type(answer) for answer in answers] == [RuntimeError] * 3 and len(reads) == 1
+    assert (await pagination.count_rows(Note, site.db, {"done": False}))[0] == 1
+    assert len(reads) == 2
 
 
 async def test_a_count_is_read_again_after_its_seconds(site, note_counts, monkeypatch):
