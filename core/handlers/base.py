@@ -20,6 +20,8 @@ answers with an HTML page (``templates/admin/<status>.html``, else
 when ``DEBUG`` is on.
 """
 import binascii
+import functools
+import hashlib
 import hmac
 import json
 import logging
@@ -243,7 +245,16 @@ def session_xsrf_token(cookie_secret, session_id):
     worthless in another, and nobody without the secret can derive it.
     """
     key = cookie_secret.encode() if isinstance(cookie_secret, str) else bytes(cookie_secret)
-    return hmac.digest(key, b"bastion-xsrf\x00" + session_id.encode(), "sha256")
+    mac = _xsrf_mac(key).copy()
+    mac.update(session_id.encode())
+    return mac.digest()
+
+
+@functools.lru_cache(maxsize=8)
+def _xsrf_mac(key):
+    """The HMAC of ``key`` having read the tokens' prefix: each token copies it (OpenSSL
+    looks the digest up by name for every new HMAC, a copy does not: 2-3x cheaper)."""
+    return hmac.new(key, b"bastion-xsrf\x00", hashlib.sha256)
 
 
 #: the 403 texts of a refused XSRF check, in the request's language (``self.locale``)
