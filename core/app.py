@@ -41,6 +41,7 @@ from core.handlers.health import HealthHandler
 from core.live import LiveHub, live_routes
 from core.mail import Mailer
 from core.registry import Registry
+from core.routing import RouteIndex
 from core.templates import TemplateLoader, TemplateNotFound  # noqa: F401  (re-exported)
 
 log = logging.getLogger("bastion")
@@ -256,6 +257,25 @@ class BastionApplication(tornado.web.Application):
         self.add_transform(type("SecurityHeaders", (SecurityHeadersTransform,),
                                 {"headers": self.security_headers}))
         self.in_flight = InFlight()
+        self.route_index = RouteIndex()
+
+    def find_handler(self, request, **kwargs):
+        """The handler for ``request``: the first route that matches, as Tornado finds it,
+        trying only the routes whose literal start the path has (``core.routing``). A path
+        no route takes (the 404 page) and an application with host rules
+        (``add_handlers``) go through Tornado's own walk."""
+        router = self.wildcard_router
+        if len(self.default_router.rules) == 1:
+            for rule in self.route_index.candidates(router.rules, request.path):
+                params = rule.matcher.match(request)
+                if params is None:
+                    continue
+                if rule.target_kwargs:
+                    params["target_kwargs"] = rule.target_kwargs
+                delegate = router.get_target_delegate(rule.target, request, **params)
+                if delegate is not None:
+                    return delegate
+        return super().find_handler(request, **kwargs)
 
     def start_request(self, server_conn, request_conn):
         tracked = _TrackedDelegate(self, server_conn, None)

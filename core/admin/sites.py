@@ -166,11 +166,21 @@ class AdminSite:
         return groups
 
     def readable(self, handler):
-        """``[(app, [model admin, ...]), ...]`` the user may read, for the index and nav."""
+        """``[(app, [model admin, ...]), ...]`` the user may read, for the index and nav.
+
+        Worked out once per auth-cache entry (``shared_memo``: the answer depends only on
+        the user's grants, through each admin's ``may(handler, "read")``), not on every
+        page; an admin whose ``has_permission`` reads anything else (the request) sets
+        ``AUTH_CACHE_SECONDS = 0``, as for ``read_memo``."""
+        memo = handler.shared_memo() if hasattr(handler, "shared_memo") else None
+        if memo is not None and "readable admins" in memo:
+            return memo["readable admins"]
         groups = []
         for app in self.registry.apps.values():
             admins = [admin for admin in self.admins.values()
                       if admin.opts.app_label == app.label and admin.may(handler, "read")]
             if admins:
                 groups.append((app, admins))
+        if memo is not None:
+            memo["readable admins"] = groups
         return groups

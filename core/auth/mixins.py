@@ -174,6 +174,15 @@ class CurrentUserMixin:
             self.auth_cache.put(self.session.key, self._auth_epoch, user.to_bson(), permissions)
         return permissions
 
+    def shared_memo(self):
+        """A dict the requests of this session share while the auth cache serves them the
+        same built ``Permissions`` (``CachedAuth.shared_with``), for what depends only on the
+        user, their grants and data; ``None`` when the cache did not serve this request.
+        It lives as long as the cache entry: ``AUTH_CACHE_SECONDS``, the auth epoch (bumped
+        by any change to users, roles or grants), the grants' expiry."""
+        entry = self._cached_auth
+        return entry.shared_with(self.permissions) if entry is not None else None
+
     @property
     def permissions(self):
         """What the current user may do; computed once per request (in ``prepare``)."""

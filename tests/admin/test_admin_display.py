@@ -185,6 +185,25 @@ async def test_static_urls_are_tornado_s_and_a_debug_site_sees_a_changed_file(se
         assert (again != first) == debug, (first, again)
 
 
+async def test_a_static_url_is_worked_out_once_per_application_and_file(site, monkeypatch):
+    """Without ``DEBUG`` a page's static URLs come from the application's own memo after the
+    first page: Tornado's ``make_static_url`` (a path join and normalisation per call) is
+    asked once per file, and the URL is Tornado's."""
+    browser = await site.user_browser("root-static", is_superuser=True)
+    handler_class = site.app.settings["static_handler_class"]
+    asked = []
+    real = handler_class.make_static_url.__func__
+    monkeypatch.setattr(handler_class, "make_static_url", classmethod(
+        lambda cls, settings, path, **kwargs: asked.append(path) or real(cls, settings, path,
+                                                                         **kwargs)))
+    site.app.__dict__.pop("static_urls", None)
+    first = (await browser.get("/admin/notes/note/")).text
+    again = (await browser.get("/admin/notes/note/")).text
+    assert sorted(asked) == sorted(set(asked)) and "bastion.css" in asked
+    url = re.search(r'href="([^"]*bastion\.css[^"]*)"', again).group(1)
+    assert url == real(handler_class, site.app.settings, "bastion.css") and url in first
+
+
 async def test_rows_written_by_column_are_the_rows_list_row_writes(site, monkeypatch):
     """``ListHandler.rows_by_column`` (a list without editable columns) writes the very
     rows ``list_row`` writes: links, references (readable, hidden, missing), booleans,

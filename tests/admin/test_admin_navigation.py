@@ -112,3 +112,29 @@ async def test_without_the_settings_the_site_is_called_bastion(desk):
     login = await desk.browser().get("/admin/login/")
     assert "<title>Log in · Bastion</title>" in login.text
     assert '<a class="brand" href="/admin/">Bastion</a>' in login.text
+
+
+def without_tokens(text):
+    """``text`` with its XSRF tokens (masked afresh for every response) left out."""
+    return re.sub(r"2\|[0-9a-f]{8}\|[0-9a-f]+\|\d+", "TOKEN", text)
+
+
+async def test_a_page_served_from_the_caches_is_the_page_worked_out_afresh(desk):
+    """The menu (the auth-cache entry's readable models), the static URLs (the
+    application's memo) and the route found through the route index change no byte of a
+    page: each page is fetched once worked out afresh and once from what was kept."""
+    [post_id] = await add_posts(desk, [{"title": "Same"}])
+    browser = await desk.user_browser("same", {"desk.post": ["read"],
+                                               "accounts.user": ["read"]})
+    assert (await browser.get("/admin/")).code == 200            # the cache exists now
+    for path in (POSTS, f"{POSTS}{post_id}/", "/admin/", MATRIX, "/admin/account/"):
+        desk.app.auth_cache._entries.clear()
+        desk.app.__dict__.pop("static_urls", None)
+        fresh = await browser.get(path)
+        entry = next(iter(desk.app.auth_cache._entries.values()))
+        assert "readable admins" not in entry.shared, path      # worked out afresh
+        kept = await browser.get(path)
+        assert "readable admins" in entry.shared, path          # and now from the entry
+        assert fresh.code == kept.code == 200, path
+        assert "Posts" in menu(kept.text)["Desk"]
+        assert without_tokens(fresh.text) == without_tokens(kept.text), path

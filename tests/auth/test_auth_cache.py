@@ -5,6 +5,7 @@ processes would. The window is long (300 s) so that nothing here passes by timin
 a change made through one instance must count on the other's very next request.
 """
 import datetime
+import re
 
 import pytest
 
@@ -139,6 +140,33 @@ async def test_the_permissions_are_built_once_per_entry_and_again_after_a_grant(
     renewed = next(iter(second.app.auth_cache._entries.values()))
     assert renewed is not entry and renewed.permissions is not built
     assert renewed.permissions.has("demo.widget", "write")
+
+
+def menu_links(page):
+    """The labels of the admin menu's links on ``page`` (a response)."""
+    found = re.search(r'<nav class="admin-nav"[^>]*>(.*?)</nav>', page.text, re.S)
+    return re.findall(r'<a href="[^"]*"[^>]*>([^<]*)</a>', found.group(1)) if found else []
+
+
+async def test_the_menu_is_worked_out_once_per_entry_and_follows_a_grant_at_once(pair):
+    """The models a user may read (the menu, the index) are kept in the entry's shared
+    memo; a grant saved on the other instance shows in the very next page's menu."""
+    first, second = pair
+    user, _browser, other = await logged_in_on_both(first, second,
+                                                    permissions={"demo.widget": ["read"]})
+    assert menu_links(await other.get(WIDGETS)) == ["Widgets"]
+    page = await other.get(WIDGETS)                           # served by the cache entry
+    entry = next(iter(second.app.auth_cache._entries.values()))
+    held = entry.shared["readable admins"]
+    assert [[admin.key for admin in admins] for _app, admins in held] == [["demo.widget"]]
+    assert menu_links(page) == ["Widgets"]
+    user.permissions = {"demo.widget": ["read"], "demo.gadget": ["read"]}
+    await user.save(db=first.db)
+    assert menu_links(await other.get(WIDGETS)) == ["Widgets", "Gadgets"]
+    user.permissions = {"demo.gadget": ["read"]}
+    await user.save(db=first.db)
+    assert (await other.get(WIDGETS)).code == 403
+    assert menu_links(await other.get("/admin/demo/gadget/")) == ["Gadgets"]
 
 
 def test_a_fork_is_the_request_s_own_and_an_expired_grant_rebuilds():

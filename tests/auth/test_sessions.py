@@ -299,3 +299,26 @@ async def test_startup_creates_the_ttl_indexes(site):
         assert info["expires_at_ttl"]["expireAfterSeconds"] == 0
         assert info["expires_at_ttl"]["key"] == [("expires_at", 1)]
     assert "user_id" in await site.db["sessions"].index_information()
+
+
+async def test_the_cookie_header_is_parsed_once_without_tornado_s_simple_cookie(site, monkeypatch):
+    """The session, XSRF and flash cookies come from one plain parse of the ``Cookie``
+    header (``BaseHandler.get_cookie``), not from ``request.cookies`` (a ``Morsel`` per
+    cookie); a cookie named like a cookie attribute, which ``SimpleCookie`` refuses, and
+    a quoted one leave the session cookie readable."""
+    import tornado.httputil
+    await site.create_user("alice")
+    browser = await logged_in(site)
+    built = []
+    real = tornado.httputil.HTTPServerRequest.cookies
+    monkeypatch.setattr(tornado.httputil.HTTPServerRequest, "cookies",
+                        property(lambda request: built.append(request) or real.fget(request)))
+    assert (await browser.get("/api/demo/whoami")).json()["username"] == "alice"
+    assert (await browser.get("/admin/demo/widget/")).code in (200, 403)
+    assert built == []
+    session = browser.cookies[SESSION_COOKIE]
+    odd = site.browser()
+    odd.cookies.update({"expires": "1", "quoted": '"a b"', SESSION_COOKIE: session})
+    assert (await odd.get("/api/demo/whoami")).json()["username"] == "alice"
+    odd.cookies[SESSION_COOKIE] = session[:-2] + ("00" if session[-2:] != "00" else "11")
+    assert (await odd.get("/api/demo/whoami")).code == 401        # a forged cookie: nobody

@@ -166,3 +166,21 @@ async def test_the_session_cookie_is_checked_once_per_request(site, monkeypatch)
     assert page.code == 200, page.text[:300]
     assert checked.count("bastion_session") == 1, checked
     assert meta_token(page)
+
+
+@pytest.mark.parametrize("secret", ["a-secret", b"another-secret" * 4])
+def test_a_session_s_token_is_the_hmac_of_its_id_under_the_secret(secret):
+    """``session_xsrf_token`` copies a keyed HMAC prepared once per secret; the token is
+    still HMAC-SHA256(secret, "bastion-xsrf\\0" + id), the same for the same session and
+    another for another session or secret."""
+    import hashlib
+    import hmac
+
+    from core.handlers.base import session_xsrf_token
+    key = secret.encode() if isinstance(secret, str) else secret
+    for session_id in ("one", "two", "x" * 43):
+        expected = hmac.new(key, b"bastion-xsrf\x00" + session_id.encode(),
+                            hashlib.sha256).digest()
+        assert session_xsrf_token(secret, session_id) == expected
+        assert session_xsrf_token(secret, session_id) == expected       # the copy is fresh
+    assert session_xsrf_token(secret, "one") != session_xsrf_token(secret + secret, "one")

@@ -270,8 +270,7 @@ class ModelRequestHandler(BaseHandler):
         ``model`` (grant, scope, object rule, hidden fields, base filter) must depend
         only on the user, their grants and the data; an admin whose rules read anything
         else (the request's headers) sets ``AUTH_CACHE_SECONDS = 0``."""
-        entry = getattr(self, "_cached_auth", None)
-        memo = entry.shared_with(self.permissions) if entry is not None else None
+        memo = self.shared_memo()
         if memo is None:
             memo = self.__dict__.setdefault("_read_memo", {})
         writes = self.db[model._meta.collection].writes
