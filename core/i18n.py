@@ -346,8 +346,13 @@ def datetime_formatter(locale=None, zone=None, seconds=False):
     utc = datetime.timezone.utc
     if code.split("_")[0] == "en":
         pattern = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+        spec, width = ("seconds", 19) if seconds else ("minutes", 16)
 
         def text_of(value):
+            # ISO's text up to the minute (second) is the pattern's for a four-digit year,
+            # in a third of strftime's time; strftime writes a shorter year unpadded
+            if value.year >= 1000:
+                return value.isoformat(" ", spec)[:width]
             return value.strftime(pattern)
     else:
         babel_locale = _babel_locale(code)

@@ -63,6 +63,18 @@ def test_dates_and_numbers_for_german_in_the_users_zone():
     assert i18n.format_datetime(moment, "en", berlin) == "2026-03-05 14:07 CET"
 
 
+@pytest.mark.parametrize("year", [1, 999, 1000, 2026, 9999])
+def test_english_moments_are_strftime_s_text_in_any_year(year):
+    """English moments are ``strftime``'s ``%Y-%m-%d %H:%M`` (``:%S`` with seconds),
+    whichever way they are written: a year below 1000 stays unpadded, as strftime
+    writes it."""
+    kolkata = zoneinfo.ZoneInfo("Asia/Kolkata")
+    moment = datetime.datetime(year, 6, 30, 23, 59, 58, 999999, tzinfo=kolkata)
+    for seconds, pattern in ((False, "%Y-%m-%d %H:%M"), (True, "%Y-%m-%d %H:%M:%S")):
+        text = i18n.datetime_formatter("en", kolkata, seconds)(moment)
+        assert text == f"{moment.strftime(pattern)} {moment.tzname()}", text
+
+
 @pytest.mark.parametrize("language, sizes", [
     ("en", ["1,023 bytes", "48 kB", "1 MB"]),
     ("fr", ["1\u202f023\u00a0octets", "48\u202fko", "1\u202fMo"]),
