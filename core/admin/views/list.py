@@ -102,14 +102,13 @@ class ListHandler(ModelHandler):
         writers = self.column_writers(columns, references)
         actions = admin.get_actions(self)
         selectable = bool(actions) or may_export
-        row_html = self.row_writer(selectable)
         if columns and not editable and type(self).list_row is ListHandler.list_row and \
                 all(name in writers for name in columns):
             rows = self.rows_by_column(objects, columns, links, writers)
         else:
             rows = [await self.list_row(obj, columns, links, editable, references, writers)
                     for obj in objects]
-        rows_html = "".join(map(row_html, rows))
+        rows_html = self.rows_html(rows, selectable)
 
         sortable = set(changelist.sortable_fields())
         headers = []
@@ -256,20 +255,20 @@ class ListHandler(ModelHandler):
             parts = self._row_parts = (link, label)
         return parts
 
-    def row_writer(self, selectable):
-        """``html(row)``: a row of ``list_row`` as the list's ``<tr>``, with its selection
-        check box when ``selectable`` (the texts looked up once per page)."""
+    def rows_html(self, rows, selectable):
+        """The rows of ``list_row`` as the list's ``<tr>``s, each with its selection check
+        box when ``selectable`` (the page's ids and labels escaped at once)."""
+        ids = escape_each([row["id"] for row in rows])  # any _id the store holds, a string too
+        if not selectable:
+            return "".join([f'<tr data-id="{oid}">{row["cells_html"]}</tr>\n'
+                            for oid, row in zip(ids, rows)])
         select = self.gettext("Select %(name)s")
-
-        def html(row):
-            oid = escape(row["id"])          # any _id the store holds, a string included
-            if not selectable:
-                return f'<tr data-id="{oid}">{row["cells_html"]}</tr>\n'
-            label = xhtml_escape(select % {"name": row["label"]})
-            return (f'<tr data-id="{oid}"><td class="action-checkbox"><input type="checkbox" '
-                    f'name="_selected_action" value="{oid}" class="action-select" '
-                    f'aria-label="{label}"></td>{row["cells_html"]}</tr>\n')
-        return html
+        labels = escape_each([select % {"name": row["label"]} for row in rows])
+        return "".join([
+            f'<tr data-id="{oid}"><td class="action-checkbox"><input type="checkbox" '
+            f'name="_selected_action" value="{oid}" class="action-select" '
+            f'aria-label="{label}"></td>{row["cells_html"]}</tr>\n'
+            for oid, label, row in zip(ids, labels, rows)])
 
     def export_urls(self, changelist):
         """``{format: URL}`` exporting the current filtered list (the page asks only when
