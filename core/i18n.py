@@ -364,10 +364,14 @@ def datetime_formatter(locale=None, zone=None, seconds=False):
                                                 locale=babel_locale)
             return f"{date_part} {time_part}"
 
+    # a moment in UTC shown in the zone "UTC" needs no conversion: the same wall time and
+    # the same name ("UTC"), without the zone's look-up
+    in_utc = fallback in ("UTC", "Etc/UTC")
+
     def format_moment(value):
         if value.tzinfo is None:
             value = value.replace(tzinfo=utc)
-        if zone is not None:
+        if zone is not None and not (in_utc and value.tzinfo is utc):
             value = value.astimezone(zone)
         return f"{text_of(value)} {value.tzname() or fallback}".strip()
     return format_moment
