@@ -350,7 +350,7 @@ def datetime_formatter(locale=None, zone=None, seconds=False):
 
         def text_of(value):
             # ISO's text up to the minute (second) is the pattern's for a four-digit year,
-            # in a third of strftime's time; strftime writes a shorter year unpadded
+            # in half strftime's time; strftime writes a shorter year unpadded
             if value.year >= 1000:
                 return value.isoformat(" ", spec)[:width]
             return value.strftime(pattern)
