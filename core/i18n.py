@@ -346,8 +346,13 @@ def datetime_formatter(locale=None, zone=None, seconds=False):
     utc = datetime.timezone.utc
     if code.split("_")[0] == "en":
         pattern = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+        spec, width = ("seconds", 19) if seconds else ("minutes", 16)
 
         def text_of(value):
+            # ISO's text up to the minute (second) is the pattern's for a four-digit year,
+            # in half strftime's time; strftime writes a shorter year unpadded
+            if value.year >= 1000:
+                return value.isoformat(" ", spec)[:width]
             return value.strftime(pattern)
     else:
         babel_locale = _babel_locale(code)
@@ -359,10 +364,14 @@ def datetime_formatter(locale=None, zone=None, seconds=False):
                                                 locale=babel_locale)
             return f"{date_part} {time_part}"
 
+    # a moment in UTC shown in the zone "UTC" needs no conversion: the same wall time and
+    # the same name ("UTC"), without the zone's look-up
+    in_utc = fallback in ("UTC", "Etc/UTC")
+
     def format_moment(value):
         if value.tzinfo is None:
             value = value.replace(tzinfo=utc)
-        if zone is not None:
+        if zone is not None and not (in_utc and value.tzinfo is utc):
             value = value.astimezone(zone)
         return f"{text_of(value)} {value.tzname() or fallback}".strip()
     return format_moment

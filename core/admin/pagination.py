@@ -28,6 +28,8 @@ while it is being read await that one read instead of counting again.
 import asyncio
 import base64
 import datetime
+import functools
+import hashlib
 import hmac
 import json
 import time
@@ -104,9 +106,18 @@ def _load(value):
 
 
 def _signature(secret, payload):
+    mac = _keyed(secret if isinstance(secret, (str, bytes)) else bytes(secret)).copy()
+    mac.update(payload)
+    return base64.urlsafe_b64encode(mac.digest()[:16]).rstrip(b"=")
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed(secret):
+    """The HMAC-SHA256 of ``secret`` fed the cursors' prefix, to copy for each cursor
+    (keyed once per secret; ``hmac.digest`` keys on every call and hands the GIL over
+    to other threads while it hashes, which costs a page more than the hash)."""
     key = secret.encode() if isinstance(secret, str) else bytes(secret)
-    digest = hmac.digest(key, b"bastion.cursor:" + payload, "sha256")    # one C call
-    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=")
+    return hmac.new(key, b"bastion.cursor:", hashlib.sha256)
 
 
 def _sort_id(sort):

@@ -265,3 +265,45 @@ async def test_a_row_escapes_an_id_that_is_not_an_object_id(site):
     assert 'data-id="&quot;&gt;&lt;i&gt;x&lt;/i&gt;"' in page
     assert 'value="&quot;&gt;&lt;i&gt;x&lt;/i&gt;"' in page
     assert 'href="/admin/notes/note/&quot;&gt;&lt;i&gt;x&lt;/i&gt;/"' in page
+
+
+def test_a_page_s_texts_escaped_at_once_are_each_text_escaped():
+    """``escape_each`` (a list column's texts escaped with one call) gives what escaping
+    each text gives, also for a text holding the character it joins them with, markup
+    and lazy texts."""
+    from core.admin.views.display import Markup, _escape
+    from core.admin.views.list import escape_each
+    from core.i18n import gettext_lazy
+    plain = ['<b>"bold"</b> & \'quoted\'', "", "plain", "é ✓ &amp;"]
+    for texts in (plain, plain + ["nul\0inside"], plain + [Markup("<i>x</i>")],
+                  plain + [gettext_lazy("Yes")], [], ["\0"]):
+        assert escape_each(texts) == [_escape(text) for text in texts], texts
+
+
+def test_a_text_column_writes_format_value_s_text():
+    """A list's text column writes ``format_value``'s text for every kind of field and
+    value: choices show their label, a refined ``display`` its text, a moment its zone's
+    text (the shortcut for plain strings only skips the checks)."""
+    import datetime
+
+    from core import timezones
+    from core.admin.views.display import format_value, moment_formatter
+    from core.admin.views.list import _text_writer
+    from core.models import fields
+
+    class Shouting(fields.StringField):
+        def display(self, value):
+            return str(value).upper()
+
+    zone = timezones.get_zone("Europe/Paris")
+    when = datetime.datetime(2024, 7, 3, 14, 30, tzinfo=datetime.timezone.utc)
+    values = ["", "memo", "<b>", None, 7, 0, False, ["a", "b"], [], when]
+    for field in (fields.StringField(), fields.ChoiceField(choices=[("memo", "Memo")]),
+                  Shouting(), fields.ListField(), fields.IntegerField(),
+                  fields.DateTimeField()):
+        moment = moment_formatter(zone) if isinstance(field, fields.DateTimeField) else None
+        writer = _text_writer(field, zone, "—", moment)
+        for value in values:
+            if isinstance(field, fields.ListField) and not isinstance(value, list):
+                continue                                # not a value a list field holds
+            assert writer.text(value) == format_value(field, value, zone, "—"), (field, value)

@@ -35,6 +35,22 @@ def test_a_token_is_bound_to_its_secret_and_sort_order():
         pagination.decode_cursor("s", token, [("rank", -1), ("_id", -1)])
 
 
+@pytest.mark.parametrize("secret", ["s3cret", b"\x00bytes", bytearray(b"array")])
+def test_a_token_s_signature_is_the_hmac_of_its_payload(secret):
+    """A cursor's signature is HMAC-SHA256 (cut to 16 bytes) of ``bastion.cursor:`` and
+    its payload under the secret, however it is computed: tokens signed before stay
+    valid, for each secret a process signs with."""
+    import base64
+    import hmac
+    sort = [("created", -1), ("_id", -1)]
+    for secret_now in (secret, "other", secret):
+        token = pagination.encode_cursor(secret_now, sort, [None, ObjectId()], "next")
+        payload, signature = token.encode().split(b".")
+        key = secret_now.encode() if isinstance(secret_now, str) else bytes(secret_now)
+        expected = hmac.digest(key, b"bastion.cursor:" + payload, "sha256")[:16]
+        assert base64.urlsafe_b64decode(signature + b"==") == expected
+
+
 def test_count_text():
     assert pagination.format_count(1001, capped=True) == "1,000+"
     assert pagination.format_count(1000, capped=True) == "1,000"

@@ -1,6 +1,8 @@
 """Inserts, reads (find/cursor/find_one), replace_one, deletes, counts and distinct."""
+import datetime
+
 import pytest
-from bson import ObjectId
+from bson import Decimal128, ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
@@ -139,6 +141,32 @@ async def person(coll):
 async def test_find_projection(coll, person, projection, expected):
     assert await coll.find({}, projection).to_list(None) == [expected]
     assert await coll.find_one({"_id": 1}, projection) == expected
+
+
+async def test_projection_tells_a_null_member_from_an_absent_one(coll):
+    await coll.insert_many([
+        {"_id": 1, "a": None, "b": "null", "c": 1},
+        {"_id": 2, "b": None},
+        {"_id": 3, "a": {"x": None}, "b": [None], "c": "x"},
+        {"_id": 4, "a": 0, "b": "", "c": False}])
+    found = await coll.find({}, {"a": 1, "b": 1}, sort=[("_id", 1)]).to_list(None)
+    assert found == [{"_id": 1, "a": None, "b": "null"}, {"_id": 2, "b": None},
+                     {"_id": 3, "a": {"x": None}, "b": [None]}, {"_id": 4, "a": 0, "b": ""}]
+    assert await coll.find({}, {"_id": 1}, sort=[("_id", 1)]).to_list(None) == [
+        {"_id": n} for n in (1, 2, 3, 4)]
+    assert await coll.find({}, {"a": 1, "_id": 0}, sort=[("_id", 1)]).to_list(None) == [
+        {"a": None}, {}, {"a": {"x": None}}, {"a": 0}]
+
+
+async def test_projection_keeps_each_type(coll):
+    oid, moment = ObjectId(), datetime.datetime(2024, 2, 29, 23, 59, 59, 999000,
+                                                tzinfo=datetime.timezone.utc)
+    doc = {"_id": oid, "when": moment, "price": Decimal128("12.50"), "raw": b"\x00\x01",
+           "text": "\x7fd123", "n": 2 ** 62, "f": 1.5, "nested": {"when": moment, "at": [oid]}}
+    await coll.insert_one(doc)
+    got = await coll.find_one({}, {name: 1 for name in doc if name != "_id"})
+    assert got == doc and isinstance(got["when"], datetime.datetime)
+    assert await coll.find_one({}, {"text": 1, "_id": 0}) == {"text": "\x7fd123"}
 
 
 async def test_projection_through_an_array_of_sub_documents(coll):

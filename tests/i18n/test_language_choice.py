@@ -63,6 +63,32 @@ def test_dates_and_numbers_for_german_in_the_users_zone():
     assert i18n.format_datetime(moment, "en", berlin) == "2026-03-05 14:07 CET"
 
 
+@pytest.mark.parametrize("language", ["en", "fr", "de"])
+@pytest.mark.parametrize("name", ["UTC", "Etc/UTC", "Europe/Paris"])
+def test_a_moment_shown_in_a_zone_is_the_moment_converted_to_it(language, name):
+    """A moment shown in a zone reads as the moment converted to that zone does (a UTC
+    moment shown in UTC is left unconverted), in every language, aware or naive."""
+    zone = zoneinfo.ZoneInfo(name)
+    formatted, as_given = i18n.datetime_formatter(language, zone), \
+        i18n.datetime_formatter(language, None)
+    for moment in (datetime.datetime(2026, 3, 5, 13, 7, tzinfo=UTC),
+                   datetime.datetime(2026, 7, 5, 23, 59, 59)):
+        converted = moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(zone)
+        assert formatted(moment) == as_given(converted), (formatted(moment), converted)
+
+
+@pytest.mark.parametrize("year", [1, 999, 1000, 2026, 9999])
+def test_english_moments_are_strftime_s_text_in_any_year(year):
+    """English moments are ``strftime``'s ``%Y-%m-%d %H:%M`` (``:%S`` with seconds),
+    whichever way they are written: a year below 1000 stays unpadded, as strftime
+    writes it."""
+    kolkata = zoneinfo.ZoneInfo("Asia/Kolkata")
+    moment = datetime.datetime(year, 6, 30, 23, 59, 58, 999999, tzinfo=kolkata)
+    for seconds, pattern in ((False, "%Y-%m-%d %H:%M"), (True, "%Y-%m-%d %H:%M:%S")):
+        text = i18n.datetime_formatter("en", kolkata, seconds)(moment)
+        assert text == f"{moment.strftime(pattern)} {moment.tzname()}", text
+
+
 @pytest.mark.parametrize("language, sizes", [
     ("en", ["1,023 bytes", "48 kB", "1 MB"]),
     ("fr", ["1\u202f023\u00a0octets", "48\u202fko", "1\u202fMo"]),

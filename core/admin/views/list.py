@@ -1,6 +1,7 @@
 """``/admin/<app>/<model>/``: the list (a ``ChangeList``), its filter sidebar and the bulk
 actions posted to it."""
 import datetime
+import html
 import logging
 from urllib.parse import urlencode
 
@@ -101,14 +102,13 @@ class ListHandler(ModelHandler):
         writers = self.column_writers(columns, references)
         actions = admin.get_actions(self)
         selectable = bool(actions) or may_export
-        row_html = self.row_writer(selectable)
         if columns and not editable and type(self).list_row is ListHandler.list_row and \
                 all(name in writers for name in columns):
             rows = self.rows_by_column(objects, columns, links, writers)
         else:
             rows = [await self.list_row(obj, columns, links, editable, references, writers)
                     for obj in objects]
-        rows_html = "".join(map(row_html, rows))
+        rows_html = self.rows_html(rows, selectable)
 
         sortable = set(changelist.sortable_fields())
         headers = []
@@ -148,12 +148,12 @@ class ListHandler(ModelHandler):
                     clear_url=admin.url_prefix if (q or filter_values) else None)
 
     def column_writers(self, columns, references):
-        """``{column: (html(obj), text(obj))}`` for the columns showing a stored field as
-        it is (text, choice, moment, number, boolean, reference): the markup and the text
-        of what ``cell`` answers (``Cell.html``, ``Cell.text``), with the field, the
-        user's zone and language and the texts looked up once per page. Other columns
-        (methods, paths, files) go through ``cell_async``, and every column does when a
-        subclass refines ``cell`` or ``cell_async``."""
+        """``{column: ColumnWriter}`` for the columns showing a stored field as it is
+        (text, choice, moment, number, boolean, reference): the markup and the text of
+        what ``cell`` answers (``Cell.html``, ``Cell.text``) from the value the object
+        holds, with the field, the user's zone and language and the texts looked up once
+        per page. Other columns (methods, paths, files) go through ``cell_async``, and
+        every column does when a subclass refines ``cell`` or ``cell_async``."""
         if type(self).cell is not ModelHandler.cell or \
                 type(self).cell_async is not ModelHandler.cell_async:
             return {}
@@ -164,14 +164,13 @@ class ListHandler(ModelHandler):
             if field is None or isinstance(field, FileField):
                 continue
             if isinstance(field, model_fields.BooleanField):
-                writers[name] = _bool_writers(name, gettext("Yes"), gettext("No"))
+                writers[name] = _bool_writer(gettext("Yes"), gettext("No"))
             elif isinstance(field, model_fields.ReferenceField):
-                writers[name] = _reference_writers(name, references, empty)
+                writers[name] = _reference_writer(name, references, empty)
             elif isinstance(field, model_fields.DateTimeField) and field.choices is None:
-                writers[name] = _text_writers(name, field, zone, empty,
-                                              moment_formatter(zone))
+                writers[name] = _text_writer(field, zone, empty, moment_formatter(zone))
             else:
-                writers[name] = _text_writers(name, field, zone, empty)
+                writers[name] = _text_writer(field, zone, empty)
         return writers
 
     async def list_row(self, obj, columns, links, editable, references, writers):
@@ -186,12 +185,12 @@ class ListHandler(ModelHandler):
         for name in columns:
             writer = writers.get(name)
             if name in links:
-                markup = link(obj, oid, writer[1](obj) if writer is not None else
-                              (await self.cell_async(obj, name, references)).text)
+                markup = link(obj, oid, writer.text(_value(obj, name)) if writer is not None
+                              else (await self.cell_async(obj, name, references)).text)
             elif may_edit and name in editable:
                 markup = self.input_cell(obj, name).html()
             elif writer is not None:
-                markup = writer[0](obj)
+                markup = writer.html(_value(obj, name))
             else:
                 markup = (await self.cell_async(obj, name, references)).html()
             if not parts and may_edit:
@@ -205,20 +204,30 @@ class ListHandler(ModelHandler):
 
     def rows_by_column(self, objects, columns, links, writers):
         """What ``list_row`` answers for each of ``objects``, written column by column
-        (each column's writer over every row in turn): for a list without editable
-        columns whose columns all have ``writers`` and whose handler keeps ``list_row``."""
+        (each column's values read, then its writer's ``cells`` of them all): for a list
+        without editable columns whose columns all have ``writers`` and whose handler
+        keeps ``list_row``."""
         link, label = self.row_parts()
         ids = [str(obj.id) for obj in objects]
+        datas = [obj._data for obj in objects]
         columns_html = []
         for name in columns:
-            html_of, text_of = writers[name]
-            if name in links:
-                columns_html.append([f"<td>{link(obj, oid, text_of(obj))}</td>"
-                                     for obj, oid in zip(objects, ids)])
+            writer = writers[name]
+            # obj._data.get(name) without a call when it holds the field (a projected
+            # object's ``get`` raises ``NotFetched`` for a field left out)
+            values = [data[name] if name in data else data.get(name) for data in datas]
+            if name not in links:
+                columns_html.append(writer.cells(values))
+            elif self.__dict__.get("_link_prefix") is not None:
+                columns_html.append([
+                    f'<a href="{self._link_prefix}{oid}/">{text}</a>' for oid, text in zip(
+                        escape_each(ids), escape_each(list(map(writer.text, values))))])
             else:
-                columns_html.append([f"<td>{html_of(obj)}</td>" for obj in objects])
+                columns_html.append([link(obj, oid, writer.text(value))
+                                     for obj, oid, value in zip(objects, ids, values)])
         labels = [label(obj) for obj in objects]
-        return [{"id": oid, "label": label, "version": None, "cells_html": "".join(cells)}
+        return [{"id": oid, "label": label, "version": None,
+                 "cells_html": "<td>" + "</td><td>".join(cells) + "</td>"}
                 for oid, label, cells in zip(ids, labels, zip(*columns_html))]
 
     def row_parts(self):
@@ -234,7 +243,7 @@ class ListHandler(ModelHandler):
                 def link(obj, oid, text):
                     return f'<a href="{escape(admin.object_url(obj))}">{escape(text)}</a>'
             else:
-                prefix = escape(admin.url_prefix)
+                prefix = self._link_prefix = escape(admin.url_prefix)
 
                 def link(obj, oid, text):
                     return f'<a href="{prefix}{escape(oid)}/">{escape(text)}</a>'
@@ -246,20 +255,20 @@ class ListHandler(ModelHandler):
             parts = self._row_parts = (link, label)
         return parts
 
-    def row_writer(self, selectable):
-        """``html(row)``: a row of ``list_row`` as the list's ``<tr>``, with its selection
-        check box when ``selectable`` (the texts looked up once per page)."""
+    def rows_html(self, rows, selectable):
+        """The rows of ``list_row`` as the list's ``<tr>``s, each with its selection check
+        box when ``selectable`` (the page's ids and labels escaped at once)."""
+        ids = escape_each([row["id"] for row in rows])  # any _id the store holds, a string too
+        if not selectable:
+            return "".join([f'<tr data-id="{oid}">{row["cells_html"]}</tr>\n'
+                            for oid, row in zip(ids, rows)])
         select = self.gettext("Select %(name)s")
-
-        def html(row):
-            oid = escape(row["id"])          # any _id the store holds, a string included
-            if not selectable:
-                return f'<tr data-id="{oid}">{row["cells_html"]}</tr>\n'
-            label = xhtml_escape(select % {"name": row["label"]})
-            return (f'<tr data-id="{oid}"><td class="action-checkbox"><input type="checkbox" '
-                    f'name="_selected_action" value="{oid}" class="action-select" '
-                    f'aria-label="{label}"></td>{row["cells_html"]}</tr>\n')
-        return html
+        labels = escape_each([select % {"name": row["label"]} for row in rows])
+        return "".join([
+            f'<tr data-id="{oid}"><td class="action-checkbox"><input type="checkbox" '
+            f'name="_selected_action" value="{oid}" class="action-select" '
+            f'aria-label="{label}"></td>{row["cells_html"]}</tr>\n'
+            for oid, label, row in zip(ids, labels, rows)])
 
     def export_urls(self, changelist):
         """``{format: URL}`` exporting the current filtered list (the page asks only when
@@ -461,23 +470,29 @@ def _value(obj, name):
     return data[name] if name in data else data.get(name)
 
 
-def _bool_writers(name, yes, no):
+class ColumnWriter:
+    """How a column showing a stored field as it is writes a value (what ``obj._data``
+    holds): ``html(value)`` (``Cell.html``), ``text(value)`` (``Cell.text``) and
+    ``cells(values)`` (``html`` of each of a page's values, written at once)."""
+
+    __slots__ = ("html", "text", "cells")
+
+    def __init__(self, html, text, cells=None):
+        self.html, self.text = html, text
+        self.cells = cells or (lambda values: list(map(html, values)))
+
+
+def _bool_writer(yes, no):
     marks = {True: Cell("bool", yes, True).html(), False: Cell("bool", no, False).html()}
-
-    def html(obj):
-        return marks[bool(_value(obj, name))]
-
-    def text(obj):
-        return yes if _value(obj, name) else no
-    return html, text
+    return ColumnWriter(lambda value: marks[bool(value)],
+                        lambda value: yes if value else no)
 
 
-def _reference_writers(name, references, empty):
+def _reference_writer(name, references, empty):
     """The cell of each referenced id, made once per page (rows share their targets)."""
     cells = {}
 
-    def cell(obj):
-        value = _value(obj, name)
+    def cell(value):
         found = cells.get(value)
         if found is None:
             if value is None:
@@ -489,16 +504,35 @@ def _reference_writers(name, references, empty):
             found = cells[value] = (found.html(), found.text)
         return found
 
-    return (lambda obj: cell(obj)[0]), (lambda obj: cell(obj)[1])
+    return ColumnWriter(lambda value: cell(value)[0], lambda value: cell(value)[1])
 
 
-def _text_writers(name, field, zone, empty, moment=None):
-    """The cell of a text column; ``moment``: the page's formatter of a ``DateTimeField``
-    without choices (``moment_formatter``), for the moments."""
-    def text(obj):
-        value = _value(obj, name)
+def _text_writer(field, zone, empty, moment=None):
+    """The cell of a text column: ``format_value``'s text, escaped; ``moment``: the page's
+    formatter of a ``DateTimeField`` without choices (``moment_formatter``), for the
+    moments. A field whose text is its string (no choices, not a list, ``display`` not
+    refined) writes a non-empty string as it is, without asking ``format_value``."""
+    as_is = getattr(field, "choices", None) is None and \
+        not isinstance(field, model_fields.ListField) and \
+        type(field).display is model_fields.Field.display
+
+    def text(value):
         if moment is not None and isinstance(value, datetime.datetime):
             return moment(value)
+        if as_is and value.__class__ is str and value:
+            return value
         return format_value(field, value, zone, empty)
 
-    return (lambda obj: escape(text(obj))), text
+    return ColumnWriter(lambda value: escape(text(value)), text,
+                        lambda values: escape_each(list(map(text, values))))
+
+
+def escape_each(texts):
+    """``[escape(text) for text in texts]``, for a page's texts: escaping is one character
+    at a time, so plain strings joined by a character that escaping leaves alone and that
+    no text holds are escaped with one call, then split (otherwise one by one)."""
+    if {*map(type, texts)} == {str}:
+        joined = "\0".join(texts)
+        if joined.count("\0") == len(texts) - 1:
+            return html.escape(joined).split("\0")
+    return [escape(text) for text in texts]

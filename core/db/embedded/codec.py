@@ -167,6 +167,25 @@ def _decode_other(tag, payload):
     return payload
 
 
+def decode_value(value):
+    """``decode(value)`` for one value ``json.loads`` gave, the common kinds first: a
+    plain string, number, boolean or null as it is (no call), an ObjectId from the
+    remembered ones (``oid_from_text``), a date; anything else as ``decode``."""
+    kind = value.__class__
+    if kind is str:
+        if value[:1] != TAG:
+            return value
+        tag = value[1:2]
+        if tag == OID:
+            return oid_from_text(value[2:])
+        if tag == DATE:
+            return _EPOCH + datetime.timedelta(0, 0, 0, int(value[2:]))
+        return _decode_other(tag, value[2:])
+    if kind is dict or kind is list:
+        return decode(value)
+    return value
+
+
 def decode(value):
     """Inverse of ``encode``."""
     if isinstance(value, str):

@@ -963,39 +963,51 @@ def _values_at(doc, segments):
     return _values_at(value, rest)
 
 
-#: ``doc -> path`` (SQLite 3.38+) reads one member as JSON text without parsing the rest
-_ARROW = sqlite3.sqlite_version_info >= (3, 38, 0)
-
-
 def _projected_heads(projection):
     """The top-level members an inclusion projection reads (``_id`` first), or ``None``
-    when whole documents are read (no projection, an exclusion, an SQLite without
-    ``->``)."""
+    when whole documents are read (no projection, an exclusion)."""
     mode, paths, include_id = projection
-    if mode != "include" or not _ARROW:
+    if mode != "include":
         return None
     return list(dict.fromkeys((["_id"] if include_id else []) +
                               [path.split(".", 1)[0] for path in paths]))
 
 
 def _projected_columns(heads):
-    """``(columns, params)`` selecting each of ``heads`` as JSON text (NULL when absent);
-    paths never hold a quote (``subset.check_path``)."""
+    """``(columns, params)`` selecting ``heads`` of each row as two columns: one JSON
+    array of their values (one ``json_extract`` of many paths: the document is parsed
+    once a row, not once a member; an absent member reads ``null``), and, only when that
+    array holds a ``null``, the array of their ``json_type``s (SQL ``NULL`` for an absent
+    member: it tells absent from ``null``). Paths never hold a quote
+    (``subset.check_path``)."""
+    if not heads:
+        return "NULL, NULL", {}
     params = {f"_p{n}": f'$."{head}"' for n, head in enumerate(heads)}
-    return ", ".join(f"doc -> :_p{n}" for n in range(len(heads))) or "NULL", params
+    paths = ", ".join(f":_p{n}" for n in range(len(heads)))
+    if len(heads) == 1:                 # one path would give the value, not an array
+        paths += ", :_p0"
+    values = f"json_extract(doc, {paths})"
+    types = ", ".join(f"json_type(doc, :_p{n})" for n in range(len(heads)))
+    return (f"{values}, CASE WHEN instr({values}, 'null') THEN json_array({types}) END",
+            params)
 
 
 def _projected_documents(rows, heads, projection):
-    """The documents ``_projected_columns`` rows hold: each present member decoded (the
-    members of all the rows parsed as one JSON array: one parse a page instead of one a
-    member), then a dotted path's inside cut as ``project`` does."""
-    texts = [text for row in rows for text in row if text is not None]
-    tag, decode_string, decode = codec.TAG, codec.decode_string, codec.decode
-    values = iter([decode_string(value) if value.__class__ is str and value[:1] == tag
-                   else decode(value) if value.__class__ in (dict, list) else value
-                   for value in json.loads("[" + ",".join(texts) + "]")])
-    docs = [{head: next(values) for head, text in zip(heads, row) if text is not None}
-            for row in rows]
+    """The documents ``_projected_columns`` rows hold: the value arrays of all the rows
+    parsed as one JSON text (one parse a page), each value decoded (``codec.decode_value``),
+    a member the row's types say is absent left out; then a dotted path's inside cut as
+    ``project`` does."""
+    if not heads:
+        return [{} for _ in rows]
+    arrays = json.loads("[" + ",".join([row[0] for row in rows]) + "]")
+    decode_value = codec.decode_value
+    docs = []
+    for (_, types), values in zip(rows, arrays):
+        if types is None:
+            docs.append({head: decode_value(value) for head, value in zip(heads, values)})
+        else:
+            docs.append({head: decode_value(value) for head, value, kind
+                         in zip(heads, values, json.loads(types)) if kind is not None})
     if any("." in path for path in projection[1]):
         docs = [project(doc, *projection) for doc in docs]
     return docs
