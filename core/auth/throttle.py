@@ -57,6 +57,7 @@ import datetime
 import hashlib
 import ipaddress
 import math
+import socket
 from dataclasses import dataclass
 
 from core.i18n import ngettext
@@ -103,6 +104,14 @@ def username_key(username):
 
 def ip_key(ip):
     """The counted address: IPv4 as is, IPv6 as its /64 network, else the text (cut)."""
+    if isinstance(ip, str) and ip.count(".") == 3:
+        # an IPv4 address in its usual form is its own key: the C parser says so in a
+        # fraction of ``ipaddress``'s time (a login asks twice per check)
+        try:
+            if socket.inet_ntoa(socket.inet_aton(ip)) == ip:
+                return ip
+        except (OSError, ValueError):
+            pass
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:

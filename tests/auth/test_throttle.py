@@ -1,13 +1,14 @@
 """Login throttling: per username and per address, in the database, before any bcrypt."""
 import asyncio
 import datetime
+import ipaddress
 
 import bcrypt
 import pytest
 
 from auth_kit import make_settings
 from support import PASSWORD
-from core.auth.throttle import FAILURES_READ_AT_ONCE, LoginThrottle
+from core.auth.throttle import FAILURES_READ_AT_ONCE, LoginThrottle, ip_key
 from core.db import connect
 
 WRONG = "definitely-not-the-password"
@@ -385,3 +386,18 @@ async def test_a_check_reads_on_the_event_loops_thread_on_the_embedded_store(
         assert True not in handed_off
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("ip", [
+    "10.0.0.1", "255.255.255.255", "0.0.0.0", "010.0.0.1", "10.0.0.01", "1.2.3", "0x7f.0.0.1",
+    "256.0.0.1", "10.0.0.1 ", " 10.0.0.1", "1.2.3.4.5", "1..2.3", "١.٢.٣.٤", "10.0.0.1\x00",
+    "::ffff:10.0.0.1", "2001:db8:1:2::1", "unknown", "", None])
+def test_the_address_key_is_what_ipaddress_makes_of_it(ip):
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        expected = (ip or "unknown")[:200]
+    else:
+        expected = str(address.ipv4_mapped or ipaddress.ip_network(f"{address}/64", strict=False)
+                       if address.version == 6 else address)
+    assert ip_key(ip) == expected
