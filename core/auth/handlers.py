@@ -264,6 +264,10 @@ class AuthHandler(FlashMixin, BaseHandler):
         (the proxy's headers with ``XHEADERS``).
         """
         ip = self.request.remote_ip
+        # each check reads on the event loop's thread (the embedded store): the loop runs
+        # what else is ready between the request's parsing and the first check, and between
+        # the second and the password check, instead of one stretch of both
+        await asyncio.sleep(0)
         verdict = await self.throttle.check(username, ip)     # refuse without queueing
         if verdict.blocked:
             return verdict, None
@@ -271,6 +275,7 @@ class AuthHandler(FlashMixin, BaseHandler):
             verdict = await self.throttle.check(username, ip)
             if verdict.blocked:
                 return verdict, None
+            await asyncio.sleep(0)
             result = await check()
             if not result:
                 await self.throttle.failed(username, ip)

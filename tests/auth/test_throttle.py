@@ -1,13 +1,14 @@
 """Login throttling: per username and per address, in the database, before any bcrypt."""
 import asyncio
 import datetime
+import ipaddress
 
 import bcrypt
 import pytest
 
 from auth_kit import make_settings
 from support import PASSWORD
-from core.auth.throttle import LoginThrottle
+from core.auth.throttle import FAILURES_READ_AT_ONCE, LoginThrottle, ip_key
 from core.db import connect
 
 WRONG = "definitely-not-the-password"
@@ -345,3 +346,58 @@ async def test_a_login_from_a_clean_address_reads_the_failures_twice_writes_none
     calls = spy_on(collection, monkeypatch)
     assert (await browser.login("alice")).code == 303
     assert calls == ["find"] * 2
+
+
+async def test_a_check_counts_every_failure_past_what_it_reads_at_once(failures_db):
+    """A check reads at most ``FAILURES_READ_AT_ONCE`` + 1 failures first; when more came
+    it reads them all, so a limit above that many still holds."""
+    many = FAILURES_READ_AT_ONCE + 5
+    throttle = LoginThrottle(failures_db, pair_limit=1000, ip_limit=many, window_seconds=600)
+    for number in range(many - 1):
+        await throttle.failed(f"user{number}", "10.0.0.9", now=at(number))
+    assert not (await throttle.check("eve", "10.0.0.9", now=at(many))).blocked
+    await throttle.failed("eve", "10.0.0.9", now=at(many))
+    verdict = await throttle.check("eve", "10.0.0.9", now=at(many + 1))
+    assert verdict.blocked and verdict.scope == "ip"
+    assert verdict.retry_after == 59                  # 60 s after the last failure
+
+
+async def test_a_check_reads_on_the_event_loops_thread_on_the_embedded_store(
+        tmp_path, monkeypatch):
+    """A login's two checks cost no hand-off to the embedded store's reader threads."""
+    db = connect(f"embedded:{tmp_path / 't.db'}")
+    try:
+        # attack_limit 0: a pair with failures asks no count of the username's (a count
+        # runs on a reader thread)
+        throttle = LoginThrottle(db, pair_limit=5, ip_limit=20, attack_limit=0)
+        await throttle.ensure_indexes()
+        await throttle.failed("alice", "10.0.0.1")
+        handed_off = []
+        real = db._run
+
+        async def spy(executor, *args, **kwargs):
+            handed_off.append(executor is db._readers)
+            return await real(executor, *args, **kwargs)
+
+        monkeypatch.setattr(db, "_run", spy)
+        verdict = await throttle.check("alice", "10.0.0.1")
+        assert not verdict.blocked and verdict.pair_failures == 1
+        assert (await throttle.check("bob", "10.0.0.1")).pair_failures == 0
+        assert True not in handed_off
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize("ip", [
+    "10.0.0.1", "255.255.255.255", "0.0.0.0", "010.0.0.1", "10.0.0.01", "1.2.3", "0x7f.0.0.1",
+    "256.0.0.1", "10.0.0.1 ", " 10.0.0.1", "1.2.3.4.5", "1..2.3", "١.٢.٣.٤", "10.0.0.1\x00",
+    "::ffff:10.0.0.1", "2001:db8:1:2::1", "unknown", "", None])
+def test_the_address_key_is_what_ipaddress_makes_of_it(ip):
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        expected = (ip or "unknown")[:200]
+    else:
+        expected = str(address.ipv4_mapped or ipaddress.ip_network(f"{address}/64", strict=False)
+                       if address.version == 6 else address)
+    assert ip_key(ip) == expected

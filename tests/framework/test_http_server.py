@@ -1,4 +1,5 @@
 """The Tornado application on a real server: health, headers, errors, XSRF, static, gzip."""
+import asyncio
 import json
 import re
 from http.cookies import SimpleCookie
@@ -403,3 +404,36 @@ async def test_serve_freezes_what_start_up_built_before_it_is_ready(settings):
     finally:
         gc.unfreeze()
     assert frozen_when_ready and frozen_when_ready[0] > 0
+
+
+async def test_healthz_pings_in_the_requests_own_task(settings, live, monkeypatch):
+    """No task of its own for the ping: a probe takes no extra turns of a busy loop."""
+    db = connect("memory:")
+    server = await live(make_app(settings, db=db))
+    tasks = []
+    real = db.ping
+
+    async def ping():
+        tasks.append(asyncio.current_task().get_coro().__qualname__)
+        return await real()
+
+    monkeypatch.setattr(db, "ping", ping)
+    assert (await server.fetch("/healthz")).code == 200
+    assert tasks == ["RequestHandler._execute"]
+
+
+async def test_healthz_503_when_the_ping_outlasts_its_timeout(tmp_path, live, monkeypatch):
+    settings = load_settings("settings.test", environ={}, VAR_DIR=tmp_path,
+                             DATABASE_URL="memory:", DATABASE_PING_TIMEOUT=0.05,
+                             INSTALLED_APPS=[])
+    db = connect("memory:")
+    server = await live(make_app(settings, db=db))
+    never = asyncio.Event()
+
+    async def ping():
+        await never.wait()
+
+    monkeypatch.setattr(db, "ping", ping)
+    response = await server.fetch("/healthz", request_timeout=10)
+    assert response.code == 503
+    assert json.loads(response.body) == {"status": "unavailable"}
