@@ -23,6 +23,7 @@ import os
 import signal
 import socket
 import time
+import weakref
 
 import tornado.httpserver
 import tornado.httputil
@@ -110,24 +111,34 @@ class InFlight:
 
 
 class _TrackedConnection:
-    """Wraps a request's HTTP connection to notice when its response is finished."""
+    """Wraps a request's HTTP connection to notice when its response is finished.
+
+    It holds its ``_TrackedDelegate`` weakly: the delegate holds it, and Tornado holds
+    the delegate until the response is finished (``read_response``), so a strong
+    reference back would be a cycle left to the garbage collector with every request's
+    objects (and every connection's last, never-started request) in it."""
 
     def __init__(self, connection, request):
         self._connection = connection
-        self._request = request
+        self._request = weakref.ref(request)
 
     def __getattr__(self, name):
         return getattr(self._connection, name)
+
+    def _done(self):
+        request = self._request()
+        if request is not None:
+            request.done()
 
     def finish(self):
         try:
             return self._connection.finish()
         finally:
-            self._request.done()
+            self._done()
 
     def detach(self):
         """A WebSocket took the stream over: no longer a request to wait for."""
-        self._request.done()
+        self._done()
         return self._connection.detach()
 
 

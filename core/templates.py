@@ -3,16 +3,58 @@
 A leaf module: the application (``core.app``) builds one loader for every page;
 nothing here knows about handlers or apps.
 """
+import datetime
+import linecache
 import posixpath
 from pathlib import Path
 
 import tornado.template
+from tornado import escape
+from tornado.util import ObjectDict, exec_in
 
-__all__ = ["TemplateLoader", "TemplateNotFound"]
+__all__ = ["Template", "TemplateLoader", "TemplateNotFound"]
 
 
 class TemplateNotFound(FileNotFoundError):
     """No template folder has the template."""
+
+
+class Template(tornado.template.Template):
+    """Tornado's template, whose page forgets its names once it is written.
+
+    Tornado runs a template's code in a fresh dict of names (the page's arguments and
+    helpers, the handler's among them) and the function it defines there keeps that
+    dict as its globals: a cycle, which kept the handler and everything the page showed
+    alive until the cyclic garbage collector came by. ``generate`` is Tornado's, with
+    the dict emptied once the page is written, so reference counting frees it all at
+    once."""
+
+    def generate(self, **kwargs):
+        """The page (bytes) for ``kwargs``: Tornado's ``Template.generate``, the same names
+        and the same result, then the names let go."""
+        namespace = {
+            "escape": escape.xhtml_escape,
+            "xhtml_escape": escape.xhtml_escape,
+            "url_escape": escape.url_escape,
+            "json_encode": escape.json_encode,
+            "squeeze": escape.squeeze,
+            "linkify": escape.linkify,
+            "datetime": datetime,
+            "_tt_utf8": escape.utf8,
+            "_tt_string_types": (str, bytes),
+            # as Tornado: they let a traceback show the generated code
+            "__name__": self.name.replace(".", "_"),
+            "__loader__": ObjectDict(get_source=lambda name: self.code),
+        }
+        namespace.update(self.namespace)
+        namespace.update(kwargs)
+        exec_in(self.compiled, namespace)
+        execute = namespace["_tt_execute"]
+        linecache.clearcache()
+        try:
+            return execute()
+        finally:
+            namespace.clear()
 
 
 class TemplateLoader(tornado.template.BaseLoader):
@@ -62,4 +104,4 @@ class TemplateLoader(tornado.template.BaseLoader):
         if path is None:
             raise TemplateNotFound(f"template {name!r} not found in "
                                    f"{', '.join(str(d) for d in self.dirs)}")
-        return tornado.template.Template(path.read_bytes(), name=name, loader=self)
+        return Template(path.read_bytes(), name=name, loader=self)

@@ -379,6 +379,26 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMi
         finally:
             self.activate_locale(again=True)
 
+    #: what Tornado's own code may still read of a handler once its response is finished
+    TORNADO_STATE = frozenset({
+        "application", "request", "ui", "path_args", "path_kwargs", "_transforms",
+        "_headers_written", "_finished", "_auto_finish", "_prepared_future", "_headers",
+        "_status_code", "_reason", "_write_buffer"})
+
+    def _break_cycles(self):
+        """After ``on_finish``: let go of everything the request kept on the handler.
+
+        Tornado's hook for this (it drops ``ui``, whose closures point back at the
+        handler). A request's objects (its change list, filters, page objects, user,
+        template helpers) point back at the handler too, so without this the whole
+        request lived until the cyclic garbage collector found it: ~270 objects a list
+        page, ~0.3 ms of collector time a request. Dropped here, reference counting frees
+        them at once."""
+        super()._break_cycles()
+        state = self.__dict__
+        for name in [name for name in state if name not in self.TORNADO_STATE]:
+            del state[name]
+
     @property
     def config(self):
         """Bastion's ``core.conf.Settings`` (the same values as ``self.settings.NAME``)."""

@@ -556,25 +556,31 @@ def pinned_terms(flt, array_paths):
         else:
             found[path] = (rank, value_fixed or bool(old and old[1]))
 
-    def visit(conditions):
-        for key, value in conditions.items():
-            if key == "$and":
-                for sub in value:
-                    visit(sub)
-            elif key.startswith("$"):
-                continue
-            elif is_operator_doc(value):
-                for op, arg in value.items():
-                    if op in ("$gt", "$gte", "$lt", "$lte") and arg is not None:
-                        fix(key, codec.rank(arg), False)
-                    elif op == "$eq" and arg is not None and not isinstance(arg, (list, tuple)):
-                        fix(key, codec.rank(arg), True)
-                    elif op == "$regex":
-                        fix(key, codec.RANK_STRING, False)
-            elif value is not None and not isinstance(value, (list, tuple)):
-                fix(key, codec.rank(value), True)
-    visit(flt or {})
+    _visit_pinned(flt or {}, fix)
     return {path: fixed for path, fixed in found.items() if fixed[0] is not None}
+
+
+def _visit_pinned(conditions, fix):
+    """``pinned_terms``' walk: ``fix(path, rank, value_fixed)`` for each term of the
+    top-level conjunction ``conditions`` (and of its ``$and``s) that pins a path. A
+    function of its own, not a closure calling itself (which would be a reference cycle
+    left to the garbage collector on every query)."""
+    for key, value in conditions.items():
+        if key == "$and":
+            for sub in value:
+                _visit_pinned(sub, fix)
+        elif key.startswith("$"):
+            continue
+        elif is_operator_doc(value):
+            for op, arg in value.items():
+                if op in ("$gt", "$gte", "$lt", "$lte") and arg is not None:
+                    fix(key, codec.rank(arg), False)
+                elif op == "$eq" and arg is not None and not isinstance(arg, (list, tuple)):
+                    fix(key, codec.rank(arg), True)
+                elif op == "$regex":
+                    fix(key, codec.RANK_STRING, False)
+        elif value is not None and not isinstance(value, (list, tuple)):
+            fix(key, codec.rank(value), True)
 
 
 def compile_sort(sort, array_paths, flt=None):
