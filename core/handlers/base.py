@@ -11,7 +11,9 @@ A request's path through a handler (Tornado calls these, in this order):
 4. ``prepare()`` — may be a coroutine; authentication and permission checks live
    here in subclasses; raise ``HTTPError`` to stop.
 5. ``get()`` / ``post()`` / ... — the work.
-6. ``on_finish()`` — after the response is sent.
+6. ``on_finish()`` — after the response is sent. Then the handler lets go of every
+   attribute the request set on it (``_break_cycles``): work scheduled to run later
+   keeps what it needs in its own variables, not on ``self``.
 
 Any exception from 3–5 becomes ``send_error(status)`` → ``write_error()``, which
 answers with an HTML page (``templates/admin/<status>.html``, else
