@@ -3,8 +3,10 @@ behind their permissions, so most requests need no user or role read.
 
 An entry is good for ``seconds`` and only while the auth epoch (see
 ``core.auth.sessions``) is the one it was stored under; the session itself is
-read on every request, so a logout, a password change or a deactivation (all of
-which end sessions) counts at once, and a changed user or role bumps the epoch.
+read again on every request after any write to the database (``SessionStore``
+reuses a read only while ``Database.change_marker()`` is unchanged), so a logout, a
+password change or a deactivation (all of which end sessions) counts at once, and a
+changed user or role bumps the epoch.
 Entries hold the user's stored document, never the object a request may change, and
 the ``Permissions`` built from the grants once per entry: each request gets its own
 ``fork`` of it (its user, its object rules), built again only when a grant in it has

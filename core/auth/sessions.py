@@ -36,10 +36,19 @@ it whenever what some user may do changes (a user or role saved or deleted), and
 caches users and permissions (``core.auth.cache``) trusts its cache only while
 the epoch it read is the one it cached under, so a change made by any process
 counts on the next request everywhere.
+
+``load_with_epoch`` keeps, per session, the document and epoch it read with the
+database's change marker (``Database.change_marker()``, taken before the read) and
+reuses them while the marker is unchanged: nothing at all has been written since,
+by any process, so a read would find the same. Any write (a logout, a touch, an
+unrelated save) moves it and the next request reads again; a backend with no marker
+(MongoDB, ``:memory:``) reads every time. Expiry and the touch are still judged on
+every request, from the kept times. ``AUTH_CACHE_SECONDS = 0`` keeps nothing.
 """
 import datetime
 import hashlib
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 __all__ = ["AUTH_EPOCH_KEY", "SESSIONS_COLLECTION", "Session", "SessionStore",
@@ -53,6 +62,7 @@ USER_FIELD = "user_id"
 TOUCH_SECONDS = 60
 ID_BYTES = 32           # secrets.token_urlsafe(32): 256 bits, 43 characters
 MAX_ID_LENGTH = 128     # a cookie value longer than this is not one of ours
+KEPT_SESSIONS = 10_000  # sessions whose last read ``load_with_epoch`` keeps
 
 
 def utcnow():
@@ -121,10 +131,12 @@ class SessionStore:
     ``idle_seconds``     a session unused this long is over
     ``max_age_seconds``  a session this old is over, used or not
     ``touch_seconds``    write ``last_seen`` at most this often
+    ``kept_size``        ``load_with_epoch`` keeps what it read for this many sessions
+                         (0: keeps nothing, reads every time)
     """
 
     def __init__(self, db, idle_seconds, max_age_seconds, touch_seconds=TOUCH_SECONDS,
-                 collection=SESSIONS_COLLECTION):
+                 collection=SESSIONS_COLLECTION, kept_size=KEPT_SESSIONS):
         if idle_seconds <= 0 or max_age_seconds <= 0:
             raise ValueError("session lifetimes must be positive")
         self.db = db
@@ -132,11 +144,19 @@ class SessionStore:
         self.idle = datetime.timedelta(seconds=idle_seconds)
         self.max_age = datetime.timedelta(seconds=max_age_seconds)
         self.touch = datetime.timedelta(seconds=touch_seconds)
+        self.kept_size = kept_size
+        #: ``{session key: (change marker, session document or None, epoch)}``, least
+        #: recently used first
+        self._kept = OrderedDict()
 
     @classmethod
     def from_settings(cls, db, settings):
+        """The store ``settings`` ask for; ``AUTH_CACHE_SECONDS = 0`` (no auth caching)
+        keeps no session read either."""
+        keeps = float(settings.get("AUTH_CACHE_SECONDS", 5)) > 0
         return cls(db, int(settings.get("SESSION_IDLE_SECONDS", 2 * 3600)),
-                   int(settings.get("SESSION_MAX_AGE_SECONDS", 14 * 86400)))
+                   int(settings.get("SESSION_MAX_AGE_SECONDS", 14 * 86400)),
+                   kept_size=KEPT_SESSIONS if keeps else 0)
 
     async def ensure_indexes(self):
         """The TTL index on ``expires_at`` and the ``user_id`` index; returns their names."""
@@ -184,15 +204,35 @@ class SessionStore:
         return await self._live(doc, now)
 
     async def load_with_epoch(self, raw_id, now=None):
-        """``(session or None, auth epoch)`` in one query: ``load`` and the epoch that
-        tells whether a cached user and permissions are still good (0: never changed)."""
+        """``(session or None, auth epoch)`` in one query (none while nothing was written
+        since the last one for this session, see the module docstring): ``load`` and the
+        epoch that tells whether a cached user and permissions are still good (0: never
+        changed)."""
         if not isinstance(raw_id, str) or not raw_id or len(raw_id) > MAX_ID_LENGTH:
             return None, None
         key = hash_session_id(raw_id)
+        doc, epoch = await self._read_with_epoch(key)
+        return await self._live(doc, now), epoch
+
+    async def _read_with_epoch(self, key):
+        """``(session document or None, epoch)`` of session ``key``: what was read for it
+        before while the database's change marker has not moved since (nothing written
+        anywhere, so both are what a read would find), else read now and kept."""
+        marker = self.db.change_marker() if self.kept_size else None
+        if marker is not None:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == marker:
+                self._kept.move_to_end(key)
+                return kept[1], kept[2]
         docs = await self.collection.find({"_id": {"$in": [key, AUTH_EPOCH_KEY]}}).to_list(2)
         found = {doc["_id"]: doc for doc in docs}
-        epoch = (found.get(AUTH_EPOCH_KEY) or {}).get("epoch", 0)
-        return await self._live(found.get(key), now), epoch
+        doc, epoch = found.get(key), (found.get(AUTH_EPOCH_KEY) or {}).get("epoch", 0)
+        if marker is not None:
+            self._kept[key] = (marker, doc, epoch)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.kept_size:
+                self._kept.popitem(last=False)
+        return doc, epoch
 
     async def _live(self, doc, now=None):
         """The session of ``doc`` if it is still live (expired: deleted; touched when due)."""
@@ -202,6 +242,7 @@ class SessionStore:
         session = Session.from_document(doc)
         now = now or utcnow()
         if self.is_expired(session, now):
+            self._kept.pop(key, None)
             await self.collection.delete_one({"_id": key})
             return None
         if now - session.last_seen >= self.touch:
@@ -215,11 +256,14 @@ class SessionStore:
         """End the session whose id is ``raw_id``; True if there was one."""
         if not isinstance(raw_id, str) or not raw_id or len(raw_id) > MAX_ID_LENGTH:
             return False
-        result = await self.collection.delete_one({"_id": hash_session_id(raw_id)})
-        return bool(result.deleted_count)
+        return await self._delete_key(hash_session_id(raw_id))
 
     async def delete_session(self, session):
-        result = await self.collection.delete_one({"_id": session.key})
+        return await self._delete_key(session.key)
+
+    async def _delete_key(self, key):
+        self._kept.pop(key, None)       # the delete moves the change marker too
+        result = await self.collection.delete_one({"_id": key})
         return bool(result.deleted_count)
 
     async def delete_for_user(self, user_id, keep=None):

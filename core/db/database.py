@@ -76,6 +76,14 @@ class Database:
                 failed = True
         return results
 
+    def change_marker(self):
+        """A value that differs from one taken before whenever anything has been written to
+        this database since — by this process or any other — or ``None``: this backend has
+        no such marker (a caller then reads again every time). Compare two with ``==``
+        only; take it *before* the reads it vouches for. Called on the event loop's thread,
+        it costs a few microseconds and never waits on a lock (busy: ``None``)."""
+        return None
+
     async def ping(self):
         """Raise if the database does not answer."""
         raise NotImplementedError

@@ -6,12 +6,17 @@ a change made through one instance must count on the other's very next request.
 """
 import datetime
 import re
+import sqlite3
+from types import SimpleNamespace
 
 import pytest
 
 from auth_kit import SESSION_COOKIE, make_settings
 from core.auth.cache import CachedAuth
-from core.auth.sessions import invalidate_auth_cache
+from core.auth.sessions import (AUTH_EPOCH_KEY, SESSIONS_COLLECTION, SessionStore, hash_session_id,
+                                invalidate_auth_cache, utcnow)
+from core.db import connect
+from core.db.embedded.store import table_name
 from core.permissions import Permissions
 
 WIDGETS = "/admin/demo/widget/"
@@ -207,3 +212,97 @@ def test_a_put_lets_expired_entries_go(monkeypatch):
     clock[0] += 3                                   # "old" is 6 s old, "recent" 3 s
     cache.put("new", 1, user, Permissions(user, {}, None))
     assert list(cache._entries) == ["recent", "new"]
+
+
+def count_session_reads(site):
+    """Wrap ``find`` of ``site``'s sessions collection; returns the list that the filters
+    of its session-and-epoch reads (``load_with_epoch``) go to."""
+    collection = site.db[SESSIONS_COLLECTION]
+    reads, find = [], collection.find
+
+    def counted(flt=None, *args, **kwargs):
+        if AUTH_EPOCH_KEY in str(flt):
+            reads.append(flt)
+        return find(flt, *args, **kwargs)
+    collection.find = counted
+    return reads
+
+
+async def test_with_nothing_written_the_session_is_not_read_again(pair):
+    first, second = pair
+    _user, _browser, other = await logged_in_on_both(first, second)
+    reads = count_session_reads(second)
+    assert (await other.get("/api/demo/whoami")).code == 200
+    assert len(reads) == 1                                  # read once: the file had moved
+    assert (await other.get("/api/demo/whoami")).code == 200
+    assert (await other.get("/api/demo/whoami")).code == 200
+    assert len(reads) == 1                                  # nothing written since
+    await first.db["unrelated"].insert_one({"n": 1})        # any write, anywhere
+    assert (await other.get("/api/demo/whoami")).code == 200
+    assert len(reads) == 2
+
+
+async def test_a_session_deleted_by_another_connection_counts_at_once(pair, tmp_path):
+    """Another process deleting the row (here: a plain SQLite connection to the file)."""
+    first, second = pair
+    _user, _browser, other = await logged_in_on_both(first, second)
+    assert (await other.get("/api/demo/whoami")).code == 200
+    assert (await other.get("/api/demo/whoami")).code == 200     # from what was kept
+    conn = sqlite3.connect(tmp_path / "shared.sqlite3")
+    try:
+        conn.execute(f"DELETE FROM {table_name(SESSIONS_COLLECTION)}")
+        conn.commit()
+    finally:
+        conn.close()
+    assert (await other.get("/api/demo/whoami")).code == 401
+
+
+async def test_a_logout_on_the_same_instance_ends_the_kept_session(pair):
+    """The session a request ended is not served again from what was kept (the cookie
+    replayed after the logout is anonymous)."""
+    first, second = pair
+    _user, _browser, other = await logged_in_on_both(first, second)
+    replay = second.browser(cookies=dict(other.cookies))
+    assert (await replay.get("/admin/")).code == 200
+    assert (await replay.get("/admin/")).code == 200
+    assert (await other.post("/admin/logout/")).code == 303
+    response = await replay.get("/admin/")
+    assert response.code == 302 and response.location.startswith("/admin/login/")
+
+
+async def test_no_auth_caching_keeps_no_session_read(server, tmp_path):
+    settings = make_settings(tmp_path, DATABASE_URL=f"embedded:{tmp_path}/one.sqlite3",
+                             AUTH_CACHE_SECONDS=0)
+    site = await server(settings)
+    await site.create_user("alice")
+    browser = site.browser()
+    assert (await browser.login("alice")).code == 303
+    reads = count_session_reads(site)
+    for _ in range(3):
+        assert (await browser.get("/api/demo/whoami")).code == 200
+    assert len(reads) == 3 and not site.app.session_store._kept
+
+
+async def test_a_kept_session_still_expires_and_is_touched(tmp_path):
+    """Expiry and the ``last_seen`` touch are judged from the kept times on every load."""
+    db = connect(f"embedded:{tmp_path}/store.sqlite3")
+    try:
+        store = SessionStore(db, idle_seconds=600, max_age_seconds=3600, touch_seconds=60)
+        start = utcnow()
+        raw_id, _session = await store.create("alice", now=start)
+        reads = count_session_reads(SimpleNamespace(db=db))
+        assert (await store.load_with_epoch(raw_id, now=start))[0] is not None
+        assert (await store.load_with_epoch(raw_id, now=start))[0] is not None
+        assert len(reads) == 1
+        later = start + datetime.timedelta(seconds=90)      # a touch is due: written
+        assert (await store.load_with_epoch(raw_id, now=later))[0].last_seen == later
+        stored = await db[SESSIONS_COLLECTION].find_one({"_id": hash_session_id(raw_id)})
+        assert stored["last_seen"].replace(tzinfo=datetime.timezone.utc) == later
+        assert (await store.load_with_epoch(raw_id, now=later))[0] is not None
+        assert len(reads) == 2                              # the touch moved the marker
+        idle = later + datetime.timedelta(seconds=601)
+        assert (await store.load_with_epoch(raw_id, now=idle))[0] is None
+        assert await db[SESSIONS_COLLECTION].find_one({"_id": hash_session_id(raw_id)}) is None
+        assert (await store.load_with_epoch(raw_id, now=later))[0] is None
+    finally:
+        await db.close()

@@ -433,6 +433,18 @@ class EmbeddedDatabase(Database):
             results.append(answer(value) if done else value)
         return results
 
+    def change_marker(self):
+        """``Database.change_marker`` from this thread's connection (the one the loop reads
+        with): SQLite's ``data_version``, which moves when another connection commits (the
+        writer thread, a reader, another process), with the rows this connection changed
+        itself. ``None`` on ``:memory:`` (one connection: its own writes do not move
+        ``data_version``), with inline reads off, or when the database is busy."""
+        if self._closed:
+            raise RuntimeError("the database is closed")
+        if self.memory or not self.inline_reads:
+            return None
+        return self.store.run_inline(self.store.change_marker)[1]
+
     async def ping(self):
         """``SELECT 1`` on the loop's thread (it takes no lock): a health probe never
         queues behind the reads the reader threads are busy with."""

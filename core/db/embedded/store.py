@@ -300,6 +300,15 @@ class Store:
     def ping(self):
         self.connection().execute("SELECT 1").fetchone()
 
+    def change_marker(self):
+        """What has been committed as this thread's connection sees it: ``(connection,
+        data_version, total_changes)``. ``data_version`` moves when any *other* connection
+        commits; ``total_changes`` counts the rows this one changed; the connection itself
+        keeps two threads' values apart (each counts on its own)."""
+        conn = self.connection()
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        return conn, version, conn.total_changes
+
     # -- transactions -------------------------------------------------------
     def _read(self, work):
         conn = self.connection()
