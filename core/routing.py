@@ -75,6 +75,8 @@ class RouteIndex:
         self._rules = None
         self._size = -1
         self._buckets = {}
+        self._longest = 0
+        self._deepest = 0
 
     def _build(self, rules):
         buckets = {}
@@ -82,18 +84,26 @@ class RouteIndex:
             prefix = rule_prefix(rule)
             buckets.setdefault(prefix[:prefix.rfind("/") + 1], []).append(position)
         self._rules, self._size, self._buckets = rules, len(rules), buckets
+        self._longest = max(map(len, buckets), default=0)
+        self._deepest = max((key.count("/") for key in buckets), default=0)
 
     def candidates(self, rules, path):
-        """The rules of ``rules`` that ``path`` could match, in their order."""
+        """The rules of ``rules`` that ``path`` could match, in their order. Looks up only
+        the path's prefixes no longer and with no more ``/`` than the longest and the deepest
+        filed one: the work is bounded by the routes, not by the path a client sends
+        (``"/" * 65000``)."""
         if rules is not self._rules or len(rules) != self._size:
             self._build(rules)
         buckets = self._buckets
         positions = list(buckets.get("", ()))
-        end = path.find("/")
-        while end != -1:
+        longest = self._longest
+        end = -1
+        for _ in range(self._deepest):
+            end = path.find("/", end + 1)
+            if end == -1 or end >= longest:
+                break
             found = buckets.get(path[:end + 1])
             if found:
                 positions += found
-            end = path.find("/", end + 1)
         positions.sort()
         return [rules[position] for position in positions]

@@ -83,3 +83,29 @@ def test_routes_added_later_are_indexed_too(app):
     app.wildcard_router.add_rules([(r"/late/(\d+)/$", Late)])
     found = app.find_handler(request("/late/7/"))
     assert (found.handler_class, found.path_args) == (Late, [b"7"])
+
+
+class CountingBuckets(dict):
+    """An index's buckets that count their look-ups."""
+    lookups = 0
+
+    def get(self, key, default=None):
+        self.lookups += 1
+        return super().get(key, default)
+
+
+def test_a_long_path_looks_up_no_more_prefixes_than_the_routes_have(app):
+    rules = app.wildcard_router.rules
+    index = RouteIndex()
+    index.candidates(rules, "/")
+    longest = max(index._buckets, key=len)
+    index._buckets = CountingBuckets(index._buckets)
+    candidates = index.candidates(rules, "/" * 60000)
+    assert index._buckets.lookups <= longest.count("/") + 1
+    assert candidates == index.candidates(rules, "/")
+
+
+async def test_a_very_long_path_no_route_takes_is_answered_404(app, live):
+    server = await live(app)
+    response = await server.fetch("/" * 30000 + "x")
+    assert response.code == 404
