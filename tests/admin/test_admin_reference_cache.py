@@ -307,3 +307,22 @@ def test_two_filters_never_share_a_kept_count():
     assert _count_key({"title": {"$in": ["a", "b"]}}) == _count_key({"title": {"$in": ["a", "b"]}})
     assert _count_key({}) == b""
     assert _count_key({"x": object()}) is None
+
+
+def test_two_sites_never_share_their_readable_admins(site, monkeypatch):
+    """The models a user may read are kept in the auth-cache entry's memo per admin site:
+    a second site with other admins, served the same memo, lists its own."""
+    from core.admin.options import ModelAdmin
+    from core.admin.sites import AdminSite
+    monkeypatch.setattr(ModelAdmin, "may", lambda admin, *args, **kwargs: True)
+    memo = {}
+
+    class Handler:
+        def shared_memo(self):
+            return memo
+    first = site.app.admin_site
+    second = AdminSite(site.app.registry)
+    second.admins = {"notes.note": second.admins["notes.note"]}
+    assert len([admin for _app, admins in first.readable(Handler()) for admin in admins]) > 1
+    assert [[admin.key for admin in admins] for _app, admins in second.readable(Handler())] \
+        == [["notes.note"]]

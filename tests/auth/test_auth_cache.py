@@ -162,7 +162,7 @@ async def test_the_menu_is_worked_out_once_per_entry_and_follows_a_grant_at_once
     assert menu_links(await other.get(WIDGETS)) == ["Widgets"]
     page = await other.get(WIDGETS)                           # served by the cache entry
     entry = next(iter(second.app.auth_cache._entries.values()))
-    held = entry.shared["readable admins"]
+    held = entry.shared[("readable admins", second.app.admin_site)]
     assert [[admin.key for admin in admins] for _app, admins in held] == [["demo.widget"]]
     assert menu_links(page) == ["Widgets"]
     user.permissions = {"demo.widget": ["read"], "demo.gadget": ["read"]}
