@@ -130,7 +130,7 @@ async def test_a_page_served_from_the_caches_is_the_page_worked_out_afresh(desk)
     readable = ("readable admins", desk.app.admin_site)          # the entry's menu memo
     for path in (POSTS, f"{POSTS}{post_id}/", "/admin/", MATRIX, "/admin/account/"):
         desk.app.auth_cache._entries.clear()
-        desk.app.__dict__.pop("static_urls", None)
+        desk.app.static_urls.clear()
         fresh = await browser.get(path)
         entry = next(iter(desk.app.auth_cache._entries.values()))
         assert readable not in entry.shared, path               # worked out afresh

@@ -326,3 +326,14 @@ def test_two_sites_never_share_their_readable_admins(site, monkeypatch):
     assert len([admin for _app, admins in first.readable(Handler()) for admin in admins]) > 1
     assert [[admin.key for admin in admins] for _app, admins in second.readable(Handler())] \
         == [["notes.note"]]
+
+
+def test_an_application_starts_with_its_own_empty_static_url_memo(tmp_path):
+    """The static-URL memo is made with the application (``BastionApplication``), not
+    on a handler's first call: each application has its own, empty until a page."""
+    from core.app import make_app
+    from support import make_settings
+    first, second = (make_app(make_settings(tmp_path, ["core.audit", "apps.accounts"]))
+                     for _ in range(2))
+    assert first.static_urls == second.static_urls == {}
+    assert first.static_urls is not second.static_urls
