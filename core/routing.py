@@ -68,8 +68,11 @@ def rule_prefix(rule):
 class RouteIndex:
     """The rules of one router filed by the ``/``-ending start of their literal prefix.
 
-    Built from a router's ``rules`` list and rebuilt when that list grows or is replaced
-    (``Application.add_handlers``)."""
+    Built from a router's ``rules`` list and rebuilt when that list is replaced or its
+    length changes (``add_rules``, ``Application.add_handlers``), not when a rule is
+    replaced in place (``rules[3] = Rule(...)``): after that, replace the list or call
+    ``RouteIndex()`` afresh. Checking each rule's identity would cost every request a walk
+    of the rules, the work the index saves."""
 
     def __init__(self):
         self._rules = None
