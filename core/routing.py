@@ -79,7 +79,7 @@ class RouteIndex:
         self._size = -1
         self._buckets = {}
         self._longest = 0
-        self._deepest = 0
+        self._depths = range(0)
 
     def _build(self, rules):
         buckets = {}
@@ -88,7 +88,7 @@ class RouteIndex:
             buckets.setdefault(prefix[:prefix.rfind("/") + 1], []).append(position)
         self._rules, self._size, self._buckets = rules, len(rules), buckets
         self._longest = max(map(len, buckets), default=0)
-        self._deepest = max((key.count("/") for key in buckets), default=0)
+        self._depths = range(max((key.count("/") for key in buckets), default=0))
 
     def candidates(self, rules, path):
         """The rules of ``rules`` that ``path`` could match, in their order. Looks up only
@@ -100,13 +100,13 @@ class RouteIndex:
         buckets = self._buckets
         positions = list(buckets.get("", ()))
         longest = self._longest
-        end = -1
-        for _ in range(self._deepest):
-            end = path.find("/", end + 1)
-            if end == -1 or end >= longest:
+        end = path.find("/")
+        for _ in self._depths:
+            if not -1 < end < longest:
                 break
             found = buckets.get(path[:end + 1])
             if found:
                 positions += found
+            end = path.find("/", end + 1)
         positions.sort()
         return [rules[position] for position in positions]
