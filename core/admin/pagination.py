@@ -23,7 +23,8 @@ writes nothing to the collection (``Collection.writes``): the next pages of the 
 list, and other users' lists with the very same filter (their row scope is part of
 it, so the same filter means the same rows), reuse it; a write made by another
 process shows in the count within those seconds. Requests that need the same count
-while it is being read await that one read instead of counting again.
+while it is being read await that one read instead of counting again, and keep it as
+of when that read started.
 """
 import asyncio
 import base64
