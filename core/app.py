@@ -253,6 +253,8 @@ class BastionApplication(tornado.web.Application):
     ``registry`` the loaded ``core.registry.Registry``
     ``db``       the ``core.db.Database``
     ``in_flight`` requests being served now (``InFlight``)
+    ``route_index`` the routes a path could match (``core.routing.RouteIndex``)
+    ``static_urls`` static files' versioned URLs once worked out (``BaseHandler.static_url``)
     """
 
     def __init__(self, handlers, *, config, registry, db, **tornado_settings):
@@ -269,6 +271,8 @@ class BastionApplication(tornado.web.Application):
                                 {"headers": self.security_headers}))
         self.in_flight = InFlight()
         self.route_index = RouteIndex()
+        #: ``{static file's path: its versioned URL}`` (``BaseHandler.static_url``)
+        self.static_urls = {}
 
     def find_handler(self, request, **kwargs):
         """The handler for ``request``: the first route that matches, as Tornado finds it,

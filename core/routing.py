@@ -68,13 +68,18 @@ def rule_prefix(rule):
 class RouteIndex:
     """The rules of one router filed by the ``/``-ending start of their literal prefix.
 
-    Built from a router's ``rules`` list and rebuilt when that list grows or is replaced
-    (``Application.add_handlers``)."""
+    Built from a router's ``rules`` list and rebuilt when that list is replaced or its
+    length changes (``add_rules``, ``Application.add_handlers``), not when a rule is
+    replaced in place (``rules[3] = Rule(...)``): after that, replace the list or call
+    ``RouteIndex()`` afresh. Checking each rule's identity would cost every request a walk
+    of the rules, the work the index saves."""
 
     def __init__(self):
         self._rules = None
         self._size = -1
         self._buckets = {}
+        self._longest = 0
+        self._depths = range(0)
 
     def _build(self, rules):
         buckets = {}
@@ -82,15 +87,23 @@ class RouteIndex:
             prefix = rule_prefix(rule)
             buckets.setdefault(prefix[:prefix.rfind("/") + 1], []).append(position)
         self._rules, self._size, self._buckets = rules, len(rules), buckets
+        self._longest = max(map(len, buckets), default=0)
+        self._depths = range(max((key.count("/") for key in buckets), default=0))
 
     def candidates(self, rules, path):
-        """The rules of ``rules`` that ``path`` could match, in their order."""
+        """The rules of ``rules`` that ``path`` could match, in their order. Looks up only
+        the path's prefixes no longer and with no more ``/`` than the longest and the deepest
+        filed one: the work is bounded by the routes, not by the path a client sends
+        (``"/" * 65000``)."""
         if rules is not self._rules or len(rules) != self._size:
             self._build(rules)
         buckets = self._buckets
         positions = list(buckets.get("", ()))
+        longest = self._longest
         end = path.find("/")
-        while end != -1:
+        for _ in self._depths:
+            if not -1 < end < longest:
+                break
             found = buckets.get(path[:end + 1])
             if found:
                 positions += found

@@ -23,7 +23,8 @@ writes nothing to the collection (``Collection.writes``): the next pages of the 
 list, and other users' lists with the very same filter (their row scope is part of
 it, so the same filter means the same rows), reuse it; a write made by another
 process shows in the count within those seconds. Requests that need the same count
-while it is being read await that one read instead of counting again.
+while it is being read await that one read instead of counting again, and keep it as
+of when that read started.
 """
 import asyncio
 import base64
@@ -48,7 +49,8 @@ COUNT_KEPT_SECONDS = 2.0
 MAX_KEPT_COUNTS = 500
 #: ``{collection: {_count_key(filter): (writes, monotonic time, count)}}``
 _kept_counts = weakref.WeakKeyDictionary()
-#: ``{collection: {(_count_key(filter), writes): task}}``: the counts being read now
+#: ``{collection: {(_count_key(filter), writes): (monotonic time, task)}}``: the counts
+#: being read now and when each read started
 _counts_in_flight = weakref.WeakKeyDictionary()
 
 __all__ = ["COUNT_CAP", "CursorError", "Page", "Position", "count_rows", "decode_cursor",
@@ -317,30 +319,35 @@ def _count_key(flt):
         return None
 
 
-async def _read_once(collection, key, writes, read):
-    """The count ``read()`` gives, read once for all the requests that ask for the same
-    filter (``key``; ``None``: not shareable) of ``collection`` while it is being read and
-    nothing was written (``writes``): the first request's read runs as a task the others
-    await too, so ten lists opened at once count once, not ten times. A request that goes
-    away does not stop the read the others await; an error reaches every one of them."""
+async def _read_once(collection, key, writes, read, now):
+    """``(started, count)``: the count ``read()`` gives, read once for all the requests
+    that ask for the same filter (``key``; ``None``: not shareable) of ``collection``
+    while it is being read and nothing was written (``writes``): the first request's read
+    runs as a task the others await too, so ten lists opened at once count once, not ten
+    times. ``started`` is the ``now`` of the request that began the read, the moment the
+    count is as of, however late a request joined it. A request that goes away does not
+    stop the read the others await; an error reaches every one of them."""
     if key is None:
-        return await read()
+        return now, await read()
     in_flight = _counts_in_flight.get(collection)
     if in_flight is None:
         in_flight = _counts_in_flight[collection] = {}
-    task = in_flight.get((key, writes))
-    if task is None:
-        task = in_flight[(key, writes)] = asyncio.ensure_future(read())
+    flight = in_flight.get((key, writes))
+    if flight is None:
+        task = asyncio.ensure_future(read())
+        flight = in_flight[(key, writes)] = (now, task)
         task.add_done_callback(
-            lambda done, flight=(key, writes): _landed(in_flight, flight, done))
-    return await asyncio.shield(task)
+            lambda done, flight_key=(key, writes): _landed(in_flight, flight_key, done))
+    started, task = flight
+    return started, await asyncio.shield(task)
 
 
-def _landed(in_flight, flight, task):
+def _landed(in_flight, flight_key, task):
     """A count read in flight ended: later requests read again (or take the kept count);
     its error, if every request that awaited it went away, is not left unretrieved."""
-    if in_flight.get(flight) is task:
-        del in_flight[flight]
+    flight = in_flight.get(flight_key)
+    if flight is not None and flight[1] is task:
+        del in_flight[flight_key]
     if not task.cancelled():
         task.exception()
 
@@ -364,11 +371,11 @@ async def count_rows(model, db, flt):
                 return model.count(flt, limit=COUNT_CAP + 1, db=db)
         else:
             read = collection.estimated_document_count
-        count = await _read_once(collection, key, writes, read)
+        started, count = await _read_once(collection, key, writes, read, now)
         if key is not None:
             if len(kept) >= MAX_KEPT_COUNTS:
                 kept.clear()
-            kept[key] = (writes, now, count)
+            kept[key] = (writes, started, count)
     if flt:
         return count, format_count(count, capped=True), False
     return count, format_count(count, capped=False), True

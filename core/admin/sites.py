@@ -173,8 +173,9 @@ class AdminSite:
         page; an admin whose ``has_permission`` reads anything else (the request) sets
         ``AUTH_CACHE_SECONDS = 0``, as for ``read_memo``."""
         memo = handler.shared_memo() if hasattr(handler, "shared_memo") else None
-        if memo is not None and "readable admins" in memo:
-            return memo["readable admins"]
+        memo_key = ("readable admins", self)     # another site's admins are not these
+        if memo is not None and memo_key in memo:
+            return memo[memo_key]
         groups = []
         for app in self.registry.apps.values():
             admins = [admin for admin in self.admins.values()
@@ -182,5 +183,5 @@ class AdminSite:
             if admins:
                 groups.append((app, admins))
         if memo is not None:
-            memo["readable admins"] = groups
+            memo[memo_key] = groups
         return groups

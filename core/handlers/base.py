@@ -471,12 +471,15 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMi
         once per application and file: Tornado keeps each file's version for the process's
         life anyway (``static_hash_cache``), but joins and normalises its path again on
         every call, five times a page. Not with ``DEBUG`` (``static_hash_cache`` off): a
-        changed file then gets its new version at once."""
+        changed file then gets its new version at once. The memo is the application's
+        ``static_urls`` (``BastionApplication``); another application's handler asks
+        Tornado every time."""
         if include_host is None:
             include_host = getattr(self, "include_host", False)
-        if include_host or kwargs or not self.settings.get("static_hash_cache", True):
+        urls = getattr(self.application, "static_urls", None)   # a BastionApplication's
+        if urls is None or include_host or kwargs or \
+                not self.settings.get("static_hash_cache", True):
             return super().static_url(path, include_host, **kwargs)
-        urls = self.application.__dict__.setdefault("static_urls", {})
         url = urls.get(path)
         if url is None:
             url = super().static_url(path, False)

@@ -196,7 +196,7 @@ async def test_a_static_url_is_worked_out_once_per_application_and_file(site, mo
     monkeypatch.setattr(handler_class, "make_static_url", classmethod(
         lambda cls, settings, path, **kwargs: asked.append(path) or real(cls, settings, path,
                                                                          **kwargs)))
-    site.app.__dict__.pop("static_urls", None)
+    site.app.static_urls.clear()
     first = (await browser.get("/admin/notes/note/")).text
     again = (await browser.get("/admin/notes/note/")).text
     assert sorted(asked) == sorted(set(asked)) and "bastion.css" in asked

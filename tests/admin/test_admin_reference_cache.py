@@ -254,6 +254,36 @@ async def test_a_shared_count_s_error_reaches_every_request(site, monkeypatch):
     assert len(reads) == 2
 
 
+async def test_a_shared_count_is_kept_as_of_its_read_s_start(site, monkeypatch):
+    """A request that joins a count being read keeps it with the time that read started,
+    not its own later time: a count is never kept past ``COUNT_KEPT_SECONDS`` from its
+    read."""
+    import types
+
+    from core.admin import pagination
+    Note = site.model("notes.note")
+    await Note.create(title="a note", db=site.db)
+    collection = Note.get_collection(site.db)
+    count_documents, started, release = type(collection).count_documents, \
+        asyncio.Event(), asyncio.Event()
+
+    async def held_back(self, *args, **kwargs):
+        started.set()
+        await release.wait()
+        return await count_documents(self, *args, **kwargs)
+    monkeypatch.setattr(type(collection), "count_documents", held_back)
+    clock = [100.0]
+    monkeypatch.setattr(pagination, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    first = asyncio.ensure_future(pagination.count_rows(Note, site.db, {"done": False}))
+    await started.wait()
+    clock[0] = 101.5                            # a request that comes while it is read
+    late = asyncio.ensure_future(pagination.count_rows(Note, site.db, {"done": False}))
+    release.set()
+    assert [answer[0] for answer in await asyncio.gather(first, late)] == [1, 1]
+    [(writes, kept_at, count)] = pagination._kept_counts[collection].values()
+    assert (kept_at, count) == (100.0, 1)
+
+
 async def test_a_count_is_read_again_after_its_seconds(site, note_counts, monkeypatch):
     from core.admin import pagination
     monkeypatch.setattr(pagination, "COUNT_KEPT_SECONDS", 0.0)
@@ -277,3 +307,33 @@ def test_two_filters_never_share_a_kept_count():
     assert _count_key({"title": {"$in": ["a", "b"]}}) == _count_key({"title": {"$in": ["a", "b"]}})
     assert _count_key({}) == b""
     assert _count_key({"x": object()}) is None
+
+
+def test_two_sites_never_share_their_readable_admins(site, monkeypatch):
+    """The models a user may read are kept in the auth-cache entry's memo per admin site:
+    a second site with other admins, served the same memo, lists its own."""
+    from core.admin.options import ModelAdmin
+    from core.admin.sites import AdminSite
+    monkeypatch.setattr(ModelAdmin, "may", lambda admin, *args, **kwargs: True)
+    memo = {}
+
+    class Handler:
+        def shared_memo(self):
+            return memo
+    first = site.app.admin_site
+    second = AdminSite(site.app.registry)
+    second.admins = {"notes.note": second.admins["notes.note"]}
+    assert len([admin for _app, admins in first.readable(Handler()) for admin in admins]) > 1
+    assert [[admin.key for admin in admins] for _app, admins in second.readable(Handler())] \
+        == [["notes.note"]]
+
+
+def test_an_application_starts_with_its_own_empty_static_url_memo(tmp_path):
+    """The static-URL memo is made with the application (``BastionApplication``), not
+    on a handler's first call: each application has its own, empty until a page."""
+    from core.app import make_app
+    from support import make_settings
+    first, second = (make_app(make_settings(tmp_path, ["core.audit", "apps.accounts"]))
+                     for _ in range(2))
+    assert first.static_urls == second.static_urls == {}
+    assert first.static_urls is not second.static_urls

@@ -162,7 +162,7 @@ async def test_the_menu_is_worked_out_once_per_entry_and_follows_a_grant_at_once
     assert menu_links(await other.get(WIDGETS)) == ["Widgets"]
     page = await other.get(WIDGETS)                           # served by the cache entry
     entry = next(iter(second.app.auth_cache._entries.values()))
-    held = entry.shared["readable admins"]
+    held = entry.shared[("readable admins", second.app.admin_site)]
     assert [[admin.key for admin in admins] for _app, admins in held] == [["demo.widget"]]
     assert menu_links(page) == ["Widgets"]
     user.permissions = {"demo.widget": ["read"], "demo.gadget": ["read"]}
@@ -306,3 +306,18 @@ async def test_a_kept_session_still_expires_and_is_touched(tmp_path):
         assert (await store.load_with_epoch(raw_id, now=later))[0] is None
     finally:
         await db.close()
+
+
+def test_an_expired_grant_empties_what_the_entry_s_requests_shared():
+    """What requests kept in the entry's shared memo (the menu's readable admins) was
+    decided by its grants: once one has expired, the rebuilt object shares an empty memo,
+    and a fork of the old object shares none."""
+    built_at = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
+    ends = (built_at + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%MZ")
+    user = {"is_active": True, "permissions": {"demo.widget": ["read", f"write@{ends}"]}}
+    entry = CachedAuth(1, dict(user), Permissions(user, {}, None, now=built_at))
+    served_before = entry.permissions.fork(user)
+    entry.shared_with(served_before)["readable admins"] = ["decided by the expired grant"]
+    fresh = entry.permissions_for(user, None)
+    assert entry.shared_with(fresh) == {}
+    assert entry.shared_with(served_before) is None

@@ -1,5 +1,7 @@
 """``core.routing.RouteIndex``: a request tries only the routes its path could match, and
 finds the route Tornado's walk of every rule finds."""
+import re
+
 import pytest
 import tornado.httputil
 import tornado.web
@@ -83,3 +85,42 @@ def test_routes_added_later_are_indexed_too(app):
     app.wildcard_router.add_rules([(r"/late/(\d+)/$", Late)])
     found = app.find_handler(request("/late/7/"))
     assert (found.handler_class, found.path_args) == (Late, [b"7"])
+
+
+def test_a_rule_with_flags_is_tried_for_every_path():
+    """A pattern whose flags change what its text matches (``re.I``) is not filed under its
+    text: ``/admin/x`` goes to the case-blind rule before it, as Tornado's walk finds."""
+    a, b = object(), object()
+    rules = [Rule(PathMatches(re.compile("/Admin/x$", re.I)), a),
+             Rule(PathMatches("/admin/x$"), b)]
+
+    def first_match(tried):
+        return next(rule.target for rule in tried
+                    if rule.matcher.match(request("/admin/x")) is not None)
+    assert first_match(RouteIndex().candidates(rules, "/admin/x")) == first_match(rules) is a
+
+
+class CountingBuckets(dict):
+    """An index's buckets that count their look-ups."""
+    lookups = 0
+
+    def get(self, key, default=None):
+        self.lookups += 1
+        return super().get(key, default)
+
+
+def test_a_long_path_looks_up_no_more_prefixes_than_the_routes_have(app):
+    rules = app.wildcard_router.rules
+    index = RouteIndex()
+    index.candidates(rules, "/")
+    longest = max(index._buckets, key=len)
+    index._buckets = CountingBuckets(index._buckets)
+    candidates = index.candidates(rules, "/" * 60000)
+    assert index._buckets.lookups <= longest.count("/") + 1
+    assert candidates == index.candidates(rules, "/")
+
+
+async def test_a_very_long_path_no_route_takes_is_answered_404(app, live):
+    server = await live(app)
+    response = await server.fetch("/" * 30000 + "x")
+    assert response.code == 404
