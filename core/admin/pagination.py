@@ -29,8 +29,6 @@ of when that read started.
 import asyncio
 import base64
 import datetime
-import functools
-import hashlib
 import hmac
 import json
 import time
@@ -41,6 +39,7 @@ import bson.errors
 from bson import ObjectId
 
 from core.i18n import decimal_formatter
+from core.signing import prefixed_digest
 
 COUNT_CAP = 1000
 #: how long a list's count is reused while this process writes nothing to its collection
@@ -108,18 +107,8 @@ def _load(value):
 
 
 def _signature(secret, payload):
-    mac = _keyed(secret if isinstance(secret, (str, bytes)) else bytes(secret)).copy()
-    mac.update(payload)
-    return base64.urlsafe_b64encode(mac.digest()[:16]).rstrip(b"=")
-
-
-@functools.lru_cache(maxsize=8)
-def _keyed(secret):
-    """The HMAC-SHA256 of ``secret`` fed the cursors' prefix, to copy for each cursor
-    (keyed once per secret; ``hmac.digest`` keys on every call and hands the GIL over
-    to other threads while it hashes, which costs a page more than the hash)."""
-    key = secret.encode() if isinstance(secret, str) else bytes(secret)
-    return hmac.new(key, b"bastion.cursor:", hashlib.sha256)
+    return base64.urlsafe_b64encode(
+        prefixed_digest(secret, b"bastion.cursor:", payload)[:16]).rstrip(b"=")
 
 
 def _sort_id(sort):
