@@ -161,12 +161,20 @@ async def test_projection_tells_a_null_member_from_an_absent_one(coll):
 async def test_projection_keeps_each_type(coll):
     oid, moment = ObjectId(), datetime.datetime(2024, 2, 29, 23, 59, 59, 999000,
                                                 tzinfo=datetime.timezone.utc)
-    doc = {"_id": oid, "when": moment, "price": Decimal128("12.50"), "raw": b"\x00\x01",
-           "text": "\x7fd123", "n": 2 ** 62, "f": 1.5, "nested": {"when": moment, "at": [oid]}}
+    doc = {"_id": oid, "when": moment, "raw": b"\x00\x01", "text": "\x7fd123",
+           "n": 2 ** 62, "f": 1.5, "nested": {"when": moment, "at": [oid]}}
     await coll.insert_one(doc)
     got = await coll.find_one({}, {name: 1 for name in doc if name != "_id"})
     assert got == doc and isinstance(got["when"], datetime.datetime)
     assert await coll.find_one({}, {"text": 1, "_id": 0}) == {"text": "\x7fd123"}
+
+
+async def test_projection_keeps_a_decimal(coll, ferretdb_deviates):
+    # FerretDB v1 refuses Decimal128 on the wire (and drops the connection)
+    ferretdb_deviates("FerretDB v1 has no Decimal128 type")
+    await coll.insert_one({"_id": 1, "price": Decimal128("12.50"), "n": 1})
+    got = await coll.find_one({}, {"price": 1, "_id": 0})
+    assert got == {"price": Decimal128("12.50")} and type(got["price"]) is Decimal128
 
 
 async def test_projection_through_an_array_of_sub_documents(coll):
