@@ -23,7 +23,6 @@ import os
 import signal
 import socket
 import time
-import weakref
 
 import tornado.httpserver
 import tornado.httputil
@@ -113,20 +112,21 @@ class InFlight:
 class _TrackedConnection:
     """Wraps a request's HTTP connection to notice when its response is finished.
 
-    It holds its ``_TrackedDelegate`` weakly: the delegate holds it, and Tornado holds
-    the delegate until the response is finished (``read_response``), so a strong
-    reference back would be a cycle left to the garbage collector with every request's
-    objects (and every connection's last, never-started request) in it."""
+    It and its ``_TrackedDelegate`` point at each other until then: the response's end
+    (``finish``, ``detach``) lets go of the delegate, so the request's objects are freed
+    by reference counting, not left in a cycle for the garbage collector. (A weak
+    reference would not do: a client gone before the response drops Tornado's hold on
+    the delegate, and the request would stay counted in flight.)"""
 
     def __init__(self, connection, request):
         self._connection = connection
-        self._request = weakref.ref(request)
+        self._request = request
 
     def __getattr__(self, name):
         return getattr(self._connection, name)
 
     def _done(self):
-        request = self._request()
+        request, self._request = self._request, None
         if request is not None:
             request.done()
 

@@ -254,6 +254,45 @@ async def test_open_websockets_do_not_count_as_in_flight_requests(settings, live
     socket.close()
 
 
+class Slow(tornado.web.RequestHandler):
+    """Answers once ``release`` is set; ``left`` is set when its client goes away."""
+    started = release = left = None
+
+    async def get(self):
+        Slow.started.set()
+        await Slow.release.wait()
+        self.write("late")
+
+    def on_connection_close(self):
+        Slow.left.set()
+
+
+async def test_a_request_whose_client_left_stops_counting_once_its_handler_ends(settings, live):
+    """The client hangs up while its request is being handled: the request still counts
+    as in flight until the handler ends, then not (graceful shutdown must not wait for it)."""
+    app = make_app(settings, db=connect("memory:"))
+    app.add_handlers(r".*", [(r"/slow", Slow)])
+    server = await live(app)
+    Slow.started, Slow.release, Slow.left = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    port = int(re.search(r":(\d+)/", server.url("/slow")).group(1))
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    await writer.drain()
+    await Slow.started.wait()
+    assert app.in_flight.count == 1
+    writer.close()
+    await writer.wait_closed()
+    await Slow.left.wait()
+    for _ in range(3):
+        await asyncio.sleep(0)           # Tornado lets go of the request's delegate
+    Slow.release.set()
+    for _ in range(500):                 # the handler's end, a few loop turns away
+        if app.in_flight.count == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert app.in_flight.count == 0
+
+
 @pytest.mark.parametrize("path", [
     "/static/x%00", "/static/%00", "/static/bastion.css%00", "/static/%00%00%00",
     "/static/x%01y", "/static/%2e%2e/manage.py", "/static/..%2fmanage.py",
