@@ -51,10 +51,9 @@ class Template(tornado.template.Template):
         exec_in(self.compiled, namespace)
         execute = namespace["_tt_execute"]
         linecache.clearcache()
-        try:
-            return execute()
-        finally:
-            namespace.clear()
+        page = execute()
+        namespace.clear()       # an error keeps them: its traceback shows the template's lines
+        return page
 
 
 class TemplateLoader(tornado.template.BaseLoader):

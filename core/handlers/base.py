@@ -368,7 +368,8 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMi
         try:
             await super().prepare()
         finally:
-            self.activate_locale(again=True)
+            if not self._finished:          # a redirect finished it: nothing is left to show
+                self.activate_locale(again=True)
 
     #: what Tornado's own code may still read of a handler once its response is finished
     TORNADO_STATE = frozenset({
