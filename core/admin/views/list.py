@@ -219,8 +219,9 @@ class ListHandler(ModelHandler):
             if name not in links:
                 columns_html.append(writer.cells(values))
             elif self.__dict__.get("_link_prefix") is not None:
+                prefix = self._link_prefix
                 columns_html.append([
-                    f'<a href="{self._link_prefix}{oid}/">{text}</a>' for oid, text in zip(
+                    _object_link(prefix, oid, text) for oid, text in zip(
                         escape_each(ids), escape_each(list(map(writer.text, values))))])
             else:
                 columns_html.append([link(obj, oid, writer.text(value))
@@ -246,7 +247,7 @@ class ListHandler(ModelHandler):
                 prefix = self._link_prefix = escape(admin.url_prefix)
 
                 def link(obj, oid, text):
-                    return f'<a href="{prefix}{escape(oid)}/">{escape(text)}</a>'
+                    return _object_link(prefix, escape(oid), escape(text))
             if _refined(admin, "shown_object_label") or admin.hidden_fields(self):
                 def label(obj):
                     return admin.shown_object_label(self, obj)
@@ -536,3 +537,9 @@ def escape_each(texts):
         if joined.count("\0") == len(texts) - 1:
             return html.escape(joined).split("\0")
     return [escape(text) for text in texts]
+
+
+def _object_link(prefix, oid, text):
+    """A link column's markup to the object ``oid`` under the admin's ``prefix`` (all three
+    already escaped): one format for ``row_parts``' link and ``rows_by_column``'s."""
+    return f'<a href="{prefix}{oid}/">{text}</a>'
