@@ -1,15 +1,16 @@
 """CPU ms per search-page request of one or more checkouts, at several sizes, A B A B.
 
-    python bench/search_cpu.py [--roots DIR,DIR] [--sizes 10k,1m] [--kinds search,rare,list]
-                               [--seconds 5] [--rounds 3] [--connections 10]
-                               [--data DIR]
+    python bench/search_cpu.py [--roots DIR,DIR] [--sizes 10k,1m]
+                               [--kinds search,rare,list,deep,detail] [--seconds 5]
+                               [--rounds 3] [--connections 10] [--data DIR]
 
 ``bench/compare.py``'s Bastion pages without Django: for each size, the articles of
 ``compare.py`` (its ``seed_bastion``, seeded once into ``--data``/<size> and kept
 there for the next run, since 1M takes minutes) are copied for each root (a checkout
 of this project: ``git archive COMMIT | tar -x -C DIR``; default: this one), whose
 own ``compare.py --serve`` serves them in a child process. Each page kind
-(``search``: "zebras" and published; ``rare``: "narwhal"; ``list``: the list) is
+(``search``: "zebras" and published; ``rare``: "narwhal"; ``list``: the list;
+``deep``: the page 100 pages in, by its keyset cursor; ``detail``: an article) is
 loaded by ``wrk -t2 -c<connections>`` for ``--seconds``, each root in turn, for
 ``--rounds`` rounds after an untimed warm-up. Prints each run's server CPU ms per
 request (from /proc, the server's whole process), req/s and p50, then the medians
@@ -32,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 from bench.compare import (Child, bastion_login, bastion_paths, parse_size,  # noqa: E402
                            run_wrk, seed_bastion, tree_cpu_seconds)
 
-KINDS = ("search", "rare", "list")
+KINDS = ("search", "rare", "list", "deep", "detail")
+DEFAULT_KINDS = ("search", "rare", "list")
 FILE = "bastion.sqlite3"
 
 
@@ -109,7 +111,7 @@ def main(argv=None):
     parser.add_argument("--roots", default=str(ROOT),
                         help="comma-separated checkouts to compare (default: this one)")
     parser.add_argument("--sizes", default="10k,1m")
-    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--kinds", default=",".join(DEFAULT_KINDS))
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=10)
