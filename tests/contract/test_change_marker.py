@@ -4,6 +4,8 @@ import sqlite3
 
 import pytest
 
+from core.db import connect
+
 #: the backends that have a marker (the others answer ``None``)
 MARKED = {"embedded"}
 
@@ -65,6 +67,24 @@ async def test_a_commit_by_another_connection_moves_the_marker(db, request, embe
     finally:
         other.close()
     assert db.change_marker() != before
+
+
+@pytest.mark.parametrize("write", ["insert_one", "update_many", "delete_one", "write_each"])
+async def test_a_write_by_another_database_on_the_same_file_moves_the_marker(
+        db, request, embedded_url, write):
+    """Another process of the site: its own ``Database`` on the same file, writing
+    through the store's own paths (its writer thread, its own transaction)."""
+    await seeded(db)
+    if backend_of(request) not in MARKED:
+        return
+    before = db.change_marker()
+    other = connect(embedded_url)
+    try:
+        await WRITES[write](other["things"])
+    finally:
+        await other.close()
+    assert db.change_marker() != before
+    assert db.change_marker() == db.change_marker()
 
 
 async def test_a_write_on_the_loop_s_own_connection_moves_the_marker(db, request):
