@@ -167,3 +167,11 @@ async def test_a_filter_without_regex_reads_no_search_declaration(db):
         conn.set_trace_callback(None)
     assert found == [{"_id": 3, "title": "t3"}]
     assert any("bastion_search" in text for text in statements)
+
+
+def test_a_sort_given_as_lists_is_kept_as_pairs():
+    kept = shapes.CompiledFilters()
+    for n in (1, 2):
+        assert kept.compile({"a": n}, [["b", -1], ["_id", -1]], set(), {}, "t.rowid") == \
+            fresh({"a": n}, [("b", -1), ("_id", -1)])
+    assert len(kept._kept) == 1

@@ -116,7 +116,8 @@ class CompiledFilters:
         shape, values = shape_of(flt) if flt else ((), [])
         if shape is None:
             return self._compiled(flt, sort, known, guards, rowid)
-        key = (shape, tuple(sort), frozenset(known), frozenset(guards.items()), rowid)
+        key = (shape, tuple((path, direction) for path, direction in sort), frozenset(known),
+               frozenset(guards.items()), rowid)
         kept = self._kept.get(key)
         if kept is None:
             where, params, order = self._compiled(flt, sort, known, guards, rowid)
