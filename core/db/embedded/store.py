@@ -29,7 +29,7 @@ from ..errors import (
     DuplicateKeyError, OperationFailure, QueryTimeout, UnsupportedOperation, WriteError,
 )
 from ..projection import project
-from . import codec, documents, multikey, search, sql
+from . import codec, documents, multikey, search, shapes, sql
 
 # the file layout's version (PRAGMA user_version); Store._migrate upgrades older files
 SCHEMA_VERSION = 4
@@ -142,6 +142,7 @@ class Store:
         self._lock = threading.Lock()
         self._tables = set()          # collections whose table is known to exist
         self._plans = search.Plans()  # search pages' plans, see _search_plan
+        self._filters = shapes.CompiledFilters()    # reads' SQL text by filter shape
         #: bounded reads stopped on the loop's thread and read again on a reader thread
         self.inline_interrupts = 0
 
@@ -672,8 +673,9 @@ class Store:
     # -- reading --------------------------------------------------------------
     @staticmethod
     def _search_match(conn, coll, flt, known):
-        """The search-index query that narrows ``flt`` (see ``search``), or None."""
-        fields = search.declared_fields(conn, coll) if flt else []
+        """The search-index query that narrows ``flt`` (see ``search``), or None: only a
+        ``$regex`` is narrowed, so a filter without one reads no search declaration."""
+        fields = search.declared_fields(conn, coll) if flt and sql.uses_regex(flt) else []
         return search.SearchIndex(coll, fields).match_query(flt, known) if fields else None
 
     def _compile(self, conn, coll, flt, known):
@@ -696,10 +698,9 @@ class Store:
         narrows is read by the plan ``search.choose_plan`` picks for it.
         """
         table = table_name(coll)
-        where, params = sql.compile_filter(flt, known, self._guards(conn, coll, known),
-                                           f"{table}.rowid")
+        where, params, order = self._filters.compile(
+            flt, sort, known, self._guards(conn, coll, known), f"{table}.rowid")
         params.update(extra or {})
-        order = sql.compile_sort(sort, known, flt)
         source = table
         match = self._search_match(conn, coll, flt, known)
         plan, set_from, near = (None, None, None) if match is None else self._search_plan(
@@ -819,8 +820,8 @@ class Store:
             if not self._exists(conn, coll):
                 return 0
             known = self._arrays(conn, coll)
-            where, params = sql.compile_filter(flt, known, self._guards(conn, coll, known),
-                                               f"{table_name(coll)}.rowid")
+            where, params, _order = self._filters.compile(
+                flt, (), known, self._guards(conn, coll, known), f"{table_name(coll)}.rowid")
             params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
             source = table_name(coll)
             match = self._search_match(conn, coll, flt, known)

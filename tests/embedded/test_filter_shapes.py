@@ -1,0 +1,177 @@
+"""Compiled filters kept by shape (``core.db.embedded.shapes``): a filter of a shape seen
+before binds its own values into the kept text, and gets what a fresh compile gives."""
+import datetime
+import random
+
+import pytest
+from bson import ObjectId
+from bson.decimal128 import Decimal128
+
+from core.db import connect
+from core.db.embedded import shapes, sql
+
+UTC = datetime.timezone.utc
+
+
+def fresh(flt, sort, known=(), guards=None, rowid="t.rowid"):
+    where, params = sql.compile_filter(flt, set(known), guards or {}, rowid)
+    return where, params, sql.compile_sort(sort, set(known), flt)
+
+
+def random_value(rng):
+    return rng.choice([
+        lambda: rng.randint(-5, 5), lambda: rng.random(), lambda: rng.choice([True, False]),
+        lambda: rng.choice(["a", "b", "\x7fo"]), lambda: None, lambda: ObjectId(),
+        lambda: datetime.datetime(2020, 1, rng.randint(1, 28), tzinfo=UTC)])()
+
+
+def random_filter(rng, depth=0):
+    """A filter of the grammar the shape walk follows: logic, comparisons, $in/$nin,
+    $exists, $not, equality, in any order and mixture of types."""
+    flt = {}
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.randrange(6 if depth < 2 else 4)
+        path = rng.choice(["a", "b", "c.d"])
+        if kind == 0:
+            flt[path] = random_value(rng)
+        elif kind == 1:
+            ops = rng.sample(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"], rng.randint(1, 3))
+            flt[path] = {op: random_value(rng) for op in ops}
+        elif kind == 2:
+            op = rng.choice(["$in", "$nin"])
+            flt[path] = {op: [random_value(rng) for _ in range(rng.randint(0, 4))]}
+        elif kind == 3:
+            flt[path] = rng.choice([{"$exists": rng.choice([True, False])},
+                                    {"$not": {"$gt": random_value(rng)}}])
+        else:
+            key = rng.choice(["$and", "$or", "$nor"])
+            flt[key] = [random_filter(rng, depth + 1) for _ in range(rng.randint(1, 3))]
+    return flt
+
+
+def same_shape(rng, flt):
+    """``flt`` with every value replaced by another of the same type (``$exists`` kept:
+    its truth is part of the shape)."""
+    if isinstance(flt, dict):
+        return {key: value if key == "$exists" else same_shape(rng, value)
+                for key, value in flt.items()}
+    if isinstance(flt, list):
+        return [same_shape(rng, item) for item in flt]
+    for _ in range(50):
+        other = random_value(rng)
+        if type(other) is type(flt):
+            return other
+    return flt
+
+
+def test_a_kept_shape_compiles_as_a_fresh_compile_would():
+    rng = random.Random(11)
+    for _ in range(500):
+        sort = rng.choice([[], [("a", 1), ("_id", 1)], [("b", -1), ("_id", -1)]])
+        first = random_filter(rng)
+        kept = shapes.CompiledFilters()
+        assert kept.compile(first, sort, set(), {}, "t.rowid") == fresh(first, sort)
+        second = same_shape(rng, first)
+        assert shapes.shape_of(second)[0] == shapes.shape_of(first)[0]
+        assert kept.compile(second, sort, set(), {}, "t.rowid") == fresh(second, sort), second
+
+
+def test_a_kept_shape_is_not_compiled_again(monkeypatch):
+    kept = shapes.CompiledFilters()
+    cursor = {"$and": [{"created": {"$lte": datetime.datetime(2020, 1, 3, tzinfo=UTC)}},
+                       {"$or": [{"created": {"$lt": datetime.datetime(2020, 1, 3, tzinfo=UTC)}},
+                                {"_id": {"$lt": ObjectId()}}]}]}
+    kept.compile(cursor, [("created", -1), ("_id", -1)], set(), {}, "t.rowid")
+    calls = []
+    monkeypatch.setattr(sql, "compile_filter", lambda *args: calls.append(args))
+    later = same_shape(random.Random(3), cursor)
+    where, params, order = kept.compile(later, [("created", -1), ("_id", -1)], set(), {},
+                                        "t.rowid")
+    assert calls == []
+    monkeypatch.undo()
+    assert (where, params, order) == fresh(later, [("created", -1), ("_id", -1)])
+
+
+@pytest.mark.parametrize("flt", [
+    {"title": {"$regex": "cat", "$options": "i"}},
+    {"tags": ["a", "b"]},
+    {"address": {"city": "Paris"}},
+    {"price": Decimal128("1.5")},
+    {"n": {"$in": [Decimal128("1.5"), 2]}},
+])
+def test_what_the_walk_does_not_follow_is_compiled_every_time(flt):
+    assert shapes.shape_of(flt) == (None, None)
+    kept = shapes.CompiledFilters()
+    assert kept.compile(flt, [], set(), {}, "t.rowid") == fresh(flt, [])
+    assert kept._kept == {}
+
+
+def test_a_path_holding_arrays_binds_its_value_twice_and_is_not_kept():
+    kept = shapes.CompiledFilters()
+    flt = {"tags": {"$gt": "m"}}
+    assert kept.compile(flt, [], {"tags"}, {}, "t.rowid") == fresh(flt, [], known={"tags"})
+    assert kept._kept == {}
+
+
+def test_the_kept_shapes_are_bounded():
+    kept = shapes.CompiledFilters(size=3)
+    for n in range(10):
+        kept.compile({f"f{n}": n}, [], set(), {}, "t.rowid")
+        assert len(kept._kept) <= 3
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = connect(f"embedded:{tmp_path}/shapes.sqlite3")
+    yield database
+    await database.close()
+
+
+async def test_pages_of_one_shape_read_their_own_rows(db):
+    things = db["things"]
+    await things.insert_many([{"_id": i, "n": i % 10, "s": str(i)} for i in range(100)])
+
+    async def ids(flt):
+        return [d["_id"] async for d in things.find(flt, sort=[("_id", 1)])]
+    for low in (10, 50, 90):                       # one shape, three values
+        assert await ids({"$and": [{"_id": {"$gte": low}}, {"n": {"$lt": 3}}]}) == [
+            i for i in range(low, 100) if i % 10 < 3]
+        assert await things.count_documents({"_id": {"$gte": low}}) == 100 - low
+    assert await ids({"s": "7"}) == [7]
+    assert await ids({"s": "8"}) == [8]
+
+
+async def test_a_path_that_starts_holding_arrays_is_compiled_again(db):
+    things = db["things"]
+    await things.insert_many([{"_id": 1, "tags": "a"}, {"_id": 2, "tags": "b"}])
+    assert [d["_id"] async for d in things.find({"tags": "b"})] == [2]
+    await things.insert_one({"_id": 3, "tags": ["x", "b"]})
+    assert [d["_id"] async for d in things.find({"tags": "b"}, sort=[("_id", 1)])] == [2, 3]
+
+
+async def test_a_filter_without_regex_reads_no_search_declaration(db):
+    things = db["things"]
+    await things.insert_many([{"_id": i, "title": f"t{i}"} for i in range(5)])
+    await things.create_search_index(["title"])
+    statements = []
+    conn = db.store.connection()
+    conn.set_trace_callback(statements.append)
+    try:
+        assert db.store.find("things", {"_id": {"$gt": 2}}, (None, [], True),
+                             [("_id", 1)], 0, 0) == [{"_id": 3, "title": "t3"},
+                                                     {"_id": 4, "title": "t4"}]
+        assert not any("bastion_search" in text for text in statements)
+        found = db.store.find("things", {"title": {"$regex": "t3"}}, (None, [], True),
+                              [], 0, 0)
+    finally:
+        conn.set_trace_callback(None)
+    assert found == [{"_id": 3, "title": "t3"}]
+    assert any("bastion_search" in text for text in statements)
+
+
+def test_a_sort_given_as_lists_is_kept_as_pairs():
+    kept = shapes.CompiledFilters()
+    for n in (1, 2):
+        assert kept.compile({"a": n}, [["b", -1], ["_id", -1]], set(), {}, "t.rowid") == \
+            fresh({"a": n}, [("b", -1), ("_id", -1)])
+    assert len(kept._kept) == 1
