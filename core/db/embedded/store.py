@@ -786,9 +786,15 @@ class Store:
         if heads is None:
             rows = self._select(coll, "doc", flt, sort, skip, limit)
             return [project(codec.loads(text), *projection) for (text,) in rows]
-        columns, params = _projected_columns(heads)
-        rows = self._select(coll, columns, flt, sort, skip, limit, params)
-        return _projected_documents(rows, heads, projection)
+        values, types, params = _projected_columns(heads)
+
+        def work(conn):
+            if not self._exists(conn, coll):
+                return []
+            rows = self._query(conn, coll, f"rowid, {values}", flt, sort, skip, limit,
+                               self._arrays(conn, coll), params)
+            return _typed_rows(conn, coll, rows, values, types, params)
+        return _projected_documents(self._read(work), heads, projection)
 
     def find_rowids(self, coll, flt, sort, skip, limit):
         return [rowid for (rowid,) in self._select(coll, "rowid", flt, sort, skip, limit)]
@@ -803,13 +809,14 @@ class Store:
                 f"SELECT rowid, doc FROM {table_name(coll)} WHERE rowid IN ({marks})", rowids))
             return [project(codec.loads(found[rowid]), *projection)
                     for rowid in rowids if rowid in found]
-        columns, params = _projected_columns(heads)
-        params.update({f"_r{n}": rowid for n, rowid in enumerate(rowids)})
-        marks = ",".join(f":_r{n}" for n in range(len(rowids)))
-        found = {row[0]: row[1:] for row in self.connection().execute(
-            f"SELECT rowid, {columns} FROM {table_name(coll)} WHERE rowid IN ({marks})",
-            params)}
-        return _projected_documents([found[rowid] for rowid in rowids if rowid in found],
+        values, types, params = _projected_columns(heads)
+        conn = self.connection()
+        found = dict(conn.execute(
+            f"SELECT rowid, {values} FROM {table_name(coll)} WHERE rowid IN "
+            f"(SELECT value FROM json_each(:_rowids))",
+            dict(params, _rowids=json.dumps(rowids))))
+        rows = [(rowid, found[rowid]) for rowid in rowids if rowid in found]
+        return _projected_documents(_typed_rows(conn, coll, rows, values, types, params),
                                     heads, projection)
 
     def count(self, coll, flt, skip, limit):
@@ -984,40 +991,55 @@ def _projected_heads(projection):
 
 
 def _projected_columns(heads):
-    """``(columns, params)`` selecting ``heads`` of each row as two columns: one JSON
-    array of their values (one ``json_extract`` of many paths: the document is parsed
-    once a row, not once a member; an absent member reads ``null``), and, only when that
-    array holds a ``null``, the array of their ``json_type``s (SQL ``NULL`` for an absent
-    member: it tells absent from ``null``). Paths never hold a quote
-    (``subset.check_path``)."""
+    """``(values, types, params)``: SQL for one JSON array of a row's ``heads`` (one
+    ``json_extract`` of many paths: the document is parsed once a row, not once a
+    member; an absent member reads ``null``), SQL for the array of their ``json_type``s
+    (SQL ``NULL`` for an absent member: it tells absent from ``null``; read only for
+    the rows whose values may hold a ``null``, see ``_typed_rows``), and the named
+    parameters both use. Paths never hold a quote (``subset.check_path``)."""
     if not heads:
-        return "NULL, NULL", {}
+        return "NULL", "NULL", {}
     params = {f"_p{n}": f'$."{head}"' for n, head in enumerate(heads)}
     paths = ", ".join(f":_p{n}" for n in range(len(heads)))
     if len(heads) == 1:                 # one path would give the value, not an array
         paths += ", :_p0"
-    values = f"json_extract(doc, {paths})"
     types = ", ".join(f"json_type(doc, :_p{n})" for n in range(len(heads)))
-    return (f"{values}, CASE WHEN instr({values}, 'null') THEN json_array({types}) END",
-            params)
+    return f"json_extract(doc, {paths})", f"json_array({types})", params
+
+
+def _typed_rows(conn, coll, rows, values, types, params):
+    """``[(values, types)]`` for ``rows`` of ``(rowid, values)``: ``types`` is None for
+    a row whose values hold no ``null`` (every member present), else read again with
+    its values in one statement, so the two agree even outside a transaction (a row
+    deleted since is left out). A string that merely holds "null" costs that second
+    read, never a wrong document; the documents with no ``null`` (most) cost no
+    ``json_type`` and no second ``json_extract``."""
+    again = [rowid for rowid, text in rows if text is not None and "null" in text]
+    if not again:
+        return [(text, None) for _, text in rows]
+    typed = {rowid: (text, kinds) for rowid, text, kinds in conn.execute(
+        f"SELECT rowid, {values}, {types} FROM {table_name(coll)} WHERE rowid IN "
+        f"(SELECT value FROM json_each(:_rowids))", dict(params, _rowids=json.dumps(again)))}
+    again = set(again)
+    return [typed[rowid] if rowid in again else (text, None) for rowid, text in rows
+            if rowid in typed or rowid not in again]
 
 
 def _projected_documents(rows, heads, projection):
-    """The documents ``_projected_columns`` rows hold: the value arrays of all the rows
-    parsed as one JSON text (one parse a page), each value decoded (``codec.decode_value``),
-    a member the row's types say is absent left out; then a dotted path's inside cut as
-    ``project`` does."""
+    """The documents ``_typed_rows`` gives: the value arrays of all the rows parsed as
+    one JSON text (one parse a page), each member's values decoded together
+    (``codec.decode_column``), a member the row's types say is absent left out; then a
+    dotted path's inside cut as ``project`` does."""
     if not heads:
         return [{} for _ in rows]
-    arrays = json.loads("[" + ",".join([row[0] for row in rows]) + "]")
-    decode_value = codec.decode_value
-    docs = []
-    for (_, types), values in zip(rows, arrays):
-        if types is None:
-            docs.append({head: decode_value(value) for head, value in zip(heads, values)})
-        else:
-            docs.append({head: decode_value(value) for head, value, kind
-                         in zip(heads, values, json.loads(types)) if kind is not None})
+    arrays = json.loads("[" + ",".join([text for text, _ in rows]) + "]")
+    columns = [codec.decode_column(column) for column in zip(*arrays)]
+    docs = [dict(zip(heads, values)) for values in zip(*columns)]
+    for doc, (_, types) in zip(docs, rows):
+        if types is not None:
+            for head, kind in zip(heads, json.loads(types)):
+                if kind is None:
+                    del doc[head]
     if any("." in path for path in projection[1]):
         docs = [project(doc, *projection) for doc in docs]
     return docs
