@@ -374,7 +374,23 @@ def datetime_formatter(locale=None, zone=None, seconds=False):
         if zone is not None and not (in_utc and value.tzinfo is utc):
             value = value.astimezone(zone)
         return f"{text_of(value)} {value.tzname() or fallback}".strip()
+    if in_utc and code.split("_")[0] == "en":
+        return _english_utc(format_moment, spec, width)
     return format_moment
+
+
+def _english_utc(format_moment, spec, width):
+    """``format_moment`` for English in UTC, with its common case written at once: a
+    moment in UTC (or naive, meaning UTC) of a four-digit year is its ISO text and "UTC"
+    (a list's column of moments, every page); the rest asks ``format_moment``."""
+    utc = datetime.timezone.utc
+
+    def format_utc(value):
+        zone = value.tzinfo
+        if (zone is utc or zone is None) and value.year >= 1000:
+            return value.isoformat(" ", spec)[:width] + " UTC"
+        return format_moment(value)
+    return format_utc
 
 
 def format_date(value, locale=None):

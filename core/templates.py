@@ -4,6 +4,7 @@ A leaf module: the application (``core.app``) builds one loader for every page;
 nothing here knows about handlers or apps.
 """
 import datetime
+import html
 import linecache
 import posixpath
 from pathlib import Path
@@ -19,8 +20,45 @@ class TemplateNotFound(FileNotFoundError):
     """No template folder has the template."""
 
 
+def escaped_utf8(value):
+    """What Tornado's code for an escaped ``{{ expression }}`` appends: ``value`` as text
+    (bytes decoded as UTF-8, anything else its ``str``), HTML-escaped, in UTF-8 — the
+    same bytes as ``utf8(xhtml_escape(utf8(value)))``, in one call instead of four."""
+    if isinstance(value, str):
+        return html.escape(value).encode("utf-8")
+    if isinstance(value, bytes):
+        return html.escape(value.decode("utf-8")).encode("utf-8")
+    return html.escape(str(value)).encode("utf-8")
+
+
+class _EscapedExpression(tornado.template._Expression):
+    """``{{ expression }}`` under the default ``xhtml_escape``: one call
+    (``_tt_escaped_utf8``) where Tornado's code makes four (``utf8``, ``xhtml_escape``,
+    ``to_unicode``, ``utf8`` again); a page writes a hundred or more of them. Raw
+    expressions, modules and other escape functions keep Tornado's code."""
+
+    def generate(self, writer):
+        if writer.current_template.autoescape != "xhtml_escape":
+            return super().generate(writer)
+        writer.write_line("_tt_tmp = %s" % self.expression, self.line)
+        writer.write_line("_tt_append(_tt_escaped_utf8(_tt_tmp))", self.line)
+
+
+def _escape_in_one_call(node):
+    """Make each escaped expression under ``node`` (a parsed template's tree) an
+    ``_EscapedExpression``."""
+    chunks = getattr(node, "chunks", None)
+    if chunks is not None:
+        for index, chunk in enumerate(chunks):
+            if type(chunk) is tornado.template._Expression and not chunk.raw:
+                chunks[index] = _EscapedExpression(chunk.expression, chunk.line)
+    for child in node.each_child():
+        _escape_in_one_call(child)
+
+
 class Template(tornado.template.Template):
-    """Tornado's template, whose page forgets its names once it is written.
+    """Tornado's template, whose page forgets its names once it is written, and whose
+    escaped expressions are written by one call each (``escaped_utf8``).
 
     Tornado runs a template's code in a fresh dict of names (the page's arguments and
     helpers, the handler's among them) and the function it defines there keeps that
@@ -28,6 +66,13 @@ class Template(tornado.template.Template):
     alive until the cyclic garbage collector came by. ``generate`` is Tornado's, with
     the dict emptied once the page is written, so reference counting frees it all at
     once."""
+
+    def _generate_python(self, loader):
+        """Tornado's code of the page, after this template's escaped expressions are made
+        ``_EscapedExpression``s (the templates it extends and includes are this class too,
+        and did the same to theirs when they were loaded)."""
+        _escape_in_one_call(self.file)
+        return super()._generate_python(loader)
 
     def generate(self, **kwargs):
         """The page (bytes) for ``kwargs``: Tornado's ``Template.generate``, the same names
@@ -48,12 +93,25 @@ class Template(tornado.template.Template):
         }
         namespace.update(self.namespace)
         namespace.update(kwargs)
+        escape_function = namespace["xhtml_escape"]
+        namespace["_tt_escaped_utf8"] = escaped_utf8 if escape_function is \
+            escape.xhtml_escape else _escaping_with(escape_function)
         exec_in(self.compiled, namespace)
         execute = namespace["_tt_execute"]
         linecache.clearcache()
         page = execute()
         namespace.clear()       # an error keeps them: its traceback shows the template's lines
         return page
+
+
+def _escaping_with(escape_function):
+    """Tornado's code for an escaped expression, for a page that names its own
+    ``xhtml_escape``."""
+    def escaped(value):
+        text = escape.utf8(value) if isinstance(value, (str, bytes)) else \
+            escape.utf8(str(value))
+        return escape.utf8(escape_function(text))
+    return escaped
 
 
 class TemplateLoader(tornado.template.BaseLoader):

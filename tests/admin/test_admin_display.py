@@ -307,3 +307,70 @@ def test_a_text_column_writes_format_value_s_text():
             if isinstance(field, fields.ListField) and not isinstance(value, list):
                 continue                                # not a value a list field holds
             assert writer.text(value) == format_value(field, value, zone, "—"), (field, value)
+
+
+def test_a_page_s_cells_at_once_are_each_value_s_cell():
+    """Every column writer's ``cells`` (a page at once) is its ``html`` of each value: a
+    reference column's labels, links, missing and empty targets (two rows sharing one);
+    a boolean's truthy and falsy values; a moment column's aware, naive, other-zone and
+    non-moment values; all escaped."""
+    import datetime
+    import zoneinfo
+
+    from bson import ObjectId
+
+    from core import timezones
+    from core.admin.views.display import moment_formatter
+    from core.admin.views.list import _bool_writer, _reference_writer, _text_writer
+    from core.models import fields
+
+    shown, missing = ObjectId(), ObjectId()
+    references = {("category", shown): ("<Tech> & co", "/admin/blog/category/1/")}
+    utc = datetime.timezone.utc
+    moments = [datetime.datetime(2024, 7, 3, 14, 30, tzinfo=utc),
+               datetime.datetime(2024, 7, 3, 14, 30),
+               datetime.datetime(2024, 7, 3, 14, 30, tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo")),
+               datetime.datetime(999, 1, 2, 3, 4, tzinfo=utc), None, "", "<when>"]
+    writers = [
+        (_reference_writer("category", references, "—"),
+         [shown, missing, None, ObjectId(str(shown)), shown]),
+        (_bool_writer("Yes", "<No>"), [True, False, 1, 0, None, "x", ""]),
+    ]
+    for zone_name in ("UTC", "Europe/Paris"):
+        zone = timezones.get_zone(zone_name)
+        writers.append((_text_writer(fields.DateTimeField(), zone, "—",
+                                     moment_formatter(zone)), moments))
+    for writer, values in writers:
+        # cells first: the page at once on an empty memo, then each value on its own
+        assert writer.cells(values) == [writer.html(value) for value in values], values
+    tech = writers[0][0].cells([shown])[0]
+    assert "&lt;Tech&gt; &amp; co" in tech and "<Tech>" not in tech
+    assert "&lt;No&gt;" in writers[1][0].cells([False])[0]
+
+
+@pytest.mark.parametrize("seconds", [False, True])
+@pytest.mark.parametrize("zone_name", ["UTC", "Etc/UTC"])
+def test_english_moments_in_utc_are_format_datetime_s_text(zone_name, seconds):
+    """English in UTC writes its common case (a UTC or naive moment of a four-digit year)
+    at once: the same text as the general path for every kind of moment."""
+    import datetime
+    import zoneinfo
+
+    from core import i18n
+
+    zone = zoneinfo.ZoneInfo(zone_name)
+    utc = datetime.timezone.utc
+    formatted = i18n.datetime_formatter("en", zone, seconds)
+    general = i18n.datetime_formatter("en", zoneinfo.ZoneInfo("Europe/London"), seconds)
+    for moment in (datetime.datetime(2026, 3, 5, 13, 7, 9, 500, tzinfo=utc),
+                   datetime.datetime(2026, 7, 5, 23, 59, 59),
+                   datetime.datetime(1000, 1, 1, tzinfo=utc),
+                   datetime.datetime(999, 12, 31, 23, 59, tzinfo=utc),
+                   datetime.datetime(2026, 7, 5, 9, 30, tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo")),
+                   datetime.datetime(2026, 7, 5, 9, 30, tzinfo=zoneinfo.ZoneInfo("UTC"))):
+        aware = moment.replace(tzinfo=moment.tzinfo or utc)
+        expected = aware.astimezone(zone).strftime(
+            "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+        name = "UTC" if aware.tzinfo is utc else aware.astimezone(zone).tzname()
+        assert formatted(moment) == f"{expected} {name}", moment
+    assert general(datetime.datetime(2026, 1, 5, 13, 7, tzinfo=utc)).endswith(" GMT")

@@ -486,12 +486,14 @@ class ColumnWriter:
 def _bool_writer(yes, no):
     marks = {True: Cell("bool", yes, True).html(), False: Cell("bool", no, False).html()}
     return ColumnWriter(lambda value: marks[bool(value)],
-                        lambda value: yes if value else no)
+                        lambda value: yes if value else no,
+                        lambda values: [marks[bool(value)] for value in values])
 
 
 def _reference_writer(name, references, empty):
-    """The cell of each referenced id, made once per page (rows share their targets)."""
-    cells = {}
+    """The cell of each referenced id, made once per page (rows share their targets); a
+    page's cells are looked up at once (``cells``: one look-up per row, no call)."""
+    cells, markup = {}, {}
 
     def cell(value):
         found = cells.get(value)
@@ -503,9 +505,13 @@ def _reference_writer(name, references, empty):
                 label, url = shown if shown is not None else (missing_label(value), None)
                 found = Cell("link" if url else "text", label, url=url)
             found = cells[value] = (found.html(), found.text)
+            markup[value] = found[0]
         return found
 
-    return ColumnWriter(lambda value: cell(value)[0], lambda value: cell(value)[1])
+    def cells_of(values):
+        return [markup.get(value) or cell(value)[0] for value in values]
+
+    return ColumnWriter(lambda value: cell(value)[0], lambda value: cell(value)[1], cells_of)
 
 
 def _text_writer(field, zone, empty, moment=None):
@@ -524,8 +530,16 @@ def _text_writer(field, zone, empty, moment=None):
             return value
         return format_value(field, value, zone, empty)
 
+    if moment is None:
+        def texts(values):
+            return list(map(text, values))
+    else:
+        def texts(values):             # a page's moments without a call of ``text`` each
+            return [moment(value) if value.__class__ is datetime.datetime else text(value)
+                    for value in values]
+
     return ColumnWriter(lambda value: escape(text(value)), text,
-                        lambda values: escape_each(list(map(text, values))))
+                        lambda values: escape_each(texts(values)))
 
 
 def escape_each(texts):
