@@ -255,23 +255,27 @@ class AuthHandler(FlashMixin, BaseHandler):
 
         Returns ``(verdict, result)``; when ``verdict.blocked`` the password was
         not checked and ``result`` is ``None``. The check waits for a password
-        slot (``password_slots``); the throttle is asked again once the slot is
-        held and a failure is recorded before it is released, so guesses queued
-        behind a failing one see its failure. A falsy result is a failure; a
-        truthy one clears the failures of this username from this address, unless
-        ``forgive`` is false (a right password with a second step still to come: the
-        caller forgives when the session starts). The address is ``request.remote_ip``
-        (the proxy's headers with ``XHEADERS``).
+        slot (``password_slots``); the throttle is asked once the slot is held and a
+        failure is recorded before it is released, so guesses queued behind a failing
+        one see its failure. When every slot is taken the throttle is also asked
+        before queueing, so a refused attempt does not wait for a slot; a free slot is
+        taken without a yield, so asking before it too would read the same failures
+        again. A falsy result is a failure; a truthy one clears the failures of this
+        username from this address, unless ``forgive`` is false (a right password with
+        a second step still to come: the caller forgives when the session starts). The
+        address is ``request.remote_ip`` (the proxy's headers with ``XHEADERS``).
         """
         ip = self.request.remote_ip
         # each check reads on the event loop's thread (the embedded store): the loop runs
-        # what else is ready between the request's parsing and the first check, and between
-        # the second and the password check, instead of one stretch of both
+        # what else is ready between the request's parsing and the checks, and between
+        # them and the password check, instead of one stretch of both
         await asyncio.sleep(0)
-        verdict = await self.throttle.check(username, ip)     # refuse without queueing
-        if verdict.blocked:
-            return verdict, None
-        async with password_slots(self.application):
+        slots = password_slots(self.application)
+        if slots.locked():
+            verdict = await self.throttle.check(username, ip)     # refuse without queueing
+            if verdict.blocked:
+                return verdict, None
+        async with slots:
             verdict = await self.throttle.check(username, ip)
             if verdict.blocked:
                 return verdict, None

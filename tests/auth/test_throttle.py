@@ -8,6 +8,7 @@ import pytest
 
 from auth_kit import make_settings
 from support import PASSWORD
+from core.auth.handlers import password_slots
 from core.auth.throttle import FAILURES_READ_AT_ONCE, LoginThrottle, ip_key
 from core.db import connect
 
@@ -335,17 +336,40 @@ async def test_a_success_after_counted_failures_forgets_them(failures_db):
     assert await throttle.collection.count_documents({"scope": "ip"}) == 2
 
 
-async def test_a_login_from_a_clean_address_reads_the_failures_twice_writes_none(
+async def test_a_login_from_a_clean_address_with_a_free_slot_reads_the_failures_once(
         site, monkeypatch):
-    """Over HTTP: the check before queueing and the one under the password slot, one
-    query each; nothing is written to ``login_failures``."""
+    """Over HTTP: a free password slot is taken at once, so the throttle is asked once,
+    under it, in one query; nothing is written to ``login_failures``."""
     await site.create_user("alice")
     browser = site.browser()
     await browser.xsrf()
     collection = site.db["login_failures"]
     calls = spy_on(collection, monkeypatch)
     assert (await browser.login("alice")).code == 303
-    assert calls == ["find"] * 2
+    assert calls == ["find"]
+
+
+async def test_a_refused_guess_does_not_queue_for_a_taken_password_slot(site, monkeypatch):
+    """With every password slot taken, the throttle is asked before queueing: a locked
+    pair is refused while the slots are still held, not once one is free."""
+    await site.create_user("alice")
+    browser = site.browser()
+    await browser.xsrf()
+    for _ in range(5):
+        assert (await browser.login("alice", WRONG)).code == 200
+    slots = password_slots(site.app)
+    held = 0
+    while not slots.locked():
+        await slots.acquire()
+        held += 1
+    try:
+        calls = spy_on(site.db["login_failures"], monkeypatch)
+        refused = await asyncio.wait_for(browser.login("alice"), 30)
+        assert refused.code == 429
+        assert calls.count("find") == 1            # asked once: before queueing
+    finally:
+        for _ in range(held):
+            slots.release()
 
 
 async def test_a_check_counts_every_failure_past_what_it_reads_at_once(failures_db):
