@@ -23,12 +23,18 @@ class TemplateNotFound(FileNotFoundError):
 def escaped_utf8(value):
     """What Tornado's code for an escaped ``{{ expression }}`` appends: ``value`` as text
     (bytes decoded as UTF-8, anything else its ``str``), HTML-escaped, in UTF-8 — the
-    same bytes as ``utf8(xhtml_escape(utf8(value)))``, in one call instead of four."""
-    if isinstance(value, str):
-        return html.escape(value).encode("utf-8")
-    if isinstance(value, bytes):
-        return html.escape(value.decode("utf-8")).encode("utf-8")
-    return html.escape(str(value)).encode("utf-8")
+    same bytes as ``utf8(xhtml_escape(utf8(value)))``, in one call instead of four.
+
+    Only a plain ``str`` is escaped as it is: a subclass's ``replace`` may differ (a
+    markupsafe ``Markup`` escapes what it inserts, so ``html.escape`` of one would
+    escape twice), so its characters are taken as a plain ``str`` first, as Tornado's
+    ``utf8`` does by encoding them."""
+    if type(value) is not str:
+        if isinstance(value, bytes):
+            value = value.decode("utf-8")
+        else:
+            value = str.__str__(value if isinstance(value, str) else str(value))
+    return html.escape(value).encode("utf-8")
 
 
 class _EscapedExpression(tornado.template._Expression):

@@ -3,6 +3,7 @@ bytes are the ones Tornado's own code writes for every kind of value."""
 import datetime
 
 import tornado.template
+from markupsafe import Markup
 from tornado import escape
 
 from core.i18n import gettext_lazy
@@ -19,9 +20,17 @@ class Text(str):
         return "other"
 
 
+class Labelled:
+    """An object whose ``str()`` is markup (a label built with ``format_html``)."""
+
+    def __str__(self):
+        return Markup("Tom & <b>Jerry</b>")
+
+
 VALUES = ['<script>alert("x")</script>', "l'apostrophe & co", "", "é€😀",
           b"<b>bytes</b> \xc3\xa9", 42, 3.5, None, ["<a>", 1], Text("<i>sub</i>"),
-          datetime.datetime(2026, 12, 3, 1, 2), gettext_lazy("Home")]
+          Markup("<b>safe</b> & sound"), Labelled(), datetime.datetime(2026, 12, 3, 1, 2),
+          gettext_lazy("Home")]
 
 
 class Modules:
@@ -46,6 +55,14 @@ def test_the_same_bytes_as_tornado_for_every_kind_of_value():
     assert b"&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in ours.generate(
         value=VALUES[0], _tt_modules=Modules)
     assert b"l&#x27;apostrophe &amp; co" in ours.generate(value=VALUES[1], _tt_modules=Modules)
+
+
+def test_markup_is_escaped_once_as_tornado_escapes_it():
+    """A ``Markup`` value's own ``replace`` escapes what it inserts: escaping one through
+    it would write ``&amp;lt;``. Tornado escapes its characters once, and so do we."""
+    page = Template("<p>{{ value }}</p>")
+    assert page.generate(value=Markup("<b>bold</b>")) == b"<p>&lt;b&gt;bold&lt;/b&gt;</p>"
+    assert page.generate(value=Labelled()) == b"<p>Tom &amp; &lt;b&gt;Jerry&lt;/b&gt;</p>"
 
 
 def test_a_page_naming_its_own_escape_or_none_keeps_tornados_code():
