@@ -113,11 +113,26 @@ def test_a_path_holding_arrays_binds_its_value_twice_and_is_not_kept():
     assert kept._kept == {}
 
 
-def test_the_kept_shapes_are_bounded():
+def test_the_kept_shapes_are_bounded_and_a_new_one_drops_only_the_oldest():
     kept = shapes.CompiledFilters(size=3)
     for n in range(10):
         kept.compile({f"f{n}": n}, [], set(), {}, "t.rowid")
-        assert len(kept._kept) <= 3
+        assert len(kept._kept) == min(n + 1, 3)
+    assert [key[0] for key in kept._kept] == [(("f7", int),), (("f8", int),), (("f9", int),)]
+
+
+def test_a_long_in_list_is_not_a_shape():
+    """Each length of an ``$in`` is its own shape: a page's reference ids (a list of any
+    length) would fill the kept shapes with long texts and push out the hot ones."""
+    kept = shapes.CompiledFilters()
+    for length in range(shapes.MAX_MEMBERS + 1, shapes.MAX_MEMBERS + 40):
+        flt = {"_id": {"$in": [ObjectId() for _ in range(length)]}}
+        assert shapes.shape_of(flt) == (None, None)
+        assert kept.compile(flt, [], set(), {}, "t.rowid") == fresh(flt, [])
+    assert kept._kept == {}
+    short = {"_id": {"$in": [ObjectId() for _ in range(shapes.MAX_MEMBERS)]}}
+    assert kept.compile(short, [], set(), {}, "t.rowid") == fresh(short, [])
+    assert len(kept._kept) == 1
 
 
 @pytest.fixture

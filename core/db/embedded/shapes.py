@@ -13,22 +13,28 @@ for two documents, share one compiled text; only the parameters differ::
 ``compile`` walks the filter once for its shape and its parameters (``shape_of``) and
 compiles only a shape it has not seen (the two compilers' ~0.1 ms for a keyset page;
 the walk costs a few µs). A filter outside what the walk follows (``$regex``, a list or
-sub-document value, a decimal) is compiled every time, as is a shape whose compiled
+sub-document value, a decimal, an ``$in`` of more than ``MAX_MEMBERS`` values) is
+compiled every time, as is a shape whose compiled
 parameters are not the walk's (a path that has held arrays binds a value twice). The
 text is kept per collection state: its array paths and multikey tables are part of the
 key, so a path that starts holding arrays is compiled again.
 """
 import datetime
+import threading
 
 from bson import ObjectId
 
 from ..subset import is_operator_doc
 from . import codec, sql
 
-__all__ = ["CompiledFilters", "MAX_SHAPES", "shape_of"]
+__all__ = ["CompiledFilters", "MAX_MEMBERS", "MAX_SHAPES", "shape_of"]
 
 #: how many shapes one store keeps (the oldest is dropped first)
 MAX_SHAPES = 256
+#: the longest ``$in``/``$nin`` list kept as a shape: each length is a shape of its own,
+#: so the ids of a page's references (one list per page, of any length) would fill the
+#: kept shapes with texts of thousands of placeholders and push out the hot ones
+MAX_MEMBERS = 32
 #: value types whose SQL depends on the type alone (each binds one parameter; None none)
 _SCALARS = frozenset({str, int, float, bool, type(None), ObjectId, datetime.datetime})
 _COMPARISONS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
@@ -89,7 +95,7 @@ def _scalar(value, params):
 def _members(values, params):
     """An ``$in`` list: ``sql.FilterCompiler`` binds its values grouped by type rank, in
     the order each rank first appears (``null`` binds nothing)."""
-    if not isinstance(values, (list, tuple)):
+    if not isinstance(values, (list, tuple)) or len(values) > MAX_MEMBERS:
         raise _Unshaped(type(values))
     kinds = tuple(_scalar(value, []) for value in values)
     by_rank = {}
@@ -102,13 +108,15 @@ def _members(values, params):
 
 
 class CompiledFilters:
-    """The compiled text of up to ``MAX_SHAPES`` filter shapes read through one store
-    (then it starts again). Any thread may use it: a lost race compiles one shape twice,
-    to the same text."""
+    """The compiled text of up to ``MAX_SHAPES`` filter shapes read through one store (a
+    new shape beyond them drops the oldest). Any thread may use it: a look-up takes no
+    lock (a lost race compiles one shape twice, to the same text); keeping a new shape
+    takes ``_keeping``, so two threads never drop the same oldest one."""
 
     def __init__(self, size=MAX_SHAPES):
         self.size = size
         self._kept = {}
+        self._keeping = threading.Lock()
 
     def compile(self, flt, sort, known, guards, rowid):
         """``(where, params, order)`` as ``sql.compile_filter(flt, known, guards, rowid)``
@@ -123,9 +131,10 @@ class CompiledFilters:
             where, params, order = self._compiled(flt, sort, known, guards, rowid)
             if list(params.values()) != values:      # not the walk's parameters: not kept
                 return where, params, order
-            if len(self._kept) >= self.size:
-                self._kept.clear()
-            self._kept[key] = (where, list(params), order)
+            with self._keeping:
+                while len(self._kept) >= self.size:
+                    del self._kept[next(iter(self._kept))]
+                self._kept[key] = (where, list(params), order)
             return where, params, order
         where, names, order = kept
         return where, dict(zip(names, values)), order
