@@ -46,6 +46,8 @@ INLINE_BUSY_MS = 20
 INLINE_READ_STEPS = 10_000
 #: steps between two looks at that bound
 INLINE_CHECK_STEPS = 1_000
+#: how many (collection, array paths, schema version) answers ``Store._guards`` keeps
+MAX_KEPT_GUARDS = 256
 #: bytes of the file each connection reads through a memory map instead of ``read()``
 #: calls into its own page cache (SQLite caps it at its build's maximum, 2 GiB by default):
 #: a row read anywhere in a big file (a search's candidates) costs about half as much
@@ -143,6 +145,7 @@ class Store:
         self._tables = set()          # collections whose table is known to exist
         self._plans = search.Plans()  # search pages' plans, see _search_plan
         self._filters = shapes.CompiledFilters()    # reads' SQL text by filter shape
+        self._kept_guards = {}        # multikey guards by schema version, see _guards
         #: bounded reads stopped on the loop's thread and read again on a reader thread
         self.inline_interrupts = 0
 
@@ -434,10 +437,23 @@ class Store:
         if new:
             multikey.ensure(conn, coll, table_name(coll), self._indexes(conn, coll), known)
 
-    @staticmethod
-    def _guards(conn, coll, known):
-        """``{path: side table}`` of the multikey indexes a filter may use (see multikey)."""
-        return multikey.guard_paths(coll, multikey.existing(conn, coll), known) if known else {}
+    def _guards(self, conn, coll, known):
+        """``{path: side table}`` of the multikey indexes a filter may use (see multikey),
+        kept per schema version: a side table and its triggers are made and dropped only
+        by schema changes, which move ``schema_version`` (in every process), so the
+        version read in this transaction says whether the kept answer holds for it (one
+        cheap statement instead of a search of ``sqlite_master`` on every read)."""
+        if not known:
+            return {}
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        key = (coll, frozenset(known), version)
+        guards = self._kept_guards.get(key)
+        if guards is None:
+            guards = multikey.guard_paths(coll, multikey.existing(conn, coll), known)
+            if len(self._kept_guards) >= MAX_KEPT_GUARDS:
+                self._kept_guards.clear()
+            self._kept_guards[key] = guards
+        return guards
 
     def _duplicate(self, conn, coll, error, doc):
         """Turn SQLite's UNIQUE failure into the DuplicateKeyError MongoDB raises."""
