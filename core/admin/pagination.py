@@ -73,7 +73,15 @@ class Position:
 
 
 # -- values <-> JSON ------------------------------------------------------------------------------
+#: the token's JSON writer, made once (``json.dumps`` with ``separators`` makes one per call)
+_JSON = json.JSONEncoder(separators=(",", ":"))
+#: the JSON scalars a position value is written as itself
+_PLAIN = frozenset({type(None), bool, int, float, str})
+
+
 def _dump(value):
+    if type(value) in _PLAIN:            # most sort keys: no chain of type tests
+        return value
     if isinstance(value, ObjectId):
         return {"o": str(value)}
     if isinstance(value, datetime.datetime):
@@ -117,8 +125,8 @@ def _sort_id(sort):
 
 def encode_cursor(secret, sort, values, direction):
     """An opaque token for the position ``values`` in ``sort``; ``direction`` "next"/"prev"."""
-    body = json.dumps({"s": _sort_id(sort), "v": [_dump(v) for v in values],
-                       "d": direction}, separators=(",", ":")).encode()
+    body = _JSON.encode({"s": _sort_id(sort), "v": [_dump(v) for v in values],
+                         "d": direction}).encode()
     payload = base64.urlsafe_b64encode(body).rstrip(b"=")
     return (payload + b"." + _signature(secret, payload)).decode("ascii")
 

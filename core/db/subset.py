@@ -213,8 +213,112 @@ def is_operator_doc(value):
         isinstance(k, str) and k.startswith("$") for k in value)
 
 
+#: how many filter shapes ``check_filter`` keeps as accepted (then it starts again)
+MAX_ACCEPTED_SHAPES = 512
+#: the most keys of a filter, and items of one of its lists, whose shape is kept
+_SHAPE_KEYS = 200
+_SHAPE_ITEMS = 32
+#: the scalar types whose every value is in the subset (the shape holds the type alone)
+_ANY_VALUE = frozenset({type(None), bool, str, ObjectId, datetime.datetime, bytes, Binary})
+_COMPARED = frozenset(("$gt", "$gte", "$lt", "$lte"))
+#: ``{shape: True}`` of the filters ``check_filter`` has accepted (see ``_filter_shape``)
+_accepted_shapes = {}
+
+
+class _NoShape(Exception):
+    """The filter holds what ``_filter_shape`` does not follow: check it in full."""
+
+
 def check_filter(flt):
-    """Raise unless ``flt`` is a filter of the subset; return it (``None`` → ``{}``)."""
+    """Raise unless ``flt`` is a filter of the subset; return it (``None`` → ``{}``).
+
+    The verdict depends on the filter's keys, operators and the types of its values (and
+    on no value but an ``int``'s range, a ``float``'s finiteness, a pattern, a
+    ``Decimal128``): a filter of a shape accepted before (``_filter_shape``, which
+    takes in only values every value of their type passes) is accepted after one walk;
+    any other is checked in full, and its shape kept only once it passed."""
+    if flt is None:
+        return {}
+    try:
+        shape = _filter_shape(flt, [0])
+    except _NoShape:
+        return _checked_filter(flt)
+    if shape not in _accepted_shapes:
+        _checked_filter(flt)
+        if len(_accepted_shapes) >= MAX_ACCEPTED_SHAPES:
+            _accepted_shapes.clear()
+        _accepted_shapes[shape] = True
+    return flt
+
+
+def _filter_shape(flt, keys):
+    """A hashable key of what ``_checked_filter``'s verdict on ``flt`` depends on;
+    ``_NoShape`` for what it does not follow (a verdict of a value, more than
+    ``_SHAPE_KEYS`` keys: ``keys`` is ``[how many met]``)."""
+    if type(flt) is not dict:
+        raise _NoShape()
+    keys[0] += len(flt)
+    if keys[0] > _SHAPE_KEYS:
+        raise _NoShape()
+    parts = []
+    for key, value in flt.items():
+        if type(key) is not str:
+            raise _NoShape()
+        if key in LOGICAL_OPERATORS:
+            if type(value) not in (list, tuple):
+                raise _NoShape()
+            parts.append((key, tuple(_filter_shape(sub, keys) for sub in value)))
+        elif type(value) is dict:
+            parts.append((key, _operators_shape(value)))
+        else:
+            parts.append((key, _equality_shape(value)))
+    return tuple(parts)
+
+
+def _operators_shape(ops):
+    if not ops or not all(type(op) is str and op.startswith("$") for op in ops):
+        raise _NoShape()                # a sub-document, mixed, or empty
+    parts = []
+    for op, arg in ops.items():
+        if op in ("$eq", "$ne"):
+            parts.append((op, _equality_shape(arg)))
+        elif op in _COMPARED:
+            parts.append((op, _value_shape(arg)))
+        elif op in ("$in", "$nin"):
+            parts.append((op, _items_shape(arg)))
+        elif op == "$exists":
+            parts.append((op, type(arg)))
+        elif op == "$not" and type(arg) is dict:
+            parts.append((op, _operators_shape(arg)))
+        else:                           # $regex, $options (a pattern's verdict), unknown
+            raise _NoShape()
+    return tuple(parts)
+
+
+def _equality_shape(value):
+    if type(value) in (list, tuple):
+        return ("[]", _items_shape(value))
+    return _value_shape(value)
+
+
+def _items_shape(values):
+    if type(values) not in (list, tuple) or len(values) > _SHAPE_ITEMS:
+        raise _NoShape()
+    return tuple(_value_shape(value) for value in values)
+
+
+def _value_shape(value):
+    """The type of a scalar every value of that type passes with (an ``int`` in 64 bits,
+    a finite ``float``)."""
+    kind = type(value)
+    if kind in _ANY_VALUE or (kind is int and INT64_MIN <= value <= INT64_MAX) or (
+            kind is float and math.isfinite(value)):
+        return kind
+    raise _NoShape()
+
+
+def _checked_filter(flt):
+    """``check_filter``'s full check, every value looked at."""
     if flt is None:
         return {}
     if not isinstance(flt, dict):
@@ -226,7 +330,7 @@ def check_filter(flt):
             if not isinstance(value, (list, tuple)) or not value:
                 raise UnsupportedOperation(f"{key} needs a non-empty list of filters")
             for sub in value:
-                check_filter(sub)
+                _checked_filter(sub)
         elif key.startswith("$"):
             raise UnsupportedOperation(f"query operator {key!r} is outside the subset")
         else:

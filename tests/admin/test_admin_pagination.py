@@ -51,6 +51,22 @@ def test_a_token_s_signature_is_the_hmac_of_its_payload(secret):
         assert base64.urlsafe_b64decode(signature + b"==") == expected
 
 
+@pytest.mark.parametrize("length", [0, 1, 32, 63, 64, 65, 200])
+def test_the_prefixed_digest_is_hmac_sha256_for_keys_of_any_length(length):
+    """Keys longer than SHA-256's block are hashed first, shorter ones padded (RFC 2104)."""
+    import hashlib
+    import hmac
+    from core.signing import prefixed_digest
+    for secret in ("é" * (length // 2) + "k" * (length % 2), bytes(range(length % 256)) * 1,
+                   b"\xff" * length):
+        key = secret.encode() if isinstance(secret, str) else secret
+        for message in (b"", b"payload", bytes(range(256)) * 3):
+            assert prefixed_digest(secret, b"bastion.cursor:", message) == hmac.new(
+                key, b"bastion.cursor:" + message, hashlib.sha256).digest()
+            assert prefixed_digest(secret, b"", message) == hmac.new(
+                key, message, hashlib.sha256).digest()
+
+
 def test_count_text():
     assert pagination.format_count(1001, capped=True) == "1,000+"
     assert pagination.format_count(1000, capped=True) == "1,000"

@@ -135,6 +135,46 @@ def test_a_long_in_list_is_not_a_shape():
     assert len(kept._kept) == 1
 
 
+def test_one_walk_counts_the_values_and_finds_no_regex_as_the_walks_it_replaces():
+    rng = random.Random(5)
+    for _ in range(500):
+        flt = random_filter(rng)
+        walk = shapes.FilterWalk(flt)
+        assert walk.shape is not None and walk.params == shapes.shape_of(flt)[1]
+        assert walk.values == shapes.values_in(flt, shapes.MAX_VALUES)
+        assert walk.regex is False and sql.uses_regex(flt) is False
+        other = shapes.FilterWalk(same_shape(rng, flt))      # the shape's kept count
+        assert other.values == walk.values
+
+
+@pytest.mark.parametrize("flt, values, regex", [
+    ({"title": {"$regex": "cat", "$options": "i"}}, 5, True),
+    ({"$or": [{"n": 1}, {"title": {"$regex": "c"}}]}, 6, True),
+    ({"tags": ["a", "b"]}, 3, False),
+    ({}, 0, False),
+])
+def test_a_filter_the_walk_does_not_follow_is_counted_and_searched_on_its_own(
+        flt, values, regex):
+    walk = shapes.FilterWalk(flt)
+    assert walk.values == values and walk.regex is regex
+
+
+def test_the_walk_stops_past_max_values_keys():
+    """It runs on the event loop's thread: a long ``$or`` is not walked to its end."""
+    seen = []
+
+    class Counted(dict):
+        def items(self):
+            seen.append(1)
+            return super().items()
+    long = {"$or": [Counted(n=i) for i in range(10 * shapes.MAX_VALUES)]}
+    walk = shapes.FilterWalk(long)
+    assert walk.shape is None and len(seen) <= shapes.MAX_VALUES
+    assert walk.values > shapes.MAX_VALUES
+    fits = {"$or": [{"n": i} for i in range(shapes.MAX_VALUES // 2 - 1)]}
+    assert shapes.FilterWalk(fits).values == shapes.MAX_VALUES - 1
+
+
 @pytest.fixture
 async def db(tmp_path):
     database = connect(f"embedded:{tmp_path}/shapes.sqlite3")
@@ -182,6 +222,23 @@ async def test_a_filter_without_regex_reads_no_search_declaration(db):
         conn.set_trace_callback(None)
     assert found == [{"_id": 3, "title": "t3"}]
     assert any("bastion_search" in text for text in statements)
+
+
+async def test_a_page_read_walks_its_filter_once(db, monkeypatch):
+    things = db["things"]
+    await things.insert_many([{"_id": i, "n": i % 10} for i in range(100)])
+    walks = []
+    made = shapes.FilterWalk.__init__
+
+    def counted(self, flt):
+        walks.append(flt)
+        made(self, flt)
+    monkeypatch.setattr(shapes.FilterWalk, "__init__", counted)
+    monkeypatch.setattr(sql, "uses_regex", lambda flt: pytest.fail("walked again"))
+    page = {"$and": [{"_id": {"$gte": 40}}, {"n": {"$lt": 3}}]}
+    found = await things.find(page, sort=[("_id", 1)], limit=3).to_list(3)
+    assert [d["_id"] for d in found] == [40, 41, 42]
+    assert walks == [page]
 
 
 def test_a_sort_given_as_lists_is_kept_as_pairs():

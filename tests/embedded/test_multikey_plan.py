@@ -121,3 +121,28 @@ async def test_a_side_table_from_an_older_version_is_not_used_until_rebuilt(db):
     assert "USING INDEX" in await plan(db, orders, {"lines.parts.sku": "p7"})
     assert [d["_id"] for d in await orders.find({"lines.parts.sku": "p7"}).to_list(None)] == [7]
     assert len(await side_rows(db, orders, "lines.parts.sku")) == 20
+
+
+async def test_the_guards_are_read_once_per_schema_and_a_side_table_made_elsewhere_shows(
+        db, tmp_path):
+    orders = db["orders"]
+    await orders.insert_many([{"lines": [{"sku": f"s{n}"}]} for n in range(20)])
+    assert "SCAN" in await plan(db, orders, {"lines.sku": "s7"})
+    statements = []
+
+    def traced():
+        conn = db.store.connection()
+        conn.set_trace_callback(statements.append)
+        try:
+            return db.store._guards(conn, orders.name, db.store._arrays(conn, orders.name))
+        finally:
+            conn.set_trace_callback(None)
+    assert await db._run(db._readers, traced) == {}
+    assert not any("sqlite_master" in text for text in statements)     # kept
+    other = connect(f"embedded:{tmp_path}/multikey.sqlite3")         # another process
+    try:
+        await other["orders"].create_index("lines.sku")
+    finally:
+        await other.close()
+    assert await db._run(db._readers, traced) == {"lines.sku": '"m:orders:lines.sku"'}
+    assert "USING INDEX" in await plan(db, orders, {"lines.sku": "s7"})

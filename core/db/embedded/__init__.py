@@ -30,8 +30,7 @@ from ..errors import BulkWriteError, DuplicateKeyError
 from ..files import files_of
 from .. import subset
 from ..projection import project
-from . import files
-from .sql import uses_regex
+from . import files, shapes
 from .store import INLINE_READ_STEPS, Store
 
 READER_THREADS = 2
@@ -66,37 +65,20 @@ def is_point_filter(flt):
 
 #: the most values (keys, list items, scalars) a bounded read's filter may hold: compiling
 #: it to SQL is Python work on the loop that the SQLite step bound does not count
-BOUNDED_FILTER_VALUES = 200
+BOUNDED_FILTER_VALUES = shapes.MAX_VALUES
 
 
-def is_bounded_read(flt, limit):
+def is_bounded_read(flt, limit, walk=None):
     """Is a read of ``flt`` with ``limit`` tried on the event loop's thread, within
     ``store.INLINE_READ_STEPS``? When its limit is at most ``BOUNDED_READ_LIMIT`` (so its
     documents' decoding is bounded too), its filter holds at most
     ``BOUNDED_FILTER_VALUES`` values (so is its compiling) and no ``$regex`` sets a budget
-    of its own."""
-    return bool(limit) and 0 < limit <= BOUNDED_READ_LIMIT and \
-        _values_in(flt, BOUNDED_FILTER_VALUES) <= BOUNDED_FILTER_VALUES and \
-        not uses_regex(flt)
-
-
-def _values_in(value, most):
-    """How many keys, items and scalars ``value`` holds, counting stopped past ``most``."""
-    if isinstance(value, dict):
-        seen = len(value)
-        for item in value.values():
-            if seen > most:
-                break
-            seen += _values_in(item, most - seen)
-        return seen
-    if isinstance(value, (list, tuple)):
-        seen = 0
-        for item in value:
-            if seen > most:
-                break
-            seen += _values_in(item, most - seen)
-        return seen
-    return 1
+    of its own. ``walk``: ``flt``'s ``shapes.FilterWalk`` when the read has made it."""
+    if not (limit and 0 < limit <= BOUNDED_READ_LIMIT):
+        return False
+    if walk is None:
+        walk = shapes.FilterWalk(flt)
+    return walk.values <= BOUNDED_FILTER_VALUES and not walk.regex
 
 
 def _bulk_error(inserted, errors):
@@ -153,13 +135,18 @@ class SnapshotSource:
             most = point_read_size(flt)
             if length is None or (limit and length >= limit) or (most and length >= most):
                 self.exhausted = True
+                # a read on the loop's thread walks its filter once, here (one that runs
+                # on a reader thread is walked there)
+                walk = None
                 if most is not None:
-                    run = self.collection._run_point_read
-                elif is_bounded_read(flt, limit):
-                    run = self.collection._run_bounded_read
+                    run, walk = self.collection._run_point_read, shapes.FilterWalk(flt)
+                elif limit and 0 < limit <= BOUNDED_READ_LIMIT:
+                    walk = shapes.FilterWalk(flt)
+                    run = self.collection._run_bounded_read if is_bounded_read(
+                        flt, limit, walk) else self.collection._run_read
                 else:
                     run = self.collection._run_read
-                return await run(store.find, flt, self.projection, sort, skip, limit)
+                return await run(store.find, flt, self.projection, sort, skip, limit, walk)
             self.rowids = await self.collection._run_read(store.find_rowids, flt, sort, skip,
                                                           limit)
         docs = []

@@ -12,9 +12,12 @@ for two documents, share one compiled text; only the parameters differ::
 
 ``compile`` walks the filter once for its shape and its parameters (``shape_of``) and
 compiles only a shape it has not seen (the two compilers' ~0.1 ms for a keyset page;
-the walk costs a few µs). A filter outside what the walk follows (``$regex``, a list or
-sub-document value, a decimal, an ``$in`` of more than ``MAX_MEMBERS`` values) is
-compiled every time, as is a shape whose compiled
+the walk costs a few µs). A read walks its filter once (``FilterWalk``): the walk also
+says how many values the filter holds and whether it holds a ``$regex``, which decide
+where the read runs and whether it has a time budget, and hands its shape and
+parameters to ``compile``. A filter outside what the walk follows (``$regex``, a list or
+sub-document value, a decimal, an ``$in`` of more than ``MAX_MEMBERS`` values, more than
+``MAX_VALUES`` keys in all) is compiled every time, as is a shape whose compiled
 parameters are not the walk's (a path that has held arrays binds a value twice). The
 text is kept per collection state: its array paths and multikey tables are part of the
 key, so a path that starts holding arrays is compiled again.
@@ -27,7 +30,8 @@ from bson import ObjectId
 from ..subset import is_operator_doc
 from . import codec, sql
 
-__all__ = ["CompiledFilters", "MAX_MEMBERS", "MAX_SHAPES", "shape_of"]
+__all__ = ["CompiledFilters", "FilterWalk", "MAX_MEMBERS", "MAX_SHAPES", "MAX_VALUES",
+           "shape_of", "values_in"]
 
 #: how many shapes one store keeps (the oldest is dropped first)
 MAX_SHAPES = 256
@@ -35,6 +39,10 @@ MAX_SHAPES = 256
 #: so the ids of a page's references (one list per page, of any length) would fill the
 #: kept shapes with texts of thousands of placeholders and push out the hot ones
 MAX_MEMBERS = 32
+#: the most values (keys, list items, scalars: ``values_in``) of a filter a read on the
+#: event loop's thread may hold (``embedded.is_bounded_read``); the walk, which runs
+#: there, stops past as many keys
+MAX_VALUES = 200
 #: value types whose SQL depends on the type alone (each binds one parameter; None none)
 _SCALARS = frozenset({str, int, float, bool, type(None), ObjectId, datetime.datetime})
 _COMPARISONS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
@@ -44,22 +52,94 @@ class _Unshaped(Exception):
     """The filter holds something the walk does not follow: compile it every time."""
 
 
+class FilterWalk:
+    """What a read asks of its (validated) filter, from one walk: ``shape`` and ``params``
+    (``shape_of``), ``values`` (``values_in``, counted up to ``MAX_VALUES + 1``) and
+    ``regex`` (does it hold a ``$regex``). The count is the shape's, found once per shape
+    (``_values_of``). A filter the walk does not follow has no shape (``None``); its count
+    (by a walk that stops past ``MAX_VALUES``) and its ``$regex`` are found by walks of
+    their own when first asked."""
+
+    __slots__ = ("filter", "shape", "params", "_values", "_regex")
+
+    def __init__(self, flt):
+        self.filter = flt
+        self.params = []
+        try:
+            self.shape = _document(flt, self.params, [0]) if flt else ()
+            self._values, self._regex = None if self.shape else 0, False
+        except _Unshaped:
+            self.shape = self.params = self._values = self._regex = None
+
+    @property
+    def values(self):
+        if self._values is None:
+            self._values = values_in(self.filter, MAX_VALUES) if self.shape is None \
+                else _values_of(self.shape, self.filter)
+        return self._values
+
+    @property
+    def regex(self):
+        if self._regex is None:
+            self._regex = sql.uses_regex(self.filter)
+        return self._regex
+
+
 def shape_of(flt):
     """``(shape, params)``: a hashable key of ``flt``'s SQL and the values
     ``sql.compile_filter`` binds for it, in its order (``codec.sql_param`` of each); or
     ``(None, None)`` when the filter holds something the walk does not follow."""
-    params = []
-    try:
-        return _document(flt, params), params
-    except _Unshaped:
-        return None, None
+    walk = FilterWalk(flt)
+    return walk.shape, walk.params
 
 
-def _document(flt, params):
+def values_in(value, most):
+    """How many keys, items and scalars ``value`` holds, counting stopped past ``most``."""
+    if isinstance(value, dict):
+        seen = len(value)
+        for item in value.values():
+            if seen > most:
+                break
+            seen += values_in(item, most - seen)
+        return seen
+    if isinstance(value, (list, tuple)):
+        seen = 0
+        for item in value:
+            if seen > most:
+                break
+            seen += values_in(item, most - seen)
+        return seen
+    return 1
+
+
+#: ``{shape: values_in of its filters}`` (every filter of a shape holds as many values)
+_values_by_shape = {}
+
+
+def _values_of(shape, flt):
+    values = _values_by_shape.get(shape)
+    if values is None:
+        values = values_in(flt, MAX_VALUES)
+        if len(_values_by_shape) >= MAX_SHAPES:
+            _values_by_shape.clear()
+        _values_by_shape[shape] = values
+    return values
+
+
+def _document(flt, params, keys):
+    """The shape of the filter document ``flt``; ``keys``: ``[how many keys the walk has
+    met]``: past ``MAX_VALUES`` (a filter of more values) it stops."""
+    if not isinstance(flt, dict):
+        raise _Unshaped(type(flt))
+    keys[0] += len(flt)
+    if keys[0] > MAX_VALUES:
+        raise _Unshaped("values")
     parts = []
     for key, value in flt.items():
         if key in ("$and", "$or", "$nor"):
-            parts.append((key, tuple(_document(sub, params) for sub in value)))
+            if not isinstance(value, (list, tuple)):
+                raise _Unshaped(type(value))
+            parts.append((key, tuple(_document(sub, params, keys) for sub in value)))
         elif is_operator_doc(value):
             parts.append((key, _operators(value, params)))
         else:
@@ -118,10 +198,13 @@ class CompiledFilters:
         self._kept = {}
         self._keeping = threading.Lock()
 
-    def compile(self, flt, sort, known, guards, rowid):
+    def compile(self, flt, sort, known, guards, rowid, walk=None):
         """``(where, params, order)`` as ``sql.compile_filter(flt, known, guards, rowid)``
-        and ``sql.compile_sort(sort, known, flt)`` give them."""
-        shape, values = shape_of(flt) if flt else ((), [])
+        and ``sql.compile_sort(sort, known, flt)`` give them; ``walk``: ``flt``'s
+        ``FilterWalk`` when the read has made it (else it is made here)."""
+        if walk is None:
+            walk = FilterWalk(flt)
+        shape, values = walk.shape, walk.params
         if shape is None:
             return self._compiled(flt, sort, known, guards, rowid)
         key = (shape, tuple((path, direction) for path, direction in sort), frozenset(known),

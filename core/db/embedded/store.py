@@ -46,6 +46,8 @@ INLINE_BUSY_MS = 20
 INLINE_READ_STEPS = 10_000
 #: steps between two looks at that bound
 INLINE_CHECK_STEPS = 1_000
+#: how many (collection, array paths, schema version) answers ``Store._guards`` keeps
+MAX_KEPT_GUARDS = 256
 #: bytes of the file each connection reads through a memory map instead of ``read()``
 #: calls into its own page cache (SQLite caps it at its build's maximum, 2 GiB by default):
 #: a row read anywhere in a big file (a search's candidates) costs about half as much
@@ -143,6 +145,7 @@ class Store:
         self._tables = set()          # collections whose table is known to exist
         self._plans = search.Plans()  # search pages' plans, see _search_plan
         self._filters = shapes.CompiledFilters()    # reads' SQL text by filter shape
+        self._kept_guards = {}        # multikey guards by schema version, see _guards
         #: bounded reads stopped on the loop's thread and read again on a reader thread
         self.inline_interrupts = 0
 
@@ -333,11 +336,12 @@ class Store:
         return result
 
     @contextmanager
-    def _budgeted(self, conn, flt):
-        """Run the block's statements on ``conn`` within ``regex_time_budget`` when ``flt``
-        holds a ``$regex``; an interrupted statement becomes ``QueryTimeout``."""
+    def _budgeted(self, conn, walk):
+        """Run the block's statements on ``conn`` within ``regex_time_budget`` when the
+        filter walked (``shapes.FilterWalk``) holds a ``$regex``; an interrupted statement
+        becomes ``QueryTimeout``."""
         seconds = self.regex_time_budget
-        if seconds is None or not sql.uses_regex(flt):
+        if seconds is None or not walk.regex:
             yield
             return
         sql.start_budget(seconds)
@@ -433,10 +437,23 @@ class Store:
         if new:
             multikey.ensure(conn, coll, table_name(coll), self._indexes(conn, coll), known)
 
-    @staticmethod
-    def _guards(conn, coll, known):
-        """``{path: side table}`` of the multikey indexes a filter may use (see multikey)."""
-        return multikey.guard_paths(coll, multikey.existing(conn, coll), known) if known else {}
+    def _guards(self, conn, coll, known):
+        """``{path: side table}`` of the multikey indexes a filter may use (see multikey),
+        kept per schema version: a side table and its triggers are made and dropped only
+        by schema changes, which move ``schema_version`` (in every process), so the
+        version read in this transaction says whether the kept answer holds for it (one
+        cheap statement instead of a search of ``sqlite_master`` on every read)."""
+        if not known:
+            return {}
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        key = (coll, frozenset(known), version)
+        guards = self._kept_guards.get(key)
+        if guards is None:
+            guards = multikey.guard_paths(coll, multikey.existing(conn, coll), known)
+            if len(self._kept_guards) >= MAX_KEPT_GUARDS:
+                self._kept_guards.clear()
+            self._kept_guards[key] = guards
+        return guards
 
     def _duplicate(self, conn, coll, error, doc):
         """Turn SQLite's UNIQUE failure into the DuplicateKeyError MongoDB raises."""
@@ -520,7 +537,8 @@ class Store:
         conn = self._loading()
         if not self._exists(conn, coll):
             return False
-        return bool(self._query(conn, coll, "1", flt, (), 0, 1, self._arrays(conn, coll)))
+        return bool(self._query(conn, coll, "1", shapes.FilterWalk(flt), (), 0, 1,
+                                self._arrays(conn, coll)))
 
     def load_work(self, work, *args):
         """``work(conn, *args)`` inside the bulk load's transaction (a file's rows)."""
@@ -613,7 +631,8 @@ class Store:
         def work(conn):
             self._ensure_table(conn, coll)
             known = self._arrays(conn, coll)
-            rows = self._query(conn, coll, "rowid, doc", flt, sort, 0, 0 if many else 1, known)
+            rows = self._query(conn, coll, "rowid, doc", shapes.FilterWalk(flt), sort, 0,
+                               0 if many else 1, known)
             result = {"matched": len(rows), "modified": 0, "upserted_id": None,
                       "before": None, "after": None}
             for rowid, text in rows:
@@ -661,10 +680,11 @@ class Store:
         def work(conn):
             if not self._exists(conn, coll):
                 return 0
-            where, params = self._compile(conn, coll, flt, self._arrays(conn, coll))
+            walk = shapes.FilterWalk(flt)
+            where, params = self._compile(conn, coll, flt, self._arrays(conn, coll), walk)
             limit = "" if many else " LIMIT 1"
             table = table_name(coll)
-            with self._budgeted(conn, flt):
+            with self._budgeted(conn, walk):
                 return conn.execute(
                     f"DELETE FROM {table} WHERE rowid IN "
                     f"(SELECT rowid FROM {table} WHERE {where}{limit})", params).rowcount
@@ -672,37 +692,41 @@ class Store:
 
     # -- reading --------------------------------------------------------------
     @staticmethod
-    def _search_match(conn, coll, flt, known):
-        """The search-index query that narrows ``flt`` (see ``search``), or None: only a
-        ``$regex`` is narrowed, so a filter without one reads no search declaration."""
-        fields = search.declared_fields(conn, coll) if flt and sql.uses_regex(flt) else []
+    def _search_match(conn, coll, walk, known):
+        """The search-index query that narrows the filter walked (``shapes.FilterWalk``; see
+        ``search``), or None: only a ``$regex`` is narrowed, so a filter without one reads
+        no search declaration."""
+        flt = walk.filter
+        fields = search.declared_fields(conn, coll) if flt and walk.regex else []
         return search.SearchIndex(coll, fields).match_query(flt, known) if fields else None
 
-    def _compile(self, conn, coll, flt, known):
+    def _compile(self, conn, coll, flt, known, walk=None):
         """``(where, params)`` for ``flt`` in a delete, narrowed by the search index to its
         candidates when the index names fewer than ``search.FEW_CANDIDATES`` of them (a
-        page query picks its plan with ``_search_plan`` instead)."""
+        page query picks its plan with ``_search_plan`` instead); ``walk``: its
+        ``shapes.FilterWalk`` when the caller has made it."""
         where, params = sql.compile_filter(flt, known, self._guards(conn, coll, known),
                                            f"{table_name(coll)}.rowid")
-        match = self._search_match(conn, coll, flt, known)
+        match = self._search_match(conn, coll, walk or shapes.FilterWalk(flt), known)
         if match is not None and search.few_candidates(conn, coll, match):
             params["_match"] = match
             where = f"rowid IN ({search.candidates_sql(coll, ':_match')}) AND ({where})"
         return where, params
 
-    def _query(self, conn, coll, columns, flt, sort, skip, limit, known, extra=None):
-        """Run ``SELECT columns … WHERE flt ORDER BY sort LIMIT/OFFSET`` on ``conn``.
+    def _query(self, conn, coll, columns, walk, sort, skip, limit, known, extra=None):
+        """Run ``SELECT columns … WHERE filter ORDER BY sort LIMIT/OFFSET`` on ``conn``.
 
-        ``known`` is the collection's array paths, read in the same transaction;
-        ``extra`` the named parameters ``columns`` use. A filter the search index
-        narrows is read by the plan ``search.choose_plan`` picks for it.
+        ``walk`` is the filter's ``shapes.FilterWalk``; ``known`` the collection's array
+        paths, read in the same transaction; ``extra`` the named parameters ``columns``
+        use. A filter the search index narrows is read by the plan ``search.choose_plan``
+        picks for it.
         """
         table = table_name(coll)
         where, params, order = self._filters.compile(
-            flt, sort, known, self._guards(conn, coll, known), f"{table}.rowid")
+            walk.filter, sort, known, self._guards(conn, coll, known), f"{table}.rowid", walk)
         params.update(extra or {})
         source = table
-        match = self._search_match(conn, coll, flt, known)
+        match = self._search_match(conn, coll, walk, known)
         plan, set_from, near = (None, None, None) if match is None else self._search_plan(
             conn, coll, match, None if not limit else skip + limit,
             sort[0] if order else None)
@@ -722,7 +746,7 @@ class Store:
             query += f" ORDER BY {order}"
         query += " LIMIT :_limit OFFSET :_skip"
         params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
-        with self._budgeted(conn, flt):
+        with self._budgeted(conn, walk):
             return conn.execute(query, params).fetchall()
 
     def _search_plan(self, conn, coll, match, wanted, first_key):
@@ -771,33 +795,38 @@ class Store:
         self._plans.put(key, chosen, now + search.PLAN_SECONDS)
         return chosen
 
-    def _select(self, coll, columns, flt, sort, skip, limit, params=None):
+    def _select(self, coll, columns, walk, sort, skip, limit, params=None):
         """``_query`` in its own read transaction (empty for a collection never written);
         ``params`` are named parameters the ``columns`` use."""
         def work(conn):
             if not self._exists(conn, coll):
                 return []
-            return self._query(conn, coll, columns, flt, sort, skip, limit,
+            return self._query(conn, coll, columns, walk, sort, skip, limit,
                                self._arrays(conn, coll), params)
         return self._read(work)
 
-    def find(self, coll, flt, projection, sort, skip, limit):
+    def find(self, coll, flt, projection, sort, skip, limit, walk=None):
+        """The documents of ``coll`` matching ``flt``; ``walk``: its ``shapes.FilterWalk``
+        when the caller has made it (the read then walks the filter no more)."""
+        if walk is None:
+            walk = shapes.FilterWalk(flt)
         heads = _projected_heads(projection)
         if heads is None:
-            rows = self._select(coll, "doc", flt, sort, skip, limit)
+            rows = self._select(coll, "doc", walk, sort, skip, limit)
             return [project(codec.loads(text), *projection) for (text,) in rows]
         values, types, params = _projected_columns(heads)
 
         def work(conn):
             if not self._exists(conn, coll):
                 return []
-            rows = self._query(conn, coll, f"rowid, {values}", flt, sort, skip, limit,
+            rows = self._query(conn, coll, f"rowid, {values}", walk, sort, skip, limit,
                                self._arrays(conn, coll), params)
             return _typed_rows(conn, coll, rows, values, types, params)
         return _projected_documents(self._read(work), heads, projection)
 
     def find_rowids(self, coll, flt, sort, skip, limit):
-        return [rowid for (rowid,) in self._select(coll, "rowid", flt, sort, skip, limit)]
+        return [rowid for (rowid,) in self._select(coll, "rowid", shapes.FilterWalk(flt), sort,
+                                                   skip, limit)]
 
     def fetch_rowids(self, coll, rowids, projection):
         """Documents for ``rowids``, in that order; rows deleted since are left out (an
@@ -823,21 +852,24 @@ class Store:
         """Count matches; the LIMIT sits inside SQL so a capped count stops early. A
         filter the search index narrows is counted from its candidates, unless the word
         is so common that the table's rows reach the cap sooner (``_search_plan``)."""
+        walk = shapes.FilterWalk(flt)
+
         def work(conn):
             if not self._exists(conn, coll):
                 return 0
             known = self._arrays(conn, coll)
             where, params, _order = self._filters.compile(
-                flt, (), known, self._guards(conn, coll, known), f"{table_name(coll)}.rowid")
+                flt, (), known, self._guards(conn, coll, known), f"{table_name(coll)}.rowid",
+                walk)
             params.update(_limit=_sql_limit(limit), _skip=min(skip, INT64_MAX))
             source = table_name(coll)
-            match = self._search_match(conn, coll, flt, known)
+            match = self._search_match(conn, coll, walk, known)
             if match is not None and self._search_plan(
                     conn, coll, match, None if not limit else skip + limit,
                     None)[0] == search.SORTED:
                 # read candidates from the index one by one, check each, stop at the cap
                 source, params["_match"] = search.driven_by_index(coll, source, ":_match"), match
-            with self._budgeted(conn, flt):
+            with self._budgeted(conn, walk):
                 return conn.execute(
                     f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} "
                     f"LIMIT :_limit OFFSET :_skip)", params).fetchone()[0]
