@@ -26,6 +26,7 @@ import time
 
 import tornado.httpserver
 import tornado.httputil
+import tornado.log
 import tornado.web
 
 from core import i18n
@@ -36,6 +37,7 @@ from core.api import api_fallback_routes, api_routes
 from core.auth.handlers import auth_routes, ensure_auth_indexes
 from core.auth.password_reset import ensure_reset_indexes, password_reset_routes
 from core.db import connect
+from core.handlers.base import checked_header_values
 from core.handlers.errors import NotFoundHandler, PayloadTooLargeHandler, StaticFileHandler
 from core.handlers.health import HealthHandler
 from core.live import LiveHub, live_routes
@@ -267,6 +269,7 @@ class BastionApplication(tornado.web.Application):
         hsts = int(config.get("HSTS_SECONDS") or 0)
         if hsts > 0:
             self.security_headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
+        checked_header_values(self.security_headers)     # written as they are on every response
         self.add_transform(type("SecurityHeaders", (SecurityHeadersTransform,),
                                 {"headers": self.security_headers}))
         self.in_flight = InFlight()
@@ -291,6 +294,18 @@ class BastionApplication(tornado.web.Application):
                 if delegate is not None:
                     return delegate
         return super().find_handler(request, **kwargs)
+
+    def log_request(self, handler):
+        """Tornado's access log line (``tornado.access``: INFO below 400, WARNING below 500,
+        else ERROR), written as Tornado writes it; when that logger drops the level, the line
+        is not put together at all. A ``log_function`` setting still gets every request."""
+        if "log_function" not in self.settings:
+            status = handler.get_status()
+            level = logging.INFO if status < 400 else \
+                logging.WARNING if status < 500 else logging.ERROR
+            if not tornado.log.access_log.isEnabledFor(level):
+                return
+        super().log_request(handler)
 
     def start_request(self, server_conn, request_conn):
         tracked = _TrackedDelegate(self, server_conn, None)

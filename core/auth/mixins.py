@@ -27,6 +27,7 @@ The user model is found through the registry (``settings.AUTH_USER_MODEL``,
 """
 import functools
 import math
+import time
 from urllib.parse import urlencode
 
 from core.http import HTTPError
@@ -36,7 +37,7 @@ from core.permissions import Permissions
 from .cache import AuthCache
 from .sessions import SessionStore
 
-__all__ = ["CurrentUserMixin", "SESSION_COOKIE", "login_required"]
+__all__ = ["CurrentUserMixin", "SESSION_COOKIE", "VerifiedCookies", "login_required"]
 
 SESSION_COOKIE = "bastion_session"
 #: the 401 text of an anonymous JSON request, in the request's language (``self.locale``)
@@ -54,6 +55,44 @@ def login_required(method):
             result = await result
         return result
     return wrapper
+
+
+class VerifiedCookies:
+    """Signed session cookie values whose signature was found good, each with the moment it
+    was signed: a browser sends the same cookie with every request of its session, and
+    checking its HMAC again (Tornado's ``decode_signed_value``, ~10-18 µs) told nothing new.
+
+    Only values signed with ``secret`` and found good are kept (a forged or altered value
+    is checked by Tornado every time, so sending them fills nothing); the age limit is
+    applied on every use, as Tornado applies it. At most ``size`` values: then it starts
+    again. Whether the session itself still exists is not its business (the session store
+    reads it)."""
+
+    def __init__(self, secret, size=1024):
+        self.secret = secret
+        self.size = size
+        self._kept = {}                   # {cookie value: (signed at, session id)}
+
+    def session_id(self, value, max_age_days, now=None):
+        """The session id in ``value`` if it is kept, ``None`` if it is kept but older than
+        ``max_age_days`` (Tornado's rule), ``False`` if it is not kept."""
+        kept = self._kept.get(value)
+        if kept is None:
+            return False
+        if kept[0] < (time.time() if now is None else now) - max_age_days * 86400:
+            return None
+        return kept[1]
+
+    def keep(self, value, session_id):
+        """Remember ``value`` (a version-2 signed value Tornado found good: ``2|key
+        version|timestamp|name|value|signature``, each field ``length:text``) and its id."""
+        try:
+            signed_at = int(value.split("|", 3)[2].partition(":")[2])
+        except (IndexError, ValueError):
+            return
+        if len(self._kept) >= self.size:
+            self._kept.clear()
+        self._kept[value] = (signed_at, session_id)
 
 
 class CurrentUserMixin:
@@ -99,14 +138,34 @@ class CurrentUserMixin:
         cached = self.__dict__.get("_request_session_id", False)
         if cached is not False:
             return cached
-        max_age = int(self.settings.get("SESSION_MAX_AGE_SECONDS", 14 * 86400))
-        value = self.get_signed_cookie(SESSION_COOKIE, max_age_days=math.ceil(max_age / 86400))
-        try:
-            session_id = value.decode("ascii") if value is not None else None
-        except UnicodeDecodeError:
-            session_id = None
+        cookie = self.get_cookie(SESSION_COOKIE)
+        session_id = None
+        if cookie:
+            max_age = int(self.settings.get("SESSION_MAX_AGE_SECONDS", 14 * 86400))
+            max_age_days = math.ceil(max_age / 86400)
+            verified = self.verified_cookies
+            session_id = verified.session_id(cookie, max_age_days)
+            if session_id is False:
+                value = self.get_signed_cookie(SESSION_COOKIE, cookie, max_age_days=max_age_days)
+                try:
+                    session_id = value.decode("ascii") if value is not None else None
+                except UnicodeDecodeError:
+                    session_id = None
+                if session_id is not None and cookie.startswith("2|"):
+                    verified.keep(cookie, session_id)
         self._request_session_id = session_id
         return session_id
+
+    @property
+    def verified_cookies(self):
+        """The application's ``VerifiedCookies`` for its cookie secret (made once per
+        secret)."""
+        app = self.application
+        secret = app.settings["cookie_secret"]
+        verified = getattr(app, "verified_session_cookies", None)
+        if verified is None or verified.secret is not secret:
+            verified = app.verified_session_cookies = VerifiedCookies(secret)
+        return verified
 
     def set_session_cookie(self, raw_id):
         """Send ``raw_id`` in the signed, HttpOnly, SameSite=Lax (Secure in production) cookie."""

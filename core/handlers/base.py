@@ -29,6 +29,7 @@ import os
 import time
 import traceback
 
+import tornado
 import tornado.web
 from tornado import escape, httputil
 
@@ -47,6 +48,42 @@ FALLBACK_SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
 }
+
+
+#: Tornado's ``Server`` header, as its ``RequestHandler.clear`` writes it
+SERVER_HEADER = f"TornadoServer/{tornado.version}"
+
+
+class HttpDate:
+    """The ``Date`` header's text for the current second (``httputil.format_timestamp``),
+    formatted once a second instead of for every response (~4-7 µs each). ``clock``:
+    the seconds since the epoch (``time.time``)."""
+
+    def __init__(self, clock=time.time):
+        self.clock = clock
+        self.current = (None, "")          # (second, its text): replaced as one value
+
+    def __call__(self):
+        second = int(self.clock())
+        current = self.current
+        if current[0] != second:
+            current = self.current = (second, httputil.format_timestamp(second))
+        return current[1]
+
+
+#: the ``Date`` of this process's responses
+http_date = HttpDate()
+
+
+def checked_header_values(headers):
+    """``headers`` (a dict of names to str values) checked as ``RequestHandler.set_header``
+    checks a value (no CR, LF or other control character); a ``ValueError`` names the
+    first bad one. For headers checked once and written on every response as they are."""
+    for name, value in headers.items():
+        if not isinstance(value, str) or \
+                tornado.web.RequestHandler._VALID_HEADER_CHARS.fullmatch(value) is None:
+            raise ValueError(f"unsafe value for the {name} header: {value!r}")
+    return headers
 
 
 def accepts_json(request):
@@ -406,15 +443,41 @@ class BaseHandler(SessionXsrfMixin, CurrentUserMixin, LanguageMixin, ErrorPageMi
         """The ``core.registry.Registry`` of installed apps and models."""
         return self.application.registry
 
+    def clear(self):
+        """Called at construction and before an error page: Tornado's ``clear`` (its
+        ``Server``, ``Content-Type`` and ``Date`` headers, then ``set_default_headers()``,
+        an empty body, status 200), with the ``Date`` text made once a second
+        (``http_date``)."""
+        self._headers = httputil.HTTPHeaders()
+        headers = self._headers
+        headers["Server"] = SERVER_HEADER
+        headers["Content-Type"] = "text/html; charset=UTF-8"
+        headers["Date"] = http_date()
+        self.set_default_headers()
+        self._write_buffer = []
+        self._status_code = 200
+        self._reason = httputil.responses[200]
+
     def set_default_headers(self):
-        """Called at construction and by ``clear()``: the security headers.
+        """Called at construction and by ``clear()``: the security headers (checked once,
+        when the application was built: ``checked_header_values``, so written here as they
+        are).
 
         Override (calling ``super()``) to add headers; to relax one for a
         handler, set it again in the handler method.
         """
-        headers = getattr(self.application, "security_headers", FALLBACK_SECURITY_HEADERS)
-        for name, value in headers.items():
-            self.set_header(name, value)
+        headers = self._headers
+        for name, value in getattr(self.application, "security_headers",
+                                   FALLBACK_SECURITY_HEADERS).items():
+            headers[name] = value
+
+    def check_etag_header(self):
+        """Tornado's check of ``If-None-Match`` against the response's ``ETag``, skipped
+        when the response has none (Tornado's answer then is ``False`` too, after parsing
+        ``If-None-Match`` for nothing)."""
+        if not self._headers.get("Etag"):
+            return False
+        return super().check_etag_header()
 
     def set_session_cookie(self, raw_id):
         """Set the session cookie, and the ``_xsrf`` cookie to that session's token."""
